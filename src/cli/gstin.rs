@@ -1,0 +1,34 @@
+//! `einvreg gstin GSTIN...`
+
+use super::exit;
+use crate::rules::{validate_gstin, GstinStrictness};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// GSTINs to explain
+    #[arg(required = true)]
+    pub gstins: Vec<String>,
+    /// Accept the sandbox's GSP-made dummy GSTINs (no PAN or check character rules)
+    #[arg(long)]
+    pub sandbox: bool,
+}
+
+pub fn run(args: Args) -> i32 {
+    let strict = if args.sandbox { GstinStrictness::Sandbox } else { GstinStrictness::Strict };
+    let mut bad = 0;
+    for g in &args.gstins {
+        let g = g.trim();
+        match validate_gstin(g, strict) {
+            Ok(info) => println!("{g}: valid: {info}"),
+            Err(e) => {
+                bad += 1;
+                println!("{g}: invalid: {e}");
+            }
+        }
+    }
+    if bad > 0 {
+        exit::FAILURE
+    } else {
+        exit::OK
+    }
+}

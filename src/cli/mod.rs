@@ -1,0 +1,38 @@
+//! The command line: parses arguments, calls the engine, maps typed results
+//! to stable exit codes. Nothing here decides how a portal is driven.
+
+pub mod check;
+pub mod exit;
+pub mod gstin;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "einvreg", version, about = "Registers e-Invoice API credentials on India's GST (NIC) portals by driving a real browser", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse, validate and lint flow files; no browser is started
+    Check(check::Args),
+    /// Explain GSTINs part by part and verify their check character
+    Gstin(gstin::Args),
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Gstin(a) => gstin::run(a),
+    }
+}

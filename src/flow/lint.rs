@@ -1,0 +1,204 @@
+//! Checks on a parsed flow: what is well-formed TOML but cannot work.
+
+use super::diag::{Diagnostic, Loc};
+use super::model::*;
+use super::suggest::hint;
+use super::Template;
+use std::collections::HashSet;
+
+struct L<'f> {
+    flow: &'f Flow,
+    out: Vec<Diagnostic>,
+}
+
+impl L<'_> {
+    fn err(&mut self, loc: Loc, msg: impl Into<String>, help: impl Into<String>) {
+        self.out.push(Diagnostic::error(&self.flow.file, loc, msg, help));
+    }
+    fn warn(&mut self, loc: Loc, msg: impl Into<String>, help: impl Into<String>) {
+        self.out.push(Diagnostic::warning(&self.flow.file, loc, msg, help));
+    }
+
+    fn input_names(&self) -> Vec<&str> {
+        self.flow.inputs.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    fn condition(&mut self, c: &Condition, what: &str) {
+        for cl in &c.clauses {
+            match self.flow.input(&cl.input) {
+                None => {
+                    let names = self.input_names();
+                    self.err(cl.loc, format!("`when` of {what} names `{}`, which is not a declared input", cl.input), format!("{} (declare it under [inputs.{}])", hint(&cl.input, &names), cl.input));
+                }
+                Some(i) if i.is_secret() => self.err(cl.loc, format!("`when` of {what} tests secret `{}`", cl.input), "conditions may not depend on secrets; test a choice or text input"),
+                Some(Input { ty: InputType::Choice { values }, .. }) => {
+                    for v in &cl.any_of {
+                        if !values.contains(v) {
+                            let vals: Vec<&str> = values.iter().map(String::as_str).collect();
+                            self.err(cl.loc, format!("`when` of {what} compares `{}` with \"{v}\", a value it never takes, so it can never hold", cl.input), hint(v, &vals));
+                        }
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn template(&mut self, t: &Template, loc: Loc, what: &str, known: &HashSet<String>) {
+        for v in t.vars() {
+            match self.flow.input(v) {
+                Some(i) if i.is_secret() => {
+                    self.err(loc, format!("{what} uses secret `{v}` in text"), format!("secrets are typed only by fill_secret: use fill_secret with secret = \"{v}\""));
+                }
+                Some(_) => {}
+                None if known.contains(v) => {}
+                None => {
+                    let mut cands: Vec<&str> = self.input_names();
+                    cands.extend(known.iter().map(String::as_str));
+                    self.err(loc, format!("{what} uses `${{{v}}}`, which is neither an input nor captured before this step"), format!("{} (declare [inputs.{v}] or capture it in an earlier step)", hint(v, &cands)));
+                }
+            }
+        }
+    }
+}
+
+pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
+    let mut l = L { flow, out: vec![] };
+    let screen_ids: Vec<&str> = flow.screens.iter().map(|s| s.id.as_str()).collect();
+
+    for i in &flow.inputs {
+        if let Some(c) = &i.required_when {
+            l.condition(c, &format!("input `{}`", i.name));
+        }
+    }
+
+    let mut seen = HashSet::new();
+    let mut known: HashSet<String> = HashSet::new();
+    let mut submits = 0;
+    let mut fills_generated = None;
+    for s in &flow.screens {
+        if !seen.insert(s.id.as_str()) {
+            l.err(s.loc, format!("screen id `{}` is used twice", s.id), "give each screen its own id; retries and outcomes refer to screens by id");
+        }
+        if let Some(c) = &s.when {
+            l.condition(c, &format!("screen `{}`", s.id));
+        }
+        let r = &s.recognise;
+        if r.url.is_none() && r.elements.is_empty() && r.texts.is_empty() && r.alert.is_none() {
+            l.err(s.loc, format!("screen `{}` has nothing to recognise it by", s.id), "add recognise.url, recognise.elements or recognise.texts");
+        }
+        if let Some(a) = &r.alert {
+            if let Err(e) = regex::Regex::new(a) {
+                l.err(s.loc, format!("recognise.alert of screen `{}` is not a valid regex: {}", s.id, super::diag::regex_error(&e)), "escape ( ) . ? * + with a backslash");
+            }
+        }
+        for st in &s.steps {
+            let what = format!("step \"{}\" of screen `{}`", st.label, s.id);
+            if let Some(c) = &st.when {
+                l.condition(c, &what);
+            }
+            if st.submits {
+                submits += 1;
+            }
+            match &st.kind {
+                StepKind::Goto { url } => l.template(url, st.loc, &what, &known),
+                StepKind::Fill { value, .. } => l.template(value, st.loc, &what, &known),
+                StepKind::Select { option: OptionChoice::Label(t) | OptionChoice::Value(t), .. } => l.template(t, st.loc, &what, &known),
+                StepKind::Otp { prompt, .. } => l.template(prompt, st.loc, &what, &known),
+                StepKind::Expect { text: Some(t), .. } => l.template(t, st.loc, &what, &known),
+                StepKind::FillSecret { secret, .. } => match flow.input(secret) {
+                    None => {
+                        let secrets: Vec<&str> = flow.inputs.iter().filter(|i| i.is_secret()).map(|i| i.name.as_str()).collect();
+                        l.err(st.loc, format!("{what} fills secret `{secret}`, which is not a declared input"), format!("{} (declare [inputs.{secret}] with type = \"secret\")", hint(secret, &secrets)));
+                    }
+                    Some(i) if !i.is_secret() => l.err(st.loc, format!("{what} uses fill_secret for `{secret}`, which is a {} input", i.ty.name()), "use fill with value = \"${...}\" for ordinary inputs, or make the input type = \"secret\""),
+                    Some(Input { ty: InputType::Secret { generate: true }, .. }) => fills_generated = fills_generated.or(Some((st.loc, secret.clone()))),
+                    Some(_) => {}
+                },
+                StepKind::Capture { into, pattern, .. } => {
+                    if flow.input(into).is_some() {
+                        l.err(st.loc, format!("{what} captures into `{into}`, which is an input"), "capture into a new name; inputs are never overwritten");
+                    }
+                    if let Some(p) = pattern {
+                        if let Err(e) = regex::Regex::new(p) {
+                            l.err(st.loc, format!("`pattern` of {what} is not a valid regex: {}", super::diag::regex_error(&e)), "fix the regular expression");
+                        }
+                    }
+                    known.insert(into.clone());
+                }
+                StepKind::Alert { pattern, capture: Some(into), .. } => {
+                    if flow.input(into).is_some() {
+                        l.err(st.loc, format!("{what} captures into `{into}`, which is an input"), "capture into a new name; inputs are never overwritten");
+                    }
+                    if regex::Regex::new(pattern).map(|r| r.captures_len() < 2).unwrap_or(false) {
+                        l.err(st.loc, format!("{what} captures `{into}` but its pattern has no ( ) group"), "put the part to keep in parentheses, e.g. \"user (API_\\\\w+) has been created\"");
+                    }
+                    known.insert(into.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some((loc, secret)) = fills_generated {
+        if submits == 0 {
+            l.err(loc, format!("the flow types generated secret `{secret}` but no step has `submits = true`"), "mark the click that creates the credentials with submits = true, so the vault is written before it");
+        }
+    }
+
+    let mut seen_outcomes: Vec<&Outcome> = vec![];
+    for o in &flow.outcomes {
+        let what = format!("outcome `{}`", o.id);
+        if let Some(c) = &o.when {
+            l.condition(c, &what);
+        }
+        let has_pattern = o.alert.is_some() || o.text.is_some() || o.element.is_some();
+        if !has_pattern {
+            if o.retry_from.is_some() {
+                l.err(o.loc, format!("{what} is a retry without a condition: it has no alert, text or element to match"), "add text = \"...\" or alert = \"...\" saying when to retry");
+            } else {
+                l.err(o.loc, format!("{what} can never match: it has no alert, text or element"), "add alert = \"regex\" for JS alerts or text = \"regex\" for page text");
+            }
+        }
+        if o.alert.is_some() && (o.text.is_some() || o.element.is_some()) {
+            l.err(o.loc, format!("{what} has both `alert` and `text`/`element`; an alert hides the page, so it can never match"), "split it into two outcomes");
+        }
+        for sid in &o.screens {
+            if !screen_ids.contains(&sid.as_str()) {
+                l.err(o.loc, format!("{what} is limited to screen `{sid}`, which does not exist, so it can never match there"), hint(sid, &screen_ids));
+            }
+        }
+        for t in [&o.alert, &o.text].into_iter().flatten() {
+            l.template(t, o.loc, &what, &known);
+        }
+        match (&o.retry_from, o.kind.may_retry()) {
+            (Some(r), true) => {
+                if !screen_ids.contains(&r.as_str()) {
+                    l.err(o.loc, format!("{what} retries from screen `{r}`, which does not exist"), hint(r, &screen_ids));
+                }
+                if o.max_retries == 0 {
+                    l.warn(o.loc, format!("{what} retries from `{r}` but max_retries = 0"), "set max_retries to how many tries a person gets, e.g. 3");
+                }
+            }
+            (Some(_), false) => l.err(o.loc, format!("{what} has retry_from, but a `{}` result ends the run", o.kind.as_str()), "remove retry_from; only wrong_captcha, wrong_otp, otp_expired and session_expired go back"),
+            (None, _) if matches!(o.kind, OutcomeKind::WrongCaptcha | OutcomeKind::WrongOtp) => {
+                l.err(o.loc, format!("{what} is {} but does not say where to go back to", o.kind.as_str()), "add retry_from = \"<screen id>\" and max_retries = 3")
+            }
+            _ => {}
+        }
+        if let Some(prev) = seen_outcomes.iter().find(|p| {
+            p.alert.as_ref().map(|t| &t.raw) == o.alert.as_ref().map(|t| &t.raw)
+                && p.text.as_ref().map(|t| &t.raw) == o.text.as_ref().map(|t| &t.raw)
+                && p.element == o.element
+                && p.when.is_none()
+                && (p.screens.is_empty() || p.screens == o.screens)
+                && has_pattern
+        }) {
+            l.err(o.loc, format!("{what} can never match: outcome `{}` above has the same pattern and is checked first", prev.id), "remove one, or make their patterns or screens differ");
+        }
+        seen_outcomes.push(o);
+    }
+    if !flow.outcomes.iter().any(|o| o.kind == OutcomeKind::Registered) {
+        l.warn(Loc { line: 1, col: 1 }, "no outcome of kind `registered`: the run can never report success", "add an [[outcomes]] entry with kind = \"registered\" matching the success alert or page");
+    }
+    l.out
+}

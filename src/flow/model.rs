@@ -1,0 +1,291 @@
+//! What a parsed flow is. Every item keeps the [`Loc`] it came from, so a
+//! runtime failure can point back at the flow line too.
+
+use super::{Loc, Target, Template};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortalKind {
+    Sandbox,
+    Production,
+}
+
+impl PortalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortalKind::Sandbox => "sandbox",
+            PortalKind::Production => "production",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub file: PathBuf,
+    pub name: String,
+    pub portal: PortalKind,
+    pub base_url: String,
+    pub description: String,
+    /// Default for steps and screen recognition.
+    pub timeout: Duration,
+    pub inputs: Vec<Input>,
+    pub screens: Vec<Screen>,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Flow {
+    pub fn input(&self, name: &str) -> Option<&Input> {
+        self.inputs.iter().find(|i| i.name == name)
+    }
+    pub fn screen_index(&self, id: &str) -> Option<usize> {
+        self.screens.iter().position(|s| s.id == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputType {
+    Text { pattern: Option<String> },
+    /// `strict = false` lets the sandbox's dummy GSTINs through.
+    Gstin { strict: bool },
+    Mobile,
+    Email,
+    Choice { values: Vec<String> },
+    /// Never printed, captured or templated; used only by `fill_secret`.
+    /// `generate = true`: made to the password policy when not given.
+    Secret { generate: bool },
+}
+
+impl InputType {
+    pub fn name(&self) -> &'static str {
+        match self {
+            InputType::Text { .. } => "text",
+            InputType::Gstin { .. } => "gstin",
+            InputType::Mobile => "mobile",
+            InputType::Email => "email",
+            InputType::Choice { .. } => "choice",
+            InputType::Secret { .. } => "secret",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub name: String,
+    pub loc: Loc,
+    pub ty: InputType,
+    pub label: String,
+    pub default: Option<String>,
+    /// Needed only when this holds (e.g. `client_id` only `through = "erp"`).
+    pub required_when: Option<Condition>,
+    pub required: bool,
+    /// The portal rule the value must pass: `api_username`, `password`, `web_username`.
+    pub rule: Option<String>,
+}
+
+impl Input {
+    pub fn is_secret(&self) -> bool {
+        matches!(self.ty, InputType::Secret { .. })
+    }
+}
+
+/// `when = { through = "erp" }` or `{ through = ["gsp", "erp"] }`: every key must hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub loc: Loc,
+    pub clauses: Vec<Clause>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    pub input: String,
+    pub loc: Loc,
+    pub any_of: Vec<String>,
+}
+
+impl Condition {
+    pub fn holds(&self, lookup: impl Fn(&str) -> Option<String>) -> bool {
+        self.clauses.iter().all(|c| lookup(&c.input).is_some_and(|v| c.any_of.iter().any(|a| a == &v)))
+    }
+}
+
+/// A list of targets tried in order; the first visible one wins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Targets {
+    pub loc: Loc,
+    pub list: Vec<Target>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Recognise {
+    pub url: Option<String>,
+    pub elements: Vec<Targets>,
+    pub texts: Vec<String>,
+    /// Recognised while a JS alert matching this is open (the page is hidden behind it).
+    pub alert: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Screen {
+    pub id: String,
+    pub label: String,
+    pub loc: Loc,
+    /// May or may not appear (e.g. the technical-person popup).
+    pub optional: bool,
+    pub when: Option<Condition>,
+    pub timeout: Option<Duration>,
+    pub recognise: Recognise,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub label: String,
+    pub loc: Loc,
+    pub kind: StepKind,
+    pub timeout: Option<Duration>,
+    pub optional: bool,
+    pub when: Option<Condition>,
+    /// The smoke check stops before this step.
+    pub barrier: bool,
+    /// This step creates the credentials: the vault is written before it runs.
+    pub submits: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertAction {
+    Accept,
+    Dismiss,
+}
+
+#[derive(Debug, Clone)]
+pub enum OptionChoice {
+    Label(Template),
+    Value(Template),
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Goto { url: Template },
+    Fill { target: Targets, value: Template, fast: bool },
+    FillSecret { target: Targets, secret: String, fast: bool },
+    Click { target: Targets, navigates: bool },
+    Choose { target: Targets, navigates: bool },
+    Select { target: Targets, option: OptionChoice, navigates: bool },
+    Captcha { image: Targets, input: Targets },
+    Otp { input: Targets, prompt: Template },
+    Expect { target: Targets, text: Option<Template>, absent: bool },
+    Alert { pattern: String, action: AlertAction, capture: Option<String> },
+    Capture { target: Targets, into: String, attribute: Option<String>, pattern: Option<String> },
+    WaitFor { target: Targets },
+    Screenshot { name: String },
+}
+
+impl StepKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Goto { .. } => "goto",
+            StepKind::Fill { .. } => "fill",
+            StepKind::FillSecret { .. } => "fill_secret",
+            StepKind::Click { .. } => "click",
+            StepKind::Choose { .. } => "choose",
+            StepKind::Select { .. } => "select",
+            StepKind::Captcha { .. } => "captcha",
+            StepKind::Otp { .. } => "otp",
+            StepKind::Expect { .. } => "expect",
+            StepKind::Alert { .. } => "alert",
+            StepKind::Capture { .. } => "capture",
+            StepKind::WaitFor { .. } => "wait_for",
+            StepKind::Screenshot { .. } => "screenshot",
+        }
+    }
+    /// Every target list the step uses, for the smoke check.
+    pub fn targets(&self) -> Vec<&Targets> {
+        match self {
+            StepKind::Fill { target, .. }
+            | StepKind::FillSecret { target, .. }
+            | StepKind::Click { target, .. }
+            | StepKind::Choose { target, .. }
+            | StepKind::Select { target, .. }
+            | StepKind::Expect { target, .. }
+            | StepKind::Capture { target, .. }
+            | StepKind::WaitFor { target } => vec![target],
+            StepKind::Captcha { image, input } => vec![image, input],
+            StepKind::Otp { input, .. } => vec![input],
+            StepKind::Goto { .. } | StepKind::Alert { .. } | StepKind::Screenshot { .. } => vec![],
+        }
+    }
+    /// Steps that need a human: the smoke check never crosses them.
+    pub fn needs_human(&self) -> bool {
+        matches!(self, StepKind::Captcha { .. } | StepKind::Otp { .. })
+    }
+}
+
+/// Result kinds, each with its exit code at the CLI edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    Registered,
+    AlreadyRegistered,
+    WrongCaptcha,
+    WrongOtp,
+    OtpExpired,
+    SessionExpired,
+    PortalError,
+    NeedsVerification,
+}
+
+pub const OUTCOME_KINDS: &[&str] = &[
+    "registered",
+    "already_registered",
+    "wrong_captcha",
+    "wrong_otp",
+    "otp_expired",
+    "session_expired",
+    "portal_error",
+    "needs_verification",
+];
+
+impl OutcomeKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "registered" => Self::Registered,
+            "already_registered" => Self::AlreadyRegistered,
+            "wrong_captcha" => Self::WrongCaptcha,
+            "wrong_otp" => Self::WrongOtp,
+            "otp_expired" => Self::OtpExpired,
+            "session_expired" => Self::SessionExpired,
+            "portal_error" => Self::PortalError,
+            "needs_verification" => Self::NeedsVerification,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        OUTCOME_KINDS[self as usize]
+    }
+    /// Kinds that may send the run back to an earlier screen.
+    pub fn may_retry(self) -> bool {
+        matches!(self, Self::WrongCaptcha | Self::WrongOtp | Self::OtpExpired | Self::SessionExpired)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub id: String,
+    pub loc: Loc,
+    pub kind: OutcomeKind,
+    pub message: String,
+    /// Regex over the text of a JS alert.
+    pub alert: Option<Template>,
+    /// Regex over the page's visible text (or `element`'s, when given).
+    pub text: Option<Template>,
+    pub element: Option<Targets>,
+    /// Screens after which this may appear; empty means anywhere.
+    pub screens: Vec<String>,
+    pub when: Option<Condition>,
+    pub retry_from: Option<String>,
+    pub max_retries: u32,
+    /// Named groups of the pattern become variables (e.g. `api_user`).
+    pub capture: bool,
+}

@@ -1,0 +1,139 @@
+//! Element targets: the strings a flow uses to find things on a page.
+//!
+//! - `#id`, `input[name=x]`: CSS (the default)
+//! - `css:...`: CSS, explicitly
+//! - `xpath://button[.='Login']`: XPath
+//! - `text:Verify OTP`: a button, link, submit input or label whose visible
+//!   text (or value) is exactly this, ignoring surrounding space
+//! - `url:/Home/MainMenu` and `navigation`: only in `wait_for`
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Css(String),
+    XPath(String),
+    Text(String),
+    Url(String),
+    Navigation,
+}
+
+impl Target {
+    pub fn parse(s: &str) -> Result<Target, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("empty target: write a CSS selector such as `#txtUserName`".into());
+        }
+        let t = if let Some(r) = s.strip_prefix("css:") {
+            Target::Css(r.trim().to_string())
+        } else if let Some(r) = s.strip_prefix("xpath:") {
+            Target::XPath(r.trim().to_string())
+        } else if let Some(r) = s.strip_prefix("text:") {
+            Target::Text(r.trim().to_string())
+        } else if let Some(r) = s.strip_prefix("url:") {
+            Target::Url(r.trim().to_string())
+        } else if s == "navigation" {
+            Target::Navigation
+        } else {
+            Target::Css(s.to_string())
+        };
+        match &t {
+            Target::Css(c) if c.is_empty() => Err("empty CSS selector after `css:`".into()),
+            Target::Css(c) if !brackets_balance(c) => Err(format!("CSS selector `{c}` has unbalanced brackets or quotes")),
+            Target::XPath(x) if x.is_empty() => Err("empty XPath after `xpath:`".into()),
+            Target::XPath(x) if !brackets_balance(x) => Err(format!("XPath `{x}` has unbalanced brackets or quotes")),
+            Target::Text(x) if x.is_empty() => Err("empty text after `text:`".into()),
+            _ => Ok(t),
+        }
+    }
+
+    /// The form the browser understands: ("css", sel) or ("xpath", expr).
+    pub fn locator(&self) -> Option<(&'static str, String)> {
+        match self {
+            Target::Css(c) => Some(("css", c.clone())),
+            Target::XPath(x) => Some(("xpath", x.clone())),
+            Target::Text(t) => {
+                let q = xpath_literal(t);
+                Some((
+                    "xpath",
+                    format!(
+                        "//*[self::button or self::a or self::label or self::span or self::input[@type='submit' or @type='button']][normalize-space(.)={q} or normalize-space(@value)={q}]"
+                    ),
+                ))
+            }
+            Target::Url(_) | Target::Navigation => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Css(c) => write!(f, "{c}"),
+            Target::XPath(x) => write!(f, "xpath:{x}"),
+            Target::Text(t) => write!(f, "text:{t}"),
+            Target::Url(u) => write!(f, "url:{u}"),
+            Target::Navigation => write!(f, "navigation"),
+        }
+    }
+}
+
+fn brackets_balance(s: &str) -> bool {
+    let mut stack = Vec::new();
+    let mut quote: Option<char> = None;
+    for c in s.chars() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '[' | '(' => stack.push(c),
+            ']' => {
+                if stack.pop() != Some('[') {
+                    return false;
+                }
+            }
+            ')' => {
+                if stack.pop() != Some('(') {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    stack.is_empty() && quote.is_none()
+}
+
+/// An XPath string literal for any text, quotes included: XPath 1.0 has no
+/// escapes, so text with both quote kinds becomes `concat(...)`.
+pub fn xpath_literal(s: &str) -> String {
+    if !s.contains('\'') {
+        format!("'{s}'")
+    } else if !s.contains('"') {
+        format!("\"{s}\"")
+    } else {
+        let parts: Vec<String> = s.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn parses_prefixes() {
+        assert_eq!(Target::parse("#a").unwrap(), Target::Css("#a".into()));
+        assert_eq!(Target::parse("xpath://a").unwrap(), Target::XPath("//a".into()));
+        assert_eq!(Target::parse("text: Login ").unwrap(), Target::Text("Login".into()));
+        assert_eq!(Target::parse("url:/Home").unwrap(), Target::Url("/Home".into()));
+        assert!(Target::parse("input[name=x").is_err());
+        assert!(Target::parse("").is_err());
+    }
+    #[test]
+    fn xpath_quoting() {
+        assert_eq!(xpath_literal("Tera"), "'Tera'");
+        assert_eq!(xpath_literal("O'Brien"), "\"O'Brien\"");
+        assert_eq!(xpath_literal(r#"A "B" O'C"#), r#"concat('A "B" O', "'", 'C')"#);
+    }
+}

@@ -1,0 +1,5 @@
+//! One integration-test binary: every test runs the real `einvreg` binary
+//! (and, from `replica`/`run` on, a real Chromium against the replica).
+
+mod check;
+mod support;

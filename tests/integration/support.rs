@@ -1,0 +1,93 @@
+//! A small builder around the einvreg binary, after ripgrep's and just's.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_einvreg"))
+}
+
+pub struct Test {
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    cwd: PathBuf,
+    stdin: Option<String>,
+    status: Option<i32>,
+}
+
+pub struct Done {
+    pub out: Output,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test { args: vec![], envs: vec![("NO_COLOR".into(), "1".into())], cwd: root(), stdin: None, status: Some(0) }
+    }
+    pub fn arg(mut self, a: impl AsRef<str>) -> Self {
+        self.args.push(a.as_ref().to_string());
+        self
+    }
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, a: I) -> Self {
+        self.args.extend(a.into_iter().map(|s| s.as_ref().to_string()));
+        self
+    }
+    pub fn env(mut self, k: &str, v: impl AsRef<str>) -> Self {
+        self.envs.push((k.into(), v.as_ref().into()));
+        self
+    }
+    pub fn cwd(mut self, p: &Path) -> Self {
+        self.cwd = p.to_path_buf();
+        self
+    }
+    pub fn stdin(mut self, s: &str) -> Self {
+        self.stdin = Some(s.into());
+        self
+    }
+    /// The exit code expected (0 unless told).
+    pub fn status(mut self, code: i32) -> Self {
+        self.status = Some(code);
+        self
+    }
+    pub fn any_status(mut self) -> Self {
+        self.status = None;
+        self
+    }
+    pub fn run(self) -> Done {
+        let mut cmd = Command::new(bin());
+        cmd.args(&self.args).current_dir(&self.cwd).env_remove("RUST_LOG");
+        for (k, v) in &self.envs {
+            cmd.env(k, v);
+        }
+        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn einvreg");
+        if let Some(s) = &self.stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let d = Done { stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into(), out };
+        if let Some(code) = self.status {
+            assert_eq!(d.out.status.code(), Some(code), "einvreg {:?}\n--- stdout\n{}\n--- stderr\n{}", self.args, d.stdout, d.stderr);
+        }
+        d
+    }
+}
+
+/// Compares with a golden file; `EINVREG_BLESS=1` rewrites it.
+pub fn golden(actual: &str, path: &Path) {
+    if std::env::var_os("EINVREG_BLESS").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| panic!("missing golden file {} (run with EINVREG_BLESS=1)", path.display()));
+    assert_eq!(actual, expected, "output differs from {}", path.display());
+}
