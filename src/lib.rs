@@ -6,6 +6,9 @@
 //! sessions), `runner` (executes flows), `operator` (asks humans), `vault`
 //! (credentials), `batch`, `smoke`, `redact`, and `cli` (the thin edge).
 
+#![allow(clippy::result_large_err)]
+
 pub mod cli;
 pub mod flow;
+pub mod replica;
 pub mod rules;

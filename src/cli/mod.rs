@@ -4,6 +4,7 @@
 pub mod check;
 pub mod exit;
 pub mod gstin;
+pub mod replica;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,8 @@ pub enum Command {
     Check(check::Args),
     /// Explain GSTINs part by part and verify their check character
     Gstin(gstin::Args),
+    /// Run the built-in replica of both portals on 127.0.0.1 (tests, demos, rehearsals)
+    Replica(replica::Args),
 }
 
 pub fn main() -> i32 {
@@ -34,5 +37,11 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Check(a) => check::run(a),
         Command::Gstin(a) => gstin::run(a),
+        Command::Replica(a) => replica::run(a),
     }
+}
+
+/// The async runtime for commands that need one.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
 }

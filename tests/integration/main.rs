@@ -2,4 +2,5 @@
 //! (and, from `replica`/`run` on, a real Chromium against the replica).
 
 mod check;
+mod replica;
 mod support;

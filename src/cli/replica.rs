@@ -1,0 +1,78 @@
+//! `einvreg replica`: runs both portals on loopback until Ctrl-C.
+
+use super::exit;
+use crate::replica::{Drift, Faults, Options, Replica};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Sandbox port (production takes the next); 0 picks free ports
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Folder with taxpayers.toml and providers.toml
+    #[arg(long)]
+    pub fixtures: Option<PathBuf>,
+    /// Add N deterministic generated taxpayers (for load)
+    #[arg(long, default_value_t = 0)]
+    pub taxpayers: usize,
+    /// Faults, e.g. "latency=50-200ms;http500=login_submit@0.3;idle_expiry=30s;spurious_already_created;slow_alert=2s"
+    #[arg(long)]
+    pub faults: Option<String>,
+    /// A named markup change: renamed-id, renamed-field, relabelled-button, moved-element, interstitial, missing-gsp
+    #[arg(long)]
+    pub drift: Option<String>,
+    /// Seed for captchas, OTPs and fault dice (deterministic runs)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// How long an OTP stays valid
+    #[arg(long, default_value = "10m")]
+    pub otp_validity: String,
+    /// Keep created users in this JSON file across restarts
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Do not print SMS messages on the console
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl Args {
+    pub fn options(&self) -> Result<Options, String> {
+        let mut o = Options { port: self.port, extra_taxpayers: self.taxpayers, seed: self.seed, state_file: self.state.clone(), quiet: self.quiet, ..Options::default() };
+        if let Some(f) = &self.fixtures {
+            o.fixtures = f.clone();
+        }
+        if let Some(f) = &self.faults {
+            o.faults = Faults::parse(f).map_err(|e| format!("--faults: {e}"))?;
+        }
+        if let Some(d) = &self.drift {
+            o.drift = Some(Drift::parse(d).map_err(|e| format!("--drift: {e}"))?);
+        }
+        o.otp_validity = crate::flow::parse::parse_duration(&self.otp_validity).ok_or_else(|| format!("--otp-validity: `{}` is not a duration (write 10m, 30s)", self.otp_validity))?;
+        Ok(o)
+    }
+}
+
+pub fn run(args: Args) -> i32 {
+    let opts = match args.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    super::runtime().block_on(async move {
+        let r = match Replica::start(opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        };
+        println!("sandbox    {}", r.sandbox_url);
+        println!("production {}", r.production_url);
+        println!("test aids  {}/__replica/sms (SMS outbox), /__replica/captcha?session=ID (replica only)", r.production_url);
+        eprintln!("replica running on 127.0.0.1 only; Ctrl-C stops it. Demo logins: fixtures/README.md");
+        let _ = tokio::signal::ctrl_c().await;
+        exit::OK
+    })
+}

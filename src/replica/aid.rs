@@ -1,0 +1,79 @@
+//! Replica-only test aids under `/__replica/`: the SMS outbox, the current
+//! captcha answer, and levers for tests. Nothing like this exists on the
+//! real portals; the operator's `--auto-answer` refuses anything else.
+
+use super::Portal;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::collections::HashMap;
+
+pub fn router() -> Router<Portal> {
+    Router::new()
+        .route("/__replica/info", get(info))
+        .route("/__replica/sms", get(sms))
+        .route("/__replica/otp", get(otp))
+        .route("/__replica/captcha", get(captcha))
+        .route("/__replica/users", get(users))
+        .route("/__replica/counters", get(counters))
+        .route("/__replica/expire-otps", post(expire_otps))
+        .route("/__replica/expire-sessions", post(expire_sessions))
+}
+
+async fn info(State(p): State<Portal>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "replica": "einvreg",
+        "portal": match p.kind { super::PortalKind::Sandbox => "sandbox", super::PortalKind::Production => "production" },
+        "session_cookie": p.cookie_name(),
+        "drift": p.shared.drift.map(|d| d.name()),
+    }))
+}
+
+/// The whole outbox, or `?mobile=` only.
+async fn sms(State(p): State<Portal>, Query(q): Query<HashMap<String, String>>) -> Json<serde_json::Value> {
+    let inner = p.shared.inner.lock().unwrap();
+    let list: Vec<_> = inner.outbox.iter().filter(|m| q.get("mobile").is_none_or(|x| *x == m.mobile)).collect();
+    Json(serde_json::to_value(list).unwrap())
+}
+
+/// The latest OTP sent for a browser session (`?session=<cookie value>`).
+async fn otp(State(p): State<Portal>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let inner = p.shared.inner.lock().unwrap();
+    let sid = q.get("session").cloned().unwrap_or_default();
+    match inner.outbox.iter().rev().find(|m| m.session == sid) {
+        Some(m) => Json(serde_json::json!({"otp": m.otp, "seq": m.seq})).into_response(),
+        None => (axum::http::StatusCode::NOT_FOUND, "no OTP sent to this session").into_response(),
+    }
+}
+
+/// The answer to the captcha currently shown to a session.
+async fn captcha(State(p): State<Portal>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let inner = p.shared.inner.lock().unwrap();
+    let sid = q.get("session").cloned().unwrap_or_default();
+    match inner.sessions.get(&sid).and_then(|s| s.captcha.clone()) {
+        Some(c) => Json(serde_json::json!({"answer": c})).into_response(),
+        None => (axum::http::StatusCode::NOT_FOUND, "no captcha shown to this session").into_response(),
+    }
+}
+
+/// Users created so far (password hashes only).
+async fn users(State(p): State<Portal>) -> Json<serde_json::Value> {
+    let inner = p.shared.inner.lock().unwrap();
+    Json(serde_json::to_value(&inner.users).unwrap())
+}
+
+async fn counters(State(p): State<Portal>) -> Json<serde_json::Value> {
+    let inner = p.shared.inner.lock().unwrap();
+    Json(serde_json::to_value(&inner.counters).unwrap())
+}
+
+async fn expire_otps(State(p): State<Portal>) -> &'static str {
+    p.shared.inner.lock().unwrap().expire_otps();
+    "ok"
+}
+
+async fn expire_sessions(State(p): State<Portal>) -> &'static str {
+    p.shared.inner.lock().unwrap().sessions.clear();
+    "ok"
+}

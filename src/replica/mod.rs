@@ -1,0 +1,318 @@
+//! A faithful, stateful replica of both NIC e-Invoice portals
+//! (portal-facts.md), for tests, demos and operator rehearsals.
+//!
+//! Two loopback listeners: the sandbox (taxpayer self-registration, an
+//! ASP.NET WebForms page) and production (login, 2FA, Create API User).
+//! Replica-only test aids live under `/__replica/` on both.
+
+pub mod aid;
+pub mod captcha;
+pub mod config;
+pub mod html;
+pub mod http;
+pub mod production;
+pub mod sandbox;
+pub mod state;
+
+pub use config::{Drift, Faults};
+use state::{Inner, Persisted, Providers, Session, Shared, Taxpayer};
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How to start a replica.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Sandbox port; production takes the next one. 0 picks free ports.
+    pub port: u16,
+    pub fixtures: PathBuf,
+    pub extra_taxpayers: usize,
+    pub faults: Faults,
+    pub drift: Option<Drift>,
+    pub seed: Option<u64>,
+    pub otp_validity: Duration,
+    pub max_resends: u32,
+    pub max_wrong_otp: u32,
+    pub state_file: Option<PathBuf>,
+    /// Do not print SMS on the console (tests read the outbox instead).
+    pub quiet: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            port: 0,
+            fixtures: default_fixtures(),
+            extra_taxpayers: 0,
+            faults: Faults::default(),
+            drift: None,
+            seed: None,
+            otp_validity: Duration::from_secs(600),
+            max_resends: 3,
+            max_wrong_otp: 5,
+            state_file: None,
+            quiet: true,
+        }
+    }
+}
+
+pub fn default_fixtures() -> PathBuf {
+    if let Ok(d) = std::env::var("EINVREG_FIXTURES") {
+        return PathBuf::from(d);
+    }
+    let local = PathBuf::from("fixtures");
+    if local.join("taxpayers.toml").exists() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A running replica. Dropping it stops both listeners.
+pub struct Replica {
+    pub sandbox_url: String,
+    pub production_url: String,
+    pub shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot read {path}: {err}")]
+    Read { path: PathBuf, err: std::io::Error },
+    #[error("{path}: {msg}")]
+    Parse { path: PathBuf, msg: String },
+    #[error("cannot bind 127.0.0.1:{port}: {err}")]
+    Bind { port: u16, err: std::io::Error },
+}
+
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StartError> {
+    let s = std::fs::read_to_string(path).map_err(|err| StartError::Read { path: path.into(), err })?;
+    toml::from_str(&s).map_err(|e| StartError::Parse { path: path.into(), msg: e.to_string() })
+}
+
+#[derive(serde::Deserialize)]
+struct Directory {
+    taxpayer: Vec<Taxpayer>,
+}
+
+impl Replica {
+    /// Starts both portals on 127.0.0.1 and returns once they accept connections.
+    pub async fn start(opts: Options) -> Result<Replica, StartError> {
+        let dir: Directory = read_toml(&opts.fixtures.join("taxpayers.toml"))?;
+        let providers: Providers = read_toml(&opts.fixtures.join("providers.toml"))?;
+        let mut taxpayers = dir.taxpayer;
+        taxpayers.extend(state::generated_taxpayers(opts.extra_taxpayers));
+        let users: Persisted = match &opts.state_file {
+            Some(f) if f.exists() => {
+                let s = std::fs::read_to_string(f).map_err(|err| StartError::Read { path: f.clone(), err })?;
+                serde_json::from_str(&s).map_err(|e| StartError::Parse { path: f.clone(), msg: e.to_string() })?
+            }
+            _ => Persisted::default(),
+        };
+        let seed = opts.seed.unwrap_or_else(rand::random);
+        let shared = Arc::new(Shared {
+            taxpayers,
+            providers,
+            faults: opts.faults.clone(),
+            drift: opts.drift,
+            otp_validity: opts.otp_validity,
+            max_resends: opts.max_resends,
+            max_wrong: opts.max_wrong_otp,
+            state_file: opts.state_file.clone(),
+            quiet: opts.quiet,
+            inner: Mutex::new(Inner {
+                rng: rand::rngs::StdRng::seed_from_u64(seed),
+                sessions: HashMap::new(),
+                outbox: vec![],
+                users,
+                spurious_done: vec![],
+                seq: 0,
+                tech_popup_seen: vec![],
+                counters: HashMap::new(),
+            }),
+        });
+        let sb = bind(opts.port).await?;
+        let pr = bind(if opts.port == 0 { 0 } else { opts.port + 1 }).await?;
+        let sandbox_url = format!("http://{}", sb.local_addr().unwrap());
+        let production_url = format!("http://{}", pr.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (tx1, rx1) = tokio::sync::watch::channel(false);
+        let sandbox_app = sandbox::router().merge(aid::router()).with_state(Portal { shared: shared.clone(), kind: PortalKind::Sandbox });
+        let production_app = production::router().merge(aid::router()).with_state(Portal { shared: shared.clone(), kind: PortalKind::Production });
+        for (listener, app) in [(sb, sandbox_app), (pr, production_app)] {
+            let mut rx = rx1.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.wait_for(|v| *v).await;
+                    })
+                    .await;
+            });
+        }
+        tokio::spawn(async move {
+            let _ = rx.await;
+            let _ = tx1.send(true);
+        });
+        Ok(Replica { sandbox_url, production_url, shared, shutdown: Some(tx) })
+    }
+
+    pub fn url_for(&self, portal: crate::flow::PortalKind) -> &str {
+        match portal {
+            crate::flow::PortalKind::Sandbox => &self.sandbox_url,
+            crate::flow::PortalKind::Production => &self.production_url,
+        }
+    }
+}
+
+async fn bind(port: u16) -> Result<tokio::net::TcpListener, StartError> {
+    // Loopback only: the replica has demo passwords and test aids.
+    tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await.map_err(|err| StartError::Bind { port, err })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortalKind {
+    Sandbox,
+    Production,
+}
+
+/// Handler state: which portal, and the shared memory.
+#[derive(Clone)]
+pub struct Portal {
+    pub shared: Arc<Shared>,
+    pub kind: PortalKind,
+}
+
+impl Portal {
+    pub fn cookie_name(&self) -> &'static str {
+        match self.kind {
+            PortalKind::Sandbox => "ASP.NET_SessionId",
+            PortalKind::Production => "EINV_SessionId",
+        }
+    }
+
+    /// Applies latency and HTTP 500 faults for `page`.
+    pub async fn fault(&self, page: &str) -> Option<Response> {
+        let f = &self.shared.faults;
+        let (delay, fail) = {
+            let mut inner = self.shared.inner.lock().unwrap();
+            inner.bump(page);
+            let delay = f.latency.map(|(lo, hi)| if lo == hi { lo } else { Duration::from_secs_f64(inner.rng.random_range(lo.as_secs_f64()..=hi.as_secs_f64())) });
+            let fail = f.http500.iter().any(|(p, prob)| p == page && inner.rng.random_bool(*prob));
+            (delay, fail)
+        };
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        fail.then(|| (StatusCode::INTERNAL_SERVER_ERROR, axum::response::Html(html::server_error())).into_response())
+    }
+
+    /// Finds or makes this browser's session. `expired` is true when the
+    /// cookie named a session that idled out (or that this process never had).
+    pub fn session(&self, headers: &HeaderMap) -> SessionRef {
+        let name = self.cookie_name();
+        let cookie = cookies(headers).remove(name);
+        let mut inner = self.shared.inner.lock().unwrap();
+        let idle = self.shared.faults.idle_expiry;
+        let mut expired = false;
+        if let Some(id) = &cookie {
+            let stale = inner.sessions.get(id).map(|s| idle.is_some_and(|d| s.last_seen.is_some_and(|t| t.elapsed() > d)));
+            match stale {
+                Some(false) => {
+                    let s = inner.sessions.get_mut(id).unwrap();
+                    s.last_seen = Some(Instant::now());
+                    return SessionRef { id: id.clone(), set_cookie: None, expired: false };
+                }
+                Some(true) => {
+                    inner.sessions.remove(id);
+                    expired = true;
+                }
+                None => expired = true,
+            }
+        }
+        let id = inner.new_id(24);
+        let csrf = inner.new_id(32);
+        inner.sessions.insert(id.clone(), Session { id: id.clone(), last_seen: Some(Instant::now()), csrf, ..Default::default() });
+        SessionRef { set_cookie: Some(format!("{name}={id}; Path=/; HttpOnly; SameSite=Lax")), id, expired }
+    }
+
+    pub fn with<R>(&self, sid: &str, f: impl FnOnce(&mut Session) -> R) -> R {
+        let mut inner = self.shared.inner.lock().unwrap();
+        let s = inner.sessions.entry(sid.to_string()).or_default();
+        f(s)
+    }
+
+    /// A fresh captcha for the session; returns the serial the image URL carries.
+    pub fn new_captcha(&self, sid: &str) -> u64 {
+        let mut inner = self.shared.inner.lock().unwrap();
+        let alphabet = match self.kind {
+            PortalKind::Sandbox => captcha::DIGITS,
+            PortalKind::Production => captcha::ALNUM,
+        };
+        let text = captcha::random_text(&mut inner.rng, alphabet, 6);
+        let s = inner.sessions.entry(sid.to_string()).or_default();
+        s.captcha = Some(text);
+        s.captcha_serial += 1;
+        s.captcha_serial
+    }
+
+    pub fn captcha_png(&self, sid: &str) -> Option<Vec<u8>> {
+        let mut inner = self.shared.inner.lock().unwrap();
+        let text = inner.sessions.get(sid)?.captcha.clone()?;
+        Some(captcha::render_png(&text, &mut inner.rng))
+    }
+
+    /// Checks and always consumes the captcha: one image, one try.
+    pub fn check_captcha(&self, sid: &str, given: &str) -> bool {
+        let mut inner = self.shared.inner.lock().unwrap();
+        let Some(s) = inner.sessions.get_mut(sid) else { return false };
+        let ok = s.captcha.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(given.trim()));
+        s.captcha = None;
+        ok
+    }
+}
+
+pub struct SessionRef {
+    pub id: String,
+    pub set_cookie: Option<String>,
+    pub expired: bool,
+}
+
+impl SessionRef {
+    /// Adds the Set-Cookie header when the session is new.
+    pub fn respond(&self, resp: impl IntoResponse) -> Response {
+        let mut r = resp.into_response();
+        if let Some(c) = &self.set_cookie {
+            r.headers_mut().append(header::SET_COOKIE, c.parse().unwrap());
+        }
+        r.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().unwrap());
+        r
+    }
+}
+
+pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect()
+}
+
+pub fn redirect(to: &str) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response()
+}

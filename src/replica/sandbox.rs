@@ -1,0 +1,399 @@
+//! The sandbox portal (einv-apisandbox.nic.in): home, login, and the
+//! ASP.NET WebForms `Registration.aspx` with full postbacks, `__VIEWSTATE`,
+//! `__EVENTVALIDATION` and `ctl00_ContentPlaceHolder1_...` ids.
+
+use super::config::Drift;
+use super::html::{esc, fill, options, SANDBOX_SHELL};
+use super::state::{hash_password, OtpCheck, RegStage, SandboxUser};
+use super::{redirect, Portal, SessionRef};
+use crate::rules::{validate_api_username, validate_gstin, validate_password, GstinStrictness};
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, Response};
+use axum::routing::get;
+use axum::Router;
+use std::collections::HashMap;
+
+type F = HashMap<String, String>;
+
+const P: &str = "ctl00_ContentPlaceHolder1_";
+const N: &str = "ctl00$ContentPlaceHolder1$";
+const REG: &str = "/einvapiclient/EncDesc/Registration.aspx";
+const LOGIN: &str = "/einvapiclient/EncDesc/Login.aspx";
+
+pub fn router() -> Router<Portal> {
+    Router::new()
+        .route("/", get(home))
+        .route(LOGIN, get(login_get).post(login_post))
+        .route(REG, get(reg_get).post(reg_post))
+        .route("/einvapiclient/EncDesc/Captcha.aspx", get(captcha))
+        .route("/einvapiclient/EncDesc/Acknowledgement.aspx", get(ack))
+        .route("/einvapiclient/EncDesc/Home.aspx", get(welcome))
+}
+
+fn page(heading: &str, title: &str, body: &str, script: &str) -> Html<String> {
+    Html(fill(SANDBOX_SHELL, &[("title", title), ("heading", heading), ("body", body), ("script", script)]))
+}
+
+const DO_POSTBACK: &str = r##"<script>
+function __doPostBack(t,a){var f=document.forms['aspnetForm'];f.__EVENTTARGET.value=t;f.__EVENTARGUMENT.value=a;f.submit();}
+</script>"##;
+
+async fn home(State(p): State<Portal>, h: HeaderMap) -> Response {
+    if let Some(r) = p.fault("sandbox_home").await {
+        return r;
+    }
+    let s = p.session(&h);
+    let body = r##"<h1>e - Invoice API Developer's Portal</h1>
+<p class="msg-ok">1st Dec. 2020 ** e-Invoice Trial portal is enabled for taxpayers with PAN based turnover more than Rs 100 Cr. in a financial year</p>
+<table class="form" border="1"><tr><th>Authentication</th><th>Generate IRN</th><th>Cancel IRN</th></tr>
+<tr><td>Current Version (v1.03)</td><td>Current Version (v1.03)</td><td>Current Version (v1.03)</td></tr>
+<tr><td>Downloads &middot; Sample JSONs &middot; JSON Schema</td><td>Validations &middot; FAQs</td><td>Get IRN Details &middot; Get GSTIN Details</td></tr></table>"##;
+    s.respond(page("e - Invoice API Developer's Portal", "e-Invoice API Developer's Portal", body, ""))
+}
+
+fn login_page(p: &Portal, sid: &str, msg: &str) -> Html<String> {
+    let serial = p.new_captcha(sid);
+    let err = if msg.is_empty() { String::new() } else { format!("<span id=\"{P}lblMsg\" class=\"msg-err\">{}</span>", esc(msg)) };
+    let body = format!(
+        r##"<h2>e - Invoice API Testing System</h2>
+<div style="display:flex;gap:40px"><div style="flex:1"><h3>E-Invoice API Access Mechanisms</h3>
+<p>Direct Access to API to integrate the ERP system of the Company &mdash; Through GSPs &mdash; Through ERP's &mdash; Through 'Companies having direct Access to API'.</p></div>
+<div><form method="post" action="{LOGIN}" id="aspnetForm" name="aspnetForm">
+<fieldset><legend>Login</legend>{err}
+<table class="form">
+<tr><td>GSTIN</td><td><input name="{N}txtGSTIN" id="{P}txtGSTIN" maxlength="15"></td></tr>
+<tr><td>Client ID</td><td><input name="{N}txtClientId" id="{P}txtClientId"></td></tr>
+<tr><td>User Name</td><td><input name="{N}txtUserName" id="{P}txtUserName"></td></tr>
+<tr><td>Password</td><td><input type="password" name="{N}txtPassword" id="{P}txtPassword"></td></tr>
+<tr><td><img id="{P}imgCaptcha" src="/einvapiclient/EncDesc/Captcha.aspx?v={serial}" width="180" height="60" alt="captcha"></td><td><input name="{N}txtCaptcha" id="{P}txtCaptcha" maxlength="6"></td></tr>
+<tr><td></td><td><input type="submit" class="btn btn-blue" name="{N}btnLogin" id="{P}btnLogin" value="Login"></td></tr>
+</table>
+<a id="{P}lnkRegister" href="{REG}">Register here</a> &nbsp; <a id="{P}lnkForgot" href="#">Forgot Credentials?</a>
+</fieldset></form></div></div>"##
+    );
+    page("e - Invoice API Testing System", "Login", &body, "")
+}
+
+async fn login_get(State(p): State<Portal>, h: HeaderMap) -> Response {
+    if let Some(r) = p.fault("sandbox_login").await {
+        return r;
+    }
+    let s = p.session(&h);
+    let pg = login_page(&p, &s.id, "");
+    s.respond(pg)
+}
+
+async fn login_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Response {
+    if let Some(r) = p.fault("sandbox_login").await {
+        return r;
+    }
+    let s = p.session(&h);
+    let v = |k: &str| f.get(&format!("{N}{k}")).map(|x| x.trim().to_string()).unwrap_or_default();
+    if !p.check_captcha(&s.id, &v("txtCaptcha")) {
+        let pg = login_page(&p, &s.id, "Invalid Captcha");
+        return s.respond(pg);
+    }
+    let pass = f.get(&format!("{N}txtPassword")).cloned().unwrap_or_default();
+    let ok = {
+        let inner = p.shared.inner.lock().unwrap();
+        inner.users.sandbox_users.iter().any(|u| u.gstin == v("txtGSTIN").to_uppercase() && u.username == v("txtUserName") && u.password_hash == hash_password(&pass) && u.client_id == v("txtClientId"))
+    };
+    if !ok {
+        let pg = login_page(&p, &s.id, "Invalid Credentials. Please check GSTIN, Client ID, User Name and Password.");
+        return s.respond(pg);
+    }
+    p.with(&s.id, |x| x.sandbox_login = Some(v("txtUserName")));
+    s.respond(redirect("/einvapiclient/EncDesc/Home.aspx"))
+}
+
+async fn welcome(State(p): State<Portal>, h: HeaderMap) -> Response {
+    let s = p.session(&h);
+    match p.with(&s.id, |x| x.sandbox_login.clone()) {
+        Some(u) => s.respond(page("e - Invoice API Testing System", "Welcome", &format!("<h2 id=\"lblWelcome\">Welcome, {}</h2><p>You are logged in to the e-Invoice API Testing System.</p>", esc(&u)), "")),
+        None => s.respond(redirect(LOGIN)),
+    }
+}
+
+async fn captcha(State(p): State<Portal>, h: HeaderMap) -> Response {
+    let s = p.session(&h);
+    match p.captcha_png(&s.id) {
+        Some(png) => s.respond(([(header::CONTENT_TYPE, "image/png")], png)),
+        None => s.respond((StatusCode::NOT_FOUND, "no captcha")),
+    }
+}
+
+struct Msg {
+    ok: String,
+    err: String,
+}
+
+fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
+    let (stage, vals, serial, viewstate) = {
+        let mut inner = p.shared.inner.lock().unwrap();
+        let vs = format!("/wEPDwUK{}", inner.new_id(40));
+        let sess = inner.sessions.get_mut(&s.id).unwrap();
+        sess.viewstate = vs.clone();
+        (sess.stage, sess.reg.clone(), sess.captcha_serial, vs)
+    };
+    // A fresh captcha whenever the form is (re)shown before validation.
+    let serial = if stage == RegStage::Form { p.new_captcha(&s.id) } else { serial };
+    let v = |k: &str| esc(vals.get(k).map(String::as_str).unwrap_or(""));
+    let ro = if stage == RegStage::Form { "" } else { " readonly" };
+    let utype = vals.get("rblUserType").map(String::as_str).unwrap_or("TP");
+    let radio = |name: &str, i: usize, val: &str, label: &str, checked: bool, extra: &str| {
+        format!(r##"<input type="radio" id="{P}{name}_{i}" name="{N}{name}" value="{val}"{}{extra}><label for="{P}{name}_{i}">{label}</label> "##, if checked { " checked" } else { "" })
+    };
+    let types = [("TP", "Tax Payer"), ("GSP", "GSP"), ("ECO", "e-Com Op."), ("ERP", "ERP")];
+    let user_types: String = types.iter().enumerate().map(|(i, (val, label))| radio("rblUserType", i, val, label, *val == utype, if stage == RegStage::Form { "" } else { " disabled" })).collect();
+    let gstin_input = if p.shared.drift == Some(Drift::MovedElement) {
+        format!(r##"<div id="{P}pnlTaxpayer"><input name="{N}pnlTaxpayer${}txtGSTIN" id="{P}pnlTaxpayer_txtGSTIN" maxlength="15" value="{}"{ro}></div>"##, "", v("txtGSTIN"))
+    } else {
+        format!(r##"<input name="{N}txtGSTIN" id="{P}txtGSTIN" maxlength="15" value="{}"{ro}>"##, v("txtGSTIN"))
+    };
+    let validate_disabled = if stage == RegStage::Form { "" } else { " disabled=\"disabled\"" };
+    let send_disabled = if stage == RegStage::Validated { "" } else { " disabled=\"disabled\"" };
+    let mut body = format!(
+        r##"<h2>Registration Form</h2>
+<form method="post" action="{REG}" id="aspnetForm" name="aspnetForm">
+<input type="hidden" name="__EVENTTARGET" id="__EVENTTARGET" value="">
+<input type="hidden" name="__EVENTARGUMENT" id="__EVENTARGUMENT" value="">
+<input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="{viewstate}">
+<input type="hidden" name="__VIEWSTATEGENERATOR" id="__VIEWSTATEGENERATOR" value="C2EE9ABB">
+<input type="hidden" name="__EVENTVALIDATION" id="__EVENTVALIDATION" value="/wEdAA{serial}">
+<table class="form">
+<tr><td>User Type :</td><td><span id="{P}rblUserType">{user_types}</span></td></tr>
+<tr><td>GSTIN :<span class="req">*</span></td><td>{gstin_input}</td></tr>
+<tr><td>Trade Name :<span class="req">*</span></td><td><input name="{N}txtTradeName" id="{P}txtTradeName" value="{tn}"{ro}></td></tr>
+<tr><td>GST Registered Mobile No. :<span class="req">*</span></td><td><input name="{N}txtMobile" id="{P}txtMobile" maxlength="10" value="{mob}"{ro}></td></tr>
+<tr><td>GST Registered e-Mail Id :<span class="req">*</span></td><td><input name="{N}txtEmail" id="{P}txtEmail" value="{em}"{ro}></td></tr>
+<tr><td>Captcha :<span class="req">*</span></td><td><img id="{P}imgCaptcha" src="/einvapiclient/EncDesc/Captcha.aspx?v={serial}" width="180" height="60" alt="captcha"> <input name="{N}txtCaptcha" id="{P}txtCaptcha" maxlength="6" autocomplete="off"{ro}></td></tr>
+<tr><td></td><td><input type="submit" class="btn btn-blue" name="{N}btnValidate" id="{P}btnValidate" value="Validate"{validate_disabled}>
+<input type="submit" class="btn btn-green" name="{N}btnSendOTP" id="{P}btnSendOTP" value="Send OTP"{send_disabled}>
+<input type="submit" class="btn btn-red" name="{N}btnExit" id="{P}btnExit" value="Exit"></td></tr>
+</table>
+<span id="{P}lblMsg" class="msg-ok">{ok}</span><span id="{P}lblError" class="msg-err">{err}</span>"##,
+        tn = v("txtTradeName"),
+        mob = v("txtMobile"),
+        em = v("txtEmail"),
+        ok = esc(&msg.ok),
+        err = esc(&msg.err),
+    );
+    if stage == RegStage::OtpSent {
+        body.push_str(&format!(
+            r##"<fieldset><table class="form">
+<tr><td>Mobile OTP :<span class="req">*</span></td><td><input name="{N}txtOTP" id="{P}txtOTP" maxlength="6" autocomplete="off"></td></tr>
+<tr><td></td><td><a id="{P}lnkResendOTP" href="javascript:__doPostBack('{N}lnkResendOTP','')">Click Here To Resend OTP</a></td></tr>
+<tr><td></td><td><input type="submit" class="btn btn-green" name="{N}btnSubmit" id="{P}btnSubmit" value="Submit">
+<input type="submit" class="btn btn-red" name="{N}btnExit2" id="{P}btnExit2" value="Exit"></td></tr></table></fieldset>"##
+        ));
+    }
+    if stage == RegStage::Verified {
+        let through = vals.get("rblRegThrough").cloned().unwrap_or_default();
+        let companies = match through.as_str() {
+            "GSP" => options(&p.shared.gsp_list(), None, "--Select Company--"),
+            "ERP" => options(&p.shared.erp_list(), None, "--Select Company--"),
+            _ => "<option value=\"\">--Select Registration through first--</option>".to_string(),
+        };
+        let autopost = |i: usize, val: &str| format!(r##"<input type="radio" id="{P}rblRegThrough_{i}" name="{N}rblRegThrough" value="{val}"{} onclick="setTimeout(function(){{__doPostBack('{N}rblRegThrough${i}','')}},0)"><label for="{P}rblRegThrough_{i}">{val}</label> "##, if through == val { " checked" } else { "" });
+        body.push_str(&format!(
+            r##"<fieldset><legend>Create Account</legend><table class="form">
+<tr><td>Your GSTIN :<span class="req">*</span></td><td><input name="{N}txtYourGSTIN" id="{P}txtYourGSTIN" value="{g}" readonly></td></tr>
+<tr><td>Registration through</td><td><span id="{P}rblRegThrough">{r0}{r1}</span></td></tr>
+<tr><td>Company Name</td><td><select name="{N}ddlCompany" id="{P}ddlCompany">{companies}</select></td></tr>
+<tr><td>Client ID</td><td><input name="{N}txtClientID" id="{P}txtClientID"></td></tr>
+<tr><td>Enter Username :<span class="req">*</span></td><td><input name="{N}txtUserName" id="{P}txtUserName" maxlength="15" autocomplete="off"></td></tr>
+<tr><td>Enter Password :<span class="req">*</span></td><td><input type="password" name="{N}txtPassword" id="{P}txtPassword" maxlength="15" autocomplete="new-password"></td></tr>
+<tr><td>Confirm Password :<span class="req">*</span></td><td><input type="password" name="{N}txtConfirmPassword" id="{P}txtConfirmPassword" maxlength="15" autocomplete="new-password"></td></tr>
+<tr><td></td><td><input type="submit" class="btn btn-blue" name="{N}btnCreate" id="{P}btnCreate" value="Create"></td></tr>
+</table></fieldset>"##,
+            g = v("txtGSTIN"),
+            r0 = autopost(0, "GSP"),
+            r1 = autopost(1, "ERP"),
+        ));
+    }
+    body.push_str("</form>");
+    s.respond(page("e - Invoice API Testing System", "Registration", &body, DO_POSTBACK))
+}
+
+async fn reg_get(State(p): State<Portal>, h: HeaderMap) -> Response {
+    if let Some(r) = p.fault("registration").await {
+        return r;
+    }
+    let s = p.session(&h);
+    p.with(&s.id, |x| {
+        x.stage = RegStage::Form;
+        x.reg.clear();
+        x.otp = None;
+    });
+    reg_page(&p, &s, Msg { ok: String::new(), err: String::new() })
+}
+
+fn err(e: impl Into<String>) -> Msg {
+    Msg { ok: String::new(), err: e.into() }
+}
+fn ok(m: impl Into<String>) -> Msg {
+    Msg { ok: m.into(), err: String::new() }
+}
+
+async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Response {
+    if let Some(r) = p.fault("registration_postback").await {
+        return r;
+    }
+    let s = p.session(&h);
+    // WebForms: a postback carries the view state it was rendered with.
+    let expected = p.with(&s.id, |x| x.viewstate.clone());
+    if s.expired || expected.is_empty() || f.get("__VIEWSTATE") != Some(&expected) {
+        let body = "<h1>Server Error in '/einvapiclient' Application.</h1><h2><i>Validation of viewstate MAC failed. Your session has expired; please start the registration again.</i></h2>";
+        return s.respond((StatusCode::INTERNAL_SERVER_ERROR, page("Error", "Error", body, "")));
+    }
+    let field = |k: &str| -> Option<String> {
+        f.get(&format!("{N}{k}")).or_else(|| f.get(&format!("{N}pnlTaxpayer${k}"))).map(|x| x.trim().to_string())
+    };
+    let button = |k: &str| f.contains_key(&format!("{N}{k}"));
+    let target = f.get("__EVENTTARGET").cloned().unwrap_or_default();
+    let stage = p.with(&s.id, |x| x.stage);
+
+    if button("btnExit") || button("btnExit2") {
+        return s.respond(redirect("/"));
+    }
+    let msg = if button("btnValidate") && stage == RegStage::Form {
+        let mut vals = HashMap::new();
+        for k in ["rblUserType", "txtGSTIN", "txtTradeName", "txtMobile", "txtEmail"] {
+            vals.insert(k.to_string(), field(k).unwrap_or_default());
+        }
+        let gstin = vals["txtGSTIN"].to_uppercase();
+        vals.insert("txtGSTIN".into(), gstin.clone());
+        p.with(&s.id, |x| x.reg = vals.clone());
+        let captcha_ok = p.check_captcha(&s.id, &field("txtCaptcha").unwrap_or_default());
+        if vals["rblUserType"] != "TP" {
+            err("Please select User Type as Tax Payer for taxpayer registration.")
+        } else if validate_gstin(&gstin, GstinStrictness::Sandbox).is_err() {
+            err("Invalid GSTIN. Please enter a valid 15 character GSTIN.")
+        } else if vals["txtTradeName"].is_empty() || vals["txtMobile"].is_empty() || vals["txtEmail"].is_empty() {
+            err("Please enter all the mandatory fields.")
+        } else if !captcha_ok {
+            err("Invalid Captcha")
+        } else if p.shared.inner.lock().unwrap().users.sandbox_users.iter().any(|u| u.gstin == gstin) {
+            err("This GSTIN is already registered. Please use Forgot Credentials.")
+        } else {
+            match p.shared.taxpayer(&gstin) {
+                Some(t) if t.mobile == vals["txtMobile"] && t.email.eq_ignore_ascii_case(&vals["txtEmail"]) => {
+                    p.with(&s.id, |x| x.stage = RegStage::Validated);
+                    ok("Successfully Validated...! Click Send OTP for Create Account.")
+                }
+                _ => err("GSTIN, Mobile No. and e-Mail Id do not match with the GST records."),
+            }
+        }
+    } else if button("btnSendOTP") && stage == RegStage::Validated {
+        let mobile = p.with(&s.id, |x| x.reg.get("txtMobile").cloned().unwrap_or_default());
+        let r = p.shared.inner.lock().unwrap().send_otp(&p.shared, "sandbox", &s.id, &mobile, |c| format!("{c} is your OTP for registration on e-Invoice API Sandbox. -NIC"), false);
+        match r {
+            Ok(()) => {
+                p.with(&s.id, |x| x.stage = RegStage::OtpSent);
+                ok("OTP has been sent to your registered mobile number.")
+            }
+            Err(e) => err(e),
+        }
+    } else if target == format!("{N}lnkResendOTP") && stage == RegStage::OtpSent {
+        let mobile = p.with(&s.id, |x| x.reg.get("txtMobile").cloned().unwrap_or_default());
+        match p.shared.inner.lock().unwrap().send_otp(&p.shared, "sandbox", &s.id, &mobile, |c| format!("{c} is your OTP for registration on e-Invoice API Sandbox. -NIC"), true) {
+            Ok(()) => ok("OTP has been re-sent to your registered mobile number."),
+            Err(e) => err(e),
+        }
+    } else if button("btnSubmit") && stage == RegStage::OtpSent {
+        let check = p.shared.inner.lock().unwrap().check_otp(&p.shared, &s.id, &field("txtOTP").unwrap_or_default());
+        match check {
+            OtpCheck::Ok => {
+                p.with(&s.id, |x| x.stage = RegStage::Verified);
+                ok("OTP verified. Create your account.")
+            }
+            OtpCheck::Wrong { left } => err(format!("Invalid OTP. You have {left} attempt(s) left.")),
+            OtpCheck::Expired => err("OTP has expired. Click Here To Resend OTP."),
+            OtpCheck::Locked => err("Maximum OTP attempts exceeded. Please try again after some time."),
+            OtpCheck::Missing => err("OTP has expired. Click Here To Resend OTP."),
+        }
+    } else if target.starts_with(&format!("{N}rblRegThrough")) && stage == RegStage::Verified {
+        let through = field("rblRegThrough").unwrap_or_default();
+        p.with(&s.id, |x| x.reg.insert("rblRegThrough".into(), through));
+        Msg { ok: String::new(), err: String::new() }
+    } else if button("btnCreate") && stage == RegStage::Verified {
+        return create(&p, &s, &field);
+    } else {
+        err("Please follow the steps in order.")
+    };
+    reg_page(&p, &s, msg)
+}
+
+fn create(p: &Portal, s: &SessionRef, field: &dyn Fn(&str) -> Option<String>) -> Response {
+    let (gstin, through) = p.with(&s.id, |x| (x.reg.get("txtGSTIN").cloned().unwrap_or_default(), x.reg.get("rblRegThrough").cloned().unwrap_or_default()));
+    let list = match through.as_str() {
+        "GSP" => p.shared.gsp_list(),
+        "ERP" => p.shared.erp_list(),
+        _ => return reg_page(p, s, err("Please select Registration through.")),
+    };
+    let company = field("ddlCompany").and_then(|i| i.parse::<usize>().ok()).and_then(|i| list.get(i.checked_sub(1)?).map(|x| x.to_string()));
+    let Some(company) = company else { return reg_page(p, s, err("Please select Company Name.")) };
+    let client_id = field("txtClientID").unwrap_or_default();
+    if client_id != p.shared.providers.client_id(&company) {
+        return reg_page(p, s, err("Invalid Client ID for the selected Company Name."));
+    }
+    let username = field("txtUserName").unwrap_or_default();
+    if let Err(e) = validate_api_username(&username) {
+        return reg_page(p, s, err(format!("Invalid User Name: it {e}.")));
+    }
+    let pass = field("txtPassword").unwrap_or_default();
+    if let Err(e) = validate_password(&pass) {
+        return reg_page(p, s, err(format!("Password {e}.")));
+    }
+    if field("txtConfirmPassword").unwrap_or_default() != pass {
+        return reg_page(p, s, err("Password and Confirm Password do not match."));
+    }
+    let spurious = {
+        let mut inner = p.shared.inner.lock().unwrap();
+        if inner.users.sandbox_users.iter().any(|u| u.gstin == gstin) {
+            drop(inner);
+            return reg_page(p, s, err("The credentials are already created for this GSTIN."));
+        }
+        if inner.users.sandbox_users.iter().any(|u| u.username.eq_ignore_ascii_case(&username)) {
+            drop(inner);
+            return reg_page(p, s, err("User Name already exists. Please choose another User Name."));
+        }
+        inner.users.sandbox_users.push(SandboxUser { gstin: gstin.clone(), username: username.clone(), password_hash: hash_password(&pass), through: through.clone(), company: company.clone(), client_id });
+        p.shared.persist(&inner);
+        inner.bump("sandbox_users_created");
+        let key = format!("sandbox|{gstin}");
+        let sp = p.shared.faults.spurious_already_created && !inner.spurious_done.contains(&key);
+        if sp {
+            inner.spurious_done.push(key);
+        }
+        sp
+    };
+    if spurious {
+        return reg_page(p, s, err("The credentials are already created for this GSTIN."));
+    }
+    p.with(&s.id, |x| {
+        x.ack = Some((gstin, username, format!("{through} - {company}")));
+        x.stage = RegStage::Form;
+        x.viewstate.clear();
+    });
+    s.respond(redirect("/einvapiclient/EncDesc/Acknowledgement.aspx"))
+}
+
+async fn ack(State(p): State<Portal>, h: HeaderMap) -> Response {
+    if let Some(r) = p.fault("acknowledgement").await {
+        return r;
+    }
+    let s = p.session(&h);
+    let Some((g, u, via)) = p.with(&s.id, |x| x.ack.clone()) else { return s.respond(redirect(REG)) };
+    let body = format!(
+        r##"<h2>Acknowledgement</h2><div id="{P}pnlAck"><p class="msg-ok">Registration Successful</p>
+<table class="form"><tr><td>GSTIN :</td><td>{}</td></tr><tr><td>User Name :</td><td id="{P}lblUserName">{}</td></tr><tr><td>Registered through :</td><td>{}</td></tr></table>
+<p>Use these credentials with the Client ID and Client Secret of your GSP/ERP to access the sandbox APIs.</p></div>"##,
+        esc(&g),
+        esc(&u),
+        esc(&via)
+    );
+    s.respond(page("e - Invoice API Testing System", "Acknowledgement", &body, ""))
+}
+

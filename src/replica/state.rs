@@ -1,0 +1,293 @@
+//! The replica's memory: the taxpayer directory, sessions, OTPs, the SMS
+//! outbox and the users created so far (optionally persisted with `--state`).
+
+use super::config::{Drift, Faults, MISSING_GSP};
+use crate::rules::gstin::check_char;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Taxpayer {
+    pub gstin: String,
+    pub trade_name: String,
+    pub legal_name: String,
+    pub mobile: String,
+    pub email: String,
+    /// Production (GST / e-way bill) login.
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub tech_popup: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Providers {
+    pub gsp: Vec<String>,
+    pub erp: Vec<String>,
+    #[serde(default)]
+    pub sandbox_client_id: HashMap<String, String>,
+}
+
+impl Providers {
+    /// The sandbox Client ID for a company: the fixture's, or one derived from its name.
+    pub fn client_id(&self, company: &str) -> String {
+        if let Some(id) = self.sandbox_client_id.get(company) {
+            return id.clone();
+        }
+        let letters: String = company.chars().filter(|c| c.is_ascii_alphabetic()).take(5).collect::<String>().to_ascii_uppercase();
+        let h = company.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+        format!("{letters:A<5}29GSP{:05}", h % 100000)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SandboxUser {
+    pub gstin: String,
+    pub username: String,
+    pub password_hash: u64,
+    pub through: String,
+    pub company: String,
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ApiUser {
+    pub gstin: String,
+    /// GSP/ERP name, "Direct", or "Client-Id of <GSTIN>".
+    pub provider: String,
+    /// With the `API_` prefix.
+    pub username: String,
+    pub password_hash: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Persisted {
+    pub sandbox_users: Vec<SandboxUser>,
+    pub api_users: Vec<ApiUser>,
+}
+
+/// Not cryptographic: the replica only needs to tell passwords apart without keeping them.
+pub fn hash_password(p: &str) -> u64 {
+    p.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sms {
+    pub seq: u64,
+    pub portal: &'static str,
+    pub mobile: String,
+    pub text: String,
+    pub otp: String,
+    #[serde(skip)]
+    pub session: String,
+    pub at_unix_ms: u128,
+}
+
+#[derive(Debug, Clone)]
+pub struct Otp {
+    pub code: String,
+    pub sent: Instant,
+    pub wrong: u32,
+    pub resends: u32,
+}
+
+pub enum OtpCheck {
+    Ok,
+    Wrong { left: u32 },
+    Expired,
+    Locked,
+    Missing,
+}
+
+/// Where a sandbox registration stands (Registration.aspx is one URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegStage {
+    #[default]
+    Form,
+    Validated,
+    OtpSent,
+    Verified,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    pub id: String,
+    pub last_seen: Option<Instant>,
+    pub captcha: Option<String>,
+    pub captcha_serial: u64,
+    pub csrf: String,
+    pub otp: Option<Otp>,
+    // production
+    pub pending_login: Option<String>,
+    pub gstin: Option<String>,
+    pub authenticated: bool,
+    pub api_otp_verified: bool,
+    pub notice_seen: bool,
+    // sandbox
+    pub stage: RegStage,
+    pub reg: HashMap<String, String>,
+    pub viewstate: String,
+    pub ack: Option<(String, String, String)>,
+    pub sandbox_login: Option<String>,
+}
+
+pub struct Shared {
+    pub taxpayers: Vec<Taxpayer>,
+    pub providers: Providers,
+    pub faults: Faults,
+    pub drift: Option<Drift>,
+    pub otp_validity: Duration,
+    pub max_resends: u32,
+    pub max_wrong: u32,
+    pub state_file: Option<PathBuf>,
+    pub quiet: bool,
+    pub inner: Mutex<Inner>,
+}
+
+pub struct Inner {
+    pub rng: StdRng,
+    pub sessions: HashMap<String, Session>,
+    pub outbox: Vec<Sms>,
+    pub users: Persisted,
+    /// (gstin, provider) pairs whose first create the spurious fault already hit.
+    pub spurious_done: Vec<String>,
+    pub seq: u64,
+    pub tech_popup_seen: Vec<String>,
+    pub counters: HashMap<String, u64>,
+}
+
+pub fn mask_mobile(m: &str) -> String {
+    if m.len() < 4 {
+        return "xxxx".into();
+    }
+    format!("{}xxxxxx{}", &m[..2], &m[m.len() - 2..])
+}
+
+impl Shared {
+    pub fn taxpayer(&self, gstin: &str) -> Option<&Taxpayer> {
+        self.taxpayers.iter().find(|t| t.gstin == gstin)
+    }
+    pub fn taxpayer_by_login(&self, username: &str) -> Option<&Taxpayer> {
+        self.taxpayers.iter().find(|t| t.username.eq_ignore_ascii_case(username))
+    }
+    pub fn gsp_list(&self) -> Vec<&str> {
+        self.providers.gsp.iter().map(String::as_str).filter(|g| !(self.drift == Some(Drift::MissingGsp) && *g == MISSING_GSP)).collect()
+    }
+    pub fn erp_list(&self) -> Vec<&str> {
+        self.providers.erp.iter().map(String::as_str).collect()
+    }
+
+    pub fn persist(&self, inner: &Inner) {
+        if let Some(f) = &self.state_file {
+            let tmp = f.with_extension("tmp");
+            if let Ok(s) = serde_json::to_string_pretty(&inner.users) {
+                if std::fs::write(&tmp, s).is_ok() {
+                    let _ = std::fs::rename(&tmp, f);
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    pub fn new_id(&mut self, len: usize) -> String {
+        const A: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len).map(|_| A[self.rng.random_range(0..A.len())] as char).collect()
+    }
+
+    pub fn new_otp(&mut self) -> String {
+        format!("{:06}", self.rng.random_range(0..1_000_000u32))
+    }
+
+    /// Sends an OTP "by SMS": stored in the outbox and printed on the console.
+    pub fn send_otp(&mut self, shared: &Shared, portal: &'static str, sid: &str, mobile: &str, text_of: impl Fn(&str) -> String, resend: bool) -> Result<(), &'static str> {
+        let prev = self.sessions.get(sid).and_then(|s| s.otp.clone());
+        let resends = match (&prev, resend) {
+            (Some(p), true) if p.resends >= shared.max_resends => return Err("Maximum resend limit reached. Please try again after some time."),
+            (Some(p), true) => p.resends + 1,
+            _ => 0,
+        };
+        let code = self.new_otp();
+        self.seq += 1;
+        let text = text_of(&code);
+        if !shared.quiet {
+            eprintln!("[replica] SMS to {}: {}", mask_mobile(mobile), text);
+        }
+        self.outbox.push(Sms {
+            seq: self.seq,
+            portal,
+            mobile: mobile.to_string(),
+            text,
+            otp: code.clone(),
+            session: sid.to_string(),
+            at_unix_ms: SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0),
+        });
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.otp = Some(Otp { code, sent: Instant::now(), wrong: prev.map(|p| p.wrong).unwrap_or(0), resends });
+        }
+        Ok(())
+    }
+
+    pub fn check_otp(&mut self, shared: &Shared, sid: &str, given: &str) -> OtpCheck {
+        let Some(s) = self.sessions.get_mut(sid) else { return OtpCheck::Missing };
+        let Some(o) = s.otp.as_mut() else { return OtpCheck::Missing };
+        if o.wrong >= shared.max_wrong {
+            return OtpCheck::Locked;
+        }
+        if o.sent.elapsed() > shared.otp_validity {
+            return OtpCheck::Expired;
+        }
+        if o.code == given.trim() {
+            s.otp = None;
+            return OtpCheck::Ok;
+        }
+        o.wrong += 1;
+        if o.wrong >= shared.max_wrong {
+            OtpCheck::Locked
+        } else {
+            OtpCheck::Wrong { left: shared.max_wrong - o.wrong }
+        }
+    }
+
+    /// Makes every OTP older than its validity (a test aid).
+    pub fn expire_otps(&mut self) {
+        for s in self.sessions.values_mut() {
+            if let Some(o) = s.otp.as_mut() {
+                o.sent = Instant::now() - Duration::from_secs(24 * 3600);
+            }
+        }
+    }
+
+    pub fn bump(&mut self, counter: &str) {
+        *self.counters.entry(counter.to_string()).or_default() += 1;
+    }
+}
+
+/// Deterministic extra taxpayers for load (`--taxpayers N`).
+pub fn generated_taxpayers(n: usize) -> Vec<Taxpayer> {
+    let mut rng = StdRng::seed_from_u64(0x5eed_7a4b);
+    let states = ["27", "29", "33", "07", "24", "09", "36", "19"];
+    (0..n)
+        .map(|i| {
+            let state = states[i % states.len()];
+            let pan: String = (0..5).map(|_| rng.random_range(b'A'..=b'Z') as char).collect::<String>() + &format!("{:04}", i % 10000) + &((b'A' + (i / 10000 % 26) as u8) as char).to_string();
+            let first14 = format!("{state}{pan}1Z");
+            let gstin = format!("{first14}{}", check_char(&first14).unwrap());
+            Taxpayer {
+                trade_name: format!("LOADTEST TRADERS {i:05}"),
+                legal_name: format!("Loadtest Traders {i:05} Private Limited"),
+                mobile: format!("9{:09}", 100_000_000 + i),
+                email: format!("gst{i:05}@loadtest.example"),
+                username: format!("load{i:05}"),
+                password: format!("Load@{i:05}Pw"),
+                tech_popup: i % 3 == 0,
+                gstin,
+            }
+        })
+        .collect()
+}
