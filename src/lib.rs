@@ -9,6 +9,11 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cli;
+pub mod driver;
 pub mod flow;
+pub mod operator;
+pub mod redact;
 pub mod replica;
 pub mod rules;
+pub mod runner;
+pub mod vault;

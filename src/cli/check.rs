@@ -21,7 +21,18 @@ pub fn run(args: Args) -> i32 {
         let diags = match flow::load(&path) {
             Ok((fl, d)) => {
                 let errors = d.iter().filter(|x| x.severity == Severity::Warning).count();
-                eprintln!("{}: ok ({} inputs, {} screens, {} outcomes{})", path.display(), fl.inputs.len(), fl.screens.len(), fl.outcomes.len(), if errors > 0 { format!(", {errors} warnings") } else { String::new() });
+                eprintln!(
+                    "{}: ok ({} inputs, {} screens, {} outcomes{})",
+                    path.display(),
+                    fl.inputs.len(),
+                    fl.screens.len(),
+                    fl.outcomes.len(),
+                    if errors > 0 {
+                        format!(", {errors} warnings")
+                    } else {
+                        String::new()
+                    }
+                );
                 d
             }
             Err(d) => d,

@@ -14,7 +14,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> i32 {
-    let strict = if args.sandbox { GstinStrictness::Sandbox } else { GstinStrictness::Strict };
+    let strict = if args.sandbox {
+        GstinStrictness::Sandbox
+    } else {
+        GstinStrictness::Strict
+    };
     let mut bad = 0;
     for g in &args.gstins {
         let g = g.trim();

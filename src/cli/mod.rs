@@ -2,9 +2,12 @@
 //! to stable exit codes. Nothing here decides how a portal is driven.
 
 pub mod check;
+pub mod common;
 pub mod exit;
 pub mod gstin;
+pub mod logging;
 pub mod replica;
+pub mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -13,6 +16,8 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub log: logging::LogArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -21,6 +26,8 @@ pub enum Command {
     Check(check::Args),
     /// Explain GSTINs part by part and verify their check character
     Gstin(gstin::Args),
+    /// Register one GSTIN end to end in a real browser
+    Run(Box<run::Args>),
     /// Run the built-in replica of both portals on 127.0.0.1 (tests, demos, rehearsals)
     Replica(replica::Args),
 }
@@ -29,12 +36,18 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }
     };
+    logging::init(&cli.log);
     match cli.command {
+        Command::Run(a) => run::run(*a),
         Command::Check(a) => check::run(a),
         Command::Gstin(a) => gstin::run(a),
         Command::Replica(a) => replica::run(a),
@@ -43,5 +56,8 @@ pub fn main() -> i32 {
 
 /// The async runtime for commands that need one.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }

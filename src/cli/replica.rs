@@ -37,7 +37,14 @@ pub struct Args {
 
 impl Args {
     pub fn options(&self) -> Result<Options, String> {
-        let mut o = Options { port: self.port, extra_taxpayers: self.taxpayers, seed: self.seed, state_file: self.state.clone(), quiet: self.quiet, ..Options::default() };
+        let mut o = Options {
+            port: self.port,
+            extra_taxpayers: self.taxpayers,
+            seed: self.seed,
+            state_file: self.state.clone(),
+            quiet: self.quiet,
+            ..Options::default()
+        };
         if let Some(f) = &self.fixtures {
             o.fixtures = f.clone();
         }
@@ -47,7 +54,13 @@ impl Args {
         if let Some(d) = &self.drift {
             o.drift = Some(Drift::parse(d).map_err(|e| format!("--drift: {e}"))?);
         }
-        o.otp_validity = crate::flow::parse::parse_duration(&self.otp_validity).ok_or_else(|| format!("--otp-validity: `{}` is not a duration (write 10m, 30s)", self.otp_validity))?;
+        o.otp_validity =
+            crate::flow::parse::parse_duration(&self.otp_validity).ok_or_else(|| {
+                format!(
+                    "--otp-validity: `{}` is not a duration (write 10m, 30s)",
+                    self.otp_validity
+                )
+            })?;
         Ok(o)
     }
 }

@@ -16,7 +16,10 @@ impl Loc {
         let before = &src[..byte];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        Loc { line, col: src[line_start..byte].chars().count() + 1 }
+        Loc {
+            line,
+            col: src[line_start..byte].chars().count() + 1,
+        }
     }
 }
 
@@ -37,11 +40,30 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(file: &Path, loc: Loc, message: impl Into<String>, help: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, file: file.to_path_buf(), loc, message: message.into(), help: help.into() }
+    pub fn error(
+        file: &Path,
+        loc: Loc,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.to_path_buf(),
+            loc,
+            message: message.into(),
+            help: help.into(),
+        }
     }
-    pub fn warning(file: &Path, loc: Loc, message: impl Into<String>, help: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Self::error(file, loc, message, help) }
+    pub fn warning(
+        file: &Path,
+        loc: Loc,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Self::error(file, loc, message, help)
+        }
     }
 }
 
@@ -51,7 +73,14 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {sev}: {}", self.file.display(), self.loc.line, self.loc.col, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {sev}: {}",
+            self.file.display(),
+            self.loc.line,
+            self.loc.col,
+            self.message
+        )?;
         if !self.help.is_empty() {
             write!(f, "\n  help: {}", self.help)?;
         }

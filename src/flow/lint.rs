@@ -13,10 +13,12 @@ struct L<'f> {
 
 impl L<'_> {
     fn err(&mut self, loc: Loc, msg: impl Into<String>, help: impl Into<String>) {
-        self.out.push(Diagnostic::error(&self.flow.file, loc, msg, help));
+        self.out
+            .push(Diagnostic::error(&self.flow.file, loc, msg, help));
     }
     fn warn(&mut self, loc: Loc, msg: impl Into<String>, help: impl Into<String>) {
-        self.out.push(Diagnostic::warning(&self.flow.file, loc, msg, help));
+        self.out
+            .push(Diagnostic::warning(&self.flow.file, loc, msg, help));
     }
 
     fn input_names(&self) -> Vec<&str> {
@@ -28,10 +30,28 @@ impl L<'_> {
             match self.flow.input(&cl.input) {
                 None => {
                     let names = self.input_names();
-                    self.err(cl.loc, format!("`when` of {what} names `{}`, which is not a declared input", cl.input), format!("{} (declare it under [inputs.{}])", hint(&cl.input, &names), cl.input));
+                    self.err(
+                        cl.loc,
+                        format!(
+                            "`when` of {what} names `{}`, which is not a declared input",
+                            cl.input
+                        ),
+                        format!(
+                            "{} (declare it under [inputs.{}])",
+                            hint(&cl.input, &names),
+                            cl.input
+                        ),
+                    );
                 }
-                Some(i) if i.is_secret() => self.err(cl.loc, format!("`when` of {what} tests secret `{}`", cl.input), "conditions may not depend on secrets; test a choice or text input"),
-                Some(Input { ty: InputType::Choice { values }, .. }) => {
+                Some(i) if i.is_secret() => self.err(
+                    cl.loc,
+                    format!("`when` of {what} tests secret `{}`", cl.input),
+                    "conditions may not depend on secrets; test a choice or text input",
+                ),
+                Some(Input {
+                    ty: InputType::Choice { values },
+                    ..
+                }) => {
                     for v in &cl.any_of {
                         if !values.contains(v) {
                             let vals: Vec<&str> = values.iter().map(String::as_str).collect();
@@ -72,24 +92,71 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
         }
     }
 
+    if let Some(c) = &flow.credentials {
+        for (what, name) in [
+            ("username", Some(&c.username)),
+            ("password", Some(&c.password)),
+            ("provider", c.provider.as_ref()),
+        ] {
+            let Some(name) = name else { continue };
+            match flow.input(name) {
+                None => {
+                    let names = l.input_names();
+                    l.err(
+                        c.loc,
+                        format!("credentials.{what} names `{name}`, which is not a declared input"),
+                        hint(name, &names),
+                    );
+                }
+                Some(i) if what == "password" && !i.is_secret() => l.err(
+                    c.loc,
+                    format!("credentials.password names `{name}`, which is not a secret input"),
+                    "make it type = \"secret\"",
+                ),
+                Some(i) if what != "password" && i.is_secret() => l.err(
+                    c.loc,
+                    format!("credentials.{what} names secret `{name}`"),
+                    "only the password is a secret",
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
     let mut seen = HashSet::new();
     let mut known: HashSet<String> = HashSet::new();
     let mut submits = 0;
     let mut fills_generated = None;
     for s in &flow.screens {
         if !seen.insert(s.id.as_str()) {
-            l.err(s.loc, format!("screen id `{}` is used twice", s.id), "give each screen its own id; retries and outcomes refer to screens by id");
+            l.err(
+                s.loc,
+                format!("screen id `{}` is used twice", s.id),
+                "give each screen its own id; retries and outcomes refer to screens by id",
+            );
         }
         if let Some(c) = &s.when {
             l.condition(c, &format!("screen `{}`", s.id));
         }
         let r = &s.recognise;
         if r.url.is_none() && r.elements.is_empty() && r.texts.is_empty() && r.alert.is_none() {
-            l.err(s.loc, format!("screen `{}` has nothing to recognise it by", s.id), "add recognise.url, recognise.elements or recognise.texts");
+            l.err(
+                s.loc,
+                format!("screen `{}` has nothing to recognise it by", s.id),
+                "add recognise.url, recognise.elements or recognise.texts",
+            );
         }
         if let Some(a) = &r.alert {
             if let Err(e) = regex::Regex::new(a) {
-                l.err(s.loc, format!("recognise.alert of screen `{}` is not a valid regex: {}", s.id, super::diag::regex_error(&e)), "escape ( ) . ? * + with a backslash");
+                l.err(
+                    s.loc,
+                    format!(
+                        "recognise.alert of screen `{}` is not a valid regex: {}",
+                        s.id,
+                        super::diag::regex_error(&e)
+                    ),
+                    "escape ( ) . ? * + with a backslash",
+                );
             }
         }
         for st in &s.steps {
@@ -156,7 +223,11 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
             if o.retry_from.is_some() {
                 l.err(o.loc, format!("{what} is a retry without a condition: it has no alert, text or element to match"), "add text = \"...\" or alert = \"...\" saying when to retry");
             } else {
-                l.err(o.loc, format!("{what} can never match: it has no alert, text or element"), "add alert = \"regex\" for JS alerts or text = \"regex\" for page text");
+                l.err(
+                    o.loc,
+                    format!("{what} can never match: it has no alert, text or element"),
+                    "add alert = \"regex\" for JS alerts or text = \"regex\" for page text",
+                );
             }
         }
         if o.alert.is_some() && (o.text.is_some() || o.element.is_some()) {
@@ -197,7 +268,11 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
         }
         seen_outcomes.push(o);
     }
-    if !flow.outcomes.iter().any(|o| o.kind == OutcomeKind::Registered) {
+    if !flow
+        .outcomes
+        .iter()
+        .any(|o| o.kind == OutcomeKind::Registered)
+    {
         l.warn(Loc { line: 1, col: 1 }, "no outcome of kind `registered`: the run can never report success", "add an [[outcomes]] entry with kind = \"registered\" matching the success alert or page");
     }
     l.out

@@ -5,6 +5,7 @@
 //! cannot work. Nothing here touches a browser.
 
 pub mod diag;
+pub mod inputs;
 pub mod lint;
 pub mod model;
 pub mod parse;

@@ -31,6 +31,8 @@ pub struct Flow {
     /// Default for steps and screen recognition.
     pub timeout: Duration,
     pub inputs: Vec<Input>,
+    /// Which inputs are the credentials the flow creates (for the vault).
+    pub credentials: Option<Credentials>,
     pub screens: Vec<Screen>,
     pub outcomes: Vec<Outcome>,
 }
@@ -44,17 +46,36 @@ impl Flow {
     }
 }
 
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub loc: super::Loc,
+    pub username: String,
+    pub password: String,
+    /// What the portal puts in front of the username (production: `API_`).
+    pub prefix: String,
+    /// The input naming the GSP/ERP, for the vault record.
+    pub provider: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputType {
-    Text { pattern: Option<String> },
+    Text {
+        pattern: Option<String>,
+    },
     /// `strict = false` lets the sandbox's dummy GSTINs through.
-    Gstin { strict: bool },
+    Gstin {
+        strict: bool,
+    },
     Mobile,
     Email,
-    Choice { values: Vec<String> },
+    Choice {
+        values: Vec<String>,
+    },
     /// Never printed, captured or templated; used only by `fill_secret`.
     /// `generate = true`: made to the password policy when not given.
-    Secret { generate: bool },
+    Secret {
+        generate: bool,
+    },
 }
 
 impl InputType {
@@ -106,7 +127,9 @@ pub struct Clause {
 
 impl Condition {
     pub fn holds(&self, lookup: impl Fn(&str) -> Option<String>) -> bool {
-        self.clauses.iter().all(|c| lookup(&c.input).is_some_and(|v| c.any_of.iter().any(|a| a == &v)))
+        self.clauses
+            .iter()
+            .all(|c| lookup(&c.input).is_some_and(|v| c.any_of.iter().any(|a| a == &v)))
     }
 }
 
@@ -167,19 +190,62 @@ pub enum OptionChoice {
 
 #[derive(Debug, Clone)]
 pub enum StepKind {
-    Goto { url: Template },
-    Fill { target: Targets, value: Template, fast: bool },
-    FillSecret { target: Targets, secret: String, fast: bool },
-    Click { target: Targets, navigates: bool },
-    Choose { target: Targets, navigates: bool },
-    Select { target: Targets, option: OptionChoice, navigates: bool },
-    Captcha { image: Targets, input: Targets },
-    Otp { input: Targets, prompt: Template },
-    Expect { target: Targets, text: Option<Template>, absent: bool },
-    Alert { pattern: String, action: AlertAction, capture: Option<String> },
-    Capture { target: Targets, into: String, attribute: Option<String>, pattern: Option<String> },
-    WaitFor { target: Targets },
-    Screenshot { name: String },
+    Goto {
+        url: Template,
+    },
+    Fill {
+        target: Targets,
+        value: Template,
+        fast: bool,
+    },
+    FillSecret {
+        target: Targets,
+        secret: String,
+        fast: bool,
+    },
+    Click {
+        target: Targets,
+        navigates: bool,
+    },
+    Choose {
+        target: Targets,
+        navigates: bool,
+    },
+    Select {
+        target: Targets,
+        option: OptionChoice,
+        navigates: bool,
+    },
+    Captcha {
+        image: Targets,
+        input: Targets,
+    },
+    Otp {
+        input: Targets,
+        prompt: Template,
+    },
+    Expect {
+        target: Targets,
+        text: Option<Template>,
+        absent: bool,
+    },
+    Alert {
+        pattern: String,
+        action: AlertAction,
+        capture: Option<String>,
+    },
+    Capture {
+        target: Targets,
+        into: String,
+        attribute: Option<String>,
+        pattern: Option<String>,
+    },
+    WaitFor {
+        target: Targets,
+    },
+    Screenshot {
+        name: String,
+    },
 }
 
 impl StepKind {
@@ -266,7 +332,10 @@ impl OutcomeKind {
     }
     /// Kinds that may send the run back to an earlier screen.
     pub fn may_retry(self) -> bool {
-        matches!(self, Self::WrongCaptcha | Self::WrongOtp | Self::OtpExpired | Self::SessionExpired)
+        matches!(
+            self,
+            Self::WrongCaptcha | Self::WrongOtp | Self::OtpExpired | Self::SessionExpired
+        )
     }
 }
 

@@ -15,12 +15,17 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate within a small edit distance, if any.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lw = word.to_ascii_lowercase();
     candidates
         .into_iter()
         .map(|c| (distance(&lw, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(3) / 3).max(1) + 1 || c.starts_with(&lw) && lw.len() >= 3)
+        .filter(|(d, c)| {
+            *d <= (c.len().max(3) / 3).max(1) + 1 || c.starts_with(&lw) && lw.len() >= 3
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

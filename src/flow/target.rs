@@ -37,9 +37,13 @@ impl Target {
         };
         match &t {
             Target::Css(c) if c.is_empty() => Err("empty CSS selector after `css:`".into()),
-            Target::Css(c) if !brackets_balance(c) => Err(format!("CSS selector `{c}` has unbalanced brackets or quotes")),
+            Target::Css(c) if !brackets_balance(c) => Err(format!(
+                "CSS selector `{c}` has unbalanced brackets or quotes"
+            )),
             Target::XPath(x) if x.is_empty() => Err("empty XPath after `xpath:`".into()),
-            Target::XPath(x) if !brackets_balance(x) => Err(format!("XPath `{x}` has unbalanced brackets or quotes")),
+            Target::XPath(x) if !brackets_balance(x) => {
+                Err(format!("XPath `{x}` has unbalanced brackets or quotes"))
+            }
             Target::Text(x) if x.is_empty() => Err("empty text after `text:`".into()),
             _ => Ok(t),
         }
@@ -124,9 +128,18 @@ mod tests {
     #[test]
     fn parses_prefixes() {
         assert_eq!(Target::parse("#a").unwrap(), Target::Css("#a".into()));
-        assert_eq!(Target::parse("xpath://a").unwrap(), Target::XPath("//a".into()));
-        assert_eq!(Target::parse("text: Login ").unwrap(), Target::Text("Login".into()));
-        assert_eq!(Target::parse("url:/Home").unwrap(), Target::Url("/Home".into()));
+        assert_eq!(
+            Target::parse("xpath://a").unwrap(),
+            Target::XPath("//a".into())
+        );
+        assert_eq!(
+            Target::parse("text: Login ").unwrap(),
+            Target::Text("Login".into())
+        );
+        assert_eq!(
+            Target::parse("url:/Home").unwrap(),
+            Target::Url("/Home".into())
+        );
         assert!(Target::parse("input[name=x").is_err());
         assert!(Target::parse("").is_err());
     }
@@ -134,6 +147,9 @@ mod tests {
     fn xpath_quoting() {
         assert_eq!(xpath_literal("Tera"), "'Tera'");
         assert_eq!(xpath_literal("O'Brien"), "\"O'Brien\"");
-        assert_eq!(xpath_literal(r#"A "B" O'C"#), r#"concat('A "B" O', "'", 'C')"#);
+        assert_eq!(
+            xpath_literal(r#"A "B" O'C"#),
+            r#"concat('A "B" O', "'", 'C')"#
+        );
     }
 }

@@ -34,7 +34,10 @@ impl Template {
                 };
                 let name = &body[..end];
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err((offset + i, format!("`${{{name}}}` is not a variable name: use letters, digits and _")));
+                    return Err((
+                        offset + i,
+                        format!("`${{{name}}}` is not a variable name: use letters, digits and _"),
+                    ));
                 }
                 if !lit.is_empty() {
                     parts.push(Part::Lit(std::mem::take(&mut lit)));
@@ -52,7 +55,10 @@ impl Template {
         if !lit.is_empty() {
             parts.push(Part::Lit(lit));
         }
-        Ok(Template { raw: raw.to_string(), parts })
+        Ok(Template {
+            raw: raw.to_string(),
+            parts,
+        })
     }
 
     pub fn vars(&self) -> impl Iterator<Item = &str> {
@@ -64,12 +70,19 @@ impl Template {
 
     /// Renders with `vars`; each value goes through `escape` (identity for
     /// text, `regex::escape` for patterns). Unknown names are an error.
-    pub fn render_with(&self, vars: &HashMap<String, String>, escape: impl Fn(&str) -> String) -> Result<String, String> {
+    pub fn render_with(
+        &self,
+        vars: &HashMap<String, String>,
+        escape: impl Fn(&str) -> String,
+    ) -> Result<String, String> {
         let mut out = String::new();
         for p in &self.parts {
             match p {
                 Part::Lit(s) => out.push_str(s),
-                Part::Var(v) => out.push_str(&escape(vars.get(v).ok_or_else(|| format!("variable `{v}` has no value"))?)),
+                Part::Var(v) => out.push_str(&escape(
+                    vars.get(v)
+                        .ok_or_else(|| format!("variable `{v}` has no value"))?,
+                )),
             }
         }
         Ok(out)
@@ -88,10 +101,16 @@ mod tests {
         let t = Template::parse("OTP sent to ${mobile} for $${x} $5").unwrap();
         assert_eq!(t.vars().collect::<Vec<_>>(), ["mobile"]);
         let vars = HashMap::from([("mobile".to_string(), "9876543210".to_string())]);
-        assert_eq!(t.render(&vars).unwrap(), "OTP sent to 9876543210 for ${x} $5");
+        assert_eq!(
+            t.render(&vars).unwrap(),
+            "OTP sent to 9876543210 for ${x} $5"
+        );
         assert!(Template::parse("${oops").is_err());
         assert_eq!(Template::parse("a ${bad name}").unwrap_err().0, 2);
-        let r = Template::parse("(${p})").unwrap().render_with(&HashMap::from([("p".into(), "A(B)".into())]), regex::escape).unwrap();
+        let r = Template::parse("(${p})")
+            .unwrap()
+            .render_with(&HashMap::from([("p".into(), "A(B)".into())]), regex::escape)
+            .unwrap();
         assert_eq!(r, r"(A\(B\))");
     }
 }

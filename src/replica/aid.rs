@@ -31,9 +31,16 @@ async fn info(State(p): State<Portal>) -> Json<serde_json::Value> {
 }
 
 /// The whole outbox, or `?mobile=` only.
-async fn sms(State(p): State<Portal>, Query(q): Query<HashMap<String, String>>) -> Json<serde_json::Value> {
+async fn sms(
+    State(p): State<Portal>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Json<serde_json::Value> {
     let inner = p.shared.inner.lock().unwrap();
-    let list: Vec<_> = inner.outbox.iter().filter(|m| q.get("mobile").is_none_or(|x| *x == m.mobile)).collect();
+    let list: Vec<_> = inner
+        .outbox
+        .iter()
+        .filter(|m| q.get("mobile").is_none_or(|x| *x == m.mobile))
+        .collect();
     Json(serde_json::to_value(list).unwrap())
 }
 
@@ -43,7 +50,11 @@ async fn otp(State(p): State<Portal>, Query(q): Query<HashMap<String, String>>) 
     let sid = q.get("session").cloned().unwrap_or_default();
     match inner.outbox.iter().rev().find(|m| m.session == sid) {
         Some(m) => Json(serde_json::json!({"otp": m.otp, "seq": m.seq})).into_response(),
-        None => (axum::http::StatusCode::NOT_FOUND, "no OTP sent to this session").into_response(),
+        None => (
+            axum::http::StatusCode::NOT_FOUND,
+            "no OTP sent to this session",
+        )
+            .into_response(),
     }
 }
 
@@ -53,7 +64,11 @@ async fn captcha(State(p): State<Portal>, Query(q): Query<HashMap<String, String
     let sid = q.get("session").cloned().unwrap_or_default();
     match inner.sessions.get(&sid).and_then(|s| s.captcha.clone()) {
         Some(c) => Json(serde_json::json!({"answer": c})).into_response(),
-        None => (axum::http::StatusCode::NOT_FOUND, "no captcha shown to this session").into_response(),
+        None => (
+            axum::http::StatusCode::NOT_FOUND,
+            "no captcha shown to this session",
+        )
+            .into_response(),
     }
 }
 

@@ -53,7 +53,9 @@ pub const ALNUM: &str = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 pub fn random_text(rng: &mut impl Rng, alphabet: &str, len: usize) -> String {
     let chars: Vec<char> = alphabet.chars().collect();
-    (0..len).map(|_| chars[rng.random_range(0..chars.len())]).collect()
+    (0..len)
+        .map(|_| chars[rng.random_range(0..chars.len())])
+        .collect()
 }
 
 /// Renders `text` as an RGB PNG.
@@ -76,7 +78,10 @@ pub fn render_png(text: &str, rng: &mut impl Rng) -> Vec<u8> {
                 for dy in 0..scale {
                     for dx in 0..scale {
                         let yy = y0 + row * scale + dy;
-                        let xx = x0 as f32 + (col * scale + dx) as f32 + (row * scale + dy) as f32 * shear - 4.0 * shear;
+                        let xx = x0 as f32
+                            + (col * scale + dx) as f32
+                            + (row * scale + dy) as f32 * shear
+                            - 4.0 * shear;
                         let xx = xx.round() as isize;
                         if xx >= 0 && (xx as usize) < W && yy < H {
                             ink[yy * W + xx as usize] = 255;
@@ -102,8 +107,16 @@ pub fn render_png(text: &str, rng: &mut impl Rng) -> Vec<u8> {
         }
     }
     let mut rgb = vec![0u8; W * H * 3];
-    let bg = [rng.random_range(225..250u8), rng.random_range(225..250u8), rng.random_range(215..240u8)];
-    let fg = [rng.random_range(10..70u8), rng.random_range(20..80u8), rng.random_range(60..130u8)];
+    let bg = [
+        rng.random_range(225..250u8),
+        rng.random_range(225..250u8),
+        rng.random_range(215..240u8),
+    ];
+    let fg = [
+        rng.random_range(10..70u8),
+        rng.random_range(20..80u8),
+        rng.random_range(60..130u8),
+    ];
     for i in 0..W * H {
         let c = if warped[i] > 0 { fg } else { bg };
         rgb[i * 3..i * 3 + 3].copy_from_slice(&c);
@@ -112,7 +125,11 @@ pub fn render_png(text: &str, rng: &mut impl Rng) -> Vec<u8> {
     for _ in 0..5 {
         let (mut x, mut y) = (rng.random_range(0..W) as f32, rng.random_range(0..H) as f32);
         let ang: f32 = rng.random_range(0.0..std::f32::consts::TAU);
-        let col = [rng.random_range(60..160u8), rng.random_range(60..160u8), rng.random_range(60..160u8)];
+        let col = [
+            rng.random_range(60..160u8),
+            rng.random_range(60..160u8),
+            rng.random_range(60..160u8),
+        ];
         for _ in 0..rng.random_range(60..160) {
             if x >= 0.0 && y >= 0.0 && (x as usize) < W && (y as usize) < H {
                 let i = (y as usize * W + x as usize) * 3;

@@ -17,12 +17,31 @@ pub struct Faults {
     pub slow_alert: Option<Duration>,
 }
 
-pub const FAULT_NAMES: &[&str] = &["latency", "http500", "idle_expiry", "spurious_already_created", "slow_alert"];
+pub const FAULT_NAMES: &[&str] = &[
+    "latency",
+    "http500",
+    "idle_expiry",
+    "spurious_already_created",
+    "slow_alert",
+];
 
 /// Page names that `http500=PAGE@P` may name.
 pub const PAGES: &[&str] = &[
-    "home", "login", "login_submit", "login_otp", "tech_popup", "dashboard", "create_api_user", "verify_reg_otp", "check_api_user_reg", "create_user",
-    "sandbox_home", "sandbox_login", "registration", "registration_postback", "acknowledgement",
+    "home",
+    "login",
+    "login_submit",
+    "login_otp",
+    "tech_popup",
+    "dashboard",
+    "create_api_user",
+    "verify_reg_otp",
+    "check_api_user_reg",
+    "create_user",
+    "sandbox_home",
+    "sandbox_login",
+    "registration",
+    "registration_postback",
+    "acknowledgement",
 ];
 
 fn need<'a>(name: &str, v: Option<&'a str>) -> Result<&'a str, String> {
@@ -30,14 +49,22 @@ fn need<'a>(name: &str, v: Option<&'a str>) -> Result<&'a str, String> {
 }
 
 fn dur(s: &str) -> Result<Duration, String> {
-    crate::flow::parse::parse_duration(s).ok_or_else(|| format!("`{s}` is not a duration (write 200ms, 2s, 1m)"))
+    crate::flow::parse::parse_duration(s)
+        .ok_or_else(|| format!("`{s}` is not a duration (write 200ms, 2s, 1m)"))
 }
 
 impl Faults {
     pub fn parse(spec: &str) -> Result<Faults, String> {
         let mut f = Faults::default();
-        for part in spec.split([';', ',']).map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, val) = part.split_once('=').map(|(a, b)| (a.trim(), Some(b.trim()))).unwrap_or((part, None));
+        for part in spec
+            .split([';', ','])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (name, val) = part
+                .split_once('=')
+                .map(|(a, b)| (a.trim(), Some(b.trim())))
+                .unwrap_or((part, None));
             match name {
                 "latency" => {
                     let v = need(name, val)?;
@@ -45,8 +72,15 @@ impl Faults {
                         Some((a, b)) => {
                             let hi = dur(b)?;
                             // "50-200ms": the unit of the upper bound applies to both.
-                            let unit: String = b.chars().skip_while(|c| c.is_ascii_digit() || *c == '.').collect();
-                            let lo = if a.chars().all(|c| c.is_ascii_digit()) { dur(&format!("{a}{unit}"))? } else { dur(a)? };
+                            let unit: String = b
+                                .chars()
+                                .skip_while(|c| c.is_ascii_digit() || *c == '.')
+                                .collect();
+                            let lo = if a.chars().all(|c| c.is_ascii_digit()) {
+                                dur(&format!("{a}{unit}"))?
+                            } else {
+                                dur(a)?
+                            };
                             (lo, hi)
                         }
                         None => (dur(v)?, dur(v)?),
@@ -60,9 +94,14 @@ impl Faults {
                     let v = need(name, val)?;
                     let (page, p) = v.split_once('@').unwrap_or((v, "1"));
                     if !PAGES.contains(&page) {
-                        return Err(format!("http500: unknown page `{page}`; {}", crate::flow::suggest::hint(page, PAGES)));
+                        return Err(format!(
+                            "http500: unknown page `{page}`; {}",
+                            crate::flow::suggest::hint(page, PAGES)
+                        ));
                     }
-                    let p: f64 = p.parse().map_err(|_| format!("http500: `{p}` is not a probability"))?;
+                    let p: f64 = p
+                        .parse()
+                        .map_err(|_| format!("http500: `{p}` is not a probability"))?;
                     if !(0.0..=1.0).contains(&p) {
                         return Err(format!("http500: probability {p} is outside 0..1"));
                     }
@@ -71,7 +110,12 @@ impl Faults {
                 "idle_expiry" => f.idle_expiry = Some(dur(need(name, val)?)?),
                 "spurious_already_created" => f.spurious_already_created = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
-                other => return Err(format!("unknown fault `{other}`; {}", crate::flow::suggest::hint(other, FAULT_NAMES))),
+                other => {
+                    return Err(format!(
+                        "unknown fault `{other}`; {}",
+                        crate::flow::suggest::hint(other, FAULT_NAMES)
+                    ))
+                }
             }
         }
         Ok(f)
@@ -95,7 +139,14 @@ pub enum Drift {
     MissingGsp,
 }
 
-pub const DRIFT_NAMES: &[&str] = &["renamed-id", "renamed-field", "relabelled-button", "moved-element", "interstitial", "missing-gsp"];
+pub const DRIFT_NAMES: &[&str] = &[
+    "renamed-id",
+    "renamed-field",
+    "relabelled-button",
+    "moved-element",
+    "interstitial",
+    "missing-gsp",
+];
 
 impl Drift {
     pub fn parse(s: &str) -> Result<Drift, String> {
@@ -106,7 +157,12 @@ impl Drift {
             "moved-element" => Drift::MovedElement,
             "interstitial" => Drift::Interstitial,
             "missing-gsp" => Drift::MissingGsp,
-            other => return Err(format!("unknown drift `{other}`; {}", crate::flow::suggest::hint(other, DRIFT_NAMES))),
+            other => {
+                return Err(format!(
+                    "unknown drift `{other}`; {}",
+                    crate::flow::suggest::hint(other, DRIFT_NAMES)
+                ))
+            }
         })
     }
     pub fn name(self) -> &'static str {
@@ -123,12 +179,17 @@ mod tests {
     #[test]
     fn parses_fault_specs() {
         let f = Faults::parse("latency=50-200ms; http500=login@0.5, idle_expiry=30s;spurious_already_created;slow_alert=2s").unwrap();
-        assert_eq!(f.latency, Some((Duration::from_millis(50), Duration::from_millis(200))));
+        assert_eq!(
+            f.latency,
+            Some((Duration::from_millis(50), Duration::from_millis(200)))
+        );
         assert_eq!(f.http500, vec![("login".to_string(), 0.5)]);
         assert_eq!(f.idle_expiry, Some(Duration::from_secs(30)));
         assert!(f.spurious_already_created);
         assert_eq!(f.slow_alert, Some(Duration::from_secs(2)));
-        assert!(Faults::parse("latncy=1s").unwrap_err().contains("did you mean `latency`"));
+        assert!(Faults::parse("latncy=1s")
+            .unwrap_err()
+            .contains("did you mean `latency`"));
         assert!(Faults::parse("http500=nowhere").is_err());
         assert!(Faults::parse("latency=5-1s").is_err());
         assert_eq!(Drift::parse("interstitial").unwrap().name(), "interstitial");

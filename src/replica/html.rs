@@ -4,7 +4,11 @@ pub const PRODUCTION_SHELL: &str = include_str!("../../fixtures/pages/production
 pub const SANDBOX_SHELL: &str = include_str!("../../fixtures/pages/sandbox.html");
 
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// A JS string literal (for alert texts).
@@ -29,8 +33,16 @@ pub fn server_error() -> String {
 pub fn options(list: &[&str], selected: Option<&str>, placeholder: &str) -> String {
     let mut s = format!("<option value=\"\">{}</option>", esc(placeholder));
     for (i, item) in list.iter().enumerate() {
-        let sel = if Some(*item) == selected { " selected" } else { "" };
-        s.push_str(&format!("<option value=\"{}\"{sel}>{}</option>", i + 1, esc(item)));
+        let sel = if Some(*item) == selected {
+            " selected"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "<option value=\"{}\"{sel}>{}</option>",
+            i + 1,
+            esc(item)
+        ));
     }
     s
 }

@@ -14,7 +14,10 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -23,7 +26,12 @@ impl HttpResponse {
         self.headers
             .iter()
             .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-            .filter_map(|(_, v)| v.split(';').next()?.split_once('=').map(|(a, b)| (a.trim().to_string(), b.trim().to_string())))
+            .filter_map(|(_, v)| {
+                v.split(';')
+                    .next()?
+                    .split_once('=')
+                    .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+            })
             .collect()
     }
 }
@@ -42,9 +50,17 @@ pub enum HttpError {
 
 /// (host:port, path) of an http://127.0.0.1 or http://localhost URL.
 pub fn split_loopback(url: &str) -> Result<(String, String), HttpError> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| HttpError::BadUrl(url.into()))?;
-    let (hostport, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let host = hostport.rsplit_once(':').map(|(h, _)| h).unwrap_or(hostport);
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| HttpError::BadUrl(url.into()))?;
+    let (hostport, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let host = hostport
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(hostport);
     if !(host == "127.0.0.1" || host == "localhost" || host == "[::1]") {
         return Err(HttpError::NotLoopback(url.into()));
     }
@@ -56,17 +72,28 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
         let mut o = String::new();
         for b in s.bytes() {
             match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => o.push(b as char),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    o.push(b as char)
+                }
                 b' ' => o.push('+'),
                 _ => o.push_str(&format!("%{b:02X}")),
             }
         }
         o
     }
-    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
-pub async fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Result<HttpResponse, HttpError> {
+pub async fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<HttpResponse, HttpError> {
     let (hostport, path) = split_loopback(url)?;
     let mut stream = tokio::net::TcpStream::connect(&hostport).await?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nUser-Agent: einvreg\r\n");
@@ -74,7 +101,10 @@ pub async fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Op
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     if let Some(b) = body {
-        req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", b.len()));
+        req.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            b.len()
+        ));
     } else if method == "POST" {
         req.push_str("Content-Length: 0\r\n");
     }
@@ -83,25 +113,89 @@ pub async fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Op
         req.push_str(b);
     }
     stream.write_all(req.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
+    // Servers may keep the connection open despite `Connection: close`
+    // (chromedriver does): stop at Content-Length or the last chunk.
+    let read = async {
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 16384];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+            if complete(&raw) {
+                break;
+            }
+        }
+        Ok::<_, HttpError>(raw)
+    };
+    let raw = tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        .await
+        .map_err(|_| {
+            HttpError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no complete HTTP response within 30s",
+            ))
+        })??;
     parse(&raw)
 }
 
+fn complete(raw: &[u8]) -> bool {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = &raw[split + 4..];
+    if let Some(len) = head.lines().find_map(|l| {
+        l.strip_prefix("content-length:")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+    }) {
+        return body.len() >= len;
+    }
+    if head.contains("transfer-encoding: chunked") {
+        return body.ends_with(b"0\r\n\r\n");
+    }
+    false
+}
+
 fn parse(raw: &[u8]) -> Result<HttpResponse, HttpError> {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or(HttpError::Malformed)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or(HttpError::Malformed)?;
     let head = std::str::from_utf8(&raw[..split]).map_err(|_| HttpError::Malformed)?;
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).ok_or(HttpError::Malformed)?;
-    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or(HttpError::Malformed)?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect();
     let mut body = raw[split + 4..].to_vec();
-    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
     if chunked {
         let mut out = Vec::new();
         let mut rest = &body[..];
         loop {
-            let nl = rest.windows(2).position(|w| w == b"\r\n").ok_or(HttpError::Malformed)?;
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).map_err(|_| HttpError::Malformed)?.trim(), 16).map_err(|_| HttpError::Malformed)?;
+            let nl = rest
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .ok_or(HttpError::Malformed)?;
+            let size = usize::from_str_radix(
+                std::str::from_utf8(&rest[..nl])
+                    .map_err(|_| HttpError::Malformed)?
+                    .trim(),
+                16,
+            )
+            .map_err(|_| HttpError::Malformed)?;
             if size == 0 {
                 break;
             }
@@ -111,7 +205,11 @@ fn parse(raw: &[u8]) -> Result<HttpResponse, HttpError> {
         }
         body = out;
     }
-    Ok(HttpResponse { status, headers, body })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// A cookie-keeping client for scripted walks through the replica.
@@ -123,15 +221,35 @@ pub struct Agent {
 
 impl Agent {
     pub fn new(base: &str) -> Agent {
-        Agent { base: base.trim_end_matches('/').to_string(), cookies: HashMap::new() }
+        Agent {
+            base: base.trim_end_matches('/').to_string(),
+            cookies: HashMap::new(),
+        }
     }
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
-    async fn send(&mut self, method: &str, path: &str, body: Option<&str>) -> Result<HttpResponse, HttpError> {
-        let url = if path.starts_with("http") { path.to_string() } else { format!("{}{path}", self.base) };
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<HttpResponse, HttpError> {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        };
         let cookie = self.cookie_header();
-        let hdrs: Vec<(&str, &str)> = if cookie.is_empty() { vec![] } else { vec![("Cookie", cookie.as_str())] };
+        let hdrs: Vec<(&str, &str)> = if cookie.is_empty() {
+            vec![]
+        } else {
+            vec![("Cookie", cookie.as_str())]
+        };
         let r = request(method, &url, &hdrs, body).await?;
         for (k, v) in r.set_cookies() {
             self.cookies.insert(k, v);
@@ -141,7 +259,11 @@ impl Agent {
     pub async fn get(&mut self, path: &str) -> Result<HttpResponse, HttpError> {
         self.send("GET", path, None).await
     }
-    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Result<HttpResponse, HttpError> {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Result<HttpResponse, HttpError> {
         self.send("POST", path, Some(&form_encode(form))).await
     }
     /// GET, following redirects (at most 5).
@@ -156,7 +278,11 @@ impl Agent {
         Ok(r)
     }
     /// POST, then follow the redirect with GETs.
-    pub async fn post_follow(&mut self, path: &str, form: &[(&str, &str)]) -> Result<HttpResponse, HttpError> {
+    pub async fn post_follow(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Result<HttpResponse, HttpError> {
         let r = self.post(path, form).await?;
         match (r.status, r.header("location").map(str::to_string)) {
             (301..=303, Some(loc)) => self.get_follow(&loc).await,
@@ -170,9 +296,15 @@ mod tests {
     use super::*;
     #[test]
     fn refuses_non_loopback() {
-        assert!(matches!(split_loopback("http://einvoice1.gst.gov.in/"), Err(HttpError::NotLoopback(_))));
+        assert!(matches!(
+            split_loopback("http://einvoice1.gst.gov.in/"),
+            Err(HttpError::NotLoopback(_))
+        ));
         assert!(split_loopback("https://127.0.0.1/").is_err());
-        assert_eq!(split_loopback("http://127.0.0.1:80/a?b=1").unwrap(), ("127.0.0.1:80".into(), "/a?b=1".into()));
+        assert_eq!(
+            split_loopback("http://127.0.0.1:80/a?b=1").unwrap(),
+            ("127.0.0.1:80".into(), "/a?b=1".into())
+        );
         assert_eq!(form_encode(&[("a b", "x&y=ü")]), "a+b=x%26y%3D%C3%BC");
     }
     #[test]

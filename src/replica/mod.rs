@@ -100,8 +100,14 @@ pub enum StartError {
 }
 
 fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StartError> {
-    let s = std::fs::read_to_string(path).map_err(|err| StartError::Read { path: path.into(), err })?;
-    toml::from_str(&s).map_err(|e| StartError::Parse { path: path.into(), msg: e.to_string() })
+    let s = std::fs::read_to_string(path).map_err(|err| StartError::Read {
+        path: path.into(),
+        err,
+    })?;
+    toml::from_str(&s).map_err(|e| StartError::Parse {
+        path: path.into(),
+        msg: e.to_string(),
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -118,8 +124,14 @@ impl Replica {
         taxpayers.extend(state::generated_taxpayers(opts.extra_taxpayers));
         let users: Persisted = match &opts.state_file {
             Some(f) if f.exists() => {
-                let s = std::fs::read_to_string(f).map_err(|err| StartError::Read { path: f.clone(), err })?;
-                serde_json::from_str(&s).map_err(|e| StartError::Parse { path: f.clone(), msg: e.to_string() })?
+                let s = std::fs::read_to_string(f).map_err(|err| StartError::Read {
+                    path: f.clone(),
+                    err,
+                })?;
+                serde_json::from_str(&s).map_err(|e| StartError::Parse {
+                    path: f.clone(),
+                    msg: e.to_string(),
+                })?
             }
             _ => Persisted::default(),
         };
@@ -151,8 +163,16 @@ impl Replica {
         let production_url = format!("http://{}", pr.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (tx1, rx1) = tokio::sync::watch::channel(false);
-        let sandbox_app = sandbox::router().merge(aid::router()).with_state(Portal { shared: shared.clone(), kind: PortalKind::Sandbox });
-        let production_app = production::router().merge(aid::router()).with_state(Portal { shared: shared.clone(), kind: PortalKind::Production });
+        let sandbox_app = sandbox::router().merge(aid::router()).with_state(Portal {
+            shared: shared.clone(),
+            kind: PortalKind::Sandbox,
+        });
+        let production_app = production::router()
+            .merge(aid::router())
+            .with_state(Portal {
+                shared: shared.clone(),
+                kind: PortalKind::Production,
+            });
         for (listener, app) in [(sb, sandbox_app), (pr, production_app)] {
             let mut rx = rx1.clone();
             tokio::spawn(async move {
@@ -167,7 +187,12 @@ impl Replica {
             let _ = rx.await;
             let _ = tx1.send(true);
         });
-        Ok(Replica { sandbox_url, production_url, shared, shutdown: Some(tx) })
+        Ok(Replica {
+            sandbox_url,
+            production_url,
+            shared,
+            shutdown: Some(tx),
+        })
     }
 
     pub fn url_for(&self, portal: crate::flow::PortalKind) -> &str {
@@ -180,7 +205,9 @@ impl Replica {
 
 async fn bind(port: u16) -> Result<tokio::net::TcpListener, StartError> {
     // Loopback only: the replica has demo passwords and test aids.
-    tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await.map_err(|err| StartError::Bind { port, err })
+    tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .map_err(|err| StartError::Bind { port, err })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,14 +237,31 @@ impl Portal {
         let (delay, fail) = {
             let mut inner = self.shared.inner.lock().unwrap();
             inner.bump(page);
-            let delay = f.latency.map(|(lo, hi)| if lo == hi { lo } else { Duration::from_secs_f64(inner.rng.random_range(lo.as_secs_f64()..=hi.as_secs_f64())) });
-            let fail = f.http500.iter().any(|(p, prob)| p == page && inner.rng.random_bool(*prob));
+            let delay = f.latency.map(|(lo, hi)| {
+                if lo == hi {
+                    lo
+                } else {
+                    Duration::from_secs_f64(
+                        inner.rng.random_range(lo.as_secs_f64()..=hi.as_secs_f64()),
+                    )
+                }
+            });
+            let fail = f
+                .http500
+                .iter()
+                .any(|(p, prob)| p == page && inner.rng.random_bool(*prob));
             (delay, fail)
         };
         if let Some(d) = delay {
             tokio::time::sleep(d).await;
         }
-        fail.then(|| (StatusCode::INTERNAL_SERVER_ERROR, axum::response::Html(html::server_error())).into_response())
+        fail.then(|| {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::response::Html(html::server_error()),
+            )
+                .into_response()
+        })
     }
 
     /// Finds or makes this browser's session. `expired` is true when the
@@ -229,12 +273,19 @@ impl Portal {
         let idle = self.shared.faults.idle_expiry;
         let mut expired = false;
         if let Some(id) = &cookie {
-            let stale = inner.sessions.get(id).map(|s| idle.is_some_and(|d| s.last_seen.is_some_and(|t| t.elapsed() > d)));
+            let stale = inner
+                .sessions
+                .get(id)
+                .map(|s| idle.is_some_and(|d| s.last_seen.is_some_and(|t| t.elapsed() > d)));
             match stale {
                 Some(false) => {
                     let s = inner.sessions.get_mut(id).unwrap();
                     s.last_seen = Some(Instant::now());
-                    return SessionRef { id: id.clone(), set_cookie: None, expired: false };
+                    return SessionRef {
+                        id: id.clone(),
+                        set_cookie: None,
+                        expired: false,
+                    };
                 }
                 Some(true) => {
                     inner.sessions.remove(id);
@@ -245,8 +296,20 @@ impl Portal {
         }
         let id = inner.new_id(24);
         let csrf = inner.new_id(32);
-        inner.sessions.insert(id.clone(), Session { id: id.clone(), last_seen: Some(Instant::now()), csrf, ..Default::default() });
-        SessionRef { set_cookie: Some(format!("{name}={id}; Path=/; HttpOnly; SameSite=Lax")), id, expired }
+        inner.sessions.insert(
+            id.clone(),
+            Session {
+                id: id.clone(),
+                last_seen: Some(Instant::now()),
+                csrf,
+                ..Default::default()
+            },
+        );
+        SessionRef {
+            set_cookie: Some(format!("{name}={id}; Path=/; HttpOnly; SameSite=Lax")),
+            id,
+            expired,
+        }
     }
 
     pub fn with<R>(&self, sid: &str, f: impl FnOnce(&mut Session) -> R) -> R {
@@ -278,8 +341,13 @@ impl Portal {
     /// Checks and always consumes the captcha: one image, one try.
     pub fn check_captcha(&self, sid: &str, given: &str) -> bool {
         let mut inner = self.shared.inner.lock().unwrap();
-        let Some(s) = inner.sessions.get_mut(sid) else { return false };
-        let ok = s.captcha.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(given.trim()));
+        let Some(s) = inner.sessions.get_mut(sid) else {
+            return false;
+        };
+        let ok = s
+            .captcha
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(given.trim()));
         s.captcha = None;
         ok
     }
@@ -296,9 +364,11 @@ impl SessionRef {
     pub fn respond(&self, resp: impl IntoResponse) -> Response {
         let mut r = resp.into_response();
         if let Some(c) = &self.set_cookie {
-            r.headers_mut().append(header::SET_COOKIE, c.parse().unwrap());
+            r.headers_mut()
+                .append(header::SET_COOKIE, c.parse().unwrap());
         }
-        r.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().unwrap());
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, "no-store".parse().unwrap());
         r
     }
 }
@@ -309,7 +379,11 @@ pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter_map(|kv| {
+            kv.trim()
+                .split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
         .collect()
 }
 

@@ -22,14 +22,26 @@ pub fn router() -> Router<Portal> {
         .route("/Home/Notice", get(notice))
         .route("/Home/Login", get(login_get).post(login_post))
         .route("/Home/Captcha", get(captcha))
-        .route("/Home/VerifyLoginOTP", get(login_otp_get).post(login_otp_post))
+        .route(
+            "/Home/VerifyLoginOTP",
+            get(login_otp_get).post(login_otp_post),
+        )
         .route("/UserAccount/TechPersonContacts", get(tech_popup))
         .route("/Home/MainMenu", get(dashboard))
         .route("/Home/Logout", get(logout))
         .route("/APIUserAccount/CreateAPIUser", get(create_api_user))
-        .route("/APIUserAccount/VerifyRegOTP", get(verify_reg_otp_get).post(verify_reg_otp_post))
-        .route("/APIUserAccount/CheckApiUserReg", get(check_reg_get).post(check_reg_post))
-        .route("/APIUserAccount/CreateUserdata", axum::routing::post(create_user))
+        .route(
+            "/APIUserAccount/VerifyRegOTP",
+            get(verify_reg_otp_get).post(verify_reg_otp_post),
+        )
+        .route(
+            "/APIUserAccount/CheckApiUserReg",
+            get(check_reg_get).post(check_reg_post),
+        )
+        .route(
+            "/APIUserAccount/CreateUserdata",
+            axum::routing::post(create_user),
+        )
 }
 
 struct Page<'a> {
@@ -42,7 +54,11 @@ struct Page<'a> {
 fn render(p: &Portal, page: Page) -> Html<String> {
     let (userbar, menu) = match &page.gstin {
         Some(g) => {
-            let name = p.shared.taxpayer(g).map(|t| t.legal_name.clone()).unwrap_or_default();
+            let name = p
+                .shared
+                .taxpayer(g)
+                .map(|t| t.legal_name.clone())
+                .unwrap_or_default();
             (
                 format!("<div class=\"userbar\">GSTIN: {} - Name: {} &nbsp;|&nbsp; Account: Main User &nbsp;|&nbsp; <a href=\"/Home/Logout\">Logout</a></div>", esc(g), esc(&name)),
                 MENU.to_string(),
@@ -50,7 +66,16 @@ fn render(p: &Portal, page: Page) -> Html<String> {
         }
         None => (String::new(), String::new()),
     };
-    Html(fill(PRODUCTION_SHELL, &[("title", page.title), ("userbar", &userbar), ("menu", &menu), ("body", &page.body), ("script", &page.script)]))
+    Html(fill(
+        PRODUCTION_SHELL,
+        &[
+            ("title", page.title),
+            ("userbar", &userbar),
+            ("menu", &menu),
+            ("body", &page.body),
+            ("script", &page.script),
+        ],
+    ))
 }
 
 const MENU: &str = r##"<ul class="menu" id="leftMenu">
@@ -75,7 +100,10 @@ const MENU: &str = r##"<ul class="menu" id="leftMenu">
 
 fn alert_script(text: &str, delay_ms: u128) -> String {
     if delay_ms == 0 {
-        format!("<script>window.addEventListener('load',function(){{alert({});}});</script>", js(text))
+        format!(
+            "<script>window.addEventListener('load',function(){{alert({});}});</script>",
+            js(text)
+        )
     } else {
         format!("<script>window.addEventListener('load',function(){{setTimeout(function(){{alert({});}},{delay_ms});}});</script>", js(text))
     }
@@ -83,8 +111,20 @@ fn alert_script(text: &str, delay_ms: u128) -> String {
 
 /// The logged-in GSTIN, or a redirect to the login page saying the session expired.
 fn require_login(p: &Portal, s: &super::SessionRef) -> Result<String, Response> {
-    let g = p.with(&s.id, |x| if x.authenticated { x.gstin.clone() } else { None });
-    g.ok_or_else(|| s.respond(redirect(if s.expired { "/Home/Login?expired=1" } else { "/Home/Login" })))
+    let g = p.with(&s.id, |x| {
+        if x.authenticated {
+            x.gstin.clone()
+        } else {
+            None
+        }
+    });
+    g.ok_or_else(|| {
+        s.respond(redirect(if s.expired {
+            "/Home/Login?expired=1"
+        } else {
+            "/Home/Login"
+        }))
+    })
 }
 
 async fn home(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -109,7 +149,15 @@ async fn home(State(p): State<Portal>, h: HeaderMap) -> Response {
 <p>Enter your username and password after clicking on the login button</p>
 {login}"##
     );
-    s.respond(render(&p, Page { title: "Home", body, script: String::new(), gstin: None }))
+    s.respond(render(
+        &p,
+        Page {
+            title: "Home",
+            body,
+            script: String::new(),
+            gstin: None,
+        },
+    ))
 }
 
 /// Drift `interstitial`: a notice page between home and login.
@@ -118,18 +166,34 @@ async fn notice(State(p): State<Portal>, h: HeaderMap) -> Response {
     let body = r##"<h2>Important Notice</h2><p>Taxpayers are advised to keep their registered mobile number updated for OTP based login.</p>
 <a class="btn" id="btnContinue" href="/Home/Login">Continue</a>"##
         .to_string();
-    s.respond(render(&p, Page { title: "Notice", body, script: String::new(), gstin: None }))
+    s.respond(render(
+        &p,
+        Page {
+            title: "Notice",
+            body,
+            script: String::new(),
+            gstin: None,
+        },
+    ))
 }
 
 fn login_page(p: &Portal, sid: &str, error: &str) -> Html<String> {
     let serial = p.new_captcha(sid);
     let user_box = match p.shared.drift {
-        Some(Drift::RenamedId) => r##"<input id="txtLoginId" name="UserName" maxlength="15" autocomplete="off">"##,
-        Some(Drift::RenamedField) => r##"<input id="txtLoginId" name="LoginId" maxlength="15" autocomplete="off">"##,
+        Some(Drift::RenamedId) => {
+            r##"<input id="txtLoginId" name="UserName" maxlength="15" autocomplete="off">"##
+        }
+        Some(Drift::RenamedField) => {
+            r##"<input id="txtLoginId" name="LoginId" maxlength="15" autocomplete="off">"##
+        }
         _ => r##"<input id="txtUserName" name="UserName" maxlength="15" autocomplete="off">"##,
     };
     let csrf = p.with(sid, |s| s.csrf.clone());
-    let err = if error.is_empty() { String::new() } else { format!("<div class=\"error\" id=\"lblError\">{}</div>", esc(error)) };
+    let err = if error.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"error\" id=\"lblError\">{}</div>", esc(error))
+    };
     let body = format!(
         r##"<h2>E-INVOICE SYSTEM LOGIN</h2>{err}
 <form method="post" action="/Home/Login" id="frmLogin">
@@ -143,7 +207,15 @@ fn login_page(p: &Portal, sid: &str, error: &str) -> Html<String> {
 <div class="row"><a href="#">Forgot Password?</a> &nbsp; <a href="#">Forgot Username?</a></div>
 </form>"##
     );
-    render(p, Page { title: "Login", body, script: String::new(), gstin: None })
+    render(
+        p,
+        Page {
+            title: "Login",
+            body,
+            script: String::new(),
+            gstin: None,
+        },
+    )
 }
 
 async fn login_get(State(p): State<Portal>, h: HeaderMap, Query(q): Query<F>) -> Response {
@@ -151,7 +223,11 @@ async fn login_get(State(p): State<Portal>, h: HeaderMap, Query(q): Query<F>) ->
         return r;
     }
     let s = p.session(&h);
-    let msg = if q.contains_key("expired") || s.expired { "Your session has expired. Please login again." } else { "" };
+    let msg = if q.contains_key("expired") || s.expired {
+        "Your session has expired. Please login again."
+    } else {
+        ""
+    };
     let page = login_page(&p, &s.id, msg);
     s.respond(page)
 }
@@ -175,11 +251,23 @@ async fn login_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> 
     }
     let user = f.get("UserName").cloned().unwrap_or_default();
     let pass = f.get("Password").cloned().unwrap_or_default();
-    if !p.check_captcha(&s.id, f.get("CaptchaCode").map(String::as_str).unwrap_or("")) {
-        let page = login_page(&p, &s.id, "Invalid Captcha. Please enter the characters shown in the image.");
+    if !p.check_captcha(
+        &s.id,
+        f.get("CaptchaCode").map(String::as_str).unwrap_or(""),
+    ) {
+        let page = login_page(
+            &p,
+            &s.id,
+            "Invalid Captcha. Please enter the characters shown in the image.",
+        );
         return s.respond(page);
     }
-    let Some(tp) = p.shared.taxpayer_by_login(&user).filter(|t| t.password == pass).cloned() else {
+    let Some(tp) = p
+        .shared
+        .taxpayer_by_login(&user)
+        .filter(|t| t.password == pass)
+        .cloned()
+    else {
         let page = login_page(&p, &s.id, "Invalid Username or Password");
         return s.respond(page);
     };
@@ -195,7 +283,11 @@ async fn login_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> 
 }
 
 fn login_otp_page(p: &Portal, mobile: &str, error: &str) -> Html<String> {
-    let err = if error.is_empty() { String::new() } else { format!("<div class=\"error\" id=\"lblError\">{}</div>", esc(error)) };
+    let err = if error.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"error\" id=\"lblError\">{}</div>", esc(error))
+    };
     let body = format!(
         r##"<h2>Two Factor Authentication</h2>
 <p class="info">OTP has been sent to your registered mobile number {}</p>{err}
@@ -208,7 +300,15 @@ fn login_otp_page(p: &Portal, mobile: &str, error: &str) -> Html<String> {
 </form>"##,
         esc(&mask_mobile(mobile))
     );
-    render(p, Page { title: "Verify OTP", body, script: String::new(), gstin: None })
+    render(
+        p,
+        Page {
+            title: "Verify OTP",
+            body,
+            script: String::new(),
+            gstin: None,
+        },
+    )
 }
 
 async fn login_otp_get(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -217,9 +317,17 @@ async fn login_otp_get(State(p): State<Portal>, h: HeaderMap) -> Response {
     }
     let s = p.session(&h);
     let Some(g) = p.with(&s.id, |x| x.pending_login.clone()) else {
-        return s.respond(redirect(if s.expired { "/Home/Login?expired=1" } else { "/Home/Login" }));
+        return s.respond(redirect(if s.expired {
+            "/Home/Login?expired=1"
+        } else {
+            "/Home/Login"
+        }));
     };
-    let mobile = p.shared.taxpayer(&g).map(|t| t.mobile.clone()).unwrap_or_default();
+    let mobile = p
+        .shared
+        .taxpayer(&g)
+        .map(|t| t.mobile.clone())
+        .unwrap_or_default();
     let page = login_otp_page(&p, &mobile, "");
     s.respond(page)
 }
@@ -232,8 +340,16 @@ async fn login_otp_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>)
     let Some(g) = p.with(&s.id, |x| x.pending_login.clone()) else {
         return s.respond(redirect("/Home/Login?expired=1"));
     };
-    let mobile = p.shared.taxpayer(&g).map(|t| t.mobile.clone()).unwrap_or_default();
-    let check = p.shared.inner.lock().unwrap().check_otp(&p.shared, &s.id, f.get("LoginOTP").map(String::as_str).unwrap_or(""));
+    let mobile = p
+        .shared
+        .taxpayer(&g)
+        .map(|t| t.mobile.clone())
+        .unwrap_or_default();
+    let check = p.shared.inner.lock().unwrap().check_otp(
+        &p.shared,
+        &s.id,
+        f.get("LoginOTP").map(String::as_str).unwrap_or(""),
+    );
     let msg = match check {
         OtpCheck::Ok => {
             let popup = {
@@ -247,11 +363,17 @@ async fn login_otp_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>)
                 }
                 show
             };
-            return s.respond(redirect(if popup { "/UserAccount/TechPersonContacts" } else { "/Home/MainMenu" }));
+            return s.respond(redirect(if popup {
+                "/UserAccount/TechPersonContacts"
+            } else {
+                "/Home/MainMenu"
+            }));
         }
         OtpCheck::Wrong { left } => format!("Invalid OTP. You have {left} attempt(s) left."),
         OtpCheck::Expired => "OTP has expired. Please login again to get a new OTP.".to_string(),
-        OtpCheck::Locked => "Maximum OTP attempts exceeded. Please login again after some time.".to_string(),
+        OtpCheck::Locked => {
+            "Maximum OTP attempts exceeded. Please login again after some time.".to_string()
+        }
         OtpCheck::Missing => return s.respond(redirect("/Home/Login")),
     };
     let page = login_otp_page(&p, &mobile, &msg);
@@ -267,7 +389,12 @@ async fn tech_popup(State(p): State<Portal>, h: HeaderMap) -> Response {
         Ok(g) => g,
         Err(r) => return r,
     };
-    p.shared.inner.lock().unwrap().tech_popup_seen.push(g.clone());
+    p.shared
+        .inner
+        .lock()
+        .unwrap()
+        .tech_popup_seen
+        .push(g.clone());
     let body = r##"<h2>Dash Board</h2>
 <div class="modal" id="techPersonModal"><div class="box">
 <h3>Contacts of Technical Person</h3>
@@ -278,7 +405,15 @@ async fn tech_popup(State(p): State<Portal>, h: HeaderMap) -> Response {
 <button class="btn btn-exit" type="button" id="btnExit" onclick="location.href='/Home/MainMenu'">Exit</button>
 </div></div>"##
         .to_string();
-    s.respond(render(&p, Page { title: "Contacts of Technical Person", body, script: String::new(), gstin: Some(g) }))
+    s.respond(render(
+        &p,
+        Page {
+            title: "Contacts of Technical Person",
+            body,
+            script: String::new(),
+            gstin: Some(g),
+        },
+    ))
 }
 
 async fn dashboard(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -299,7 +434,15 @@ async fn dashboard(State(p): State<Portal>, h: HeaderMap) -> Response {
 <li>The Bulk IRN generation facility has been enabled. You may download the tools from the portal under Help --&gt; Tools.</li>
 <li>The e-Waybills generated in this portal will be reflected in the e-waybill system. To Update Part-B details, cancel or extend, you may login to e-waybill system with same credentials.</li></ul>"##
         .to_string();
-    s.respond(render(&p, Page { title: "Dash Board", body, script: String::new(), gstin: Some(g) }))
+    s.respond(render(
+        &p,
+        Page {
+            title: "Dash Board",
+            body,
+            script: String::new(),
+            gstin: Some(g),
+        },
+    ))
 }
 
 async fn logout(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -309,7 +452,11 @@ async fn logout(State(p): State<Portal>, h: HeaderMap) -> Response {
 }
 
 fn api_otp_page(p: &Portal, g: &str, alert: bool, error: &str) -> Html<String> {
-    let err = if error.is_empty() { String::new() } else { format!("<div class=\"error\" id=\"lblError\">{}</div>", esc(error)) };
+    let err = if error.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"error\" id=\"lblError\">{}</div>", esc(error))
+    };
     let body = format!(
         r##"<h2>API Registration</h2>{err}
 <form method="post" action="/APIUserAccount/VerifyRegOTP">
@@ -317,9 +464,29 @@ fn api_otp_page(p: &Portal, g: &str, alert: bool, error: &str) -> Html<String> {
 <div class="row"><button type="submit" id="btnVerifyOTP" class="btn">Verify OTP</button></div>
 </form>"##
     );
-    let delay = p.shared.faults.slow_alert.map(|d| d.as_millis()).unwrap_or(0);
-    let script = if alert { alert_script("OTP has been sent to your Register mobile no., Please check and enter", delay) } else { String::new() };
-    render(p, Page { title: "API Registration", body, script, gstin: Some(g.to_string()) })
+    let delay = p
+        .shared
+        .faults
+        .slow_alert
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let script = if alert {
+        alert_script(
+            "OTP has been sent to your Register mobile no., Please check and enter",
+            delay,
+        )
+    } else {
+        String::new()
+    };
+    render(
+        p,
+        Page {
+            title: "API Registration",
+            body,
+            script,
+            gstin: Some(g.to_string()),
+        },
+    )
 }
 
 async fn create_api_user(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -331,7 +498,11 @@ async fn create_api_user(State(p): State<Portal>, h: HeaderMap) -> Response {
         Ok(g) => g,
         Err(r) => return r,
     };
-    let mobile = p.shared.taxpayer(&g).map(|t| t.mobile.clone()).unwrap_or_default();
+    let mobile = p
+        .shared
+        .taxpayer(&g)
+        .map(|t| t.mobile.clone())
+        .unwrap_or_default();
     {
         let mut inner = p.shared.inner.lock().unwrap();
         if let Some(x) = inner.sessions.get_mut(&s.id) {
@@ -346,17 +517,35 @@ async fn create_api_user(State(p): State<Portal>, h: HeaderMap) -> Response {
 
 fn registered_table(p: &Portal, g: &str) -> String {
     let inner = p.shared.inner.lock().unwrap();
-    let rows: Vec<String> = inner.users.api_users.iter().filter(|u| u.gstin == g).map(|u| format!("<tr><td>{}</td><td>{}</td></tr>", esc(&u.provider), esc(&u.username))).collect();
+    let rows: Vec<String> = inner
+        .users
+        .api_users
+        .iter()
+        .filter(|u| u.gstin == g)
+        .map(|u| {
+            format!(
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&u.provider),
+                esc(&u.username)
+            )
+        })
+        .collect();
     if rows.is_empty() {
         return String::new();
     }
     format!("<h4>GSPs / ERPs registered for this GSTIN</h4><table class=\"grid\" id=\"tblRegisteredGsp\"><tr><th>GSP / ERP</th><th>API User</th></tr>{}</table>", rows.concat())
 }
 
-const ROUTES: &[(&str, &str, &str)] = &[("D", "rbDirect", "Directly"), ("G", "rbGSP", "Through GSP"), ("E", "rbERP", "Through ERP"), ("C", "rbOtherGstin", "Through Client-Id of other GSTIN")];
+const ROUTES: &[(&str, &str, &str)] = &[
+    ("D", "rbDirect", "Directly"),
+    ("G", "rbGSP", "Through GSP"),
+    ("E", "rbERP", "Through ERP"),
+    ("C", "rbOtherGstin", "Through Client-Id of other GSTIN"),
+];
 
 fn route_radios(selected: Option<&str>) -> String {
-    let mut s = String::from("<div class=\"row\">DO you wish to Register your GSTIN for API Interface: ");
+    let mut s =
+        String::from("<div class=\"row\">DO you wish to Register your GSTIN for API Interface: ");
     for (v, id, label) in ROUTES {
         let chk = if Some(*v) == selected { " checked" } else { "" };
         s.push_str(&format!(r##"<label style="min-width:0"><input type="radio" id="{id}" name="RegType" value="{v}"{chk} onchange="document.getElementById('frmRoute').submit()"> {label}</label> "##));
@@ -372,7 +561,15 @@ fn route_page(p: &Portal, g: &str) -> Html<String> {
         route_radios(None),
         registered_table(p, g)
     );
-    render(p, Page { title: "API Registration", body, script: String::new(), gstin: Some(g.to_string()) })
+    render(
+        p,
+        Page {
+            title: "API Registration",
+            body,
+            script: String::new(),
+            gstin: Some(g.to_string()),
+        },
+    )
 }
 
 async fn verify_reg_otp_get(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -398,7 +595,11 @@ async fn verify_reg_otp_post(State(p): State<Portal>, h: HeaderMap, Form(f): For
         Ok(g) => g,
         Err(r) => return r,
     };
-    let check = p.shared.inner.lock().unwrap().check_otp(&p.shared, &s.id, f.get("OTP").map(String::as_str).unwrap_or(""));
+    let check = p.shared.inner.lock().unwrap().check_otp(
+        &p.shared,
+        &s.id,
+        f.get("OTP").map(String::as_str).unwrap_or(""),
+    );
     let msg = match check {
         OtpCheck::Ok => {
             p.with(&s.id, |x| x.api_otp_verified = true);
@@ -406,16 +607,26 @@ async fn verify_reg_otp_post(State(p): State<Portal>, h: HeaderMap, Form(f): For
             return s.respond(page);
         }
         OtpCheck::Wrong { left } => format!("Invalid OTP. You have {left} attempt(s) left."),
-        OtpCheck::Expired => "OTP has expired. Please click on Create API User to get a new OTP.".into(),
-        OtpCheck::Locked => "Maximum OTP attempts exceeded. Please try again after some time.".into(),
-        OtpCheck::Missing => "OTP has expired. Please click on Create API User to get a new OTP.".into(),
+        OtpCheck::Expired => {
+            "OTP has expired. Please click on Create API User to get a new OTP.".into()
+        }
+        OtpCheck::Locked => {
+            "Maximum OTP attempts exceeded. Please try again after some time.".into()
+        }
+        OtpCheck::Missing => {
+            "OTP has expired. Please click on Create API User to get a new OTP.".into()
+        }
     };
     let page = api_otp_page(&p, &g, false, &msg);
     s.respond(page)
 }
 
 fn reg_form(p: &Portal, g: &str, reg_type: &str, f: &F, script: String) -> Html<String> {
-    let title = ROUTES.iter().find(|r| r.0 == reg_type).map(|r| r.2).unwrap_or("Directly");
+    let title = ROUTES
+        .iter()
+        .find(|r| r.0 == reg_type)
+        .map(|r| r.2)
+        .unwrap_or("Directly");
     let chooser = match reg_type {
         "G" => format!(r##"<div class="row"><label for="ddlGSP">Select your GSP:</label><select id="ddlGSP" name="GspId">{}</select></div>"##, options(&p.shared.gsp_list(), None, "--Select--")),
         "E" => format!(r##"<div class="row"><label for="ddlERP">Select your ERP:</label><select id="ddlERP" name="ErpId">{}</select></div>"##, options(&p.shared.erp_list(), None, "--Select--")),
@@ -446,7 +657,15 @@ function validateForm(){{if(document.getElementById('txtUserName').value.trim()=
 if(document.getElementById('txtPassword').value!==document.getElementById('txtRePassword').value){{alert('Password and Re-enter Password do not match');return false;}}return true;}}
 </script>{script}"##
     );
-    render(p, Page { title: "API Registration", body, script, gstin: Some(g.to_string()) })
+    render(
+        p,
+        Page {
+            title: "API Registration",
+            body,
+            script,
+            gstin: Some(g.to_string()),
+        },
+    )
 }
 
 async fn check_reg_get(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -492,7 +711,8 @@ async fn create_user(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) ->
         return s.respond(redirect("/APIUserAccount/CreateAPIUser"));
     }
     let t = f.get("RegType").cloned().unwrap_or_default();
-    let fail = |msg: &str| -> Response { s.respond(reg_form(&p, &g, &t, &f, alert_script(msg, 0))) };
+    let fail =
+        |msg: &str| -> Response { s.respond(reg_form(&p, &g, &t, &f, alert_script(msg, 0))) };
     let provider = match t.as_str() {
         "G" => match pick(&p.shared.gsp_list(), f.get("GspId")) {
             Some(x) => x,
@@ -503,8 +723,13 @@ async fn create_user(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) ->
             None => return fail("Please select ERP"),
         },
         "C" => {
-            let other = f.get("OtherGstin").map(|x| x.trim().to_uppercase()).unwrap_or_default();
-            if validate_gstin(&other, GstinStrictness::Strict).is_err() || p.shared.taxpayer(&other).is_none() {
+            let other = f
+                .get("OtherGstin")
+                .map(|x| x.trim().to_uppercase())
+                .unwrap_or_default();
+            if validate_gstin(&other, GstinStrictness::Strict).is_err()
+                || p.shared.taxpayer(&other).is_none()
+            {
                 return fail("Invalid GSTIN. Please enter a valid GSTIN having Client-Id.");
             }
             if other[2..12] != g[2..12] {
@@ -518,7 +743,10 @@ async fn create_user(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) ->
         "D" => "Direct".to_string(),
         _ => return fail("Please select the type of registration"),
     };
-    let name = f.get("UserName").map(|x| x.trim().to_string()).unwrap_or_default();
+    let name = f
+        .get("UserName")
+        .map(|x| x.trim().to_string())
+        .unwrap_or_default();
     if let Err(e) = validate_api_username(&name) {
         return fail(&format!("Invalid Username: username {e}"));
     }
@@ -531,15 +759,30 @@ async fn create_user(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) ->
     }
     let username = format!("API_{name}");
     let mut inner = p.shared.inner.lock().unwrap();
-    if inner.users.api_users.iter().any(|u| u.gstin == g && u.provider == provider) {
+    if inner
+        .users
+        .api_users
+        .iter()
+        .any(|u| u.gstin == g && u.provider == provider)
+    {
         drop(inner);
         return fail("Credentials are already created for this GSTIN with the selected GSP/ERP.");
     }
-    if inner.users.api_users.iter().any(|u| u.username.eq_ignore_ascii_case(&username)) {
+    if inner
+        .users
+        .api_users
+        .iter()
+        .any(|u| u.username.eq_ignore_ascii_case(&username))
+    {
         drop(inner);
         return fail("User Name already exists. Please choose another Username.");
     }
-    inner.users.api_users.push(ApiUser { gstin: g.clone(), provider: provider.clone(), username: username.clone(), password_hash: hash_password(&pass) });
+    inner.users.api_users.push(ApiUser {
+        gstin: g.clone(),
+        provider: provider.clone(),
+        username: username.clone(),
+        password_hash: hash_password(&pass),
+    });
     p.shared.persist(&inner);
     let key = format!("{g}|{provider}");
     let spurious = p.shared.faults.spurious_already_created && !inner.spurious_done.contains(&key);
@@ -556,7 +799,17 @@ async fn create_user(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) ->
         r##"<h2>API Registration</h2><p class="info" id="lblResult">API user registration completed.</p>{}"##,
         registered_table(&p, &g)
     );
-    let script = alert_script(&format!("Api user {username} has been created successfully"), 0);
-    s.respond(render(&p, Page { title: "API Registration", body, script, gstin: Some(g) }))
+    let script = alert_script(
+        &format!("Api user {username} has been created successfully"),
+        0,
+    );
+    s.respond(render(
+        &p,
+        Page {
+            title: "API Registration",
+            body,
+            script,
+            gstin: Some(g),
+        },
+    ))
 }
-

@@ -32,7 +32,15 @@ pub fn router() -> Router<Portal> {
 }
 
 fn page(heading: &str, title: &str, body: &str, script: &str) -> Html<String> {
-    Html(fill(SANDBOX_SHELL, &[("title", title), ("heading", heading), ("body", body), ("script", script)]))
+    Html(fill(
+        SANDBOX_SHELL,
+        &[
+            ("title", title),
+            ("heading", heading),
+            ("body", body),
+            ("script", script),
+        ],
+    ))
 }
 
 const DO_POSTBACK: &str = r##"<script>
@@ -49,12 +57,24 @@ async fn home(State(p): State<Portal>, h: HeaderMap) -> Response {
 <table class="form" border="1"><tr><th>Authentication</th><th>Generate IRN</th><th>Cancel IRN</th></tr>
 <tr><td>Current Version (v1.03)</td><td>Current Version (v1.03)</td><td>Current Version (v1.03)</td></tr>
 <tr><td>Downloads &middot; Sample JSONs &middot; JSON Schema</td><td>Validations &middot; FAQs</td><td>Get IRN Details &middot; Get GSTIN Details</td></tr></table>"##;
-    s.respond(page("e - Invoice API Developer's Portal", "e-Invoice API Developer's Portal", body, ""))
+    s.respond(page(
+        "e - Invoice API Developer's Portal",
+        "e-Invoice API Developer's Portal",
+        body,
+        "",
+    ))
 }
 
 fn login_page(p: &Portal, sid: &str, msg: &str) -> Html<String> {
     let serial = p.new_captcha(sid);
-    let err = if msg.is_empty() { String::new() } else { format!("<span id=\"{P}lblMsg\" class=\"msg-err\">{}</span>", esc(msg)) };
+    let err = if msg.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<span id=\"{P}lblMsg\" class=\"msg-err\">{}</span>",
+            esc(msg)
+        )
+    };
     let body = format!(
         r##"<h2>e - Invoice API Testing System</h2>
 <div style="display:flex;gap:40px"><div style="flex:1"><h3>E-Invoice API Access Mechanisms</h3>
@@ -89,18 +109,34 @@ async fn login_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> 
         return r;
     }
     let s = p.session(&h);
-    let v = |k: &str| f.get(&format!("{N}{k}")).map(|x| x.trim().to_string()).unwrap_or_default();
+    let v = |k: &str| {
+        f.get(&format!("{N}{k}"))
+            .map(|x| x.trim().to_string())
+            .unwrap_or_default()
+    };
     if !p.check_captcha(&s.id, &v("txtCaptcha")) {
         let pg = login_page(&p, &s.id, "Invalid Captcha");
         return s.respond(pg);
     }
-    let pass = f.get(&format!("{N}txtPassword")).cloned().unwrap_or_default();
+    let pass = f
+        .get(&format!("{N}txtPassword"))
+        .cloned()
+        .unwrap_or_default();
     let ok = {
         let inner = p.shared.inner.lock().unwrap();
-        inner.users.sandbox_users.iter().any(|u| u.gstin == v("txtGSTIN").to_uppercase() && u.username == v("txtUserName") && u.password_hash == hash_password(&pass) && u.client_id == v("txtClientId"))
+        inner.users.sandbox_users.iter().any(|u| {
+            u.gstin == v("txtGSTIN").to_uppercase()
+                && u.username == v("txtUserName")
+                && u.password_hash == hash_password(&pass)
+                && u.client_id == v("txtClientId")
+        })
     };
     if !ok {
-        let pg = login_page(&p, &s.id, "Invalid Credentials. Please check GSTIN, Client ID, User Name and Password.");
+        let pg = login_page(
+            &p,
+            &s.id,
+            "Invalid Credentials. Please check GSTIN, Client ID, User Name and Password.",
+        );
         return s.respond(pg);
     }
     p.with(&s.id, |x| x.sandbox_login = Some(v("txtUserName")));
@@ -137,22 +173,70 @@ fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
         (sess.stage, sess.reg.clone(), sess.captcha_serial, vs)
     };
     // A fresh captcha whenever the form is (re)shown before validation.
-    let serial = if stage == RegStage::Form { p.new_captcha(&s.id) } else { serial };
+    let serial = if stage == RegStage::Form {
+        p.new_captcha(&s.id)
+    } else {
+        serial
+    };
     let v = |k: &str| esc(vals.get(k).map(String::as_str).unwrap_or(""));
-    let ro = if stage == RegStage::Form { "" } else { " readonly" };
+    let ro = if stage == RegStage::Form {
+        ""
+    } else {
+        " readonly"
+    };
     let utype = vals.get("rblUserType").map(String::as_str).unwrap_or("TP");
     let radio = |name: &str, i: usize, val: &str, label: &str, checked: bool, extra: &str| {
-        format!(r##"<input type="radio" id="{P}{name}_{i}" name="{N}{name}" value="{val}"{}{extra}><label for="{P}{name}_{i}">{label}</label> "##, if checked { " checked" } else { "" })
+        format!(
+            r##"<input type="radio" id="{P}{name}_{i}" name="{N}{name}" value="{val}"{}{extra}><label for="{P}{name}_{i}">{label}</label> "##,
+            if checked { " checked" } else { "" }
+        )
     };
-    let types = [("TP", "Tax Payer"), ("GSP", "GSP"), ("ECO", "e-Com Op."), ("ERP", "ERP")];
-    let user_types: String = types.iter().enumerate().map(|(i, (val, label))| radio("rblUserType", i, val, label, *val == utype, if stage == RegStage::Form { "" } else { " disabled" })).collect();
+    let types = [
+        ("TP", "Tax Payer"),
+        ("GSP", "GSP"),
+        ("ECO", "e-Com Op."),
+        ("ERP", "ERP"),
+    ];
+    let user_types: String = types
+        .iter()
+        .enumerate()
+        .map(|(i, (val, label))| {
+            radio(
+                "rblUserType",
+                i,
+                val,
+                label,
+                *val == utype,
+                if stage == RegStage::Form {
+                    ""
+                } else {
+                    " disabled"
+                },
+            )
+        })
+        .collect();
     let gstin_input = if p.shared.drift == Some(Drift::MovedElement) {
-        format!(r##"<div id="{P}pnlTaxpayer"><input name="{N}pnlTaxpayer${}txtGSTIN" id="{P}pnlTaxpayer_txtGSTIN" maxlength="15" value="{}"{ro}></div>"##, "", v("txtGSTIN"))
+        format!(
+            r##"<div id="{P}pnlTaxpayer"><input name="{N}pnlTaxpayer${}txtGSTIN" id="{P}pnlTaxpayer_txtGSTIN" maxlength="15" value="{}"{ro}></div>"##,
+            "",
+            v("txtGSTIN")
+        )
     } else {
-        format!(r##"<input name="{N}txtGSTIN" id="{P}txtGSTIN" maxlength="15" value="{}"{ro}>"##, v("txtGSTIN"))
+        format!(
+            r##"<input name="{N}txtGSTIN" id="{P}txtGSTIN" maxlength="15" value="{}"{ro}>"##,
+            v("txtGSTIN")
+        )
     };
-    let validate_disabled = if stage == RegStage::Form { "" } else { " disabled=\"disabled\"" };
-    let send_disabled = if stage == RegStage::Validated { "" } else { " disabled=\"disabled\"" };
+    let validate_disabled = if stage == RegStage::Form {
+        ""
+    } else {
+        " disabled=\"disabled\""
+    };
+    let send_disabled = if stage == RegStage::Validated {
+        ""
+    } else {
+        " disabled=\"disabled\""
+    };
     let mut body = format!(
         r##"<h2>Registration Form</h2>
 <form method="post" action="{REG}" id="aspnetForm" name="aspnetForm">
@@ -195,7 +279,12 @@ fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
             "ERP" => options(&p.shared.erp_list(), None, "--Select Company--"),
             _ => "<option value=\"\">--Select Registration through first--</option>".to_string(),
         };
-        let autopost = |i: usize, val: &str| format!(r##"<input type="radio" id="{P}rblRegThrough_{i}" name="{N}rblRegThrough" value="{val}"{} onclick="setTimeout(function(){{__doPostBack('{N}rblRegThrough${i}','')}},0)"><label for="{P}rblRegThrough_{i}">{val}</label> "##, if through == val { " checked" } else { "" });
+        let autopost = |i: usize, val: &str| {
+            format!(
+                r##"<input type="radio" id="{P}rblRegThrough_{i}" name="{N}rblRegThrough" value="{val}"{} onclick="setTimeout(function(){{__doPostBack('{N}rblRegThrough${i}','')}},0)"><label for="{P}rblRegThrough_{i}">{val}</label> "##,
+                if through == val { " checked" } else { "" }
+            )
+        };
         body.push_str(&format!(
             r##"<fieldset><legend>Create Account</legend><table class="form">
 <tr><td>Your GSTIN :<span class="req">*</span></td><td><input name="{N}txtYourGSTIN" id="{P}txtYourGSTIN" value="{g}" readonly></td></tr>
@@ -213,7 +302,12 @@ fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
         ));
     }
     body.push_str("</form>");
-    s.respond(page("e - Invoice API Testing System", "Registration", &body, DO_POSTBACK))
+    s.respond(page(
+        "e - Invoice API Testing System",
+        "Registration",
+        &body,
+        DO_POSTBACK,
+    ))
 }
 
 async fn reg_get(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -226,14 +320,27 @@ async fn reg_get(State(p): State<Portal>, h: HeaderMap) -> Response {
         x.reg.clear();
         x.otp = None;
     });
-    reg_page(&p, &s, Msg { ok: String::new(), err: String::new() })
+    reg_page(
+        &p,
+        &s,
+        Msg {
+            ok: String::new(),
+            err: String::new(),
+        },
+    )
 }
 
 fn err(e: impl Into<String>) -> Msg {
-    Msg { ok: String::new(), err: e.into() }
+    Msg {
+        ok: String::new(),
+        err: e.into(),
+    }
 }
 fn ok(m: impl Into<String>) -> Msg {
-    Msg { ok: m.into(), err: String::new() }
+    Msg {
+        ok: m.into(),
+        err: String::new(),
+    }
 }
 
 async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Response {
@@ -245,10 +352,15 @@ async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Re
     let expected = p.with(&s.id, |x| x.viewstate.clone());
     if s.expired || expected.is_empty() || f.get("__VIEWSTATE") != Some(&expected) {
         let body = "<h1>Server Error in '/einvapiclient' Application.</h1><h2><i>Validation of viewstate MAC failed. Your session has expired; please start the registration again.</i></h2>";
-        return s.respond((StatusCode::INTERNAL_SERVER_ERROR, page("Error", "Error", body, "")));
+        return s.respond((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            page("Error", "Error", body, ""),
+        ));
     }
     let field = |k: &str| -> Option<String> {
-        f.get(&format!("{N}{k}")).or_else(|| f.get(&format!("{N}pnlTaxpayer${k}"))).map(|x| x.trim().to_string())
+        f.get(&format!("{N}{k}"))
+            .or_else(|| f.get(&format!("{N}pnlTaxpayer${k}")))
+            .map(|x| x.trim().to_string())
     };
     let button = |k: &str| f.contains_key(&format!("{N}{k}"));
     let target = f.get("__EVENTTARGET").cloned().unwrap_or_default();
@@ -259,7 +371,13 @@ async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Re
     }
     let msg = if button("btnValidate") && stage == RegStage::Form {
         let mut vals = HashMap::new();
-        for k in ["rblUserType", "txtGSTIN", "txtTradeName", "txtMobile", "txtEmail"] {
+        for k in [
+            "rblUserType",
+            "txtGSTIN",
+            "txtTradeName",
+            "txtMobile",
+            "txtEmail",
+        ] {
             vals.insert(k.to_string(), field(k).unwrap_or_default());
         }
         let gstin = vals["txtGSTIN"].to_uppercase();
@@ -270,15 +388,30 @@ async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Re
             err("Please select User Type as Tax Payer for taxpayer registration.")
         } else if validate_gstin(&gstin, GstinStrictness::Sandbox).is_err() {
             err("Invalid GSTIN. Please enter a valid 15 character GSTIN.")
-        } else if vals["txtTradeName"].is_empty() || vals["txtMobile"].is_empty() || vals["txtEmail"].is_empty() {
+        } else if vals["txtTradeName"].is_empty()
+            || vals["txtMobile"].is_empty()
+            || vals["txtEmail"].is_empty()
+        {
             err("Please enter all the mandatory fields.")
         } else if !captcha_ok {
             err("Invalid Captcha")
-        } else if p.shared.inner.lock().unwrap().users.sandbox_users.iter().any(|u| u.gstin == gstin) {
+        } else if p
+            .shared
+            .inner
+            .lock()
+            .unwrap()
+            .users
+            .sandbox_users
+            .iter()
+            .any(|u| u.gstin == gstin)
+        {
             err("This GSTIN is already registered. Please use Forgot Credentials.")
         } else {
             match p.shared.taxpayer(&gstin) {
-                Some(t) if t.mobile == vals["txtMobile"] && t.email.eq_ignore_ascii_case(&vals["txtEmail"]) => {
+                Some(t)
+                    if t.mobile == vals["txtMobile"]
+                        && t.email.eq_ignore_ascii_case(&vals["txtEmail"]) =>
+                {
                     p.with(&s.id, |x| x.stage = RegStage::Validated);
                     ok("Successfully Validated...! Click Send OTP for Create Account.")
                 }
@@ -286,8 +419,17 @@ async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Re
             }
         }
     } else if button("btnSendOTP") && stage == RegStage::Validated {
-        let mobile = p.with(&s.id, |x| x.reg.get("txtMobile").cloned().unwrap_or_default());
-        let r = p.shared.inner.lock().unwrap().send_otp(&p.shared, "sandbox", &s.id, &mobile, |c| format!("{c} is your OTP for registration on e-Invoice API Sandbox. -NIC"), false);
+        let mobile = p.with(&s.id, |x| {
+            x.reg.get("txtMobile").cloned().unwrap_or_default()
+        });
+        let r = p.shared.inner.lock().unwrap().send_otp(
+            &p.shared,
+            "sandbox",
+            &s.id,
+            &mobile,
+            |c| format!("{c} is your OTP for registration on e-Invoice API Sandbox. -NIC"),
+            false,
+        );
         match r {
             Ok(()) => {
                 p.with(&s.id, |x| x.stage = RegStage::OtpSent);
@@ -296,27 +438,47 @@ async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Re
             Err(e) => err(e),
         }
     } else if target == format!("{N}lnkResendOTP") && stage == RegStage::OtpSent {
-        let mobile = p.with(&s.id, |x| x.reg.get("txtMobile").cloned().unwrap_or_default());
-        match p.shared.inner.lock().unwrap().send_otp(&p.shared, "sandbox", &s.id, &mobile, |c| format!("{c} is your OTP for registration on e-Invoice API Sandbox. -NIC"), true) {
+        let mobile = p.with(&s.id, |x| {
+            x.reg.get("txtMobile").cloned().unwrap_or_default()
+        });
+        match p.shared.inner.lock().unwrap().send_otp(
+            &p.shared,
+            "sandbox",
+            &s.id,
+            &mobile,
+            |c| format!("{c} is your OTP for registration on e-Invoice API Sandbox. -NIC"),
+            true,
+        ) {
             Ok(()) => ok("OTP has been re-sent to your registered mobile number."),
             Err(e) => err(e),
         }
     } else if button("btnSubmit") && stage == RegStage::OtpSent {
-        let check = p.shared.inner.lock().unwrap().check_otp(&p.shared, &s.id, &field("txtOTP").unwrap_or_default());
+        let check = p.shared.inner.lock().unwrap().check_otp(
+            &p.shared,
+            &s.id,
+            &field("txtOTP").unwrap_or_default(),
+        );
         match check {
             OtpCheck::Ok => {
                 p.with(&s.id, |x| x.stage = RegStage::Verified);
                 ok("OTP verified. Create your account.")
             }
-            OtpCheck::Wrong { left } => err(format!("Invalid OTP. You have {left} attempt(s) left.")),
+            OtpCheck::Wrong { left } => {
+                err(format!("Invalid OTP. You have {left} attempt(s) left."))
+            }
             OtpCheck::Expired => err("OTP has expired. Click Here To Resend OTP."),
-            OtpCheck::Locked => err("Maximum OTP attempts exceeded. Please try again after some time."),
+            OtpCheck::Locked => {
+                err("Maximum OTP attempts exceeded. Please try again after some time.")
+            }
             OtpCheck::Missing => err("OTP has expired. Click Here To Resend OTP."),
         }
     } else if target.starts_with(&format!("{N}rblRegThrough")) && stage == RegStage::Verified {
         let through = field("rblRegThrough").unwrap_or_default();
         p.with(&s.id, |x| x.reg.insert("rblRegThrough".into(), through));
-        Msg { ok: String::new(), err: String::new() }
+        Msg {
+            ok: String::new(),
+            err: String::new(),
+        }
     } else if button("btnCreate") && stage == RegStage::Verified {
         return create(&p, &s, &field);
     } else {
@@ -326,17 +488,30 @@ async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Re
 }
 
 fn create(p: &Portal, s: &SessionRef, field: &dyn Fn(&str) -> Option<String>) -> Response {
-    let (gstin, through) = p.with(&s.id, |x| (x.reg.get("txtGSTIN").cloned().unwrap_or_default(), x.reg.get("rblRegThrough").cloned().unwrap_or_default()));
+    let (gstin, through) = p.with(&s.id, |x| {
+        (
+            x.reg.get("txtGSTIN").cloned().unwrap_or_default(),
+            x.reg.get("rblRegThrough").cloned().unwrap_or_default(),
+        )
+    });
     let list = match through.as_str() {
         "GSP" => p.shared.gsp_list(),
         "ERP" => p.shared.erp_list(),
         _ => return reg_page(p, s, err("Please select Registration through.")),
     };
-    let company = field("ddlCompany").and_then(|i| i.parse::<usize>().ok()).and_then(|i| list.get(i.checked_sub(1)?).map(|x| x.to_string()));
-    let Some(company) = company else { return reg_page(p, s, err("Please select Company Name.")) };
+    let company = field("ddlCompany")
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| list.get(i.checked_sub(1)?).map(|x| x.to_string()));
+    let Some(company) = company else {
+        return reg_page(p, s, err("Please select Company Name."));
+    };
     let client_id = field("txtClientID").unwrap_or_default();
     if client_id != p.shared.providers.client_id(&company) {
-        return reg_page(p, s, err("Invalid Client ID for the selected Company Name."));
+        return reg_page(
+            p,
+            s,
+            err("Invalid Client ID for the selected Company Name."),
+        );
     }
     let username = field("txtUserName").unwrap_or_default();
     if let Err(e) = validate_api_username(&username) {
@@ -353,13 +528,33 @@ fn create(p: &Portal, s: &SessionRef, field: &dyn Fn(&str) -> Option<String>) ->
         let mut inner = p.shared.inner.lock().unwrap();
         if inner.users.sandbox_users.iter().any(|u| u.gstin == gstin) {
             drop(inner);
-            return reg_page(p, s, err("The credentials are already created for this GSTIN."));
+            return reg_page(
+                p,
+                s,
+                err("The credentials are already created for this GSTIN."),
+            );
         }
-        if inner.users.sandbox_users.iter().any(|u| u.username.eq_ignore_ascii_case(&username)) {
+        if inner
+            .users
+            .sandbox_users
+            .iter()
+            .any(|u| u.username.eq_ignore_ascii_case(&username))
+        {
             drop(inner);
-            return reg_page(p, s, err("User Name already exists. Please choose another User Name."));
+            return reg_page(
+                p,
+                s,
+                err("User Name already exists. Please choose another User Name."),
+            );
         }
-        inner.users.sandbox_users.push(SandboxUser { gstin: gstin.clone(), username: username.clone(), password_hash: hash_password(&pass), through: through.clone(), company: company.clone(), client_id });
+        inner.users.sandbox_users.push(SandboxUser {
+            gstin: gstin.clone(),
+            username: username.clone(),
+            password_hash: hash_password(&pass),
+            through: through.clone(),
+            company: company.clone(),
+            client_id,
+        });
         p.shared.persist(&inner);
         inner.bump("sandbox_users_created");
         let key = format!("sandbox|{gstin}");
@@ -370,7 +565,11 @@ fn create(p: &Portal, s: &SessionRef, field: &dyn Fn(&str) -> Option<String>) ->
         sp
     };
     if spurious {
-        return reg_page(p, s, err("The credentials are already created for this GSTIN."));
+        return reg_page(
+            p,
+            s,
+            err("The credentials are already created for this GSTIN."),
+        );
     }
     p.with(&s.id, |x| {
         x.ack = Some((gstin, username, format!("{through} - {company}")));
@@ -385,7 +584,9 @@ async fn ack(State(p): State<Portal>, h: HeaderMap) -> Response {
         return r;
     }
     let s = p.session(&h);
-    let Some((g, u, via)) = p.with(&s.id, |x| x.ack.clone()) else { return s.respond(redirect(REG)) };
+    let Some((g, u, via)) = p.with(&s.id, |x| x.ack.clone()) else {
+        return s.respond(redirect(REG));
+    };
     let body = format!(
         r##"<h2>Acknowledgement</h2><div id="{P}pnlAck"><p class="msg-ok">Registration Successful</p>
 <table class="form"><tr><td>GSTIN :</td><td>{}</td></tr><tr><td>User Name :</td><td id="{P}lblUserName">{}</td></tr><tr><td>Registered through :</td><td>{}</td></tr></table>
@@ -394,6 +595,10 @@ async fn ack(State(p): State<Portal>, h: HeaderMap) -> Response {
         esc(&u),
         esc(&via)
     );
-    s.respond(page("e - Invoice API Testing System", "Acknowledgement", &body, ""))
+    s.respond(page(
+        "e - Invoice API Testing System",
+        "Acknowledgement",
+        &body,
+        "",
+    ))
 }
-

@@ -39,8 +39,15 @@ impl Providers {
         if let Some(id) = self.sandbox_client_id.get(company) {
             return id.clone();
         }
-        let letters: String = company.chars().filter(|c| c.is_ascii_alphabetic()).take(5).collect::<String>().to_ascii_uppercase();
-        let h = company.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+        let letters: String = company
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .take(5)
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let h = company
+            .bytes()
+            .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
         format!("{letters:A<5}29GSP{:05}", h % 100000)
     }
 }
@@ -73,7 +80,9 @@ pub struct Persisted {
 
 /// Not cryptographic: the replica only needs to tell passwords apart without keeping them.
 pub fn hash_password(p: &str) -> u64 {
-    p.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    p.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,10 +182,17 @@ impl Shared {
         self.taxpayers.iter().find(|t| t.gstin == gstin)
     }
     pub fn taxpayer_by_login(&self, username: &str) -> Option<&Taxpayer> {
-        self.taxpayers.iter().find(|t| t.username.eq_ignore_ascii_case(username))
+        self.taxpayers
+            .iter()
+            .find(|t| t.username.eq_ignore_ascii_case(username))
     }
     pub fn gsp_list(&self) -> Vec<&str> {
-        self.providers.gsp.iter().map(String::as_str).filter(|g| !(self.drift == Some(Drift::MissingGsp) && *g == MISSING_GSP)).collect()
+        self.providers
+            .gsp
+            .iter()
+            .map(String::as_str)
+            .filter(|g| !(self.drift == Some(Drift::MissingGsp) && *g == MISSING_GSP))
+            .collect()
     }
     pub fn erp_list(&self) -> Vec<&str> {
         self.providers.erp.iter().map(String::as_str).collect()
@@ -197,7 +213,9 @@ impl Shared {
 impl Inner {
     pub fn new_id(&mut self, len: usize) -> String {
         const A: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        (0..len).map(|_| A[self.rng.random_range(0..A.len())] as char).collect()
+        (0..len)
+            .map(|_| A[self.rng.random_range(0..A.len())] as char)
+            .collect()
     }
 
     pub fn new_otp(&mut self) -> String {
@@ -205,10 +223,20 @@ impl Inner {
     }
 
     /// Sends an OTP "by SMS": stored in the outbox and printed on the console.
-    pub fn send_otp(&mut self, shared: &Shared, portal: &'static str, sid: &str, mobile: &str, text_of: impl Fn(&str) -> String, resend: bool) -> Result<(), &'static str> {
+    pub fn send_otp(
+        &mut self,
+        shared: &Shared,
+        portal: &'static str,
+        sid: &str,
+        mobile: &str,
+        text_of: impl Fn(&str) -> String,
+        resend: bool,
+    ) -> Result<(), &'static str> {
         let prev = self.sessions.get(sid).and_then(|s| s.otp.clone());
         let resends = match (&prev, resend) {
-            (Some(p), true) if p.resends >= shared.max_resends => return Err("Maximum resend limit reached. Please try again after some time."),
+            (Some(p), true) if p.resends >= shared.max_resends => {
+                return Err("Maximum resend limit reached. Please try again after some time.")
+            }
             (Some(p), true) => p.resends + 1,
             _ => 0,
         };
@@ -225,17 +253,29 @@ impl Inner {
             text,
             otp: code.clone(),
             session: sid.to_string(),
-            at_unix_ms: SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0),
+            at_unix_ms: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0),
         });
         if let Some(s) = self.sessions.get_mut(sid) {
-            s.otp = Some(Otp { code, sent: Instant::now(), wrong: prev.map(|p| p.wrong).unwrap_or(0), resends });
+            s.otp = Some(Otp {
+                code,
+                sent: Instant::now(),
+                wrong: prev.map(|p| p.wrong).unwrap_or(0),
+                resends,
+            });
         }
         Ok(())
     }
 
     pub fn check_otp(&mut self, shared: &Shared, sid: &str, given: &str) -> OtpCheck {
-        let Some(s) = self.sessions.get_mut(sid) else { return OtpCheck::Missing };
-        let Some(o) = s.otp.as_mut() else { return OtpCheck::Missing };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return OtpCheck::Missing;
+        };
+        let Some(o) = s.otp.as_mut() else {
+            return OtpCheck::Missing;
+        };
         if o.wrong >= shared.max_wrong {
             return OtpCheck::Locked;
         }
@@ -250,7 +290,9 @@ impl Inner {
         if o.wrong >= shared.max_wrong {
             OtpCheck::Locked
         } else {
-            OtpCheck::Wrong { left: shared.max_wrong - o.wrong }
+            OtpCheck::Wrong {
+                left: shared.max_wrong - o.wrong,
+            }
         }
     }
 
@@ -275,7 +317,11 @@ pub fn generated_taxpayers(n: usize) -> Vec<Taxpayer> {
     (0..n)
         .map(|i| {
             let state = states[i % states.len()];
-            let pan: String = (0..5).map(|_| rng.random_range(b'A'..=b'Z') as char).collect::<String>() + &format!("{:04}", i % 10000) + &((b'A' + (i / 10000 % 26) as u8) as char).to_string();
+            let pan: String = (0..5)
+                .map(|_| rng.random_range(b'A'..=b'Z') as char)
+                .collect::<String>()
+                + &format!("{:04}", i % 10000)
+                + &((b'A' + (i / 10000 % 26) as u8) as char).to_string();
             let first14 = format!("{state}{pan}1Z");
             let gstin = format!("{first14}{}", check_char(&first14).unwrap());
             Taxpayer {

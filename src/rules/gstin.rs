@@ -29,7 +29,9 @@ pub enum GstinError {
     Entity(char),
     #[error("character 14 is '{0}'; it is always 'Z'")]
     DefaultZ(char),
-    #[error("check character is '{found}'; it should be '{expected}' (Luhn mod 36 over the first 14)")]
+    #[error(
+        "check character is '{found}'; it should be '{expected}' (Luhn mod 36 over the first 14)"
+    )]
     Check { found: char, expected: char },
 }
 
@@ -158,7 +160,10 @@ pub fn validate_gstin(raw: &str, strictness: GstinStrictness) -> Result<GstinInf
     }
     let expected = check_char(&raw[..14]).expect("charset checked above");
     if expected != check {
-        return Err(GstinError::Check { found: check, expected });
+        return Err(GstinError::Check {
+            found: check,
+            expected,
+        });
     }
     Ok(info)
 }
@@ -184,16 +189,28 @@ mod tests {
 
     #[test]
     fn portal_facts_vectors() {
-        for ok in ["27AAPFU0939F1ZV", "29AAFCC9980MZZT", "29AAACJ4323N1ZC", "33GSPTN9771G3ZP", "05AAACH6188F1ZM"] {
+        for ok in [
+            "27AAPFU0939F1ZV",
+            "29AAFCC9980MZZT",
+            "29AAACJ4323N1ZC",
+            "33GSPTN9771G3ZP",
+            "05AAACH6188F1ZM",
+        ] {
             validate_gstin(ok, GstinStrictness::Strict).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
         assert_eq!(
             validate_gstin("22AAAAA0000A1Z5", GstinStrictness::Strict),
-            Err(GstinError::Check { found: '5', expected: 'C' })
+            Err(GstinError::Check {
+                found: '5',
+                expected: 'C'
+            })
         );
         assert_eq!(
             validate_gstin("24AAACJ3770E2ZZ", GstinStrictness::Strict),
-            Err(GstinError::Check { found: 'Z', expected: 'V' })
+            Err(GstinError::Check {
+                found: 'Z',
+                expected: 'V'
+            })
         );
     }
 
@@ -201,21 +218,44 @@ mod tests {
     fn sandbox_dummies_pass_only_when_lenient() {
         assert!(validate_gstin("29AAGCB1286Q000", GstinStrictness::Strict).is_err());
         assert!(validate_gstin("29AAGCB1286Q000", GstinStrictness::Sandbox).is_ok());
-        assert!(matches!(validate_gstin("29aagcb1286q000", GstinStrictness::Sandbox), Err(GstinError::Charset { .. })));
-        assert!(matches!(validate_gstin("00AAGCB1286Q000", GstinStrictness::Sandbox), Err(GstinError::State(_))));
+        assert!(matches!(
+            validate_gstin("29aagcb1286q000", GstinStrictness::Sandbox),
+            Err(GstinError::Charset { .. })
+        ));
+        assert!(matches!(
+            validate_gstin("00AAGCB1286Q000", GstinStrictness::Sandbox),
+            Err(GstinError::State(_))
+        ));
     }
 
     #[test]
     fn structural_errors_name_the_part() {
-        assert_eq!(validate_gstin("27AAPFU0939F1Z", GstinStrictness::Strict), Err(GstinError::Length(14)));
-        assert!(matches!(validate_gstin("27AAPF10939F1ZV", GstinStrictness::Strict), Err(GstinError::Pan(_))));
-        assert!(matches!(validate_gstin("27AAPFU0939F0ZV", GstinStrictness::Strict), Err(GstinError::Entity('0'))));
-        assert!(matches!(validate_gstin("27AAPFU0939F1YV", GstinStrictness::Strict), Err(GstinError::DefaultZ('Y'))));
-        assert!(matches!(validate_gstin("45AAPFU0939F1ZV", GstinStrictness::Strict), Err(GstinError::State(_))));
+        assert_eq!(
+            validate_gstin("27AAPFU0939F1Z", GstinStrictness::Strict),
+            Err(GstinError::Length(14))
+        );
+        assert!(matches!(
+            validate_gstin("27AAPF10939F1ZV", GstinStrictness::Strict),
+            Err(GstinError::Pan(_))
+        ));
+        assert!(matches!(
+            validate_gstin("27AAPFU0939F0ZV", GstinStrictness::Strict),
+            Err(GstinError::Entity('0'))
+        ));
+        assert!(matches!(
+            validate_gstin("27AAPFU0939F1YV", GstinStrictness::Strict),
+            Err(GstinError::DefaultZ('Y'))
+        ));
+        assert!(matches!(
+            validate_gstin("45AAPFU0939F1ZV", GstinStrictness::Strict),
+            Err(GstinError::State(_))
+        ));
     }
 
     pub(crate) fn random_valid(rng: &mut impl Rng) -> String {
-        let states = ["01", "07", "09", "19", "24", "27", "29", "33", "36", "38", "97", "99"];
+        let states = [
+            "01", "07", "09", "19", "24", "27", "29", "33", "36", "38", "97", "99",
+        ];
         let mut s = String::from(states[rng.random_range(0..states.len())]);
         for _ in 0..5 {
             s.push(rng.random_range(b'A'..=b'Z') as char);
@@ -235,12 +275,16 @@ mod tests {
     /// substitution that changes what the check character should be is caught.
     #[test]
     fn property_check_char_catches_substitutions() {
-        let seed: u64 = std::env::var("EINVREG_PROPTEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+        let seed: u64 = std::env::var("EINVREG_PROPTEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(rand::random);
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut caught = 0usize;
         for _ in 0..300 {
             let g = random_valid(&mut rng);
-            validate_gstin(&g, GstinStrictness::Strict).unwrap_or_else(|e| panic!("seed {seed}: generated {g} rejected: {e}"));
+            validate_gstin(&g, GstinStrictness::Strict)
+                .unwrap_or_else(|e| panic!("seed {seed}: generated {g} rejected: {e}"));
             for pos in 0..15 {
                 for &alt in ALPHABET.iter() {
                     if alt == g.as_bytes()[pos] {
@@ -259,6 +303,9 @@ mod tests {
             }
         }
         // Luhn mod N catches every single substitution, so nearly all mutants break it.
-        assert!(caught > 300 * 15 * 30, "seed {seed}: only {caught} mutants broke the check char");
+        assert!(
+            caught > 300 * 15 * 30,
+            "seed {seed}: only {caught} mutants broke the check char"
+        );
     }
 }

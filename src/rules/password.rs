@@ -24,12 +24,20 @@ pub fn validate_password(p: &str) -> Result<(), PasswordError> {
         return Err(PasswordError::Length(n));
     }
     let is_special = |c: char| SPECIALS.contains(c);
-    if p.chars().any(|c| !(c.is_ascii_alphanumeric() || is_special(c))) {
+    if p.chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || is_special(c)))
+    {
         return Err(PasswordError::Charset);
     }
     for (what, ok) in [
-        ("upper-case letter", p.chars().any(|c| c.is_ascii_uppercase())),
-        ("lower-case letter", p.chars().any(|c| c.is_ascii_lowercase())),
+        (
+            "upper-case letter",
+            p.chars().any(|c| c.is_ascii_uppercase()),
+        ),
+        (
+            "lower-case letter",
+            p.chars().any(|c| c.is_ascii_lowercase()),
+        ),
         ("digit", p.chars().any(|c| c.is_ascii_digit())),
         ("special character (@#$!%)", p.chars().any(is_special)),
     ] {
@@ -55,9 +63,16 @@ pub(crate) fn generate_with(rng: &mut impl Rng) -> String {
     const UP: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
     const LO: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
     const DI: &[u8] = b"23456789";
-    let pick = |rng: &mut dyn rand::RngCore, set: &[u8]| set[rng.random_range(0..set.len())] as char;
+    let pick =
+        |rng: &mut dyn rand::RngCore, set: &[u8]| set[rng.random_range(0..set.len())] as char;
     let all: Vec<u8> = [UP, LO, DI].concat();
-    let mut middle: Vec<char> = vec![pick(rng, UP), pick(rng, LO), pick(rng, DI), pick(rng, SPECIALS.as_bytes()), pick(rng, SPECIALS.as_bytes())];
+    let mut middle: Vec<char> = vec![
+        pick(rng, UP),
+        pick(rng, LO),
+        pick(rng, DI),
+        pick(rng, SPECIALS.as_bytes()),
+        pick(rng, SPECIALS.as_bytes()),
+    ];
     while middle.len() < 12 {
         middle.push(pick(rng, &all));
     }
@@ -78,10 +93,22 @@ mod tests {
     fn policy() {
         assert!(validate_password("Genems@2024x").is_ok());
         assert_eq!(validate_password("Ge@1"), Err(PasswordError::Length(4)));
-        assert_eq!(validate_password("genems@2024x"), Err(PasswordError::Missing("upper-case letter")));
-        assert_eq!(validate_password("Genems2024xx"), Err(PasswordError::Missing("special character (@#$!%)")));
-        assert_eq!(validate_password("@Genems2024x"), Err(PasswordError::SpecialAtEdge));
-        assert_eq!(validate_password("Genems 2024@x"), Err(PasswordError::Charset));
+        assert_eq!(
+            validate_password("genems@2024x"),
+            Err(PasswordError::Missing("upper-case letter"))
+        );
+        assert_eq!(
+            validate_password("Genems2024xx"),
+            Err(PasswordError::Missing("special character (@#$!%)"))
+        );
+        assert_eq!(
+            validate_password("@Genems2024x"),
+            Err(PasswordError::SpecialAtEdge)
+        );
+        assert_eq!(
+            validate_password("Genems 2024@x"),
+            Err(PasswordError::Charset)
+        );
     }
 
     #[test]

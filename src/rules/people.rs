@@ -6,7 +6,10 @@ pub fn validate_mobile(s: &str) -> Result<(), String> {
         return Err("drop the +91 country code: the portal takes the 10-digit number".into());
     }
     if s.len() != 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("has {} characters; a mobile number is exactly 10 digits", s.chars().count()));
+        return Err(format!(
+            "has {} characters; a mobile number is exactly 10 digits",
+            s.chars().count()
+        ));
     }
     if !matches!(s.as_bytes()[0], b'6'..=b'9') {
         return Err("must start with 6, 7, 8 or 9".into());
@@ -57,8 +60,13 @@ pub fn validate_api_username(s: &str) -> Result<(), String> {
     if !(4..=15).contains(&n) {
         return Err(format!("has {n} characters; an API username has 4 to 15"));
     }
-    if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c))) {
-        return Err(format!("'{c}' is not allowed: use letters, digits, and _ . - inside"));
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)))
+    {
+        return Err(format!(
+            "'{c}' is not allowed: use letters, digits, and _ . - inside"
+        ));
     }
     let first = s.chars().next().unwrap();
     let last = s.chars().last().unwrap();
@@ -76,8 +84,12 @@ mod tests {
     fn mobiles() {
         assert!(validate_mobile("9876543210").is_ok());
         assert!(validate_mobile("6000000000").is_ok());
-        assert!(validate_mobile("5876543210").unwrap_err().contains("6, 7, 8 or 9"));
-        assert!(validate_mobile("+919876543210").unwrap_err().contains("+91"));
+        assert!(validate_mobile("5876543210")
+            .unwrap_err()
+            .contains("6, 7, 8 or 9"));
+        assert!(validate_mobile("+919876543210")
+            .unwrap_err()
+            .contains("+91"));
         assert!(validate_mobile("98765").unwrap_err().contains("10 digits"));
         assert!(validate_mobile("98765x3210").is_err());
     }

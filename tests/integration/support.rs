@@ -29,14 +29,21 @@ pub struct Done {
 
 impl Test {
     pub fn new() -> Test {
-        Test { args: vec![], envs: vec![("NO_COLOR".into(), "1".into())], cwd: root(), stdin: None, status: Some(0) }
+        Test {
+            args: vec![],
+            envs: vec![("NO_COLOR".into(), "1".into())],
+            cwd: root(),
+            stdin: None,
+            status: Some(0),
+        }
     }
     pub fn arg(mut self, a: impl AsRef<str>) -> Self {
         self.args.push(a.as_ref().to_string());
         self
     }
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, a: I) -> Self {
-        self.args.extend(a.into_iter().map(|s| s.as_ref().to_string()));
+        self.args
+            .extend(a.into_iter().map(|s| s.as_ref().to_string()));
         self
     }
     pub fn env(mut self, k: &str, v: impl AsRef<str>) -> Self {
@@ -62,11 +69,17 @@ impl Test {
     }
     pub fn run(self) -> Done {
         let mut cmd = Command::new(bin());
-        cmd.args(&self.args).current_dir(&self.cwd).env_remove("RUST_LOG");
+        cmd.args(&self.args)
+            .current_dir(&self.cwd)
+            .env_remove("RUST_LOG");
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn einvreg");
         if let Some(s) = &self.stdin {
@@ -74,9 +87,20 @@ impl Test {
             child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
         }
         let out = child.wait_with_output().unwrap();
-        let d = Done { stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into(), out };
+        let d = Done {
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+            out,
+        };
         if let Some(code) = self.status {
-            assert_eq!(d.out.status.code(), Some(code), "einvreg {:?}\n--- stdout\n{}\n--- stderr\n{}", self.args, d.stdout, d.stderr);
+            assert_eq!(
+                d.out.status.code(),
+                Some(code),
+                "einvreg {:?}\n--- stdout\n{}\n--- stderr\n{}",
+                self.args,
+                d.stdout,
+                d.stderr
+            );
         }
         d
     }
@@ -88,6 +112,11 @@ pub fn golden(actual: &str, path: &Path) {
         std::fs::write(path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| panic!("missing golden file {} (run with EINVREG_BLESS=1)", path.display()));
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {} (run with EINVREG_BLESS=1)",
+            path.display()
+        )
+    });
     assert_eq!(actual, expected, "output differs from {}", path.display());
 }

@@ -1,0 +1,261 @@
+//! Options shared by `run`, `batch` and `smoke`, and the steps every such
+//! command takes before a browser starts.
+
+use crate::driver::DriverConfig;
+use crate::flow::{self, Diagnostic, Flow};
+use crate::operator::{
+    command::CommandOperator,
+    oracle::{Mistakes, Oracle},
+    terminal::{ImageMode, Terminal},
+    Nobody, Operator, Split,
+};
+use crate::redact::Secret;
+use crate::replica::{Drift, Faults, Options, Replica};
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PortalArgs {
+    /// `replica` (built-in, in-process) or a base URL; default: the flow's real portal
+    #[arg(long)]
+    pub portal: Option<String>,
+    /// With --portal replica: faults to inject (see `einvreg replica --help`)
+    #[arg(long)]
+    pub replica_faults: Option<String>,
+    /// With --portal replica: a named markup drift
+    #[arg(long)]
+    pub replica_drift: Option<String>,
+    /// With --portal replica: keep its users in this file
+    #[arg(long)]
+    pub replica_state: Option<PathBuf>,
+    /// With --portal replica: print each SMS on the console (default: on for interactive runs)
+    #[arg(long)]
+    pub replica_sms: Option<bool>,
+}
+
+impl PortalArgs {
+    /// Starts the replica if asked; returns it (keep it alive) and the base URL.
+    pub async fn resolve(
+        &self,
+        flow: &Flow,
+        interactive: bool,
+    ) -> Result<(Option<Replica>, String), String> {
+        match self.portal.as_deref() {
+            Some("replica") => {
+                let mut o = Options {
+                    quiet: !self.replica_sms.unwrap_or(interactive),
+                    state_file: self.replica_state.clone(),
+                    ..Options::default()
+                };
+                if let Some(f) = &self.replica_faults {
+                    o.faults = Faults::parse(f).map_err(|e| format!("--replica-faults: {e}"))?;
+                }
+                if let Some(d) = &self.replica_drift {
+                    o.drift = Some(Drift::parse(d).map_err(|e| format!("--replica-drift: {e}"))?);
+                }
+                let r = Replica::start(o)
+                    .await
+                    .map_err(|e| format!("cannot start the replica: {e}"))?;
+                let url = r.url_for(flow.portal).to_string();
+                Ok((Some(r), url))
+            }
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                if self.replica_faults.is_some() || self.replica_drift.is_some() {
+                    return Err("--replica-faults/--replica-drift need --portal replica".into());
+                }
+                Ok((None, u.trim_end_matches('/').to_string()))
+            }
+            Some(other) => Err(format!(
+                "--portal {other}: give `replica` or an http(s) URL"
+            )),
+            None => Ok((None, flow.base_url.clone())),
+        }
+    }
+}
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DriverArgs {
+    /// Use this W3C WebDriver endpoint (Selenium Grid, a running chromedriver) instead of starting chromedriver
+    #[arg(long)]
+    pub webdriver: Option<String>,
+    /// chromedriver binary (default: on PATH)
+    #[arg(long)]
+    pub chromedriver: Option<PathBuf>,
+    /// Chromium binary (default: /usr/bin/chromium)
+    #[arg(long)]
+    pub chromium: Option<PathBuf>,
+    /// Show the browser window (needs a display)
+    #[arg(long)]
+    pub headed: bool,
+}
+
+impl DriverArgs {
+    pub fn config(&self) -> DriverConfig {
+        DriverConfig {
+            webdriver_url: self.webdriver.clone(),
+            chromedriver: self.chromedriver.clone(),
+            chromium: self.chromium.clone(),
+            headed: self.headed,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OperatorArgs {
+    /// Answer captchas and OTPs from the replica's test aids (only against the replica)
+    #[arg(long)]
+    pub auto_answer: bool,
+    /// With --auto-answer, play a fallible person: "captcha=1,otp=1,expire_otp=1,expire_session=1,delay=2000"
+    #[arg(long, hide = true)]
+    pub auto_answer_mistakes: Option<String>,
+    /// Command that prints the captcha answer; gets the PNG path as $1
+    #[arg(long)]
+    pub captcha_command: Option<String>,
+    /// Command that prints the OTP; gets EINVREG_GSTIN and EINVREG_MOBILE
+    #[arg(long)]
+    pub otp_command: Option<String>,
+    /// How long a prompt or answer command may take
+    #[arg(long, default_value = "5m")]
+    pub prompt_timeout: String,
+}
+
+impl OperatorArgs {
+    pub fn interactive(&self) -> bool {
+        !self.auto_answer && std::io::stdin().is_terminal()
+    }
+
+    pub async fn build(&self, base_url: &str) -> Result<Arc<dyn Operator>, String> {
+        let timeout = flow::parse::parse_duration(&self.prompt_timeout).ok_or_else(|| {
+            format!(
+                "--prompt-timeout: `{}` is not a duration",
+                self.prompt_timeout
+            )
+        })?;
+        if self.auto_answer {
+            if self.captcha_command.is_some() || self.otp_command.is_some() {
+                return Err(
+                    "--auto-answer cannot be combined with --captcha-command/--otp-command".into(),
+                );
+            }
+            Oracle::check_replica(base_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let m = match &self.auto_answer_mistakes {
+                Some(s) => {
+                    Mistakes::parse(s).map_err(|e| format!("--auto-answer-mistakes: {e}"))?
+                }
+                None => Mistakes::default(),
+            };
+            return Ok(Arc::new(Oracle::new(m)));
+        }
+        if self.auto_answer_mistakes.is_some() {
+            return Err("--auto-answer-mistakes needs --auto-answer".into());
+        }
+        let human: Arc<dyn Operator> = if std::io::stdin().is_terminal() {
+            Arc::new(Terminal {
+                timeout,
+                images: ImageMode::detect(),
+            })
+        } else {
+            Arc::new(Nobody)
+        };
+        let cmd = |c: &Option<String>| -> Option<Arc<dyn Operator>> {
+            c.as_ref().map(|c| {
+                Arc::new(CommandOperator {
+                    command: c.clone(),
+                    timeout,
+                }) as Arc<dyn Operator>
+            })
+        };
+        Ok(match (cmd(&self.captcha_command), cmd(&self.otp_command)) {
+            (None, None) => human,
+            (c, o) => Arc::new(Split {
+                captcha: c.unwrap_or_else(|| human.clone()),
+                otp: o.unwrap_or(human),
+            }),
+        })
+    }
+}
+
+/// Loads a flow or prints its diagnostics.
+pub fn load_flow(arg: &str) -> Result<Flow, String> {
+    let path = flow::resolve(arg);
+    match flow::load(&path) {
+        Ok((f, warnings)) => {
+            for w in warnings {
+                eprintln!("{w}");
+            }
+            Ok(f)
+        }
+        Err(diags) => Err(diags
+            .iter()
+            .map(Diagnostic::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\nfix the flow (einvreg check shows the same), then run again"),
+    }
+}
+
+/// A secrets file: TOML `name = "value"`, refused unless owner-only.
+pub fn read_secrets(path: &Path) -> Result<HashMap<String, Secret>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!("{}: permissions are {mode:o}; a secrets file must be readable by its owner only. Fix: chmod 600 {}", path.display(), path.display()));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let loc = e
+            .span()
+            .map(|s| crate::flow::Loc::of(&text, s.start))
+            .unwrap_or_default();
+        // The TOML error may quote the line (a secret): say only where.
+        format!(
+            "{}:{}:{}: not valid TOML; check quoting on that line",
+            path.display(),
+            loc.line,
+            loc.col
+        )
+    })?;
+    let mut out = HashMap::new();
+    fn walk(prefix: &str, t: &toml::Table, out: &mut HashMap<String, Secret>) {
+        for (k, v) in t {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::String(s) => {
+                    out.insert(key, Secret::new(s.clone()));
+                }
+                toml::Value::Table(t) => walk(&key, t, out),
+                _ => {}
+            }
+        }
+    }
+    walk("", &table, &mut out);
+    Ok(out)
+}
+
+pub fn default_artifacts(gstin: &str) -> PathBuf {
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = now
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_default();
+    PathBuf::from("einvreg-runs").join(format!(
+        "{stamp}-{}-{}",
+        if gstin.is_empty() { "run" } else { gstin },
+        std::process::id()
+    ))
+}
+
+pub fn parse_duration_arg(what: &str, s: &str) -> Result<Duration, String> {
+    flow::parse::parse_duration(s).ok_or_else(|| format!("{what}: `{s}` is not a duration"))
+}

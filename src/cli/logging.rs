@@ -1,0 +1,57 @@
+//! Logs: structured tracing events, kept apart from the human display.
+//! Events never carry secret values (the runner logs labels, not values).
+
+use std::path::PathBuf;
+use tracing_subscriber::{fmt, EnvFilter};
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct LogArgs {
+    /// More log detail on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Also write logs to this file
+    #[arg(long, global = true)]
+    pub log_file: Option<PathBuf>,
+    /// Log format: text or json
+    #[arg(long, global = true, default_value = "text")]
+    pub log_format: String,
+}
+
+pub fn init(a: &LogArgs) {
+    let level = match a.verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    // Our own crate at the chosen level; chatty dependencies stay at warn.
+    let filter = EnvFilter::try_from_env("EINVREG_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,einvreg={level}")));
+    let json = a.log_format == "json";
+    let writer: Box<dyn Fn() -> Box<dyn std::io::Write> + Send + Sync> = match &a.log_file {
+        Some(p) => {
+            let p = p.clone();
+            Box::new(move || -> Box<dyn std::io::Write> {
+                match std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&p)
+                {
+                    Ok(f) => Box::new(f),
+                    Err(_) => Box::new(std::io::stderr()),
+                }
+            })
+        }
+        None => Box::new(|| Box::new(std::io::stderr())),
+    };
+    let b = fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_target(false);
+    let _ = if json {
+        b.json().try_init()
+    } else {
+        b.with_ansi(a.log_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
+    };
+}

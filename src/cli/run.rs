@@ -1,0 +1,248 @@
+//! `einvreg run FLOW`: registers one GSTIN end to end.
+
+use super::common::{self, DriverArgs, OperatorArgs, PortalArgs};
+use super::exit;
+use crate::driver::Endpoint;
+use crate::flow::inputs::{self, Given};
+use crate::flow::{Flow, Loc};
+use crate::operator::Queue;
+use crate::redact::{Redactor, Secret};
+use crate::runner::{self, Event, RunSpec, RunStatus};
+use crate::vault::Vault;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Flow file or bundled flow name (production-api-user, sandbox-register)
+    pub flow: String,
+    /// An input: --var gstin=27AAPFU0939F1ZV (repeatable; not for secrets)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Inputs from a TOML file (name = "value")
+    #[arg(long = "vars", value_name = "FILE")]
+    pub vars_file: Option<PathBuf>,
+    /// Secrets from an owner-only TOML file (name = "value"); else EINVREG_<NAME> or a prompt
+    #[arg(long)]
+    pub secrets: Option<PathBuf>,
+    /// Where credentials are written before the submit (owner-only JSON lines)
+    #[arg(long, default_value = "einvreg-vault.jsonl")]
+    pub vault: PathBuf,
+    /// Folder for captcha images, the step trace and failure artifacts
+    #[arg(long)]
+    pub artifacts: Option<PathBuf>,
+    /// Print the final report as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub portal: PortalArgs,
+    #[command(flatten)]
+    pub driver: DriverArgs,
+    #[command(flatten)]
+    pub operator: OperatorArgs,
+}
+
+fn usage(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {msg}");
+    exit::USAGE
+}
+
+/// Inputs from `--vars FILE` and `--var`, with where each came from.
+pub fn gather(flow: &Flow, file: Option<&PathBuf>, vars: &[String]) -> Result<Vec<Given>, String> {
+    let mut given = vec![];
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let table = toml::de::DeTable::parse(&text).map_err(|e| {
+            let loc = e
+                .span()
+                .map(|s| Loc::of(&text, s.start))
+                .unwrap_or_default();
+            format!(
+                "{}:{}:{}: not valid TOML: {}",
+                f.display(),
+                loc.line,
+                loc.col,
+                e.message()
+            )
+        })?;
+        for (k, v) in table.get_ref().iter() {
+            let loc = Loc::of(&text, k.span().start);
+            let src = format!("{}:{}:{}", f.display(), loc.line, loc.col);
+            match v.get_ref().as_str() {
+                Some(s) => given.push(Given {
+                    name: k.get_ref().to_string(),
+                    value: s.to_string(),
+                    source: src,
+                }),
+                None => return Err(format!("{src}: `{}` must be a quoted string", k.get_ref())),
+            }
+        }
+    }
+    for v in vars {
+        let Some((k, val)) = v.split_once('=') else {
+            return Err(format!("--var {v}: write NAME=VALUE"));
+        };
+        given.push(Given {
+            name: k.trim().to_string(),
+            value: val.to_string(),
+            source: format!("--var {}", k.trim()),
+        });
+    }
+    for g in &given {
+        if flow.input(&g.name).is_some_and(|i| i.is_secret()) && g.source.starts_with("--var") {
+            return Err(format!("{}: `{}` is a secret; command lines are visible to other users. Set EINVREG_{} or use --secrets FILE", g.source, g.name, g.name.to_uppercase()));
+        }
+    }
+    Ok(given)
+}
+
+pub fn run(args: Args) -> i32 {
+    let flow = match common::load_flow(&args.flow) {
+        Ok(f) => Arc::new(f),
+        Err(e) => return usage(e),
+    };
+    let given = match gather(&flow, args.vars_file.as_ref(), &args.vars) {
+        Ok(g) => g,
+        Err(e) => return usage(e),
+    };
+    let file_secrets = match &args.secrets {
+        Some(p) => match common::read_secrets(p) {
+            Ok(s) => s,
+            Err(e) => return usage(e),
+        },
+        None => Default::default(),
+    };
+    let interactive = std::io::stdin().is_terminal();
+    let resolved = inputs::resolve(&flow, &given, |name| {
+        if let Some(s) = file_secrets.get(name) {
+            return Some(s.clone());
+        }
+        if let Ok(v) = std::env::var(format!("EINVREG_{}", name.to_uppercase())) {
+            return Some(Secret::new(v));
+        }
+        let generated = matches!(
+            flow.input(name).map(|i| &i.ty),
+            Some(crate::flow::InputType::Secret { generate: true })
+        );
+        if interactive && !generated {
+            let label = flow
+                .input(name)
+                .map(|i| i.label.clone())
+                .unwrap_or_default();
+            return rpassword::prompt_password(format!("{label} ({name}): "))
+                .ok()
+                .filter(|s| !s.is_empty())
+                .map(Secret::new);
+        }
+        None
+    });
+    let resolved = match resolved {
+        Ok(r) => r,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            eprintln!("{} input problem(s); nothing was started", problems.len());
+            return exit::USAGE;
+        }
+    };
+    let redactor = Redactor::new();
+    for s in resolved.secrets.values() {
+        redactor.add(s.expose());
+    }
+    let vault = match Vault::open(&args.vault) {
+        Ok(v) => Arc::new(v),
+        Err(e) => return usage(e),
+    };
+    let gstin = resolved.vars.get("gstin").cloned().unwrap_or_default();
+    let artifacts = args
+        .artifacts
+        .clone()
+        .unwrap_or_else(|| common::default_artifacts(&gstin));
+
+    super::runtime().block_on(async move {
+        let (_replica, base_url) = match args.portal.resolve(&flow, args.operator.interactive()).await {
+            Ok(x) => x,
+            Err(e) => return usage(e),
+        };
+        let operator = match args.operator.build(&base_url).await {
+            Ok(o) => o,
+            Err(e) => return usage(e),
+        };
+        let queue = Arc::new(Queue::new(operator));
+        let endpoint = match Endpoint::start(&args.driver.config()).await {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::FAILURE;
+            }
+        };
+        let quiet = args.json;
+        let spec = RunSpec {
+            flow: flow.clone(),
+            base_url: base_url.clone(),
+            vars: resolved.vars,
+            secrets: resolved.secrets,
+            artifacts,
+            vault: Some(vault.clone()),
+            queue: queue.clone(),
+            redactor: redactor.clone(),
+            on_event: (!quiet).then(|| Arc::new(|e: &Event| display(e)) as Arc<dyn Fn(&Event) + Send + Sync>),
+            on_pending: None,
+        };
+        eprintln!("einvreg: {} on {} for {} (answers: {})", flow.name, base_url, gstin, queue.describe());
+        let report = tokio::select! {
+            r = runner::run_in_new_session(&endpoint, &spec) => r,
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("\ninterrupted: the browser is closed; any credential already written stays in {}", vault.path().display());
+                return 130;
+            }
+        };
+        drop(endpoint);
+        if args.json {
+            println!("{}", redactor.redact(&serde_json::to_string_pretty(&report).unwrap_or_default()));
+        } else {
+            summary(&report, &redactor);
+        }
+        report.status.exit_code()
+    })
+}
+
+fn display(e: &Event) {
+    match e {
+        Event::Screen { label } => eprintln!("  → {label}"),
+        Event::Retry { outcome, screen, attempt } => eprintln!("  ↺ {outcome}: back to \"{screen}\" (try {attempt})"),
+        Event::Fallback { screen, step, used, primary } => eprintln!("  ! {screen} › {step}: `{primary}` no longer matches; fallback `{used}` did (update the flow)"),
+        Event::Asking { .. } => {}
+    }
+}
+
+fn summary(r: &runner::RunReport, redactor: &Redactor) {
+    let head = match r.status {
+        RunStatus::Registered => "registered",
+        RunStatus::AlreadyRegistered => "already registered",
+        RunStatus::NeedsVerification => "NEEDS VERIFICATION",
+        RunStatus::HumanNeeded => "stopped: a person was needed",
+        RunStatus::Drift => "stopped: the portal does not match the flow",
+        RunStatus::PortalError => "stopped: portal error",
+        RunStatus::Failed => "failed",
+    };
+    println!("{head}: {}", redactor.redact(&r.message));
+    println!("  GSTIN       {} ({})", r.gstin, r.portal);
+    if let Some(u) = &r.api_username {
+        println!("  API user    {u}");
+    }
+    if let Some(v) = &r.vault {
+        println!("  vault       {} (password stored there only)", v.display());
+    }
+    println!("  artifacts   {}", r.artifacts.display());
+    println!(
+        "  time        {:.1}s machine, {:.1}s waiting for people",
+        r.machine_time().as_secs_f64(),
+        r.human_wait.as_secs_f64()
+    );
+    if r.status == RunStatus::NeedsVerification {
+        println!("  next        log in with these credentials (or check the portal's list) before registering again");
+    }
+}

@@ -1,0 +1,81 @@
+//! Answer commands: `--captcha-command CMD` gets the PNG path as `$1`;
+//! `--otp-command CMD` gets the GSTIN and mobile in its environment. Each
+//! prints the answer on stdout. This is how a team with an SMS gateway or a
+//! captcha desk automates runs.
+
+use super::{Ask, BoxFut, Operator, OperatorError, Question};
+use crate::redact::Secret;
+use std::process::Stdio;
+use std::time::Duration;
+
+pub struct CommandOperator {
+    pub command: String,
+    pub timeout: Duration,
+}
+
+impl Operator for CommandOperator {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+        Box::pin(async move {
+            let mut cmd = tokio::process::Command::new("sh");
+            cmd.arg("-c")
+                .arg(format!("{} \"$@\"", self.command))
+                .arg("einvreg");
+            cmd.env("EINVREG_GSTIN", &q.gstin)
+                .env("EINVREG_PORTAL", &q.portal)
+                .env("EINVREG_SCREEN", &q.screen)
+                .env("EINVREG_STEP", &q.step)
+                .env("EINVREG_PROMPT", &q.prompt)
+                .env("EINVREG_ATTEMPT", q.attempt.to_string())
+                .env("EINVREG_BASE_URL", &q.base_url);
+            match &q.ask {
+                Ask::Captcha { path, .. } => {
+                    cmd.arg(path).env("EINVREG_CAPTCHA_PNG", path);
+                }
+                Ask::Otp { mobile } => {
+                    cmd.env("EINVREG_MOBILE", mobile.clone().unwrap_or_default());
+                }
+            }
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .kill_on_drop(true);
+            let child = cmd
+                .spawn()
+                .map_err(|e| OperatorError::Failed(format!("cannot run answer command: {e}")))?;
+            let out = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
+                Ok(r) => {
+                    r.map_err(|e| OperatorError::Failed(format!("answer command failed: {e}")))?
+                }
+                Err(_) => {
+                    return Err(OperatorError::Timeout {
+                        what: q.what(),
+                        secs: self.timeout.as_secs(),
+                    })
+                }
+            };
+            if !out.status.success() {
+                return Err(OperatorError::Failed(format!(
+                    "the {} answer command exited with {}",
+                    q.what(),
+                    out.status
+                )));
+            }
+            let answer = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            if answer.is_empty() {
+                return Err(OperatorError::Failed(format!(
+                    "the {} answer command printed nothing",
+                    q.what()
+                )));
+            }
+            Ok(Secret::new(answer))
+        })
+    }
+    fn describe(&self) -> String {
+        "answer command".into()
+    }
+}

@@ -1,0 +1,235 @@
+//! The operator: the one place that asks humans (or stands in for them).
+//!
+//! Every captcha and OTP request becomes a [`Question`]; an [`Operator`]
+//! answers it. [`Queue`] puts one operator behind a lock so that any number
+//! of concurrent browser sessions show the person one prompt at a time.
+
+pub mod command;
+pub mod oracle;
+pub mod terminal;
+
+use crate::redact::Secret;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+#[derive(Debug, Clone)]
+pub enum Ask {
+    /// The PNG is saved at `path` before the question is asked.
+    Captcha {
+        png: Vec<u8>,
+        path: PathBuf,
+    },
+    Otp {
+        mobile: Option<String>,
+    },
+}
+
+#[derive(Clone)]
+pub struct Question {
+    pub ask: Ask,
+    pub gstin: String,
+    pub portal: String,
+    pub base_url: String,
+    pub screen: String,
+    pub step: String,
+    /// Flow text, e.g. "Login OTP sent to the mobile of portal user x".
+    pub prompt: String,
+    /// 1 on the first try, 2 after a wrong answer...
+    pub attempt: u32,
+    /// The browser's cookies for this portal: only the replica oracle reads them.
+    pub browser_cookies: Vec<(String, String)>,
+}
+
+impl Question {
+    pub fn what(&self) -> &'static str {
+        match self.ask {
+            Ask::Captcha { .. } => "captcha",
+            Ask::Otp { .. } => "OTP",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, Clone)]
+pub enum OperatorError {
+    /// Nobody can answer: no terminal and no answer source.
+    #[error("{0}")]
+    NoHuman(String),
+    #[error("no answer to the {what} prompt within {secs}s")]
+    Timeout { what: &'static str, secs: u64 },
+    #[error("{0}")]
+    Failed(String),
+}
+
+pub trait Operator: Send + Sync {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>>;
+    /// For the run summary: "terminal", "answer commands", "replica oracle"...
+    fn describe(&self) -> String;
+}
+
+/// Answers nothing: unattended runs without an answer source fail fast.
+pub struct Nobody;
+
+impl Operator for Nobody {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+        let msg = format!(
+            "a person is needed for the {} on \"{}\" ({} portal, GSTIN {}), but stdin is not a terminal and no answer source was given; \
+             run in a terminal, or pass --captcha-command/--otp-command (or --auto-answer against the replica)",
+            q.what(),
+            q.screen,
+            q.portal,
+            q.gstin
+        );
+        Box::pin(async move { Err(OperatorError::NoHuman(msg)) })
+    }
+    fn describe(&self) -> String {
+        "nobody (unattended)".into()
+    }
+}
+
+/// Captchas from one operator, OTPs from another.
+pub struct Split {
+    pub captcha: Arc<dyn Operator>,
+    pub otp: Arc<dyn Operator>,
+}
+
+impl Operator for Split {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+        match q.ask {
+            Ask::Captcha { .. } => self.captcha.answer(q),
+            Ask::Otp { .. } => self.otp.answer(q),
+        }
+    }
+    fn describe(&self) -> String {
+        format!(
+            "captcha: {}; OTP: {}",
+            self.captcha.describe(),
+            self.otp.describe()
+        )
+    }
+}
+
+/// One prompt at a time for everyone; measures the time spent waiting for people.
+pub struct Queue {
+    op: Arc<dyn Operator>,
+    lock: tokio::sync::Mutex<()>,
+    open: AtomicUsize,
+    max_open: AtomicUsize,
+    waited_ms: AtomicU64,
+    asked: AtomicU64,
+    /// Called around each prompt (batch: hide the progress bar).
+    pub hooks: Option<Arc<dyn PromptHooks>>,
+}
+
+pub trait PromptHooks: Send + Sync {
+    fn before(&self, q: &Question);
+    fn after(&self, q: &Question);
+}
+
+impl Queue {
+    pub fn new(op: Arc<dyn Operator>) -> Queue {
+        Queue {
+            op,
+            lock: tokio::sync::Mutex::new(()),
+            open: AtomicUsize::new(0),
+            max_open: AtomicUsize::new(0),
+            waited_ms: AtomicU64::new(0),
+            asked: AtomicU64::new(0),
+            hooks: None,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        self.op.describe()
+    }
+
+    /// Asks, in turn; returns the answer and how long this session waited (queue + person).
+    pub async fn ask(&self, q: &Question) -> (Result<Secret, OperatorError>, Duration) {
+        let start = Instant::now();
+        let _turn = self.lock.lock().await;
+        let now_open = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_open.fetch_max(now_open, Ordering::SeqCst);
+        if let Some(h) = &self.hooks {
+            h.before(q);
+        }
+        let r = self.op.answer(q).await;
+        if let Some(h) = &self.hooks {
+            h.after(q);
+        }
+        self.open.fetch_sub(1, Ordering::SeqCst);
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        let waited = start.elapsed();
+        self.waited_ms
+            .fetch_add(waited.as_millis() as u64, Ordering::SeqCst);
+        (r, waited)
+    }
+
+    /// The most prompts ever open at once (1 when the queue works).
+    pub fn max_open(&self) -> usize {
+        self.max_open.load(Ordering::SeqCst)
+    }
+    pub fn asked(&self) -> u64 {
+        self.asked.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Slow(AtomicUsize);
+    impl Operator for Slow {
+        fn answer<'a>(&'a self, _q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+            Box::pin(async move {
+                let inside = self.0.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(inside, 0, "two prompts open at once");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                self.0.fetch_sub(1, Ordering::SeqCst);
+                Ok(Secret::new("123456"))
+            })
+        }
+        fn describe(&self) -> String {
+            "slow".into()
+        }
+    }
+
+    fn q() -> Question {
+        Question {
+            ask: Ask::Otp { mobile: None },
+            gstin: "g".into(),
+            portal: "p".into(),
+            base_url: String::new(),
+            screen: "s".into(),
+            step: "t".into(),
+            prompt: String::new(),
+            attempt: 1,
+            browser_cookies: vec![],
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queue_serialises_prompts() {
+        let qu = Arc::new(Queue::new(Arc::new(Slow(AtomicUsize::new(0)))));
+        let mut hs = vec![];
+        for _ in 0..6 {
+            let qu = qu.clone();
+            hs.push(tokio::spawn(async move { qu.ask(&q()).await.0.unwrap() }));
+        }
+        for h in hs {
+            assert_eq!(h.await.unwrap().expose(), "123456");
+        }
+        assert_eq!(qu.max_open(), 1);
+        assert_eq!(qu.asked(), 6);
+    }
+
+    #[tokio::test]
+    async fn nobody_fails_at_once_naming_the_need() {
+        let e = Nobody.answer(&q()).await.unwrap_err();
+        assert!(matches!(e, OperatorError::NoHuman(ref m) if m.contains("--captcha-command")));
+    }
+}

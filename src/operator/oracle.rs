@@ -1,0 +1,182 @@
+//! The replica oracle (`--auto-answer`): reads the replica's SMS outbox and
+//! captcha aid. Refuses any portal that is not an einvreg replica on
+//! loopback, so it can never be pointed at the real NIC portals.
+//!
+//! For tests it can also play a fallible person: answer wrong first, or let
+//! an OTP or the session expire before answering.
+
+use super::{Ask, BoxFut, Operator, OperatorError, Question};
+use crate::redact::Secret;
+use crate::replica::http;
+use std::sync::Mutex;
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Mistakes {
+    pub wrong_captcha: u32,
+    pub wrong_otp: u32,
+    /// Expire the OTP before answering, this many times.
+    pub expire_otp: u32,
+    /// Drop every portal session before answering an OTP, this many times.
+    pub expire_session: u32,
+    /// Wait this long before each answer (a slow person).
+    pub delay_ms: u64,
+}
+
+impl Mistakes {
+    /// `captcha=1,otp=2,expire_otp=1,expire_session=1,delay=2000`
+    pub fn parse(s: &str) -> Result<Mistakes, String> {
+        let mut m = Mistakes::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}`: write name=count"))?;
+            let n: u64 = v.parse().map_err(|_| format!("`{v}` is not a number"))?;
+            match k {
+                "captcha" => m.wrong_captcha = n as u32,
+                "otp" => m.wrong_otp = n as u32,
+                "expire_otp" => m.expire_otp = n as u32,
+                "expire_session" => m.expire_session = n as u32,
+                "delay" => m.delay_ms = n,
+                _ => {
+                    return Err(format!(
+                        "unknown mistake `{k}` (captcha, otp, expire_otp, expire_session, delay)"
+                    ))
+                }
+            }
+        }
+        Ok(m)
+    }
+}
+
+pub struct Oracle {
+    left: Mutex<Mistakes>,
+}
+
+impl Oracle {
+    pub fn new(mistakes: Mistakes) -> Oracle {
+        Oracle {
+            left: Mutex::new(mistakes),
+        }
+    }
+
+    /// Confirms `base_url` is an einvreg replica; returns its session cookie name.
+    pub async fn check_replica(base_url: &str) -> Result<String, OperatorError> {
+        let refuse = |why: String| {
+            OperatorError::Failed(format!(
+                "--auto-answer works only against the einvreg replica: {why}"
+            ))
+        };
+        let r = http::request(
+            "GET",
+            &format!("{}/__replica/info", base_url.trim_end_matches('/')),
+            &[],
+            None,
+        )
+        .await
+        .map_err(|e| refuse(format!("{base_url}: {e}")))?;
+        let v: serde_json::Value = serde_json::from_slice(&r.body)
+            .map_err(|_| refuse(format!("{base_url} is not a replica")))?;
+        if v["replica"] != "einvreg" {
+            return Err(refuse(format!("{base_url} is not a replica")));
+        }
+        Ok(v["session_cookie"].as_str().unwrap_or_default().to_string())
+    }
+
+    fn take(&self, f: impl FnOnce(&mut Mistakes) -> &mut u32) -> bool {
+        let mut m = self.left.lock().unwrap();
+        let c = f(&mut m);
+        if *c > 0 {
+            *c -= 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn post(base: &str, path: &str) -> Result<(), OperatorError> {
+    http::request("POST", &format!("{base}{path}"), &[], None)
+        .await
+        .map(|_| ())
+        .map_err(|e| OperatorError::Failed(format!("replica aid {path}: {e}")))
+}
+
+impl Operator for Oracle {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+        Box::pin(async move {
+            let base = q.base_url.trim_end_matches('/');
+            let cookie = Oracle::check_replica(base).await?;
+            let sid = q
+                .browser_cookies
+                .iter()
+                .find(|(k, _)| *k == cookie)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| {
+                    OperatorError::Failed("the browser has no replica session cookie yet".into())
+                })?;
+            let delay = self.left.lock().unwrap().delay_ms;
+            if delay > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            }
+            let (what, wrong) = match q.ask {
+                Ask::Captcha { .. } => ("captcha", self.take(|m| &mut m.wrong_captcha)),
+                Ask::Otp { .. } => {
+                    if self.take(|m| &mut m.expire_session) {
+                        post(base, "/__replica/expire-sessions").await?;
+                    }
+                    if self.take(|m| &mut m.expire_otp) {
+                        post(base, "/__replica/expire-otps").await?;
+                    }
+                    ("otp", self.take(|m| &mut m.wrong_otp))
+                }
+            };
+            let r = http::request(
+                "GET",
+                &format!("{base}/__replica/{what}?session={sid}"),
+                &[],
+                None,
+            )
+            .await
+            .map_err(|e| OperatorError::Failed(format!("replica aid: {e}")))?;
+            if r.status != 200 {
+                return Err(OperatorError::Failed(format!(
+                    "the replica has no {what} for this session"
+                )));
+            }
+            let v: serde_json::Value = serde_json::from_slice(&r.body)
+                .map_err(|_| OperatorError::Failed("replica aid sent no JSON".into()))?;
+            let right = v
+                .get("answer")
+                .or_else(|| v.get("otp"))
+                .and_then(|x| x.as_str())
+                .unwrap_or_default()
+                .to_string();
+            if wrong {
+                // Differs from the right answer in every character.
+                let w: String = right
+                    .chars()
+                    .map(|c| if c == '7' { '3' } else { '7' })
+                    .collect();
+                return Ok(Secret::new(w));
+            }
+            Ok(Secret::new(right))
+        })
+    }
+    fn describe(&self) -> String {
+        "replica oracle (--auto-answer)".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn parses_mistakes() {
+        let m = Mistakes::parse("captcha=1, otp=2,expire_otp=1,delay=5").unwrap();
+        assert_eq!(
+            (m.wrong_captcha, m.wrong_otp, m.expire_otp, m.delay_ms),
+            (1, 2, 1, 5)
+        );
+        assert!(Mistakes::parse("typo=1").is_err());
+    }
+}

@@ -1,0 +1,254 @@
+//! The terminal operator: prompts on stderr naming the GSTIN, portal and
+//! screen; shows the captcha inline where the terminal can (kitty, iTerm2,
+//! sixel; coloured half-blocks otherwise) and always prints the PNG's path;
+//! reads OTPs without echo.
+
+use super::{Ask, BoxFut, Operator, OperatorError, Question};
+use crate::redact::Secret;
+use base64::Engine;
+use std::io::Write;
+use std::time::Duration;
+
+pub struct Terminal {
+    pub timeout: Duration,
+    pub images: ImageMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageMode {
+    Kitty,
+    Iterm,
+    Sixel,
+    HalfBlocks,
+    Off,
+}
+
+impl ImageMode {
+    /// From `EINVREG_IMAGES` (kitty, iterm, sixel, blocks, off) or the terminal's own variables.
+    pub fn detect() -> ImageMode {
+        match std::env::var("EINVREG_IMAGES").as_deref() {
+            Ok("kitty") => return ImageMode::Kitty,
+            Ok("iterm") => return ImageMode::Iterm,
+            Ok("sixel") => return ImageMode::Sixel,
+            Ok("blocks") => return ImageMode::HalfBlocks,
+            Ok("off") => return ImageMode::Off,
+            _ => {}
+        }
+        let term = std::env::var("TERM").unwrap_or_default();
+        let prog = std::env::var("TERM_PROGRAM").unwrap_or_default();
+        if std::env::var_os("KITTY_WINDOW_ID").is_some()
+            || term.contains("kitty")
+            || prog == "ghostty"
+        {
+            ImageMode::Kitty
+        } else if prog == "iTerm.app" || prog == "WezTerm" {
+            ImageMode::Iterm
+        } else if term.contains("sixel") || term == "mlterm" || term.starts_with("foot") {
+            ImageMode::Sixel
+        } else if term == "dumb" || term.is_empty() {
+            ImageMode::Off
+        } else {
+            ImageMode::HalfBlocks
+        }
+    }
+}
+
+fn decode_rgb(png_bytes: &[u8]) -> Option<(usize, usize, Vec<[u8; 3]>)> {
+    let dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut r = dec.read_info().ok()?;
+    let mut buf = vec![0; r.output_buffer_size()?];
+    let info = r.next_frame(&mut buf).ok()?;
+    let ch = match info.color_type {
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        _ => return None,
+    };
+    if info.bit_depth != png::BitDepth::Eight {
+        return None;
+    }
+    let px = buf[..info.buffer_size()]
+        .chunks(ch)
+        .map(|p| {
+            if ch >= 3 {
+                [p[0], p[1], p[2]]
+            } else {
+                [p[0], p[0], p[0]]
+            }
+        })
+        .collect();
+    Some((info.width as usize, info.height as usize, px))
+}
+
+/// Escape sequences that draw the PNG inline, or None when not possible.
+pub fn render_inline(png_bytes: &[u8], mode: ImageMode) -> Option<String> {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(png_bytes);
+    match mode {
+        ImageMode::Off => None,
+        ImageMode::Kitty => {
+            let chunks: Vec<&str> = b64
+                .as_bytes()
+                .chunks(4096)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            let mut s = String::new();
+            for (i, c) in chunks.iter().enumerate() {
+                let more = u8::from(i + 1 < chunks.len());
+                if i == 0 {
+                    s.push_str(&format!("\x1b_Gf=100,a=T,m={more};{c}\x1b\\"));
+                } else {
+                    s.push_str(&format!("\x1b_Gm={more};{c}\x1b\\"));
+                }
+            }
+            Some(s + "\n")
+        }
+        ImageMode::Iterm => Some(format!(
+            "\x1b]1337;File=inline=1;size={};preserveAspectRatio=1:{b64}\x07\n",
+            png_bytes.len()
+        )),
+        ImageMode::Sixel => {
+            let (w, h, px) = decode_rgb(png_bytes)?;
+            // Two colours are enough for a captcha: ink and paper.
+            let mut s = format!("\x1bPq\"1;1;{w};{h}#0;2;100;100;100#1;2;0;0;0");
+            for band in (0..h).step_by(6) {
+                for color in 0..2u8 {
+                    s.push_str(&format!("#{color}"));
+                    for x in 0..w {
+                        let mut bits = 0u8;
+                        for dy in 0..6 {
+                            let y = band + dy;
+                            if y < h {
+                                let p = px[y * w + x];
+                                let dark = (p[0] as u32 + p[1] as u32 + p[2] as u32) < 300;
+                                if dark == (color == 1) {
+                                    bits |= 1 << dy;
+                                }
+                            }
+                        }
+                        s.push((63 + bits) as char);
+                    }
+                    s.push('$');
+                }
+                s.push('-');
+            }
+            Some(s + "\x1b\\\n")
+        }
+        ImageMode::HalfBlocks => {
+            let (w, h, px) = decode_rgb(png_bytes)?;
+            let step = w.div_ceil(90).max(1);
+            let mut s = String::new();
+            let mut y = 0;
+            while y < h {
+                for x in (0..w).step_by(step) {
+                    let top = px[y * w + x];
+                    let bot = if y + step < h {
+                        px[(y + step) * w + x]
+                    } else {
+                        top
+                    };
+                    s.push_str(&format!(
+                        "\x1b[38;2;{};{};{}m\x1b[48;2;{};{};{}m\u{2580}",
+                        top[0], top[1], top[2], bot[0], bot[1], bot[2]
+                    ));
+                }
+                s.push_str("\x1b[0m\n");
+                y += step * 2;
+            }
+            Some(s)
+        }
+    }
+}
+
+impl Operator for Terminal {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+        Box::pin(async move {
+            let again = if q.attempt > 1 {
+                format!(" (try {})", q.attempt)
+            } else {
+                String::new()
+            };
+            let mut head = format!(
+                "\n── {} needed{again} ── GSTIN {} · {} portal · {} › {}\n",
+                q.what(),
+                q.gstin,
+                q.portal,
+                q.screen,
+                q.step
+            );
+            if !q.prompt.is_empty() {
+                head.push_str(&format!("   {}\n", q.prompt));
+            }
+            if let Ask::Captcha { png, path } = &q.ask {
+                head.push_str(&format!("   image: {}\n", path.display()));
+                if let Some(img) = render_inline(png, self.images) {
+                    head.push_str(&img);
+                }
+            }
+            {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(head.as_bytes());
+            }
+            let is_otp = matches!(q.ask, Ask::Otp { .. });
+            let label = if is_otp {
+                "   OTP (6 digits, not shown): ".to_string()
+            } else {
+                "   Type the characters in the image: ".to_string()
+            };
+            let read = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+                if is_otp {
+                    rpassword::prompt_password(label)
+                } else {
+                    eprint!("{label}");
+                    let _ = std::io::stderr().flush();
+                    let mut s = String::new();
+                    std::io::stdin().read_line(&mut s)?;
+                    Ok(s)
+                }
+            });
+            match tokio::time::timeout(self.timeout, read).await {
+                Ok(Ok(Ok(s))) if !s.trim().is_empty() => Ok(Secret::new(s.trim().to_string())),
+                Ok(Ok(Ok(_))) => Err(OperatorError::Failed(format!("empty {} answer", q.what()))),
+                Ok(Ok(Err(e))) => Err(OperatorError::NoHuman(format!(
+                    "cannot read the {} answer from the terminal: {e}",
+                    q.what()
+                ))),
+                Ok(Err(e)) => Err(OperatorError::Failed(e.to_string())),
+                Err(_) => {
+                    eprintln!("\n   (timed out)");
+                    Err(OperatorError::Timeout {
+                        what: q.what(),
+                        secs: self.timeout.as_secs(),
+                    })
+                }
+            }
+        })
+    }
+    fn describe(&self) -> String {
+        "terminal".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn inline_renderings() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let png = crate::replica::captcha::render_png("AB12CD", &mut rng);
+        let k = render_inline(&png, ImageMode::Kitty).unwrap();
+        assert!(k.starts_with("\x1b_Gf=100,a=T,m=1;") && k.contains("\x1b_Gm=0;"));
+        assert!(render_inline(&png, ImageMode::Iterm)
+            .unwrap()
+            .starts_with("\x1b]1337;File=inline=1"));
+        let s = render_inline(&png, ImageMode::Sixel).unwrap();
+        assert!(s.starts_with("\x1bPq\"1;1;180;60") && s.ends_with("\x1b\\\n"));
+        assert_eq!(s.matches('-').count(), 10, "60 rows in 6-row bands");
+        let h = render_inline(&png, ImageMode::HalfBlocks).unwrap();
+        assert_eq!(h.lines().count(), 15);
+        assert!(render_inline(&png, ImageMode::Off).is_none());
+        assert!(render_inline(b"not a png", ImageMode::HalfBlocks).is_none());
+    }
+}
