@@ -17,6 +17,7 @@ pub fn router() -> Router<Portal> {
         .route("/__replica/captcha", get(captcha))
         .route("/__replica/users", get(users))
         .route("/__replica/counters", get(counters))
+        .route("/__replica/captchas", get(captchas))
         .route("/__replica/expire-otps", post(expire_otps))
         .route("/__replica/expire-sessions", post(expire_sessions))
 }
@@ -91,4 +92,10 @@ async fn expire_otps(State(p): State<Portal>) -> &'static str {
 async fn expire_sessions(State(p): State<Portal>) -> &'static str {
     p.shared.inner.lock().unwrap().sessions.clear();
     "ok"
+}
+
+/// Every captcha answer issued so far.
+async fn captchas(State(p): State<Portal>) -> Json<serde_json::Value> {
+    let inner = p.shared.inner.lock().unwrap();
+    Json(serde_json::to_value(&inner.captcha_log).unwrap())
 }

@@ -155,6 +155,7 @@ impl Replica {
                 seq: 0,
                 tech_popup_seen: vec![],
                 counters: HashMap::new(),
+                captcha_log: vec![],
             }),
         });
         let sb = bind(opts.port).await?;
@@ -326,6 +327,7 @@ impl Portal {
             PortalKind::Production => captcha::ALNUM,
         };
         let text = captcha::random_text(&mut inner.rng, alphabet, 6);
+        inner.captcha_log.push(text.clone());
         let s = inner.sessions.entry(sid.to_string()).or_default();
         s.captcha = Some(text);
         s.captcha_serial += 1;

@@ -168,6 +168,8 @@ pub struct Inner {
     pub seq: u64,
     pub tech_popup_seen: Vec<String>,
     pub counters: HashMap<String, u64>,
+    /// Every captcha text shown (a test aid: proves answers never leak).
+    pub captcha_log: Vec<String>,
 }
 
 pub fn mask_mobile(m: &str) -> String {

@@ -286,6 +286,8 @@ impl<'a> Runner<'a> {
                 Seen::Outcome(o, alert) => match self.apply(&o, alert.as_deref()).await? {
                     Next::Retry(to) => {
                         idx = to;
+                        // The old page's error is still showing: do not match it again.
+                        self.current = None;
                         continue;
                     }
                     Next::Done(f) => return Ok(f),
@@ -339,7 +341,10 @@ impl<'a> Runner<'a> {
                 }
             }
             match jumped {
-                Some(to) => idx = to,
+                Some(to) => {
+                    idx = to;
+                    self.current = None;
+                }
                 None => idx += 1,
             }
         }

@@ -3,4 +3,5 @@
 
 mod check;
 mod replica;
+mod run;
 mod support;

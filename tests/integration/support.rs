@@ -19,6 +19,7 @@ pub struct Test {
     cwd: PathBuf,
     stdin: Option<String>,
     status: Option<i32>,
+    timeout: std::time::Duration,
 }
 
 pub struct Done {
@@ -35,6 +36,7 @@ impl Test {
             cwd: root(),
             stdin: None,
             status: Some(0),
+            timeout: std::time::Duration::from_secs(240),
         }
     }
     pub fn arg(mut self, a: impl AsRef<str>) -> Self {
@@ -63,6 +65,11 @@ impl Test {
         self.status = Some(code);
         self
     }
+    /// Kill the process (and fail) if it runs longer than this.
+    pub fn timeout(mut self, d: std::time::Duration) -> Self {
+        self.timeout = d;
+        self
+    }
     pub fn any_status(mut self) -> Self {
         self.status = None;
         self
@@ -86,7 +93,25 @@ impl Test {
             use std::io::Write;
             child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
         }
+        // A watchdog: a hung einvreg fails the test instead of hanging it.
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let limit = self.timeout;
+        let dog = std::thread::spawn(move || {
+            if rx.recv_timeout(limit).is_err() {
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                return true;
+            }
+            false
+        });
         let out = child.wait_with_output().unwrap();
+        let _ = tx.send(());
+        assert!(
+            !dog.join().unwrap(),
+            "einvreg {:?} ran past {:?} and was killed",
+            self.args,
+            limit
+        );
         let d = Done {
             stdout: String::from_utf8_lossy(&out.stdout).into(),
             stderr: String::from_utf8_lossy(&out.stderr).into(),
@@ -119,4 +144,64 @@ pub fn golden(actual: &str, path: &Path) {
         )
     });
     assert_eq!(actual, expected, "output differs from {}", path.display());
+}
+
+/// `einvreg replica` in its own process; killed on drop.
+pub struct ReplicaProc {
+    child: std::process::Child,
+    pub sandbox: String,
+    pub production: String,
+}
+
+impl ReplicaProc {
+    pub fn start(extra: &[&str]) -> ReplicaProc {
+        use std::io::BufRead;
+        let mut child = Command::new(bin())
+            .args(["replica", "--port", "0", "--quiet", "--seed", "7"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let sandbox = lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string();
+        let production = lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string();
+        ReplicaProc {
+            child,
+            sandbox,
+            production,
+        }
+    }
+}
+
+impl Drop for ReplicaProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// GET a loopback URL (blocking), returning the body.
+pub fn http_get(url: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(einvreg::replica::http::request("GET", url, &[], None))
+        .unwrap()
+        .text()
 }
