@@ -81,9 +81,13 @@ pub fn run(args: Args) -> i32 {
                 return exit::USAGE;
             }
         };
-        println!("sandbox    {}", r.sandbox_url);
-        println!("production {}", r.production_url);
-        println!("test aids  {}/__replica/sms (SMS outbox), /__replica/captcha?session=ID (replica only)", r.production_url);
+        // A reader that goes away must not take the replica down with it.
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "sandbox    {}", r.sandbox_url);
+        let _ = writeln!(out, "production {}", r.production_url);
+        let _ = writeln!(out, "test aids  {}/__replica/sms (SMS outbox), /__replica/captcha?session=ID (replica only)", r.production_url);
+        let _ = out.flush();
         eprintln!("replica running on 127.0.0.1 only; Ctrl-C stops it. Demo logins: fixtures/README.md");
         let _ = tokio::signal::ctrl_c().await;
         exit::OK

@@ -246,7 +246,9 @@ impl Inner {
         self.seq += 1;
         let text = text_of(&code);
         if !shared.quiet {
-            eprintln!("[replica] SMS to {}: {}", mask_mobile(mobile), text);
+            use std::io::Write;
+            // The simulated phone: shown to the person running the demo.
+            let _ = writeln!(std::io::stderr(), "[replica] SMS to {}: {}", mask_mobile(mobile), text);
         }
         self.outbox.push(Sms {
             seq: self.seq,

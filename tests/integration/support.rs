@@ -149,6 +149,8 @@ pub fn golden(actual: &str, path: &Path) {
 /// `einvreg replica` in its own process; killed on drop.
 pub struct ReplicaProc {
     child: std::process::Child,
+    // Held open: a closed pipe would end the replica at its next print.
+    _stdout: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
     pub sandbox: String,
     pub production: String,
 }
@@ -184,6 +186,7 @@ impl ReplicaProc {
             child,
             sandbox,
             production,
+            _stdout: lines,
         }
     }
 }
