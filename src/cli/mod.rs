@@ -54,10 +54,14 @@ pub fn main() -> i32 {
     }
 }
 
-/// The async runtime for commands that need one.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs a command's async body. The runtime is dropped without waiting for
+/// blocking tasks: a prompt that timed out may still be reading stdin.
+pub fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("tokio runtime")
+        .expect("tokio runtime");
+    let out = rt.block_on(fut);
+    rt.shutdown_background();
+    out
 }

@@ -73,7 +73,7 @@ pub fn run(args: Args) -> i32 {
             return exit::USAGE;
         }
     };
-    super::runtime().block_on(async move {
+    super::block_on(async move {
         let r = match Replica::start(opts).await {
             Ok(r) => r,
             Err(e) => {
@@ -88,7 +88,9 @@ pub fn run(args: Args) -> i32 {
         let _ = writeln!(out, "production {}", r.production_url);
         let _ = writeln!(out, "test aids  {}/__replica/sms (SMS outbox), /__replica/captcha?session=ID (replica only)", r.production_url);
         let _ = out.flush();
-        eprintln!("replica running on 127.0.0.1 only; Ctrl-C stops it. Demo logins: fixtures/README.md");
+        eprintln!(
+            "replica running on 127.0.0.1 only; Ctrl-C stops it. Demo logins: fixtures/README.md"
+        );
         let _ = tokio::signal::ctrl_c().await;
         exit::OK
     })

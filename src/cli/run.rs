@@ -161,8 +161,12 @@ pub fn run(args: Args) -> i32 {
         .clone()
         .unwrap_or_else(|| common::default_artifacts(&gstin));
 
-    super::runtime().block_on(async move {
-        let (_replica, base_url) = match args.portal.resolve(&flow, args.operator.interactive()).await {
+    super::block_on(async move {
+        let (_replica, base_url) = match args
+            .portal
+            .resolve(&flow, args.operator.interactive())
+            .await
+        {
             Ok(x) => x,
             Err(e) => return usage(e),
         };
@@ -188,10 +192,17 @@ pub fn run(args: Args) -> i32 {
             vault: Some(vault.clone()),
             queue: queue.clone(),
             redactor: redactor.clone(),
-            on_event: (!quiet).then(|| Arc::new(|e: &Event| display(e)) as Arc<dyn Fn(&Event) + Send + Sync>),
+            on_event: (!quiet)
+                .then(|| Arc::new(|e: &Event| display(e)) as Arc<dyn Fn(&Event) + Send + Sync>),
             on_pending: None,
         };
-        eprintln!("einvreg: {} on {} for {} (answers: {})", flow.name, base_url, gstin, queue.describe());
+        eprintln!(
+            "einvreg: {} on {} for {} (answers: {})",
+            flow.name,
+            base_url,
+            gstin,
+            queue.describe()
+        );
         let report = tokio::select! {
             r = runner::run_in_new_session(&endpoint, &spec) => r,
             _ = tokio::signal::ctrl_c() => {
@@ -201,7 +212,10 @@ pub fn run(args: Args) -> i32 {
         };
         drop(endpoint);
         if args.json {
-            println!("{}", redactor.redact(&serde_json::to_string_pretty(&report).unwrap_or_default()));
+            println!(
+                "{}",
+                redactor.redact(&serde_json::to_string_pretty(&report).unwrap_or_default())
+            );
         } else {
             summary(&report, &redactor);
         }

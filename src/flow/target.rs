@@ -93,16 +93,8 @@ fn brackets_balance(s: &str) -> bool {
         match c {
             '\'' | '"' => quote = Some(c),
             '[' | '(' => stack.push(c),
-            ']' => {
-                if stack.pop() != Some('[') {
-                    return false;
-                }
-            }
-            ')' => {
-                if stack.pop() != Some('(') {
-                    return false;
-                }
-            }
+            ']' if stack.pop() != Some('[') => return false,
+            ')' if stack.pop() != Some('(') => return false,
             _ => {}
         }
     }

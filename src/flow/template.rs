@@ -24,9 +24,9 @@ impl Template {
         while let Some(i) = rest.find('$') {
             lit.push_str(&rest[..i]);
             let after = &rest[i..];
-            if after.starts_with("$${") {
+            if let Some(r) = after.strip_prefix("$${") {
                 lit.push_str("${");
-                rest = &after[3..];
+                rest = r;
                 offset += i + 3;
             } else if let Some(body) = after.strip_prefix("${") {
                 let Some(end) = body.find('}') else {

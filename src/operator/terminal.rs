@@ -202,7 +202,12 @@ impl Operator for Terminal {
                     eprint!("{label}");
                     let _ = std::io::stderr().flush();
                     let mut s = String::new();
-                    std::io::stdin().read_line(&mut s)?;
+                    if std::io::stdin().read_line(&mut s)? == 0 {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the terminal closed (end of input)",
+                        ));
+                    }
                     Ok(s)
                 }
             });

@@ -248,7 +248,12 @@ impl Inner {
         if !shared.quiet {
             use std::io::Write;
             // The simulated phone: shown to the person running the demo.
-            let _ = writeln!(std::io::stderr(), "[replica] SMS to {}: {}", mask_mobile(mobile), text);
+            let _ = writeln!(
+                std::io::stderr(),
+                "[replica] SMS to {}: {}",
+                mask_mobile(mobile),
+                text
+            );
         }
         self.outbox.push(Sms {
             seq: self.seq,

