@@ -8,6 +8,7 @@
 
 #![allow(clippy::result_large_err)]
 
+pub mod batch;
 pub mod cli;
 pub mod driver;
 pub mod flow;

@@ -112,6 +112,9 @@ pub struct OperatorArgs {
     /// With --auto-answer, play a fallible person: "captcha=1,otp=1,expire_otp=1,expire_session=1,delay=2000"
     #[arg(long, hide = true)]
     pub auto_answer_mistakes: Option<String>,
+    /// With --auto-answer, log each answer's start and end (tests check prompts never overlap)
+    #[arg(long, hide = true)]
+    pub auto_answer_log: Option<PathBuf>,
     /// Command that prints the captcha answer; gets the PNG path as $1
     #[arg(long)]
     pub captcha_command: Option<String>,
@@ -150,7 +153,9 @@ impl OperatorArgs {
                 }
                 None => Mistakes::default(),
             };
-            return Ok(Arc::new(Oracle::new(m)));
+            let mut o = Oracle::new(m);
+            o.log = self.auto_answer_log.clone();
+            return Ok(Arc::new(o));
         }
         if self.auto_answer_mistakes.is_some() {
             return Err("--auto-answer-mistakes needs --auto-answer".into());

@@ -8,7 +8,7 @@ pub struct Args {
     /// GSTINs to explain
     #[arg(required = true)]
     pub gstins: Vec<String>,
-    /// Accept the sandbox's GSP-made dummy GSTINs (no PAN or check character rules)
+    /// Accept the sandbox's GSP-made dummy GSTINs (normal-format GSTINs still need their check character)
     #[arg(long)]
     pub sandbox: bool,
 }

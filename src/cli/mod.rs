@@ -1,6 +1,7 @@
 //! The command line: parses arguments, calls the engine, maps typed results
 //! to stable exit codes. Nothing here decides how a portal is driven.
 
+pub mod batch;
 pub mod check;
 pub mod common;
 pub mod exit;
@@ -28,6 +29,8 @@ pub enum Command {
     Gstin(gstin::Args),
     /// Register one GSTIN end to end in a real browser
     Run(Box<run::Args>),
+    /// Register many GSTINs from a CSV, in parallel, with a journal and resume
+    Batch(Box<batch::Args>),
     /// Run the built-in replica of both portals on 127.0.0.1 (tests, demos, rehearsals)
     Replica(replica::Args),
 }
@@ -48,6 +51,7 @@ pub fn main() -> i32 {
     logging::init(&cli.log);
     match cli.command {
         Command::Run(a) => run::run(*a),
+        Command::Batch(a) => batch::run(*a),
         Command::Check(a) => check::run(a),
         Command::Gstin(a) => gstin::run(a),
         Command::Replica(a) => replica::run(a),

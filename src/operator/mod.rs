@@ -120,6 +120,7 @@ pub struct Queue {
     lock: tokio::sync::Mutex<()>,
     open: AtomicUsize,
     max_open: AtomicUsize,
+    waiting: AtomicUsize,
     waited_ms: AtomicU64,
     asked: AtomicU64,
     /// Called around each prompt (batch: hide the progress bar).
@@ -138,6 +139,7 @@ impl Queue {
             lock: tokio::sync::Mutex::new(()),
             open: AtomicUsize::new(0),
             max_open: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
             waited_ms: AtomicU64::new(0),
             asked: AtomicU64::new(0),
             hooks: None,
@@ -151,6 +153,7 @@ impl Queue {
     /// Asks, in turn; returns the answer and how long this session waited (queue + person).
     pub async fn ask(&self, q: &Question) -> (Result<Secret, OperatorError>, Duration) {
         let start = Instant::now();
+        self.waiting.fetch_add(1, Ordering::SeqCst);
         let _turn = self.lock.lock().await;
         let now_open = self.open.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_open.fetch_max(now_open, Ordering::SeqCst);
@@ -162,6 +165,7 @@ impl Queue {
             h.after(q);
         }
         self.open.fetch_sub(1, Ordering::SeqCst);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
         self.asked.fetch_add(1, Ordering::SeqCst);
         let waited = start.elapsed();
         self.waited_ms
@@ -172,6 +176,10 @@ impl Queue {
     /// The most prompts ever open at once (1 when the queue works).
     pub fn max_open(&self) -> usize {
         self.max_open.load(Ordering::SeqCst)
+    }
+    /// Sessions waiting for a person right now (queued or being asked).
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
     }
     pub fn asked(&self) -> u64 {
         self.asked.load(Ordering::SeqCst)

@@ -50,12 +50,15 @@ impl Mistakes {
 
 pub struct Oracle {
     left: Mutex<Mistakes>,
+    /// Appends "start_ms end_ms what gstin" per answer (tests check overlap).
+    pub log: Option<std::path::PathBuf>,
 }
 
 impl Oracle {
     pub fn new(mistakes: Mistakes) -> Oracle {
         Oracle {
             left: Mutex::new(mistakes),
+            log: None,
         }
     }
 
@@ -114,10 +117,45 @@ impl Operator for Oracle {
                 .ok_or_else(|| {
                     OperatorError::Failed("the browser has no replica session cookie yet".into())
                 })?;
+            let started = std::time::SystemTime::now();
             let delay = self.left.lock().unwrap().delay_ms;
             if delay > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
             }
+            let r = self.lookup(q, base, &sid).await;
+            if let Some(path) = &self.log {
+                let ms = |t: std::time::SystemTime| {
+                    t.duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis())
+                        .unwrap_or(0)
+                };
+                let line = format!(
+                    "{} {} {} {}\n",
+                    ms(started),
+                    ms(std::time::SystemTime::now()),
+                    q.what(),
+                    q.gstin
+                );
+                use std::io::Write;
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                {
+                    let _ = f.write_all(line.as_bytes());
+                }
+            }
+            r
+        })
+    }
+    fn describe(&self) -> String {
+        "replica oracle (--auto-answer)".into()
+    }
+}
+
+impl Oracle {
+    async fn lookup(&self, q: &Question, base: &str, sid: &str) -> Result<Secret, OperatorError> {
+        {
             let (what, wrong) = match q.ask {
                 Ask::Captcha { .. } => ("captcha", self.take(|m| &mut m.wrong_captcha)),
                 Ask::Otp { .. } => {
@@ -160,10 +198,7 @@ impl Operator for Oracle {
                 return Ok(Secret::new(w));
             }
             Ok(Secret::new(right))
-        })
-    }
-    fn describe(&self) -> String {
-        "replica oracle (--auto-answer)".into()
+        }
     }
 }
 

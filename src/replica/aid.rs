@@ -3,7 +3,7 @@
 //! real portals; the operator's `--auto-answer` refuses anything else.
 
 use super::Portal;
-use axum::extract::{Query, State};
+use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -18,6 +18,7 @@ pub fn router() -> Router<Portal> {
         .route("/__replica/users", get(users))
         .route("/__replica/counters", get(counters))
         .route("/__replica/captchas", get(captchas))
+        .route("/__replica/auth", post(auth))
         .route("/__replica/expire-otps", post(expire_otps))
         .route("/__replica/expire-sessions", post(expire_sessions))
 }
@@ -98,4 +99,33 @@ async fn expire_sessions(State(p): State<Portal>) -> &'static str {
 async fn captchas(State(p): State<Portal>) -> Json<serde_json::Value> {
     let inner = p.shared.inner.lock().unwrap();
     Json(serde_json::to_value(&inner.captcha_log).unwrap())
+}
+
+/// Checks API credentials, as the real `POST /eivital/v1.04/auth` would
+/// (without its encryption): 200 when the user exists with that password.
+async fn auth(State(p): State<Portal>, Form(f): Form<HashMap<String, String>>) -> Response {
+    let inner = p.shared.inner.lock().unwrap();
+    let user = f.get("username").cloned().unwrap_or_default();
+    let h = super::state::hash_password(f.get("password").map(String::as_str).unwrap_or(""));
+    let ok = match p.kind {
+        super::PortalKind::Production => inner
+            .users
+            .api_users
+            .iter()
+            .any(|u| u.username == user && u.password_hash == h),
+        super::PortalKind::Sandbox => inner
+            .users
+            .sandbox_users
+            .iter()
+            .any(|u| u.username == user && u.password_hash == h),
+    };
+    if ok {
+        Json(serde_json::json!({"Status": 1})).into_response()
+    } else {
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"Status": 0, "ErrorDetails": "Invalid login credentials"})),
+        )
+            .into_response()
+    }
 }

@@ -146,7 +146,10 @@ pub fn validate_gstin(raw: &str, strictness: GstinStrictness) -> Result<GstinInf
         entity,
         check,
     };
-    if strictness == GstinStrictness::Sandbox {
+    // Sandbox: GSP-made dummies (not in the normal format) pass; a GSTIN in
+    // the normal format must still have its check character (typos are caught).
+    let normal = is_pan(pan) && entity != '0' && z == 'Z';
+    if strictness == GstinStrictness::Sandbox && !normal {
         return Ok(info);
     }
     if !is_pan(pan) {
@@ -218,6 +221,11 @@ mod tests {
     fn sandbox_dummies_pass_only_when_lenient() {
         assert!(validate_gstin("29AAGCB1286Q000", GstinStrictness::Strict).is_err());
         assert!(validate_gstin("29AAGCB1286Q000", GstinStrictness::Sandbox).is_ok());
+        // A real-format GSTIN with a typo is caught even on the sandbox.
+        assert!(matches!(
+            validate_gstin("22AAAAA0000A1Z5", GstinStrictness::Sandbox),
+            Err(GstinError::Check { .. })
+        ));
         assert!(matches!(
             validate_gstin("29aagcb1286q000", GstinStrictness::Sandbox),
             Err(GstinError::Charset { .. })

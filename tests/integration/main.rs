@@ -1,6 +1,7 @@
 //! One integration-test binary: every test runs the real `einvreg` binary
 //! (and, from `replica`/`run` on, a real Chromium against the replica).
 
+mod batch;
 mod check;
 mod replica;
 mod run;

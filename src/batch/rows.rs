@@ -1,0 +1,197 @@
+//! The batch CSV: columns, per-row validation with line and column, duplicate
+//! detection and the provider lists, all before any browser starts.
+
+use crate::flow::inputs::{self, Given, InputProblem};
+use crate::flow::suggest::hint;
+use crate::flow::Flow;
+use crate::redact::Secret;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Columns any bundled flow understands (README); a flow's own inputs are allowed too.
+pub const STANDARD_COLUMNS: &[&str] = &[
+    "gstin",
+    "trade_name",
+    "mobile",
+    "email",
+    "through",
+    "provider",
+    "client_id",
+    "api_username",
+    "portal_username",
+    "other_gstin",
+];
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based line in the file (the header is line 1).
+    pub line: usize,
+    pub given: Vec<Given>,
+    pub values: HashMap<String, String>,
+}
+
+impl Row {
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.values
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+    /// One credential per GSTIN per provider (or route).
+    pub fn key(&self) -> String {
+        let provider = self
+            .get("provider")
+            .or(self.get("other_gstin"))
+            .or(self.get("through"))
+            .unwrap_or("");
+        format!(
+            "{}|{}",
+            self.get("gstin").unwrap_or("").to_uppercase(),
+            provider.to_lowercase()
+        )
+    }
+}
+
+#[derive(Debug, Clone, serde::Deserialize, Default)]
+pub struct Providers {
+    pub gsp: Vec<String>,
+    pub erp: Vec<String>,
+}
+
+impl Providers {
+    pub fn load(path: &Path) -> Result<Providers, String> {
+        let s = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&s).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+pub struct Loaded {
+    pub rows: Vec<Row>,
+    pub problems: Vec<InputProblem>,
+    /// Lines with a problem (for --skip-invalid).
+    pub bad_lines: Vec<usize>,
+}
+
+/// Reads and validates every row. `secret_of(row, name)` supplies secrets.
+pub fn load(flow: &Flow, path: &Path, providers: &Providers) -> Result<Loaded, String> {
+    let display = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_path(path)
+        .map_err(|e| format!("{display}: {e}"))?;
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| format!("{display}:1: {e}"))?
+        .iter()
+        .map(|h| h.to_lowercase())
+        .collect();
+    let mut allowed: Vec<&str> = STANDARD_COLUMNS.to_vec();
+    for i in &flow.inputs {
+        if !i.is_secret() && !allowed.contains(&i.name.as_str()) {
+            allowed.push(&i.name);
+        }
+    }
+    let mut header_errors = vec![];
+    for (c, h) in headers.iter().enumerate() {
+        if flow.input(h).is_some_and(|i| i.is_secret()) {
+            header_errors.push(format!("{display}:1: column {} `{h}` is a secret; secrets never go in a CSV. Put API passwords in --secrets FILE under [api_password], or leave them out to have them generated", c + 1));
+        } else if !allowed.contains(&h.as_str()) {
+            header_errors.push(format!(
+                "{display}:1: unknown column {} `{h}`: {}",
+                c + 1,
+                hint(h, &allowed)
+            ));
+        }
+    }
+    if !headers.iter().any(|h| h == "gstin") {
+        header_errors.push(format!(
+            "{display}:1: no `gstin` column; the header must name the columns (gstin, ...)"
+        ));
+    }
+    if !header_errors.is_empty() {
+        return Err(header_errors.join("\n"));
+    }
+    let mut rows = vec![];
+    let mut problems = vec![];
+    let mut bad_lines = vec![];
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| format!("{display}: {e}"))?;
+        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let mut values = HashMap::new();
+        let mut given = vec![];
+        for (h, v) in headers.iter().zip(rec.iter()) {
+            values.insert(h.clone(), v.to_string());
+            if flow.input(h).is_some() && !v.is_empty() {
+                given.push(Given {
+                    name: h.clone(),
+                    value: v.to_string(),
+                    source: format!("{display}:{line} column {h}"),
+                });
+            }
+        }
+        let row = Row {
+            line,
+            given,
+            values,
+        };
+        let before = problems.len();
+        // Validate as a run would (no secrets needed to validate).
+        if let Err(ps) = inputs::resolve(flow, &row.given, |_| Some(Secret::new(String::new()))) {
+            for mut p in ps {
+                if p.source == "inputs" {
+                    p.source = format!("{display}:{line} column {}", p.input);
+                    p.fix = format!("fill the `{}` column", p.input);
+                }
+                problems.push(p);
+            }
+        }
+        if let Some(p) = row.get("provider") {
+            let through = row
+                .get("through")
+                .map(str::to_lowercase)
+                .or_else(|| flow.input("through").and_then(|i| i.default.clone()))
+                .unwrap_or_default();
+            let list: Vec<&str> = match through.as_str() {
+                "gsp" => providers.gsp.iter().map(String::as_str).collect(),
+                "erp" => providers.erp.iter().map(String::as_str).collect(),
+                _ => vec![],
+            };
+            if !list.is_empty() && !list.contains(&p) {
+                problems.push(InputProblem {
+                    source: format!("{display}:{line} column provider"),
+                    input: "provider".into(),
+                    message: format!("\"{p}\" is not a {} the portal lists", through.to_uppercase()),
+                    fix: match crate::flow::suggest::did_you_mean(p, list.iter().copied()) {
+                        Some(c) => format!("did you mean \"{c}\"? (names must match the portal's dropdown exactly)"),
+                        None => "use the name exactly as the portal's dropdown shows it (see fixtures/providers.toml)".into(),
+                    },
+                });
+            }
+        }
+        if problems.len() == before {
+            let key = row.key();
+            if let Some(first) = seen.get(&key) {
+                problems.push(InputProblem {
+                    source: format!("{display}:{line}"),
+                    input: "gstin".into(),
+                    message: format!("duplicates line {first} (same GSTIN and provider)"),
+                    fix: "remove one of the two rows; a GSTIN gets one API user per provider"
+                        .into(),
+                });
+            } else {
+                seen.insert(key, line);
+            }
+        }
+        if problems.len() > before {
+            bad_lines.push(line);
+        }
+        rows.push(row);
+    }
+    Ok(Loaded {
+        rows,
+        problems,
+        bad_lines,
+    })
+}

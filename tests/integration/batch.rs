@@ -1,0 +1,458 @@
+//! `einvreg batch`: validation before any browser, skip-invalid, SIGKILL and
+//! resume with exactly-once credentials, one prompt at a time, no leaks.
+
+use crate::support::*;
+use einvreg::replica::state::generated_taxpayers;
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn sandbox_csv(dir: &Path, rows: usize) -> (std::path::PathBuf, Vec<String>) {
+    let tps = generated_taxpayers(rows);
+    let mut s =
+        String::from("gstin,trade_name,mobile,email,through,provider,client_id,api_username\n");
+    for (i, t) in tps.iter().enumerate() {
+        s.push_str(&format!("{},{},{},{},erp,CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen),AAFCC29ERP82ZSO,sbx{i:05}\n", t.gstin, t.trade_name, t.mobile, t.email));
+    }
+    let p = dir.join("batch.csv");
+    std::fs::write(&p, s).unwrap();
+    (p, tps.into_iter().map(|t| t.gstin).collect())
+}
+
+/// Rewrites CSV line `line` (1-based, header = 1) with `f`.
+fn edit_line(path: &Path, line: usize, f: impl FnOnce(&str) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[line - 1] = f(&lines[line - 1]);
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn invalid_rows_are_refused_before_any_browser_then_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, gstins) = sandbox_csv(dir.path(), 30);
+    // 4 bad rows: a wrong check character, a bad mobile, an unknown provider, a duplicate.
+    edit_line(&csv, 5, |l| {
+        let g = &gstins[3];
+        let wrong = if g.ends_with('A') { 'B' } else { 'A' };
+        l.replacen(g.as_str(), &format!("{}{wrong}", &g[..14]), 1)
+    });
+    edit_line(&csv, 9, |l| l.replacen(",9", ",+919", 1));
+    edit_line(&csv, 14, |l| {
+        l.replace(
+            "CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen)",
+            "CLOUDZEN SOFTWARE LABS(GSTZen)",
+        )
+    });
+    let dup = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .nth(20)
+        .unwrap()
+        .to_string();
+    edit_line(&csv, 31, |_| dup.replace("sbx", "dup"));
+    let r = ReplicaProc::start(&["--taxpayers", "30"]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "batch",
+            "sandbox-register",
+            "batch.csv",
+            "--portal",
+            &r.sandbox,
+            "--auto-answer",
+            "--parallel",
+            "4",
+        ])
+        .status(2)
+        .timeout(Duration::from_secs(30))
+        .run();
+    for needle in [
+        "batch.csv:5 column gstin",
+        "it should be",
+        "batch.csv:9 column mobile",
+        "drop the +91",
+        "batch.csv:14 column provider",
+        "did you mean \"CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen)\"",
+        "batch.csv:31: `gstin` duplicates line 21",
+        "4 problem(s) in 4 row(s)",
+        "nothing was started",
+    ] {
+        assert!(
+            d.stderr.contains(needle),
+            "missing {needle:?} in:\n{}",
+            d.stderr
+        );
+    }
+    assert!(
+        !dir.path().join("einvreg-runs").exists()
+            && !dir.path().join("einvreg-vault.jsonl").exists(),
+        "nothing ran"
+    );
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "batch",
+            "sandbox-register",
+            "batch.csv",
+            "--portal",
+            &r.sandbox,
+            "--auto-answer",
+            "--parallel",
+            "4",
+            "--skip-invalid",
+            "--report",
+            "report.json",
+        ])
+        .timeout(Duration::from_secs(600))
+        .run();
+    assert!(
+        d.stdout.contains("26 rows: 26 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let users: serde_json::Value =
+        serde_json::from_str(&http_get(&format!("{}/__replica/users", r.sandbox))).unwrap();
+    assert_eq!(users["sandbox_users"].as_array().unwrap().len(), 26);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report.as_array().unwrap().len(), 26);
+}
+
+fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, HashMap<String, String>) {
+    let tps = generated_taxpayers(n);
+    let mut csv = String::from("gstin,portal_username,through,provider,api_username\n");
+    let mut secrets = String::from("[portal_password]\n");
+    let mut logins = HashMap::new();
+    for (i, t) in tps.iter().enumerate() {
+        csv.push_str(&format!(
+            "{},{},gsp,Tera Software Limited,kill{i:05}\n",
+            t.gstin, t.username
+        ));
+        secrets.push_str(&format!("{} = \"{}\"\n", t.username, t.password));
+        logins.insert(t.username.clone(), t.password.clone());
+    }
+    std::fs::write(dir.join("batch.csv"), csv).unwrap();
+    std::fs::write(dir.join("secrets.toml"), secrets).unwrap();
+    std::fs::set_permissions(
+        dir.join("secrets.toml"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    (tps.into_iter().map(|t| t.gstin).collect(), logins)
+}
+
+fn journal_states(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("einvreg-journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn children_pgids(pid: u32) -> Vec<i32> {
+    // chromedriver runs in its own process group; Chromium is in it too.
+    let mut out = vec![];
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) {
+            let f: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            if f.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(pid) {
+                if let Some(pg) = f.get(2).and_then(|p| p.parse::<i32>().ok()) {
+                    out.push(pg);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn sigkill_mid_batch_then_resume_registers_each_gstin_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gstins, _logins) = prod_rows(dir.path(), 8);
+    let r = ReplicaProc::start(&["--taxpayers", "8"]);
+    let args = [
+        "batch",
+        "production-api-user",
+        "batch.csv",
+        "--portal",
+        &r.production,
+        "--auto-answer",
+        "--secrets",
+        "secrets.toml",
+        "--parallel",
+        "2",
+    ];
+    let mut child = std::process::Command::new(bin())
+        .args(args)
+        .args(["--auto-answer-mistakes", "delay=150"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill once some rows finished and another is between start and finish.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let j = journal_states(dir.path());
+        let finished = j.iter().filter(|e| e["state"] == "finished").count();
+        let mut last: HashMap<String, String> = HashMap::new();
+        for e in &j {
+            last.insert(
+                e["key"].as_str().unwrap().into(),
+                e["state"].as_str().unwrap().into(),
+            );
+        }
+        let in_flight = last
+            .values()
+            .filter(|s| *s == "submitting" || *s == "started")
+            .count();
+        if finished >= 2 && in_flight >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the batch never got going: {j:?}"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the batch ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let groups = children_pgids(child.id());
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for g in groups {
+        unsafe { libc::kill(-g, libc::SIGKILL) };
+    }
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(args)
+        .arg("--resume")
+        .timeout(Duration::from_secs(300))
+        .run();
+    assert!(d.stdout.contains("8 rows:"), "{}\n{}", d.stdout, d.stderr);
+    // The replica's own records: one API user per GSTIN, no duplicates.
+    let users: serde_json::Value =
+        serde_json::from_str(&http_get(&format!("{}/__replica/users", r.production))).unwrap();
+    let api = users["api_users"].as_array().unwrap();
+    for g in &gstins {
+        assert_eq!(
+            api.iter().filter(|u| u["gstin"] == g.as_str()).count(),
+            1,
+            "{g} registered {} times",
+            api.iter().filter(|u| u["gstin"] == g.as_str()).count()
+        );
+    }
+    // The vault: exactly one `created` credential per GSTIN, and each logs in.
+    let creds = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    for g in &gstins {
+        let created: Vec<_> = creds
+            .iter()
+            .filter(|c| &c.gstin == g && c.status == einvreg::vault::Status::Created)
+            .collect();
+        assert_eq!(created.len(), 1, "{g}: {created:?}");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let resp = rt
+            .block_on(einvreg::replica::http::request(
+                "POST",
+                &format!("{}/__replica/auth", r.production),
+                &[],
+                Some(&einvreg::replica::http::form_encode(&[
+                    ("username", &created[0].username),
+                    ("password", &created[0].password),
+                ])),
+            ))
+            .unwrap();
+        assert_eq!(
+            resp.status, 200,
+            "{g}: the vault's credential does not log in"
+        );
+    }
+    assert_eq!(
+        std::fs::metadata(dir.path().join("einvreg-vault.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn one_prompt_at_a_time_with_four_sessions_and_a_slow_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_gstins, logins) = prod_rows(dir.path(), 4);
+    let r = ReplicaProc::start(&["--taxpayers", "4"]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "batch",
+            "production-api-user",
+            "batch.csv",
+            "--portal",
+            &r.production,
+            "--auto-answer",
+            "--secrets",
+            "secrets.toml",
+            "--parallel",
+            "4",
+            "--report",
+            "report.csv",
+        ])
+        .args([
+            "--auto-answer-mistakes",
+            "delay=2000",
+            "--auto-answer-log",
+            "answers.log",
+        ])
+        .timeout(Duration::from_secs(300))
+        .run();
+    assert!(
+        d.stdout.contains("4 rows: 4 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let log = std::fs::read_to_string(dir.path().join("answers.log")).unwrap();
+    let mut spans: Vec<(u128, u128)> = log
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[0].parse().unwrap(), f[1].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(spans.len(), 12, "3 prompts per GSTIN: {log}");
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(w[1].0 >= w[0].1, "two prompts overlapped: {w:?}");
+    }
+    // No secret reaches the report, the journal or the terminal.
+    let report = std::fs::read_to_string(dir.path().join("report.csv")).unwrap();
+    let journal = std::fs::read_to_string(dir.path().join("einvreg-journal.jsonl")).unwrap();
+    let vault = std::fs::read_to_string(dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let api_passwords: Vec<String> = vault
+        .lines()
+        .filter_map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).ok()?["password"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    assert_eq!(api_passwords.len(), 4);
+    for s in logins.values().chain(api_passwords.iter()) {
+        for (place, text) in [
+            ("report", &report),
+            ("journal", &journal),
+            ("stdout", &d.stdout),
+            ("stderr", &d.stderr),
+        ] {
+            assert!(!text.contains(s.as_str()), "a secret reached the {place}");
+        }
+    }
+    assert!(report.starts_with("line,gstin,provider,status,api_username"));
+}
+
+#[test]
+fn the_readme_main_job_runs_hands_free() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("fixtures/demo-secrets.toml"),
+        dir.path().join("s.toml"),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        dir.path().join("s.toml"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "batch",
+            root()
+                .join("flows/production-api-user.toml")
+                .to_str()
+                .unwrap(),
+            root().join("fixtures/demo-batch.csv").to_str().unwrap(),
+            "--portal",
+            "replica",
+            "--auto-answer",
+            "--secrets",
+            "s.toml",
+        ])
+        .timeout(Duration::from_secs(300))
+        .run();
+    assert!(
+        d.stdout.contains("7 rows: 7 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    // A secrets file others can read is refused.
+    std::fs::set_permissions(
+        dir.path().join("s.toml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "batch",
+            "production-api-user",
+            root().join("fixtures/demo-batch.csv").to_str().unwrap(),
+            "--portal",
+            "replica",
+            "--auto-answer",
+            "--secrets",
+            "s.toml",
+        ])
+        .status(2)
+        .run();
+    assert!(
+        d.stderr
+            .contains("must be readable by its owner only. Fix: chmod 600"),
+        "{}",
+        d.stderr
+    );
+}
+
+#[test]
+fn unknown_and_secret_columns_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("b.csv"),
+        "gstin,portal_usrname,api_password\n27AAPFU0939F1ZV,x,y\n",
+    )
+    .unwrap();
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(["batch", "production-api-user", "b.csv"])
+        .status(2)
+        .run();
+    assert!(
+        d.stderr.contains(
+            "b.csv:1: unknown column 2 `portal_usrname`: did you mean `portal_username`?"
+        ),
+        "{}",
+        d.stderr
+    );
+    assert!(
+        d.stderr
+            .contains("column 3 `api_password` is a secret; secrets never go in a CSV"),
+        "{}",
+        d.stderr
+    );
+}
