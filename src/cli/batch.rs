@@ -312,6 +312,7 @@ pub fn run(args: Args) -> i32 {
                 tokio::select! {
                     r = &mut work => r,
                     _ = tokio::signal::ctrl_c() => {
+                        endpoint.kill();
                         batch::mark_in_doubt(&journal, &rows);
                         display.pb.finish_and_clear();
                         eprintln!("aborted: in-flight GSTINs are recorded as in doubt in {}; run again with --resume to check them", journal.path().display());

@@ -14,6 +14,13 @@ pub struct ChromeDriver {
 
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl ChromeDriver {
+    /// Kills chromedriver and every browser it started, now.
+    pub fn kill(&self) {
         if let Some(mut c) = self.child.lock().unwrap().take() {
             let _ = c.start_kill();
             // Chromium is chromedriver's child, in chromedriver's process group.

@@ -61,6 +61,13 @@ impl Endpoint {
         }
     }
 
+    /// Stops the chromedriver we started (and its browsers) at once.
+    pub fn kill(&self) {
+        if let Some(d) = &self._driver {
+            d.kill();
+        }
+    }
+
     pub fn capabilities(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut args = vec![
             "--no-sandbox",            // root and containers
