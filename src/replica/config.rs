@@ -131,7 +131,7 @@ pub enum Drift {
     RenamedField,
     /// Production home: the Login button becomes "Sign In" with a new id.
     RelabelledButton,
-    /// Sandbox registration: GSTIN moves into a panel, so WebForms renames its id (the name suffix stays).
+    /// Sandbox registration: the captcha box moves into a panel and is renamed (new id and name).
     MovedElement,
     /// Production: an "Important notice" page now sits between home and login.
     Interstitial,

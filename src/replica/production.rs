@@ -20,6 +20,7 @@ pub fn router() -> Router<Portal> {
     Router::new()
         .route("/", get(home))
         .route("/Home/Notice", get(notice))
+        .route("/Others/GSPList", get(gsp_list))
         .route("/Home/Login", get(login_get).post(login_post))
         .route("/Home/Captcha", get(captcha))
         .route(
@@ -146,6 +147,7 @@ async fn home(State(p): State<Portal>, h: HeaderMap) -> Response {
 <h3>LATEST UPDATES</h3><ul>
 <li>04 DEC 2023 &bull; At least 6 digit HSN will be mandatory in e-Invoices, for taxpayers whose AATO is 5Cr and above, from 15th of December 2023.</li>
 <li>11 SEP 2023 &bull; 2-Factor Authentication for all taxpayers with AATO above Rs 20 Cr is mandatory from 20th November 2023.</li></ul>
+<p><a id="lnkGspList" href="/Others/GSPList">List of GSPs</a> integrated with the e-Invoice System</p>
 <p>Enter your username and password after clicking on the login button</p>
 {login}"##
     );
@@ -153,6 +155,31 @@ async fn home(State(p): State<Portal>, h: HeaderMap) -> Response {
         &p,
         Page {
             title: "Home",
+            body,
+            script: String::new(),
+            gstin: None,
+        },
+    ))
+}
+
+/// The public list of GSPs [guess: a public page listing the GSPs the portal offers].
+async fn gsp_list(State(p): State<Portal>, h: HeaderMap) -> Response {
+    let s = p.session(&h);
+    let rows: String = p
+        .shared
+        .gsp_list()
+        .iter()
+        .enumerate()
+        .map(|(i, g)| format!("<tr><td>{}</td><td>{}</td></tr>", i + 1, esc(g)))
+        .collect();
+    let body = format!(
+        r##"<h2>List of GSPs</h2><p>GSPs integrated with the e-Invoice System for API access.</p>
+<table class="grid" id="tblGspList"><tr><th>Sl. No.</th><th>GSP Name</th></tr>{rows}</table>"##
+    );
+    s.respond(render(
+        &p,
+        Page {
+            title: "List of GSPs",
             body,
             script: String::new(),
             gstin: None,

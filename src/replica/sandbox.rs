@@ -215,16 +215,19 @@ fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
             )
         })
         .collect();
-    let gstin_input = if p.shared.drift == Some(Drift::MovedElement) {
+    let gstin_input = format!(
+        r##"<input name="{N}txtGSTIN" id="{P}txtGSTIN" maxlength="15" value="{}"{ro}>"##,
+        v("txtGSTIN")
+    );
+    // Drift `moved-element`: the captcha box moves into a verification panel
+    // and is renamed, so WebForms generates a new id and name for it.
+    let captcha_input = if p.shared.drift == Some(Drift::MovedElement) {
         format!(
-            r##"<div id="{P}pnlTaxpayer"><input name="{N}pnlTaxpayer${}txtGSTIN" id="{P}pnlTaxpayer_txtGSTIN" maxlength="15" value="{}"{ro}></div>"##,
-            "",
-            v("txtGSTIN")
+            r##"<div id="{P}pnlVerify"><input name="{N}pnlVerify$txtCaptchaCode" id="{P}pnlVerify_txtCaptchaCode" maxlength="6" autocomplete="off"{ro}></div>"##
         )
     } else {
         format!(
-            r##"<input name="{N}txtGSTIN" id="{P}txtGSTIN" maxlength="15" value="{}"{ro}>"##,
-            v("txtGSTIN")
+            r##"<input name="{N}txtCaptcha" id="{P}txtCaptcha" maxlength="6" autocomplete="off"{ro}>"##
         )
     };
     let validate_disabled = if stage == RegStage::Form {
@@ -251,7 +254,7 @@ fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
 <tr><td>Trade Name :<span class="req">*</span></td><td><input name="{N}txtTradeName" id="{P}txtTradeName" value="{tn}"{ro}></td></tr>
 <tr><td>GST Registered Mobile No. :<span class="req">*</span></td><td><input name="{N}txtMobile" id="{P}txtMobile" maxlength="10" value="{mob}"{ro}></td></tr>
 <tr><td>GST Registered e-Mail Id :<span class="req">*</span></td><td><input name="{N}txtEmail" id="{P}txtEmail" value="{em}"{ro}></td></tr>
-<tr><td>Captcha :<span class="req">*</span></td><td><img id="{P}imgCaptcha" src="/einvapiclient/EncDesc/Captcha.aspx?v={serial}" width="180" height="60" alt="captcha"> <input name="{N}txtCaptcha" id="{P}txtCaptcha" maxlength="6" autocomplete="off"{ro}></td></tr>
+<tr><td>Captcha :<span class="req">*</span></td><td><img id="{P}imgCaptcha" src="/einvapiclient/EncDesc/Captcha.aspx?v={serial}" width="180" height="60" alt="captcha"> {captcha_input}</td></tr>
 <tr><td></td><td><input type="submit" class="btn btn-blue" name="{N}btnValidate" id="{P}btnValidate" value="Validate"{validate_disabled}>
 <input type="submit" class="btn btn-green" name="{N}btnSendOTP" id="{P}btnSendOTP" value="Send OTP"{send_disabled}>
 <input type="submit" class="btn btn-red" name="{N}btnExit" id="{P}btnExit" value="Exit"></td></tr>
@@ -359,7 +362,13 @@ async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Re
     }
     let field = |k: &str| -> Option<String> {
         f.get(&format!("{N}{k}"))
-            .or_else(|| f.get(&format!("{N}pnlTaxpayer${k}")))
+            .or_else(|| {
+                if k == "txtCaptcha" {
+                    f.get(&format!("{N}pnlVerify$txtCaptchaCode"))
+                } else {
+                    None
+                }
+            })
             .map(|x| x.trim().to_string())
     };
     let button = |k: &str| f.contains_key(&format!("{N}{k}"));

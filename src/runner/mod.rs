@@ -539,8 +539,8 @@ impl<'a> Runner<'a> {
                 let Some(pos) = pos else {
                     let labels: Vec<&str> = options
                         .iter()
+                        .filter(|(v, l)| !v.is_empty() && !l.is_empty())
                         .map(|(_, l)| l.as_str())
-                        .filter(|l| !l.is_empty())
                         .collect();
                     let close = crate::flow::suggest::did_you_mean(&want, labels.iter().copied())
                         .map(|c| format!("; did you mean \"{c}\"?"))

@@ -459,7 +459,18 @@ fn unknown_and_secret_columns_are_rejected() {
 
 fn spawn_batch(dir: &Path, r: &ReplicaProc, extra: &[&str]) -> std::process::Child {
     std::process::Command::new(bin())
-        .args(["batch", "production-api-user", "batch.csv", "--portal", &r.production, "--auto-answer", "--secrets", "secrets.toml", "--parallel", "2"])
+        .args([
+            "batch",
+            "production-api-user",
+            "batch.csv",
+            "--portal",
+            &r.production,
+            "--auto-answer",
+            "--secrets",
+            "secrets.toml",
+            "--parallel",
+            "2",
+        ])
         .args(extra)
         .current_dir(dir)
         .stdout(std::process::Stdio::piped())
@@ -471,7 +482,10 @@ fn spawn_batch(dir: &Path, r: &ReplicaProc, extra: &[&str]) -> std::process::Chi
 fn wait_for_journal(dir: &Path, what: impl Fn(&[serde_json::Value]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !what(&journal_states(dir)) {
-        assert!(Instant::now() < deadline, "journal never reached the expected state");
+        assert!(
+            Instant::now() < deadline,
+            "journal never reached the expected state"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -487,13 +501,26 @@ fn first_ctrl_c_finishes_in_flight_rows_and_starts_no_more() {
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("Ctrl-C: starting no new GSTINs"), "{stderr}");
+    assert!(
+        stderr.contains("Ctrl-C: starting no new GSTINs"),
+        "{stderr}"
+    );
     assert!(stdout.contains("not_started"), "{stdout}");
     let j = journal_states(dir.path());
-    let started: Vec<_> = j.iter().filter(|e| e["state"] == "started").map(|e| e["key"].clone()).collect();
-    assert!(!started.is_empty() && started.len() < 6, "some, not all, started: {started:?}");
+    let started: Vec<_> = j
+        .iter()
+        .filter(|e| e["state"] == "started")
+        .map(|e| e["key"].clone())
+        .collect();
+    assert!(
+        !started.is_empty() && started.len() < 6,
+        "some, not all, started: {started:?}"
+    );
     for k in &started {
-        assert!(j.iter().any(|e| e["key"] == *k && e["state"] == "finished"), "{k} was left in flight");
+        assert!(
+            j.iter().any(|e| e["key"] == *k && e["state"] == "finished"),
+            "{k} was left in flight"
+        );
     }
 }
 
@@ -508,10 +535,29 @@ fn second_ctrl_c_aborts_and_records_rows_in_doubt() {
     std::thread::sleep(Duration::from_millis(300)); // two separate presses
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j = journal_states(dir.path());
     assert!(j.iter().any(|e| e["state"] == "in_doubt"), "{j:?}");
     // A resume settles them.
-    let d = Test::new().cwd(dir.path()).args(["batch", "production-api-user", "batch.csv", "--portal", &r.production, "--auto-answer", "--secrets", "secrets.toml", "--resume"]).timeout(Duration::from_secs(300)).run();
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "batch",
+            "production-api-user",
+            "batch.csv",
+            "--portal",
+            &r.production,
+            "--auto-answer",
+            "--secrets",
+            "secrets.toml",
+            "--resume",
+        ])
+        .timeout(Duration::from_secs(300))
+        .run();
     assert!(d.stdout.contains("4 rows: 4 registered"), "{}", d.stdout);
 }

@@ -498,6 +498,17 @@ async fn every_drift_changes_the_markup_it_names() {
         Agent::new(&base).get(path).await.unwrap().text()
     };
     let plain = start(|_| {}).await;
+    let list = Agent::new(&plain.production_url)
+        .get("/Others/GSPList")
+        .await
+        .unwrap()
+        .text();
+    assert!(list.contains("Vay Network Services Private Limited") && list.contains("tblGspList"));
+    let p = page(Drift::MissingGsp, "production", "/Others/GSPList").await;
+    assert!(
+        !p.contains("Vay Network Services") && p.contains("Tera Software Limited"),
+        "missing-gsp also leaves the public list"
+    );
     let login = Agent::new(&plain.production_url)
         .get("/Home/Login")
         .await
@@ -521,8 +532,8 @@ async fn every_drift_changes_the_markup_it_names() {
     )
     .await;
     assert!(
-        p.contains("ctl00_ContentPlaceHolder1_pnlTaxpayer_txtGSTIN")
-            && !p.contains("id=\"ctl00_ContentPlaceHolder1_txtGSTIN\"")
+        p.contains("ctl00_ContentPlaceHolder1_pnlVerify_txtCaptchaCode")
+            && !p.contains("id=\"ctl00_ContentPlaceHolder1_txtCaptcha\"")
     );
     let r = start(|o| o.drift = Some(Drift::MissingGsp)).await;
     let (mut a, _) = prod_login(&r, "gstzendemo", "Zen@Login2024x").await;

@@ -677,12 +677,25 @@ fn drift_stops_with_screen_step_selectors_and_artifacts() {
         ],
     );
     let d = c.test.status(5).run();
-    assert!(
-        d.stdout
-            .contains("the dropdown has no option \"Vay Network Services Private Limited\""),
-        "{}",
-        d.stdout
+    // The public list is checked first: no captcha or OTP is spent on a vanished GSP.
+    assert!(d.stdout.contains("screen \"List of GSPs\", step \"The chosen GSP is listed\": expected text \"Vay Network Services Private Limited\" in `#tblGspList` or `table`"), "{}", d.stdout);
+    // A dropdown without the option is drift too, with a did-you-mean.
+    let c = prod(
+        "29AAFCC9980MZZT",
+        "gstzendemo",
+        "Zen@Login2024x",
+        "erp",
+        &[
+            "--portal",
+            "replica",
+            "--var",
+            "provider=Tally India Private Ltd",
+            "--var",
+            "api_username=zentally",
+        ],
     );
+    let d = c.test.status(5).run();
+    assert!(d.stdout.contains("step \"Select your ERP\": the dropdown has no option \"Tally India Private Ltd\" (12 options; did you mean \"Tally (India) Private Ltd\"?)"), "{}", d.stdout);
 }
 
 #[test]
