@@ -17,4 +17,5 @@ pub mod redact;
 pub mod replica;
 pub mod rules;
 pub mod runner;
+pub mod smoke;
 pub mod vault;

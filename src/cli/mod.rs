@@ -9,6 +9,7 @@ pub mod gstin;
 pub mod logging;
 pub mod replica;
 pub mod run;
+pub mod smoke;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,8 @@ pub enum Command {
     Run(Box<run::Args>),
     /// Register many GSTINs from a CSV, in parallel, with a journal and resume
     Batch(Box<batch::Args>),
+    /// Check, without side effects, that the portal still matches the flows (for CI)
+    Smoke(Box<smoke::Args>),
     /// Run the built-in replica of both portals on 127.0.0.1 (tests, demos, rehearsals)
     Replica(replica::Args),
 }
@@ -52,6 +55,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(a) => run::run(*a),
         Command::Batch(a) => batch::run(*a),
+        Command::Smoke(a) => smoke::run(*a),
         Command::Check(a) => check::run(a),
         Command::Gstin(a) => gstin::run(a),
         Command::Replica(a) => replica::run(a),

@@ -5,4 +5,5 @@ mod batch;
 mod check;
 mod replica;
 mod run;
+mod smoke;
 mod support;

@@ -1,0 +1,132 @@
+//! `einvreg smoke FLOW...`: does the portal still match the flows? No side effects.
+
+use super::common::{self, DriverArgs, PortalArgs};
+use super::exit;
+use crate::driver::Endpoint;
+use crate::smoke::{self, junit, Finding, SmokeSpec};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Flow files or bundled flow names
+    #[arg(required = true)]
+    pub flows: Vec<String>,
+    /// A value to check, e.g. --var provider="Tera Software Limited" (else all values of choice inputs)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Write a JUnit XML report here
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write the findings as JSON here
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// A fallback selector matching counts as drift (exit 5)
+    #[arg(long)]
+    pub strict: bool,
+    /// Wait at most this long for any page or element
+    #[arg(long, default_value = "15s")]
+    pub timeout: String,
+    /// Screenshots of drifted pages go here
+    #[arg(long, default_value = "einvreg-smoke")]
+    pub artifacts: PathBuf,
+    /// Show ok checks too, not only problems
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub portal: PortalArgs,
+    #[command(flatten)]
+    pub driver: DriverArgs,
+}
+
+fn usage(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {msg}");
+    exit::USAGE
+}
+
+pub fn run(args: Args) -> i32 {
+    let mut flows = vec![];
+    for f in &args.flows {
+        match common::load_flow(f) {
+            Ok(f) => flows.push(Arc::new(f)),
+            Err(e) => return usage(e),
+        }
+    }
+    let timeout = match common::parse_duration_arg("--timeout", &args.timeout) {
+        Ok(t) => t,
+        Err(e) => return usage(e),
+    };
+    let mut given = HashMap::new();
+    for v in &args.vars {
+        let Some((k, val)) = v.split_once('=') else {
+            return usage(format!("--var {v}: write NAME=VALUE"));
+        };
+        given.insert(k.trim().to_string(), val.to_string());
+    }
+    super::block_on(async move {
+        // One replica (if asked) serves every flow, each at its portal's address.
+        let (replica, url) = match args.portal.resolve(&flows[0], false).await {
+            Ok(x) => x,
+            Err(e) => return usage(e),
+        };
+        let endpoint = match Endpoint::start(&args.driver.config()).await {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::FAILURE;
+            }
+        };
+        let mut findings: Vec<Finding> = vec![];
+        for flow in &flows {
+            let base_url = match (&replica, &args.portal.portal) {
+                (Some(r), _) => r.url_for(flow.portal).to_string(),
+                (None, Some(_)) => url.clone(),
+                (None, None) => flow.base_url.clone(),
+            };
+            let mut vars: HashMap<String, String> = flow
+                .inputs
+                .iter()
+                .filter_map(|i| i.default.clone().map(|d| (i.name.clone(), d)))
+                .collect();
+            for (k, v) in &given {
+                if flow.input(k).is_some() {
+                    vars.insert(k.clone(), v.clone());
+                }
+            }
+            eprintln!("smoke: {} on {base_url}", flow.name);
+            let spec = SmokeSpec {
+                flow: flow.clone(),
+                base_url,
+                vars,
+                timeout,
+                artifacts: args.artifacts.clone(),
+            };
+            match endpoint.session().await {
+                Ok(c) => {
+                    findings.extend(smoke::smoke(&c, &spec).await);
+                    let _ = c.close().await;
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::FAILURE;
+                }
+            }
+        }
+        print!("{}", smoke::table(&findings, args.all));
+        if let Some(p) = &args.junit {
+            if let Err(e) = std::fs::write(p, junit::render(&findings, args.strict)) {
+                return usage(format!("--junit {}: {e}", p.display()));
+            }
+        }
+        if let Some(p) = &args.json {
+            if let Err(e) = std::fs::write(
+                p,
+                serde_json::to_string_pretty(&findings).unwrap_or_default(),
+            ) {
+                return usage(format!("--json {}: {e}", p.display()));
+            }
+        }
+        smoke::exit_code(&findings, args.strict)
+    })
+}

@@ -1,0 +1,263 @@
+//! `einvreg smoke`: passes on the replica, names every drift, treats a
+//! fallback as a warning, never sends an OTP or creates anything.
+
+use crate::support::*;
+use std::time::{Duration, Instant};
+
+fn smoke(r: &ReplicaProc, dir: &std::path::Path, extra: &[&str]) -> Test {
+    let _ = r;
+    Test::new()
+        .cwd(dir)
+        .args([
+            "smoke",
+            "production-api-user",
+            "sandbox-register",
+            "--timeout",
+            "5s",
+            "--junit",
+            "smoke.xml",
+            "--json",
+            "smoke.json",
+        ])
+        .args(extra)
+}
+
+#[test]
+fn bundled_flows_pass_and_nothing_happens_on_the_portal() {
+    let r = ReplicaProc::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    // Both portals: one run per flow, each against its own replica portal.
+    for (flow, url) in [
+        ("production-api-user", &r.production),
+        ("sandbox-register", &r.sandbox),
+    ] {
+        let d = Test::new()
+            .cwd(dir.path())
+            .args([
+                "smoke",
+                flow,
+                "--portal",
+                url,
+                "--timeout",
+                "5s",
+                "--all",
+                "--var",
+                "provider=Tera Software Limited",
+            ])
+            .run();
+        assert!(
+            d.stdout.contains(" 0 fallback, 0 drift, 0 unreachable"),
+            "{}",
+            d.stdout
+        );
+        assert!(
+            d.stdout.contains("stopped before"),
+            "it stopped at a barrier: {}",
+            d.stdout
+        );
+    }
+    for base in [&r.production, &r.sandbox] {
+        assert_eq!(
+            http_get(&format!("{base}/__replica/sms")).trim(),
+            "[]",
+            "an OTP was sent"
+        );
+        let users: serde_json::Value =
+            serde_json::from_str(&http_get(&format!("{base}/__replica/users"))).unwrap();
+        assert!(
+            users["api_users"].as_array().unwrap().is_empty()
+                && users["sandbox_users"].as_array().unwrap().is_empty()
+        );
+        let counters: serde_json::Value =
+            serde_json::from_str(&http_get(&format!("{base}/__replica/counters"))).unwrap();
+        for never in [
+            "login_submit",
+            "create_api_user",
+            "create_user",
+            "registration_postback",
+        ] {
+            assert!(
+                counters.get(never).is_none(),
+                "smoke reached {never}: {counters}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_drift_fails_naming_screen_step_and_selector() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            "renamed-field",
+            &[],
+            &[
+                "drift",
+                "E-INVOICE SYSTEM LOGIN",
+                "recognise (after \"Login button\")",
+                "#txtUserName | input[name='UserName']",
+            ],
+        ),
+        (
+            "relabelled-button",
+            &[],
+            &[
+                "drift",
+                "Home page",
+                "recognise (after \"Open the portal\")",
+                "button#btnLogin | text:Login",
+            ],
+        ),
+        (
+            "moved-element",
+            &[],
+            &[
+                "drift",
+                "Registration Form",
+                "Captcha",
+                "#ctl00_ContentPlaceHolder1_txtCaptcha | input[name$='txtCaptcha']",
+            ],
+        ),
+        (
+            "interstitial",
+            &[],
+            &[
+                "drift",
+                "E-INVOICE SYSTEM LOGIN",
+                "recognise (after \"Login button\")",
+                "/Home/Notice",
+                "url:/Home/Login",
+            ],
+        ),
+        (
+            "missing-gsp",
+            &["--var", "provider=Vay Network Services Private Limited"],
+            &[
+                "drift",
+                "List of GSPs",
+                "The chosen GSP is listed",
+                "Vay Network Services Private Limited",
+            ],
+        ),
+    ];
+    for (drift, extra, needles) in cases {
+        let d = Test::new()
+            .cwd(dir.path())
+            .args([
+                "smoke",
+                "production-api-user",
+                "sandbox-register",
+                "--portal",
+                "replica",
+                "--replica-drift",
+                drift,
+                "--timeout",
+                "4s",
+                "--junit",
+                "smoke.xml",
+            ])
+            .args(*extra)
+            .status(5)
+            .run();
+        let xml = std::fs::read_to_string(dir.path().join("smoke.xml")).unwrap();
+        for n in *needles {
+            assert!(
+                d.stdout.contains(n),
+                "{drift}: table lacks {n:?}:\n{}",
+                d.stdout
+            );
+            let xn = n
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;");
+            assert!(xml.contains(&xn), "{drift}: JUnit lacks {n:?}:\n{xml}");
+        }
+        assert!(xml.contains("<failure type=\"drift\""), "{drift}: {xml}");
+        assert!(
+            dir.path()
+                .join("einvreg-smoke")
+                .read_dir()
+                .unwrap()
+                .next()
+                .is_some(),
+            "{drift}: no screenshot"
+        );
+    }
+}
+
+#[test]
+fn a_fallback_match_warns_and_fails_only_when_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "smoke",
+            "production-api-user",
+            "--portal",
+            "replica",
+            "--replica-drift",
+            "renamed-id",
+            "--timeout",
+            "5s",
+            "--junit",
+            "s.xml",
+        ])
+        .run();
+    assert!(d.stdout.contains("fallback") && d.stdout.contains("primary `#txtUserName` matches nothing; fallback #2 matched: update the flow [input[name='UserName']]"), "{}", d.stdout);
+    let xml = std::fs::read_to_string(dir.path().join("s.xml")).unwrap();
+    assert!(
+        xml.contains("<system-out>fallback:") && xml.contains("failures=\"0\""),
+        "{xml}"
+    );
+    Test::new()
+        .cwd(dir.path())
+        .args([
+            "smoke",
+            "production-api-user",
+            "--portal",
+            "replica",
+            "--replica-drift",
+            "renamed-id",
+            "--timeout",
+            "5s",
+            "--strict",
+        ])
+        .status(5)
+        .run();
+}
+
+#[test]
+fn an_unreachable_portal_exits_6_within_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port(); // nothing listens there
+    let t = Instant::now();
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "smoke",
+            "sandbox-register",
+            "--portal",
+            &format!("http://127.0.0.1:{port}"),
+            "--timeout",
+            "3s",
+            "--junit",
+            "s.xml",
+        ])
+        .status(6)
+        .timeout(Duration::from_secs(60))
+        .run();
+    assert!(
+        d.stdout.contains("unreachable") && d.stdout.contains("ERR_CONNECTION_REFUSED"),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(45),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(std::fs::read_to_string(dir.path().join("s.xml"))
+        .unwrap()
+        .contains("<failure type=\"unreachable\""));
+}
