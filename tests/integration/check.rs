@@ -113,7 +113,7 @@ fn gstin_explains_and_exits() {
 #[test]
 fn help_lists_every_subcommand() {
     let d = Test::new().arg("--help").run();
-    for sub in ["check", "gstin"] {
+    for sub in ["run", "batch", "smoke", "check", "gstin", "replica"] {
         assert!(d.stdout.contains(sub), "--help lacks {sub}:\n{}", d.stdout);
     }
 }
