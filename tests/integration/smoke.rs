@@ -4,24 +4,6 @@
 use crate::support::*;
 use std::time::{Duration, Instant};
 
-fn smoke(r: &ReplicaProc, dir: &std::path::Path, extra: &[&str]) -> Test {
-    let _ = r;
-    Test::new()
-        .cwd(dir)
-        .args([
-            "smoke",
-            "production-api-user",
-            "sandbox-register",
-            "--timeout",
-            "5s",
-            "--junit",
-            "smoke.xml",
-            "--json",
-            "smoke.json",
-        ])
-        .args(extra)
-}
-
 #[test]
 fn bundled_flows_pass_and_nothing_happens_on_the_portal() {
     let r = ReplicaProc::start(&[]);
