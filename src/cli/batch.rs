@@ -1,6 +1,6 @@
 //! `einvreg batch FLOW BATCH.csv`: many GSTINs, in parallel, resumable.
 
-use super::common::{self, DriverArgs, OperatorArgs, PortalArgs};
+use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
 use super::exit;
 use crate::batch::journal::Journal;
 use crate::batch::rows::{self, Providers, Row};
@@ -55,11 +55,6 @@ pub struct Args {
     pub driver: DriverArgs,
     #[command(flatten)]
     pub operator: OperatorArgs,
-}
-
-fn usage(msg: impl std::fmt::Display) -> i32 {
-    eprintln!("error: {msg}");
-    exit::USAGE
 }
 
 struct Display {
@@ -240,18 +235,11 @@ pub fn run(args: Args) -> i32 {
     }
 
     super::block_on(async move {
-        let (_replica, base_url) = match args
-            .portal
-            .resolve(&flow, args.operator.interactive())
-            .await
-        {
-            Ok(x) => x,
-            Err(e) => return usage(e),
-        };
-        let operator = match args.operator.build(&base_url).await {
-            Ok(o) => o,
-            Err(e) => return usage(e),
-        };
+        let (_replica, base_url, operator) =
+            match common::portal_and_operator(&args.portal, &args.operator, &flow).await {
+                Ok(x) => x,
+                Err(e) => return usage(e),
+            };
         let pb = ProgressBar::new(rows.len() as u64);
         pb.set_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} (ETA {eta})")

@@ -264,3 +264,20 @@ pub fn default_artifacts(gstin: &str) -> PathBuf {
 pub fn parse_duration_arg(what: &str, s: &str) -> Result<Duration, String> {
     flow::parse::parse_duration(s).ok_or_else(|| format!("{what}: `{s}` is not a duration"))
 }
+
+/// Prints a usage or input error and returns its exit code.
+pub fn usage(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {msg}");
+    super::exit::USAGE
+}
+
+/// The portal to use (starting the replica if asked) and who answers prompts.
+pub async fn portal_and_operator(
+    portal: &PortalArgs,
+    operator: &OperatorArgs,
+    flow: &Flow,
+) -> Result<(Option<Replica>, String, Arc<dyn Operator>), String> {
+    let (replica, base_url) = portal.resolve(flow, operator.interactive()).await?;
+    let op = operator.build(&base_url).await?;
+    Ok((replica, base_url, op))
+}

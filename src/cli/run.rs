@@ -1,6 +1,6 @@
 //! `einvreg run FLOW`: registers one GSTIN end to end.
 
-use super::common::{self, DriverArgs, OperatorArgs, PortalArgs};
+use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
 use super::exit;
 use crate::driver::Endpoint;
 use crate::flow::inputs::{self, Given};
@@ -41,11 +41,6 @@ pub struct Args {
     pub driver: DriverArgs,
     #[command(flatten)]
     pub operator: OperatorArgs,
-}
-
-fn usage(msg: impl std::fmt::Display) -> i32 {
-    eprintln!("error: {msg}");
-    exit::USAGE
 }
 
 /// Inputs from `--vars FILE` and `--var`, with where each came from.
@@ -162,18 +157,11 @@ pub fn run(args: Args) -> i32 {
         .unwrap_or_else(|| common::default_artifacts(&gstin));
 
     super::block_on(async move {
-        let (_replica, base_url) = match args
-            .portal
-            .resolve(&flow, args.operator.interactive())
-            .await
-        {
-            Ok(x) => x,
-            Err(e) => return usage(e),
-        };
-        let operator = match args.operator.build(&base_url).await {
-            Ok(o) => o,
-            Err(e) => return usage(e),
-        };
+        let (_replica, base_url, operator) =
+            match common::portal_and_operator(&args.portal, &args.operator, &flow).await {
+                Ok(x) => x,
+                Err(e) => return usage(e),
+            };
         let queue = Arc::new(Queue::new(operator));
         let endpoint = match Endpoint::start(&args.driver.config()).await {
             Ok(e) => e,

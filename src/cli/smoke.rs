@@ -1,6 +1,6 @@
 //! `einvreg smoke FLOW...`: does the portal still match the flows? No side effects.
 
-use super::common::{self, DriverArgs, PortalArgs};
+use super::common::{self, usage, DriverArgs, PortalArgs};
 use super::exit;
 use crate::driver::Endpoint;
 use crate::smoke::{self, junit, Finding, SmokeSpec};
@@ -38,11 +38,6 @@ pub struct Args {
     pub portal: PortalArgs,
     #[command(flatten)]
     pub driver: DriverArgs,
-}
-
-fn usage(msg: impl std::fmt::Display) -> i32 {
-    eprintln!("error: {msg}");
-    exit::USAGE
 }
 
 pub fn run(args: Args) -> i32 {
