@@ -52,6 +52,8 @@ pub struct Oracle {
     left: Mutex<Mistakes>,
     /// Appends "start_ms end_ms what gstin" per answer (tests check overlap).
     pub log: Option<std::path::PathBuf>,
+    /// Session cookie name per replica base URL.
+    cookies: Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Oracle {
@@ -59,6 +61,7 @@ impl Oracle {
         Oracle {
             left: Mutex::new(mistakes),
             log: None,
+            cookies: Mutex::new(Default::default()),
         }
     }
 
@@ -108,7 +111,19 @@ impl Operator for Oracle {
     fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
         Box::pin(async move {
             let base = q.base_url.trim_end_matches('/');
-            let cookie = Oracle::check_replica(base).await?;
+            // Asked once per portal: the answer does not change during a run.
+            let known = self.cookies.lock().unwrap().get(base).cloned();
+            let cookie = match known {
+                Some(c) => c,
+                None => {
+                    let c = Oracle::check_replica(base).await?;
+                    self.cookies
+                        .lock()
+                        .unwrap()
+                        .insert(base.to_string(), c.clone());
+                    c
+                }
+            };
             let sid = q
                 .browser_cookies
                 .iter()

@@ -255,131 +255,132 @@ impl<'a> Runner<'a> {
         let screens = &self.flow().screens;
         let mut idx = 0;
         let mut skip_gotos = false;
-        while idx < screens.len() {
-            let screen = &screens[idx];
-            if !self.holds(&screen.when) {
-                idx += 1;
-                continue;
-            }
-            let mut first = 0;
-            for st in &screen.steps {
-                if !matches!(st.kind, StepKind::Goto { .. }) {
-                    break;
-                }
-                if !skip_gotos && self.holds(&st.when) {
-                    self.exec_traced(screen, st).await.map_err(|e| match e {
-                        StepErr::Fail(e) => e,
-                        StepErr::Outcome(o, _) => RunError::Portal(o.message),
-                    })?;
-                }
-                first += 1;
-            }
-            skip_gotos = false;
-            match self.await_screen(idx).await? {
-                Seen::Screen(i) => {
-                    if i != idx {
-                        // An optional screen did not appear; the next one did.
-                        idx = i;
-                        first = screens[i]
-                            .steps
-                            .iter()
-                            .take_while(|s| matches!(s.kind, StepKind::Goto { .. }))
-                            .count();
-                    }
-                }
-                Seen::Outcome(o, alert) => match self.apply(&o, alert.as_deref()).await? {
-                    Next::Retry(to) => {
-                        idx = to;
-                        // The old page's error is still showing: do not match it again.
-                        self.current = None;
-                        continue;
-                    }
-                    Next::Done(f) => return Ok(f),
-                },
-            }
-            let screen = &screens[idx];
-            self.current = Some(idx);
-            self.emit(Event::Screen {
-                label: screen.label.clone(),
-            });
-            tracing::info!(screen = %screen.id, "screen recognised");
-            // Known end states visible on arrival (e.g. provider already registered).
-            if let Some((o, a)) = self.check_outcomes(None, true).await? {
-                match self.apply(&o, a.as_deref()).await? {
-                    Next::Retry(to) => {
-                        idx = to;
-                        continue;
-                    }
-                    Next::Done(f) => return Ok(f),
-                }
-            }
-            let mut jumped = None;
-            for st in &screen.steps[first..] {
-                if !self.holds(&st.when) {
-                    self.push_trace(
-                        screen,
-                        st,
-                        Instant::now(),
-                        "skipped",
-                        None,
-                        false,
-                        Some("when does not hold".into()),
-                    );
+        // A retry decided on the result page starts the walk again.
+        'flow: loop {
+            while idx < screens.len() {
+                let screen = &screens[idx];
+                if !self.holds(&screen.when) {
+                    idx += 1;
                     continue;
                 }
-                match self.exec_traced(screen, st).await {
-                    Ok(()) => {}
-                    Err(StepErr::Outcome(o, alert)) => {
-                        match self.apply(&o, alert.as_deref()).await? {
-                            Next::Retry(to) => {
-                                jumped = Some(to);
-                                break;
-                            }
-                            Next::Done(f) => return Ok(f),
+                let mut first = 0;
+                for st in &screen.steps {
+                    if !matches!(st.kind, StepKind::Goto { .. }) {
+                        break;
+                    }
+                    if !skip_gotos && self.holds(&st.when) {
+                        self.exec_traced(screen, st).await.map_err(|e| match e {
+                            StepErr::Fail(e) => e,
+                            StepErr::Outcome(o, _) => RunError::Portal(o.message),
+                        })?;
+                    }
+                    first += 1;
+                }
+                skip_gotos = false;
+                match self.await_screen(idx).await? {
+                    Seen::Screen(i) => {
+                        if i != idx {
+                            // An optional screen did not appear; the next one did.
+                            idx = i;
+                            first = screens[i]
+                                .steps
+                                .iter()
+                                .take_while(|s| matches!(s.kind, StepKind::Goto { .. }))
+                                .count();
                         }
                     }
-                    Err(StepErr::Fail(e)) if st.optional && !matches!(e, RunError::Human(_)) => {
-                        tracing::debug!(step = %st.label, "optional step skipped: {e}");
+                    Seen::Outcome(o, alert) => match self.apply(&o, alert.as_deref()).await? {
+                        Next::Retry(to) => {
+                            idx = to;
+                            // The old page's error is still showing: do not match it again.
+                            self.current = None;
+                            continue;
+                        }
+                        Next::Done(f) => return Ok(f),
+                    },
+                }
+                let screen = &screens[idx];
+                self.current = Some(idx);
+                self.emit(Event::Screen {
+                    label: screen.label.clone(),
+                });
+                tracing::info!(screen = %screen.id, "screen recognised");
+                // Known end states visible on arrival (e.g. provider already registered).
+                if let Some((o, a)) = self.check_outcomes(None, true).await? {
+                    match self.apply(&o, a.as_deref()).await? {
+                        Next::Retry(to) => {
+                            idx = to;
+                            continue;
+                        }
+                        Next::Done(f) => return Ok(f),
                     }
-                    Err(StepErr::Fail(e)) => return Err(e),
+                }
+                let mut jumped = None;
+                for st in &screen.steps[first..] {
+                    if !self.holds(&st.when) {
+                        self.push_trace(
+                            screen,
+                            st,
+                            Instant::now(),
+                            "skipped",
+                            None,
+                            false,
+                            Some("when does not hold".into()),
+                        );
+                        continue;
+                    }
+                    match self.exec_traced(screen, st).await {
+                        Ok(()) => {}
+                        Err(StepErr::Outcome(o, alert)) => {
+                            match self.apply(&o, alert.as_deref()).await? {
+                                Next::Retry(to) => {
+                                    jumped = Some(to);
+                                    break;
+                                }
+                                Next::Done(f) => return Ok(f),
+                            }
+                        }
+                        Err(StepErr::Fail(e))
+                            if st.optional && !matches!(e, RunError::Human(_)) =>
+                        {
+                            tracing::debug!(step = %st.label, "optional step skipped: {e}");
+                        }
+                        Err(StepErr::Fail(e)) => return Err(e),
+                    }
+                }
+                match jumped {
+                    Some(to) => {
+                        idx = to;
+                        self.current = None;
+                    }
+                    None => idx += 1,
                 }
             }
-            match jumped {
-                Some(to) => {
-                    idx = to;
-                    self.current = None;
+            // The last screen is done: its result arrives as a page or an alert.
+            let deadline = Instant::now() + self.flow().timeout;
+            loop {
+                if let Some((o, a)) = self.check_outcomes(None, false).await? {
+                    match self.apply(&o, a.as_deref()).await? {
+                        Next::Done(f) => return Ok(f),
+                        Next::Retry(to) => {
+                            idx = to;
+                            self.current = None;
+                            continue 'flow;
+                        }
+                    }
                 }
-                None => idx += 1,
-            }
-        }
-        // The last screen is done: its result arrives as a page or an alert.
-        let deadline = Instant::now() + self.flow().timeout;
-        loop {
-            if let Some((o, a)) = self.check_outcomes(None, false).await? {
-                match self.apply(&o, a.as_deref()).await? {
-                    Next::Done(f) => return Ok(f),
-                    Next::Retry(to) => return Box::pin(self.resume_from(to)).await,
-                }
-            }
-            if Instant::now() > deadline {
-                let p = self.probe_lenient().await;
-                return Err(RunError::Drift(format!(
+                if Instant::now() > deadline {
+                    let p = self.probe_lenient().await;
+                    return Err(RunError::Drift(format!(
                     "the flow's last screen is done but no outcome matched within {}s; the page at {} shows: {}",
                     self.flow().timeout.as_secs(),
                     p.url,
                     snippet(&p.text)
                 )));
+                }
+                tokio::time::sleep(POLL).await;
             }
-            tokio::time::sleep(POLL).await;
         }
-    }
-
-    /// After a retry decided at the very end (rare): run again from a screen.
-    async fn resume_from(&mut self, _to: usize) -> Result<Finish, RunError> {
-        Err(RunError::Other(
-            "a retry was requested after the last screen; the flow should name an earlier screen"
-                .into(),
-        ))
     }
 
     async fn exec_traced(&mut self, screen: &Screen, st: &Step) -> Result<(), StepErr> {
@@ -545,12 +546,14 @@ impl<'a> Runner<'a> {
                     let close = crate::flow::suggest::did_you_mean(&want, labels.iter().copied())
                         .map(|c| format!("; did you mean \"{c}\"?"))
                         .unwrap_or_default();
-                    return Err(StepErr::Fail(RunError::Drift(format!(
-                        "screen \"{}\", step \"{}\": the dropdown has no option \"{want}\" ({} options{close})",
-                        screen.label,
-                        st.label,
-                        labels.len()
-                    ))));
+                    return Err(drift(
+                        screen,
+                        st,
+                        format!(
+                            "the dropdown has no option \"{want}\" ({} options{close})",
+                            labels.len()
+                        ),
+                    ));
                 };
                 let sel = self
                     .c
@@ -665,12 +668,11 @@ impl<'a> Runner<'a> {
                             (Some(w), true) => format!("text \"{w}\" to go from {}", list(target)),
                             (None, true) => format!("element {} to go", list(target)),
                         };
-                        return Err(StepErr::Fail(RunError::Drift(format!(
-                            "screen \"{}\", step \"{}\": expected {what} within {}s",
-                            screen.label,
-                            st.label,
-                            timeout.as_secs()
-                        ))));
+                        return Err(drift(
+                            screen,
+                            st,
+                            format!("expected {what} within {}s", timeout.as_secs()),
+                        ));
                     }
                     tokio::time::sleep(POLL).await;
                 }
@@ -698,15 +700,24 @@ impl<'a> Runner<'a> {
                             return Err(StepErr::Outcome(Box::new(o), a));
                         }
                         let _ = self.c.accept_alert().await;
-                        return Err(StepErr::Fail(RunError::Drift(format!("screen \"{}\", step \"{}\": expected an alert matching /{pattern}/, got \"{}\"", screen.label, st.label, self.spec.redactor.redact(&text)))));
+                        return Err(drift(
+                            screen,
+                            st,
+                            format!(
+                                "expected an alert matching /{pattern}/, got \"{}\"",
+                                self.spec.redactor.redact(&text)
+                            ),
+                        ));
                     }
                     if Instant::now() > deadline {
-                        return Err(StepErr::Fail(RunError::Drift(format!(
-                            "screen \"{}\", step \"{}\": no alert matching /{pattern}/ within {}s",
-                            screen.label,
-                            st.label,
-                            timeout.as_secs()
-                        ))));
+                        return Err(drift(
+                            screen,
+                            st,
+                            format!(
+                                "no alert matching /{pattern}/ within {}s",
+                                timeout.as_secs()
+                            ),
+                        ));
                     }
                     tokio::time::sleep(POLL).await;
                 }
@@ -763,13 +774,11 @@ impl<'a> Runner<'a> {
                         if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
                             return Err(StepErr::Outcome(Box::new(o), a));
                         }
-                        return Err(StepErr::Fail(RunError::Drift(format!(
-                            "screen \"{}\", step \"{}\": waited {}s for {}",
-                            screen.label,
-                            st.label,
-                            timeout.as_secs(),
-                            list(target)
-                        ))));
+                        return Err(drift(
+                            screen,
+                            st,
+                            format!("waited {}s for {}", timeout.as_secs(), list(target)),
+                        ));
                     }
                     tokio::time::sleep(POLL).await;
                 }
@@ -943,14 +952,16 @@ impl<'a> Runner<'a> {
             }
             if expired {
                 let p = self.probe_lenient().await;
-                return Err(StepErr::Fail(RunError::Drift(format!(
-                    "screen \"{}\", step \"{}\": no usable element after {}s; tried {}; page {}",
-                    screen.label,
-                    st.label,
-                    timeout.as_secs(),
-                    page::describe_targets(t, &last.report),
-                    p.url
-                ))));
+                return Err(drift(
+                    screen,
+                    st,
+                    format!(
+                        "no usable element after {}s; tried {}; page {}",
+                        timeout.as_secs(),
+                        page::describe_targets(t, &last.report),
+                        p.url
+                    ),
+                ));
             }
             tokio::time::sleep(POLL).await;
         }
@@ -1351,6 +1362,14 @@ impl<'a> Runner<'a> {
             tokio::time::sleep(POLL).await;
         }
     }
+}
+
+/// A drift error that names the screen and step.
+fn drift(screen: &Screen, st: &Step, what: String) -> StepErr {
+    StepErr::Fail(RunError::Drift(format!(
+        "screen \"{}\", step \"{}\": {what}",
+        screen.label, st.label
+    )))
 }
 
 enum Seen {

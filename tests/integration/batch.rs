@@ -529,18 +529,27 @@ fn second_ctrl_c_aborts_and_records_rows_in_doubt() {
     let dir = tempfile::tempdir().unwrap();
     prod_rows(dir.path(), 4);
     let r = ReplicaProc::start(&["--taxpayers", "4"]);
-    let child = spawn_batch(dir.path(), &r, &["--auto-answer-mistakes", "delay=2000"]);
+    let mut child = spawn_batch(dir.path(), &r, &["--auto-answer-mistakes", "delay=2000"]);
     wait_for_journal(dir.path(), |j| j.iter().any(|e| e["state"] == "started"));
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    std::thread::sleep(Duration::from_millis(300)); // two separate presses
+    // Press again only once the first press was taken (two separate presses).
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("Ctrl-C: starting no new GSTINs") {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0,
+            "batch ended before the first Ctrl-C was taken: {seen}"
+        );
+        seen.push_str(&line);
+    }
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let reader = std::thread::spawn(move || {
+        std::io::Read::read_to_string(&mut err, &mut seen).map(|_| seen)
+    });
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = reader.join().unwrap().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
     let j = journal_states(dir.path());
     assert!(j.iter().any(|e| e["state"] == "in_doubt"), "{j:?}");
     // A resume settles them.
