@@ -1,6 +1,7 @@
 //! The batch journal: append-only JSON lines, fsync'd per record, of each
 //! row's state transitions. `--resume` reads it back.
 
+use crate::events::RowStatus;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -27,7 +28,7 @@ pub struct Entry {
     pub line: usize,
     pub state: State,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub status: Option<String>,
+    pub status: Option<RowStatus>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub vault_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -58,7 +59,7 @@ impl Journal {
     pub fn write(&self, e: &Entry) -> std::io::Result<()> {
         let mut line = serde_json::to_string(e).expect("entry serialises");
         line.push('\n');
-        let mut f = self.file.lock().unwrap();
+        let mut f = self.file.lock().expect("journal lock");
         f.write_all(line.as_bytes())?;
         f.sync_data()
     }

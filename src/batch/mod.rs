@@ -1,35 +1,55 @@
 //! Batch registration: many GSTINs, each in its own fresh browser session,
 //! `parallel` at a time, all prompts through one operator queue, with a
 //! journal of every transition and a vault written before every submit.
+//!
+//! The batch speaks through the event stream: `RowStarted` and
+//! `RowFinished` for the display, and each row's walk events, of which the
+//! journal consumes `CredentialPending`.
 
 pub mod journal;
+mod plan;
+pub mod prepare;
 pub mod report;
 pub mod rows;
 
+pub use prepare::{prepare, CsvSource, PrepareError, Prepared};
+pub use report::RowResult;
+
 use crate::driver::Endpoint;
+use crate::events::{self, Event, RowStatus, RunStatus, Sink};
 use crate::flow::inputs;
 use crate::flow::Flow;
 use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
-use crate::runner::{self, RunSpec, RunStatus};
+use crate::runner::{self, Mode, RunSpec};
 use crate::vault::{self, Vault};
 use journal::{Entry, Journal, State};
-pub use report::RowResult;
+use plan::Plan;
 use rows::Row;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+/// Everything a batch run needs.
 pub struct BatchSpec {
+    /// The flow every row runs.
     pub flow: Arc<Flow>,
+    /// The portal's address.
     pub base_url: String,
+    /// Valid rows, in file order.
     pub rows: Vec<Row>,
+    /// Browser sessions at once.
     pub parallel: usize,
+    /// Where credentials are written before each submit.
     pub vault: Arc<Vault>,
+    /// Every row's state changes.
     pub journal: Arc<Journal>,
+    /// Who answers prompts, one at a time.
     pub queue: Arc<Queue>,
+    /// Masks every secret in what leaves the batch.
     pub redactor: Redactor,
+    /// Each row's folder goes under this one.
     pub artifacts_root: PathBuf,
     /// Portal login passwords by portal username.
     pub logins: HashMap<String, Secret>,
@@ -37,22 +57,62 @@ pub struct BatchSpec {
     pub api_passwords: HashMap<String, Secret>,
     /// Last journal state per row key, with --resume.
     pub resume: Option<HashMap<String, Entry>>,
-    /// Set on the first Ctrl-C: start nothing new.
+    /// Set on the first Ctrl-C (or a journal that cannot be written): start nothing new.
     pub stop: Arc<AtomicBool>,
+    /// Where rows and their walks report.
+    pub events: Sink,
 }
 
-/// What the display hears about.
-pub trait Progress: Send + Sync {
-    fn started(&self, row: &Row);
-    fn finished(&self, r: &RowResult);
-    fn note(&self, msg: &str);
+/// What a batch run produced.
+pub struct BatchOutcome {
+    /// One result per row, in file order.
+    pub results: Vec<RowResult>,
+    /// The journal could not be written: rows after it were not started.
+    pub journal_error: Option<String>,
+}
+
+/// Shared between the rows of one run.
+struct Shared {
+    spec: Arc<BatchSpec>,
+    journal_error: Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// Appends to the journal. A failed write stops new rows: without the
+    /// journal a later `--resume` could not tell what was submitted.
+    fn record(&self, e: &Entry) {
+        let Err(err) = self.spec.journal.write(e) else {
+            return;
+        };
+        let msg = format!(
+            "journal {} cannot be written ({err}); starting no new GSTINs. The vault still holds every credential",
+            self.spec.journal.path().display()
+        );
+        tracing::error!("{msg}");
+        self.spec.stop.store(true, Ordering::SeqCst);
+        let mut first = self.journal_error.lock().expect("journal error lock");
+        if first.is_none() {
+            (self.spec.events)(&Event::Note(format!("error: {msg}")));
+            *first = Some(msg);
+        }
+    }
+
+    /// Changes a credential's status; a failure is logged and shown.
+    fn set_vault(&self, id: &str, status: vault::Status, note: &str) {
+        if let Err(e) = self.spec.vault.set_status(id, status, Some(note.into())) {
+            let msg =
+                format!("error: could not mark credential {id} as {status:?} in the vault: {e}");
+            tracing::error!("{msg}");
+            (self.spec.events)(&Event::Note(msg));
+        }
+    }
 }
 
 fn entry(row: &Row, state: State) -> Entry {
     Entry {
         at: vault::now_rfc3339(),
         key: row.key(),
-        gstin: row.get("gstin").unwrap_or("").to_uppercase(),
+        gstin: row.gstin(),
         line: row.line,
         state,
         status: None,
@@ -61,182 +121,177 @@ fn entry(row: &Row, state: State) -> Entry {
     }
 }
 
-/// Whether a row needs running, given what an earlier run recorded.
-enum Plan {
-    Run,
-    /// Ran before and may have submitted: run, and let the portal's answer decide.
-    Verify(Option<String>),
-    Skip(String),
-}
-
-fn plan(spec: &BatchSpec, row: &Row) -> Plan {
-    let Some(prev) = spec.resume.as_ref().and_then(|m| m.get(&row.key())) else {
-        return Plan::Run;
-    };
-    match (prev.state, prev.status.as_deref()) {
-        (State::Finished, Some("registered")) => Plan::Skip("registered in an earlier run".into()),
-        (State::Finished, Some("already_registered")) => {
-            Plan::Skip("already registered (earlier run)".into())
-        }
-        (State::Finished, Some("needs_verification"))
-        | (State::Submitting, _)
-        | (State::InDoubt, _) => Plan::Verify(prev.vault_id.clone()),
-        (State::Started, _) => Plan::Verify(None),
-        _ => Plan::Run,
-    }
-}
-
-pub async fn run(
-    endpoint: Arc<Endpoint>,
-    spec: Arc<BatchSpec>,
-    progress: Arc<dyn Progress>,
-) -> Vec<RowResult> {
+/// Runs every row, `parallel` at a time.
+pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome {
     let sem = Arc::new(tokio::sync::Semaphore::new(spec.parallel.max(1)));
+    let shared = Arc::new(Shared {
+        spec: spec.clone(),
+        journal_error: Mutex::new(None),
+    });
     let mut handles = vec![];
     for row in spec.rows.clone() {
-        let (spec, sem, endpoint, progress) = (
-            spec.clone(),
-            sem.clone(),
-            endpoint.clone(),
-            progress.clone(),
-        );
+        let (shared, sem, endpoint) = (shared.clone(), sem.clone(), endpoint.clone());
         handles.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await.expect("semaphore open");
-            if spec.stop.load(Ordering::SeqCst) {
-                return RowResult::not_started(&row, "not started: stopped by Ctrl-C");
-            }
-            let r = one(&endpoint, &spec, &row, progress.as_ref()).await;
-            progress.finished(&r);
+            let r = match shared.spec.stop.load(Ordering::SeqCst) {
+                true => RowResult::plain(
+                    &row,
+                    RowStatus::NotStarted,
+                    "not started: stopped by Ctrl-C",
+                ),
+                false => one(&endpoint, &shared, &row).await,
+            };
+            (shared.spec.events)(&Event::RowFinished {
+                line: r.line,
+                gstin: r.gstin.clone(),
+                status: r.status,
+                message: r.message.clone(),
+            });
             r
         }));
     }
-    let mut out = vec![];
+    let mut results = vec![];
     for h in handles {
         match h.await {
-            Ok(r) => out.push(r),
+            Ok(r) => results.push(r),
             Err(e) => tracing::error!("a batch task failed: {e}"),
         }
     }
-    out.sort_by_key(|r| r.line);
-    out
+    results.sort_by_key(|r| r.line);
+    let journal_error = shared
+        .journal_error
+        .lock()
+        .expect("journal error lock")
+        .take();
+    BatchOutcome {
+        results,
+        journal_error,
+    }
 }
 
-async fn one(
-    endpoint: &Endpoint,
-    spec: &BatchSpec,
-    row: &Row,
-    progress: &dyn Progress,
-) -> RowResult {
-    let verify = match plan(spec, row) {
-        Plan::Skip(why) => return RowResult::skipped(row, &why),
-        Plan::Run => None,
-        Plan::Verify(v) => Some(v),
-    };
-    let gstin = row.get("gstin").unwrap_or("").to_uppercase();
-    let flow = &spec.flow;
-    let api_pw_input = flow
-        .credentials
-        .as_ref()
-        .map(|c| c.password.clone())
-        .unwrap_or_default();
-    let resolved = inputs::resolve(flow, &row.given, |name| {
-        if name == api_pw_input {
+/// The walk's spec for one row, or why the row cannot run.
+fn row_spec(shared: &Arc<Shared>, row: &Row) -> Result<RunSpec, String> {
+    let spec = &shared.spec;
+    let gstin = row.gstin();
+    let api_pw_input = spec.flow.credentials.as_ref().map(|c| c.password.clone());
+    let resolved = inputs::resolve(&spec.flow, &row.given, |name| {
+        if Some(name) == api_pw_input.as_deref() {
             return spec.api_passwords.get(&gstin).cloned();
         }
         // Portal login passwords, by login.
         row.get("portal_username")
             .and_then(|u| spec.logins.get(u))
             .cloned()
-    });
-    let resolved = match resolved {
-        Ok(r) => r,
-        Err(ps) => {
-            return RowResult::failed(
-                row,
-                &ps.iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        }
-    };
+    })
+    .map_err(|ps| {
+        ps.iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
     for s in resolved.secrets.values() {
         spec.redactor.add(s.expose());
     }
-    let _ = spec.journal.write(&entry(row, State::Started));
-    progress.started(row);
-    let journal = spec.journal.clone();
-    let row_c = row.clone();
-    let on_pending: runner::PendingSink = Arc::new(move |id: &str| {
-        let mut e = entry(&row_c, State::Submitting);
-        e.vault_id = Some(id.to_string());
-        let _ = journal.write(&e);
+    // The journal hears when this row's credential is on disk, before the submit.
+    let (journal, row_c) = (shared.clone(), row.clone());
+    let on_pending: Sink = Arc::new(move |e| {
+        if let Event::CredentialPending { vault_id } = e {
+            let mut en = entry(&row_c, State::Submitting);
+            en.vault_id = Some(vault_id.clone());
+            journal.record(&en);
+        }
     });
-    let artifacts = spec.artifacts_root.join(format!("{:04}-{gstin}", row.line));
-    let run_spec = RunSpec {
-        flow: flow.clone(),
+    Ok(RunSpec {
+        flow: spec.flow.clone(),
         base_url: spec.base_url.clone(),
         vars: resolved.vars,
         secrets: resolved.secrets,
-        artifacts: artifacts.clone(),
+        artifacts: spec.artifacts_root.join(format!("{:04}-{gstin}", row.line)),
         vault: Some(spec.vault.clone()),
         queue: spec.queue.clone(),
         redactor: spec.redactor.clone(),
-        on_event: None,
-        on_pending: Some(on_pending),
+        events: events::tee(vec![spec.events.clone(), on_pending]),
+        mode: Mode::Register,
+    })
+}
+
+async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult {
+    let spec = &shared.spec;
+    let prev = spec.resume.as_ref().and_then(|m| m.get(&row.key()));
+    let verify = match plan::plan(prev) {
+        Plan::Skip(why) => return RowResult::plain(row, RowStatus::Skipped, why),
+        Plan::Run => None,
+        Plan::Verify(v) => Some(v),
     };
-    let report = runner::run_in_new_session(endpoint, &run_spec).await;
-    let mut status = report.status;
-    let mut message = report.message.clone();
-    // Resuming a row that may have submitted: the portal's answer decides.
-    if let Some(prev_vault) = verify {
-        let prev = prev_vault.or_else(|| latest_vault_id(spec, &gstin, row));
-        match (status, prev) {
-            (RunStatus::AlreadyRegistered, Some(id)) => {
-                let _ = spec.vault.set_status(
-                    &id,
-                    vault::Status::Created,
-                    Some("confirmed on resume: the portal lists this registration".into()),
-                );
-                status = RunStatus::Registered;
-                message =
-                    "confirmed: created by the interrupted run (credential in the vault)".into();
-            }
-            (RunStatus::Registered, Some(id)) => {
-                let _ = spec.vault.set_status(
-                    &id,
-                    vault::Status::Failed,
-                    Some("superseded: the interrupted run never reached the portal".into()),
-                );
-            }
-            _ => {}
-        }
-    }
-    let mut fin = entry(row, State::Finished);
-    fin.status = Some(status.as_str().into());
-    fin.message = Some(spec.redactor.redact(&message));
-    let _ = spec.journal.write(&fin);
-    RowResult {
+    let run_spec = match row_spec(shared, row) {
+        Ok(s) => s,
+        Err(why) => return RowResult::plain(row, RowStatus::Failed, &why),
+    };
+    shared.record(&entry(row, State::Started));
+    (spec.events)(&Event::RowStarted {
         line: row.line,
-        gstin,
-        provider: row
-            .get("provider")
-            .or(row.get("through"))
-            .unwrap_or("")
-            .to_string(),
-        status: status.as_str().into(),
-        exit: status.exit_code(),
-        message: spec.redactor.redact(&message),
+        gstin: row.gstin(),
+    });
+    let report = runner::run_in_new_session(endpoint, &run_spec).await;
+    let (status, message) = match verify {
+        // Resuming a row that may have submitted: the portal's answer decides.
+        Some(prev) => confirm(shared, row, prev, report.status, report.message.clone()),
+        None => (report.status, report.message.clone()),
+    };
+    let message = spec.redactor.redact(&message);
+    let mut fin = entry(row, State::Finished);
+    fin.status = Some(status.into());
+    fin.message = Some(message.clone());
+    shared.record(&fin);
+    RowResult {
+        status: status.into(),
+        message,
         api_username: report.api_username.clone(),
         machine_s: report.machine_time().as_secs_f64(),
         human_s: report.human_wait.as_secs_f64(),
-        artifacts: Some(artifacts),
+        artifacts: Some(run_spec.artifacts),
+        ..RowResult::plain(row, status.into(), "")
+    }
+}
+
+/// A resumed row's result, with the earlier pending credential settled:
+/// "already registered" confirms it; a fresh registration supersedes it.
+fn confirm(
+    shared: &Shared,
+    row: &Row,
+    prev: Option<String>,
+    status: RunStatus,
+    message: String,
+) -> (RunStatus, String) {
+    let Some(id) = prev.or_else(|| latest_vault_id(&shared.spec, row)) else {
+        return (status, message);
+    };
+    match status {
+        RunStatus::AlreadyRegistered => {
+            let note = "confirmed on resume: the portal lists this registration";
+            shared.set_vault(&id, vault::Status::Created, note);
+            let msg = "confirmed: created by the interrupted run (credential in the vault)";
+            (RunStatus::Registered, msg.into())
+        }
+        RunStatus::Registered => {
+            let note = "superseded: the interrupted run never reached the portal";
+            shared.set_vault(&id, vault::Status::Failed, note);
+            (status, message)
+        }
+        _ => (status, message),
     }
 }
 
 /// The newest vault record for this row still pending or unverified.
-fn latest_vault_id(spec: &BatchSpec, gstin: &str, row: &Row) -> Option<String> {
-    let creds = Vault::read(spec.vault.path()).ok()?;
+fn latest_vault_id(spec: &BatchSpec, row: &Row) -> Option<String> {
+    let creds = match Vault::read(spec.vault.path()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("cannot read the vault to resume line {}: {e}", row.line);
+            return None;
+        }
+    };
+    let gstin = row.gstin();
     let provider = row.get("provider").unwrap_or("");
     creds
         .into_iter()
@@ -254,15 +309,17 @@ fn latest_vault_id(spec: &BatchSpec, gstin: &str, row: &Row) -> Option<String> {
 }
 
 /// Marks rows still in flight as in doubt (second Ctrl-C).
-pub fn mark_in_doubt(journal: &Journal, rows: &[Row]) {
-    let last = Journal::last_states(journal.path()).unwrap_or_default();
+pub fn mark_in_doubt(journal: &Journal, rows: &[Row]) -> std::io::Result<()> {
+    let last = Journal::last_states(journal.path())?;
     for r in rows {
-        if let Some(e) = last.get(&r.key()) {
-            if matches!(e.state, State::Started | State::Submitting) {
-                let mut d = entry(r, State::InDoubt);
-                d.vault_id = e.vault_id.clone();
-                let _ = journal.write(&d);
-            }
+        let Some(e) = last.get(&r.key()) else {
+            continue;
+        };
+        if matches!(e.state, State::Started | State::Submitting) {
+            let mut d = entry(r, State::InDoubt);
+            d.vault_id = e.vault_id.clone();
+            journal.write(&d)?;
         }
     }
+    Ok(())
 }

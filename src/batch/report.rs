@@ -1,38 +1,45 @@
 //! Per-row results, the summary table and `--report` (CSV or JSON).
 
 use super::rows::Row;
+use crate::events::RowStatus;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// One row's result, as the summary table and `--report` show it. Never a password.
 #[derive(Debug, Clone, Serialize)]
 pub struct RowResult {
+    /// CSV line.
     pub line: usize,
+    /// The GSTIN.
     pub gstin: String,
+    /// The provider (or route) the credential is for.
     pub provider: String,
-    /// registered, already_registered, needs_verification, human_needed,
-    /// drift, portal_error, failed, skipped, not_started
-    pub status: String,
-    #[serde(skip)]
-    pub exit: i32,
+    /// How the row ended.
+    pub status: RowStatus,
+    /// One line, redacted.
     pub message: String,
+    /// The API username, once a submit happened.
     pub api_username: Option<String>,
+    /// Seconds of machine time.
     pub machine_s: f64,
+    /// Seconds spent waiting for people.
     pub human_s: f64,
+    /// The row's folder.
     pub artifacts: Option<PathBuf>,
 }
 
 impl RowResult {
-    fn plain(row: &Row, status: &str, exit: i32, msg: &str) -> RowResult {
+    /// A result with no run behind it (skipped, not started, invalid).
+    pub fn plain(row: &Row, status: RowStatus, msg: &str) -> RowResult {
         RowResult {
             line: row.line,
-            gstin: row.get("gstin").unwrap_or("").to_uppercase(),
+            gstin: row.gstin(),
             provider: row
                 .get("provider")
                 .or(row.get("through"))
                 .unwrap_or("")
                 .to_string(),
-            status: status.into(),
-            exit,
+            status,
             message: msg.into(),
             api_username: None,
             machine_s: 0.0,
@@ -40,26 +47,6 @@ impl RowResult {
             artifacts: None,
         }
     }
-    pub fn skipped(row: &Row, why: &str) -> RowResult {
-        Self::plain(row, "skipped", 0, why)
-    }
-    pub fn not_started(row: &Row, why: &str) -> RowResult {
-        Self::plain(row, "not_started", 1, why)
-    }
-    pub fn failed(row: &Row, why: &str) -> RowResult {
-        Self::plain(row, "failed", 1, why)
-    }
-}
-
-/// The batch's exit code: the most urgent row decides.
-pub fn exit_code(results: &[RowResult]) -> i32 {
-    use crate::cli::exit::*;
-    for code in [DRIFT, NEEDS_VERIFICATION, HUMAN_NEEDED, PORTAL, FAILURE] {
-        if results.iter().any(|r| r.exit == code) {
-            return code;
-        }
-    }
-    OK
 }
 
 pub fn table(results: &[RowResult]) -> String {
@@ -73,61 +60,62 @@ pub fn table(results: &[RowResult]) -> String {
             "{:<5} {:<16} {:<20} {:<19} {}\n",
             r.line,
             r.gstin,
-            r.status,
+            r.status.as_str(),
             r.api_username.as_deref().unwrap_or("-"),
             detail
         ));
     }
-    let count = |st: &str| results.iter().filter(|r| r.status == st).count();
+    let count = |st: RowStatus| results.iter().filter(|r| r.status == st).count();
+    let (reg, already, skipped, verify) = (
+        count(RowStatus::Registered),
+        count(RowStatus::AlreadyRegistered),
+        count(RowStatus::Skipped),
+        count(RowStatus::NeedsVerification),
+    );
     s.push_str(&format!(
-        "{} rows: {} registered, {} already registered, {} skipped, {} need verification, {} failed\n",
+        "{} rows: {reg} registered, {already} already registered, {skipped} skipped, {verify} need verification, {} failed\n",
         results.len(),
-        count("registered"),
-        count("already_registered"),
-        count("skipped"),
-        count("needs_verification"),
-        results.len() - count("registered") - count("already_registered") - count("skipped") - count("needs_verification")
+        results.len() - reg - already - skipped - verify
     ));
     s
 }
 
-/// Writes the report; the format follows the extension (.json, else CSV). Never passwords.
-pub fn write(path: &Path, results: &[RowResult]) -> Result<(), String> {
-    let err = |e: String| format!("report {}: {e}", path.display());
+/// The report in the format its file name asks for (`.json`, else CSV). Never passwords.
+pub fn render(path: &Path, results: &[RowResult]) -> String {
     if path.extension().is_some_and(|e| e == "json") {
-        let s = serde_json::to_string_pretty(results).map_err(|e| err(e.to_string()))?;
-        std::fs::write(path, s).map_err(|e| err(e.to_string()))
-    } else {
-        let mut w = csv::Writer::from_path(path).map_err(|e| err(e.to_string()))?;
-        w.write_record([
-            "line",
-            "gstin",
-            "provider",
-            "status",
-            "api_username",
-            "machine_s",
-            "human_s",
-            "artifacts",
-            "message",
-        ])
-        .map_err(|e| err(e.to_string()))?;
-        for r in results {
-            w.write_record([
-                r.line.to_string(),
-                r.gstin.clone(),
-                r.provider.clone(),
-                r.status.clone(),
-                r.api_username.clone().unwrap_or_default(),
-                format!("{:.1}", r.machine_s),
-                format!("{:.1}", r.human_s),
-                r.artifacts
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-                r.message.clone(),
-            ])
-            .map_err(|e| err(e.to_string()))?;
-        }
-        w.flush().map_err(|e| err(e.to_string()))
+        return serde_json::to_string_pretty(results).expect("results serialise");
     }
+    let mut w = csv::Writer::from_writer(vec![]);
+    let header = [
+        "line",
+        "gstin",
+        "provider",
+        "status",
+        "api_username",
+        "machine_s",
+        "human_s",
+        "artifacts",
+        "message",
+    ];
+    let rows = std::iter::once(header.map(String::from)).chain(results.iter().map(|r| {
+        [
+            r.line.to_string(),
+            r.gstin.clone(),
+            r.provider.clone(),
+            r.status.as_str().to_string(),
+            r.api_username.clone().unwrap_or_default(),
+            format!("{:.1}", r.machine_s),
+            format!("{:.1}", r.human_s),
+            r.artifacts
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            r.message.clone(),
+        ]
+    }));
+    for rec in rows {
+        w.write_record(&rec).expect("writing CSV to memory");
+    }
+    String::from_utf8(w.into_inner().expect("writing CSV to memory"))
+        .expect("CSV of UTF-8 is UTF-8")
 }

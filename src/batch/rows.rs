@@ -6,7 +6,6 @@ use crate::flow::suggest::hint;
 use crate::flow::Flow;
 use crate::redact::Secret;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// Columns any bundled flow understands (README); a flow's own inputs are allowed too.
 pub const STANDARD_COLUMNS: &[&str] = &[
@@ -37,6 +36,10 @@ impl Row {
             .map(String::as_str)
             .filter(|v| !v.is_empty())
     }
+    /// The row's GSTIN, upper case.
+    pub fn gstin(&self) -> String {
+        self.get("gstin").unwrap_or("").to_uppercase()
+    }
     /// One credential per GSTIN per provider (or route).
     pub fn key(&self) -> String {
         let provider = self
@@ -52,37 +55,80 @@ impl Row {
     }
 }
 
+/// The GSP and ERP names the portal's dropdowns list.
 #[derive(Debug, Clone, serde::Deserialize, Default)]
 pub struct Providers {
+    /// GSPs.
     pub gsp: Vec<String>,
+    /// ERPs.
     pub erp: Vec<String>,
 }
 
+/// Why the batch's input files could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RowsError {
+    /// The provider list is not valid TOML of the expected shape.
+    #[error("{file}: {source}")]
+    Providers {
+        /// The file.
+        file: String,
+        /// Why.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// The CSV could not be read.
+    #[error("{file}: {source}")]
+    Csv {
+        /// The file.
+        file: String,
+        /// Why.
+        #[source]
+        source: csv::Error,
+    },
+    /// The header names columns no flow understands (one line each).
+    #[error("{}", .0.join("\n"))]
+    Header(Vec<String>),
+}
+
 impl Providers {
-    pub fn load(path: &Path) -> Result<Providers, String> {
-        let s = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        toml::from_str(&s).map_err(|e| format!("{}: {e}", path.display()))
+    /// Parses a provider list; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Providers, RowsError> {
+        toml::from_str(text).map_err(|source| RowsError::Providers {
+            file: file.into(),
+            source,
+        })
     }
 }
 
+/// Every row of the CSV, with every problem found.
 pub struct Loaded {
+    /// All rows, valid or not, in file order.
     pub rows: Vec<Row>,
+    /// Every problem, naming file, line and column.
     pub problems: Vec<InputProblem>,
     /// Lines with a problem (for --skip-invalid).
     pub bad_lines: Vec<usize>,
 }
 
-/// Reads and validates every row. `secret_of(row, name)` supplies secrets.
-pub fn load(flow: &Flow, path: &Path, providers: &Providers) -> Result<Loaded, String> {
-    let display = path.display().to_string();
+/// Parses and validates every row of the CSV text; `file` names it.
+pub fn parse(
+    flow: &Flow,
+    file: &str,
+    text: &str,
+    providers: &Providers,
+) -> Result<Loaded, RowsError> {
+    let display = file.to_string();
+    let csv_err = |source| RowsError::Csv {
+        file: display.clone(),
+        source,
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
-        .from_path(path)
-        .map_err(|e| format!("{display}: {e}"))?;
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| format!("{display}:1: {e}"))?
+        .map_err(csv_err)?
         .iter()
         .map(|h| h.to_lowercase())
         .collect();
@@ -110,14 +156,14 @@ pub fn load(flow: &Flow, path: &Path, providers: &Providers) -> Result<Loaded, S
         ));
     }
     if !header_errors.is_empty() {
-        return Err(header_errors.join("\n"));
+        return Err(RowsError::Header(header_errors));
     }
     let mut rows = vec![];
     let mut problems = vec![];
     let mut bad_lines = vec![];
     let mut seen: HashMap<String, usize> = HashMap::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| format!("{display}: {e}"))?;
+        let rec = rec.map_err(csv_err)?;
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
         let mut values = HashMap::new();
         let mut given = vec![];

@@ -1,20 +1,24 @@
 //! `einvreg batch FLOW BATCH.csv`: many GSTINs, in parallel, resumable.
+//! Reads the files and the terminal, then hands a prepared batch to the engine.
 
 use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
-use super::exit;
 use crate::batch::journal::Journal;
-use crate::batch::rows::{self, Providers, Row};
-use crate::batch::{self, report, BatchSpec, Progress, RowResult};
+use crate::batch::rows::Providers;
+use crate::batch::{self, report, BatchSpec, CsvSource, PrepareError, Prepared};
 use crate::driver::Endpoint;
-use crate::operator::{PromptHooks, Question, Queue};
+use crate::events::{Event, Sink};
+use crate::exit;
+use crate::flow::Flow;
+use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
+use crate::secrets::SecretsFile;
 use crate::vault::Vault;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -57,69 +61,76 @@ pub struct Args {
     pub operator: OperatorArgs,
 }
 
+/// The progress bar: a consumer of the batch's events.
 struct Display {
     pb: ProgressBar,
-    queue: std::sync::OnceLock<Arc<Queue>>,
+    queue: OnceLock<Arc<Queue>>,
     ok: AtomicUsize,
     bad: AtomicUsize,
-    running: AtomicUsize,
+    running: Mutex<HashSet<usize>>,
 }
 
 impl Display {
+    fn new(rows: usize) -> Display {
+        let pb = ProgressBar::new(rows as u64);
+        pb.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} (ETA {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        if !std::io::stderr().is_terminal() {
+            pb.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        Display {
+            pb,
+            queue: OnceLock::new(),
+            ok: AtomicUsize::new(0),
+            bad: AtomicUsize::new(0),
+            running: Mutex::new(HashSet::new()),
+        }
+    }
+
     fn refresh(&self) {
         let waiting = self.queue.get().map(|q| q.waiting()).unwrap_or(0);
+        let running = self.running.lock().expect("display lock").len();
         self.pb.set_message(format!(
-            "registered {} · failed {} · running {} · waiting for you {}",
+            "registered {} · failed {} · running {running} · waiting for you {waiting}",
             self.ok.load(Ordering::SeqCst),
             self.bad.load(Ordering::SeqCst),
-            self.running.load(Ordering::SeqCst),
-            waiting
         ));
     }
-}
 
-impl Progress for Display {
-    fn started(&self, _row: &Row) {
-        self.running.fetch_add(1, Ordering::SeqCst);
-        self.refresh();
-    }
-    fn finished(&self, r: &RowResult) {
-        if r.status != "not_started" {
-            self.running.fetch_sub(1, Ordering::SeqCst);
+    fn on(&self, e: &Event) {
+        match e {
+            Event::RowStarted { line, .. } => {
+                self.running.lock().expect("display lock").insert(*line);
+            }
+            Event::RowFinished {
+                line,
+                gstin,
+                status,
+                message,
+            } => {
+                self.running.lock().expect("display lock").remove(line);
+                let n = if status.is_done() {
+                    &self.ok
+                } else {
+                    &self.bad
+                };
+                n.fetch_add(1, Ordering::SeqCst);
+                self.pb.inc(1);
+                let msg: String = message.chars().take(90).collect();
+                let line = format!("  line {line:>3} {gstin} {status}: {msg}");
+                self.pb.suspend(|| eprintln!("{line}"));
+            }
+            // The bar steps aside while a person answers a prompt.
+            Event::PromptOpened { .. } => self.pb.set_draw_target(ProgressDrawTarget::hidden()),
+            Event::PromptClosed { .. } if std::io::stderr().is_terminal() => {
+                self.pb.set_draw_target(ProgressDrawTarget::stderr())
+            }
+            Event::Note(msg) => self.pb.suspend(|| eprintln!("{msg}")),
+            _ => return,
         }
-        if matches!(
-            r.status.as_str(),
-            "registered" | "already_registered" | "skipped"
-        ) {
-            self.ok.fetch_add(1, Ordering::SeqCst);
-        } else {
-            self.bad.fetch_add(1, Ordering::SeqCst);
-        }
-        self.pb.inc(1);
-        let line = format!(
-            "  line {:>3} {} {}: {}",
-            r.line,
-            r.gstin,
-            r.status,
-            r.message.chars().take(90).collect::<String>()
-        );
-        self.pb.suspend(|| eprintln!("{line}"));
         self.refresh();
-    }
-    fn note(&self, msg: &str) {
-        self.pb.suspend(|| eprintln!("{msg}"));
-    }
-}
-
-/// The bar steps aside while a person answers a prompt.
-struct Hooks(Arc<Display>);
-impl PromptHooks for Hooks {
-    fn before(&self, _q: &Question) {
-        self.0.pb.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    fn after(&self, _q: &Question) {
-        self.0.pb.set_draw_target(ProgressDrawTarget::stderr());
-        self.0.refresh();
     }
 }
 
@@ -128,201 +139,222 @@ pub fn run(args: Args) -> i32 {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
     };
-    let providers_path = args
-        .providers
-        .clone()
-        .unwrap_or_else(|| crate::replica::default_fixtures().join("providers.toml"));
-    let providers = match Providers::load(&providers_path) {
+    let mut prepared = match prepare(&args, &flow) {
         Ok(p) => p,
-        Err(e) => return usage(e),
+        Err(code) => return code,
     };
-    let loaded = match rows::load(&flow, &args.csv, &providers) {
-        Ok(l) => l,
-        Err(e) => return usage(e),
-    };
-    for p in &loaded.problems {
-        eprintln!("error: {p}");
-    }
-    let mut rows = loaded.rows;
-    if !loaded.problems.is_empty() {
-        if !args.skip_invalid {
-            eprintln!("{} problem(s) in {} row(s) of {}; nothing was started. Fix them, or pass --skip-invalid to run the {} valid rows", loaded.problems.len(), loaded.bad_lines.len(), args.csv.display(), rows.len() - loaded.bad_lines.len());
-            return exit::USAGE;
-        }
-        rows.retain(|r| !loaded.bad_lines.contains(&r.line));
-        eprintln!(
-            "skipping {} invalid row(s); running {}",
-            loaded.bad_lines.len(),
-            rows.len()
-        );
-    }
-    // Secrets: logins by portal username, API passwords by GSTIN.
-    let file = match &args.secrets {
-        Some(p) => match common::read_secrets(p) {
-            Ok(s) => s,
-            Err(e) => return usage(e),
-        },
-        None => HashMap::new(),
-    };
-    let mut logins: HashMap<String, Secret> = HashMap::new();
-    let mut api_passwords: HashMap<String, Secret> = HashMap::new();
-    for (k, v) in file {
-        if let Some(u) = k.strip_prefix("portal_password.") {
-            logins.insert(u.to_string(), v);
-        } else if let Some(g) = k.strip_prefix("api_password.") {
-            api_passwords.insert(g.to_uppercase(), v);
-        } else if !k.contains('.') {
-            logins.insert(k, v);
-        }
-    }
-    let needs_login = flow
-        .inputs
-        .iter()
-        .any(|i| i.is_secret() && Some(&i.name) != flow.credentials.as_ref().map(|c| &c.password));
-    if needs_login {
-        let mut missing: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.get("portal_username").map(String::from))
-            .filter(|u| !logins.contains_key(u))
-            .collect();
-        missing.sort();
-        missing.dedup();
-        if !missing.is_empty() {
-            if std::io::stdin().is_terminal() && !args.operator.auto_answer {
-                eprintln!("Portal passwords are asked once each, now, before the long run:");
-                for u in &missing {
-                    match rpassword::prompt_password(format!("  password for portal login {u}: ")) {
-                        Ok(p) if !p.is_empty() => {
-                            logins.insert(u.clone(), Secret::new(p));
-                        }
-                        _ => return usage(format!("no password for {u}")),
-                    }
-                }
-            } else {
-                return usage(format!("no portal password for login(s) {}: put them in --secrets FILE under [portal_password]", missing.join(", ")));
-            }
-        }
+    if let Err(e) = ask_missing_logins(&mut prepared, args.operator.auto_answer) {
+        return usage(e);
     }
     let redactor = Redactor::new();
-    for s in logins.values().chain(api_passwords.values()) {
+    for s in prepared
+        .logins
+        .values()
+        .chain(prepared.api_passwords.values())
+    {
         redactor.add(s.expose());
     }
-    let vault = match Vault::open(&args.vault) {
-        Ok(v) => Arc::new(v),
+    let stores = match open_stores(&args) {
+        Ok(s) => s,
         Err(e) => return usage(e),
     };
-    let journal = match Journal::open(&args.journal) {
-        Ok(j) => Arc::new(j),
-        Err(e) => return usage(format!("journal {}: {e}", args.journal.display())),
+    super::block_on(run_async(args, flow, prepared, redactor, stores))
+}
+
+/// Reads the CSV, providers and secrets; validates every row before any browser.
+fn prepare(args: &Args, flow: &Flow) -> Result<Prepared, i32> {
+    let providers_path = args.providers.clone().unwrap_or_else(|| {
+        common::fixtures_dir()
+            .unwrap_or_else(crate::replica::default_fixtures)
+            .join("providers.toml")
+    });
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).map_err(|e| usage(format!("{}: {e}", p.display())))
     };
-    let resume = if args.resume {
-        match Journal::last_states(&args.journal) {
-            Ok(m) => Some(m),
-            Err(e) => return usage(format!("journal {}: {e}", args.journal.display())),
+    let providers_name = providers_path.display().to_string();
+    let providers = Providers::parse(&providers_name, &read(&providers_path)?).map_err(usage)?;
+    let secrets = match &args.secrets {
+        Some(p) => common::read_secrets(p).map_err(usage)?,
+        None => SecretsFile::default(),
+    };
+    let name = args.csv.display().to_string();
+    let csv = CsvSource {
+        name: &name,
+        text: &read(&args.csv)?,
+    };
+    match batch::prepare(flow, csv, &providers, secrets, args.skip_invalid) {
+        Ok(p) => {
+            for pr in &p.skipped {
+                eprintln!("error: {pr}");
+            }
+            if p.skipped_rows > 0 {
+                eprintln!(
+                    "skipping {} invalid row(s); running {}",
+                    p.skipped_rows,
+                    p.rows.len()
+                );
+            }
+            Ok(p)
         }
-    } else {
-        None
+        Err(e @ PrepareError::Invalid { .. }) => {
+            if let PrepareError::Invalid { problems, .. } = &e {
+                for pr in problems {
+                    eprintln!("error: {pr}");
+                }
+            }
+            eprintln!("{e}");
+            Err(exit::USAGE)
+        }
+        Err(e) => Err(usage(e)),
+    }
+}
+
+/// Logins the secrets file lacks are asked once each, now, before the long run.
+fn ask_missing_logins(p: &mut Prepared, auto_answer: bool) -> Result<(), String> {
+    let missing = p.missing_logins();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() || auto_answer {
+        return Err(format!("no portal password for login(s) {}: put them in --secrets FILE under [portal_password]", missing.join(", ")));
+    }
+    eprintln!("Portal passwords are asked once each, now, before the long run:");
+    for u in missing {
+        match rpassword::prompt_password(format!("  password for portal login {u}: ")) {
+            Ok(pw) if !pw.is_empty() => {
+                p.logins.insert(u, Secret::new(pw));
+            }
+            _ => return Err(format!("no password for {u}")),
+        }
+    }
+    Ok(())
+}
+
+/// The vault, the journal and (with --resume) what the journal recorded.
+struct Stores {
+    vault: Arc<Vault>,
+    journal: Arc<Journal>,
+    resume: Option<std::collections::HashMap<String, batch::journal::Entry>>,
+}
+
+fn open_stores(args: &Args) -> Result<Stores, String> {
+    let vault = Arc::new(Vault::open(&args.vault).map_err(|e| e.to_string())?);
+    let jerr = |e: std::io::Error| format!("journal {}: {e}", args.journal.display());
+    let journal = Arc::new(Journal::open(&args.journal).map_err(jerr)?);
+    let resume = match args.resume {
+        true => Some(Journal::last_states(&args.journal).map_err(jerr)?),
+        false => None,
     };
-    if !args.resume
-        && std::fs::metadata(&args.journal)
-            .map(|m| m.len() > 0)
-            .unwrap_or(false)
-    {
+    let used = std::fs::metadata(&args.journal).is_ok_and(|m| m.len() > 0);
+    if !args.resume && used {
         eprintln!(
             "note: {} already has entries; pass --resume to skip rows it records as registered",
             args.journal.display()
         );
     }
+    Ok(Stores {
+        vault,
+        journal,
+        resume,
+    })
+}
 
-    super::block_on(async move {
-        let (_replica, base_url, operator) =
-            match common::portal_and_operator(&args.portal, &args.operator, &flow).await {
-                Ok(x) => x,
-                Err(e) => return usage(e),
-            };
-        let pb = ProgressBar::new(rows.len() as u64);
-        pb.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} (ETA {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        if !std::io::stderr().is_terminal() {
-            pb.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        let display = Arc::new(Display {
-            pb,
-            queue: std::sync::OnceLock::new(),
-            ok: AtomicUsize::new(0),
-            bad: AtomicUsize::new(0),
-            running: AtomicUsize::new(0),
-        });
-        let mut queue = Queue::new(operator);
-        queue.hooks = Some(Arc::new(Hooks(display.clone())));
-        let queue = Arc::new(queue);
-        let _ = display.queue.set(queue.clone());
-        let endpoint = match Endpoint::start(&args.driver.config()).await {
-            Ok(e) => Arc::new(e),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::FAILURE;
-            }
+async fn run_async(
+    args: Args,
+    flow: Arc<Flow>,
+    prepared: Prepared,
+    redactor: Redactor,
+    stores: Stores,
+) -> i32 {
+    let display = Arc::new(Display::new(prepared.rows.len()));
+    let d = display.clone();
+    let events: Sink = Arc::new(move |e| d.on(e));
+    let (_replica, base_url, queue) =
+        match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone()).await {
+            Ok(x) => x,
+            Err(e) => return usage(e),
         };
-        eprintln!(
-            "einvreg batch: {} rows of {} on {} ({} at a time; answers: {})",
-            rows.len(),
-            args.csv.display(),
-            base_url,
-            args.parallel,
-            queue.describe()
-        );
-        let stop = Arc::new(AtomicBool::new(false));
-        let spec = Arc::new(BatchSpec {
-            flow: flow.clone(),
-            base_url,
-            rows: rows.clone(),
-            parallel: args.parallel,
-            vault: vault.clone(),
-            journal: journal.clone(),
-            queue: queue.clone(),
-            redactor: redactor.clone(),
-            artifacts_root: args.artifacts.clone(),
-            logins,
-            api_passwords,
-            resume,
-            stop: stop.clone(),
-        });
-        let work = batch::run(endpoint.clone(), spec, display.clone());
-        tokio::pin!(work);
-        let results = tokio::select! {
-            r = &mut work => r,
-            _ = tokio::signal::ctrl_c() => {
-                stop.store(true, Ordering::SeqCst);
-                display.note("\nCtrl-C: starting no new GSTINs; in-flight ones finish (press Ctrl-C again to abort them)");
-                tokio::select! {
-                    r = &mut work => r,
-                    _ = tokio::signal::ctrl_c() => {
-                        endpoint.kill();
-                        batch::mark_in_doubt(&journal, &rows);
-                        display.pb.finish_and_clear();
-                        eprintln!("aborted: in-flight GSTINs are recorded as in doubt in {}; run again with --resume to check them", journal.path().display());
-                        return 130;
-                    }
+    if display.queue.set(queue.clone()).is_err() {
+        unreachable!("the display's queue is set once");
+    }
+    let endpoint = match Endpoint::start(&args.driver.config()).await {
+        Ok(e) => Arc::new(e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILURE;
+        }
+    };
+    eprintln!(
+        "einvreg batch: {} rows of {} on {} ({} at a time; answers: {})",
+        prepared.rows.len(),
+        args.csv.display(),
+        base_url,
+        args.parallel,
+        queue.describe()
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let rows = prepared.rows.clone();
+    let spec = Arc::new(BatchSpec {
+        flow,
+        base_url,
+        rows: prepared.rows,
+        parallel: args.parallel,
+        vault: stores.vault.clone(),
+        journal: stores.journal.clone(),
+        queue: queue.clone(),
+        redactor,
+        artifacts_root: args.artifacts.clone(),
+        logins: prepared.logins,
+        api_passwords: prepared.api_passwords,
+        resume: stores.resume,
+        stop: stop.clone(),
+        events: events.clone(),
+    });
+    let work = batch::run(endpoint.clone(), spec);
+    tokio::pin!(work);
+    let outcome = tokio::select! {
+        r = &mut work => r,
+        _ = tokio::signal::ctrl_c() => {
+            stop.store(true, Ordering::SeqCst);
+            events(&Event::Note("\nCtrl-C: starting no new GSTINs; in-flight ones finish (press Ctrl-C again to abort them)".into()));
+            tokio::select! {
+                r = &mut work => r,
+                _ = tokio::signal::ctrl_c() => {
+                    endpoint.kill();
+                    display.pb.finish_and_clear();
+                    return abort(&stores.journal, &rows);
                 }
             }
-        };
-        display.pb.finish_and_clear();
-        print!("{}", report::table(&results));
-        println!(
-            "vault {} · journal {} · operator answered {} prompt(s)",
-            vault.path().display(),
-            journal.path().display(),
-            queue.asked()
-        );
-        if let Some(p) = &args.report {
-            if let Err(e) = report::write(p, &results) {
-                eprintln!("error: {e}");
-            }
         }
-        drop(endpoint);
-        report::exit_code(&results)
-    })
+    };
+    display.pb.finish_and_clear();
+    print!("{}", report::table(&outcome.results));
+    println!(
+        "vault {} · journal {} · operator answered {} prompt(s)",
+        stores.vault.path().display(),
+        stores.journal.path().display(),
+        queue.asked()
+    );
+    let mut code = exit::of_batch(outcome.results.iter().map(|r| r.status));
+    if let Some(p) = &args.report {
+        if let Err(e) = std::fs::write(p, report::render(p, &outcome.results)) {
+            eprintln!("error: report {}: {e}", p.display());
+            code = code.max(exit::FAILURE);
+        }
+    }
+    if let Some(e) = outcome.journal_error {
+        eprintln!("error: {e}");
+        code = code.max(exit::FAILURE);
+    }
+    drop(endpoint);
+    code
+}
+
+/// The second Ctrl-C: rows in flight are recorded as in doubt for --resume.
+fn abort(journal: &Journal, rows: &[batch::rows::Row]) -> i32 {
+    match batch::mark_in_doubt(journal, rows) {
+        Ok(()) => eprintln!("aborted: in-flight GSTINs are recorded as in doubt in {}; run again with --resume to check them", journal.path().display()),
+        Err(e) => eprintln!("aborted, and the journal {} could not record the GSTINs in flight ({e}): check the vault's pending credentials before running again", journal.path().display()),
+    }
+    exit::INTERRUPTED
 }

@@ -1,6 +1,6 @@
 //! `einvreg check FLOW...`
 
-use super::exit;
+use crate::exit;
 use crate::flow::{self, Severity};
 use std::path::PathBuf;
 
@@ -17,7 +17,7 @@ pub struct Args {
 pub fn run(args: Args) -> i32 {
     let mut problems = 0;
     for f in &args.flows {
-        let path: PathBuf = flow::resolve(f);
+        let path: PathBuf = super::common::resolve_flow(f);
         let diags = match flow::load(&path) {
             Ok((fl, d)) => {
                 let errors = d.iter().filter(|x| x.severity == Severity::Warning).count();

@@ -1,7 +1,8 @@
 //! Options shared by `run`, `batch` and `smoke`, and the steps every such
 //! command takes before a browser starts.
 
-use crate::driver::DriverConfig;
+use crate::driver::{Binary, DriverConfig};
+use crate::events::Sink;
 use crate::flow::{self, Diagnostic, Flow};
 use crate::operator::{
     command::CommandOperator,
@@ -9,9 +10,9 @@ use crate::operator::{
     terminal::{ImageMode, Terminal},
     Nobody, Operator, Split,
 };
-use crate::redact::Secret;
 use crate::replica::{Drift, Faults, Options, Replica};
-use std::collections::HashMap;
+use crate::secrets::SecretsFile;
+
 use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,9 @@ impl PortalArgs {
                     state_file: self.replica_state.clone(),
                     ..Options::default()
                 };
+                if let Some(d) = fixtures_dir() {
+                    o.fixtures = d;
+                }
                 if let Some(f) = &self.replica_faults {
                     o.faults = Faults::parse(f).map_err(|e| format!("--replica-faults: {e}"))?;
                 }
@@ -94,14 +98,44 @@ pub struct DriverArgs {
 }
 
 impl DriverArgs {
+    /// The driver's configuration, with binaries found on PATH and extra
+    /// Chromium flags from `EINVREG_CHROMIUM_ARGS` (e.g. a proxy).
     pub fn config(&self) -> DriverConfig {
+        let chromedriver = match &self.chromedriver {
+            Some(p) => Binary::Given(p.clone()),
+            None => which("chromedriver").map_or(Binary::Missing, Binary::Found),
+        };
+        let chromium = self.chromium.clone().or_else(|| {
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists())
+                .or_else(|| which("chromium"))
+                .or_else(|| which("google-chrome"))
+        });
+        let extra = std::env::var("EINVREG_CHROMIUM_ARGS").unwrap_or_default();
         DriverConfig {
             webdriver_url: self.webdriver.clone(),
-            chromedriver: self.chromedriver.clone(),
-            chromium: self.chromium.clone(),
+            chromedriver,
+            chromium,
             headed: self.headed,
+            extra_args: extra.split_whitespace().map(String::from).collect(),
         }
     }
+}
+
+/// A program on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|f| f.is_file())
+    })
+}
+
+/// `$EINVREG_FIXTURES`: the replica's data and the provider list, if set.
+pub fn fixtures_dir() -> Option<PathBuf> {
+    std::env::var_os("EINVREG_FIXTURES").map(PathBuf::from)
 }
 
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -163,7 +197,7 @@ impl OperatorArgs {
         let human: Arc<dyn Operator> = if std::io::stdin().is_terminal() {
             Arc::new(Terminal {
                 timeout,
-                images: ImageMode::detect(),
+                images: ImageMode::detect(|k| std::env::var(k).ok()),
             })
         } else {
             Arc::new(Nobody)
@@ -188,7 +222,7 @@ impl OperatorArgs {
 
 /// Loads a flow or prints its diagnostics.
 pub fn load_flow(arg: &str) -> Result<Flow, String> {
-    let path = flow::resolve(arg);
+    let path = resolve_flow(arg);
     match flow::load(&path) {
         Ok((f, warnings)) => {
             for w in warnings {
@@ -205,46 +239,20 @@ pub fn load_flow(arg: &str) -> Result<Flow, String> {
     }
 }
 
-/// A secrets file: TOML `name = "value"`, refused unless owner-only.
-pub fn read_secrets(path: &Path) -> Result<HashMap<String, Secret>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(format!("{}: permissions are {mode:o}; a secrets file must be readable by its owner only. Fix: chmod 600 {}", path.display(), path.display()));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        let loc = e
-            .span()
-            .map(|s| crate::flow::Loc::of(&text, s.start))
-            .unwrap_or_default();
-        // The TOML error may quote the line (a secret): say only where.
-        format!(
-            "{}:{}:{}: not valid TOML; check quoting on that line",
-            path.display(),
-            loc.line,
-            loc.col
-        )
-    })?;
-    let mut out = HashMap::new();
-    fn walk(prefix: &str, t: &toml::Table, out: &mut HashMap<String, Secret>) {
-        for (k, v) in t {
-            let key = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            match v {
-                toml::Value::String(s) => {
-                    out.insert(key, Secret::new(s.clone()));
-                }
-                toml::Value::Table(t) => walk(&key, t, out),
-                _ => {}
-            }
-        }
-    }
-    walk("", &table, &mut out);
-    Ok(out)
+/// A flow argument as a path: a file, or a bundled flow's name
+/// (`$EINVREG_FLOWS` is searched first).
+pub fn resolve_flow(arg: &str) -> PathBuf {
+    let dirs = flow::bundled_dirs(std::env::var_os("EINVREG_FLOWS").map(PathBuf::from));
+    flow::resolve(arg, &dirs)
+}
+
+/// Reads a secrets file, refused unless owner-only.
+pub fn read_secrets(path: &Path) -> Result<SecretsFile, String> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+    SecretsFile::check_mode(&name, meta.permissions().mode()).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    SecretsFile::parse(&name, &text).map_err(|e| e.to_string())
 }
 
 pub fn default_artifacts(gstin: &str) -> PathBuf {
@@ -268,16 +276,22 @@ pub fn parse_duration_arg(what: &str, s: &str) -> Result<Duration, String> {
 /// Prints a usage or input error and returns its exit code.
 pub fn usage(msg: impl std::fmt::Display) -> i32 {
     eprintln!("error: {msg}");
-    super::exit::USAGE
+    crate::exit::USAGE
 }
 
-/// The portal to use (starting the replica if asked) and who answers prompts.
-pub async fn portal_and_operator(
+/// The portal to use (starting the replica if asked) and who answers
+/// prompts, behind one queue that tells `events` about each prompt.
+pub async fn portal_and_queue(
     portal: &PortalArgs,
     operator: &OperatorArgs,
     flow: &Flow,
-) -> Result<(Option<Replica>, String, Arc<dyn Operator>), String> {
+    events: Sink,
+) -> Result<(Option<Replica>, String, Arc<crate::operator::Queue>), String> {
     let (replica, base_url) = portal.resolve(flow, operator.interactive()).await?;
     let op = operator.build(&base_url).await?;
-    Ok((replica, base_url, op))
+    Ok((
+        replica,
+        base_url,
+        Arc::new(crate::operator::Queue::new(op, events)),
+    ))
 }

@@ -1,6 +1,6 @@
 //! `einvreg gstin GSTIN...`
 
-use super::exit;
+use crate::exit;
 use crate::rules::{validate_gstin, GstinStrictness};
 
 #[derive(clap::Args, Debug)]

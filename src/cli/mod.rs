@@ -4,13 +4,14 @@
 pub mod batch;
 pub mod check;
 pub mod common;
-pub mod exit;
+
 pub mod gstin;
 pub mod logging;
 pub mod replica;
 pub mod run;
 pub mod smoke;
 
+use crate::exit;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]

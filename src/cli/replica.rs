@@ -1,6 +1,6 @@
 //! `einvreg replica`: runs both portals on loopback until Ctrl-C.
 
-use super::exit;
+use crate::exit;
 use crate::replica::{Drift, Faults, Options, Replica};
 use std::path::PathBuf;
 

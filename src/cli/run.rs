@@ -1,13 +1,13 @@
 //! `einvreg run FLOW`: registers one GSTIN end to end.
 
 use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
-use super::exit;
 use crate::driver::Endpoint;
+use crate::events::{self, Event, RunStatus, Sink};
+use crate::exit;
 use crate::flow::inputs::{self, Given};
-use crate::flow::{Flow, Loc};
-use crate::operator::Queue;
+use crate::flow::{Flow, Loc, Role};
 use crate::redact::{Redactor, Secret};
-use crate::runner::{self, Event, RunSpec, RunStatus};
+use crate::runner::{self, Mode, RunSpec};
 use crate::vault::Vault;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -110,7 +110,7 @@ pub fn run(args: Args) -> i32 {
     };
     let interactive = std::io::stdin().is_terminal();
     let resolved = inputs::resolve(&flow, &given, |name| {
-        if let Some(s) = file_secrets.get(name) {
+        if let Some(s) = file_secrets.plain.get(name) {
             return Some(s.clone());
         }
         if let Ok(v) = std::env::var(format!("EINVREG_{}", name.to_uppercase())) {
@@ -150,19 +150,28 @@ pub fn run(args: Args) -> i32 {
         Ok(v) => Arc::new(v),
         Err(e) => return usage(e),
     };
-    let gstin = resolved.vars.get("gstin").cloned().unwrap_or_default();
+    let gstin = flow
+        .input_for(Role::Gstin)
+        .and_then(|i| resolved.vars.get(&i.name).cloned())
+        .unwrap_or_default();
     let artifacts = args
         .artifacts
         .clone()
         .unwrap_or_else(|| common::default_artifacts(&gstin));
 
     super::block_on(async move {
-        let (_replica, base_url, operator) =
-            match common::portal_and_operator(&args.portal, &args.operator, &flow).await {
+        let quiet = args.json;
+        let events: Sink = match quiet {
+            true => events::discard(),
+            false => Arc::new(display),
+        };
+        let (_replica, base_url, queue) =
+            match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone())
+                .await
+            {
                 Ok(x) => x,
                 Err(e) => return usage(e),
             };
-        let queue = Arc::new(Queue::new(operator));
         let endpoint = match Endpoint::start(&args.driver.config()).await {
             Ok(e) => e,
             Err(e) => {
@@ -170,7 +179,6 @@ pub fn run(args: Args) -> i32 {
                 return exit::FAILURE;
             }
         };
-        let quiet = args.json;
         let spec = RunSpec {
             flow: flow.clone(),
             base_url: base_url.clone(),
@@ -180,9 +188,8 @@ pub fn run(args: Args) -> i32 {
             vault: Some(vault.clone()),
             queue: queue.clone(),
             redactor: redactor.clone(),
-            on_event: (!quiet)
-                .then(|| Arc::new(|e: &Event| display(e)) as Arc<dyn Fn(&Event) + Send + Sync>),
-            on_pending: None,
+            events,
+            mode: Mode::Register,
         };
         eprintln!(
             "einvreg: {} on {} for {} (answers: {})",
@@ -195,7 +202,7 @@ pub fn run(args: Args) -> i32 {
             r = runner::run_in_new_session(&endpoint, &spec) => r,
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("\ninterrupted: the browser is closed; any credential already written stays in {}", vault.path().display());
-                return 130;
+                return exit::INTERRUPTED;
             }
         };
         drop(endpoint);
@@ -207,16 +214,17 @@ pub fn run(args: Args) -> i32 {
         } else {
             summary(&report, &redactor);
         }
-        report.status.exit_code()
+        exit::of_run(report.status)
     })
 }
 
+/// The human display: a consumer of the walk's events.
 fn display(e: &Event) {
     match e {
-        Event::Screen { label } => eprintln!("  → {label}"),
+        Event::ScreenEntered { label, .. } => eprintln!("  → {label}"),
         Event::Retry { outcome, screen, attempt } => eprintln!("  ↺ {outcome}: back to \"{screen}\" (try {attempt})"),
         Event::Fallback { screen, step, used, primary } => eprintln!("  ! {screen} › {step}: `{primary}` no longer matches; fallback `{used}` did (update the flow)"),
-        Event::Asking { .. } => {}
+        _ => {}
     }
 }
 

@@ -1,10 +1,11 @@
 //! `einvreg smoke FLOW...`: does the portal still match the flows? No side effects.
 
 use super::common::{self, usage, DriverArgs, PortalArgs};
-use super::exit;
 use crate::driver::Endpoint;
+use crate::exit;
 use crate::smoke::{self, junit, Finding, SmokeSpec};
 use std::collections::HashMap;
+use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -100,7 +101,9 @@ pub fn run(args: Args) -> i32 {
             match endpoint.session().await {
                 Ok(c) => {
                     findings.extend(smoke::smoke(&c, &spec).await);
-                    let _ = c.close().await;
+                    if let Err(e) = c.close().await {
+                        tracing::debug!("closing the browser session: {e}");
+                    }
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -109,19 +112,26 @@ pub fn run(args: Args) -> i32 {
             }
         }
         print!("{}", smoke::table(&findings, args.all));
-        if let Some(p) = &args.junit {
-            if let Err(e) = std::fs::write(p, junit::render(&findings, args.strict)) {
-                return usage(format!("--junit {}: {e}", p.display()));
+        let json = serde_json::to_string_pretty(&findings).expect("findings serialise");
+        let outputs = [
+            (
+                "--junit",
+                &args.junit,
+                junit::render(&findings, args.strict),
+            ),
+            ("--json", &args.json, json),
+        ];
+        for (flag, path, text) in outputs {
+            if let Some(p) = path {
+                if let Err(e) = write(p, &text) {
+                    return usage(format!("{flag} {}: {e}", p.display()));
+                }
             }
         }
-        if let Some(p) = &args.json {
-            if let Err(e) = std::fs::write(
-                p,
-                serde_json::to_string_pretty(&findings).unwrap_or_default(),
-            ) {
-                return usage(format!("--json {}: {e}", p.display()));
-            }
-        }
-        smoke::exit_code(&findings, args.strict)
+        exit::of_smoke(&findings, args.strict)
     })
+}
+
+fn write(p: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(p, text)
 }

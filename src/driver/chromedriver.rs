@@ -2,8 +2,8 @@
 //! exit, Ctrl-C, panic) and, through PR_SET_PDEATHSIG, when einvreg itself
 //! is killed.
 
-use super::{DriverConfig, DriverError, APT_FIX};
-use std::path::{Path, PathBuf};
+use super::{Binary, DriverConfig, DriverError, APT_FIX};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -21,8 +21,10 @@ impl Drop for ChromeDriver {
 impl ChromeDriver {
     /// Kills chromedriver and every browser it started, now.
     pub fn kill(&self) {
-        if let Some(mut c) = self.child.lock().unwrap().take() {
-            let _ = c.start_kill();
+        if let Some(mut c) = self.child.lock().expect("chromedriver lock").take() {
+            if let Err(e) = c.start_kill() {
+                tracing::debug!("chromedriver already gone: {e}");
+            }
             // Chromium is chromedriver's child, in chromedriver's process group.
             if let Some(pid) = c.id() {
                 unsafe {
@@ -31,23 +33,6 @@ impl ChromeDriver {
             }
         }
     }
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(name))
-            .find(|f| f.is_file())
-    })
-}
-
-pub fn find_chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .or_else(|| which("chromium"))
-        .or_else(|| which("google-chrome"))
 }
 
 fn major_version(bin: &Path) -> Option<u32> {
@@ -74,19 +59,15 @@ fn free_port() -> std::io::Result<u16> {
 impl ChromeDriver {
     pub async fn start(config: &DriverConfig) -> Result<ChromeDriver, DriverError> {
         let bin = match &config.chromedriver {
-            Some(p) if p.is_file() => p.clone(),
-            Some(p) => return Err(DriverError::Setup(format!("--chromedriver {}: no such file", p.display()))),
-            None => which("chromedriver").ok_or_else(|| DriverError::Setup(format!("chromedriver is not on PATH. Install it with: {APT_FIX}  (or pass --chromedriver PATH, or --webdriver URL)")))?,
+            Binary::Given(p) | Binary::Found(p) if p.is_file() => p.clone(),
+            Binary::Given(p) | Binary::Found(p) => return Err(DriverError::Setup(format!("--chromedriver {}: no such file", p.display()))),
+            Binary::Missing => return Err(DriverError::Setup(format!("chromedriver is not on PATH. Install it with: {APT_FIX}  (or pass --chromedriver PATH, or --webdriver URL)"))),
         };
-        let chromium = config
-            .chromium
-            .clone()
-            .or_else(find_chromium)
-            .ok_or_else(|| {
-                DriverError::Setup(format!(
-                    "Chromium is not installed. Install it with: {APT_FIX}"
-                ))
-            })?;
+        let chromium = config.chromium.clone().ok_or_else(|| {
+            DriverError::Setup(format!(
+                "Chromium is not installed. Install it with: {APT_FIX}"
+            ))
+        })?;
         if let (Some(d), Some(c)) = (major_version(&bin), major_version(&chromium)) {
             if d != c {
                 return Err(DriverError::Setup(format!(
@@ -126,7 +107,7 @@ impl ChromeDriver {
                     break;
                 }
                 if let Ok(r) =
-                    crate::replica::http::request("GET", &format!("{url}/status"), &[], None).await
+                    crate::loopback::request("GET", &format!("{url}/status"), &[], None).await
                 {
                     if r.status == 200 && r.text().contains("\"ready\":true") {
                         return Ok(ChromeDriver {
@@ -136,7 +117,9 @@ impl ChromeDriver {
                     }
                 }
                 if Instant::now() > deadline {
-                    let _ = child.start_kill();
+                    if let Err(e) = child.start_kill() {
+                        tracing::debug!("chromedriver already gone: {e}");
+                    }
                     last = "chromedriver did not become ready within 15s".into();
                     break;
                 }

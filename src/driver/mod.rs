@@ -12,26 +12,50 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// How to get browser sessions. Paths are resolved at the CLI edge.
 #[derive(Debug, Clone, Default)]
 pub struct DriverConfig {
     /// Use this W3C endpoint instead of starting chromedriver.
     pub webdriver_url: Option<String>,
-    /// chromedriver binary (default: found on PATH).
-    pub chromedriver: Option<PathBuf>,
-    /// Chromium binary (default: /usr/bin/chromium, then PATH).
+    /// The chromedriver binary to start.
+    pub chromedriver: Binary,
+    /// The Chromium binary (found on the machine, or given).
     pub chromium: Option<PathBuf>,
     /// Show the browser window (needs a display).
     pub headed: bool,
+    /// Extra Chromium flags for unusual hosts (e.g. a proxy).
+    pub extra_args: Vec<String>,
 }
 
+/// A binary the user named, one found on PATH, or none.
+#[derive(Debug, Clone, Default)]
+pub enum Binary {
+    /// Named with a flag (it may not exist).
+    Given(PathBuf),
+    /// Found on PATH.
+    Found(PathBuf),
+    /// Not on PATH.
+    #[default]
+    Missing,
+}
+
+/// Why no browser session could be had.
 #[derive(Debug, thiserror::Error)]
 pub enum DriverError {
+    /// chromedriver or Chromium is missing, mismatched or would not start.
     #[error("{0}")]
     Setup(String),
+    /// The endpoint refused a new session.
     #[error("could not open a browser session at {url}: {msg}")]
-    Session { url: String, msg: String },
+    Session {
+        /// The WebDriver endpoint.
+        url: String,
+        /// What it said, with a fix when one is known.
+        msg: String,
+    },
 }
 
+/// The fix for a missing or mismatched browser.
 pub const APT_FIX: &str = "apt-get install chromium chromium-driver";
 
 /// Where WebDriver sessions come from. One per process; sessions are cheap.
@@ -90,17 +114,10 @@ impl Endpoint {
         if !self.config.headed {
             args.insert(0, "--headless=new");
         }
-        // Extra flags for unusual hosts, e.g. EINVREG_CHROMIUM_ARGS="--proxy-server=..."
-        let extra = std::env::var("EINVREG_CHROMIUM_ARGS").unwrap_or_default();
         let mut args: Vec<String> = args.into_iter().map(String::from).collect();
-        args.extend(extra.split_whitespace().map(String::from));
+        args.extend(self.config.extra_args.iter().cloned());
         let mut opts = json!({ "args": args, "prefs": { "credentials_enable_service": false, "profile.password_manager_enabled": false } });
-        if let Some(bin) = self
-            .config
-            .chromium
-            .clone()
-            .or_else(chromedriver::find_chromium)
-        {
+        if let Some(bin) = &self.config.chromium {
             opts["binary"] = json!(bin.to_string_lossy());
         }
         let caps = json!({
@@ -110,7 +127,9 @@ impl Endpoint {
             "unhandledPromptBehavior": "ignore",
             "pageLoadStrategy": "normal",
         });
-        caps.as_object().unwrap().clone()
+        caps.as_object()
+            .expect("capabilities are an object")
+            .clone()
     }
 
     /// A fresh browser session (its own profile, cookies and cache).

@@ -86,9 +86,30 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
     let mut l = L { flow, out: vec![] };
     let screen_ids: Vec<&str> = flow.screens.iter().map(|s| s.id.as_str()).collect();
 
+    let mut roles: Vec<(Role, &str)> = vec![];
     for i in &flow.inputs {
         if let Some(c) = &i.required_when {
             l.condition(c, &format!("input `{}`", i.name));
+        }
+        let Some(role) = i.role else { continue };
+        match roles.iter().find(|(r, _)| *r == role) {
+            Some((_, first)) => l.err(
+                i.loc,
+                format!(
+                    "inputs `{first}` and `{}` both play role `{}`",
+                    i.name,
+                    role.as_str()
+                ),
+                "give the role to one input only",
+            ),
+            None => roles.push((role, &i.name)),
+        }
+        if i.is_secret() {
+            l.err(
+                i.loc,
+                format!("secret input `{}` cannot play a role", i.name),
+                "roles name what prompts and the vault may show; remove `role`",
+            );
         }
     }
 
@@ -147,7 +168,7 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
             );
         }
         if let Some(a) = &r.alert {
-            if let Err(e) = regex::Regex::new(a) {
+            if let Some(e) = a.error() {
                 l.err(
                     s.loc,
                     format!(
@@ -187,7 +208,7 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
                         l.err(st.loc, format!("{what} captures into `{into}`, which is an input"), "capture into a new name; inputs are never overwritten");
                     }
                     if let Some(p) = pattern {
-                        if let Err(e) = regex::Regex::new(p) {
+                        if let Some(e) = p.error() {
                             l.err(st.loc, format!("`pattern` of {what} is not a valid regex: {}", super::diag::regex_error(&e)), "fix the regular expression");
                         }
                     }
@@ -197,7 +218,7 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
                     if flow.input(into).is_some() {
                         l.err(st.loc, format!("{what} captures into `{into}`, which is an input"), "capture into a new name; inputs are never overwritten");
                     }
-                    if regex::Regex::new(pattern).map(|r| r.captures_len() < 2).unwrap_or(false) {
+                    if pattern.regex().is_some_and(|r| r.captures_len() < 2) {
                         l.err(st.loc, format!("{what} captures `{into}` but its pattern has no ( ) group"), "put the part to keep in parentheses, e.g. \"user (API_\\\\w+) has been created\"");
                     }
                     known.insert(into.clone());

@@ -16,7 +16,7 @@ pub mod template;
 pub use diag::{Diagnostic, Loc, Severity};
 pub use model::*;
 pub use target::Target;
-pub use template::Template;
+pub use template::{Template, TemplateError};
 
 use std::path::{Path, PathBuf};
 
@@ -52,28 +52,23 @@ pub fn load_str(path: &Path, src: &str) -> Result<(Flow, Vec<Diagnostic>), Vec<D
 }
 
 /// Resolves a flow argument: a path, or the name of a bundled flow
-/// (`production-api-user` finds `flows/production-api-user.toml`).
-pub fn resolve(arg: &str) -> PathBuf {
+/// looked up in `dirs` (`production-api-user` finds
+/// `flows/production-api-user.toml`).
+pub fn resolve(arg: &str, dirs: &[PathBuf]) -> PathBuf {
     let p = PathBuf::from(arg);
     if p.exists() {
         return p;
     }
-    for dir in bundled_dirs() {
-        let cand = dir.join(format!("{arg}.toml"));
-        if cand.exists() {
-            return cand;
-        }
-    }
-    p
+    dirs.iter()
+        .map(|d| d.join(format!("{arg}.toml")))
+        .find(|c| c.exists())
+        .unwrap_or(p)
 }
 
-/// Where bundled flows are looked up: `$EINVREG_FLOWS`, ./flows, then the
-/// source tree the binary was built from.
-pub fn bundled_dirs() -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    if let Ok(d) = std::env::var("EINVREG_FLOWS") {
-        v.push(PathBuf::from(d));
-    }
+/// Where bundled flows are looked up: `first` (the CLI passes
+/// `$EINVREG_FLOWS`), ./flows, then the source tree the binary was built from.
+pub fn bundled_dirs(first: Option<PathBuf>) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = first.into_iter().collect();
     v.push(PathBuf::from("flows"));
     v.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("flows"));
     v

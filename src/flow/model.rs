@@ -38,8 +38,13 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// The input called `name`.
     pub fn input(&self, name: &str) -> Option<&Input> {
         self.inputs.iter().find(|i| i.name == name)
+    }
+    /// The input that plays `role` (`role = "gstin"` in the flow file).
+    pub fn input_for(&self, role: Role) -> Option<&Input> {
+        self.inputs.iter().find(|i| i.role == Some(role))
     }
     pub fn screen_index(&self, id: &str) -> Option<usize> {
         self.screens.iter().position(|s| s.id == id)
@@ -55,6 +60,93 @@ pub struct Credentials {
     pub prefix: String,
     /// The input naming the GSP/ERP, for the vault record.
     pub provider: Option<String>,
+    /// The variable an outcome captures with the username exactly as the
+    /// portal reports it (e.g. `api_user` from "Api user API_x has been created").
+    pub created: Option<String>,
+}
+
+/// What an input means to the runner beyond its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The GSTIN being registered: prompts, the vault and reports name it.
+    Gstin,
+    /// The mobile that receives the OTP: prompts and answer commands get it.
+    Mobile,
+    /// How the GSTIN reaches the API (GSP, ERP...): the vault's provider when none is named.
+    Route,
+}
+
+/// Role names as flow files write them.
+pub const ROLES: &[&str] = &["gstin", "mobile", "route"];
+
+impl Role {
+    /// The role called `s` in a flow file.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "gstin" => Some(Role::Gstin),
+            "mobile" => Some(Role::Mobile),
+            "route" => Some(Role::Route),
+            _ => None,
+        }
+    }
+    /// The name flow files use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Gstin => "gstin",
+            Role::Mobile => "mobile",
+            Role::Route => "route",
+        }
+    }
+}
+
+/// A regular expression from a flow file, compiled once when the flow is
+/// loaded. An invalid one is kept with its error for `einvreg check` to
+/// report; a flow with errors never reaches a browser.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    compiled: Result<regex::Regex, regex::Error>,
+}
+
+impl Pattern {
+    /// Compiles `source`.
+    pub fn new(source: impl Into<String>) -> Pattern {
+        let source = source.into();
+        let compiled = regex::Regex::new(&source);
+        Pattern { source, compiled }
+    }
+    /// The compile error, if the pattern is not a valid regex.
+    pub fn error(&self) -> Option<&regex::Error> {
+        self.compiled.as_ref().err()
+    }
+    /// The regex (`None` when invalid).
+    pub fn regex(&self) -> Option<&regex::Regex> {
+        self.compiled.as_ref().ok()
+    }
+    /// Whether `text` matches (an invalid pattern matches nothing).
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex().is_some_and(|r| r.is_match(text))
+    }
+    /// The captures in `text`.
+    pub fn captures<'t>(&self, text: &'t str) -> Option<regex::Captures<'t>> {
+        self.regex().and_then(|r| r.captures(text))
+    }
+    /// The source text.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +195,8 @@ pub struct Input {
     pub required: bool,
     /// The portal rule the value must pass: `api_username`, `password`, `web_username`.
     pub rule: Option<String>,
+    /// What the input means to the runner, if anything.
+    pub role: Option<Role>,
 }
 
 impl Input {
@@ -146,7 +240,7 @@ pub struct Recognise {
     pub elements: Vec<Targets>,
     pub texts: Vec<String>,
     /// Recognised while a JS alert matching this is open (the page is hidden behind it).
-    pub alert: Option<String>,
+    pub alert: Option<Pattern>,
 }
 
 #[derive(Debug, Clone)]
@@ -182,10 +276,22 @@ pub enum AlertAction {
     Dismiss,
 }
 
+/// Which option of a dropdown: by its visible label or its value.
 #[derive(Debug, Clone)]
 pub enum OptionChoice {
+    /// `option = "..."`: the visible label.
     Label(Template),
+    /// `option_value = "..."`: the `value` attribute.
     Value(Template),
+}
+
+impl OptionChoice {
+    /// The template either way.
+    pub fn template(&self) -> &Template {
+        match self {
+            OptionChoice::Label(t) | OptionChoice::Value(t) => t,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -230,7 +336,7 @@ pub enum StepKind {
         absent: bool,
     },
     Alert {
-        pattern: String,
+        pattern: Pattern,
         action: AlertAction,
         capture: Option<String>,
     },
@@ -238,7 +344,7 @@ pub enum StepKind {
         target: Targets,
         into: String,
         attribute: Option<String>,
-        pattern: Option<String>,
+        pattern: Option<Pattern>,
     },
     WaitFor {
         target: Targets,

@@ -74,23 +74,32 @@ impl Template {
         &self,
         vars: &HashMap<String, String>,
         escape: impl Fn(&str) -> String,
-    ) -> Result<String, String> {
+    ) -> Result<String, TemplateError> {
         let mut out = String::new();
         for p in &self.parts {
             match p {
                 Part::Lit(s) => out.push_str(s),
                 Part::Var(v) => out.push_str(&escape(
                     vars.get(v)
-                        .ok_or_else(|| format!("variable `{v}` has no value"))?,
+                        .ok_or_else(|| TemplateError::Unbound(v.clone()))?,
                 )),
             }
         }
         Ok(out)
     }
 
-    pub fn render(&self, vars: &HashMap<String, String>) -> Result<String, String> {
+    /// Renders with `vars`, values as they are.
+    pub fn render(&self, vars: &HashMap<String, String>) -> Result<String, TemplateError> {
         self.render_with(vars, |s| s.to_string())
     }
+}
+
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `${name}` has no value yet.
+    #[error("variable `{0}` has no value")]
+    Unbound(String),
 }
 
 #[cfg(test)]

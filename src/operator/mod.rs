@@ -8,6 +8,7 @@ pub mod command;
 pub mod oracle;
 pub mod terminal;
 
+use crate::events::{Event, Sink};
 use crate::redact::Secret;
 use std::future::Future;
 use std::path::PathBuf;
@@ -123,17 +124,13 @@ pub struct Queue {
     waiting: AtomicUsize,
     waited_ms: AtomicU64,
     asked: AtomicU64,
-    /// Called around each prompt (batch: hide the progress bar).
-    pub hooks: Option<Arc<dyn PromptHooks>>,
-}
-
-pub trait PromptHooks: Send + Sync {
-    fn before(&self, q: &Question);
-    fn after(&self, q: &Question);
+    /// Told when each prompt opens and closes (a progress bar steps aside).
+    events: Sink,
 }
 
 impl Queue {
-    pub fn new(op: Arc<dyn Operator>) -> Queue {
+    /// A queue in front of `op`, telling `events` about each prompt.
+    pub fn new(op: Arc<dyn Operator>, events: Sink) -> Queue {
         Queue {
             op,
             lock: tokio::sync::Mutex::new(()),
@@ -142,7 +139,7 @@ impl Queue {
             waiting: AtomicUsize::new(0),
             waited_ms: AtomicU64::new(0),
             asked: AtomicU64::new(0),
-            hooks: None,
+            events,
         }
     }
 
@@ -157,17 +154,20 @@ impl Queue {
         let _turn = self.lock.lock().await;
         let now_open = self.open.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_open.fetch_max(now_open, Ordering::SeqCst);
-        if let Some(h) = &self.hooks {
-            h.before(q);
-        }
+        (self.events)(&Event::PromptOpened {
+            what: q.what(),
+            gstin: q.gstin.clone(),
+            step: q.step.clone(),
+        });
         let r = self.op.answer(q).await;
-        if let Some(h) = &self.hooks {
-            h.after(q);
-        }
         self.open.fetch_sub(1, Ordering::SeqCst);
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         self.asked.fetch_add(1, Ordering::SeqCst);
         let waited = start.elapsed();
+        (self.events)(&Event::PromptClosed {
+            what: q.what(),
+            waited,
+        });
         self.waited_ms
             .fetch_add(waited.as_millis() as u64, Ordering::SeqCst);
         (r, waited)
@@ -222,7 +222,11 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn queue_serialises_prompts() {
-        let qu = Arc::new(Queue::new(Arc::new(Slow(AtomicUsize::new(0)))));
+        let (opened, sink) = crate::events::Collector::new(|e| match e {
+            Event::PromptOpened { .. } => Some(()),
+            _ => None,
+        });
+        let qu = Arc::new(Queue::new(Arc::new(Slow(AtomicUsize::new(0))), sink));
         let mut hs = vec![];
         for _ in 0..6 {
             let qu = qu.clone();
@@ -233,6 +237,7 @@ mod tests {
         }
         assert_eq!(qu.max_open(), 1);
         assert_eq!(qu.asked(), 6);
+        assert_eq!(opened.take().len(), 6, "every prompt is announced");
     }
 
     #[tokio::test]

@@ -6,8 +6,8 @@
 //! an OTP or the session expire before answering.
 
 use super::{Ask, BoxFut, Operator, OperatorError, Question};
+use crate::loopback as http;
 use crate::redact::Secret;
-use crate::replica::http;
 use std::sync::Mutex;
 
 #[derive(Debug, Default, Clone, PartialEq)]

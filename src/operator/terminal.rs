@@ -24,22 +24,21 @@ pub enum ImageMode {
 }
 
 impl ImageMode {
-    /// From `EINVREG_IMAGES` (kitty, iterm, sixel, blocks, off) or the terminal's own variables.
-    pub fn detect() -> ImageMode {
-        match std::env::var("EINVREG_IMAGES").as_deref() {
-            Ok("kitty") => return ImageMode::Kitty,
-            Ok("iterm") => return ImageMode::Iterm,
-            Ok("sixel") => return ImageMode::Sixel,
-            Ok("blocks") => return ImageMode::HalfBlocks,
-            Ok("off") => return ImageMode::Off,
+    /// From `EINVREG_IMAGES` (kitty, iterm, sixel, blocks, off) or the
+    /// terminal's own variables; `env` looks a variable up (the CLI passes
+    /// the process environment).
+    pub fn detect(env: impl Fn(&str) -> Option<String>) -> ImageMode {
+        match env("EINVREG_IMAGES").as_deref() {
+            Some("kitty") => return ImageMode::Kitty,
+            Some("iterm") => return ImageMode::Iterm,
+            Some("sixel") => return ImageMode::Sixel,
+            Some("blocks") => return ImageMode::HalfBlocks,
+            Some("off") => return ImageMode::Off,
             _ => {}
         }
-        let term = std::env::var("TERM").unwrap_or_default();
-        let prog = std::env::var("TERM_PROGRAM").unwrap_or_default();
-        if std::env::var_os("KITTY_WINDOW_ID").is_some()
-            || term.contains("kitty")
-            || prog == "ghostty"
-        {
+        let term = env("TERM").unwrap_or_default();
+        let prog = env("TERM_PROGRAM").unwrap_or_default();
+        if env("KITTY_WINDOW_ID").is_some() || term.contains("kitty") || prog == "ghostty" {
             ImageMode::Kitty
         } else if prog == "iTerm.app" || prog == "WezTerm" {
             ImageMode::Iterm
@@ -237,12 +236,33 @@ impl Operator for Terminal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+
+    /// A 180x60 PNG of noisy pixels, like a captcha (and too big for one
+    /// kitty chunk).
+    fn captcha_like_png() -> Vec<u8> {
+        let (w, h) = (180u32, 60u32);
+        let mut seed = 0x2545_f491_u32;
+        let px: Vec<u8> = (0..w * h * 3)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                (seed >> 24) as u8
+            })
+            .collect();
+        let mut out = vec![];
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().unwrap();
+        wr.write_image_data(&px).unwrap();
+        wr.finish().unwrap();
+        out
+    }
 
     #[test]
     fn inline_renderings() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let png = crate::replica::captcha::render_png("AB12CD", &mut rng);
+        let png = captcha_like_png();
         let k = render_inline(&png, ImageMode::Kitty).unwrap();
         assert!(k.starts_with("\x1b_Gf=100,a=T,m=1;") && k.contains("\x1b_Gm=0;"));
         assert!(render_inline(&png, ImageMode::Iterm)

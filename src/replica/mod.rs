@@ -9,7 +9,6 @@ pub mod aid;
 pub mod captcha;
 pub mod config;
 pub mod html;
-pub mod http;
 pub mod production;
 pub mod sandbox;
 pub mod state;
@@ -62,10 +61,8 @@ impl Default for Options {
     }
 }
 
+/// ./fixtures when it holds the replica's data, else the source tree's.
 pub fn default_fixtures() -> PathBuf {
-    if let Ok(d) = std::env::var("EINVREG_FIXTURES") {
-        return PathBuf::from(d);
-    }
     let local = PathBuf::from("fixtures");
     if local.join("taxpayers.toml").exists() {
         return local;

@@ -20,11 +20,45 @@ pub enum Miss {
     Unsupported,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// What a step needs of an element: to see it, or also to type into or click it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Visible.
+    See,
+    /// Visible, enabled and not read-only.
+    Fill,
+    /// Visible and enabled.
+    Click,
+}
+
+impl Need {
+    fn as_js(self) -> &'static str {
+        match self {
+            Need::See => "see",
+            Need::Fill => "fill",
+            Need::Click => "click",
+        }
+    }
+}
+
+/// The outcome of one look for a target list.
+#[derive(Debug, Clone, Default)]
 pub struct Found {
-    /// Index into the target list of the first that matched, or -1.
-    pub index: i64,
+    /// Index into the target list of the first that matched.
+    pub matched: Option<usize>,
+    /// Why each target before it (or every target) did not match.
     pub report: Vec<Miss>,
+}
+
+#[derive(Deserialize)]
+struct RawFound {
+    index: i64,
+    report: Vec<Miss>,
+}
+
+/// The CSS selector of the element tagged `mark`.
+pub fn tag_selector(mark: &str) -> String {
+    format!("[data-einvreg-target=\"{mark}\"]")
 }
 
 pub fn locators(t: &Targets) -> Value {
@@ -56,8 +90,8 @@ function __find(list, need){ const report=[];
   return {index:-1, report:report, el:null}; }
 "#;
 
-/// Finds and tags the first usable match: `need` is "fill", "click" or "see".
-pub async fn find(c: &Client, t: &Targets, need: &str, mark: &str) -> Result<Found, CmdError> {
+/// Finds and tags the first usable match.
+pub async fn find(c: &Client, t: &Targets, need: Need, mark: &str) -> Result<Found, CmdError> {
     let js = format!(
         "{COMMON_JS}
         document.querySelectorAll('[data-einvreg-target]').forEach(e=>e.removeAttribute('data-einvreg-target'));
@@ -66,12 +100,15 @@ pub async fn find(c: &Client, t: &Targets, need: &str, mark: &str) -> Result<Fou
         return {{index:r.index, report:r.report}};"
     );
     let v = c
-        .execute(&js, vec![locators(t), json!(need), json!(mark)])
+        .execute(&js, vec![locators(t), json!(need.as_js()), json!(mark)])
         .await?;
-    Ok(serde_json::from_value(v).unwrap_or(Found {
-        index: -1,
-        report: vec![],
-    }))
+    Ok(match serde_json::from_value::<RawFound>(v) {
+        Ok(r) => Found {
+            matched: usize::try_from(r.index).ok(),
+            report: r.report,
+        },
+        Err(_) => Found::default(),
+    })
 }
 
 /// Whether the marked element is an image that finished loading.
@@ -184,6 +221,35 @@ pub fn describe_targets(t: &Targets, report: &[Miss]) -> String {
         .join(", ")
 }
 
+/// The target at `i` of a list (from a probe's group index).
 pub fn target_of(t: &Targets, i: i64) -> Option<&Target> {
     usize::try_from(i).ok().and_then(|i| t.list.get(i))
+}
+
+/// Every target of a list, backquoted, joined by "or".
+pub fn list(t: &Targets) -> String {
+    t.list
+        .iter()
+        .map(|x| format!("`{x}`"))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// Every target of a list joined by " | ", as smoke findings name them.
+pub fn joined(t: &Targets) -> String {
+    t.list
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Page text on one line, cut at 160 characters, quoted.
+pub fn snippet(text: &str) -> String {
+    let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > 160 {
+        format!("\"{}…\"", one.chars().take(160).collect::<String>())
+    } else {
+        format!("\"{one}\"")
+    }
 }

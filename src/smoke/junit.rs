@@ -26,8 +26,8 @@ pub fn render(findings: &[Finding], strict: bool) -> String {
         ));
         for f in fs {
             let name = match &f.selector {
-                Some(sel) => format!("{} › {} [{}]", f.step, f.check, sel),
-                None => format!("{} › {}", f.step, f.check),
+                Some(sel) => format!("{} › {} [{}]", f.step, f.check.as_str(), sel),
+                None => format!("{} › {}", f.step, f.check.as_str()),
             };
             s.push_str(&format!(
                 "    <testcase classname=\"{}.{}\" name=\"{}\">",
@@ -66,7 +66,7 @@ mod tests {
             flow: "f".into(),
             screen: "Login <1>".into(),
             step: step.into(),
-            check: "target".into(),
+            check: crate::events::CheckKind::Target,
             selector: Some("input[name='a']".into()),
             class,
             detail: "d & e".into(),

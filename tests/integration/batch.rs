@@ -266,11 +266,11 @@ fn sigkill_mid_batch_then_resume_registers_each_gstin_exactly_once() {
             .build()
             .unwrap();
         let resp = rt
-            .block_on(einvreg::replica::http::request(
+            .block_on(einvreg::loopback::request(
                 "POST",
                 &format!("{}/__replica/auth", r.production),
                 &[],
-                Some(&einvreg::replica::http::form_encode(&[
+                Some(&einvreg::loopback::form_encode(&[
                     ("username", &created[0].username),
                     ("password", &created[0].password),
                 ])),

@@ -1,7 +1,7 @@
 //! HTTP-level tests of the replica: every screen and error path, each fault
 //! and each drift, without a browser.
 
-use einvreg::replica::http::Agent;
+use einvreg::loopback::Agent;
 use einvreg::replica::{Drift, Faults, Options, Replica};
 use regex::Regex;
 use std::time::{Duration, Instant};
@@ -33,7 +33,7 @@ fn hidden(html: &str, name: &str) -> String {
 
 async fn aid(a: &Agent, what: &str, cookie: &str) -> String {
     let sid = a.cookies.get(cookie).expect("session cookie").clone();
-    let r = einvreg::replica::http::request(
+    let r = einvreg::loopback::request(
         "GET",
         &format!("{}/__replica/{what}?session={sid}", a.base),
         &[],
@@ -224,7 +224,7 @@ async fn production_happy_path_then_duplicate_is_refused() {
         .text();
     assert!(again.contains("Credentials are already created"), "{again}");
     // Another GSTIN may not take a username already in use.
-    let users = einvreg::replica::http::request(
+    let users = einvreg::loopback::request(
         "GET",
         &format!("{}/__replica/users", r.production_url),
         &[],
@@ -288,7 +288,7 @@ async fn production_login_errors_otp_expiry_and_lockout() {
     .await
     .unwrap();
     let otp = aid(&a, "otp", PC).await;
-    einvreg::replica::http::request(
+    einvreg::loopback::request(
         "POST",
         &format!("{}/__replica/expire-otps", r.production_url),
         &[],
@@ -461,7 +461,7 @@ async fn faults_http500_latency_spurious_slow_alert_idle_expiry() {
         done.contains("Credentials are already created"),
         "spurious error shown"
     );
-    let users = einvreg::replica::http::request(
+    let users = einvreg::loopback::request(
         "GET",
         &format!("{}/__replica/users", r.production_url),
         &[],
@@ -706,7 +706,7 @@ async fn sandbox_registration_webforms_end_to_end() {
     .await;
     page = sandbox_post(&mut a, &page, &[(&k("btnSendOTP"), "Send OTP")]).await;
     assert!(page.contains("Mobile OTP") && page.contains("Click Here To Resend OTP"));
-    let sms = einvreg::replica::http::request(
+    let sms = einvreg::loopback::request(
         "GET",
         &format!("{}/__replica/sms?mobile=9845012345", r.sandbox_url),
         &[],
@@ -860,7 +860,7 @@ async fn state_file_keeps_users_across_restarts() {
         assert!(done.contains("created successfully"));
     }
     let r = start(|o| o.state_file = Some(state.clone())).await;
-    let users = einvreg::replica::http::request(
+    let users = einvreg::loopback::request(
         "GET",
         &format!("{}/__replica/users", r.production_url),
         &[],

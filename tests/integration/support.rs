@@ -204,7 +204,7 @@ pub fn http_get(url: &str) -> String {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(einvreg::replica::http::request("GET", url, &[], None))
+    rt.block_on(einvreg::loopback::request("GET", url, &[], None))
         .unwrap()
         .text()
 }
@@ -250,7 +250,7 @@ impl GridProc {
                 .enable_all()
                 .build()
                 .unwrap();
-            if let Ok(r) = rt.block_on(einvreg::replica::http::request(
+            if let Ok(r) = rt.block_on(einvreg::loopback::request(
                 "GET",
                 &format!("{}/status", g.url),
                 &[],

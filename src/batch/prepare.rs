@@ -1,0 +1,110 @@
+//! Everything a batch checks before any browser starts: the rows, the
+//! providers they name, and the logins they need.
+
+use super::rows::{self, Loaded, Providers, Row, RowsError};
+use crate::flow::inputs::InputProblem;
+use crate::flow::Flow;
+use crate::redact::Secret;
+use crate::secrets::SecretsFile;
+use std::collections::HashMap;
+
+/// The CSV, read at the edge.
+pub struct CsvSource<'a> {
+    /// How errors name the file.
+    pub name: &'a str,
+    /// Its text.
+    pub text: &'a str,
+}
+
+/// Why a batch cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The CSV or provider list could not be read.
+    #[error(transparent)]
+    Rows(#[from] RowsError),
+    /// Rows have problems and `--skip-invalid` was not given.
+    #[error("{} problem(s) in {bad} row(s) of {file}; nothing was started. Fix them, or pass --skip-invalid to run the {valid} valid rows", problems.len())]
+    Invalid {
+        /// The CSV.
+        file: String,
+        /// Every problem (printed one by one before this summary).
+        problems: Vec<InputProblem>,
+        /// Rows with a problem.
+        bad: usize,
+        /// Rows without one.
+        valid: usize,
+    },
+}
+
+/// A batch ready to run but for logins nobody has given yet.
+pub struct Prepared {
+    /// The rows to run.
+    pub rows: Vec<Row>,
+    /// Problems of rows left out by `--skip-invalid`.
+    pub skipped: Vec<InputProblem>,
+    /// How many rows `--skip-invalid` left out.
+    pub skipped_rows: usize,
+    /// Portal login passwords by portal username.
+    pub logins: HashMap<String, Secret>,
+    /// API passwords given for a GSTIN (otherwise generated).
+    pub api_passwords: HashMap<String, Secret>,
+    needs_login: bool,
+}
+
+/// Validates every row and sorts the secrets by what they unlock.
+pub fn prepare(
+    flow: &Flow,
+    csv: CsvSource<'_>,
+    providers: &Providers,
+    secrets: SecretsFile,
+    skip_invalid: bool,
+) -> Result<Prepared, PrepareError> {
+    let Loaded {
+        mut rows,
+        problems,
+        bad_lines,
+    } = rows::parse(flow, csv.name, csv.text, providers)?;
+    if !problems.is_empty() && !skip_invalid {
+        return Err(PrepareError::Invalid {
+            file: csv.name.into(),
+            problems,
+            bad: bad_lines.len(),
+            valid: rows.len() - bad_lines.len(),
+        });
+    }
+    rows.retain(|r| !bad_lines.contains(&r.line));
+    let mut logins = secrets.plain;
+    logins.extend(secrets.portal_password);
+    // A flow needs logins when it has a secret input besides the new password.
+    let new_password = flow.credentials.as_ref().map(|c| &c.password);
+    let needs_login = flow
+        .inputs
+        .iter()
+        .any(|i| i.is_secret() && Some(&i.name) != new_password);
+    Ok(Prepared {
+        rows,
+        skipped: problems,
+        skipped_rows: bad_lines.len(),
+        logins,
+        api_passwords: secrets.api_password,
+        needs_login,
+    })
+}
+
+impl Prepared {
+    /// Portal usernames the rows log in with but no password was given for, sorted.
+    pub fn missing_logins(&self) -> Vec<String> {
+        if !self.needs_login {
+            return vec![];
+        }
+        let mut missing: Vec<String> = self
+            .rows
+            .iter()
+            .filter_map(|r| r.get("portal_username").map(String::from))
+            .filter(|u| !self.logins.contains_key(u))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+}

@@ -1,0 +1,238 @@
+//! The event stream: what the engine tells the world while it works.
+//!
+//! The walk, the operator queue and the batch emit typed [`Event`]s into a
+//! [`Sink`]; the step trace, the human display, the batch journal and the
+//! smoke findings are consumers of it, the way a test runner's reporter
+//! consumes its runner's events. Events never carry secret values: they
+//! name screens, steps and targets, never what was typed.
+
+use crate::vault;
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+mod check;
+mod status;
+
+pub use check::{Check, CheckKind, Class};
+pub use status::{RowStatus, RunStatus};
+
+/// One thing that happened. Cheap to clone; carries no secrets.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The walk recognised a screen and starts its steps.
+    ScreenEntered {
+        /// The screen's `id` in the flow.
+        screen: String,
+        /// The screen's label, as a person reads it.
+        label: String,
+    },
+    /// A step finished (or was skipped), with its target and timing.
+    StepDone(StepTrace),
+    /// A known error sent the walk back to an earlier screen.
+    Retry {
+        /// The outcome's message.
+        outcome: String,
+        /// Label of the screen the walk goes back to.
+        screen: String,
+        /// The attempt about to start (2 after the first retry).
+        attempt: u32,
+    },
+    /// A fallback target matched where the primary did not.
+    Fallback {
+        /// Screen label.
+        screen: String,
+        /// Step label.
+        step: String,
+        /// The target that matched.
+        used: String,
+        /// The flow's first target, which no longer matches.
+        primary: String,
+    },
+    /// A prompt is shown to a person now (the queue's turn came).
+    PromptOpened {
+        /// "captcha" or "OTP".
+        what: &'static str,
+        /// The GSTIN the prompt is for.
+        gstin: String,
+        /// The step that asks.
+        step: String,
+    },
+    /// The prompt was answered (or failed), after `waited`.
+    PromptClosed {
+        /// "captcha" or "OTP".
+        what: &'static str,
+        /// Queue time plus the person's time.
+        waited: Duration,
+    },
+    /// The credential is on disk as `pending`; the submit comes next.
+    CredentialPending {
+        /// The vault record's id.
+        vault_id: String,
+    },
+    /// The credential's final status was recorded in the vault.
+    CredentialRecorded {
+        /// The vault record's id.
+        vault_id: String,
+        /// Its new status.
+        status: vault::Status,
+    },
+    /// The walk ended.
+    Finished {
+        /// How it ended.
+        status: RunStatus,
+        /// The matching outcome's id, if one matched.
+        outcome: Option<String>,
+    },
+    /// A smoke check's finding.
+    Check(Check),
+    /// A batch row started its browser session.
+    RowStarted {
+        /// CSV line.
+        line: usize,
+        /// The row's GSTIN.
+        gstin: String,
+    },
+    /// A batch row ended (or was skipped).
+    RowFinished {
+        /// CSV line.
+        line: usize,
+        /// The row's GSTIN.
+        gstin: String,
+        /// How it ended.
+        status: RowStatus,
+        /// One line, redacted.
+        message: String,
+    },
+    /// A line for the person at the console (e.g. "Ctrl-C: ...").
+    Note(String),
+}
+
+/// Where events go. Consumers are cheap functions; slow work belongs elsewhere.
+pub type Sink = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// A sink that drops everything.
+pub fn discard() -> Sink {
+    Arc::new(|_| {})
+}
+
+/// A sink that hands each event to every sink in `sinks`, in order.
+pub fn tee(sinks: Vec<Sink>) -> Sink {
+    Arc::new(move |e| sinks.iter().for_each(|s| s(e)))
+}
+
+/// One step of a run, as `trace.json` and reports show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTrace {
+    /// Screen id.
+    pub screen: String,
+    /// Step label.
+    pub step: String,
+    /// Step kind (`fill`, `click`, ...).
+    pub kind: String,
+    /// Milliseconds since the run started.
+    pub started_ms: u64,
+    /// How long the step took.
+    pub ms: u64,
+    /// What became of it.
+    pub result: StepResult,
+    /// The target that was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// A fallback target matched, not the first.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
+    /// Why it failed or was skipped (redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What became of a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepResult {
+    /// Done.
+    Ok,
+    /// Done, after waiting for a person.
+    Waited,
+    /// Its `when` did not hold.
+    Skipped,
+    /// It failed (see `detail`).
+    Failed,
+    /// A known outcome (by id) showed up during the step.
+    Outcome(String),
+}
+
+impl Serialize for StepResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StepResult::Ok => s.serialize_str("ok"),
+            StepResult::Waited => s.serialize_str("waited"),
+            StepResult::Skipped => s.serialize_str("skipped"),
+            StepResult::Failed => s.serialize_str("failed"),
+            StepResult::Outcome(id) => s.serialize_str(&format!("outcome:{id}")),
+        }
+    }
+}
+
+/// Collects the events a consumer cares about, for reading back at the end.
+#[derive(Clone)]
+pub struct Collector<T> {
+    items: Arc<Mutex<Vec<T>>>,
+}
+
+impl<T: Send + 'static> Collector<T> {
+    /// A collector and the sink that feeds it: `pick` keeps what it wants.
+    pub fn new(pick: impl Fn(&Event) -> Option<T> + Send + Sync + 'static) -> (Self, Sink) {
+        let items = Arc::new(Mutex::new(Vec::new()));
+        let c = Collector {
+            items: items.clone(),
+        };
+        let sink: Sink = Arc::new(move |e| {
+            if let Some(t) = pick(e) {
+                items.lock().expect("collector lock").push(t);
+            }
+        });
+        (c, sink)
+    }
+
+    /// Everything collected so far, in order.
+    pub fn take(&self) -> Vec<T> {
+        std::mem::take(&mut *self.items.lock().expect("collector lock"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tee_feeds_every_consumer_and_collectors_pick_their_kind() {
+        let (notes, a) = Collector::new(|e| match e {
+            Event::Note(n) => Some(n.clone()),
+            _ => None,
+        });
+        let (rows, b) = Collector::new(|e| match e {
+            Event::RowStarted { line, .. } => Some(*line),
+            _ => None,
+        });
+        let sink = tee(vec![a, b]);
+        sink(&Event::Note("hello".into()));
+        sink(&Event::RowStarted {
+            line: 3,
+            gstin: "g".into(),
+        });
+        assert_eq!(notes.take(), vec!["hello".to_string()]);
+        assert_eq!(rows.take(), vec![3]);
+        assert!(notes.take().is_empty(), "take empties the collector");
+    }
+
+    #[test]
+    fn step_results_serialise_as_trace_json_always_did() {
+        let s = |r: StepResult| serde_json::to_string(&r).unwrap();
+        assert_eq!(s(StepResult::Waited), "\"waited\"");
+        assert_eq!(
+            s(StepResult::Outcome("created".into())),
+            "\"outcome:created\""
+        );
+    }
+}

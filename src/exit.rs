@@ -1,0 +1,81 @@
+//! Stable exit codes (documented in README.md). Scripts depend on these.
+
+pub const OK: i32 = 0;
+/// Other failure; for `check` and `gstin`: problems found.
+pub const FAILURE: i32 = 1;
+/// Usage or input error, found before any browser started.
+pub const USAGE: i32 = 2;
+pub const ALREADY_REGISTERED: i32 = 3;
+/// A human was needed (captcha, OTP) but none was available.
+pub const HUMAN_NEEDED: i32 = 4;
+/// Unexpected screen: the portal no longer matches the flow.
+pub const DRIFT: i32 = 5;
+/// Portal error or portal unreachable.
+pub const PORTAL: i32 = 6;
+/// The portal said "already created" on a first try: check by hand.
+pub const NEEDS_VERIFICATION: i32 = 7;
+/// A second Ctrl-C aborted the work.
+pub const INTERRUPTED: i32 = 130;
+
+use crate::events::{Check, Class, RowStatus, RunStatus};
+
+/// The exit code of `einvreg run`.
+pub fn of_run(s: RunStatus) -> i32 {
+    of_row(s.into())
+}
+
+/// A row's own code; [`of_batch`] picks the most urgent.
+pub fn of_row(s: RowStatus) -> i32 {
+    match s {
+        RowStatus::Registered | RowStatus::Skipped => OK,
+        RowStatus::AlreadyRegistered => ALREADY_REGISTERED,
+        RowStatus::NeedsVerification => NEEDS_VERIFICATION,
+        RowStatus::HumanNeeded => HUMAN_NEEDED,
+        RowStatus::Drift => DRIFT,
+        RowStatus::PortalError => PORTAL,
+        RowStatus::Failed | RowStatus::NotStarted => FAILURE,
+    }
+}
+
+/// The batch's exit code: the most urgent row decides. A row that was
+/// already registered counts as done.
+pub fn of_batch(rows: impl IntoIterator<Item = RowStatus>) -> i32 {
+    let codes: Vec<i32> = rows.into_iter().map(of_row).collect();
+    [DRIFT, NEEDS_VERIFICATION, HUMAN_NEEDED, PORTAL, FAILURE]
+        .into_iter()
+        .find(|c| codes.contains(c))
+        .unwrap_or(OK)
+}
+
+/// The smoke check's exit code: unreachable 6, drift 5 (a fallback too
+/// when `strict`), else 0.
+pub fn of_smoke(checks: &[Check], strict: bool) -> i32 {
+    if checks.iter().any(|f| f.class == Class::Unreachable) {
+        PORTAL
+    } else if checks
+        .iter()
+        .any(|f| f.class == Class::Drift || (strict && f.class == Class::Fallback))
+    {
+        DRIFT
+    } else {
+        OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_urgent_row_decides_the_batch() {
+        use RowStatus::*;
+        assert_eq!(of_batch([Registered, AlreadyRegistered, Skipped]), OK);
+        assert_eq!(of_batch([Failed, Drift, HumanNeeded]), DRIFT);
+        assert_eq!(
+            of_batch([PortalError, NeedsVerification]),
+            NEEDS_VERIFICATION
+        );
+        assert_eq!(of_batch([NotStarted]), FAILURE);
+        assert_eq!(of_run(RunStatus::AlreadyRegistered), ALREADY_REGISTERED);
+    }
+}

@@ -1,0 +1,302 @@
+//! Source text to [`Flow`], collecting every problem instead of stopping at
+//! the first, each with file:line:column and a fix.
+//!
+//! `values` holds the helpers over TOML values; `input`, `screen` and
+//! `outcome` parse one part of a flow each.
+
+mod input;
+mod outcome;
+mod screen;
+mod values;
+
+use super::diag::{Diagnostic, Loc};
+use super::model::*;
+use super::suggest::hint;
+use super::{Target, Template};
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+pub(super) type Sv<'i> = Spanned<DeValue<'i>>;
+use input::input;
+use outcome::outcome;
+use screen::screen;
+pub use values::parse_duration;
+use values::*;
+
+pub const TOP_KEYS: &[&str] = &["flow", "inputs", "screens", "outcomes"];
+pub const FLOW_KEYS: &[&str] = &[
+    "name",
+    "portal",
+    "base_url",
+    "description",
+    "timeout",
+    "credentials",
+];
+pub const CREDENTIAL_KEYS: &[&str] = &["username", "password", "prefix", "provider", "created"];
+pub const INPUT_KEYS: &[&str] = &[
+    "type",
+    "label",
+    "default",
+    "required",
+    "required_when",
+    "strict",
+    "values",
+    "pattern",
+    "generate",
+    "rule",
+    "role",
+];
+pub const INPUT_TYPES: &[&str] = &["text", "gstin", "mobile", "email", "choice", "secret"];
+pub const INPUT_RULES: &[&str] = &["api_username", "password", "web_username"];
+pub const SCREEN_KEYS: &[&str] = &[
+    "id",
+    "label",
+    "optional",
+    "when",
+    "timeout",
+    "recognise",
+    "steps",
+];
+pub const RECOGNISE_KEYS: &[&str] = &["url", "elements", "texts", "alert"];
+pub const OUTCOME_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "message",
+    "alert",
+    "text",
+    "element",
+    "screens",
+    "when",
+    "retry_from",
+    "max_retries",
+];
+pub const STEP_COMMON: &[&str] = &["label", "timeout", "optional", "when", "barrier", "submits"];
+pub const STEP_KINDS: &[(&str, &[&str])] = &[
+    ("goto", &[]),
+    ("fill", &["value", "fast"]),
+    ("fill_secret", &["secret", "fast"]),
+    ("click", &["navigates"]),
+    ("choose", &["navigates"]),
+    ("select", &["option", "option_value", "navigates"]),
+    ("captcha", &["input"]),
+    ("otp", &["prompt"]),
+    ("expect", &["text", "absent"]),
+    ("alert", &["action", "capture"]),
+    ("capture", &["into", "attribute", "pattern"]),
+    ("wait_for", &[]),
+    ("screenshot", &[]),
+];
+
+pub fn step_kind_names() -> Vec<&'static str> {
+    STEP_KINDS.iter().map(|(k, _)| *k).collect()
+}
+
+pub(super) struct P<'s> {
+    pub(super) file: &'s Path,
+    pub(super) src: &'s str,
+    pub(super) diags: Vec<Diagnostic>,
+}
+
+impl P<'_> {
+    pub(super) fn loc(&self, span: &Range<usize>) -> Loc {
+        Loc::of(self.src, span.start)
+    }
+    pub(super) fn err(
+        &mut self,
+        span: &Range<usize>,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let d = Diagnostic::error(self.file, self.loc(span), msg, help);
+        self.diags.push(d);
+    }
+}
+
+/// Parses a flow. Returns the flow when its skeleton is usable (even with
+/// errors, so the linter can report more) and every diagnostic found.
+pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
+    let mut p = P {
+        file,
+        src,
+        diags: vec![],
+    };
+    let root = match DeTable::parse(src) {
+        Ok(r) => r,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let msg = e.message().trim().to_string();
+            p.err(
+                &span,
+                format!("not valid TOML: {msg}"),
+                "fix the TOML syntax; quote strings and close every [ and {",
+            );
+            return (None, p.diags);
+        }
+    };
+    let top = Obj {
+        map: root.get_ref(),
+        span: 0..0,
+        what: "the flow file".into(),
+    };
+    top.check_keys(&mut p, TOP_KEYS, &[]);
+
+    let Some(header_v) = top.get("flow") else {
+        p.err(
+            &(0..0),
+            "the file has no [flow] header",
+            "start the file with [flow] giving name, portal and base_url",
+        );
+        return (None, p.diags);
+    };
+    let Some(h) = Obj::of(&mut p, header_v, "flow") else {
+        return (None, p.diags);
+    };
+    h.check_keys(&mut p, FLOW_KEYS, &[]);
+    let name = h
+        .req_str(&mut p, "name", "add name = \"my-flow\" under [flow]")
+        .map(|x| x.0)
+        .unwrap_or_default();
+    let portal = match h.req_str(
+        &mut p,
+        "portal",
+        "add portal = \"sandbox\" or portal = \"production\" under [flow]",
+    ) {
+        Some((s, _)) if s == "sandbox" => Some(PortalKind::Sandbox),
+        Some((s, _)) if s == "production" => Some(PortalKind::Production),
+        Some((s, span)) => {
+            p.err(
+                &span,
+                format!("unknown portal `{s}`"),
+                hint(&s, &["sandbox", "production"]),
+            );
+            None
+        }
+        None => None,
+    };
+    let base_url = match h.req_str(
+        &mut p,
+        "base_url",
+        "add base_url = \"https://einvoice1.gst.gov.in\" under [flow]",
+    ) {
+        Some((u, span)) => {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                p.err(
+                    &span,
+                    format!("base_url `{u}` is not an http(s) URL"),
+                    "write the portal's address, e.g. \"https://einv-apisandbox.nic.in\"",
+                );
+            }
+            u.trim_end_matches('/').to_string()
+        }
+        None => String::new(),
+    };
+    let description = h
+        .str(&mut p, "description")
+        .map(|x| x.0)
+        .unwrap_or_default();
+    let timeout = duration(&mut p, &h, "timeout").unwrap_or(Duration::from_secs(20));
+    let credentials = match h.get("credentials") {
+        Some(cv) => Obj::of(&mut p, cv, "flow.credentials").and_then(|c| {
+            c.check_keys(&mut p, CREDENTIAL_KEYS, &[]);
+            let username = c
+                .req_str(
+                    &mut p,
+                    "username",
+                    "name the input holding the new username: username = \"api_username\"",
+                )?
+                .0;
+            let password = c
+                .req_str(
+                    &mut p,
+                    "password",
+                    "name the secret input holding the new password: password = \"api_password\"",
+                )?
+                .0;
+            let prefix = c.str(&mut p, "prefix").map(|x| x.0).unwrap_or_default();
+            let provider = c.str(&mut p, "provider").map(|x| x.0);
+            let created = c.str(&mut p, "created").map(|x| x.0);
+            Some(Credentials {
+                loc: p.loc(&cv.span()),
+                username,
+                password,
+                prefix,
+                provider,
+                created,
+            })
+        }),
+        None => None,
+    };
+
+    let mut inputs = vec![];
+    if let Some(iv) = top.get("inputs") {
+        if let Some(io) = Obj::of(&mut p, iv, "inputs") {
+            for (k, v) in io.map.iter() {
+                if let Some(i) = input(&mut p, k.get_ref(), &k.span(), v) {
+                    inputs.push(i);
+                }
+            }
+        }
+    }
+
+    let mut screens = vec![];
+    match top.get("screens") {
+        Some(sv) => {
+            for (n, s) in array_of_tables(&mut p, sv, "screens")
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(s) = screen(&mut p, n, s) {
+                    screens.push(s);
+                }
+            }
+        }
+        None => p.err(
+            &(0..0),
+            "the flow has no screens",
+            "describe each page as a [[screens]] entry with id, label, recognise and steps",
+        ),
+    }
+
+    let mut outcomes = vec![];
+    if let Some(ov) = top.get("outcomes") {
+        for (n, o) in array_of_tables(&mut p, ov, "outcomes")
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(o) = outcome(&mut p, n, o) {
+                outcomes.push(o);
+            }
+        }
+    }
+
+    let flow = portal.map(|portal| Flow {
+        file: file.to_path_buf(),
+        name,
+        portal,
+        base_url,
+        description,
+        timeout,
+        inputs,
+        credentials,
+        screens,
+        outcomes,
+    });
+    (flow, p.diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_duration("0s"), None);
+        assert_eq!(parse_duration("soon"), None);
+    }
+}

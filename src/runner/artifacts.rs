@@ -1,0 +1,165 @@
+//! What a run writes: the pending credential (before the submit), captcha
+//! images, `trace.json`, and on failure a screenshot and the page's HTML
+//! with every secret blanked.
+
+use super::error::RunError;
+use super::{RunReport, Runner};
+use crate::events::Event;
+use crate::flow::Role;
+use crate::vault;
+use std::path::Path;
+use std::sync::LazyLock;
+
+impl Runner<'_> {
+    /// Writes `bytes` to `path` in the run's folder.
+    pub(super) fn write_artifact(&self, path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+        let write = || {
+            std::fs::create_dir_all(&self.spec.artifacts)?;
+            std::fs::write(path, bytes)
+        };
+        write().map_err(|source| RunError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Saves a captcha image for the person (and the answer command) to see.
+    pub(super) fn save_captcha(&mut self, png: &[u8]) -> Result<std::path::PathBuf, RunError> {
+        self.captchas += 1;
+        let path = self
+            .spec
+            .artifacts
+            .join(format!("captcha-{}.png", self.captchas));
+        self.write_artifact(&path, png)?;
+        Ok(path)
+    }
+
+    /// Writes the credential as `pending` before the step that submits it.
+    pub(super) fn write_vault_pending(&mut self) -> Result<(), RunError> {
+        if self.vault_id.is_some() {
+            return Ok(()); // a retry of the submit: the record already exists
+        }
+        let (Some(v), Some(c)) = (&self.spec.vault, &self.flow().credentials) else {
+            return Ok(());
+        };
+        let gstin = self.role(Role::Gstin).unwrap_or_default();
+        let portal = self.flow().portal.as_str();
+        let provider = c
+            .provider
+            .as_ref()
+            .and_then(|p| self.vars.get(p).cloned())
+            .or_else(|| self.role(Role::Route));
+        let id = format!(
+            "{gstin}-{portal}-{}",
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+        );
+        let record = vault::Record {
+            id: id.clone(),
+            at: vault::now_rfc3339(),
+            status: vault::Status::Pending,
+            portal: Some(portal.into()),
+            base_url: Some(self.spec.base_url.clone()),
+            flow: Some(self.flow().name.clone()),
+            gstin: Some(gstin),
+            provider,
+            username: Some(
+                self.vars
+                    .get(&c.username)
+                    .map(|u| format!("{}{u}", c.prefix))
+                    .unwrap_or_default(),
+            ),
+            password: self
+                .spec
+                .secrets
+                .get(&c.password)
+                .map(|s| s.expose().to_string()),
+            note: None,
+        };
+        v.append(&record).map_err(RunError::Vault)?;
+        self.emit(Event::CredentialPending {
+            vault_id: id.clone(),
+        });
+        self.vault_id = Some(id);
+        Ok(())
+    }
+
+    /// Keeps what a person needs to see why a run failed. Best effort: a
+    /// file that cannot be written is logged, and the run's result stands.
+    pub(super) async fn save_failure_artifacts(&mut self) {
+        let dir = self.spec.artifacts.clone();
+        // An open alert blocks everything else; keep its text, then close it.
+        if let Ok(Some(t)) = self.s.alert_text().await {
+            let text = self.spec.redactor.redact(&t);
+            self.keep(&dir.join("alert.txt"), text.as_bytes());
+            if let Err(e) = self.s.accept_alert().await {
+                tracing::debug!("closing the alert: {e}");
+            }
+        }
+        match self.s.masked_screenshot().await {
+            Ok(png) => self.keep(&dir.join("screenshot.png"), &png),
+            Err(e) => tracing::debug!("no failure screenshot: {e}"),
+        }
+        match self.s.c.source().await {
+            Ok(html) => {
+                let html = self.spec.redactor.redact(&blank_sensitive_inputs(&html));
+                self.keep(&dir.join("page.html"), html.as_bytes());
+            }
+            Err(e) => tracing::debug!("no failure page source: {e}"),
+        }
+    }
+
+    /// Writes the report as `trace.json` (redacted).
+    pub(super) fn write_trace(&self, report: &RunReport) {
+        match serde_json::to_string_pretty(report) {
+            Ok(s) => {
+                let s = self.spec.redactor.redact(&s);
+                self.keep(&self.spec.artifacts.join("trace.json"), s.as_bytes());
+            }
+            Err(e) => tracing::warn!("cannot serialise the trace: {e}"),
+        }
+    }
+
+    fn keep(&self, path: &Path, bytes: &[u8]) {
+        if let Err(e) = self.write_artifact(path, bytes) {
+            tracing::warn!("{e}");
+        }
+    }
+}
+
+static INPUT: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"(?is)<input\b[^>]*>").expect("valid regex"));
+static SENSITIVE: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r#"(?i)type\s*=\s*["']?password|(name|id)\s*=\s*["'][^"']*(otp|captcha|password)"#,
+    )
+    .expect("valid regex")
+});
+static VALUE: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r#"(?i)\svalue\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)"#).expect("valid regex")
+});
+
+/// Blanks the values of password, OTP and captcha inputs in saved HTML.
+pub fn blank_sensitive_inputs(html: &str) -> String {
+    INPUT
+        .replace_all(html, |c: &regex::Captures| {
+            let tag = &c[0];
+            if SENSITIVE.is_match(tag) {
+                VALUE.replace_all(tag, " value=\"\"").into_owned()
+            } else {
+                tag.to_string()
+            }
+        })
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn blanks_secret_inputs_only() {
+        let html = r#"<input id="txtOTP" name="OTP" value="123456"><input type="password" value='pw'><input name="UserName" value="keep"><input id="ctl00_txtCaptcha" value=ABC>"#;
+        let out = blank_sensitive_inputs(html);
+        assert!(!out.contains("123456") && !out.contains("'pw'") && !out.contains("ABC"));
+        assert!(out.contains(r#"value="keep""#));
+    }
+}

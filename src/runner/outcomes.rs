@@ -1,0 +1,181 @@
+//! Outcomes: which of the flow's known results and errors may show now,
+//! matching them against an alert or the page, and what each one means
+//! for the walk (retry from a screen, or finish).
+
+use super::error::{RunError, StepErr};
+use super::page::Probe;
+use super::{Finish, Runner};
+use crate::events::{Event, RunStatus};
+use crate::flow::{Outcome, OutcomeKind, Targets, Template};
+
+/// What an outcome means for the walk.
+pub(super) enum Next {
+    /// Start again at this screen.
+    Retry(usize),
+    /// The walk is over.
+    Done(Finish),
+}
+
+/// An outcome that matched, and the alert that showed it.
+pub(super) type Matched = (Outcome, Option<String>);
+
+impl<'a> Runner<'a> {
+    /// Outcomes that may apply now: scoped to the current screen, or unscoped.
+    fn candidates(&self, terminal_only: bool) -> Vec<&'a Outcome> {
+        let cur = self.current.map(|i| self.flow().screens[i].id.as_str());
+        self.flow()
+            .outcomes
+            .iter()
+            .filter(|o| {
+                o.screens.is_empty() || cur.is_some_and(|c| o.screens.iter().any(|s| s == c))
+            })
+            .filter(|o| !terminal_only || !o.kind.may_retry())
+            .filter(|o| self.holds(&o.when))
+            .collect()
+    }
+
+    /// The outcome's pattern with this run's values, compiled once per text.
+    fn pattern(&mut self, t: &Template) -> Option<regex::Regex> {
+        let s = t.render_with(&self.vars, regex::escape).ok()?;
+        if let Some(re) = self.patterns.get(&s) {
+            return Some(re.clone());
+        }
+        // The checker compiled this shape at load; a bad value is not a match.
+        let re = regex::Regex::new(&s).ok()?;
+        self.patterns.insert(s, re.clone());
+        Some(re)
+    }
+
+    /// Matches outcomes against an alert's text or a page probe; a match's
+    /// named groups become variables.
+    pub(super) fn match_outcomes(
+        &mut self,
+        alert: Option<&str>,
+        probe: Option<&Probe>,
+        terminal_only: bool,
+    ) -> Option<Matched> {
+        let mut el_i = 0;
+        for o in self.candidates(terminal_only) {
+            let (hay, pat) = if let Some(a) = &o.alert {
+                (alert.map(String::from), Some(a))
+            } else if let Some(p) = probe {
+                let hay = match &o.element {
+                    Some(_) => {
+                        let g = p.groups.get(el_i).cloned().flatten();
+                        el_i += 1;
+                        g.map(|(_, t)| t)
+                    }
+                    None => Some(p.text.clone()),
+                };
+                (hay, o.text.as_ref())
+            } else {
+                (None, None)
+            };
+            let Some(hay) = hay else { continue };
+            if let Some(caps) = self.captures(pat, &hay) {
+                self.vars.extend(caps);
+                return Some((o.clone(), alert.map(String::from)));
+            }
+        }
+        None
+    }
+
+    /// The named groups of `pat` in `hay`, or `None` when it does not match.
+    /// An outcome with no pattern (element only) matches by being there.
+    fn captures(&mut self, pat: Option<&Template>, hay: &str) -> Option<Vec<(String, String)>> {
+        let Some(t) = pat else {
+            return Some(vec![]);
+        };
+        let re = self.pattern(t)?;
+        let c = re.captures(hay)?;
+        Some(
+            re.capture_names()
+                .flatten()
+                .filter_map(|n| c.name(n).map(|m| (n.to_string(), m.as_str().to_string())))
+                .collect(),
+        )
+    }
+
+    /// Reads the open alert, or probes the page, and matches outcomes.
+    pub(super) async fn check_outcomes(
+        &mut self,
+        probe: Option<&Probe>,
+        terminal_only: bool,
+    ) -> Result<Option<Matched>, RunError> {
+        if let Some(text) = self.s.alert_text().await? {
+            return Ok(self.match_outcomes(Some(&text), None, terminal_only));
+        }
+        if let Some(p) = probe {
+            return Ok(self.match_outcomes(None, Some(p), terminal_only));
+        }
+        let cands = self.candidates(terminal_only);
+        let groups: Vec<&Targets> = cands
+            .iter()
+            .filter(|o| o.alert.is_none())
+            .filter_map(|o| o.element.as_ref())
+            .collect();
+        match self.s.probe_once(&groups, "").await? {
+            Some(p) => Ok(self.match_outcomes(None, Some(&p), terminal_only)),
+            None => Ok(None),
+        }
+    }
+
+    /// Fails a step with the outcome that shows now, if any.
+    pub(super) async fn outcome_now(&mut self, probe: Option<&Probe>) -> Result<(), StepErr> {
+        match self.check_outcomes(probe, false).await? {
+            Some((o, a)) => Err(StepErr::Outcome(Box::new(o), a)),
+            None => Ok(()),
+        }
+    }
+
+    /// What a matched outcome means: a retry (within its limit) or the end.
+    pub(super) async fn apply(
+        &mut self,
+        o: &Outcome,
+        alert: Option<&str>,
+    ) -> Result<Next, RunError> {
+        if alert.is_some() {
+            self.s.accept_alert().await?;
+        }
+        if let (true, Some(to)) = (o.kind.may_retry(), &o.retry_from) {
+            return self.retry(o, to);
+        }
+        let message = match alert {
+            Some(a) if o.kind != OutcomeKind::Registered => format!(
+                "{}: portal said \"{}\"",
+                o.message,
+                self.spec.redactor.redact(a)
+            ),
+            _ => o.message.clone(),
+        };
+        Ok(Next::Done(Finish {
+            status: RunStatus::from_outcome(o.kind),
+            outcome: Some(o.id.clone()),
+            message,
+        }))
+    }
+
+    fn retry(&mut self, o: &Outcome, to: &str) -> Result<Next, RunError> {
+        let n = self.retries.entry(o.id.clone()).or_insert(0);
+        if *n >= o.max_retries {
+            return Ok(Next::Done(Finish {
+                status: RunStatus::from_outcome(o.kind),
+                outcome: Some(o.id.clone()),
+                message: format!("{} (gave up after {} retries)", o.message, o.max_retries),
+            }));
+        }
+        *n += 1;
+        let attempt = *n + 1;
+        let idx = self
+            .flow()
+            .screen_index(to)
+            .ok_or_else(|| RunError::UnknownScreen(to.into()))?;
+        tracing::info!(outcome = %o.id, screen = %to, attempt, "retrying");
+        self.emit(Event::Retry {
+            outcome: o.message.clone(),
+            screen: self.flow().screens[idx].label.clone(),
+            attempt,
+        });
+        Ok(Next::Retry(idx))
+    }
+}

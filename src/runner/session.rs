@@ -1,0 +1,213 @@
+//! The session layer: what the walk asks of one browser session, each
+//! request a WebDriver command or a one-round-trip page script, and the one
+//! waiting helper, [`until`], that every wait is built on.
+
+use super::page::{self, Found, Need, Probe};
+use crate::flow::Targets;
+use fantoccini::error::CmdError;
+use fantoccini::{Client, Locator};
+use std::time::{Duration, Instant};
+
+/// How often a wait looks again.
+pub(crate) const POLL: Duration = Duration::from_millis(60);
+
+/// Polls until a probe yields a value or `deadline` passes: evaluates to
+/// `Ok(Some(v))`, `Ok(None)` on time-out, or the probe's error. `probe`
+/// is an `async { .. }` block (made anew for each look, so it may borrow
+/// the runner mutably) returning `Result<Option<T>, E>`. The probe runs at
+/// least once, so a zero timeout still looks. A macro rather than a
+/// function taking an async closure: such closures' futures cannot yet be
+/// shown `Send` for `tokio::spawn`.
+macro_rules! until {
+    ($deadline:expr, $probe:expr) => {{
+        let deadline: std::time::Instant = $deadline;
+        loop {
+            match $probe.await {
+                Err(e) => break Err(e),
+                Ok(Some(v)) => break Ok(Some(v)),
+                Ok(None) => {}
+            }
+            if std::time::Instant::now() >= deadline {
+                break Ok(None);
+            }
+            tokio::time::sleep($crate::runner::session::POLL).await;
+        }
+    }};
+}
+pub(crate) use until;
+
+/// One browser session, with the counters that tag its elements and documents.
+pub(crate) struct Session<'a> {
+    pub(crate) c: &'a Client,
+    marks: u64,
+}
+
+impl<'a> Session<'a> {
+    pub(crate) fn new(c: &'a Client) -> Session<'a> {
+        Session { c, marks: 0 }
+    }
+
+    /// A fresh tag for an element or a document.
+    pub(crate) fn mark(&mut self) -> String {
+        self.marks += 1;
+        format!("m{}", self.marks)
+    }
+
+    /// The text of the open JS alert, if one is open.
+    pub(crate) async fn alert_text(&self) -> Result<Option<String>, CmdError> {
+        match self.c.get_alert_text().await {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.is_no_such_alert() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Accepts the open alert; an alert that closed meanwhile is fine.
+    pub(crate) async fn accept_alert(&self) -> Result<(), CmdError> {
+        match self.c.accept_alert().await {
+            Err(e) if e.is_no_such_alert() => Ok(()),
+            r => r,
+        }
+    }
+
+    /// Probes the page once; `None` while it is between documents or behind an alert.
+    pub(crate) async fn probe_once(
+        &self,
+        groups: &[&Targets],
+        nav: &str,
+    ) -> Result<Option<Probe>, CmdError> {
+        match page::probe(self.c, groups, nav).await {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Probes the page, riding out a document change of up to ten seconds.
+    pub(crate) async fn probe(&self, groups: &[&Targets]) -> Result<Probe, CmdError> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut last = None;
+        let got = until!(deadline, async {
+            match page::probe(self.c, groups, "").await {
+                Ok(p) => Ok(Some(p)),
+                Err(e) if page::is_transient(&e) => {
+                    last = Some(e);
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        })?;
+        match (got, last) {
+            (Some(p), _) => Ok(p),
+            (None, Some(e)) => Err(e),
+            (None, None) => Ok(Probe::default()),
+        }
+    }
+
+    /// The page as it is now, or an empty probe: for error messages only.
+    pub(crate) async fn probe_lenient(&self) -> Probe {
+        page::probe(self.c, &[], "").await.unwrap_or_default()
+    }
+
+    /// Looks once for the first usable match of `t` and tags it with `mark`.
+    pub(crate) async fn find_once(
+        &self,
+        t: &Targets,
+        need: Need,
+        mark: &str,
+    ) -> Result<Found, CmdError> {
+        page::find(self.c, t, need, mark).await
+    }
+
+    /// The element tagged with `mark`.
+    pub(crate) async fn tagged(
+        &self,
+        mark: &str,
+    ) -> Result<fantoccini::elements::Element, CmdError> {
+        self.c.find(Locator::Css(&page::tag_selector(mark))).await
+    }
+
+    /// Clicks the tagged element, trying again while something covers it.
+    pub(crate) async fn click(&self, mark: &str, timeout: Duration) -> Result<(), CmdError> {
+        let el = self.tagged(mark).await?;
+        let deadline = Instant::now() + timeout;
+        let mut blocked = None;
+        let clicked = until!(deadline, async {
+            match el.click().await {
+                Ok(()) => Ok(Some(())),
+                Err(e) if e.is_unexpected_alert_open() => Ok(Some(())),
+                // An overlay or an animation is in the way: try again briefly.
+                Err(e)
+                    if e.to_string().contains("click intercepted")
+                        || e.is_element_not_interactable() =>
+                {
+                    blocked = Some(e);
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        })?;
+        match (clicked, blocked) {
+            (None, Some(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Types `value` into the tagged element (or sets it at once when `fast`).
+    pub(crate) async fn type_into(
+        &self,
+        mark: &str,
+        value: &str,
+        fast: bool,
+    ) -> Result<(), CmdError> {
+        if fast {
+            return page::fast_fill(self.c, mark, value).await;
+        }
+        let el = self.tagged(mark).await?;
+        el.clear().await?;
+        el.send_keys(value).await
+    }
+
+    /// Marks the current document so [`Session::wait_navigation`] can tell it from the next.
+    pub(crate) async fn begin_navigation(&mut self) -> Result<String, CmdError> {
+        let token = self.mark();
+        page::set_nav_marker(self.c, &token).await?;
+        Ok(token)
+    }
+
+    /// Waits until the marked document is gone and the new one has loaded
+    /// (or an alert opened). `false` when it did not happen in time.
+    pub(crate) async fn wait_navigation(
+        &self,
+        token: &str,
+        timeout: Duration,
+    ) -> Result<bool, CmdError> {
+        let deadline = Instant::now() + timeout;
+        let done = until!(deadline, async {
+            match page::probe(self.c, &[], token).await {
+                Ok(p) => Ok((!p.marked && p.ready == "complete").then_some(())),
+                Err(e) if page::is_alert_open(&e) => Ok(Some(())),
+                Err(e) if page::is_transient(&e) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })?;
+        Ok(done.is_some())
+    }
+
+    /// Waits for the tagged image to finish loading; `false` if it never does.
+    pub(crate) async fn wait_image(&self, mark: &str, timeout: Duration) -> Result<bool, CmdError> {
+        let deadline = Instant::now() + timeout;
+        let loaded = until!(deadline, async {
+            Ok::<_, CmdError>(page::image_loaded(self.c, mark).await?.then_some(()))
+        })?;
+        Ok(loaded.is_some())
+    }
+
+    /// A screenshot with every secret field's text hidden.
+    pub(crate) async fn masked_screenshot(&self) -> Result<Vec<u8>, CmdError> {
+        page::mask_secrets(self.c, true).await?;
+        let png = self.c.screenshot().await;
+        page::mask_secrets(self.c, false).await?;
+        png
+    }
+}

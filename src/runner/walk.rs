@@ -1,0 +1,386 @@
+//! The screen walk: recognise each screen (or the optional ones that may
+//! be skipped), run its steps, follow outcomes back to earlier screens,
+//! and wait for the result after the last screen.
+
+use super::error::{Drift, RunError, StepErr};
+use super::outcomes::Next;
+use super::page::{self, snippet, Probe};
+use super::session::until;
+use super::{Finish, Runner};
+use crate::events::{CheckKind, Class, Event, RunStatus};
+use crate::flow::{Outcome, Screen, StepKind, Targets};
+use std::time::Instant;
+
+/// What the walk saw while waiting for a screen.
+pub(super) enum Seen {
+    /// Screen `i` is showing.
+    Screen(usize),
+    /// A known outcome showed up instead (with the alert that showed it).
+    Outcome(Box<Outcome>, Option<String>),
+}
+
+/// How a pass over the screens ended.
+enum Walked {
+    /// Every screen is done: the result comes next.
+    End,
+    /// The walk is over (an outcome, or the smoke check reached a barrier).
+    Done(Finish),
+    /// A retry: start again at this screen.
+    Retry(usize),
+}
+
+/// Leading `goto` steps run before their screen is recognised.
+fn leading_gotos(screen: &Screen) -> usize {
+    screen
+        .steps
+        .iter()
+        .take_while(|s| matches!(s.kind, StepKind::Goto { .. }))
+        .count()
+}
+
+impl Runner<'_> {
+    /// Walks every screen, then waits for the result; retries re-enter the walk.
+    pub(super) async fn walk(&mut self) -> Result<Finish, RunError> {
+        let mut idx = 0;
+        loop {
+            match self.walk_screens(idx).await? {
+                Walked::Done(f) => return Ok(f),
+                Walked::Retry(to) => idx = to,
+                Walked::End if !self.registers() => return Ok(self.inspected()),
+                Walked::End => match self.await_result().await? {
+                    Next::Done(f) => return Ok(f),
+                    Next::Retry(to) => idx = to,
+                },
+            }
+            // The old page's error may still show: do not match it again.
+            self.current = None;
+        }
+    }
+
+    /// The smoke check's end: every check was reported as an event; a
+    /// drift among them keeps the page as failure artifacts.
+    pub(super) fn inspected(&self) -> Finish {
+        let (status, message) = match self.drifted.load(std::sync::atomic::Ordering::Relaxed) {
+            true => (RunStatus::Drift, "the portal does not match the flow"),
+            false => (RunStatus::Registered, "inspected"),
+        };
+        Finish {
+            status,
+            outcome: None,
+            message: message.into(),
+        }
+    }
+
+    async fn walk_screens(&mut self, mut idx: usize) -> Result<Walked, RunError> {
+        let screens = &self.flow().screens;
+        while idx < screens.len() {
+            if !self.holds(&screens[idx].when) {
+                idx += 1;
+                continue;
+            }
+            let mut first = self.run_leading_gotos(&screens[idx]).await?;
+            match self.await_screen(idx).await? {
+                Seen::Screen(i) if i != idx => {
+                    // An optional screen did not appear; a later one did.
+                    idx = i;
+                    first = leading_gotos(&screens[i]);
+                }
+                Seen::Screen(_) => {}
+                Seen::Outcome(o, alert) => return self.outcome_to_walk(&o, alert).await,
+            }
+            match self.enter_screen(idx, first).await? {
+                Walked::End => idx += 1,
+                other => return Ok(other),
+            }
+        }
+        Ok(Walked::End)
+    }
+
+    async fn outcome_to_walk(
+        &mut self,
+        o: &Outcome,
+        alert: Option<String>,
+    ) -> Result<Walked, RunError> {
+        Ok(match self.apply(o, alert.as_deref()).await? {
+            Next::Retry(to) => Walked::Retry(to),
+            Next::Done(f) => Walked::Done(f),
+        })
+    }
+
+    async fn run_leading_gotos(&mut self, screen: &Screen) -> Result<usize, RunError> {
+        let n = leading_gotos(screen);
+        for st in &screen.steps[..n] {
+            if !self.holds(&st.when) {
+                continue;
+            }
+            match self.exec_traced(screen, st).await {
+                Ok(()) => {}
+                Err(StepErr::Outcome(o, _)) => return Err(Drift::between(o.message).into()),
+                Err(StepErr::Fail(e)) => {
+                    self.report_failed_action(screen, st, &e);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Runs screen `idx`'s steps from `first` on.
+    async fn enter_screen(&mut self, idx: usize, first: usize) -> Result<Walked, RunError> {
+        let screen = &self.flow().screens[idx];
+        self.current = Some(idx);
+        self.emit(Event::ScreenEntered {
+            screen: screen.id.clone(),
+            label: screen.label.clone(),
+        });
+        tracing::info!(screen = %screen.id, "screen recognised");
+        // Known end states visible on arrival (e.g. provider already registered).
+        if self.registers() {
+            if let Some((o, a)) = self.check_outcomes(None, true).await? {
+                return self.outcome_to_walk(&o, a).await;
+            }
+        }
+        for st in &screen.steps[first..] {
+            if !self.holds(&st.when) {
+                self.trace_skipped(screen, st);
+                continue;
+            }
+            if !self.registers() {
+                if self.inspect_step(screen, st).await? {
+                    continue;
+                }
+                return Ok(Walked::Done(self.inspected()));
+            }
+            match self.exec_traced(screen, st).await {
+                Ok(()) => {}
+                Err(StepErr::Outcome(o, alert)) => return self.outcome_to_walk(&o, alert).await,
+                Err(StepErr::Fail(e)) if st.optional && e.is_skippable() => {
+                    tracing::debug!(step = %st.label, "optional step skipped: {e}");
+                }
+                Err(StepErr::Fail(e)) => return Err(e),
+            }
+        }
+        Ok(Walked::End)
+    }
+
+    /// The last screen is done: its result arrives as a page or an alert.
+    async fn await_result(&mut self) -> Result<Next, RunError> {
+        let deadline = Instant::now() + self.flow().timeout;
+        let seen = until!(deadline, async { self.check_outcomes(None, false).await })?;
+        match seen {
+            Some((o, a)) => self.apply(&o, a.as_deref()).await,
+            None => {
+                let p = self.s.probe_lenient().await;
+                Err(Drift::between(format!(
+                    "the flow's last screen is done but no outcome matched within {}s; the page at {} shows: {}",
+                    self.flow().timeout.as_secs(),
+                    p.url,
+                    snippet(&p.text)
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// Screen `idx` and, when it is optional, the screens that may come instead.
+    fn candidates_from(&self, idx: usize) -> Vec<usize> {
+        let screens = &self.flow().screens;
+        let mut cands = vec![idx];
+        if screens[idx].optional {
+            for (j, s) in screens.iter().enumerate().skip(idx + 1) {
+                if !self.holds(&s.when) {
+                    continue;
+                }
+                cands.push(j);
+                if !s.optional {
+                    break;
+                }
+            }
+        }
+        cands
+    }
+
+    /// Waits for screen `idx` (or, when it is optional, a later one).
+    pub(super) async fn await_screen(&mut self, idx: usize) -> Result<Seen, RunError> {
+        let cands = self.candidates_from(idx);
+        let timeout = self.screen_timeout(&self.flow().screens[idx]);
+        let deadline = Instant::now() + timeout;
+        let mut last = Probe::default();
+        let seen = until!(deadline, async {
+            if let Some(text) = self.s.alert_text().await? {
+                return self.alert_while_waiting(&cands, &text).await.map(Some);
+            }
+            let groups = recognition_groups(self.flow(), &cands);
+            let Some(p) = self.s.probe_once(&groups, "").await? else {
+                return Ok(None);
+            };
+            if let Some(c) = self.recognised(&cands, &p) {
+                return Ok(Some(Seen::Screen(c)));
+            }
+            if self.registers() {
+                if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
+                    return Ok(Some(Seen::Outcome(Box::new(o), a)));
+                }
+            }
+            last = p;
+            Ok::<_, RunError>(None)
+        })?;
+        match seen {
+            Some(s) => Ok(s),
+            None => Err(self.unrecognised(idx, &last, timeout.as_secs()).into()),
+        }
+    }
+
+    /// An alert is open while waiting for a screen: a screen that shows
+    /// itself by alert, a known outcome, or drift.
+    async fn alert_while_waiting(&mut self, cands: &[usize], text: &str) -> Result<Seen, RunError> {
+        let screens = &self.flow().screens;
+        if let Some(&c) = cands.iter().find(|&&c| {
+            screens[c]
+                .recognise
+                .alert
+                .as_ref()
+                .is_some_and(|p| p.is_match(text))
+        }) {
+            return Ok(Seen::Screen(c));
+        }
+        if self.registers() {
+            if let Some((o, a)) = self.match_outcomes(Some(text), None, false) {
+                return Ok(Seen::Outcome(Box::new(o), a));
+            }
+        }
+        if let Err(e) = self.s.accept_alert().await {
+            tracing::debug!("closing an unexpected alert: {e}");
+        }
+        let label = &screens[cands[0]].label;
+        let shown = self.spec.redactor.redact(text);
+        self.check(
+            label,
+            "recognise",
+            CheckKind::Recognise,
+            None,
+            Class::Drift,
+            format!("an unexpected alert: \"{shown}\""),
+        );
+        Err(Drift::between(format!(
+            "waiting for screen \"{label}\": unexpected alert \"{shown}\""
+        ))
+        .into())
+    }
+
+    /// The first candidate whose recognition rule the probe satisfies.
+    fn recognised(&self, cands: &[usize], p: &Probe) -> Option<usize> {
+        let screens = &self.flow().screens;
+        let mut gi = 0;
+        for &c in cands {
+            let r = &screens[c].recognise;
+            let groups = &p.groups[gi..gi + r.elements.len()];
+            gi += r.elements.len();
+            let els_ok = groups.iter().all(|g| g.is_some());
+            let url_ok = r.url.as_ref().is_none_or(|u| p.url.contains(u.as_str()));
+            let texts_ok = r.texts.iter().all(|t| p.text.contains(t.as_str()));
+            let has_static = r.url.is_some() || !r.elements.is_empty() || !r.texts.is_empty();
+            if has_static && url_ok && els_ok && texts_ok && p.ready != "loading" {
+                self.report_recognised(&screens[c].label, &r.elements, groups);
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    /// Smoke: one finding per recognition element, ok or fallback.
+    fn report_recognised(
+        &self,
+        label: &str,
+        elements: &[Targets],
+        groups: &[Option<(i64, String)>],
+    ) {
+        for (e, g) in elements.iter().zip(groups) {
+            let i = g.as_ref().map(|x| x.0).unwrap_or(0);
+            let used = page::target_of(e, i).map(|t| t.to_string());
+            let (class, detail) = match i {
+                0 => (Class::Ok, "matched".to_string()),
+                _ => (
+                    Class::Fallback,
+                    format!(
+                        "primary `{}` no longer matches; fallback #{} did",
+                        e.list[0],
+                        i + 1
+                    ),
+                ),
+            };
+            self.check(
+                label,
+                "recognise",
+                CheckKind::Recognise,
+                used,
+                class,
+                detail,
+            );
+        }
+    }
+
+    /// The drift of a screen that never showed, with each missing piece reported.
+    fn unrecognised(&self, idx: usize, p: &Probe, secs: u64) -> Drift {
+        let s = &self.flow().screens[idx];
+        let r = &s.recognise;
+        let mut want = vec![];
+        let mut missing: Vec<(Option<String>, String)> = vec![];
+        if let Some(u) = &r.url {
+            want.push(format!("URL containing \"{u}\""));
+            if !p.url.contains(u.as_str()) {
+                missing.push((
+                    Some(format!("url:{u}")),
+                    format!("the address is {}, not one containing \"{u}\"", p.url),
+                ));
+            }
+        }
+        for (i, e) in r.elements.iter().enumerate() {
+            want.push(format!("element {}", page::list(e)));
+            if p.groups.get(i).is_none_or(|g| g.is_none()) {
+                missing.push((
+                    Some(page::joined(e)),
+                    "no element matches any of these selectors".into(),
+                ));
+            }
+        }
+        for t in &r.texts {
+            want.push(format!("text \"{t}\""));
+            if !p.text.contains(t.as_str()) {
+                missing.push((
+                    None,
+                    format!("the text \"{t}\" is not on the page (label changed?)"),
+                ));
+            }
+        }
+        if missing.is_empty() {
+            missing.push((None, "the page never finished loading".into()));
+        }
+        for (sel, why) in missing {
+            let detail = format!("expected screen \"{}\" at {}: {why}", s.label, p.url);
+            self.check(
+                &s.label,
+                "recognise",
+                CheckKind::Recognise,
+                sel,
+                Class::Drift,
+                detail,
+            );
+        }
+        Drift::between(format!(
+            "expected screen \"{}\" ({}) within {secs}s, but the page at {} shows: {}",
+            s.label,
+            want.join(", "),
+            p.url,
+            snippet(&p.text)
+        ))
+    }
+}
+
+/// Every candidate's recognition elements, in order, for one probe.
+fn recognition_groups<'f>(flow: &'f crate::flow::Flow, cands: &[usize]) -> Vec<&'f Targets> {
+    cands
+        .iter()
+        .flat_map(|&c| flow.screens[c].recognise.elements.iter())
+        .collect()
+}
