@@ -243,3 +243,83 @@ fn an_unreachable_portal_exits_6_within_the_timeout() {
         .unwrap()
         .contains("<failure type=\"unreachable\""));
 }
+
+/// `run` and `smoke` share one walk: the same drift stops both at the same
+/// screen and step, described in the same words with the same selectors.
+#[test]
+fn run_and_smoke_meet_a_drift_at_the_same_screen_step_and_selector() {
+    let r = ReplicaProc::start(&["--drift", "moved-element"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (smoke, run) = std::thread::scope(|s| {
+        let smoke = s.spawn(|| {
+            Test::new()
+                .cwd(dir.path())
+                .args(["smoke", "sandbox-register", "--portal", &r.sandbox])
+                .args(["--timeout", "20s"]) // the flow's own timeout, so the texts match
+                .status(5)
+                .run()
+        });
+        let run = s.spawn(|| {
+            Test::new()
+                .cwd(dir.path())
+                .args([
+                    "run",
+                    "sandbox-register",
+                    "--portal",
+                    &r.sandbox,
+                    "--auto-answer",
+                ])
+                .args([
+                    "--var",
+                    "gstin=33GSPTN9771G3ZP",
+                    "--var",
+                    "trade_name=TAMIL GSP SERVICES",
+                ])
+                .args([
+                    "--var",
+                    "mobile=8056012345",
+                    "--var",
+                    "email=gsp@tamilgsp.example",
+                ])
+                .args([
+                    "--var",
+                    "provider=Defmacro Software Private Limited(ClearTax)",
+                ])
+                .args(["--var", "client_id=AACCT29GSPB5H8G"])
+                .args(["--var", "api_username=tngspsbx"])
+                .status(5)
+                .run()
+        });
+        (smoke.join().unwrap(), run.join().unwrap())
+    });
+    let line = smoke
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("drift"))
+        .unwrap_or_else(|| panic!("no drift line:\n{}", smoke.stdout));
+    assert!(
+        line.contains(
+            "sandbox-register › Registration Form › Captcha: no usable element after 20s; tried "
+        ),
+        "{line}"
+    );
+    let tried = line
+        .split("; tried ")
+        .nth(1)
+        .unwrap()
+        .split("; page")
+        .next()
+        .unwrap();
+    assert!(
+        tried.starts_with("`#ctl00_ContentPlaceHolder1_txtCaptcha` (not on the page)"),
+        "{tried}"
+    );
+    let want = format!(
+        "stopped: the portal does not match the flow: screen \"Registration Form\", step \"Captcha\": no usable element after 20s; tried {tried}; page"
+    );
+    assert!(
+        run.stdout.contains(&want),
+        "run says:\n{}\nsmoke says:\n{line}",
+        run.stdout
+    );
+}
