@@ -12,18 +12,18 @@
 
 #![allow(clippy::result_large_err)]
 
-pub mod batch;
+mod batch;
 pub mod cli;
-pub mod driver;
-pub mod events;
-pub mod exit;
-pub mod flow;
+mod driver;
+mod events;
+mod exit;
+mod flow;
 pub mod loopback;
-pub mod operator;
-pub mod redact;
+mod operator;
+mod redact;
 pub mod replica;
-pub mod rules;
-pub mod runner;
-pub mod secrets;
-pub mod smoke;
+mod rules;
+mod runner;
+mod secrets;
+mod smoke;
 pub mod vault;

@@ -71,6 +71,11 @@ pub struct BatchOutcome {
     pub journal_error: Option<String>,
 }
 
+/// A row's input problems, found when its secrets are resolved.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+struct RowInputs(Vec<inputs::InputProblem>);
+
 /// Shared between the rows of one run.
 struct Shared {
     spec: Arc<BatchSpec>,
@@ -169,8 +174,8 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
     }
 }
 
-/// The walk's spec for one row, or why the row cannot run.
-fn row_spec(shared: &Arc<Shared>, row: &Row) -> Result<RunSpec, String> {
+/// The walk's spec for one row, or why the row cannot run (its input problems, joined).
+fn row_spec(shared: &Arc<Shared>, row: &Row) -> Result<RunSpec, RowInputs> {
     let spec = &shared.spec;
     let gstin = row.gstin();
     let api_pw_input = spec.flow.credentials.as_ref().map(|c| c.password.clone());
@@ -183,12 +188,7 @@ fn row_spec(shared: &Arc<Shared>, row: &Row) -> Result<RunSpec, String> {
             .and_then(|u| spec.logins.get(u))
             .cloned()
     })
-    .map_err(|ps| {
-        ps.iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
+    .map_err(RowInputs)?;
     for s in resolved.secrets.values() {
         spec.redactor.add(s.expose());
     }
@@ -225,7 +225,7 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
     };
     let run_spec = match row_spec(shared, row) {
         Ok(s) => s,
-        Err(why) => return RowResult::plain(row, RowStatus::Failed, &why),
+        Err(why) => return RowResult::plain(row, RowStatus::Failed, &why.to_string()),
     };
     shared.record(&entry(row, State::Started));
     (spec.events)(&Event::RowStarted {

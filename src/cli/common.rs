@@ -13,6 +13,7 @@ use crate::operator::{
 use crate::replica::{Drift, Faults, Options, Replica};
 use crate::secrets::SecretsFile;
 
+use anyhow::Context;
 use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -247,12 +248,17 @@ pub fn resolve_flow(arg: &str) -> PathBuf {
 }
 
 /// Reads a secrets file, refused unless owner-only.
-pub fn read_secrets(path: &Path) -> Result<SecretsFile, String> {
+pub fn read_secrets(path: &Path) -> anyhow::Result<SecretsFile> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
-    SecretsFile::check_mode(&name, meta.permissions().mode()).map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
-    SecretsFile::parse(&name, &text).map_err(|e| e.to_string())
+    let meta = std::fs::metadata(path).with_context(|| name.clone())?;
+    SecretsFile::check_mode(&name, meta.permissions().mode())?;
+    let text = read_text(path)?;
+    Ok(SecretsFile::parse(&name, &text)?)
+}
+
+/// A text file's content; the error names the file.
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| path.display().to_string())
 }
 
 pub fn default_artifacts(gstin: &str) -> PathBuf {
@@ -273,9 +279,9 @@ pub fn parse_duration_arg(what: &str, s: &str) -> Result<Duration, String> {
     flow::parse::parse_duration(s).ok_or_else(|| format!("{what}: `{s}` is not a duration"))
 }
 
-/// Prints a usage or input error and returns its exit code.
+/// Prints a usage or input error (with its causes) and returns its exit code.
 pub fn usage(msg: impl std::fmt::Display) -> i32 {
-    eprintln!("error: {msg}");
+    eprintln!("error: {msg:#}");
     crate::exit::USAGE
 }
 

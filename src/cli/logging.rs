@@ -48,10 +48,12 @@ pub fn init(a: &LogArgs) {
         .with_env_filter(filter)
         .with_writer(writer)
         .with_target(false);
-    let _ = if json {
-        b.json().try_init()
-    } else {
-        b.with_ansi(a.log_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .try_init()
+    let ansi = a.log_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let installed = match json {
+        true => b.json().try_init(),
+        false => b.with_ansi(ansi).try_init(),
     };
+    if let Err(e) = installed {
+        eprintln!("warning: logs are off: {e}");
+    }
 }

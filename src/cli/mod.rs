@@ -48,7 +48,9 @@ pub fn main() -> i32 {
             } else {
                 exit::OK
             };
-            let _ = e.print();
+            if let Err(io) = e.print() {
+                eprintln!("{e}: {io}");
+            }
             return code;
         }
     };

@@ -84,14 +84,20 @@ pub fn run(args: Args) -> i32 {
         // A reader that goes away must not take the replica down with it.
         use std::io::Write;
         let mut out = std::io::stdout();
-        let _ = writeln!(out, "sandbox    {}", r.sandbox_url);
-        let _ = writeln!(out, "production {}", r.production_url);
-        let _ = writeln!(out, "test aids  {}/__replica/sms (SMS outbox), /__replica/captcha?session=ID (replica only)", r.production_url);
-        let _ = out.flush();
+        let banner = writeln!(out, "sandbox    {}", r.sandbox_url)
+            .and_then(|()| writeln!(out, "production {}", r.production_url))
+            .and_then(|()| writeln!(out, "test aids  {}/__replica/sms (SMS outbox), /__replica/captcha?session=ID (replica only)", r.production_url))
+            .and_then(|()| out.flush());
+        if let Err(e) = banner {
+            tracing::debug!("nobody reads the replica's addresses: {e}");
+        }
         eprintln!(
             "replica running on 127.0.0.1 only; Ctrl-C stops it. Demo logins: fixtures/README.md"
         );
-        let _ = tokio::signal::ctrl_c().await;
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            eprintln!("error: cannot wait for Ctrl-C: {e}");
+            return exit::FAILURE;
+        }
         exit::OK
     })
 }

@@ -174,7 +174,7 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
                     format!(
                         "recognise.alert of screen `{}` is not a valid regex: {}",
                         s.id,
-                        super::diag::regex_error(&e)
+                        super::diag::regex_error(e)
                     ),
                     "escape ( ) . ? * + with a backslash",
                 );
@@ -209,7 +209,7 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
                     }
                     if let Some(p) = pattern {
                         if let Some(e) = p.error() {
-                            l.err(st.loc, format!("`pattern` of {what} is not a valid regex: {}", super::diag::regex_error(&e)), "fix the regular expression");
+                            l.err(st.loc, format!("`pattern` of {what} is not a valid regex: {}", super::diag::regex_error(e)), "fix the regular expression");
                         }
                     }
                     known.insert(into.clone());

@@ -7,6 +7,12 @@
 //!   text (or value) is exactly this, ignoring surrounding space
 //! - `url:/Home/MainMenu` and `navigation`: only in `wait_for`
 
+/// Why a target string is not a target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TargetError(pub String);
+
+/// One way to find an element (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Css(String),
@@ -17,10 +23,13 @@ pub enum Target {
 }
 
 impl Target {
-    pub fn parse(s: &str) -> Result<Target, String> {
+    /// Parses one target as a flow file writes it.
+    pub fn parse(s: &str) -> Result<Target, TargetError> {
         let s = s.trim();
         if s.is_empty() {
-            return Err("empty target: write a CSS selector such as `#txtUserName`".into());
+            return Err(TargetError(
+                "empty target: write a CSS selector such as `#txtUserName`".into(),
+            ));
         }
         let t = if let Some(r) = s.strip_prefix("css:") {
             Target::Css(r.trim().to_string())
@@ -36,15 +45,19 @@ impl Target {
             Target::Css(s.to_string())
         };
         match &t {
-            Target::Css(c) if c.is_empty() => Err("empty CSS selector after `css:`".into()),
-            Target::Css(c) if !brackets_balance(c) => Err(format!(
-                "CSS selector `{c}` has unbalanced brackets or quotes"
-            )),
-            Target::XPath(x) if x.is_empty() => Err("empty XPath after `xpath:`".into()),
-            Target::XPath(x) if !brackets_balance(x) => {
-                Err(format!("XPath `{x}` has unbalanced brackets or quotes"))
+            Target::Css(c) if c.is_empty() => {
+                Err(TargetError("empty CSS selector after `css:`".into()))
             }
-            Target::Text(x) if x.is_empty() => Err("empty text after `text:`".into()),
+            Target::Css(c) if !brackets_balance(c) => Err(TargetError(format!(
+                "CSS selector `{c}` has unbalanced brackets or quotes"
+            ))),
+            Target::XPath(x) if x.is_empty() => {
+                Err(TargetError("empty XPath after `xpath:`".into()))
+            }
+            Target::XPath(x) if !brackets_balance(x) => Err(TargetError(format!(
+                "XPath `{x}` has unbalanced brackets or quotes"
+            ))),
+            Target::Text(x) if x.is_empty() => Err(TargetError("empty text after `text:`".into())),
             _ => Ok(t),
         }
     }

@@ -24,13 +24,15 @@ pub struct Mistakes {
 
 impl Mistakes {
     /// `captcha=1,otp=2,expire_otp=1,expire_session=1,delay=2000`
-    pub fn parse(s: &str) -> Result<Mistakes, String> {
+    pub fn parse(s: &str) -> Result<Mistakes, MistakesError> {
         let mut m = Mistakes::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (k, v) = part
                 .split_once('=')
-                .ok_or_else(|| format!("`{part}`: write name=count"))?;
-            let n: u64 = v.parse().map_err(|_| format!("`{v}` is not a number"))?;
+                .ok_or_else(|| MistakesError(format!("`{part}`: write name=count")))?;
+            let n: u64 = v
+                .parse()
+                .map_err(|_| MistakesError(format!("`{v}` is not a number")))?;
             match k {
                 "captcha" => m.wrong_captcha = n as u32,
                 "otp" => m.wrong_otp = n as u32,
@@ -38,9 +40,9 @@ impl Mistakes {
                 "expire_session" => m.expire_session = n as u32,
                 "delay" => m.delay_ms = n,
                 _ => {
-                    return Err(format!(
+                    return Err(MistakesError(format!(
                         "unknown mistake `{k}` (captcha, otp, expire_otp, expire_session, delay)"
-                    ))
+                    )))
                 }
             }
         }
@@ -48,6 +50,12 @@ impl Mistakes {
     }
 }
 
+/// Why `--auto-answer-mistakes` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MistakesError(pub String);
+
+/// Answers from the replica's own aids (see the module docs).
 pub struct Oracle {
     left: Mutex<Mistakes>,
     /// Appends "start_ms end_ms what gstin" per answer (tests check overlap).
@@ -151,13 +159,8 @@ impl Operator for Oracle {
                     q.what(),
                     q.gstin
                 );
-                use std::io::Write;
-                if let Ok(mut f) = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                {
-                    let _ = f.write_all(line.as_bytes());
+                if let Err(e) = append_line(path, &line) {
+                    tracing::warn!("--auto-answer-log {}: {e}", path.display());
                 }
             }
             r
@@ -166,6 +169,15 @@ impl Operator for Oracle {
     fn describe(&self) -> String {
         "replica oracle (--auto-answer)".into()
     }
+}
+
+fn append_line(path: &std::path::Path, line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    f.write_all(line.as_bytes())
 }
 
 impl Oracle {

@@ -159,6 +159,23 @@ pub fn render_inline(png_bytes: &[u8], mode: ImageMode) -> Option<String> {
     }
 }
 
+/// Reads an OTP without echo; a mistyped one (not 6 digits) is asked
+/// again, twice at most, before the portal ever sees it.
+fn read_otp(label: &str) -> std::io::Result<String> {
+    let mut answer = rpassword::prompt_password(label)?;
+    for _ in 0..2 {
+        match crate::rules::validate_otp(answer.trim()) {
+            Ok(()) => break,
+            Err(e) if !answer.trim().is_empty() => {
+                eprintln!("   {e}; type it again");
+                answer = rpassword::prompt_password(label)?;
+            }
+            Err(_) => break,
+        }
+    }
+    Ok(answer)
+}
+
 impl Operator for Terminal {
     fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
         Box::pin(async move {
@@ -186,7 +203,10 @@ impl Operator for Terminal {
             }
             {
                 let mut err = std::io::stderr().lock();
-                let _ = err.write_all(head.as_bytes());
+                // A closed stderr cannot show the prompt; the read below still decides.
+                if let Err(e) = err.write_all(head.as_bytes()) {
+                    tracing::debug!("cannot show the prompt: {e}");
+                }
             }
             let is_otp = matches!(q.ask, Ask::Otp { .. });
             let label = if is_otp {
@@ -196,10 +216,10 @@ impl Operator for Terminal {
             };
             let read = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
                 if is_otp {
-                    rpassword::prompt_password(label)
+                    read_otp(&label)
                 } else {
                     eprint!("{label}");
-                    let _ = std::io::stderr().flush();
+                    std::io::stderr().flush()?;
                     let mut s = String::new();
                     if std::io::stdin().read_line(&mut s)? == 0 {
                         return Err(std::io::Error::new(

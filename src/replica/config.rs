@@ -2,6 +2,18 @@
 
 use std::time::Duration;
 
+/// Why a `--faults` or `--drift` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl std::ops::Deref for ConfigError {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Faults to inject (`--faults "latency=50-200ms;http500=login@0.3;idle_expiry=30s;spurious_already_created;slow_alert=2s"`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
@@ -44,17 +56,17 @@ pub const PAGES: &[&str] = &[
     "acknowledgement",
 ];
 
-fn need<'a>(name: &str, v: Option<&'a str>) -> Result<&'a str, String> {
-    v.ok_or_else(|| format!("fault `{name}` needs a value: {name}=..."))
+fn need<'a>(name: &str, v: Option<&'a str>) -> Result<&'a str, ConfigError> {
+    v.ok_or_else(|| ConfigError(format!("fault `{name}` needs a value: {name}=...")))
 }
 
-fn dur(s: &str) -> Result<Duration, String> {
+fn dur(s: &str) -> Result<Duration, ConfigError> {
     crate::flow::parse::parse_duration(s)
-        .ok_or_else(|| format!("`{s}` is not a duration (write 200ms, 2s, 1m)"))
+        .ok_or_else(|| ConfigError(format!("`{s}` is not a duration (write 200ms, 2s, 1m)")))
 }
 
 impl Faults {
-    pub fn parse(spec: &str) -> Result<Faults, String> {
+    pub fn parse(spec: &str) -> Result<Faults, ConfigError> {
         let mut f = Faults::default();
         for part in spec
             .split([';', ','])
@@ -86,7 +98,7 @@ impl Faults {
                         None => (dur(v)?, dur(v)?),
                     };
                     if lo > hi {
-                        return Err(format!("latency range {v} runs backwards"));
+                        return Err(ConfigError(format!("latency range {v} runs backwards")));
                     }
                     f.latency = Some((lo, hi));
                 }
@@ -94,16 +106,18 @@ impl Faults {
                     let v = need(name, val)?;
                     let (page, p) = v.split_once('@').unwrap_or((v, "1"));
                     if !PAGES.contains(&page) {
-                        return Err(format!(
+                        return Err(ConfigError(format!(
                             "http500: unknown page `{page}`; {}",
                             crate::flow::suggest::hint(page, PAGES)
-                        ));
+                        )));
                     }
                     let p: f64 = p
                         .parse()
-                        .map_err(|_| format!("http500: `{p}` is not a probability"))?;
+                        .map_err(|_| ConfigError(format!("http500: `{p}` is not a probability")))?;
                     if !(0.0..=1.0).contains(&p) {
-                        return Err(format!("http500: probability {p} is outside 0..1"));
+                        return Err(ConfigError(format!(
+                            "http500: probability {p} is outside 0..1"
+                        )));
                     }
                     f.http500.push((page.to_string(), p));
                 }
@@ -111,10 +125,10 @@ impl Faults {
                 "spurious_already_created" => f.spurious_already_created = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 other => {
-                    return Err(format!(
+                    return Err(ConfigError(format!(
                         "unknown fault `{other}`; {}",
                         crate::flow::suggest::hint(other, FAULT_NAMES)
-                    ))
+                    )))
                 }
             }
         }
@@ -149,7 +163,7 @@ pub const DRIFT_NAMES: &[&str] = &[
 ];
 
 impl Drift {
-    pub fn parse(s: &str) -> Result<Drift, String> {
+    pub fn parse(s: &str) -> Result<Drift, ConfigError> {
         Ok(match s {
             "renamed-id" => Drift::RenamedId,
             "renamed-field" => Drift::RenamedField,
@@ -158,10 +172,10 @@ impl Drift {
             "interstitial" => Drift::Interstitial,
             "missing-gsp" => Drift::MissingGsp,
             other => {
-                return Err(format!(
+                return Err(ConfigError(format!(
                     "unknown drift `{other}`; {}",
                     crate::flow::suggest::hint(other, DRIFT_NAMES)
-                ))
+                )))
             }
         })
     }

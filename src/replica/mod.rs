@@ -174,11 +174,15 @@ impl Replica {
         for (listener, app) in [(sb, sandbox_app), (pr, production_app)] {
             let mut rx = rx1.clone();
             tokio::spawn(async move {
-                let _ = axum::serve(listener, app)
+                let served = axum::serve(listener, app)
                     .with_graceful_shutdown(async move {
-                        let _ = rx.wait_for(|v| *v).await;
+                        // Stops when told to, or when the replica is dropped.
+                        rx.wait_for(|v| *v).await.ok();
                     })
                     .await;
+                if let Err(e) = served {
+                    tracing::error!("replica: the server stopped: {e}");
+                }
             });
         }
         tokio::spawn(async move {

@@ -203,10 +203,10 @@ impl Shared {
     pub fn persist(&self, inner: &Inner) {
         if let Some(f) = &self.state_file {
             let tmp = f.with_extension("tmp");
-            if let Ok(s) = serde_json::to_string_pretty(&inner.users) {
-                if std::fs::write(&tmp, s).is_ok() {
-                    let _ = std::fs::rename(&tmp, f);
-                }
+            let s = serde_json::to_string_pretty(&inner.users).expect("users serialise");
+            // Written aside, then renamed: a crash never leaves half a file.
+            if let Err(e) = std::fs::write(&tmp, s).and_then(|()| std::fs::rename(&tmp, f)) {
+                tracing::warn!("replica: cannot keep users in {}: {e}", f.display());
             }
         }
     }
@@ -248,12 +248,14 @@ impl Inner {
         if !shared.quiet {
             use std::io::Write;
             // The simulated phone: shown to the person running the demo.
-            let _ = writeln!(
+            if let Err(e) = writeln!(
                 std::io::stderr(),
                 "[replica] SMS to {}: {}",
                 mask_mobile(mobile),
                 text
-            );
+            ) {
+                tracing::debug!("replica: console gone: {e}");
+            }
         }
         self.outbox.push(Sms {
             seq: self.seq,

@@ -6,8 +6,8 @@ pub mod gstin;
 pub mod password;
 pub mod people;
 
-pub use gstin::{check_char, validate_gstin, GstinError, GstinInfo, GstinStrictness};
-pub use password::{generate_password, validate_password, PasswordError};
+pub use gstin::{validate_gstin, GstinStrictness};
+pub use password::{generate_password, validate_password};
 pub use people::{
     validate_api_username, validate_email, validate_mobile, validate_otp, validate_web_username,
 };

@@ -1,77 +1,101 @@
 //! Mobile, e-mail, OTP and username rules (portal-facts.md, Rules).
 
-/// 10 digits, first 6-9, no country code.
-pub fn validate_mobile(s: &str) -> Result<(), String> {
-    if s.starts_with("+91") || (s.len() == 12 && s.starts_with("91")) {
-        return Err("drop the +91 country code: the portal takes the 10-digit number".into());
+/// Why a value breaks a rule: a phrase that follows "it", e.g. "must start with 6, 7, 8 or 9".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl std::ops::Deref for Invalid {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
     }
-    if s.len() != 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "has {} characters; a mobile number is exactly 10 digits",
-            s.chars().count()
+}
+
+/// 10 digits, first 6-9, no country code.
+pub fn validate_mobile(s: &str) -> Result<(), Invalid> {
+    if s.starts_with("+91") || (s.len() == 12 && s.starts_with("91")) {
+        return Err(Invalid(
+            "drop the +91 country code: the portal takes the 10-digit number".into(),
         ));
     }
+    if s.len() != 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Invalid(format!(
+            "has {} characters; a mobile number is exactly 10 digits",
+            s.chars().count()
+        )));
+    }
     if !matches!(s.as_bytes()[0], b'6'..=b'9') {
-        return Err("must start with 6, 7, 8 or 9".into());
+        return Err(Invalid("must start with 6, 7, 8 or 9".into()));
     }
     Ok(())
 }
 
-pub fn validate_otp(s: &str) -> Result<(), String> {
+/// Six digits.
+pub fn validate_otp(s: &str) -> Result<(), Invalid> {
     if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err("an OTP is exactly 6 digits".into())
+        Err(Invalid("an OTP is exactly 6 digits".into()))
     }
 }
 
-pub fn validate_email(s: &str) -> Result<(), String> {
+/// One `@`, a dotted domain, no spaces.
+pub fn validate_email(s: &str) -> Result<(), Invalid> {
     let Some((local, domain)) = s.split_once('@') else {
-        return Err("has no '@'".into());
+        return Err(Invalid("has no '@'".into()));
     };
     if local.is_empty() || domain.is_empty() || domain.contains('@') {
-        return Err("needs one '@' with text on both sides".into());
+        return Err(Invalid("needs one '@' with text on both sides".into()));
     }
     if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
-        return Err(format!("domain '{domain}' needs a dot, as in example.com"));
+        return Err(Invalid(format!(
+            "domain '{domain}' needs a dot, as in example.com"
+        )));
     }
     if s.chars().any(|c| c.is_whitespace()) {
-        return Err("contains a space".into());
+        return Err(Invalid("contains a space".into()));
     }
     Ok(())
 }
 
 /// Web-login usernames: 6-15 characters.
-pub fn validate_web_username(s: &str) -> Result<(), String> {
+pub fn validate_web_username(s: &str) -> Result<(), Invalid> {
     let n = s.chars().count();
     if !(6..=15).contains(&n) {
-        return Err(format!("has {n} characters; a username has 6 to 15"));
+        return Err(Invalid(format!(
+            "has {n} characters; a username has 6 to 15"
+        )));
     }
     Ok(())
 }
 
 /// The part of an API username the user types (production adds `API_` in front).
 /// Letters and digits, with `_` `.` `-` allowed only inside, 4-15 characters [guess].
-pub fn validate_api_username(s: &str) -> Result<(), String> {
+pub fn validate_api_username(s: &str) -> Result<(), Invalid> {
     if s.starts_with("API_") {
-        return Err("leave out the API_ prefix: the portal adds it".into());
+        return Err(Invalid(
+            "leave out the API_ prefix: the portal adds it".into(),
+        ));
     }
     let n = s.chars().count();
     if !(4..=15).contains(&n) {
-        return Err(format!("has {n} characters; an API username has 4 to 15"));
+        return Err(Invalid(format!(
+            "has {n} characters; an API username has 4 to 15"
+        )));
     }
     if let Some(c) = s
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)))
     {
-        return Err(format!(
+        return Err(Invalid(format!(
             "'{c}' is not allowed: use letters, digits, and _ . - inside"
-        ));
+        )));
     }
     let first = s.chars().next().unwrap();
     let last = s.chars().last().unwrap();
     if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
-        return Err("must start and end with a letter or digit".into());
+        return Err(Invalid("must start and end with a letter or digit".into()));
     }
     Ok(())
 }

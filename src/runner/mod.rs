@@ -24,7 +24,6 @@ mod session;
 mod steps;
 mod walk;
 
-pub use artifacts::blank_sensitive_inputs;
 pub use error::{Drift, RunError};
 pub use report::RunReport;
 
@@ -143,6 +142,11 @@ impl<'a> Runner<'a> {
     }
 
     fn emit(&self, e: Event) {
+        // Events name screens, steps and targets, never what was typed.
+        debug_assert!(
+            !self.spec.redactor.contains_secret(&format!("{e:?}")),
+            "an event carries a secret"
+        );
         (self.events)(&e);
     }
 

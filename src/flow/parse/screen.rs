@@ -281,7 +281,7 @@ pub(super) fn step(p: &mut P, screen: &str, i: usize, v: &Sv) -> Option<Step> {
                     &span,
                     format!(
                         "`alert` pattern of {what} is not a valid regex: {}",
-                        crate::flow::diag::regex_error(&e)
+                        crate::flow::diag::regex_error(e)
                     ),
                     "escape ( ) . ? * + with a backslash to match them literally",
                 );

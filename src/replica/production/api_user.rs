@@ -60,7 +60,9 @@ pub(super) async fn create_api_user(State(p): State<Portal>, h: HeaderMap) -> Re
             x.api_otp_verified = false;
             x.otp = None;
         }
-        let _ = inner.send_otp(&p.shared, "production", &s.id, &mobile, |c| format!("{c} is the OTP for API user registration on e-Invoice System. Do not share it with anyone. -NIC"), false);
+        if let Err(e) = inner.send_otp(&p.shared, "production", &s.id, &mobile, |c| format!("{c} is the OTP for API user registration on e-Invoice System. Do not share it with anyone. -NIC"), false) {
+            tracing::warn!("replica: no OTP sent: {e}");
+        }
     }
     let page = api_otp_page(&p, &g, true, "");
     s.respond(page)
@@ -176,7 +178,13 @@ pub(super) async fn verify_reg_otp_post(
     s.respond(page)
 }
 
-pub(super) fn reg_form(p: &Portal, g: &str, reg_type: &str, f: &F, script: String) -> Html<String> {
+pub(super) fn reg_form(
+    p: &Portal,
+    g: &str,
+    reg_type: &str,
+    _form: &F,
+    script: String,
+) -> Html<String> {
     let title = ROUTES
         .iter()
         .find(|r| r.0 == reg_type)
@@ -188,7 +196,6 @@ pub(super) fn reg_form(p: &Portal, g: &str, reg_type: &str, f: &F, script: Strin
         "C" => r##"<div class="row"><label for="txtOtherGstin">GSTIN having Client-Id:</label><input id="txtOtherGstin" name="OtherGstin" maxlength="15"></div>"##.to_string(),
         _ => String::new(),
     };
-    let _ = f;
     let body = format!(
         r##"<h2>API Registration {title}</h2>
 <form method="post" action="/APIUserAccount/CheckApiUserReg" id="frmRoute">{radios}</form>

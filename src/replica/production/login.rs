@@ -110,7 +110,9 @@ pub(super) async fn login_post(
         x.authenticated = false;
         x.otp = None;
     }
-    let _ = inner.send_otp(&p.shared, "production", &s.id, &tp.mobile, |c| format!("{c} is the OTP for login to e-Invoice System. Valid for 10 minutes. Do not share it with anyone. -NIC"), false);
+    if let Err(e) = inner.send_otp(&p.shared, "production", &s.id, &tp.mobile, |c| format!("{c} is the OTP for login to e-Invoice System. Valid for 10 minutes. Do not share it with anyone. -NIC"), false) {
+            tracing::warn!("replica: no OTP sent: {e}");
+        }
     drop(inner);
     s.respond(redirect("/Home/VerifyLoginOTP"))
 }
