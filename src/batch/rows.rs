@@ -117,9 +117,8 @@ pub fn parse(
     text: &str,
     providers: &Providers,
 ) -> Result<Loaded, RowsError> {
-    let display = file.to_string();
     let csv_err = |source| RowsError::Csv {
-        file: display.clone(),
+        file: file.to_string(),
         source,
     };
     let mut rdr = csv::ReaderBuilder::new()
@@ -132,112 +131,144 @@ pub fn parse(
         .iter()
         .map(|h| h.to_lowercase())
         .collect();
+    check_header(flow, file, &headers)?;
+    let mut out = Loaded {
+        rows: vec![],
+        problems: vec![],
+        bad_lines: vec![],
+    };
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(csv_err)?;
+        let row = row_of(flow, file, &headers, &rec);
+        let before = out.problems.len();
+        out.problems
+            .extend(row_problems(flow, file, &row, providers));
+        if out.problems.len() == before {
+            if let Some(p) = duplicate(&mut seen, file, &row) {
+                out.problems.push(p);
+            }
+        }
+        if out.problems.len() > before {
+            out.bad_lines.push(row.line);
+        }
+        out.rows.push(row);
+    }
+    Ok(out)
+}
+
+/// Every column must be one a flow understands, and none a secret.
+fn check_header(flow: &Flow, file: &str, headers: &[String]) -> Result<(), RowsError> {
     let mut allowed: Vec<&str> = STANDARD_COLUMNS.to_vec();
     for i in &flow.inputs {
         if !i.is_secret() && !allowed.contains(&i.name.as_str()) {
             allowed.push(&i.name);
         }
     }
-    let mut header_errors = vec![];
+    let mut errors = vec![];
     for (c, h) in headers.iter().enumerate() {
         if flow.input(h).is_some_and(|i| i.is_secret()) {
-            header_errors.push(format!("{display}:1: column {} `{h}` is a secret; secrets never go in a CSV. Put API passwords in --secrets FILE under [api_password], or leave them out to have them generated", c + 1));
+            errors.push(format!("{file}:1: column {} `{h}` is a secret; secrets never go in a CSV. Put API passwords in --secrets FILE under [api_password], or leave them out to have them generated", c + 1));
         } else if !allowed.contains(&h.as_str()) {
-            header_errors.push(format!(
-                "{display}:1: unknown column {} `{h}`: {}",
+            errors.push(format!(
+                "{file}:1: unknown column {} `{h}`: {}",
                 c + 1,
                 hint(h, &allowed)
             ));
         }
     }
     if !headers.iter().any(|h| h == "gstin") {
-        header_errors.push(format!(
-            "{display}:1: no `gstin` column; the header must name the columns (gstin, ...)"
+        errors.push(format!(
+            "{file}:1: no `gstin` column; the header must name the columns (gstin, ...)"
         ));
     }
-    if !header_errors.is_empty() {
-        return Err(RowsError::Header(header_errors));
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(RowsError::Header(errors)),
     }
-    let mut rows = vec![];
+}
+
+fn row_of(flow: &Flow, file: &str, headers: &[String], rec: &csv::StringRecord) -> Row {
+    let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+    let mut values = HashMap::new();
+    let mut given = vec![];
+    for (h, v) in headers.iter().zip(rec.iter()) {
+        values.insert(h.clone(), v.to_string());
+        if flow.input(h).is_some() && !v.is_empty() {
+            given.push(Given {
+                name: h.clone(),
+                value: v.to_string(),
+                source: format!("{file}:{line} column {h}"),
+            });
+        }
+    }
+    Row {
+        line,
+        given,
+        values,
+    }
+}
+
+/// What a run would refuse in this row (no secrets are needed to tell).
+fn row_problems(flow: &Flow, file: &str, row: &Row, providers: &Providers) -> Vec<InputProblem> {
+    let line = row.line;
     let mut problems = vec![];
-    let mut bad_lines = vec![];
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-        let mut values = HashMap::new();
-        let mut given = vec![];
-        for (h, v) in headers.iter().zip(rec.iter()) {
-            values.insert(h.clone(), v.to_string());
-            if flow.input(h).is_some() && !v.is_empty() {
-                given.push(Given {
-                    name: h.clone(),
-                    value: v.to_string(),
-                    source: format!("{display}:{line} column {h}"),
-                });
+    if let Err(ps) = inputs::resolve(flow, &row.given, |_| Some(Secret::new(String::new()))) {
+        for mut p in ps {
+            if p.source == "inputs" {
+                p.source = format!("{file}:{line} column {}", p.input);
+                p.fix = format!("fill the `{}` column", p.input);
             }
+            problems.push(p);
         }
-        let row = Row {
-            line,
-            given,
-            values,
-        };
-        let before = problems.len();
-        // Validate as a run would (no secrets needed to validate).
-        if let Err(ps) = inputs::resolve(flow, &row.given, |_| Some(Secret::new(String::new()))) {
-            for mut p in ps {
-                if p.source == "inputs" {
-                    p.source = format!("{display}:{line} column {}", p.input);
-                    p.fix = format!("fill the `{}` column", p.input);
-                }
-                problems.push(p);
-            }
-        }
-        if let Some(p) = row.get("provider") {
-            let through = row
-                .get("through")
-                .map(str::to_lowercase)
-                .or_else(|| flow.input("through").and_then(|i| i.default.clone()))
-                .unwrap_or_default();
-            let list: Vec<&str> = match through.as_str() {
-                "gsp" => providers.gsp.iter().map(String::as_str).collect(),
-                "erp" => providers.erp.iter().map(String::as_str).collect(),
-                _ => vec![],
-            };
-            if !list.is_empty() && !list.contains(&p) {
-                problems.push(InputProblem {
-                    source: format!("{display}:{line} column provider"),
-                    input: "provider".into(),
-                    message: format!("\"{p}\" is not a {} the portal lists", through.to_uppercase()),
-                    fix: match crate::flow::suggest::did_you_mean(p, list.iter().copied()) {
-                        Some(c) => format!("did you mean \"{c}\"? (names must match the portal's dropdown exactly)"),
-                        None => "use the name exactly as the portal's dropdown shows it (see fixtures/providers.toml)".into(),
-                    },
-                });
-            }
-        }
-        if problems.len() == before {
-            let key = row.key();
-            if let Some(first) = seen.get(&key) {
-                problems.push(InputProblem {
-                    source: format!("{display}:{line}"),
-                    input: "gstin".into(),
-                    message: format!("duplicates line {first} (same GSTIN and provider)"),
-                    fix: "remove one of the two rows; a GSTIN gets one API user per provider"
-                        .into(),
-                });
-            } else {
-                seen.insert(key, line);
-            }
-        }
-        if problems.len() > before {
-            bad_lines.push(line);
-        }
-        rows.push(row);
     }
-    Ok(Loaded {
-        rows,
-        problems,
-        bad_lines,
+    problems.extend(unlisted_provider(flow, file, row, providers));
+    problems
+}
+
+/// A provider the portal's list for the row's route does not have.
+fn unlisted_provider(
+    flow: &Flow,
+    file: &str,
+    row: &Row,
+    providers: &Providers,
+) -> Option<InputProblem> {
+    let p = row.get("provider")?;
+    let through = row
+        .get("through")
+        .map(str::to_lowercase)
+        .or_else(|| flow.input("through").and_then(|i| i.default.clone()))
+        .unwrap_or_default();
+    let list: Vec<&str> = match through.as_str() {
+        "gsp" => providers.gsp.iter().map(String::as_str).collect(),
+        "erp" => providers.erp.iter().map(String::as_str).collect(),
+        _ => vec![],
+    };
+    if list.is_empty() || list.contains(&p) {
+        return None;
+    }
+    Some(InputProblem {
+        source: format!("{file}:{} column provider", row.line),
+        input: "provider".into(),
+        message: format!("\"{p}\" is not a {} the portal lists", through.to_uppercase()),
+        fix: match crate::flow::suggest::did_you_mean(p, list.iter().copied()) {
+            Some(c) => format!("did you mean \"{c}\"? (names must match the portal's dropdown exactly)"),
+            None => "use the name exactly as the portal's dropdown shows it (see fixtures/providers.toml)".into(),
+        },
+    })
+}
+
+/// The second row for the same GSTIN and provider.
+fn duplicate(seen: &mut HashMap<String, usize>, file: &str, row: &Row) -> Option<InputProblem> {
+    let key = row.key();
+    let Some(first) = seen.get(&key) else {
+        seen.insert(key, row.line);
+        return None;
+    };
+    Some(InputProblem {
+        source: format!("{file}:{}", row.line),
+        input: "gstin".into(),
+        message: format!("duplicates line {first} (same GSTIN and provider)"),
+        fix: "remove one of the two rows; a GSTIN gets one API user per provider".into(),
     })
 }

@@ -97,19 +97,31 @@ pub fn run(args: Args) -> i32 {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
     };
-    let given = match gather(&flow, args.vars_file.as_ref(), &args.vars) {
-        Ok(g) => g,
+    let resolved = match resolve_inputs(&args, &flow) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let redactor = Redactor::new();
+    for s in resolved.secrets.values() {
+        redactor.add(s.expose());
+    }
+    let vault = match Vault::open(&args.vault) {
+        Ok(v) => Arc::new(v),
         Err(e) => return usage(e),
     };
+    super::block_on(run_async(args, flow, resolved, redactor, vault))
+}
+
+/// Every input from --var, --vars, --secrets, `EINVREG_<NAME>` or a prompt,
+/// checked before any browser starts.
+fn resolve_inputs(args: &Args, flow: &Flow) -> Result<inputs::Resolved, i32> {
+    let given = gather(flow, args.vars_file.as_ref(), &args.vars).map_err(usage)?;
     let file_secrets = match &args.secrets {
-        Some(p) => match common::read_secrets(p) {
-            Ok(s) => s,
-            Err(e) => return usage(e),
-        },
+        Some(p) => common::read_secrets(p).map_err(usage)?,
         None => Default::default(),
     };
     let interactive = std::io::stdin().is_terminal();
-    let resolved = inputs::resolve(&flow, &given, |name| {
+    let resolved = inputs::resolve(flow, &given, |name| {
         if let Some(s) = file_secrets.plain.get(name) {
             return Some(s.clone());
         }
@@ -120,36 +132,34 @@ pub fn run(args: Args) -> i32 {
             flow.input(name).map(|i| &i.ty),
             Some(crate::flow::InputType::Secret { generate: true })
         );
-        if interactive && !generated {
-            let label = flow
-                .input(name)
-                .map(|i| i.label.clone())
-                .unwrap_or_default();
-            return rpassword::prompt_password(format!("{label} ({name}): "))
-                .ok()
-                .filter(|s| !s.is_empty())
-                .map(Secret::new);
+        if !interactive || generated {
+            return None;
         }
-        None
+        let label = flow
+            .input(name)
+            .map(|i| i.label.clone())
+            .unwrap_or_default();
+        rpassword::prompt_password(format!("{label} ({name}): "))
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
     });
-    let resolved = match resolved {
-        Ok(r) => r,
-        Err(problems) => {
-            for p in &problems {
-                eprintln!("error: {p}");
-            }
-            eprintln!("{} input problem(s); nothing was started", problems.len());
-            return exit::USAGE;
+    resolved.map_err(|problems| {
+        for p in &problems {
+            eprintln!("error: {p}");
         }
-    };
-    let redactor = Redactor::new();
-    for s in resolved.secrets.values() {
-        redactor.add(s.expose());
-    }
-    let vault = match Vault::open(&args.vault) {
-        Ok(v) => Arc::new(v),
-        Err(e) => return usage(e),
-    };
+        eprintln!("{} input problem(s); nothing was started", problems.len());
+        exit::USAGE
+    })
+}
+
+async fn run_async(
+    args: Args,
+    flow: Arc<Flow>,
+    resolved: inputs::Resolved,
+    redactor: Redactor,
+    vault: Arc<Vault>,
+) -> i32 {
     let gstin = flow
         .input_for(Role::Gstin)
         .and_then(|i| resolved.vars.get(&i.name).cloned())
@@ -158,64 +168,56 @@ pub fn run(args: Args) -> i32 {
         .artifacts
         .clone()
         .unwrap_or_else(|| common::default_artifacts(&gstin));
-
-    super::block_on(async move {
-        let quiet = args.json;
-        let events: Sink = match quiet {
-            true => events::discard(),
-            false => Arc::new(display),
+    let events: Sink = match args.json {
+        true => events::discard(),
+        false => Arc::new(display),
+    };
+    let (_replica, base_url, queue) =
+        match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone()).await {
+            Ok(x) => x,
+            Err(e) => return usage(e),
         };
-        let (_replica, base_url, queue) =
-            match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone())
-                .await
-            {
-                Ok(x) => x,
-                Err(e) => return usage(e),
-            };
-        let endpoint = match Endpoint::start(&args.driver.config()).await {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::FAILURE;
-            }
-        };
-        let spec = RunSpec {
-            flow: flow.clone(),
-            base_url: base_url.clone(),
-            vars: resolved.vars,
-            secrets: resolved.secrets,
-            artifacts,
-            vault: Some(vault.clone()),
-            queue: queue.clone(),
-            redactor: redactor.clone(),
-            events,
-            mode: Mode::Register,
-        };
-        eprintln!(
-            "einvreg: {} on {} for {} (answers: {})",
-            flow.name,
-            base_url,
-            gstin,
-            queue.describe()
-        );
-        let report = tokio::select! {
-            r = runner::run_in_new_session(&endpoint, &spec) => r,
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("\ninterrupted: the browser is closed; any credential already written stays in {}", vault.path().display());
-                return exit::INTERRUPTED;
-            }
-        };
-        drop(endpoint);
-        if args.json {
-            println!(
-                "{}",
-                redactor.redact(&serde_json::to_string_pretty(&report).unwrap_or_default())
-            );
-        } else {
-            summary(&report, &redactor);
+    let endpoint = match Endpoint::start(&args.driver.config()).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILURE;
         }
-        exit::of_run(report.status)
-    })
+    };
+    eprintln!(
+        "einvreg: {} on {} for {} (answers: {})",
+        flow.name,
+        base_url,
+        gstin,
+        queue.describe()
+    );
+    let spec = RunSpec {
+        flow,
+        base_url,
+        vars: resolved.vars,
+        secrets: resolved.secrets,
+        artifacts,
+        vault: Some(vault.clone()),
+        queue,
+        redactor: redactor.clone(),
+        events,
+        mode: Mode::Register,
+    };
+    let report = tokio::select! {
+        r = runner::run_in_new_session(&endpoint, &spec) => r,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("\ninterrupted: the browser is closed; any credential already written stays in {}", vault.path().display());
+            return exit::INTERRUPTED;
+        }
+    };
+    drop(endpoint);
+    if args.json {
+        let json = serde_json::to_string_pretty(&report).expect("reports serialise");
+        println!("{}", redactor.redact(&json));
+    } else {
+        summary(&report, &redactor);
+    }
+    exit::of_run(report.status)
 }
 
 /// The human display: a consumer of the walk's events.

@@ -89,7 +89,7 @@ pub fn check_value(flow: &Flow, name: &str, value: &str) -> Result<String, (Stri
             ));
         }
         InputType::Text { pattern: Some(p) } => {
-            if !regex::Regex::new(p).map(|r| r.is_match(&v)).unwrap_or(true) {
+            if p.regex().is_some_and(|r| !r.is_match(&v)) {
                 return Err((
                     format!("\"{v}\" does not match /{p}/"),
                     format!("give a value matching {p}"),

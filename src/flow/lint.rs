@@ -9,6 +9,12 @@ use std::collections::HashSet;
 struct L<'f> {
     flow: &'f Flow,
     out: Vec<Diagnostic>,
+    /// Variables captured by the steps seen so far.
+    known: HashSet<String>,
+    /// Steps marked `submits`.
+    submits: usize,
+    /// The first step that types a generated secret.
+    fills_generated: Option<(Loc, String)>,
 }
 
 impl L<'_> {
@@ -83,72 +89,108 @@ impl L<'_> {
 }
 
 pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
-    let mut l = L { flow, out: vec![] };
-    let screen_ids: Vec<&str> = flow.screens.iter().map(|s| s.id.as_str()).collect();
+    let mut l = L {
+        flow,
+        out: vec![],
+        known: HashSet::new(),
+        submits: 0,
+        fills_generated: None,
+    };
+    l.inputs();
+    l.credentials();
+    l.screens();
+    l.outcomes();
+    l.out
+}
 
-    let mut roles: Vec<(Role, &str)> = vec![];
-    for i in &flow.inputs {
-        if let Some(c) = &i.required_when {
-            l.condition(c, &format!("input `{}`", i.name));
-        }
-        let Some(role) = i.role else { continue };
-        match roles.iter().find(|(r, _)| *r == role) {
-            Some((_, first)) => l.err(
-                i.loc,
-                format!(
-                    "inputs `{first}` and `{}` both play role `{}`",
-                    i.name,
-                    role.as_str()
+impl<'f> L<'f> {
+    fn inputs(&mut self) {
+        let flow = self.flow;
+        let l = self;
+        let mut roles: Vec<(Role, &str)> = vec![];
+        for i in &flow.inputs {
+            if let Some(c) = &i.required_when {
+                l.condition(c, &format!("input `{}`", i.name));
+            }
+            let Some(role) = i.role else { continue };
+            match roles.iter().find(|(r, _)| *r == role) {
+                Some((_, first)) => l.err(
+                    i.loc,
+                    format!(
+                        "inputs `{first}` and `{}` both play role `{}`",
+                        i.name,
+                        role.as_str()
+                    ),
+                    "give the role to one input only",
                 ),
-                "give the role to one input only",
-            ),
-            None => roles.push((role, &i.name)),
-        }
-        if i.is_secret() {
-            l.err(
-                i.loc,
-                format!("secret input `{}` cannot play a role", i.name),
-                "roles name what prompts and the vault may show; remove `role`",
-            );
-        }
-    }
-
-    if let Some(c) = &flow.credentials {
-        for (what, name) in [
-            ("username", Some(&c.username)),
-            ("password", Some(&c.password)),
-            ("provider", c.provider.as_ref()),
-        ] {
-            let Some(name) = name else { continue };
-            match flow.input(name) {
-                None => {
-                    let names = l.input_names();
-                    l.err(
-                        c.loc,
-                        format!("credentials.{what} names `{name}`, which is not a declared input"),
-                        hint(name, &names),
-                    );
-                }
-                Some(i) if what == "password" && !i.is_secret() => l.err(
-                    c.loc,
-                    format!("credentials.password names `{name}`, which is not a secret input"),
-                    "make it type = \"secret\"",
-                ),
-                Some(i) if what != "password" && i.is_secret() => l.err(
-                    c.loc,
-                    format!("credentials.{what} names secret `{name}`"),
-                    "only the password is a secret",
-                ),
-                Some(_) => {}
+                None => roles.push((role, &i.name)),
+            }
+            if i.is_secret() {
+                l.err(
+                    i.loc,
+                    format!("secret input `{}` cannot play a role", i.name),
+                    "roles name what prompts and the vault may show; remove `role`",
+                );
             }
         }
     }
 
-    let mut seen = HashSet::new();
-    let mut known: HashSet<String> = HashSet::new();
-    let mut submits = 0;
-    let mut fills_generated = None;
-    for s in &flow.screens {
+    fn credentials(&mut self) {
+        let flow = self.flow;
+        let l = self;
+        if let Some(c) = &flow.credentials {
+            for (what, name) in [
+                ("username", Some(&c.username)),
+                ("password", Some(&c.password)),
+                ("provider", c.provider.as_ref()),
+            ] {
+                let Some(name) = name else { continue };
+                match flow.input(name) {
+                    None => {
+                        let names = l.input_names();
+                        l.err(
+                            c.loc,
+                            format!(
+                                "credentials.{what} names `{name}`, which is not a declared input"
+                            ),
+                            hint(name, &names),
+                        );
+                    }
+                    Some(i) if what == "password" && !i.is_secret() => l.err(
+                        c.loc,
+                        format!("credentials.password names `{name}`, which is not a secret input"),
+                        "make it type = \"secret\"",
+                    ),
+                    Some(i) if what != "password" && i.is_secret() => l.err(
+                        c.loc,
+                        format!("credentials.{what} names secret `{name}`"),
+                        "only the password is a secret",
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    fn screens(&mut self) {
+        let flow = self.flow;
+        let mut seen = HashSet::new();
+        for s in &flow.screens {
+            self.screen(s, &mut seen);
+            for st in &s.steps {
+                self.step(s, st);
+            }
+        }
+        let l = self;
+        if let Some((loc, secret)) = l.fills_generated.clone() {
+            if l.submits == 0 {
+                l.err(loc, format!("the flow types generated secret `{secret}` but no step has `submits = true`"), "mark the click that creates the credentials with submits = true, so the vault is written before it");
+            }
+        }
+    }
+
+    fn screen(&mut self, s: &'f Screen, seen: &mut HashSet<&'f str>) {
+        let l = self;
         if !seen.insert(s.id.as_str()) {
             l.err(
                 s.loc,
@@ -180,89 +222,92 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
                 );
             }
         }
-        for st in &s.steps {
-            let what = format!("step \"{}\" of screen `{}`", st.label, s.id);
-            if let Some(c) = &st.when {
-                l.condition(c, &what);
-            }
-            if st.submits {
-                submits += 1;
-            }
-            match &st.kind {
-                StepKind::Goto { url } => l.template(url, st.loc, &what, &known),
-                StepKind::Fill { value, .. } => l.template(value, st.loc, &what, &known),
-                StepKind::Select { option: OptionChoice::Label(t) | OptionChoice::Value(t), .. } => l.template(t, st.loc, &what, &known),
-                StepKind::Otp { prompt, .. } => l.template(prompt, st.loc, &what, &known),
-                StepKind::Expect { text: Some(t), .. } => l.template(t, st.loc, &what, &known),
-                StepKind::FillSecret { secret, .. } => match flow.input(secret) {
-                    None => {
-                        let secrets: Vec<&str> = flow.inputs.iter().filter(|i| i.is_secret()).map(|i| i.name.as_str()).collect();
-                        l.err(st.loc, format!("{what} fills secret `{secret}`, which is not a declared input"), format!("{} (declare [inputs.{secret}] with type = \"secret\")", hint(secret, &secrets)));
-                    }
-                    Some(i) if !i.is_secret() => l.err(st.loc, format!("{what} uses fill_secret for `{secret}`, which is a {} input", i.ty.name()), "use fill with value = \"${...}\" for ordinary inputs, or make the input type = \"secret\""),
-                    Some(Input { ty: InputType::Secret { generate: true }, .. }) => fills_generated = fills_generated.or(Some((st.loc, secret.clone()))),
-                    Some(_) => {}
-                },
-                StepKind::Capture { into, pattern, .. } => {
-                    if flow.input(into).is_some() {
-                        l.err(st.loc, format!("{what} captures into `{into}`, which is an input"), "capture into a new name; inputs are never overwritten");
-                    }
-                    if let Some(p) = pattern {
-                        if let Some(e) = p.error() {
-                            l.err(st.loc, format!("`pattern` of {what} is not a valid regex: {}", super::diag::regex_error(e)), "fix the regular expression");
-                        }
-                    }
-                    known.insert(into.clone());
-                }
-                StepKind::Alert { pattern, capture: Some(into), .. } => {
-                    if flow.input(into).is_some() {
-                        l.err(st.loc, format!("{what} captures into `{into}`, which is an input"), "capture into a new name; inputs are never overwritten");
-                    }
-                    if pattern.regex().is_some_and(|r| r.captures_len() < 2) {
-                        l.err(st.loc, format!("{what} captures `{into}` but its pattern has no ( ) group"), "put the part to keep in parentheses, e.g. \"user (API_\\\\w+) has been created\"");
-                    }
-                    known.insert(into.clone());
-                }
-                _ => {}
-            }
-        }
     }
-    if let Some((loc, secret)) = fills_generated {
-        if submits == 0 {
-            l.err(loc, format!("the flow types generated secret `{secret}` but no step has `submits = true`"), "mark the click that creates the credentials with submits = true, so the vault is written before it");
+
+    fn step(&mut self, s: &Screen, st: &Step) {
+        let flow = self.flow;
+        let l = self;
+        let what = format!("step \"{}\" of screen `{}`", st.label, s.id);
+        if let Some(c) = &st.when {
+            l.condition(c, &what);
+        }
+        if st.submits {
+            l.submits += 1;
+        }
+        match &st.kind {
+            StepKind::Goto { url } => l.template(url, st.loc, &what, &l.known.clone()),
+            StepKind::Fill { value, .. } => l.template(value, st.loc, &what, &l.known.clone()),
+            StepKind::Select { option: OptionChoice::Label(t) | OptionChoice::Value(t), .. } => l.template(t, st.loc, &what, &l.known.clone()),
+            StepKind::Otp { prompt, .. } => l.template(prompt, st.loc, &what, &l.known.clone()),
+            StepKind::Expect { text: Some(t), .. } => l.template(t, st.loc, &what, &l.known.clone()),
+            StepKind::FillSecret { secret, .. } => match flow.input(secret) {
+                None => {
+                    let secrets: Vec<&str> = flow.inputs.iter().filter(|i| i.is_secret()).map(|i| i.name.as_str()).collect();
+                    l.err(st.loc, format!("{what} fills secret `{secret}`, which is not a declared input"), format!("{} (declare [inputs.{secret}] with type = \"secret\")", hint(secret, &secrets)));
+                }
+                Some(i) if !i.is_secret() => l.err(st.loc, format!("{what} uses fill_secret for `{secret}`, which is a {} input", i.ty.name()), "use fill with value = \"${...}\" for ordinary inputs, or make the input type = \"secret\""),
+                Some(Input { ty: InputType::Secret { generate: true }, .. }) => l.fills_generated = l.fills_generated.clone().or(Some((st.loc, secret.clone()))),
+                Some(_) => {}
+            },
+            StepKind::Capture { into, pattern, .. } => {
+                if flow.input(into).is_some() {
+                    l.err(st.loc, format!("{what} captures into `{into}`, which is an input"), "capture into a new name; inputs are never overwritten");
+                }
+                if let Some(p) = pattern {
+                    if let Some(e) = p.error() {
+                        l.err(st.loc, format!("`pattern` of {what} is not a valid regex: {}", super::diag::regex_error(e)), "fix the regular expression");
+                    }
+                }
+                l.known.insert(into.clone());
+            }
+            StepKind::Alert { pattern, capture: Some(into), .. } => {
+                if flow.input(into).is_some() {
+                    l.err(st.loc, format!("{what} captures into `{into}`, which is an input"), "capture into a new name; inputs are never overwritten");
+                }
+                if pattern.regex().is_some_and(|r| r.captures_len() < 2) {
+                    l.err(st.loc, format!("{what} captures `{into}` but its pattern has no ( ) group"), "put the part to keep in parentheses, e.g. \"user (API_\\\\w+) has been created\"");
+                }
+                l.known.insert(into.clone());
+            }
+            _ => {}
         }
     }
 
-    let mut seen_outcomes: Vec<&Outcome> = vec![];
-    for o in &flow.outcomes {
-        let what = format!("outcome `{}`", o.id);
-        if let Some(c) = &o.when {
-            l.condition(c, &what);
-        }
-        let has_pattern = o.alert.is_some() || o.text.is_some() || o.element.is_some();
-        if !has_pattern {
-            if o.retry_from.is_some() {
-                l.err(o.loc, format!("{what} is a retry without a condition: it has no alert, text or element to match"), "add text = \"...\" or alert = \"...\" saying when to retry");
-            } else {
-                l.err(
-                    o.loc,
-                    format!("{what} can never match: it has no alert, text or element"),
-                    "add alert = \"regex\" for JS alerts or text = \"regex\" for page text",
-                );
+    fn outcomes(&mut self) {
+        let flow = self.flow;
+        let l = self;
+        let screen_ids: Vec<&str> = flow.screens.iter().map(|s| s.id.as_str()).collect();
+        let known = l.known.clone();
+        let mut seen_outcomes: Vec<&Outcome> = vec![];
+        for o in &flow.outcomes {
+            let what = format!("outcome `{}`", o.id);
+            if let Some(c) = &o.when {
+                l.condition(c, &what);
             }
-        }
-        if o.alert.is_some() && (o.text.is_some() || o.element.is_some()) {
-            l.err(o.loc, format!("{what} has both `alert` and `text`/`element`; an alert hides the page, so it can never match"), "split it into two outcomes");
-        }
-        for sid in &o.screens {
-            if !screen_ids.contains(&sid.as_str()) {
-                l.err(o.loc, format!("{what} is limited to screen `{sid}`, which does not exist, so it can never match there"), hint(sid, &screen_ids));
+            let has_pattern = o.alert.is_some() || o.text.is_some() || o.element.is_some();
+            if !has_pattern {
+                if o.retry_from.is_some() {
+                    l.err(o.loc, format!("{what} is a retry without a condition: it has no alert, text or element to match"), "add text = \"...\" or alert = \"...\" saying when to retry");
+                } else {
+                    l.err(
+                        o.loc,
+                        format!("{what} can never match: it has no alert, text or element"),
+                        "add alert = \"regex\" for JS alerts or text = \"regex\" for page text",
+                    );
+                }
             }
-        }
-        for t in [&o.alert, &o.text].into_iter().flatten() {
-            l.template(t, o.loc, &what, &known);
-        }
-        match (&o.retry_from, o.kind.may_retry()) {
+            if o.alert.is_some() && (o.text.is_some() || o.element.is_some()) {
+                l.err(o.loc, format!("{what} has both `alert` and `text`/`element`; an alert hides the page, so it can never match"), "split it into two outcomes");
+            }
+            for sid in &o.screens {
+                if !screen_ids.contains(&sid.as_str()) {
+                    l.err(o.loc, format!("{what} is limited to screen `{sid}`, which does not exist, so it can never match there"), hint(sid, &screen_ids));
+                }
+            }
+            for t in [&o.alert, &o.text].into_iter().flatten() {
+                l.template(t, o.loc, &what, &known);
+            }
+            match (&o.retry_from, o.kind.may_retry()) {
             (Some(r), true) => {
                 if !screen_ids.contains(&r.as_str()) {
                     l.err(o.loc, format!("{what} retries from screen `{r}`, which does not exist"), hint(r, &screen_ids));
@@ -277,24 +322,24 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
             }
             _ => {}
         }
-        if let Some(prev) = seen_outcomes.iter().find(|p| {
-            p.alert.as_ref().map(|t| &t.raw) == o.alert.as_ref().map(|t| &t.raw)
-                && p.text.as_ref().map(|t| &t.raw) == o.text.as_ref().map(|t| &t.raw)
-                && p.element == o.element
-                && p.when.is_none()
-                && (p.screens.is_empty() || p.screens == o.screens)
-                && has_pattern
-        }) {
-            l.err(o.loc, format!("{what} can never match: outcome `{}` above has the same pattern and is checked first", prev.id), "remove one, or make their patterns or screens differ");
+            if let Some(prev) = seen_outcomes.iter().find(|p| {
+                p.alert.as_ref().map(|t| &t.raw) == o.alert.as_ref().map(|t| &t.raw)
+                    && p.text.as_ref().map(|t| &t.raw) == o.text.as_ref().map(|t| &t.raw)
+                    && p.element == o.element
+                    && p.when.is_none()
+                    && (p.screens.is_empty() || p.screens == o.screens)
+                    && has_pattern
+            }) {
+                l.err(o.loc, format!("{what} can never match: outcome `{}` above has the same pattern and is checked first", prev.id), "remove one, or make their patterns or screens differ");
+            }
+            seen_outcomes.push(o);
         }
-        seen_outcomes.push(o);
+        if !flow
+            .outcomes
+            .iter()
+            .any(|o| o.kind == OutcomeKind::Registered)
+        {
+            l.warn(Loc { line: 1, col: 1 }, "no outcome of kind `registered`: the run can never report success", "add an [[outcomes]] entry with kind = \"registered\" matching the success alert or page");
+        }
     }
-    if !flow
-        .outcomes
-        .iter()
-        .any(|o| o.kind == OutcomeKind::Registered)
-    {
-        l.warn(Loc { line: 1, col: 1 }, "no outcome of kind `registered`: the run can never report success", "add an [[outcomes]] entry with kind = \"registered\" matching the success alert or page");
-    }
-    l.out
 }

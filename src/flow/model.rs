@@ -152,7 +152,7 @@ impl PartialEq for Pattern {
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputType {
     Text {
-        pattern: Option<String>,
+        pattern: Option<Pattern>,
     },
     /// `strict = false` lets the sandbox's dummy GSTINs through.
     Gstin {

@@ -267,29 +267,48 @@ fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
         err = esc(&msg.err),
     );
     if stage == RegStage::OtpSent {
-        body.push_str(&format!(
-            r##"<fieldset><table class="form">
+        body.push_str(&otp_section());
+    }
+    if stage == RegStage::Verified {
+        body.push_str(&create_account_section(p, &vals));
+    }
+    body.push_str("</form>");
+    s.respond(page(
+        "e - Invoice API Testing System",
+        "Registration",
+        &body,
+        DO_POSTBACK,
+    ))
+}
+
+/// After Send OTP: the Mobile OTP box, resend link and Submit.
+fn otp_section() -> String {
+    format!(
+        r##"<fieldset><table class="form">
 <tr><td>Mobile OTP :<span class="req">*</span></td><td><input name="{N}txtOTP" id="{P}txtOTP" maxlength="6" autocomplete="off"></td></tr>
 <tr><td></td><td><a id="{P}lnkResendOTP" href="javascript:__doPostBack('{N}lnkResendOTP','')">Click Here To Resend OTP</a></td></tr>
 <tr><td></td><td><input type="submit" class="btn btn-green" name="{N}btnSubmit" id="{P}btnSubmit" value="Submit">
 <input type="submit" class="btn btn-red" name="{N}btnExit2" id="{P}btnExit2" value="Exit"></td></tr></table></fieldset>"##
-        ));
-    }
-    if stage == RegStage::Verified {
-        let through = vals.get("rblRegThrough").cloned().unwrap_or_default();
-        let companies = match through.as_str() {
-            "GSP" => options(&p.shared.gsp_list(), None, "--Select Company--"),
-            "ERP" => options(&p.shared.erp_list(), None, "--Select Company--"),
-            _ => "<option value=\"\">--Select Registration through first--</option>".to_string(),
-        };
-        let autopost = |i: usize, val: &str| {
-            format!(
-                r##"<input type="radio" id="{P}rblRegThrough_{i}" name="{N}rblRegThrough" value="{val}"{} onclick="setTimeout(function(){{__doPostBack('{N}rblRegThrough${i}','')}},0)"><label for="{P}rblRegThrough_{i}">{val}</label> "##,
-                if through == val { " checked" } else { "" }
-            )
-        };
-        body.push_str(&format!(
-            r##"<fieldset><legend>Create Account</legend><table class="form">
+    )
+}
+
+/// After the OTP: Create Account, with the company list of the chosen route.
+fn create_account_section(p: &Portal, vals: &HashMap<String, String>) -> String {
+    let v = |k: &str| esc(vals.get(k).map(String::as_str).unwrap_or(""));
+    let through = vals.get("rblRegThrough").cloned().unwrap_or_default();
+    let companies = match through.as_str() {
+        "GSP" => options(&p.shared.gsp_list(), None, "--Select Company--"),
+        "ERP" => options(&p.shared.erp_list(), None, "--Select Company--"),
+        _ => "<option value=\"\">--Select Registration through first--</option>".to_string(),
+    };
+    let autopost = |i: usize, val: &str| {
+        format!(
+            r##"<input type="radio" id="{P}rblRegThrough_{i}" name="{N}rblRegThrough" value="{val}"{} onclick="setTimeout(function(){{__doPostBack('{N}rblRegThrough${i}','')}},0)"><label for="{P}rblRegThrough_{i}">{val}</label> "##,
+            if through == val { " checked" } else { "" }
+        )
+    };
+    format!(
+        r##"<fieldset><legend>Create Account</legend><table class="form">
 <tr><td>Your GSTIN :<span class="req">*</span></td><td><input name="{N}txtYourGSTIN" id="{P}txtYourGSTIN" value="{g}" readonly></td></tr>
 <tr><td>Registration through</td><td><span id="{P}rblRegThrough">{r0}{r1}</span></td></tr>
 <tr><td>Company Name</td><td><select name="{N}ddlCompany" id="{P}ddlCompany">{companies}</select></td></tr>
@@ -299,18 +318,10 @@ fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
 <tr><td>Confirm Password :<span class="req">*</span></td><td><input type="password" name="{N}txtConfirmPassword" id="{P}txtConfirmPassword" maxlength="15" autocomplete="new-password"></td></tr>
 <tr><td></td><td><input type="submit" class="btn btn-blue" name="{N}btnCreate" id="{P}btnCreate" value="Create"></td></tr>
 </table></fieldset>"##,
-            g = v("txtGSTIN"),
-            r0 = autopost(0, "GSP"),
-            r1 = autopost(1, "ERP"),
-        ));
-    }
-    body.push_str("</form>");
-    s.respond(page(
-        "e - Invoice API Testing System",
-        "Registration",
-        &body,
-        DO_POSTBACK,
-    ))
+        g = v("txtGSTIN"),
+        r0 = autopost(0, "GSP"),
+        r1 = autopost(1, "ERP"),
+    )
 }
 
 async fn reg_get(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -343,6 +354,77 @@ fn ok(m: impl Into<String>) -> Msg {
     Msg {
         ok: m.into(),
         err: String::new(),
+    }
+}
+
+/// Validate: the form's values against the GST records, and the captcha.
+fn validate(p: &Portal, s: &SessionRef, field: &dyn Fn(&str) -> Option<String>) -> Msg {
+    let mut vals = HashMap::new();
+    for k in [
+        "rblUserType",
+        "txtGSTIN",
+        "txtTradeName",
+        "txtMobile",
+        "txtEmail",
+    ] {
+        vals.insert(k.to_string(), field(k).unwrap_or_default());
+    }
+    let gstin = vals["txtGSTIN"].to_uppercase();
+    vals.insert("txtGSTIN".into(), gstin.clone());
+    p.with(&s.id, |x| x.reg = vals.clone());
+    let captcha_ok = p.check_captcha(&s.id, &field("txtCaptcha").unwrap_or_default());
+    if vals["rblUserType"] != "TP" {
+        err("Please select User Type as Tax Payer for taxpayer registration.")
+    } else if validate_gstin(&gstin, GstinStrictness::Sandbox).is_err() {
+        err("Invalid GSTIN. Please enter a valid 15 character GSTIN.")
+    } else if vals["txtTradeName"].is_empty()
+        || vals["txtMobile"].is_empty()
+        || vals["txtEmail"].is_empty()
+    {
+        err("Please enter all the mandatory fields.")
+    } else if !captcha_ok {
+        err("Invalid Captcha")
+    } else if p
+        .shared
+        .inner
+        .lock()
+        .unwrap()
+        .users
+        .sandbox_users
+        .iter()
+        .any(|u| u.gstin == gstin)
+    {
+        err("This GSTIN is already registered. Please use Forgot Credentials.")
+    } else {
+        match p.shared.taxpayer(&gstin) {
+            Some(t)
+                if t.mobile == vals["txtMobile"]
+                    && t.email.eq_ignore_ascii_case(&vals["txtEmail"]) =>
+            {
+                p.with(&s.id, |x| x.stage = RegStage::Validated);
+                ok("Successfully Validated...! Click Send OTP for Create Account.")
+            }
+            _ => err("GSTIN, Mobile No. and e-Mail Id do not match with the GST records."),
+        }
+    }
+}
+
+/// Submit: the mobile OTP.
+fn submit_otp(p: &Portal, s: &SessionRef, field: &dyn Fn(&str) -> Option<String>) -> Msg {
+    let check = p.shared.inner.lock().unwrap().check_otp(
+        &p.shared,
+        &s.id,
+        &field("txtOTP").unwrap_or_default(),
+    );
+    match check {
+        OtpCheck::Ok => {
+            p.with(&s.id, |x| x.stage = RegStage::Verified);
+            ok("OTP verified. Create your account.")
+        }
+        OtpCheck::Wrong { left } => err(format!("Invalid OTP. You have {left} attempt(s) left.")),
+        OtpCheck::Expired => err("OTP has expired. Click Here To Resend OTP."),
+        OtpCheck::Locked => err("Maximum OTP attempts exceeded. Please try again after some time."),
+        OtpCheck::Missing => err("OTP has expired. Click Here To Resend OTP."),
     }
 }
 
@@ -379,54 +461,7 @@ async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Re
         return s.respond(redirect("/"));
     }
     let msg = if button("btnValidate") && stage == RegStage::Form {
-        let mut vals = HashMap::new();
-        for k in [
-            "rblUserType",
-            "txtGSTIN",
-            "txtTradeName",
-            "txtMobile",
-            "txtEmail",
-        ] {
-            vals.insert(k.to_string(), field(k).unwrap_or_default());
-        }
-        let gstin = vals["txtGSTIN"].to_uppercase();
-        vals.insert("txtGSTIN".into(), gstin.clone());
-        p.with(&s.id, |x| x.reg = vals.clone());
-        let captcha_ok = p.check_captcha(&s.id, &field("txtCaptcha").unwrap_or_default());
-        if vals["rblUserType"] != "TP" {
-            err("Please select User Type as Tax Payer for taxpayer registration.")
-        } else if validate_gstin(&gstin, GstinStrictness::Sandbox).is_err() {
-            err("Invalid GSTIN. Please enter a valid 15 character GSTIN.")
-        } else if vals["txtTradeName"].is_empty()
-            || vals["txtMobile"].is_empty()
-            || vals["txtEmail"].is_empty()
-        {
-            err("Please enter all the mandatory fields.")
-        } else if !captcha_ok {
-            err("Invalid Captcha")
-        } else if p
-            .shared
-            .inner
-            .lock()
-            .unwrap()
-            .users
-            .sandbox_users
-            .iter()
-            .any(|u| u.gstin == gstin)
-        {
-            err("This GSTIN is already registered. Please use Forgot Credentials.")
-        } else {
-            match p.shared.taxpayer(&gstin) {
-                Some(t)
-                    if t.mobile == vals["txtMobile"]
-                        && t.email.eq_ignore_ascii_case(&vals["txtEmail"]) =>
-                {
-                    p.with(&s.id, |x| x.stage = RegStage::Validated);
-                    ok("Successfully Validated...! Click Send OTP for Create Account.")
-                }
-                _ => err("GSTIN, Mobile No. and e-Mail Id do not match with the GST records."),
-            }
-        }
+        validate(&p, &s, &field)
     } else if button("btnSendOTP") && stage == RegStage::Validated {
         let mobile = p.with(&s.id, |x| {
             x.reg.get("txtMobile").cloned().unwrap_or_default()
@@ -462,25 +497,7 @@ async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): Form<F>) -> Re
             Err(e) => err(e),
         }
     } else if button("btnSubmit") && stage == RegStage::OtpSent {
-        let check = p.shared.inner.lock().unwrap().check_otp(
-            &p.shared,
-            &s.id,
-            &field("txtOTP").unwrap_or_default(),
-        );
-        match check {
-            OtpCheck::Ok => {
-                p.with(&s.id, |x| x.stage = RegStage::Verified);
-                ok("OTP verified. Create your account.")
-            }
-            OtpCheck::Wrong { left } => {
-                err(format!("Invalid OTP. You have {left} attempt(s) left."))
-            }
-            OtpCheck::Expired => err("OTP has expired. Click Here To Resend OTP."),
-            OtpCheck::Locked => {
-                err("Maximum OTP attempts exceeded. Please try again after some time.")
-            }
-            OtpCheck::Missing => err("OTP has expired. Click Here To Resend OTP."),
-        }
+        submit_otp(&p, &s, &field)
     } else if target.starts_with(&format!("{N}rblRegThrough")) && stage == RegStage::Verified {
         let through = field("rblRegThrough").unwrap_or_default();
         p.with(&s.id, |x| x.reg.insert("rblRegThrough".into(), through));

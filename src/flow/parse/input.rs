@@ -21,6 +21,35 @@ pub(super) fn input(p: &mut P, name: &str, key_span: &Range<usize>, v: &Sv) -> O
             INPUT_TYPES.join(", ")
         ),
     )?;
+    let ty = input_type(p, &o, &what, &ty_s, &ty_span);
+    let default = default(p, &o, &what, &ty);
+    let required_when = o.get("required_when").and_then(|v| condition(p, v, &what));
+    let explicit_required = o.get("required").map(|_| o.bool(p, "required"));
+    let required = explicit_required.unwrap_or(
+        default.is_none()
+            && required_when.is_none()
+            && !matches!(ty, InputType::Secret { generate: true }),
+    );
+    let (rule, role) = (rule(p, &o, &what), role(p, &o, &what));
+    let label = o
+        .str(p, "label")
+        .map(|x| x.0)
+        .unwrap_or_else(|| name.replace('_', " "));
+    Some(Input {
+        name: name.to_string(),
+        loc: p.loc(key_span),
+        ty,
+        label,
+        default,
+        required_when,
+        required,
+        rule,
+        role,
+    })
+}
+
+/// The input's type, and an error for each key that belongs to another type.
+fn input_type(p: &mut P, o: &Obj, what: &str, ty_s: &str, ty_span: &Range<usize>) -> InputType {
     let only = |p: &mut P, key: &str, ty: &str| {
         if o.get(key).is_some() {
             let span = o.key_span(key);
@@ -31,24 +60,22 @@ pub(super) fn input(p: &mut P, name: &str, key_span: &Range<usize>, v: &Sv) -> O
             );
         }
     };
-    let ty = match ty_s.as_str() {
+    let ty = match ty_s {
         "text" => InputType::Text {
-            pattern: o
-                .str(p, "pattern")
-                .and_then(|(pat, span)| match regex::Regex::new(&pat) {
-                    Ok(_) => Some(pat),
-                    Err(e) => {
-                        p.err(
-                            &span,
-                            format!(
-                                "`pattern` of {what} is not a valid regex: {}",
-                                crate::flow::diag::regex_error(&e)
-                            ),
-                            "fix the regular expression",
+            pattern: o.str(p, "pattern").and_then(|(pat, span)| {
+                let pat = Pattern::new(pat);
+                match pat.error() {
+                    None => Some(pat),
+                    Some(e) => {
+                        let msg = format!(
+                            "`pattern` of {what} is not a valid regex: {}",
+                            crate::flow::diag::regex_error(e)
                         );
+                        p.err(&span, msg, "fix the regular expression");
                         None
                     }
-                }),
+                }
+            }),
         },
         "gstin" => InputType::Gstin {
             strict: o.get("strict").map(|_| o.bool(p, "strict")).unwrap_or(true),
@@ -71,7 +98,7 @@ pub(super) fn input(p: &mut P, name: &str, key_span: &Range<usize>, v: &Sv) -> O
         },
         other => {
             p.err(
-                &ty_span,
+                ty_span,
                 format!("unknown input type `{other}` for {what}"),
                 hint(other, INPUT_TYPES),
             );
@@ -90,13 +117,17 @@ pub(super) fn input(p: &mut P, name: &str, key_span: &Range<usize>, v: &Sv) -> O
     if !matches!(ty, InputType::Secret { .. }) {
         only(p, "generate", "secret");
     }
-    let default = match o.get("default") {
+    ty
+}
+
+fn default(p: &mut P, o: &Obj, what: &str, ty: &InputType) -> Option<String> {
+    match o.get("default") {
         Some(_) if matches!(ty, InputType::Secret { .. }) => {
             p.err(&o.key_span("default"), format!("{what} is a secret and cannot have a default"), "secrets never live in flow files: pass them with --var, a secrets file or the prompt");
             None
         }
         Some(_) => o.str(p, "default").map(|(d, span)| {
-            if let InputType::Choice { values } = &ty {
+            if let InputType::Choice { values } = ty {
                 if !values.contains(&d) {
                     p.err(
                         &span,
@@ -108,15 +139,11 @@ pub(super) fn input(p: &mut P, name: &str, key_span: &Range<usize>, v: &Sv) -> O
             d
         }),
         None => None,
-    };
-    let required_when = o.get("required_when").and_then(|v| condition(p, v, &what));
-    let explicit_required = o.get("required").map(|_| o.bool(p, "required"));
-    let required = explicit_required.unwrap_or(
-        default.is_none()
-            && required_when.is_none()
-            && !matches!(ty, InputType::Secret { generate: true }),
-    );
-    let rule = o.str(p, "rule").and_then(|(r, span)| {
+    }
+}
+
+fn rule(p: &mut P, o: &Obj, what: &str) -> Option<String> {
+    o.str(p, "rule").and_then(|(r, span)| {
         if INPUT_RULES.contains(&r.as_str()) {
             Some(r)
         } else {
@@ -127,8 +154,11 @@ pub(super) fn input(p: &mut P, name: &str, key_span: &Range<usize>, v: &Sv) -> O
             );
             None
         }
-    });
-    let role = o.str(p, "role").and_then(|(r, span)| {
+    })
+}
+
+fn role(p: &mut P, o: &Obj, what: &str) -> Option<Role> {
+    o.str(p, "role").and_then(|(r, span)| {
         let role = Role::parse(&r);
         if role.is_none() {
             p.err(
@@ -138,20 +168,5 @@ pub(super) fn input(p: &mut P, name: &str, key_span: &Range<usize>, v: &Sv) -> O
             );
         }
         role
-    });
-    let label = o
-        .str(p, "label")
-        .map(|x| x.0)
-        .unwrap_or_else(|| name.replace('_', " "));
-    Some(Input {
-        name: name.to_string(),
-        loc: p.loc(key_span),
-        ty,
-        label,
-        default,
-        required_when,
-        required,
-        rule,
-        role,
     })
 }

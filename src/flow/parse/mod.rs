@@ -7,6 +7,7 @@
 mod input;
 mod outcome;
 mod screen;
+mod step;
 mod values;
 
 use super::diag::{Diagnostic, Loc};
@@ -159,8 +160,35 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         .req_str(&mut p, "name", "add name = \"my-flow\" under [flow]")
         .map(|x| x.0)
         .unwrap_or_default();
+    let portal = portal(&mut p, &h);
+    let base_url = base_url(&mut p, &h);
+    let description = h
+        .str(&mut p, "description")
+        .map(|x| x.0)
+        .unwrap_or_default();
+    let timeout = duration(&mut p, &h, "timeout").unwrap_or(Duration::from_secs(20));
+    let credentials = credentials(&mut p, &h);
+    let inputs = inputs(&mut p, &top);
+    let screens = screens(&mut p, &top);
+    let outcomes = outcomes(&mut p, &top);
+    let flow = portal.map(|portal| Flow {
+        file: file.to_path_buf(),
+        name,
+        portal,
+        base_url,
+        description,
+        timeout,
+        inputs,
+        credentials,
+        screens,
+        outcomes,
+    });
+    (flow, p.diags)
+}
+
+fn portal(p: &mut P, h: &Obj) -> Option<PortalKind> {
     let portal = match h.req_str(
-        &mut p,
+        p,
         "portal",
         "add portal = \"sandbox\" or portal = \"production\" under [flow]",
     ) {
@@ -176,8 +204,11 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         }
         None => None,
     };
+    portal
+}
+fn base_url(p: &mut P, h: &Obj) -> String {
     let base_url = match h.req_str(
-        &mut p,
+        p,
         "base_url",
         "add base_url = \"https://einvoice1.gst.gov.in\" under [flow]",
     ) {
@@ -193,31 +224,29 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         }
         None => String::new(),
     };
-    let description = h
-        .str(&mut p, "description")
-        .map(|x| x.0)
-        .unwrap_or_default();
-    let timeout = duration(&mut p, &h, "timeout").unwrap_or(Duration::from_secs(20));
+    base_url
+}
+fn credentials(p: &mut P, h: &Obj) -> Option<Credentials> {
     let credentials = match h.get("credentials") {
-        Some(cv) => Obj::of(&mut p, cv, "flow.credentials").and_then(|c| {
-            c.check_keys(&mut p, CREDENTIAL_KEYS, &[]);
+        Some(cv) => Obj::of(p, cv, "flow.credentials").and_then(|c| {
+            c.check_keys(p, CREDENTIAL_KEYS, &[]);
             let username = c
                 .req_str(
-                    &mut p,
+                    p,
                     "username",
                     "name the input holding the new username: username = \"api_username\"",
                 )?
                 .0;
             let password = c
                 .req_str(
-                    &mut p,
+                    p,
                     "password",
                     "name the secret input holding the new password: password = \"api_password\"",
                 )?
                 .0;
-            let prefix = c.str(&mut p, "prefix").map(|x| x.0).unwrap_or_default();
-            let provider = c.str(&mut p, "provider").map(|x| x.0);
-            let created = c.str(&mut p, "created").map(|x| x.0);
+            let prefix = c.str(p, "prefix").map(|x| x.0).unwrap_or_default();
+            let provider = c.str(p, "provider").map(|x| x.0);
+            let created = c.str(p, "created").map(|x| x.0);
             Some(Credentials {
                 loc: p.loc(&cv.span()),
                 username,
@@ -229,26 +258,27 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         }),
         None => None,
     };
-
+    credentials
+}
+fn inputs(p: &mut P, top: &Obj) -> Vec<Input> {
     let mut inputs = vec![];
     if let Some(iv) = top.get("inputs") {
-        if let Some(io) = Obj::of(&mut p, iv, "inputs") {
+        if let Some(io) = Obj::of(p, iv, "inputs") {
             for (k, v) in io.map.iter() {
-                if let Some(i) = input(&mut p, k.get_ref(), &k.span(), v) {
+                if let Some(i) = input(p, k.get_ref(), &k.span(), v) {
                     inputs.push(i);
                 }
             }
         }
     }
-
+    inputs
+}
+fn screens(p: &mut P, top: &Obj) -> Vec<Screen> {
     let mut screens = vec![];
     match top.get("screens") {
         Some(sv) => {
-            for (n, s) in array_of_tables(&mut p, sv, "screens")
-                .into_iter()
-                .enumerate()
-            {
-                if let Some(s) = screen(&mut p, n, s) {
+            for (n, s) in array_of_tables(p, sv, "screens").into_iter().enumerate() {
+                if let Some(s) = screen(p, n, s) {
                     screens.push(s);
                 }
             }
@@ -259,32 +289,18 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
             "describe each page as a [[screens]] entry with id, label, recognise and steps",
         ),
     }
-
+    screens
+}
+fn outcomes(p: &mut P, top: &Obj) -> Vec<Outcome> {
     let mut outcomes = vec![];
     if let Some(ov) = top.get("outcomes") {
-        for (n, o) in array_of_tables(&mut p, ov, "outcomes")
-            .into_iter()
-            .enumerate()
-        {
-            if let Some(o) = outcome(&mut p, n, o) {
+        for (n, o) in array_of_tables(p, ov, "outcomes").into_iter().enumerate() {
+            if let Some(o) = outcome(p, n, o) {
                 outcomes.push(o);
             }
         }
     }
-
-    let flow = portal.map(|portal| Flow {
-        file: file.to_path_buf(),
-        name,
-        portal,
-        base_url,
-        description,
-        timeout,
-        inputs,
-        credentials,
-        screens,
-        outcomes,
-    });
-    (flow, p.diags)
+    outcomes
 }
 
 #[cfg(test)]
