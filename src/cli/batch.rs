@@ -268,7 +268,8 @@ async fn run_async(
 ) -> i32 {
     let display = Arc::new(Display::new(prepared.rows.len()));
     let d = display.clone();
-    let events: Sink = Arc::new(move |e| d.on(e));
+    let shown: Sink = Arc::new(move |e| d.on(e));
+    let events = crate::events::tee(vec![shown, crate::events::log()]);
     let (_replica, base_url, queue) =
         match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone()).await {
             Ok(x) => x,

@@ -21,8 +21,12 @@ pub fn run(args: Args) -> i32 {
         let diags = match flow::load(&path) {
             Ok((fl, d)) => {
                 let errors = d.iter().filter(|x| x.severity == Severity::Warning).count();
+                let about = match fl.description.as_str() {
+                    "" => String::new(),
+                    d => format!(": {d}"),
+                };
                 eprintln!(
-                    "{}: ok ({} inputs, {} screens, {} outcomes{})",
+                    "{}: ok ({} inputs, {} screens, {} outcomes{}){about}",
                     path.display(),
                     fl.inputs.len(),
                     fl.screens.len(),

@@ -1,30 +1,29 @@
 //! The command line: parses arguments, calls the engine, maps typed results
 //! to stable exit codes. Nothing here decides how a portal is driven.
 
-pub mod batch;
-pub mod check;
-pub mod common;
-
-pub mod gstin;
-pub mod logging;
-pub mod replica;
-pub mod run;
-pub mod smoke;
+mod batch;
+mod check;
+mod common;
+mod gstin;
+mod logging;
+mod replica;
+mod run;
+mod smoke;
 
 use crate::exit;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(name = "einvreg", version, about = "Registers e-Invoice API credentials on India's GST (NIC) portals by driving a real browser", long_about = None)]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
     #[command(flatten)]
-    pub log: logging::LogArgs,
+    log: logging::LogArgs,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+enum Command {
     /// Parse, validate and lint flow files; no browser is started
     Check(check::Args),
     /// Explain GSTINs part by part and verify their check character
@@ -39,6 +38,7 @@ pub enum Command {
     Replica(replica::Args),
 }
 
+/// Runs the command line and returns the process exit code (see [`crate::exit`]).
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -67,7 +67,7 @@ pub fn main() -> i32 {
 
 /// Runs a command's async body. The runtime is dropped without waiting for
 /// blocking tasks: a prompt that timed out may still be reading stdin.
-pub fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
+fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

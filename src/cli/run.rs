@@ -168,10 +168,11 @@ async fn run_async(
         .artifacts
         .clone()
         .unwrap_or_else(|| common::default_artifacts(&gstin));
-    let events: Sink = match args.json {
+    let shown: Sink = match args.json {
         true => events::discard(),
         false => Arc::new(display),
     };
+    let events = events::tee(vec![shown, events::log()]);
     let (_replica, base_url, queue) =
         match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone()).await {
             Ok(x) => x,

@@ -108,12 +108,99 @@ pub enum Event {
     Note(String),
 }
 
+impl Event {
+    /// The free text an event carries (labels, messages, targets), for
+    /// checking that no secret slipped in. Numbers are left out: a
+    /// six-digit time must not look like an OTP.
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            Event::ScreenEntered { screen, label } => vec![screen, label],
+            Event::StepDone(t) => [Some(&t.step), t.target.as_ref(), t.detail.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect(),
+            Event::Retry {
+                outcome, screen, ..
+            } => vec![outcome, screen],
+            Event::Fallback {
+                screen,
+                step,
+                used,
+                primary,
+            } => vec![screen, step, used, primary],
+            Event::PromptOpened { gstin, step, .. } => vec![gstin, step],
+            Event::Check(c) => vec![&c.screen, &c.step, &c.detail],
+            Event::RowStarted { gstin, .. } => vec![gstin],
+            Event::RowFinished { gstin, message, .. } => vec![gstin, message],
+            Event::Note(n) => vec![n],
+            // Vault ids end in a nanosecond clock: digits, not text.
+            Event::CredentialPending { .. }
+            | Event::CredentialRecorded { .. }
+            | Event::PromptClosed { .. }
+            | Event::Finished { .. } => vec![],
+        }
+    }
+}
+
 /// Where events go. Consumers are cheap functions; slow work belongs elsewhere.
 pub type Sink = Arc<dyn Fn(&Event) + Send + Sync>;
 
 /// A sink that drops everything.
 pub fn discard() -> Sink {
     Arc::new(|_| {})
+}
+
+/// Structured logs (`-v`, `--log-file`, `--log-format json`) of every
+/// event: the machine-readable record, apart from the human display.
+pub fn log() -> Sink {
+    Arc::new(|e| match e {
+        Event::ScreenEntered { screen, label } => tracing::info!(screen, label, "screen entered"),
+        Event::StepDone(t) => {
+            tracing::debug!(screen = %t.screen, step = %t.step, ms = t.ms, result = ?t.result, "step done")
+        }
+        Event::Retry {
+            outcome,
+            screen,
+            attempt,
+        } => {
+            tracing::info!(outcome, screen, attempt, "retry")
+        }
+        Event::Fallback {
+            screen,
+            step,
+            used,
+            primary,
+        } => {
+            tracing::warn!(screen, step, used, primary, "fallback target matched")
+        }
+        Event::PromptOpened { what, gstin, step } => {
+            tracing::info!(what, gstin, step, "prompt opened")
+        }
+        Event::PromptClosed { what, waited } => {
+            tracing::info!(what, waited_ms = waited.as_millis() as u64, "prompt closed")
+        }
+        Event::CredentialPending { vault_id } => tracing::info!(vault_id, "credential pending"),
+        Event::CredentialRecorded { vault_id, status } => {
+            tracing::info!(vault_id, status = ?status, "credential recorded")
+        }
+        Event::Finished { status, outcome } => {
+            tracing::info!(status = ?status, outcome = ?outcome, "walk finished")
+        }
+        Event::Check(c) => {
+            tracing::debug!(screen = %c.screen, step = %c.step, class = ?c.class, "check")
+        }
+        Event::RowStarted { line, gstin } => tracing::info!(line, gstin, "row started"),
+        Event::RowFinished {
+            line,
+            gstin,
+            status,
+            ..
+        } => {
+            tracing::info!(line, gstin, status = %status, "row finished")
+        }
+        Event::Note(n) => tracing::info!(note = %n, "note"),
+    })
 }
 
 /// A sink that hands each event to every sink in `sinks`, in order.

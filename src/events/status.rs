@@ -37,11 +37,6 @@ impl RunStatus {
             }
         }
     }
-
-    /// The word used in journals, reports and JSON.
-    pub fn as_str(self) -> &'static str {
-        RowStatus::from(self).as_str()
-    }
 }
 
 /// How a batch row ended: a run's status, or not run at all.
@@ -134,6 +129,9 @@ mod tests {
             let back: RowStatus = serde_json::from_str(&format!("\"{s}\"")).unwrap();
             assert_eq!(back, s);
         }
-        assert_eq!(RunStatus::HumanNeeded.as_str(), "human_needed");
+        assert_eq!(
+            RowStatus::from(RunStatus::HumanNeeded).as_str(),
+            "human_needed"
+        );
     }
 }

@@ -137,6 +137,19 @@ impl<'f> L<'f> {
 
     fn credentials(&mut self) {
         let flow = self.flow;
+        if let Some((loc, v)) = flow
+            .credentials
+            .as_ref()
+            .and_then(|c| c.created.as_ref().map(|v| (c.loc, v)))
+        {
+            if !captured(flow, v) {
+                self.err(
+                    loc,
+                    format!("credentials.created names `{v}`, which no outcome or step captures"),
+                    format!("capture it with a named group, e.g. alert = \"Api user (?P<{v}>API_\\\\S+) has been created\""),
+                );
+            }
+        }
         let l = self;
         if let Some(c) = &flow.credentials {
             for (what, name) in [
@@ -342,4 +355,25 @@ impl<'f> L<'f> {
             l.warn(Loc { line: 1, col: 1 }, "no outcome of kind `registered`: the run can never report success", "add an [[outcomes]] entry with kind = \"registered\" matching the success alert or page");
         }
     }
+}
+
+/// Whether an outcome's named group or a step's `capture`/`into` sets `var`.
+fn captured(flow: &Flow, var: &str) -> bool {
+    let group = |t: &Template| {
+        t.raw.contains(&format!("(?P<{var}>")) || t.raw.contains(&format!("(?<{var}>"))
+    };
+    let by_outcome = flow
+        .outcomes
+        .iter()
+        .any(|o| [&o.alert, &o.text].into_iter().flatten().any(group));
+    let by_step = flow
+        .screens
+        .iter()
+        .flat_map(|s| &s.steps)
+        .any(|st| match &st.kind {
+            StepKind::Capture { into, .. } => into == var,
+            StepKind::Alert { capture, .. } => capture.as_deref() == Some(var),
+            _ => false,
+        });
+    by_outcome || by_step
 }

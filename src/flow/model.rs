@@ -131,10 +131,6 @@ impl Pattern {
     pub fn captures<'t>(&self, text: &'t str) -> Option<regex::Captures<'t>> {
         self.regex().and_then(|r| r.captures(text))
     }
-    /// The source text.
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
 }
 
 impl std::fmt::Display for Pattern {

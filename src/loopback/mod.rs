@@ -5,23 +5,30 @@
 use std::collections::HashMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// A response, read whole.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
+    /// The status code.
     pub status: u16,
+    /// Headers in order, names as sent.
     pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
+    /// The first header called `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+    /// The body as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+    /// Every `Set-Cookie` as (name, value).
     pub fn set_cookies(&self) -> Vec<(String, String)> {
         self.headers
             .iter()
@@ -36,14 +43,19 @@ impl HttpResponse {
     }
 }
 
+/// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
+    /// The URL is not on this machine.
     #[error("only loopback URLs are allowed here, not {0}")]
     NotLoopback(String),
+    /// Not an `http://host:port/path` URL.
     #[error("bad URL {0}")]
     BadUrl(String),
+    /// The connection failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The answer was not HTTP/1.1.
     #[error("malformed HTTP response")]
     Malformed,
 }
@@ -67,6 +79,7 @@ pub fn split_loopback(url: &str) -> Result<(String, String), HttpError> {
     Ok((hostport.to_string(), path))
 }
 
+/// `application/x-www-form-urlencoded` of the pairs.
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
     fn enc(s: &str) -> String {
         let mut o = String::new();

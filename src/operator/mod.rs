@@ -174,6 +174,7 @@ impl Queue {
     }
 
     /// The most prompts ever open at once (1 when the queue works).
+    #[cfg(test)]
     pub fn max_open(&self) -> usize {
         self.max_open.load(Ordering::SeqCst)
     }

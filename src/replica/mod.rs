@@ -5,16 +5,17 @@
 //! ASP.NET WebForms page) and production (login, 2FA, Create API User).
 //! Replica-only test aids live under `/__replica/` on both.
 
-pub mod aid;
-pub mod captcha;
-pub mod config;
-pub mod html;
-pub mod production;
-pub mod sandbox;
-pub mod state;
+mod aid;
+mod captcha;
+mod config;
+mod html;
+mod production;
+mod sandbox;
+mod state;
 
-pub use config::{Drift, Faults};
-use state::{Inner, Persisted, Providers, Session, Shared, Taxpayer};
+pub use config::{ConfigError, Drift, Faults};
+pub use state::{generated_taxpayers, Taxpayer};
+use state::{Inner, Persisted, Providers, Session, Shared};
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,14 +31,23 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// Sandbox port; production takes the next one. 0 picks free ports.
     pub port: u16,
+    /// Folder with `taxpayers.toml` and `providers.toml`.
     pub fixtures: PathBuf,
+    /// Deterministic generated taxpayers added to the fixtures' (for load).
     pub extra_taxpayers: usize,
+    /// Faults to inject.
     pub faults: Faults,
+    /// A named markup change.
     pub drift: Option<Drift>,
+    /// Seed for captchas, OTPs and fault dice (deterministic runs).
     pub seed: Option<u64>,
+    /// How long an OTP stays valid [guess: 10 minutes].
     pub otp_validity: Duration,
+    /// OTP resends allowed [guess: 3].
     pub max_resends: u32,
+    /// Wrong OTPs before lock-out [guess: 5].
     pub max_wrong_otp: u32,
+    /// Keep created users in this JSON file across restarts.
     pub state_file: Option<PathBuf>,
     /// Do not print SMS on the console (tests read the outbox instead).
     pub quiet: bool,
@@ -72,9 +82,10 @@ pub fn default_fixtures() -> PathBuf {
 
 /// A running replica. Dropping it stops both listeners.
 pub struct Replica {
+    /// The sandbox's base URL (http://127.0.0.1:PORT).
     pub sandbox_url: String,
+    /// The production portal's base URL.
     pub production_url: String,
-    pub shared: Arc<Shared>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -86,24 +97,46 @@ impl Drop for Replica {
     }
 }
 
+/// Why the replica did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot read {path}: {err}")]
-    Read { path: PathBuf, err: std::io::Error },
-    #[error("{path}: {msg}")]
-    Parse { path: PathBuf, msg: String },
-    #[error("cannot bind 127.0.0.1:{port}: {err}")]
-    Bind { port: u16, err: std::io::Error },
+    /// A fixture file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A fixture file is not the TOML it should be.
+    #[error("{}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A port was taken.
+    #[error("cannot bind 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The port.
+        port: u16,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StartError> {
-    let s = std::fs::read_to_string(path).map_err(|err| StartError::Read {
+    let s = std::fs::read_to_string(path).map_err(|source| StartError::Read {
         path: path.into(),
-        err,
+        source,
     })?;
-    toml::from_str(&s).map_err(|e| StartError::Parse {
+    toml::from_str(&s).map_err(|source| StartError::Parse {
         path: path.into(),
-        msg: e.to_string(),
+        source: Box::new(source),
     })
 }
 
@@ -121,13 +154,13 @@ impl Replica {
         taxpayers.extend(state::generated_taxpayers(opts.extra_taxpayers));
         let users: Persisted = match &opts.state_file {
             Some(f) if f.exists() => {
-                let s = std::fs::read_to_string(f).map_err(|err| StartError::Read {
+                let s = std::fs::read_to_string(f).map_err(|source| StartError::Read {
                     path: f.clone(),
-                    err,
+                    source,
                 })?;
-                serde_json::from_str(&s).map_err(|e| StartError::Parse {
+                serde_json::from_str(&s).map_err(|source| StartError::Parse {
                     path: f.clone(),
-                    msg: e.to_string(),
+                    source: Box::new(source),
                 })?
             }
             _ => Persisted::default(),
@@ -192,11 +225,11 @@ impl Replica {
         Ok(Replica {
             sandbox_url,
             production_url,
-            shared,
             shutdown: Some(tx),
         })
     }
 
+    /// The base URL of the portal a flow drives.
     pub fn url_for(&self, portal: crate::flow::PortalKind) -> &str {
         match portal {
             crate::flow::PortalKind::Sandbox => &self.sandbox_url,
@@ -209,20 +242,20 @@ async fn bind(port: u16) -> Result<tokio::net::TcpListener, StartError> {
     // Loopback only: the replica has demo passwords and test aids.
     tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
-        .map_err(|err| StartError::Bind { port, err })
+        .map_err(|source| StartError::Bind { port, source })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PortalKind {
+enum PortalKind {
     Sandbox,
     Production,
 }
 
 /// Handler state: which portal, and the shared memory.
 #[derive(Clone)]
-pub struct Portal {
-    pub shared: Arc<Shared>,
-    pub kind: PortalKind,
+struct Portal {
+    shared: Arc<Shared>,
+    kind: PortalKind,
 }
 
 impl Portal {
@@ -301,7 +334,6 @@ impl Portal {
         inner.sessions.insert(
             id.clone(),
             Session {
-                id: id.clone(),
                 last_seen: Some(Instant::now()),
                 csrf,
                 ..Default::default()
@@ -356,7 +388,7 @@ impl Portal {
     }
 }
 
-pub struct SessionRef {
+struct SessionRef {
     pub id: String,
     pub set_cookie: Option<String>,
     pub expired: bool,
@@ -376,7 +408,7 @@ impl SessionRef {
     }
 }
 
-pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
+fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -390,6 +422,6 @@ pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
         .collect()
 }
 
-pub fn redirect(to: &str) -> Response {
+fn redirect(to: &str) -> Response {
     (StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response()
 }

@@ -125,7 +125,6 @@ pub enum RegStage {
 
 #[derive(Debug, Clone, Default)]
 pub struct Session {
-    pub id: String,
     pub last_seen: Option<Instant>,
     pub captcha: Option<String>,
     pub captcha_serial: u64,
@@ -136,7 +135,6 @@ pub struct Session {
     pub gstin: Option<String>,
     pub authenticated: bool,
     pub api_otp_verified: bool,
-    pub notice_seen: bool,
     // sandbox
     pub stage: RegStage,
     pub reg: HashMap<String, String>,

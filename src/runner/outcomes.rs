@@ -72,7 +72,7 @@ impl<'a> Runner<'a> {
                 (None, None)
             };
             let Some(hay) = hay else { continue };
-            if let Some(caps) = self.captures(pat, &hay) {
+            if let Some(caps) = self.captures(pat, &hay, o.capture) {
                 self.vars.extend(caps);
                 return Some((o.clone(), alert.map(String::from)));
             }
@@ -82,11 +82,19 @@ impl<'a> Runner<'a> {
 
     /// The named groups of `pat` in `hay`, or `None` when it does not match.
     /// An outcome with no pattern (element only) matches by being there.
-    fn captures(&mut self, pat: Option<&Template>, hay: &str) -> Option<Vec<(String, String)>> {
+    fn captures(
+        &mut self,
+        pat: Option<&Template>,
+        hay: &str,
+        named: bool,
+    ) -> Option<Vec<(String, String)>> {
         let Some(t) = pat else {
             return Some(vec![]);
         };
         let re = self.pattern(t)?;
+        if !named {
+            return re.is_match(hay).then(Vec::new);
+        }
         let c = re.captures(hay)?;
         Some(
             re.capture_names()

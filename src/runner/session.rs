@@ -36,6 +36,15 @@ macro_rules! until {
 }
 pub(crate) use until;
 
+/// What became of a click.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Click {
+    /// The element was clicked.
+    Done,
+    /// An alert was open, so nothing was clicked.
+    BlockedByAlert,
+}
+
 /// One browser session, with the counters that tag its elements and documents.
 pub(crate) struct Session<'a> {
     pub(crate) c: &'a Client,
@@ -128,14 +137,15 @@ impl<'a> Session<'a> {
     }
 
     /// Clicks the tagged element, trying again while something covers it.
-    pub(crate) async fn click(&self, mark: &str, timeout: Duration) -> Result<(), CmdError> {
+    pub(crate) async fn click(&self, mark: &str, timeout: Duration) -> Result<Click, CmdError> {
         let el = self.tagged(mark).await?;
         let deadline = Instant::now() + timeout;
         let mut blocked = None;
         let clicked = until!(deadline, async {
             match el.click().await {
-                Ok(()) => Ok(Some(())),
-                Err(e) if e.is_unexpected_alert_open() => Ok(Some(())),
+                Ok(()) => Ok(Some(Click::Done)),
+                // An alert opened before the click: the click did not happen.
+                Err(e) if e.is_unexpected_alert_open() => Ok(Some(Click::BlockedByAlert)),
                 // An overlay or an animation is in the way: try again briefly.
                 Err(e)
                     if e.to_string().contains("click intercepted")
@@ -148,8 +158,9 @@ impl<'a> Session<'a> {
             }
         })?;
         match (clicked, blocked) {
+            (Some(c), _) => Ok(c),
             (None, Some(e)) => Err(e),
-            _ => Ok(()),
+            (None, None) => Ok(Click::Done),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::error::{Drift, RunError, StepErr};
 use super::page::{self, Found, Need};
-use super::session::until;
+use super::session::{until, Click};
 use super::{Runner, Used};
 use crate::events::{Event, StepResult, StepTrace};
 use crate::flow::{
@@ -179,11 +179,29 @@ impl Runner<'_> {
             true => Some(self.s.begin_navigation().await?),
             false => None,
         };
-        self.s.click(&mark, self.step_timeout(st)).await?;
+        self.click_through_alerts(screen, st, &mark).await?;
         if let Some(token) = token {
             self.after_navigation(st, &token).await?;
         }
         Ok(used)
+    }
+
+    /// Clicks; an alert that opened just before (a late notice the screen
+    /// expects) is answered and the click tried again, a few times at most.
+    async fn click_through_alerts(
+        &mut self,
+        screen: &Screen,
+        st: &Step,
+        mark: &str,
+    ) -> Result<(), StepErr> {
+        for _ in 0..5 {
+            match self.s.click(mark, self.step_timeout(st)).await? {
+                Click::Done => return Ok(()),
+                Click::BlockedByAlert => self.on_alert_during_step(screen).await?,
+            }
+        }
+        let what = "alerts kept opening before the click could happen";
+        Err(Drift::at_step(&screen.label, &st.label, what).into())
     }
 
     /// Waits for the page a step loaded, then for an outcome it may show.

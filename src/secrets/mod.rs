@@ -98,14 +98,6 @@ impl SecretsFile {
         }
         Ok(out)
     }
-
-    /// Every secret in the file, for the redactor.
-    pub fn all(&self) -> impl Iterator<Item = &Secret> {
-        self.plain
-            .values()
-            .chain(self.portal_password.values())
-            .chain(self.api_password.values())
-    }
 }
 
 fn strings(

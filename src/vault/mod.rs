@@ -14,32 +14,49 @@ use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// Where a credential stands.
 pub enum Status {
+    /// Written before the submit; the portal's answer is not known yet.
     Pending,
+    /// The portal said it was created.
     Created,
+    /// The portal said "already created" on a first try: log in to check.
     NeedsVerification,
+    /// The submit did not create it.
     Failed,
 }
 
+/// One line of the vault: a new credential, or a later status of one.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Record {
+    /// The credential's id (later records repeat it).
     pub id: String,
+    /// When, RFC 3339.
     pub at: String,
+    /// Its status as of this record.
     pub status: Status,
+    /// `sandbox` or `production`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub portal: Option<String>,
+    /// The portal address used.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub base_url: Option<String>,
+    /// The flow that made it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub flow: Option<String>,
+    /// The GSTIN.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub gstin: Option<String>,
+    /// The GSP/ERP (or route) it is for.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub provider: Option<String>,
+    /// The API username as the portal knows it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub username: Option<String>,
+    /// The API password: the one place it is written.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub password: Option<String>,
+    /// Why a status changed (redacted).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
 }
@@ -47,33 +64,56 @@ pub struct Record {
 /// A credential as it stands after all its records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Credential {
+    /// Its id.
     pub id: String,
+    /// Its latest status.
     pub status: Status,
+    /// `sandbox` or `production`.
     pub portal: String,
+    /// The GSTIN.
     pub gstin: String,
+    /// The GSP/ERP (or route).
     pub provider: String,
+    /// The API username.
     pub username: String,
+    /// The API password.
     pub password: String,
+    /// The latest note.
     pub note: Option<String>,
 }
 
+/// Why the vault could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
-    #[error("vault {path}: {err}")]
-    Io { path: PathBuf, err: std::io::Error },
-    #[error("vault {path} line {line}: {msg}")]
-    Corrupt {
+    /// The file system said no.
+    #[error("vault {}: {source}", path.display())]
+    Io {
+        /// The vault file.
         path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line that is not a record (other than a torn last line).
+    #[error("vault {} line {line}: {source}", path.display())]
+    Corrupt {
+        /// The vault file.
+        path: PathBuf,
+        /// 1-based line.
         line: usize,
-        msg: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
     },
 }
 
+/// The open vault file; appends are serialised and fsync'd.
 pub struct Vault {
     path: PathBuf,
     file: Mutex<File>,
 }
 
+/// Now, as RFC 3339 UTC.
 pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -83,9 +123,9 @@ pub fn now_rfc3339() -> String {
 impl Vault {
     /// Opens (or creates) the vault with owner-only permissions.
     pub fn open(path: &Path) -> Result<Vault, VaultError> {
-        let io = |err| VaultError::Io {
+        let io = |source| VaultError::Io {
             path: path.to_path_buf(),
-            err,
+            source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
@@ -107,22 +147,25 @@ impl Vault {
         })
     }
 
+    /// The vault file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Appends one record and waits until it is on disk.
     pub fn append(&self, rec: &Record) -> Result<(), VaultError> {
-        let io = |err| VaultError::Io {
+        let io = |source| VaultError::Io {
             path: self.path.clone(),
-            err,
+            source,
         };
         let mut line = serde_json::to_string(rec).expect("record serialises");
         line.push('\n');
-        let mut f = self.file.lock().unwrap();
+        let mut f = self.file.lock().expect("vault lock");
         f.write_all(line.as_bytes()).map_err(io)?;
         f.sync_data().map_err(io)
     }
 
+    /// Records a new status for credential `id`.
     pub fn set_status(
         &self,
         id: &str,
@@ -149,18 +192,18 @@ impl Vault {
         let f = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-            Err(err) => {
+            Err(source) => {
                 return Err(VaultError::Io {
                     path: path.into(),
-                    err,
+                    source,
                 })
             }
         };
         let mut out: Vec<Credential> = vec![];
         for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|err| VaultError::Io {
+            let line = line.map_err(|source| VaultError::Io {
                 path: path.into(),
-                err,
+                source,
             })?;
             if line.trim().is_empty() {
                 continue;
@@ -168,11 +211,11 @@ impl Vault {
             let r: Record = match serde_json::from_str(&line) {
                 Ok(r) => r,
                 // A torn last line (crash mid-write) is ignored; anything else is reported.
-                Err(e) => {
+                Err(source) => {
                     return Err(VaultError::Corrupt {
                         path: path.into(),
                         line: i + 1,
-                        msg: e.to_string(),
+                        source,
                     })
                 }
             };

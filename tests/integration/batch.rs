@@ -2,7 +2,7 @@
 //! resume with exactly-once credentials, one prompt at a time, no leaks.
 
 use crate::support::*;
-use einvreg::replica::state::generated_taxpayers;
+use einvreg::replica::generated_taxpayers;
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
