@@ -11,6 +11,7 @@
 //! portals). At the edge: `cli`. `docs/architecture.md` draws the map.
 
 #![allow(clippy::result_large_err)]
+#![warn(missing_docs)]
 
 mod batch;
 pub mod cli;

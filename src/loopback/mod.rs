@@ -101,6 +101,7 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// Sends one request to a loopback URL and reads the whole response.
 pub async fn request(
     method: &str,
     url: &str,
@@ -228,11 +229,14 @@ fn parse(raw: &[u8]) -> Result<HttpResponse, HttpError> {
 /// A cookie-keeping client for scripted walks through the replica.
 #[derive(Default, Debug, Clone)]
 pub struct Agent {
+    /// The portal's base URL.
     pub base: String,
+    /// Cookies set so far, sent with every request.
     pub cookies: HashMap<String, String>,
 }
 
 impl Agent {
+    /// An agent with no cookies yet.
     pub fn new(base: &str) -> Agent {
         Agent {
             base: base.trim_end_matches('/').to_string(),
@@ -269,9 +273,11 @@ impl Agent {
         }
         Ok(r)
     }
+    /// GET a path (or a full loopback URL).
     pub async fn get(&mut self, path: &str) -> Result<HttpResponse, HttpError> {
         self.send("GET", path, None).await
     }
+    /// POST a form to a path (or a full loopback URL).
     pub async fn post(
         &mut self,
         path: &str,

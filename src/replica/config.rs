@@ -66,6 +66,7 @@ fn dur(s: &str) -> Result<Duration, ConfigError> {
 }
 
 impl Faults {
+    /// Parses `--faults`, e.g. `latency=50-200ms;http500=login_submit@0.3`.
     pub fn parse(spec: &str) -> Result<Faults, ConfigError> {
         let mut f = Faults::default();
         for part in spec
@@ -163,6 +164,7 @@ pub const DRIFT_NAMES: &[&str] = &[
 ];
 
 impl Drift {
+    /// Parses a `--drift` name.
     pub fn parse(s: &str) -> Result<Drift, ConfigError> {
         Ok(match s {
             "renamed-id" => Drift::RenamedId,
@@ -179,6 +181,7 @@ impl Drift {
             }
         })
     }
+    /// The name `--drift` takes.
     pub fn name(self) -> &'static str {
         DRIFT_NAMES[self as usize]
     }

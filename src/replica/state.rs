@@ -11,16 +11,24 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+/// A taxpayer as the GST records know it (`fixtures/taxpayers.toml`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Taxpayer {
+    /// The GSTIN.
     pub gstin: String,
+    /// Trade name.
     pub trade_name: String,
+    /// Legal name.
     pub legal_name: String,
+    /// The registered mobile (OTPs go there).
     pub mobile: String,
+    /// The registered e-mail.
     pub email: String,
     /// Production (GST / e-way bill) login.
     pub username: String,
+    /// Its password (demo data, replica only).
     pub password: String,
+    /// Shows the technical-person popup after login.
     #[serde(default)]
     pub tech_popup: bool,
 }
