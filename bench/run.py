@@ -4,6 +4,10 @@ asserted in tests). Prints a Markdown table to paste into BENCHMARKS.md.
 
     python3 bench/run.py            # release build, 5 repetitions
     REPS=3 python3 bench/run.py
+    BASELINE_BIN=/path/to/older/einvreg BASELINE_NAME=431cae3 python3 bench/run.py
+        # also: one production registration, this build and the older one
+        # in turn (A B A B ...), with the median of the pairwise ratios, so
+        # a slower or faster machine day does not pass for a code change
 """
 import os, re, resource, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -75,6 +79,23 @@ for flow, args, env in [
         walls.append(ms_); rsss.append(rss)
     row(f"one {flow} registration, wall (chromedriver and Chromium start included)", f"{statistics.median(walls):.0f} ms", REPS)
     row(f"einvreg peak RSS during one {flow} registration (browser excluded)", f"{statistics.median(rsss) / 1024:.1f} MiB", REPS)
+
+BASELINE = os.environ.get("BASELINE_BIN")
+if BASELINE:
+    prod = ["run", "production-api-user", "--var", "gstin=29AAFCC9980MZZT", "--var", "portal_username=gstzendemo", "--var", "through=gsp", "--var", "provider=Tera Software Limited", "--portal", "replica", "--auto-answer", "--json"]
+    env = {**os.environ, "EINVREG_PORTAL_PASSWORD": "Zen@Login2024x"}
+    pairs = []
+    for i in range(REPS):
+        walls = []
+        for b in (BIN, BASELINE):
+            t = time.perf_counter()
+            rc = subprocess.run([b, *prod, "--var", f"api_username=pair{i}"], cwd=WORK, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+            assert rc == 0, f"{b} failed ({rc})"
+            walls.append((time.perf_counter() - t) * 1000)
+        pairs.append(walls)
+    this, base = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+    ratio = statistics.median(p[0] / p[1] for p in pairs)
+    row(f"one production registration, this build vs {os.environ.get('BASELINE_NAME', 'the baseline')} in turn, wall", f"{this:.0f} ms vs {base:.0f} ms (ratio {ratio:.2f})", REPS)
 
 for par in (1, 2, 4):
     for f in os.listdir(WORK):

@@ -28,3 +28,4 @@ mod runner;
 mod secrets;
 mod smoke;
 pub mod vault;
+mod wait;

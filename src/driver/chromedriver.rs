@@ -101,29 +101,30 @@ impl ChromeDriver {
                 .map_err(|e| DriverError::Setup(format!("cannot start {}: {e}", bin.display())))?;
             let url = format!("http://127.0.0.1:{port}");
             let deadline = Instant::now() + Duration::from_secs(15);
-            loop {
+            let ready = crate::wait::until!(deadline, async {
                 if let Ok(Some(st)) = child.try_wait() {
-                    last = format!("chromedriver exited ({st}) before it was ready");
-                    break;
+                    return Err(format!("chromedriver exited ({st}) before it was ready"));
                 }
-                if let Ok(r) =
-                    crate::loopback::request("GET", &format!("{url}/status"), &[], None).await
-                {
-                    if r.status == 200 && r.text().contains("\"ready\":true") {
-                        return Ok(ChromeDriver {
-                            url,
-                            child: std::sync::Mutex::new(Some(child)),
-                        });
-                    }
+                let status = format!("{url}/status");
+                let ok = crate::loopback::request("GET", &status, &[], None)
+                    .await
+                    .is_ok_and(|r| r.status == 200 && r.text().contains("\"ready\":true"));
+                Ok(ok.then_some(()))
+            });
+            match ready {
+                Ok(Some(())) => {
+                    return Ok(ChromeDriver {
+                        url,
+                        child: std::sync::Mutex::new(Some(child)),
+                    })
                 }
-                if Instant::now() > deadline {
+                Ok(None) => {
                     if let Err(e) = child.start_kill() {
                         tracing::debug!("chromedriver already gone: {e}");
                     }
                     last = "chromedriver did not become ready within 15s".into();
-                    break;
                 }
-                tokio::time::sleep(Duration::from_millis(25)).await;
+                Err(why) => last = why,
             }
         }
         Err(DriverError::Setup(last))

@@ -10,13 +10,14 @@
 //! reports each check as an event.
 //!
 //! Layers: `page` (the page scripts), `session` (one browser session and
-//! the waiting helper), `steps` (one function per step kind), `walk`
+//! the waiting helper), `steps` (one function per step kind), `lookup` (finding, clicking, asking), `walk`
 //! (screens, recognition, retries), `outcomes`, `inspect` (smoke checks),
 //! `artifacts` (trace and failure files).
 
 mod artifacts;
 mod error;
 mod inspect;
+mod lookup;
 mod outcomes;
 pub(crate) mod page;
 mod report;

@@ -1,17 +1,14 @@
-//! One function per step kind, and the lookups they share: wait for a
-//! usable element (a known outcome showing up meanwhile wins over drift),
-//! click with or without a page load, ask the operator.
+//! One function per step kind; the lookups they share are in `lookup`.
 
 use super::error::{Drift, RunError, StepErr};
-use super::page::{self, Found, Need};
-use super::session::{until, Click};
+use super::page::{self, Need};
+use super::session::until;
 use super::{Runner, Used};
 use crate::events::{Event, StepResult, StepTrace};
 use crate::flow::{
     AlertAction, OptionChoice, Pattern, Screen, Step, StepKind, Target, Targets, Template,
 };
-use crate::operator::{Ask, Question};
-use crate::redact::Secret;
+use crate::operator::Ask;
 use std::time::{Duration, Instant};
 
 type StepResultOf = Result<Used, StepErr>;
@@ -184,24 +181,6 @@ impl Runner<'_> {
             self.after_navigation(st, &token).await?;
         }
         Ok(used)
-    }
-
-    /// Clicks; an alert that opened just before (a late notice the screen
-    /// expects) is answered and the click tried again, a few times at most.
-    async fn click_through_alerts(
-        &mut self,
-        screen: &Screen,
-        st: &Step,
-        mark: &str,
-    ) -> Result<(), StepErr> {
-        for _ in 0..5 {
-            match self.s.click(mark, self.step_timeout(st)).await? {
-                Click::Done => return Ok(()),
-                Click::BlockedByAlert => self.on_alert_during_step(screen).await?,
-            }
-        }
-        let what = "alerts kept opening before the click could happen";
-        Err(Drift::at_step(&screen.label, &st.label, what).into())
     }
 
     /// Waits for the page a step loaded, then for an outcome it may show.
@@ -444,149 +423,6 @@ impl Runner<'_> {
             target: Some(path.display().to_string()),
             fallback: false,
         })
-    }
-
-    /// Waits for a usable element of `t` and tags it. Returns the tag and
-    /// the look's result; `matched` is `None` when time ran out.
-    pub(super) async fn locate(
-        &mut self,
-        screen: &Screen,
-        st: &Step,
-        t: &Targets,
-        need: Need,
-    ) -> Result<(String, Found), StepErr> {
-        let mark = self.s.mark();
-        let deadline = Instant::now() + self.step_timeout(st);
-        let mut last = Found::default();
-        let mut polls = 0u32;
-        let hit = until!(deadline, async {
-            match self.s.find_once(t, need, &mark).await {
-                Ok(f) if f.matched.is_some() => return Ok(Some(f)),
-                Ok(f) => last = f,
-                Err(e) if page::is_alert_open(&e) => self.on_alert_during_step(screen).await?,
-                Err(e) if page::is_transient(&e) => {}
-                Err(e) => return Err(e.into()),
-            }
-            polls += 1;
-            if self.registers() && polls.is_multiple_of(6) {
-                self.outcome_now(None).await?;
-            }
-            Ok::<_, StepErr>(None)
-        })?;
-        Ok((mark, hit.unwrap_or(last)))
-    }
-
-    /// Finds a target, waiting until visible (and enabled for fill and click).
-    /// On time-out, a matching outcome wins over a drift error.
-    pub(super) async fn find(
-        &mut self,
-        screen: &Screen,
-        st: &Step,
-        t: &Targets,
-        need: Need,
-    ) -> Result<(String, Used), StepErr> {
-        let (mark, found) = self.locate(screen, st, t, need).await?;
-        let Some(i) = found.matched else {
-            if self.registers() {
-                self.outcome_now(None).await?;
-            }
-            return Err(self.no_element(screen, st, t, &found).await.into());
-        };
-        let used = t.list[i].to_string();
-        if i > 0 {
-            tracing::warn!(screen = %screen.id, step = %st.label, "primary target failed; matched fallback #{}: {used}", i + 1);
-            self.emit(Event::Fallback {
-                screen: screen.label.clone(),
-                step: st.label.clone(),
-                used: used.clone(),
-                primary: t.list[0].to_string(),
-            });
-        }
-        Ok((
-            mark,
-            Used {
-                target: Some(used),
-                fallback: i > 0,
-            },
-        ))
-    }
-
-    /// The drift of a target with no usable element: what each target showed.
-    pub(super) async fn no_element(
-        &self,
-        screen: &Screen,
-        st: &Step,
-        t: &Targets,
-        found: &Found,
-    ) -> Drift {
-        let p = self.s.probe_lenient().await;
-        let what = format!(
-            "no usable element after {}s; tried {}; page {}",
-            self.step_timeout(st).as_secs(),
-            page::describe_targets(t, &found.report),
-            p.url
-        );
-        Drift::at_step(&screen.label, &st.label, what)
-    }
-
-    /// An alert opened mid-step: an outcome, a late notice the screen expects, or drift.
-    async fn on_alert_during_step(&mut self, screen: &Screen) -> Result<(), StepErr> {
-        let Some(text) = self.s.alert_text().await? else {
-            return Ok(());
-        };
-        if self.registers() {
-            if let Some((o, a)) = self.match_outcomes(Some(&text), None, false) {
-                return Err(StepErr::Outcome(Box::new(o), a));
-            }
-        }
-        let expected =
-            screen.steps.iter().any(
-                |s| matches!(&s.kind, StepKind::Alert { pattern, .. } if pattern.is_match(&text)),
-            ) || screen
-                .recognise
-                .alert
-                .as_ref()
-                .is_some_and(|p| p.is_match(&text));
-        self.s.accept_alert().await?;
-        if expected {
-            tracing::debug!(screen = %screen.id, "accepted a late alert the screen expects");
-            return Ok(());
-        }
-        let what = format!("unexpected alert \"{}\"", self.spec.redactor.redact(&text));
-        Err(Drift::on_screen(&screen.label, what).into())
-    }
-
-    /// Asks the operator (through the queue, one prompt at a time).
-    async fn ask(
-        &mut self,
-        screen: &Screen,
-        st: &Step,
-        ask: Ask,
-        prompt: String,
-    ) -> Result<Secret, StepErr> {
-        let cookies = match self.s.c.get_all_cookies().await {
-            Ok(cs) => cs
-                .into_iter()
-                .map(|c| (c.name().to_string(), c.value().to_string()))
-                .collect(),
-            Err(_) => vec![],
-        };
-        let q = Question {
-            ask,
-            gstin: self.role(crate::flow::Role::Gstin).unwrap_or_default(),
-            portal: self.flow().portal.as_str().into(),
-            base_url: self.spec.base_url.clone(),
-            screen: screen.label.clone(),
-            step: st.label.clone(),
-            prompt,
-            attempt: 1 + self.retries.values().sum::<u32>(),
-            browser_cookies: cookies,
-        };
-        let (r, waited) = self.spec.queue.ask(&q).await;
-        self.human += waited;
-        let s = r?;
-        self.spec.redactor.add(s.expose());
-        Ok(s)
     }
 }
 
