@@ -96,6 +96,22 @@ if BASELINE:
     this, base = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
     ratio = statistics.median(p[0] / p[1] for p in pairs)
     row(f"one production registration, this build vs {os.environ.get('BASELINE_NAME', 'the baseline')} in turn, wall", f"{this:.0f} ms vs {base:.0f} ms (ratio {ratio:.2f})", REPS)
+    # Replica page latency, the two binaries in turn, REPS rounds of 200 requests each.
+    lat = {BIN: [], BASELINE: []}
+    for _ in range(REPS):
+        for b in (BIN, BASELINE):
+            q = subprocess.Popen([b, "replica", "--port", "0", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            q.stdout.readline()
+            url = q.stdout.readline().split()[1] + "/Home/Login"
+            one = []
+            for _ in range(200):
+                t = time.perf_counter()
+                urllib.request.urlopen(url).read()
+                one.append((time.perf_counter() - t) * 1e6)
+            lat[b].append(statistics.median(one))
+            q.kill(); q.wait()
+    ratio = statistics.median(a / b for a, b in zip(lat[BIN], lat[BASELINE]))
+    row(f"replica `GET /Home/Login`, this build vs {os.environ.get('BASELINE_NAME', 'the baseline')} in turn", f"{statistics.median(lat[BIN]):.0f} µs vs {statistics.median(lat[BASELINE]):.0f} µs (ratio {ratio:.2f})", REPS * 200)
 
 for par in (1, 2, 4):
     for f in os.listdir(WORK):

@@ -5,7 +5,6 @@ use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
 use crate::batch::journal::Journal;
 use crate::batch::rows::Providers;
 use crate::batch::{self, report, BatchSpec, CsvSource, PrepareError, Prepared};
-use crate::driver::Endpoint;
 use crate::events::{Event, Sink};
 use crate::exit;
 use crate::flow::Flow;
@@ -278,12 +277,9 @@ async fn run_async(
     if display.queue.set(queue.clone()).is_err() {
         unreachable!("the display's queue is set once");
     }
-    let endpoint = match Endpoint::start(&args.driver.config()).await {
+    let endpoint = match args.driver.start().await {
         Ok(e) => Arc::new(e),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::FAILURE;
-        }
+        Err(code) => return code,
     };
     eprintln!(
         "einvreg batch: {} rows of {} on {} ({} at a time; answers: {})",

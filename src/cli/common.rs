@@ -125,6 +125,19 @@ impl DriverArgs {
     }
 }
 
+impl DriverArgs {
+    /// Starts chromedriver (or checks `--webdriver`); on failure prints why
+    /// and returns the exit code.
+    pub async fn start(&self) -> Result<crate::driver::Endpoint, i32> {
+        crate::driver::Endpoint::start(&self.config())
+            .await
+            .map_err(|e| {
+                eprintln!("error: {e}");
+                crate::exit::FAILURE
+            })
+    }
+}
+
 /// A program on PATH.
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|p| {

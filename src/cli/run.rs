@@ -1,7 +1,6 @@
 //! `einvreg run FLOW`: registers one GSTIN end to end.
 
 use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
-use crate::driver::Endpoint;
 use crate::events::{self, Event, RunStatus, Sink};
 use crate::exit;
 use crate::flow::inputs::{self, Given};
@@ -178,12 +177,9 @@ async fn run_async(
             Ok(x) => x,
             Err(e) => return usage(e),
         };
-    let endpoint = match Endpoint::start(&args.driver.config()).await {
+    let endpoint = match args.driver.start().await {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::FAILURE;
-        }
+        Err(code) => return code,
     };
     eprintln!(
         "einvreg: {} on {} for {} (answers: {})",

@@ -1,7 +1,6 @@
 //! `einvreg smoke FLOW...`: does the portal still match the flows? No side effects.
 
 use super::common::{self, usage, DriverArgs, PortalArgs};
-use crate::driver::Endpoint;
 use crate::exit;
 use crate::smoke::{self, junit, Finding, SmokeSpec};
 use std::collections::HashMap;
@@ -66,12 +65,9 @@ pub fn run(args: Args) -> i32 {
             Ok(x) => x,
             Err(e) => return usage(e),
         };
-        let endpoint = match Endpoint::start(&args.driver.config()).await {
+        let endpoint = match args.driver.start().await {
             Ok(e) => e,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::FAILURE;
-            }
+            Err(code) => return code,
         };
         let mut findings: Vec<Finding> = vec![];
         for flow in &flows {
