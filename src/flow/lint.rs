@@ -70,18 +70,23 @@ impl L<'_> {
         }
     }
 
-    fn template(&mut self, t: &Template, loc: Loc, what: &str, known: &HashSet<String>) {
+    /// Every `${var}` must be a non-secret input or captured by an earlier step.
+    fn template(&mut self, t: &Template, loc: Loc, what: &str) {
         for v in t.vars() {
             match self.flow.input(v) {
                 Some(i) if i.is_secret() => {
                     self.err(loc, format!("{what} uses secret `{v}` in text"), format!("secrets are typed only by fill_secret: use fill_secret with secret = \"{v}\""));
                 }
                 Some(_) => {}
-                None if known.contains(v) => {}
+                None if self.known.contains(v) => {}
                 None => {
                     let mut cands: Vec<&str> = self.input_names();
-                    cands.extend(known.iter().map(String::as_str));
-                    self.err(loc, format!("{what} uses `${{{v}}}`, which is neither an input nor captured before this step"), format!("{} (declare [inputs.{v}] or capture it in an earlier step)", hint(v, &cands)));
+                    cands.extend(self.known.iter().map(String::as_str));
+                    let help = format!(
+                        "{} (declare [inputs.{v}] or capture it in an earlier step)",
+                        hint(v, &cands)
+                    );
+                    self.err(loc, format!("{what} uses `${{{v}}}`, which is neither an input nor captured before this step"), help);
                 }
             }
         }
@@ -248,11 +253,11 @@ impl<'f> L<'f> {
             l.submits += 1;
         }
         match &st.kind {
-            StepKind::Goto { url } => l.template(url, st.loc, &what, &l.known.clone()),
-            StepKind::Fill { value, .. } => l.template(value, st.loc, &what, &l.known.clone()),
-            StepKind::Select { option: OptionChoice::Label(t) | OptionChoice::Value(t), .. } => l.template(t, st.loc, &what, &l.known.clone()),
-            StepKind::Otp { prompt, .. } => l.template(prompt, st.loc, &what, &l.known.clone()),
-            StepKind::Expect { text: Some(t), .. } => l.template(t, st.loc, &what, &l.known.clone()),
+            StepKind::Goto { url } => l.template(url, st.loc, &what),
+            StepKind::Fill { value, .. } => l.template(value, st.loc, &what),
+            StepKind::Select { option: OptionChoice::Label(t) | OptionChoice::Value(t), .. } => l.template(t, st.loc, &what),
+            StepKind::Otp { prompt, .. } => l.template(prompt, st.loc, &what),
+            StepKind::Expect { text: Some(t), .. } => l.template(t, st.loc, &what),
             StepKind::FillSecret { secret, .. } => match flow.input(secret) {
                 None => {
                     let secrets: Vec<&str> = flow.inputs.iter().filter(|i| i.is_secret()).map(|i| i.name.as_str()).collect();
@@ -290,7 +295,6 @@ impl<'f> L<'f> {
         let flow = self.flow;
         let l = self;
         let screen_ids: Vec<&str> = flow.screens.iter().map(|s| s.id.as_str()).collect();
-        let known = l.known.clone();
         let mut seen_outcomes: Vec<&Outcome> = vec![];
         for o in &flow.outcomes {
             let what = format!("outcome `{}`", o.id);
@@ -318,7 +322,7 @@ impl<'f> L<'f> {
                 }
             }
             for t in [&o.alert, &o.text].into_iter().flatten() {
-                l.template(t, o.loc, &what, &known);
+                l.template(t, o.loc, &what);
             }
             match (&o.retry_from, o.kind.may_retry()) {
             (Some(r), true) => {
