@@ -12,7 +12,7 @@ pub mod prepare;
 pub mod report;
 pub mod rows;
 
-pub use prepare::{prepare, CsvSource, PrepareError, Prepared};
+pub use prepare::{prepare, Checks, CsvSource, PrepareError, Prepared};
 pub use report::RowResult;
 
 use crate::driver::Endpoint;
@@ -55,6 +55,8 @@ pub struct BatchSpec {
     pub logins: HashMap<String, Secret>,
     /// API passwords given for a GSTIN (otherwise generated).
     pub api_passwords: HashMap<String, Secret>,
+    /// Other secret inputs (e.g. `client_secret`) by input, then GSTIN.
+    pub by_gstin: HashMap<String, HashMap<String, Secret>>,
     /// Last journal state per row key, with --resume.
     pub resume: Option<HashMap<String, Entry>>,
     /// Set on the first Ctrl-C (or a journal that cannot be written): start nothing new.
@@ -182,6 +184,9 @@ fn row_spec(shared: &Arc<Shared>, row: &Row) -> Result<RunSpec, RowInputs> {
     let resolved = inputs::resolve(&spec.flow, &row.given, |name| {
         if Some(name) == api_pw_input.as_deref() {
             return spec.api_passwords.get(&gstin).cloned();
+        }
+        if let Some(by) = spec.by_gstin.get(name) {
+            return by.get(&gstin).cloned();
         }
         // Portal login passwords, by login.
         row.get("portal_username")

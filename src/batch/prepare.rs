@@ -16,6 +16,15 @@ pub struct CsvSource<'a> {
     pub text: &'a str,
 }
 
+/// How strict the checks before the batch are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Checks {
+    /// Run the valid rows and report the others (`--skip-invalid`).
+    pub skip_invalid: bool,
+    /// A provider not in the list is an error, not a warning (`--strict-providers`).
+    pub strict_providers: bool,
+}
+
 /// Why a batch cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
@@ -29,6 +38,8 @@ pub enum PrepareError {
         file: String,
         /// Every problem (printed one by one before this summary).
         problems: Vec<InputProblem>,
+        /// What looked wrong but would not have stopped the batch.
+        warnings: Vec<InputProblem>,
         /// Rows with a problem.
         bad: usize,
         /// Rows without one.
@@ -42,12 +53,16 @@ pub struct Prepared {
     pub rows: Vec<Row>,
     /// Problems of rows left out by `--skip-invalid`.
     pub skipped: Vec<InputProblem>,
+    /// Warnings about rows that run anyway (e.g. a provider not in the list).
+    pub warnings: Vec<InputProblem>,
     /// How many rows `--skip-invalid` left out.
     pub skipped_rows: usize,
     /// Portal login passwords by portal username.
     pub logins: HashMap<String, Secret>,
     /// API passwords given for a GSTIN (otherwise generated).
     pub api_passwords: HashMap<String, Secret>,
+    /// Other secret inputs (e.g. `client_secret`) by input, then GSTIN.
+    pub by_gstin: HashMap<String, HashMap<String, Secret>>,
     needs_login: bool,
 }
 
@@ -57,17 +72,20 @@ pub fn prepare(
     csv: CsvSource<'_>,
     providers: &Providers,
     secrets: SecretsFile,
-    skip_invalid: bool,
+    checks: Checks,
 ) -> Result<Prepared, PrepareError> {
     let Loaded {
         mut rows,
         problems,
         bad_lines,
-    } = rows::parse(flow, csv.name, csv.text, providers)?;
+        warnings,
+    } = rows::parse(flow, csv.name, csv.text, providers, checks.strict_providers)?;
+    let skip_invalid = checks.skip_invalid;
     if !problems.is_empty() && !skip_invalid {
         return Err(PrepareError::Invalid {
             file: csv.name.into(),
             problems,
+            warnings,
             bad: bad_lines.len(),
             valid: rows.len() - bad_lines.len(),
         });
@@ -77,16 +95,17 @@ pub fn prepare(
     logins.extend(secrets.portal_password);
     // A flow needs logins when it has a secret input besides the new password.
     let new_password = flow.credentials.as_ref().map(|c| &c.password);
-    let needs_login = flow
-        .inputs
-        .iter()
-        .any(|i| i.is_secret() && Some(&i.name) != new_password);
+    let needs_login = flow.inputs.iter().any(|i| {
+        i.is_secret() && Some(&i.name) != new_password && !secrets.by_gstin.contains_key(&i.name)
+    });
     Ok(Prepared {
         rows,
         skipped: problems,
+        warnings,
         skipped_rows: bad_lines.len(),
         logins,
         api_passwords: secrets.api_password,
+        by_gstin: secrets.by_gstin,
         needs_login,
     })
 }

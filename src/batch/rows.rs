@@ -108,14 +108,20 @@ pub struct Loaded {
     pub problems: Vec<InputProblem>,
     /// Lines with a problem (for --skip-invalid).
     pub bad_lines: Vec<usize>,
+    /// What looks wrong but may not be: a provider the bundled list does
+    /// not have (the portal's dropdown is the real check).
+    pub warnings: Vec<InputProblem>,
 }
 
-/// Parses and validates every row of the CSV text; `file` names it.
+/// Parses and validates every row of the CSV text; `file` names it. A
+/// provider missing from `providers` is a warning, or with
+/// `strict_providers` a problem.
 pub fn parse(
     flow: &Flow,
     file: &str,
     text: &str,
     providers: &Providers,
+    strict_providers: bool,
 ) -> Result<Loaded, RowsError> {
     let csv_err = |source| RowsError::Csv {
         file: file.to_string(),
@@ -136,14 +142,19 @@ pub fn parse(
         rows: vec![],
         problems: vec![],
         bad_lines: vec![],
+        warnings: vec![],
     };
     let mut seen: HashMap<String, usize> = HashMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
         let row = row_of(flow, file, &headers, &rec);
         let before = out.problems.len();
-        out.problems
-            .extend(row_problems(flow, file, &row, providers));
+        out.problems.extend(row_problems(flow, file, &row));
+        let unlisted = unlisted_provider(flow, file, &row, providers);
+        match strict_providers {
+            true => out.problems.extend(unlisted),
+            false => out.warnings.extend(unlisted),
+        }
         if out.problems.len() == before {
             if let Some(p) = duplicate(&mut seen, file, &row) {
                 out.problems.push(p);
@@ -210,7 +221,7 @@ fn row_of(flow: &Flow, file: &str, headers: &[String], rec: &csv::StringRecord) 
 }
 
 /// What a run would refuse in this row (no secrets are needed to tell).
-fn row_problems(flow: &Flow, file: &str, row: &Row, providers: &Providers) -> Vec<InputProblem> {
+fn row_problems(flow: &Flow, file: &str, row: &Row) -> Vec<InputProblem> {
     let line = row.line;
     let mut problems = vec![];
     if let Err(ps) = inputs::resolve(flow, &row.given, |_| Some(Secret::new(String::new()))) {
@@ -222,7 +233,6 @@ fn row_problems(flow: &Flow, file: &str, row: &Row, providers: &Providers) -> Ve
             problems.push(p);
         }
     }
-    problems.extend(unlisted_provider(flow, file, row, providers));
     problems
 }
 
@@ -252,8 +262,8 @@ fn unlisted_provider(
         input: "provider".into(),
         message: format!("\"{p}\" is not a {} the portal lists", through.to_uppercase()),
         fix: match crate::flow::suggest::did_you_mean(p, list.iter().copied()) {
-            Some(c) => format!("did you mean \"{c}\"? (names must match the portal's dropdown exactly)"),
-            None => "use the name exactly as the portal's dropdown shows it (see fixtures/providers.toml)".into(),
+            Some(c) => format!("did you mean \"{c}\"? (names must match the portal's dropdown exactly; the run checks the dropdown itself)"),
+            None => "use the name exactly as the portal's dropdown shows it (fixtures/providers.toml, or --providers FILE); the run checks the dropdown itself".into(),
         },
     })
 }

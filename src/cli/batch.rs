@@ -31,7 +31,10 @@ pub struct Args {
     /// Run the valid rows and report the invalid ones
     #[arg(long)]
     pub skip_invalid: bool,
-    /// Owner-only TOML: [portal_password] by portal username, [api_password] by GSTIN
+    /// A provider missing from the provider list is an error (default: a warning; the portal's dropdown decides)
+    #[arg(long)]
+    pub strict_providers: bool,
+    /// Owner-only TOML: [portal_password] by portal username; [api_password] and any other secret input ([client_secret]) by GSTIN
     #[arg(long)]
     pub secrets: Option<PathBuf>,
     /// Credentials, written before each submit (owner-only JSON lines)
@@ -150,6 +153,7 @@ pub fn run(args: Args) -> i32 {
         .logins
         .values()
         .chain(prepared.api_passwords.values())
+        .chain(prepared.by_gstin.values().flat_map(|m| m.values()))
     {
         redactor.add(s.expose());
     }
@@ -181,8 +185,15 @@ fn prepare(args: &Args, flow: &Flow) -> Result<Prepared, i32> {
         name: &name,
         text: &read(&args.csv)?,
     };
-    match batch::prepare(flow, csv, &providers, secrets, args.skip_invalid) {
+    let checks = batch::Checks {
+        skip_invalid: args.skip_invalid,
+        strict_providers: args.strict_providers,
+    };
+    match batch::prepare(flow, csv, &providers, secrets, checks) {
         Ok(p) => {
+            for w in &p.warnings {
+                eprintln!("warning: {w}");
+            }
             for pr in &p.skipped {
                 eprintln!("error: {pr}");
             }
@@ -196,7 +207,13 @@ fn prepare(args: &Args, flow: &Flow) -> Result<Prepared, i32> {
             Ok(p)
         }
         Err(e @ PrepareError::Invalid { .. }) => {
-            if let PrepareError::Invalid { problems, .. } = &e {
+            if let PrepareError::Invalid {
+                problems, warnings, ..
+            } = &e
+            {
+                for w in warnings {
+                    eprintln!("warning: {w}");
+                }
                 for pr in problems {
                     eprintln!("error: {pr}");
                 }
@@ -303,6 +320,7 @@ async fn run_async(
         artifacts_root: args.artifacts.clone(),
         logins: prepared.logins,
         api_passwords: prepared.api_passwords,
+        by_gstin: prepared.by_gstin,
         resume: stores.resume,
         stop: stop.clone(),
         events: events.clone(),

@@ -10,7 +10,7 @@ use crate::operator::{
     terminal::{ImageMode, Terminal},
     Nobody, Operator, Split,
 };
-use crate::replica::{Drift, Faults, Options, Replica};
+use crate::replica::{Drift, Faults, Layout, Options, Replica};
 use crate::secrets::SecretsFile;
 
 use anyhow::Context;
@@ -31,6 +31,9 @@ pub struct PortalArgs {
     /// With --portal replica: a named markup drift
     #[arg(long)]
     pub replica_drift: Option<String>,
+    /// With --portal replica: its layout (evidence, legacy, renamed; see `einvreg replica --help`)
+    #[arg(long)]
+    pub replica_layout: Option<String>,
     /// With --portal replica: keep its users in this file
     #[arg(long)]
     pub replica_state: Option<PathBuf>,
@@ -62,6 +65,9 @@ impl PortalArgs {
                 if let Some(d) = &self.replica_drift {
                     o.drift = Some(Drift::parse(d).map_err(|e| format!("--replica-drift: {e}"))?);
                 }
+                if let Some(l) = &self.replica_layout {
+                    o.layout = Layout::parse(l).map_err(|e| format!("--replica-layout: {e}"))?;
+                }
                 let r = Replica::start(o)
                     .await
                     .map_err(|e| format!("cannot start the replica: {e}"))?;
@@ -69,8 +75,14 @@ impl PortalArgs {
                 Ok((Some(r), url))
             }
             Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
-                if self.replica_faults.is_some() || self.replica_drift.is_some() {
-                    return Err("--replica-faults/--replica-drift need --portal replica".into());
+                if self.replica_faults.is_some()
+                    || self.replica_drift.is_some()
+                    || self.replica_layout.is_some()
+                {
+                    return Err(
+                        "--replica-faults/--replica-drift/--replica-layout need --portal replica"
+                            .into(),
+                    );
                 }
                 Ok((None, u.trim_end_matches('/').to_string()))
             }

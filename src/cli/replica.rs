@@ -1,7 +1,7 @@
 //! `einvreg replica`: runs both portals on loopback until Ctrl-C.
 
 use crate::exit;
-use crate::replica::{Drift, Faults, Options, Replica};
+use crate::replica::{Drift, Faults, Layout, Options, Replica};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -18,6 +18,9 @@ pub struct Args {
     /// Faults, e.g. "latency=50-200ms;http500=login_submit@0.3;idle_expiry=30s;spurious_already_created;slow_alert=2s"
     #[arg(long)]
     pub faults: Option<String>,
+    /// Which known behaviours to show: evidence (default), legacy, renamed; then +behaviour/-behaviour (see fixtures/README.md)
+    #[arg(long, default_value = "evidence")]
+    pub layout: String,
     /// A named markup change: renamed-id, renamed-field, relabelled-button, moved-element, interstitial, missing-gsp
     #[arg(long)]
     pub drift: Option<String>,
@@ -54,6 +57,7 @@ impl Args {
         if let Some(d) = &self.drift {
             o.drift = Some(Drift::parse(d).map_err(|e| format!("--drift: {e}"))?);
         }
+        o.layout = Layout::parse(&self.layout).map_err(|e| format!("--layout: {e}"))?;
         o.otp_validity =
             crate::flow::parse::parse_duration(&self.otp_validity).ok_or_else(|| {
                 format!(

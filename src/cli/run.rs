@@ -221,6 +221,7 @@ async fn run_async(
 fn display(e: &Event) {
     match e {
         Event::ScreenEntered { label, .. } => eprintln!("  → {label}"),
+        Event::Interrupted { label } => eprintln!("  ⤷ {label} (closed)"),
         Event::Retry { outcome, screen, attempt } => eprintln!("  ↺ {outcome}: back to \"{screen}\" (try {attempt})"),
         Event::Fallback { screen, step, used, primary } => eprintln!("  ! {screen} › {step}: `{primary}` no longer matches; fallback `{used}` did (update the flow)"),
         _ => {}

@@ -38,6 +38,12 @@ pub enum Event {
         /// The attempt about to start (2 after the first retry).
         attempt: u32,
     },
+    /// An interrupt (a modal, an announcement, an expiry warning) showed
+    /// and its steps ran; the walk carries on.
+    Interrupted {
+        /// The interrupt's label.
+        label: String,
+    },
     /// A fallback target matched where the primary did not.
     Fallback {
         /// Screen label.
@@ -115,6 +121,7 @@ impl Event {
     pub fn texts(&self) -> Vec<&str> {
         match self {
             Event::ScreenEntered { screen, label } => vec![screen, label],
+            Event::Interrupted { label } => vec![label],
             Event::StepDone(t) => [Some(&t.step), t.target.as_ref(), t.detail.as_ref()]
                 .into_iter()
                 .flatten()
@@ -156,6 +163,7 @@ pub fn discard() -> Sink {
 pub fn log() -> Sink {
     Arc::new(|e| match e {
         Event::ScreenEntered { screen, label } => tracing::info!(screen, label, "screen entered"),
+        Event::Interrupted { label } => tracing::info!(label, "interrupt handled"),
         Event::StepDone(t) => {
             tracing::debug!(screen = %t.screen, step = %t.step, ms = t.ms, result = ?t.result, "step done")
         }

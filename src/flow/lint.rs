@@ -104,6 +104,8 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
     l.inputs();
     l.credentials();
     l.screens();
+    l.interrupts();
+    l.cleanup();
     l.outcomes();
     l.out
 }
@@ -196,7 +198,7 @@ impl<'f> L<'f> {
         for s in &flow.screens {
             self.screen(s, &mut seen);
             for st in &s.steps {
-                self.step(s, st);
+                self.step(&format!("screen `{}`", s.id), st);
             }
         }
         let l = self;
@@ -242,12 +244,22 @@ impl<'f> L<'f> {
         }
     }
 
-    fn step(&mut self, s: &Screen, st: &Step) {
+    fn step(&mut self, owner: &str, st: &Step) {
         let flow = self.flow;
         let l = self;
-        let what = format!("step \"{}\" of screen `{}`", st.label, s.id);
+        let what = format!("step \"{}\" of {owner}", st.label);
         if let Some(c) = &st.when {
             l.condition(c, &what);
+        }
+        l.then(st, &what);
+        if let StepKind::Fill {
+            keep_prefix: Some(p),
+            ..
+        } = &st.kind
+        {
+            if p.is_empty() {
+                l.err(st.loc, format!("`keep_prefix` of {what} is empty"), "write the text the page puts in the box, e.g. keep_prefix = \"API_\", or remove it");
+            }
         }
         if st.submits {
             l.submits += 1;
@@ -288,6 +300,95 @@ impl<'f> L<'f> {
                 l.known.insert(into.clone());
             }
             _ => {}
+        }
+    }
+
+    /// `then` names a screen of the walk, and is not given with `navigates`.
+    fn then(&mut self, st: &Step, what: &str) {
+        let Some(to) = st.kind.then() else { return };
+        let navigates = matches!(
+            &st.kind,
+            StepKind::Click {
+                navigates: true,
+                ..
+            } | StepKind::Choose {
+                navigates: true,
+                ..
+            } | StepKind::Select {
+                navigates: true,
+                ..
+            }
+        );
+        if navigates {
+            self.err(
+                st.loc,
+                format!("{what} has both `navigates` and `then`"),
+                "keep `then`: it waits for that screen whether or not a page loads",
+            );
+        }
+        if self.flow.screen_index(to).is_none() {
+            let ids: Vec<&str> = self.flow.screens.iter().map(|s| s.id.as_str()).collect();
+            self.err(
+                st.loc,
+                format!("`then` of {what} names screen `{to}`, which does not exist"),
+                hint(to, &ids),
+            );
+        }
+    }
+
+    /// Interrupts: recognisable by something that is not always there,
+    /// and made of steps that can run anywhere.
+    fn interrupts(&mut self) {
+        let flow = self.flow;
+        let mut seen: HashSet<&str> = flow.screens.iter().map(|s| s.id.as_str()).collect();
+        for s in &flow.interrupts {
+            let what = format!("interrupt `{}`", s.id);
+            if !seen.insert(s.id.as_str()) {
+                self.err(
+                    s.loc,
+                    format!("{what} reuses an id"),
+                    "give each screen and interrupt its own id",
+                );
+            }
+            if let Some(c) = &s.when {
+                self.condition(c, &what);
+            }
+            let r = &s.recognise;
+            if r.elements.is_empty() && r.texts.is_empty() && r.alert.is_none() {
+                self.err(s.loc, format!("{what} has nothing to recognise it by but its address"), "an interrupt shows over other pages: recognise it by elements, texts or an alert");
+            }
+            for st in &s.steps {
+                self.step(&what, st);
+                self.runs_anywhere(st, &what);
+            }
+        }
+    }
+
+    fn cleanup(&mut self) {
+        for st in &self.flow.cleanup {
+            self.step("[[cleanup]]", st);
+            self.runs_anywhere(st, "[[cleanup]]");
+        }
+    }
+
+    /// Interrupt and cleanup steps run wherever the walk is: nothing there
+    /// may ask a person, type a secret or create the credentials.
+    fn runs_anywhere(&mut self, st: &Step, owner: &str) {
+        let bad = match &st.kind {
+            StepKind::Captcha { .. } | StepKind::Otp { .. } => Some("asks a person"),
+            StepKind::FillSecret { .. } => Some("types a secret"),
+            _ if st.submits => Some("submits"),
+            _ => None,
+        };
+        if let Some(why) = bad {
+            self.err(
+                st.loc,
+                format!(
+                    "step \"{}\" of {owner} {why}, but it may run on any page",
+                    st.label
+                ),
+                "move it into a [[screens]] entry of the walk",
+            );
         }
     }
 
@@ -370,14 +471,10 @@ fn captured(flow: &Flow, var: &str) -> bool {
         .outcomes
         .iter()
         .any(|o| [&o.alert, &o.text].into_iter().flatten().any(group));
-    let by_step = flow
-        .screens
-        .iter()
-        .flat_map(|s| &s.steps)
-        .any(|st| match &st.kind {
-            StepKind::Capture { into, .. } => into == var,
-            StepKind::Alert { capture, .. } => capture.as_deref() == Some(var),
-            _ => false,
-        });
+    let by_step = flow.all_steps().any(|(_, st)| match &st.kind {
+        StepKind::Capture { into, .. } => into == var,
+        StepKind::Alert { capture, .. } => capture.as_deref() == Some(var),
+        _ => false,
+    });
     by_outcome || by_step
 }

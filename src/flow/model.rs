@@ -34,6 +34,12 @@ pub struct Flow {
     /// Which inputs are the credentials the flow creates (for the vault).
     pub credentials: Option<Credentials>,
     pub screens: Vec<Screen>,
+    /// Screens that may show anywhere (a modal, an announcement, a
+    /// "session about to expire" alert): whenever one is seen, its steps
+    /// run and the walk carries on where it was.
+    pub interrupts: Vec<Screen>,
+    /// Steps run after the walk, whatever its result (e.g. log out).
+    pub cleanup: Vec<Step>,
     pub outcomes: Vec<Outcome>,
 }
 
@@ -48,6 +54,15 @@ impl Flow {
     }
     pub fn screen_index(&self, id: &str) -> Option<usize> {
         self.screens.iter().position(|s| s.id == id)
+    }
+    /// Every step with the screen (or interrupt) it belongs to; cleanup
+    /// steps come last, with no screen.
+    pub fn all_steps(&self) -> impl Iterator<Item = (Option<&Screen>, &Step)> {
+        self.screens
+            .iter()
+            .chain(&self.interrupts)
+            .flat_map(|s| s.steps.iter().map(move |st| (Some(s), st)))
+            .chain(self.cleanup.iter().map(|st| (None, st)))
     }
 }
 
@@ -299,6 +314,9 @@ pub enum StepKind {
         target: Targets,
         value: Template,
         fast: bool,
+        /// Text the page puts in the box itself (production's `API_`):
+        /// kept, and the value typed after it.
+        keep_prefix: Option<String>,
     },
     FillSecret {
         target: Targets,
@@ -308,23 +326,32 @@ pub enum StepKind {
     Click {
         target: Targets,
         navigates: bool,
+        then: Option<String>,
     },
     Choose {
         target: Targets,
         navigates: bool,
+        then: Option<String>,
     },
     Select {
         target: Targets,
         option: OptionChoice,
         navigates: bool,
+        then: Option<String>,
     },
     Captcha {
         image: Targets,
         input: Targets,
+        /// The control that shows a new image, when the operator asks for one.
+        refresh: Option<Targets>,
     },
     Otp {
         input: Targets,
         prompt: Template,
+        /// The control that sends a new OTP, when the operator asks for one.
+        resend: Option<Targets>,
+        /// The code changes this often (an authenticator app, e.g. NIC-GST-Shield).
+        rotates: Option<Duration>,
     },
     Expect {
         target: Targets,
@@ -379,14 +406,33 @@ impl StepKind {
             | StepKind::Expect { target, .. }
             | StepKind::Capture { target, .. }
             | StepKind::WaitFor { target } => vec![target],
-            StepKind::Captcha { image, input } => vec![image, input],
-            StepKind::Otp { input, .. } => vec![input],
+            StepKind::Captcha {
+                image,
+                input,
+                refresh,
+            } => [Some(image), Some(input), refresh.as_ref()]
+                .into_iter()
+                .flatten()
+                .collect(),
+            StepKind::Otp { input, resend, .. } => [Some(input), resend.as_ref()]
+                .into_iter()
+                .flatten()
+                .collect(),
             StepKind::Goto { .. } | StepKind::Alert { .. } | StepKind::Screenshot { .. } => vec![],
         }
     }
     /// Steps that need a human: the smoke check never crosses them.
     pub fn needs_human(&self) -> bool {
         matches!(self, StepKind::Captcha { .. } | StepKind::Otp { .. })
+    }
+    /// The screen a click, choose or select leads to (`then = "..."`).
+    pub fn then(&self) -> Option<&str> {
+        match self {
+            StepKind::Click { then, .. }
+            | StepKind::Choose { then, .. }
+            | StepKind::Select { then, .. } => then.as_deref(),
+            _ => None,
+        }
     }
 }
 

@@ -4,7 +4,12 @@
 //! - `css:...`: CSS, explicitly
 //! - `xpath://button[.='Login']`: XPath
 //! - `text:Verify OTP`: a button, link, submit input or label whose visible
-//!   text (or value) is exactly this, ignoring surrounding space
+//!   text (or value) is exactly this, ignoring surrounding space; a label
+//!   (or the words right after a radio or checkbox) stands for its control
+//! - `label:User name`: the input, dropdown or text area a person would say
+//!   is called this: its `<label>`, `aria-label`, placeholder or the table
+//!   cell before it, ignoring case, spaces and a trailing `:` or `*`; exact
+//!   names first, then names that contain the text
 //! - `url:/Home/MainMenu` and `navigation`: only in `wait_for`
 
 /// Why a target string is not a target.
@@ -18,6 +23,7 @@ pub enum Target {
     Css(String),
     XPath(String),
     Text(String),
+    Label(String),
     Url(String),
     Navigation,
 }
@@ -37,6 +43,8 @@ impl Target {
             Target::XPath(r.trim().to_string())
         } else if let Some(r) = s.strip_prefix("text:") {
             Target::Text(r.trim().to_string())
+        } else if let Some(r) = s.strip_prefix("label:") {
+            Target::Label(r.trim().to_string())
         } else if let Some(r) = s.strip_prefix("url:") {
             Target::Url(r.trim().to_string())
         } else if s == "navigation" {
@@ -58,24 +66,22 @@ impl Target {
                 "XPath `{x}` has unbalanced brackets or quotes"
             ))),
             Target::Text(x) if x.is_empty() => Err(TargetError("empty text after `text:`".into())),
+            Target::Label(x) if x.is_empty() => {
+                Err(TargetError("empty label after `label:`".into()))
+            }
             _ => Ok(t),
         }
     }
 
-    /// The form the browser understands: ("css", sel) or ("xpath", expr).
+    /// How the page scripts look it up: ("css", selector), ("xpath",
+    /// expression), ("text", words) or ("label", words); `None` for the
+    /// targets only `wait_for` understands.
     pub fn locator(&self) -> Option<(&'static str, String)> {
         match self {
             Target::Css(c) => Some(("css", c.clone())),
             Target::XPath(x) => Some(("xpath", x.clone())),
-            Target::Text(t) => {
-                let q = xpath_literal(t);
-                Some((
-                    "xpath",
-                    format!(
-                        "//*[self::button or self::a or self::label or self::span or self::input[@type='submit' or @type='button']][normalize-space(.)={q} or normalize-space(@value)={q}]"
-                    ),
-                ))
-            }
+            Target::Text(t) => Some(("text", t.clone())),
+            Target::Label(t) => Some(("label", t.clone())),
             Target::Url(_) | Target::Navigation => None,
         }
     }
@@ -87,6 +93,7 @@ impl std::fmt::Display for Target {
             Target::Css(c) => write!(f, "{c}"),
             Target::XPath(x) => write!(f, "xpath:{x}"),
             Target::Text(t) => write!(f, "text:{t}"),
+            Target::Label(t) => write!(f, "label:{t}"),
             Target::Url(u) => write!(f, "url:{u}"),
             Target::Navigation => write!(f, "navigation"),
         }
@@ -114,19 +121,6 @@ fn brackets_balance(s: &str) -> bool {
     stack.is_empty() && quote.is_none()
 }
 
-/// An XPath string literal for any text, quotes included: XPath 1.0 has no
-/// escapes, so text with both quote kinds becomes `concat(...)`.
-pub fn xpath_literal(s: &str) -> String {
-    if !s.contains('\'') {
-        format!("'{s}'")
-    } else if !s.contains('"') {
-        format!("\"{s}\"")
-    } else {
-        let parts: Vec<String> = s.split('\'').map(|p| format!("'{p}'")).collect();
-        format!("concat({})", parts.join(", \"'\", "))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,16 +139,12 @@ mod tests {
             Target::parse("url:/Home").unwrap(),
             Target::Url("/Home".into())
         );
+        assert_eq!(
+            Target::parse("label: User name: ").unwrap(),
+            Target::Label("User name:".into())
+        );
+        assert!(Target::parse("label:").is_err());
         assert!(Target::parse("input[name=x").is_err());
         assert!(Target::parse("").is_err());
-    }
-    #[test]
-    fn xpath_quoting() {
-        assert_eq!(xpath_literal("Tera"), "'Tera'");
-        assert_eq!(xpath_literal("O'Brien"), "\"O'Brien\"");
-        assert_eq!(
-            xpath_literal(r#"A "B" O'C"#),
-            r#"concat('A "B" O', "'", 'C')"#
-        );
     }
 }

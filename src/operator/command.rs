@@ -1,9 +1,10 @@
 //! Answer commands: `--captcha-command CMD` gets the PNG path as `$1`;
 //! `--otp-command CMD` gets the GSTIN and mobile in its environment. Each
-//! prints the answer on stdout. This is how a team with an SMS gateway or a
-//! captcha desk automates runs.
+//! prints the answer on stdout, or `RENEW` to ask the portal for a new
+//! image or OTP when `EINVREG_CAN_RENEW=1`. This is how a team with an SMS
+//! gateway or a captcha desk automates runs.
 
-use super::{Ask, BoxFut, Operator, OperatorError, Question};
+use super::{Ask, BoxFut, Operator, OperatorError, Question, Reply, RENEW_WORD};
 use crate::redact::Secret;
 use std::process::Stdio;
 use std::time::Duration;
@@ -14,7 +15,7 @@ pub struct CommandOperator {
 }
 
 impl Operator for CommandOperator {
-    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
         Box::pin(async move {
             let mut cmd = tokio::process::Command::new("sh");
             cmd.arg("-c")
@@ -26,13 +27,17 @@ impl Operator for CommandOperator {
                 .env("EINVREG_STEP", &q.step)
                 .env("EINVREG_PROMPT", &q.prompt)
                 .env("EINVREG_ATTEMPT", q.attempt.to_string())
-                .env("EINVREG_BASE_URL", &q.base_url);
+                .env("EINVREG_BASE_URL", &q.base_url)
+                .env("EINVREG_CAN_RENEW", if q.can_renew { "1" } else { "0" });
             match &q.ask {
                 Ask::Captcha { path, .. } => {
                     cmd.arg(path).env("EINVREG_CAPTCHA_PNG", path);
                 }
-                Ask::Otp { mobile } => {
+                Ask::Otp { mobile, rotates } => {
                     cmd.env("EINVREG_MOBILE", mobile.clone().unwrap_or_default());
+                    if let Some(r) = rotates {
+                        cmd.env("EINVREG_CODE_PERIOD", r.as_secs().to_string());
+                    }
                 }
             }
             cmd.stdin(Stdio::null())
@@ -72,7 +77,17 @@ impl Operator for CommandOperator {
                     q.what()
                 )));
             }
-            Ok(Secret::new(answer))
+            if answer == RENEW_WORD {
+                return match q.can_renew {
+                    true => Ok(Reply::Renew),
+                    false => Err(OperatorError::Failed(format!(
+                        "the {} answer command asked for {}, but this step cannot get one",
+                        q.what(),
+                        q.renewal()
+                    ))),
+                };
+            }
+            Ok(Reply::Answer(Secret::new(answer)))
         })
     }
     fn describe(&self) -> String {

@@ -22,14 +22,27 @@ pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 #[derive(Debug, Clone)]
 pub enum Ask {
     /// The PNG is saved at `path` before the question is asked.
-    Captcha {
-        png: Vec<u8>,
-        path: PathBuf,
-    },
+    Captcha { png: Vec<u8>, path: PathBuf },
     Otp {
         mobile: Option<String>,
+        /// The code changes this often (an authenticator app): the prompt
+        /// says how long the current one has left.
+        rotates: Option<Duration>,
     },
 }
+
+/// What a person (or a stand-in) answers.
+#[derive(Debug)]
+pub enum Reply {
+    /// The captcha's characters or the OTP.
+    Answer(Secret),
+    /// "Show me a new image" / "send a new OTP": the step asks the portal
+    /// for one and asks again. Only offered when [`Question::can_renew`].
+    Renew,
+}
+
+/// What answer commands print to ask for a new captcha image or OTP.
+pub const RENEW_WORD: &str = "RENEW";
 
 #[derive(Clone)]
 pub struct Question {
@@ -45,6 +58,8 @@ pub struct Question {
     pub attempt: u32,
     /// The browser's cookies for this portal: only the replica oracle reads them.
     pub browser_cookies: Vec<(String, String)>,
+    /// The step can ask the portal for a new captcha image or OTP.
+    pub can_renew: bool,
 }
 
 impl Question {
@@ -52,6 +67,13 @@ impl Question {
         match self.ask {
             Ask::Captcha { .. } => "captcha",
             Ask::Otp { .. } => "OTP",
+        }
+    }
+    /// What a renewal brings: "a new image" or "a new OTP".
+    pub fn renewal(&self) -> &'static str {
+        match self.ask {
+            Ask::Captcha { .. } => "a new image",
+            Ask::Otp { .. } => "a new OTP",
         }
     }
 }
@@ -68,7 +90,7 @@ pub enum OperatorError {
 }
 
 pub trait Operator: Send + Sync {
-    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>>;
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>>;
     /// For the run summary: "terminal", "answer commands", "replica oracle"...
     fn describe(&self) -> String;
 }
@@ -77,7 +99,7 @@ pub trait Operator: Send + Sync {
 pub struct Nobody;
 
 impl Operator for Nobody {
-    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
         let msg = format!(
             "a person is needed for the {} on \"{}\" ({} portal, GSTIN {}), but stdin is not a terminal and no answer source was given; \
              run in a terminal, or pass --captcha-command/--otp-command (or --auto-answer against the replica)",
@@ -100,7 +122,7 @@ pub struct Split {
 }
 
 impl Operator for Split {
-    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
         match q.ask {
             Ask::Captcha { .. } => self.captcha.answer(q),
             Ask::Otp { .. } => self.otp.answer(q),
@@ -148,7 +170,7 @@ impl Queue {
     }
 
     /// Asks, in turn; returns the answer and how long this session waited (queue + person).
-    pub async fn ask(&self, q: &Question) -> (Result<Secret, OperatorError>, Duration) {
+    pub async fn ask(&self, q: &Question) -> (Result<Reply, OperatorError>, Duration) {
         let start = Instant::now();
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let _turn = self.lock.lock().await;
@@ -193,13 +215,13 @@ mod tests {
 
     struct Slow(AtomicUsize);
     impl Operator for Slow {
-        fn answer<'a>(&'a self, _q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+        fn answer<'a>(&'a self, _q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
             Box::pin(async move {
                 let inside = self.0.fetch_add(1, Ordering::SeqCst);
                 assert_eq!(inside, 0, "two prompts open at once");
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 self.0.fetch_sub(1, Ordering::SeqCst);
-                Ok(Secret::new("123456"))
+                Ok(Reply::Answer(Secret::new("123456")))
             })
         }
         fn describe(&self) -> String {
@@ -209,7 +231,10 @@ mod tests {
 
     fn q() -> Question {
         Question {
-            ask: Ask::Otp { mobile: None },
+            ask: Ask::Otp {
+                mobile: None,
+                rotates: None,
+            },
             gstin: "g".into(),
             portal: "p".into(),
             base_url: String::new(),
@@ -218,6 +243,7 @@ mod tests {
             prompt: String::new(),
             attempt: 1,
             browser_cookies: vec![],
+            can_renew: false,
         }
     }
 
@@ -234,7 +260,10 @@ mod tests {
             hs.push(tokio::spawn(async move { qu.ask(&q()).await.0.unwrap() }));
         }
         for h in hs {
-            assert_eq!(h.await.unwrap().expose(), "123456");
+            let Reply::Answer(a) = h.await.unwrap() else {
+                panic!("an answer expected")
+            };
+            assert_eq!(a.expose(), "123456");
         }
         assert_eq!(qu.max_open(), 1);
         assert_eq!(qu.asked(), 6);

@@ -2,10 +2,12 @@
 //! captcha aid. Refuses any portal that is not an einvreg replica on
 //! loopback, so it can never be pointed at the real NIC portals.
 //!
-//! For tests it can also play a fallible person: answer wrong first, or let
-//! an OTP or the session expire before answering.
+//! For tests it can also play a fallible person: answer wrong first, ask
+//! for a new captcha image or OTP first, or let an OTP or the session
+//! expire before answering. NIC-GST-Shield codes (steps with `rotates`)
+//! come from the replica's Shield aid.
 
-use super::{Ask, BoxFut, Operator, OperatorError, Question};
+use super::{Ask, BoxFut, Operator, OperatorError, Question, Reply};
 use crate::loopback as http;
 use crate::redact::Secret;
 use std::sync::Mutex;
@@ -20,10 +22,14 @@ pub struct Mistakes {
     pub expire_session: u32,
     /// Wait this long before each answer (a slow person).
     pub delay_ms: u64,
+    /// Ask for a new captcha image first, this many times.
+    pub refresh: u32,
+    /// Ask for a new OTP first, this many times.
+    pub resend: u32,
 }
 
 impl Mistakes {
-    /// `captcha=1,otp=2,expire_otp=1,expire_session=1,delay=2000`
+    /// `captcha=1,otp=2,expire_otp=1,expire_session=1,delay=2000,refresh=1,resend=1`
     pub fn parse(s: &str) -> Result<Mistakes, MistakesError> {
         let mut m = Mistakes::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -39,9 +45,11 @@ impl Mistakes {
                 "expire_otp" => m.expire_otp = n as u32,
                 "expire_session" => m.expire_session = n as u32,
                 "delay" => m.delay_ms = n,
+                "refresh" => m.refresh = n as u32,
+                "resend" => m.resend = n as u32,
                 _ => {
                     return Err(MistakesError(format!(
-                        "unknown mistake `{k}` (captcha, otp, expire_otp, expire_session, delay)"
+                        "unknown mistake `{k}` (captcha, otp, expire_otp, expire_session, delay, refresh, resend)"
                     )))
                 }
             }
@@ -116,7 +124,7 @@ async fn post(base: &str, path: &str) -> Result<(), OperatorError> {
 }
 
 impl Operator for Oracle {
-    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
         Box::pin(async move {
             let base = q.base_url.trim_end_matches('/');
             // Asked once per portal: the answer does not change during a run.
@@ -181,52 +189,64 @@ fn append_line(path: &std::path::Path, line: &str) -> std::io::Result<()> {
 }
 
 impl Oracle {
-    async fn lookup(&self, q: &Question, base: &str, sid: &str) -> Result<Secret, OperatorError> {
-        {
-            let (what, wrong) = match q.ask {
-                Ask::Captcha { .. } => ("captcha", self.take(|m| &mut m.wrong_captcha)),
-                Ask::Otp { .. } => {
-                    if self.take(|m| &mut m.expire_session) {
-                        post(base, "/__replica/expire-sessions").await?;
-                    }
-                    if self.take(|m| &mut m.expire_otp) {
-                        post(base, "/__replica/expire-otps").await?;
-                    }
-                    ("otp", self.take(|m| &mut m.wrong_otp))
+    async fn lookup(&self, q: &Question, base: &str, sid: &str) -> Result<Reply, OperatorError> {
+        // A renewal comes first; a wrong answer is only spent on an answer.
+        let (aid, wrong) = match q.ask {
+            Ask::Captcha { .. } => {
+                if q.can_renew && self.take(|m| &mut m.refresh) {
+                    return Ok(Reply::Renew);
                 }
-            };
-            let r = http::request(
-                "GET",
-                &format!("{base}/__replica/{what}?session={sid}"),
-                &[],
-                None,
-            )
-            .await
-            .map_err(|e| OperatorError::Failed(format!("replica aid: {e}")))?;
-            if r.status != 200 {
-                return Err(OperatorError::Failed(format!(
-                    "the replica has no {what} for this session"
-                )));
+                ("captcha", self.take(|m| &mut m.wrong_captcha))
             }
-            let v: serde_json::Value = serde_json::from_slice(&r.body)
-                .map_err(|_| OperatorError::Failed("replica aid sent no JSON".into()))?;
-            let right = v
-                .get("answer")
-                .or_else(|| v.get("otp"))
-                .and_then(|x| x.as_str())
-                .unwrap_or_default()
-                .to_string();
-            if wrong {
-                // Differs from the right answer in every character.
-                let w: String = right
-                    .chars()
-                    .map(|c| if c == '7' { '3' } else { '7' })
-                    .collect();
-                return Ok(Secret::new(w));
+            Ask::Otp { rotates, .. } => {
+                if q.can_renew && self.take(|m| &mut m.resend) {
+                    return Ok(Reply::Renew);
+                }
+                if self.take(|m| &mut m.expire_session) {
+                    post(base, "/__replica/expire-sessions").await?;
+                }
+                if self.take(|m| &mut m.expire_otp) {
+                    post(base, "/__replica/expire-otps").await?;
+                }
+                let aid = if rotates.is_some() { "shield" } else { "otp" };
+                (aid, self.take(|m| &mut m.wrong_otp))
             }
-            Ok(Secret::new(right))
+        };
+        let right = aid_answer(base, aid, sid).await?;
+        if wrong {
+            // Differs from the right answer in every character.
+            let w: String = right
+                .chars()
+                .map(|c| if c == '7' { '3' } else { '7' })
+                .collect();
+            return Ok(Reply::Answer(Secret::new(w)));
         }
+        Ok(Reply::Answer(Secret::new(right)))
     }
+}
+
+/// The right answer from a replica aid (`captcha`, `otp` or `shield`).
+async fn aid_answer(base: &str, aid: &str, sid: &str) -> Result<String, OperatorError> {
+    let r = http::request(
+        "GET",
+        &format!("{base}/__replica/{aid}?session={sid}"),
+        &[],
+        None,
+    )
+    .await
+    .map_err(|e| OperatorError::Failed(format!("replica aid: {e}")))?;
+    if r.status != 200 {
+        return Err(OperatorError::Failed(format!(
+            "the replica has no {aid} answer for this session"
+        )));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&r.body)
+        .map_err(|_| OperatorError::Failed("replica aid sent no JSON".into()))?;
+    Ok(["answer", "otp", "code"]
+        .iter()
+        .find_map(|k| v.get(k).and_then(|x| x.as_str()))
+        .unwrap_or_default()
+        .to_string())
 }
 
 #[cfg(test)]
@@ -234,11 +254,13 @@ mod tests {
     use super::*;
     #[test]
     fn parses_mistakes() {
-        let m = Mistakes::parse("captcha=1, otp=2,expire_otp=1,delay=5").unwrap();
+        let m =
+            Mistakes::parse("captcha=1, otp=2,expire_otp=1,delay=5,refresh=1,resend=2").unwrap();
         assert_eq!(
             (m.wrong_captcha, m.wrong_otp, m.expire_otp, m.delay_ms),
             (1, 2, 1, 5)
         );
+        assert_eq!((m.refresh, m.resend), (1, 2));
         assert!(Mistakes::parse("typo=1").is_err());
     }
 }

@@ -1,9 +1,10 @@
 //! The terminal operator: prompts on stderr naming the GSTIN, portal and
 //! screen; shows the captcha inline where the terminal can (kitty, iTerm2,
 //! sixel; coloured half-blocks otherwise) and always prints the PNG's path;
-//! reads OTPs without echo.
+//! reads OTPs without echo. Where the step can get a new captcha image or
+//! OTP, an empty answer or `r` asks for one.
 
-use super::{Ask, BoxFut, Operator, OperatorError, Question};
+use super::{Ask, BoxFut, Operator, OperatorError, Question, Reply};
 use crate::redact::Secret;
 use base64::Engine;
 use std::io::Write;
@@ -159,13 +160,19 @@ pub fn render_inline(png_bytes: &[u8], mode: ImageMode) -> Option<String> {
     }
 }
 
+/// Whether a typed line asks for a new image or OTP.
+fn asks_renewal(line: &str) -> bool {
+    matches!(line.trim(), "" | "r" | "R")
+}
+
 /// Reads an OTP without echo; a mistyped one (not 6 digits) is asked
 /// again, twice at most, before the portal ever sees it.
-fn read_otp(label: &str) -> std::io::Result<String> {
+fn read_otp(label: &str, can_renew: bool) -> std::io::Result<String> {
     let mut answer = rpassword::prompt_password(label)?;
     for _ in 0..2 {
         match crate::rules::validate_otp(answer.trim()) {
             Ok(()) => break,
+            Err(_) if can_renew && asks_renewal(&answer) => break,
             Err(e) if !answer.trim().is_empty() => {
                 eprintln!("   {e}; type it again");
                 answer = rpassword::prompt_password(label)?;
@@ -177,7 +184,7 @@ fn read_otp(label: &str) -> std::io::Result<String> {
 }
 
 impl Operator for Terminal {
-    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Secret, OperatorError>> {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
         Box::pin(async move {
             let again = if q.attempt > 1 {
                 format!(" (try {})", q.attempt)
@@ -209,14 +216,19 @@ impl Operator for Terminal {
                 }
             }
             let is_otp = matches!(q.ask, Ask::Otp { .. });
+            let can_renew = q.can_renew;
+            let renew = match can_renew {
+                true => format!("; Enter or r for {}", q.renewal()),
+                false => String::new(),
+            };
             let label = if is_otp {
-                "   OTP (6 digits, not shown): ".to_string()
+                format!("   OTP (6 digits, not shown{renew}): ")
             } else {
-                "   Type the characters in the image: ".to_string()
+                format!("   Type the characters in the image{renew}: ")
             };
             let read = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
                 if is_otp {
-                    read_otp(&label)
+                    read_otp(&label, can_renew)
                 } else {
                     eprint!("{label}");
                     std::io::stderr().flush()?;
@@ -231,7 +243,10 @@ impl Operator for Terminal {
                 }
             });
             match tokio::time::timeout(self.timeout, read).await {
-                Ok(Ok(Ok(s))) if !s.trim().is_empty() => Ok(Secret::new(s.trim().to_string())),
+                Ok(Ok(Ok(s))) if can_renew && asks_renewal(&s) => Ok(Reply::Renew),
+                Ok(Ok(Ok(s))) if !s.trim().is_empty() => {
+                    Ok(Reply::Answer(Secret::new(s.trim().to_string())))
+                }
                 Ok(Ok(Ok(_))) => Err(OperatorError::Failed(format!("empty {} answer", q.what()))),
                 Ok(Ok(Err(e))) => Err(OperatorError::NoHuman(format!(
                     "cannot read the {} answer from the terminal: {e}",
@@ -256,6 +271,12 @@ impl Operator for Terminal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_or_r_asks_for_a_renewal() {
+        assert!(asks_renewal("\n") && asks_renewal(" r ") && asks_renewal("R"));
+        assert!(!asks_renewal("a7b9c2") && !asks_renewal("rr"));
+    }
 
     /// A 180x60 PNG of noisy pixels, like a captcha (and too big for one
     /// kitty chunk).

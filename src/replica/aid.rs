@@ -15,6 +15,7 @@ pub fn router() -> Router<Portal> {
         .route("/__replica/sms", get(sms))
         .route("/__replica/otp", get(otp))
         .route("/__replica/captcha", get(captcha))
+        .route("/__replica/shield", get(shield))
         .route("/__replica/users", get(users))
         .route("/__replica/counters", get(counters))
         .route("/__replica/captchas", get(captchas))
@@ -29,7 +30,38 @@ async fn info(State(p): State<Portal>) -> Json<serde_json::Value> {
         "portal": match p.kind { super::PortalKind::Sandbox => "sandbox", super::PortalKind::Production => "production" },
         "session_cookie": p.cookie_name(),
         "drift": p.shared.drift.map(|d| d.name()),
+        "layout": p.shared.layout.name,
     }))
+}
+
+/// The code a taxpayer's NIC-GST-Shield app shows now, for the session
+/// logging in (`?session=`) or a login (`?login=`), with its seconds left.
+async fn shield(State(p): State<Portal>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let gstin = match (q.get("session"), q.get("login")) {
+        (Some(sid), _) => {
+            let inner = p.shared.inner.lock().unwrap();
+            inner
+                .sessions
+                .get(sid)
+                .and_then(|s| s.pending_login.clone().or_else(|| s.gstin.clone()))
+        }
+        (None, Some(login)) => p.shared.taxpayer_by_login(login).map(|t| t.gstin.clone()),
+        (None, None) => None,
+    };
+    let Some(g) = gstin else {
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            "no login in progress for this session",
+        )
+            .into_response();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let period = super::state::SHIELD_PERIOD;
+    let code = super::state::shield_code(&g, now / period);
+    Json(serde_json::json!({"code": code, "seconds_left": period - now % period})).into_response()
 }
 
 /// The whole outbox, or `?mobile=` only.

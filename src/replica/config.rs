@@ -1,4 +1,6 @@
-//! Replica settings: faults and drift, parsed from `--faults` / `--drift`.
+//! Replica settings: the layout (which of the portals' known behaviours
+//! it shows), faults and drift, parsed from `--layout`, `--faults` and
+//! `--drift`.
 
 use std::time::Duration;
 
@@ -27,6 +29,10 @@ pub struct Faults {
     pub spurious_already_created: bool,
     /// The "OTP has been sent" alert opens this long after the page loads.
     pub slow_alert: Option<Duration>,
+    /// Each production page after login shows, with this probability, an
+    /// interruption at a random moment: the technical-person notice, an
+    /// announcement, or a "session about to expire" alert.
+    pub interruptions: Option<f64>,
 }
 
 pub const FAULT_NAMES: &[&str] = &[
@@ -35,6 +41,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "idle_expiry",
     "spurious_already_created",
     "slow_alert",
+    "interruptions",
 ];
 
 /// Page names that `http500=PAGE@P` may name.
@@ -58,6 +65,16 @@ pub const PAGES: &[&str] = &[
 
 fn need<'a>(name: &str, v: Option<&'a str>) -> Result<&'a str, ConfigError> {
     v.ok_or_else(|| ConfigError(format!("fault `{name}` needs a value: {name}=...")))
+}
+
+fn probability(name: &str, v: Option<&str>) -> Result<f64, ConfigError> {
+    let v = v.unwrap_or("1");
+    match v.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(ConfigError(format!(
+            "{name}: `{v}` is not a probability between 0 and 1"
+        ))),
+    }
 }
 
 fn dur(s: &str) -> Result<Duration, ConfigError> {
@@ -125,6 +142,7 @@ impl Faults {
                 "idle_expiry" => f.idle_expiry = Some(dur(need(name, val)?)?),
                 "spurious_already_created" => f.spurious_already_created = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
+                "interruptions" => f.interruptions = Some(probability(name, val)?),
                 other => {
                     return Err(ConfigError(format!(
                         "unknown fault `{other}`; {}",
@@ -137,16 +155,142 @@ impl Faults {
     }
 }
 
+/// Which of the portals' known behaviours the replica shows. `evidence`
+/// (the default) follows the public evidence in portal-facts.md;
+/// `legacy` is the replica as it was first built from our guesses; both
+/// may be real (fixtures/README.md gives each behaviour's source).
+/// `renamed` is `evidence` with every id and name that is not public
+/// renamed. Single behaviours switch with `+name` / `-name`, e.g.
+/// `evidence,-options-in-place`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// What `--layout` said, for `/__replica/info`.
+    pub name: String,
+    /// Production: the login form is part of the home page, shown by
+    /// `#btnLogin`, and the password is posted hashed with a salt.
+    pub login_on_home: bool,
+    /// Production: login, OTP and form errors are JS alerts, not page text.
+    pub alert_errors: bool,
+    /// Production: a public "List of GSPs" page (our guess; no evidence).
+    pub gsp_list_page: bool,
+    /// Production: the technical-person notice is a modal over the dashboard.
+    pub notice_modal: bool,
+    /// Production: the API user options and form appear in place on the
+    /// OTP page's answer (`/APIUserAccount/VerifyRegOTP`).
+    pub options_in_place: bool,
+    /// Production: the username box starts with `API_`, kept by a script.
+    pub prefix_in_box: bool,
+    /// Production: "Directly" asks for the taxpayer's Client ID and Secret
+    /// and is offered only to eligible taxpayers; "other GSTIN" is a
+    /// dropdown of same-PAN GSTINs.
+    pub route_forms: bool,
+    /// Sandbox: the acknowledgement says "account has been created"
+    /// instead of "Registration Successful" (the real wording is unknown).
+    pub ack_account_created: bool,
+    /// Every id and name that is not public is renamed; labels stay.
+    pub renamed_ids: bool,
+}
+
+/// The behaviours `+name` / `-name` switch.
+pub const BEHAVIOURS: &[&str] = &[
+    "login-on-home",
+    "alert-errors",
+    "gsp-list-page",
+    "notice-modal",
+    "options-in-place",
+    "prefix-in-box",
+    "route-forms",
+    "ack-account-created",
+    "renamed-ids",
+];
+
+/// Layout names `--layout` takes.
+pub const LAYOUT_NAMES: &[&str] = &["evidence", "legacy", "renamed"];
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout::named("evidence").expect("evidence is a layout")
+    }
+}
+
+impl Layout {
+    fn named(name: &str) -> Option<Layout> {
+        let evidence = name != "legacy";
+        Some(Layout {
+            name: name.to_string(),
+            login_on_home: evidence,
+            alert_errors: evidence,
+            gsp_list_page: !evidence,
+            notice_modal: evidence,
+            options_in_place: evidence,
+            prefix_in_box: evidence,
+            route_forms: evidence,
+            ack_account_created: evidence,
+            renamed_ids: match name {
+                "renamed" => true,
+                "evidence" | "legacy" => false,
+                _ => return None,
+            },
+        })
+    }
+
+    fn flag(&mut self, behaviour: &str) -> Option<&mut bool> {
+        Some(match behaviour {
+            "login-on-home" => &mut self.login_on_home,
+            "alert-errors" => &mut self.alert_errors,
+            "gsp-list-page" => &mut self.gsp_list_page,
+            "notice-modal" => &mut self.notice_modal,
+            "options-in-place" => &mut self.options_in_place,
+            "prefix-in-box" => &mut self.prefix_in_box,
+            "route-forms" => &mut self.route_forms,
+            "ack-account-created" => &mut self.ack_account_created,
+            "renamed-ids" => &mut self.renamed_ids,
+            _ => return None,
+        })
+    }
+
+    /// Parses `--layout`: a name, then `+behaviour` / `-behaviour` parts.
+    pub fn parse(spec: &str) -> Result<Layout, ConfigError> {
+        let mut parts = spec.split(',').map(str::trim).filter(|p| !p.is_empty());
+        let first = parts.next().unwrap_or("evidence");
+        let mut l = Layout::named(first).ok_or_else(|| {
+            ConfigError(format!(
+                "unknown layout `{first}`; {}",
+                crate::flow::suggest::hint(first, LAYOUT_NAMES)
+            ))
+        })?;
+        for part in parts {
+            let (on, name) = match part.split_at(1) {
+                ("+", n) => (true, n),
+                ("-", n) => (false, n),
+                _ => {
+                    return Err(ConfigError(format!(
+                        "`{part}`: write +behaviour or -behaviour after the layout name"
+                    )))
+                }
+            };
+            let hint = crate::flow::suggest::hint(name, BEHAVIOURS);
+            let f = l
+                .flag(name)
+                .ok_or_else(|| ConfigError(format!("unknown behaviour `{name}`; {hint}")))?;
+            *f = on;
+        }
+        l.name = spec.to_string();
+        Ok(l)
+    }
+}
+
 /// Named, realistic markup changes for the smoke check to find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drift {
     /// Production login: the username box's id changes, its name stays (a fallback still matches).
     RenamedId,
-    /// Production login: the username box's id and name both change.
+    /// Production login: the username box's id, name and label all change.
     RenamedField,
     /// Production home: the Login button becomes "Sign In" with a new id.
     RelabelledButton,
-    /// Sandbox registration: the captcha box moves into a panel and is renamed (new id and name).
+    /// Sandbox registration: the captcha box moves into a panel on a row of
+    /// its own and is renamed (new id and name, no label).
     MovedElement,
     /// Production: an "Important notice" page now sits between home and login.
     Interstitial,
@@ -194,6 +338,21 @@ pub const MISSING_GSP: &str = "Vay Network Services Private Limited";
 mod tests {
     use super::*;
     #[test]
+    fn parses_layouts() {
+        let e = Layout::default();
+        assert!(e.login_on_home && e.options_in_place && !e.gsp_list_page && !e.renamed_ids);
+        let l = Layout::parse("legacy").unwrap();
+        assert!(!l.login_on_home && !l.alert_errors && l.gsp_list_page);
+        assert!(Layout::parse("renamed").unwrap().renamed_ids);
+        let mixed = Layout::parse("evidence, -options-in-place, +gsp-list-page").unwrap();
+        assert!(!mixed.options_in_place && mixed.gsp_list_page && mixed.login_on_home);
+        assert!(Layout::parse("evidense")
+            .unwrap_err()
+            .contains("did you mean `evidence`"));
+        assert!(Layout::parse("evidence,-prefix-in-bx").is_err());
+        assert!(Layout::parse("evidence,prefix-in-box").is_err());
+    }
+    #[test]
     fn parses_fault_specs() {
         let f = Faults::parse("latency=50-200ms; http500=login@0.5, idle_expiry=30s;spurious_already_created;slow_alert=2s").unwrap();
         assert_eq!(
@@ -210,6 +369,11 @@ mod tests {
         assert!(Faults::parse("http500=nowhere").is_err());
         assert!(Faults::parse("latency=5-1s").is_err());
         assert_eq!(Drift::parse("interstitial").unwrap().name(), "interstitial");
+        assert_eq!(
+            Faults::parse("interruptions=0.5").unwrap().interruptions,
+            Some(0.5)
+        );
+        assert!(Faults::parse("interruptions=2").is_err());
         assert!(Drift::parse("renamed").is_err());
     }
 }

@@ -8,12 +8,14 @@
 mod aid;
 mod captcha;
 mod config;
+mod hash;
 mod html;
 mod production;
+mod rename;
 mod sandbox;
 mod state;
 
-pub use config::{ConfigError, Drift, Faults};
+pub use config::{ConfigError, Drift, Faults, Layout};
 pub use state::{generated_taxpayers, Taxpayer};
 use state::{Inner, Persisted, Providers, Session, Shared};
 
@@ -37,6 +39,8 @@ pub struct Options {
     pub extra_taxpayers: usize,
     /// Faults to inject.
     pub faults: Faults,
+    /// Which of the portals' known behaviours to show.
+    pub layout: Layout,
     /// A named markup change.
     pub drift: Option<Drift>,
     /// Seed for captchas, OTPs and fault dice (deterministic runs).
@@ -60,6 +64,7 @@ impl Default for Options {
             fixtures: default_fixtures(),
             extra_taxpayers: 0,
             faults: Faults::default(),
+            layout: Layout::default(),
             drift: None,
             seed: None,
             otp_validity: Duration::from_secs(600),
@@ -171,6 +176,7 @@ impl Replica {
             providers,
             faults: opts.faults.clone(),
             drift: opts.drift,
+            layout: opts.layout.clone(),
             otp_validity: opts.otp_validity,
             max_resends: opts.max_resends,
             max_wrong: opts.max_wrong_otp,
@@ -194,16 +200,27 @@ impl Replica {
         let production_url = format!("http://{}", pr.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (tx1, rx1) = tokio::sync::watch::channel(false);
-        let sandbox_app = sandbox::router().merge(aid::router()).with_state(Portal {
+        let mut sandbox_app = sandbox::router().with_state(Portal {
             shared: shared.clone(),
             kind: PortalKind::Sandbox,
         });
-        let production_app = production::router()
-            .merge(aid::router())
-            .with_state(Portal {
+        let mut production_app = production::router().with_state(Portal {
+            shared: shared.clone(),
+            kind: PortalKind::Production,
+        });
+        if opts.layout.renamed_ids {
+            // The portals' pages only: the test aids keep their names.
+            sandbox_app = sandbox_app.layer(axum::middleware::from_fn(rename::layer));
+            production_app = production_app.layer(axum::middleware::from_fn(rename::layer));
+        }
+        let aids = |kind| {
+            aid::router().with_state(Portal {
                 shared: shared.clone(),
-                kind: PortalKind::Production,
-            });
+                kind,
+            })
+        };
+        let sandbox_app = sandbox_app.merge(aids(PortalKind::Sandbox));
+        let production_app = production_app.merge(aids(PortalKind::Production));
         for (listener, app) in [(sb, sandbox_app), (pr, production_app)] {
             let mut rx = rx1.clone();
             tokio::spawn(async move {

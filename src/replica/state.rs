@@ -1,7 +1,7 @@
 //! The replica's memory: the taxpayer directory, sessions, OTPs, the SMS
 //! outbox and the users created so far (optionally persisted with `--state`).
 
-use super::config::{Drift, Faults, MISSING_GSP};
+use super::config::{Drift, Faults, Layout, MISSING_GSP};
 use crate::rules::gstin::check_char;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -31,6 +31,18 @@ pub struct Taxpayer {
     /// Shows the technical-person popup after login.
     #[serde(default)]
     pub tech_popup: bool,
+    /// Enabled for e-invoicing; a GSTIN that is not gets the enablement
+    /// notice instead of the API Registration menu (seed 001).
+    #[serde(default = "yes")]
+    pub einvoice_enabled: bool,
+    /// May register "Directly" with its own Client ID and Secret (large
+    /// taxpayers; seed 001 shows a screen without that option).
+    #[serde(default)]
+    pub direct_eligible: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +109,8 @@ pub fn hash_password(p: &str) -> u64 {
 pub struct Sms {
     pub seq: u64,
     pub portal: &'static str,
+    /// "sms" or "sandes" (the Sandes app).
+    pub channel: &'static str,
     pub mobile: String,
     pub text: String,
     pub otp: String,
@@ -143,6 +157,12 @@ pub struct Session {
     pub gstin: Option<String>,
     pub authenticated: bool,
     pub api_otp_verified: bool,
+    /// The salt the login form was given (evidence layout).
+    pub salt: String,
+    /// The second factor chosen: "SMS", "SANDES" or "SHIELD".
+    pub otp_mode: String,
+    /// The technical-person modal's Exit was pressed in this session.
+    pub tech_notice_closed: bool,
     // sandbox
     pub stage: RegStage,
     pub reg: HashMap<String, String>,
@@ -156,6 +176,7 @@ pub struct Shared {
     pub providers: Providers,
     pub faults: Faults,
     pub drift: Option<Drift>,
+    pub layout: Layout,
     pub otp_validity: Duration,
     pub max_resends: u32,
     pub max_wrong: u32,
@@ -205,6 +226,14 @@ impl Shared {
     pub fn erp_list(&self) -> Vec<&str> {
         self.providers.erp.iter().map(String::as_str).collect()
     }
+    /// Other GSTINs with the same PAN, for "Through Client-Id of other GSTIN".
+    pub fn same_pan(&self, gstin: &str) -> Vec<&str> {
+        self.taxpayers
+            .iter()
+            .map(|t| t.gstin.as_str())
+            .filter(|g| *g != gstin && g.get(2..12) == gstin.get(2..12))
+            .collect()
+    }
 
     pub fn persist(&self, inner: &Inner) {
         if let Some(f) = &self.state_file {
@@ -230,11 +259,14 @@ impl Inner {
         format!("{:06}", self.rng.random_range(0..1_000_000u32))
     }
 
-    /// Sends an OTP "by SMS": stored in the outbox and printed on the console.
+    /// Sends an OTP by SMS (or the Sandes app, `channel`): stored in the
+    /// outbox and printed on the console.
+    #[allow(clippy::too_many_arguments)]
     pub fn send_otp(
         &mut self,
         shared: &Shared,
         portal: &'static str,
+        channel: &'static str,
         sid: &str,
         mobile: &str,
         text_of: impl Fn(&str) -> String,
@@ -256,7 +288,8 @@ impl Inner {
             // The simulated phone: shown to the person running the demo.
             if let Err(e) = writeln!(
                 std::io::stderr(),
-                "[replica] SMS to {}: {}",
+                "[replica] {} to {}: {}",
+                if channel == "sandes" { "Sandes" } else { "SMS" },
                 mask_mobile(mobile),
                 text
             ) {
@@ -266,6 +299,7 @@ impl Inner {
         self.outbox.push(Sms {
             seq: self.seq,
             portal,
+            channel,
             mobile: mobile.to_string(),
             text,
             otp: code.clone(),
@@ -327,6 +361,38 @@ impl Inner {
     }
 }
 
+/// How often a NIC-GST-Shield code changes [pub: 30 s].
+pub const SHIELD_PERIOD: u64 = 30;
+
+/// The NIC-GST-Shield code of a GSTIN for a 30-second window counted from
+/// the Unix epoch (the replica's own scheme; the real one is not public).
+pub fn shield_code(gstin: &str, window: u64) -> String {
+    let h = format!("{gstin}:{window}")
+        .bytes()
+        .fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100000001b3)
+        });
+    format!("{:06}", h % 1_000_000)
+}
+
+/// The current Shield window.
+pub fn shield_window() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        / SHIELD_PERIOD
+}
+
+/// Whether `given` is the Shield code of the current or the previous
+/// window (a person typing across the change is not refused).
+pub fn shield_accepts(gstin: &str, given: &str) -> bool {
+    let w = shield_window();
+    [w, w.saturating_sub(1)]
+        .iter()
+        .any(|&w| shield_code(gstin, w) == given.trim())
+}
+
 /// Deterministic extra taxpayers for load (`--taxpayers N`).
 pub fn generated_taxpayers(n: usize) -> Vec<Taxpayer> {
     let mut rng = StdRng::seed_from_u64(0x5eed_7a4b);
@@ -349,6 +415,8 @@ pub fn generated_taxpayers(n: usize) -> Vec<Taxpayer> {
                 username: format!("load{i:05}"),
                 password: format!("Load@{i:05}Pw"),
                 tech_popup: i % 3 == 0,
+                einvoice_enabled: true,
+                direct_eligible: false,
                 gstin,
             }
         })

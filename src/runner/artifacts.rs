@@ -62,12 +62,12 @@ impl Runner<'_> {
             flow: Some(self.flow().name.clone()),
             gstin: Some(gstin),
             provider,
-            username: Some(
+            username: Some(self.typed_username.clone().unwrap_or_else(|| {
                 self.vars
                     .get(&c.username)
                     .map(|u| format!("{}{u}", c.prefix))
-                    .unwrap_or_default(),
-            ),
+                    .unwrap_or_default()
+            })),
             password: self
                 .spec
                 .secrets

@@ -88,6 +88,9 @@ pub enum RunError {
         /// Screen label.
         screen: String,
     },
+    /// A JS alert opened while a command ran, so the command did nothing.
+    #[error("an unexpected JS alert blocked the page: {0}")]
+    AlertOpen(#[source] CmdError),
     /// The browser went away.
     #[error("lost the browser session: {0}")]
     Lost(#[source] CmdError),
@@ -124,7 +127,7 @@ impl RunError {
     /// The status a run stopped by this error ends with.
     pub fn status(&self) -> RunStatus {
         match self {
-            RunError::Drift(_) => RunStatus::Drift,
+            RunError::Drift(_) | RunError::AlertOpen(_) => RunStatus::Drift,
             RunError::Operator(OperatorError::NoHuman(_) | OperatorError::Timeout { .. }) => {
                 RunStatus::HumanNeeded
             }
@@ -144,9 +147,7 @@ impl RunError {
 impl From<CmdError> for RunError {
     fn from(e: CmdError) -> Self {
         if e.is_unexpected_alert_open() {
-            return RunError::Drift(Drift::between(format!(
-                "an unexpected JS alert blocked the page: {e}"
-            )));
+            return RunError::AlertOpen(e);
         }
         match e {
             CmdError::Lost(_) | CmdError::Failed(_) | CmdError::FailedC(_) => RunError::Lost(e),

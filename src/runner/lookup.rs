@@ -3,32 +3,57 @@
 //! alert, describe a missing element, ask the operator.
 
 use super::error::{Drift, StepErr};
+use super::interrupts::AlertIs;
 use super::page::{self, Found, Need};
 use super::session::{until, Click};
 use super::{Runner, Used};
 use crate::events::Event;
-use crate::flow::{Screen, Step, StepKind, Targets};
-use crate::operator::{Ask, Question};
-use crate::redact::Secret;
+use crate::flow::{Screen, Step, Targets};
+use crate::operator::{Ask, Question, Reply};
 use std::time::Instant;
 
 impl Runner<'_> {
-    /// Clicks; an alert that opened just before (a late notice the screen
-    /// expects) is answered and the click tried again, a few times at most.
+    /// Clicks. An alert that opened just before (a late notice the screen
+    /// expects, an interrupt) is answered and the click tried again; so is
+    /// a click that something covers, after closing the interrupt that
+    /// covers it, until the step's time is up.
     pub(super) async fn click_through_alerts(
         &mut self,
         screen: &Screen,
         st: &Step,
         mark: &str,
     ) -> Result<(), StepErr> {
-        for _ in 0..5 {
-            match self.s.click(mark, self.step_timeout(st)).await? {
+        let deadline = Instant::now() + self.step_timeout(st);
+        let mut alerts = 0;
+        loop {
+            match self.s.click(mark).await? {
                 Click::Done => return Ok(()),
-                Click::BlockedByAlert => self.on_alert_during_step(screen).await?,
+                Click::BlockedByAlert if alerts < 5 => {
+                    alerts += 1;
+                    self.on_alert_during_step(screen).await?;
+                }
+                Click::BlockedByAlert => {
+                    let what = "alerts kept opening before the click could happen";
+                    return Err(Drift::at_step(&screen.label, &st.label, what).into());
+                }
+                Click::Covered(e) if Instant::now() >= deadline => return Err(e.into()),
+                Click::Covered(_) => self.uncover().await?,
             }
         }
-        let what = "alerts kept opening before the click could happen";
-        Err(Drift::at_step(&screen.label, &st.label, what).into())
+    }
+
+    /// Something covers the element a click wants: close the interrupt
+    /// that does, or give an animation a moment.
+    async fn uncover(&mut self) -> Result<(), StepErr> {
+        match self.s.probe_once(&[], "").await? {
+            Some(p) if p.interrupt().is_some() => {
+                self.handle_interrupt(p.interrupt().unwrap_or(0)).await
+            }
+            _ => {
+                tokio::time::sleep(crate::wait::POLL).await;
+                Ok(())
+            }
+        }
     }
 
     /// Waits for a usable element of `t` and tags it. Returns the tag and
@@ -46,6 +71,12 @@ impl Runner<'_> {
         let mut polls = 0u32;
         let hit = until!(deadline, async {
             match self.s.find_once(t, need, &mark).await {
+                Ok(Found {
+                    interrupt: Some(i), ..
+                }) => {
+                    self.handle_interrupt(i).await?;
+                    return Ok(None);
+                }
                 Ok(f) if f.matched.is_some() => return Ok(Some(f)),
                 Ok(f) => last = f,
                 Err(e) if page::is_alert_open(&e) => self.on_alert_during_step(screen).await?,
@@ -114,48 +145,55 @@ impl Runner<'_> {
         Drift::at_step(&screen.label, &st.label, what)
     }
 
-    /// An alert opened mid-step: an outcome, a late notice the screen expects, or drift.
-    async fn on_alert_during_step(&mut self, screen: &Screen) -> Result<(), StepErr> {
+    /// An alert opened mid-step: an outcome, an interrupt, a late notice
+    /// the screen expects, or drift.
+    pub(super) async fn on_alert_during_step(&mut self, screen: &Screen) -> Result<(), StepErr> {
         let Some(text) = self.s.alert_text().await? else {
             return Ok(());
         };
-        if self.registers() {
-            if let Some((o, a)) = self.match_outcomes(Some(&text), None, false) {
-                return Err(StepErr::Outcome(Box::new(o), a));
+        match self.sort_alert(&text, Some(screen)).await? {
+            AlertIs::Outcome((o, a)) => Err(StepErr::Outcome(Box::new(o), a)),
+            AlertIs::Handled | AlertIs::Expected => Ok(()),
+            AlertIs::Unknown => {
+                self.s.accept_alert().await?;
+                let what = format!("unexpected alert \"{}\"", self.spec.redactor.redact(&text));
+                Err(Drift::on_screen(&screen.label, what).into())
             }
         }
-        let expected =
-            screen.steps.iter().any(
-                |s| matches!(&s.kind, StepKind::Alert { pattern, .. } if pattern.is_match(&text)),
-            ) || screen
-                .recognise
-                .alert
-                .as_ref()
-                .is_some_and(|p| p.is_match(&text));
-        self.s.accept_alert().await?;
-        if expected {
-            tracing::debug!(screen = %screen.id, "accepted a late alert the screen expects");
-            return Ok(());
-        }
-        let what = format!("unexpected alert \"{}\"", self.spec.redactor.redact(&text));
-        Err(Drift::on_screen(&screen.label, what).into())
     }
 
-    /// Asks the operator (through the queue, one prompt at a time).
+    /// The browser's cookies (for the replica oracle). An alert open now
+    /// would block reading them, and would greet the person: it is sorted
+    /// first, and again if another opens meanwhile.
+    async fn cookies(&mut self, screen: &Screen) -> Result<Vec<(String, String)>, StepErr> {
+        for _ in 0..5 {
+            self.on_alert_during_step(screen).await?;
+            match self.s.c.get_all_cookies().await {
+                Ok(cs) => {
+                    return Ok(cs
+                        .into_iter()
+                        .map(|c| (c.name().to_string(), c.value().to_string()))
+                        .collect())
+                }
+                // A dialog opening or closing just then: look again.
+                Err(e) => tracing::debug!("cannot read the browser's cookies yet: {e}"),
+            }
+            tokio::time::sleep(crate::wait::POLL).await;
+        }
+        Ok(vec![])
+    }
+
+    /// Asks the operator (through the queue, one prompt at a time); an
+    /// answer is registered with the redactor before anything else sees it.
     pub(super) async fn ask(
         &mut self,
         screen: &Screen,
         st: &Step,
         ask: Ask,
         prompt: String,
-    ) -> Result<Secret, StepErr> {
-        let cookies = match self.s.c.get_all_cookies().await {
-            Ok(cs) => cs
-                .into_iter()
-                .map(|c| (c.name().to_string(), c.value().to_string()))
-                .collect(),
-            Err(_) => vec![],
-        };
+        can_renew: bool,
+    ) -> Result<Reply, StepErr> {
+        let cookies = self.cookies(screen).await?;
         let q = Question {
             ask,
             gstin: self.role(crate::flow::Role::Gstin).unwrap_or_default(),
@@ -166,11 +204,14 @@ impl Runner<'_> {
             prompt,
             attempt: 1 + self.retries.values().sum::<u32>(),
             browser_cookies: cookies,
+            can_renew,
         };
         let (r, waited) = self.spec.queue.ask(&q).await;
         self.human += waited;
-        let s = r?;
-        self.spec.redactor.add(s.expose());
-        Ok(s)
+        let reply = r?;
+        if let Reply::Answer(s) = &reply {
+            self.spec.redactor.add(s.expose());
+        }
+        Ok(reply)
     }
 }

@@ -10,13 +10,17 @@
 //! reports each check as an event.
 //!
 //! Layers: `page` (the page scripts), `session` (one browser session and
-//! the waiting helper), `steps` (one function per step kind), `lookup` (finding, clicking, asking), `walk`
-//! (screens, recognition, retries), `outcomes`, `inspect` (smoke checks),
-//! `artifacts` (trace and failure files).
+//! the waiting helper), `steps` (one function per step kind), `human`
+//! (captcha and OTP steps, with renewals), `lookup` (finding, clicking,
+//! asking), `interrupts` (what may show anywhere, and sorting alerts),
+//! `walk` (screens, recognition, retries), `outcomes`, `inspect` (smoke
+//! checks), `artifacts` (trace and failure files).
 
 mod artifacts;
 mod error;
+mod human;
 mod inspect;
+mod interrupts;
 mod lookup;
 mod outcomes;
 pub(crate) mod page;
@@ -34,6 +38,7 @@ use crate::flow::{Condition, Flow, Role, Screen, Step};
 use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
 use crate::vault::{self, Vault};
+use error::StepErr;
 use fantoccini::Client;
 use session::Session;
 use std::collections::HashMap;
@@ -112,6 +117,14 @@ pub(crate) struct Runner<'a> {
     patterns: HashMap<String, regex::Regex>,
     /// Smoke: a check found drift (the page is kept as a screenshot).
     drifted: std::sync::atomic::AtomicBool,
+    /// Interrupts handled so far (a bound on ones that never go away).
+    interrupts_met: u32,
+    /// A `then` step already waited its time for the next screen in vain:
+    /// the walk looks for it once, without waiting again.
+    waited_for_screen: bool,
+    /// The credentials' username as its box held it after typing (a page
+    /// that keeps a prefix in the box): what the vault records.
+    typed_username: Option<String>,
 }
 
 impl<'a> Runner<'a> {
@@ -120,8 +133,23 @@ impl<'a> Runner<'a> {
             Event::StepDone(t) => Some(t.clone()),
             _ => None,
         });
+        let watched: Vec<&Screen> = spec
+            .flow
+            .interrupts
+            .iter()
+            .filter(|s| {
+                s.when
+                    .as_ref()
+                    .is_none_or(|w| w.holds(|k| spec.vars.get(k).cloned()))
+            })
+            .collect();
+        let watch = watched
+            .iter()
+            .enumerate()
+            .map(|(i, s)| page::watch_entry(i, s))
+            .collect();
         Runner {
-            s: Session::new(c),
+            s: Session::new(c, watch),
             spec,
             events: events::tee(vec![spec.events.clone(), trace_sink]),
             trace,
@@ -135,6 +163,9 @@ impl<'a> Runner<'a> {
             last_step: None,
             patterns: HashMap::new(),
             drifted: std::sync::atomic::AtomicBool::new(false),
+            interrupts_met: 0,
+            waited_for_screen: false,
+            typed_username: None,
         }
     }
 
@@ -212,6 +243,10 @@ impl<'a> Runner<'a> {
                 message: e.to_string(),
             },
         };
+        let finish = self.after_submit(finish);
+        if self.registers() {
+            self.clean_up().await;
+        }
         self.record_vault_status(&finish);
         self.emit(Event::Finished {
             status: finish.status,
@@ -223,6 +258,44 @@ impl<'a> Runner<'a> {
         let report = self.report(finish);
         self.write_trace(&report);
         report
+    }
+
+    /// After the submit, the portal may have created the credential
+    /// whatever it showed: anything the flow did not recognise (drift, a
+    /// lost page, a browser failure) needs verification, never "failed".
+    fn after_submit(&self, finish: Finish) -> Finish {
+        let unrecognised = finish.outcome.is_none()
+            && matches!(
+                finish.status,
+                RunStatus::Drift | RunStatus::PortalError | RunStatus::Failed
+            );
+        if self.vault_id.is_none() || !unrecognised {
+            return finish;
+        }
+        Finish {
+            status: RunStatus::NeedsVerification,
+            outcome: None,
+            message: format!(
+                "after the submit the portal's answer was not recognised ({}); the credential may exist: verify it before creating another",
+                finish.message
+            ),
+        }
+    }
+
+    /// Runs the flow's `[[cleanup]]` steps (e.g. log out) on whatever page
+    /// the walk ended; each is tried once and a failure only logged.
+    async fn clean_up(&mut self) {
+        let Some(last) = self.flow().screens.last() else {
+            return;
+        };
+        for st in &self.flow().cleanup {
+            if !self.holds(&st.when) {
+                continue;
+            }
+            if let Err(StepErr::Fail(e)) = self.exec_traced(last, st).await {
+                tracing::info!(step = %st.label, "cleanup step not done: {e}");
+            }
+        }
     }
 
     /// Marks the pending credential with how the run ended.
@@ -253,6 +326,7 @@ impl<'a> Runner<'a> {
         c.created
             .as_ref()
             .and_then(|v| self.vars.get(v).cloned())
+            .or_else(|| self.typed_username.clone())
             .or_else(|| {
                 self.vars
                     .get(&c.username)

@@ -47,7 +47,9 @@ impl<'a> Runner<'a> {
     }
 
     /// Matches outcomes against an alert's text or a page probe; a match's
-    /// named groups become variables.
+    /// named groups become variables. An alert is matched by `alert` and
+    /// `text` patterns alike (a portal may report one error either way);
+    /// the page only by `text` (within `element` when given).
     pub(super) fn match_outcomes(
         &mut self,
         alert: Option<&str>,
@@ -56,20 +58,23 @@ impl<'a> Runner<'a> {
     ) -> Option<Matched> {
         let mut el_i = 0;
         for o in self.candidates(terminal_only) {
-            let (hay, pat) = if let Some(a) = &o.alert {
-                (alert.map(String::from), Some(a))
-            } else if let Some(p) = probe {
-                let hay = match &o.element {
-                    Some(_) => {
-                        let g = p.groups.get(el_i).cloned().flatten();
-                        el_i += 1;
-                        g.map(|(_, t)| t)
-                    }
-                    None => Some(p.text.clone()),
-                };
-                (hay, o.text.as_ref())
-            } else {
-                (None, None)
+            let (hay, pat) = match (alert, probe) {
+                (Some(a), _) if o.element.is_none() => {
+                    (Some(a.to_string()), o.alert.as_ref().or(o.text.as_ref()))
+                }
+                (Some(_), _) => (None, None),
+                (None, Some(p)) if o.alert.is_none() => {
+                    let hay = match &o.element {
+                        Some(_) => {
+                            let g = p.groups.get(el_i).cloned().flatten();
+                            el_i += 1;
+                            g.map(|(_, t)| t)
+                        }
+                        None => Some(p.text.clone()),
+                    };
+                    (hay, o.text.as_ref())
+                }
+                _ => (None, None),
             };
             let Some(hay) = hay else { continue };
             if let Some(caps) = self.captures(pat, &hay, o.capture) {

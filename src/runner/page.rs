@@ -48,12 +48,15 @@ pub struct Found {
     pub matched: Option<usize>,
     /// Why each target before it (or every target) did not match.
     pub report: Vec<Miss>,
+    /// An interrupt shows (index into the watch list): nothing was tagged.
+    pub interrupt: Option<usize>,
 }
 
 #[derive(Deserialize)]
 struct RawFound {
     index: i64,
     report: Vec<Miss>,
+    interrupt: i64,
 }
 
 /// The CSS selector of the element tagged `mark`.
@@ -76,7 +79,32 @@ pub fn locators(t: &Targets) -> Value {
 const COMMON_JS: &str = r#"
 function __vis(el){ if(!el || !el.isConnected) return false; if(!el.getClientRects().length) return false;
   const cs = getComputedStyle(el); return cs.visibility !== 'hidden' && cs.display !== 'none'; }
+function __norm(s){ return (s||'').replace(/\s+/g,' ').trim(); }
+function __lnorm(s){ return __norm(s).replace(/[\s:*]+$/,'').toLowerCase(); }
+function __byText(t){ const want=__norm(t), out=new Set();
+  const ctl = l => l.control || l.querySelector('input,select,textarea');
+  document.querySelectorAll('button,a,label,span,input').forEach(e=>{
+    if(e.tagName==='INPUT'){
+      if(e.type==='radio'||e.type==='checkbox'){ const n=e.nextSibling; if(n && n.nodeType===3 && __norm(n.textContent)===want) out.add(e); }
+      else if((e.type==='submit'||e.type==='button') && __norm(e.value)===want) out.add(e);
+      return; }
+    if(__norm(e.innerText||e.textContent)!==want) return;
+    const c = e.tagName==='LABEL' ? ctl(e) : null;
+    out.add(c && (c.type==='radio'||c.type==='checkbox') ? c : e); });
+  return Array.from(out); }
+function __names(c){ const ns=[];
+  if(c.labels) for(const l of c.labels) ns.push(l.innerText||l.textContent);
+  const al=c.getAttribute('aria-label'); if(al) ns.push(al);
+  if(c.placeholder) ns.push(c.placeholder);
+  const cell=c.closest('td,th'); const prev=cell && cell.previousElementSibling; if(prev) ns.push(prev.innerText||prev.textContent);
+  return ns.map(__lnorm).filter(x=>x); }
+function __byLabel(t){ const want=__lnorm(t), exact=[], part=[];
+  document.querySelectorAll('input:not([type=hidden]),select,textarea').forEach(c=>{ const ns=__names(c);
+    if(ns.some(n=>n===want)) exact.push(c); else if(ns.some(n=>n.includes(want))) part.push(c); });
+  return exact.length ? exact : part; }
 function __all(kind, expr){ if(kind==='css') return Array.from(document.querySelectorAll(expr));
+  if(kind==='text') return __byText(expr);
+  if(kind==='label') return __byLabel(expr);
   if(kind!=='xpath') throw new Error('unsupported');
   const r = document.evaluate(expr, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
   const out=[]; for(let i=0;i<r.snapshotLength;i++){ const n=r.snapshotItem(i); if(n.nodeType===1) out.push(n); } return out; }
@@ -88,24 +116,57 @@ function __find(list, need){ const report=[];
     if(!ok.length){ report.push('disabled'); continue; }
     return {index:i, report:report, el:ok[0]}; }
   return {index:-1, report:report, el:null}; }
+function __watch(list){ let text=null;
+  for(let i=0;i<list.length;i++){ const w=list[i];
+    if(!w.page) continue;
+    if(w.url && !location.href.includes(w.url)) continue;
+    if(!w.els.every(g=>__find(g,'see').el)) continue;
+    if(w.texts.length){ if(text===null) text=document.body ? document.body.innerText : '';
+      if(!w.texts.every(t=>text.includes(t))) continue; }
+    return w.i; }
+  return -1; }
 "#;
 
-/// Finds and tags the first usable match.
-pub async fn find(c: &Client, t: &Targets, need: Need, mark: &str) -> Result<Found, CmdError> {
+/// One interrupt to watch for, as the page scripts take it: its index
+/// among the watched ones and its recognition (one known only by its
+/// alert never shows on the page).
+pub fn watch_entry(i: usize, s: &crate::flow::Screen) -> Value {
+    let r = &s.recognise;
+    json!({
+        "i": i,
+        "page": !r.elements.is_empty() || !r.texts.is_empty(),
+        "url": r.url,
+        "els": r.elements.iter().map(locators).collect::<Vec<_>>(),
+        "texts": r.texts,
+    })
+}
+
+/// Finds and tags the first usable match, unless an interrupt of `watch`
+/// shows (then it says which, and tags nothing).
+pub async fn find(
+    c: &Client,
+    t: &Targets,
+    need: Need,
+    mark: &str,
+    watch: &Value,
+) -> Result<Found, CmdError> {
     let js = format!(
         "{COMMON_JS}
-        document.querySelectorAll('[data-einvreg-target]').forEach(e=>e.removeAttribute('data-einvreg-target'));
+        // Only this mark's old element: an interrupt's lookup must not untag the step it interrupted.
+        document.querySelectorAll('[data-einvreg-target=\"'+arguments[2]+'\"]').forEach(e=>e.removeAttribute('data-einvreg-target'));
+        const w = __watch(arguments[3]);
+        if (w >= 0) return {{index:-1, report:[], interrupt:w}};
         const r = __find(arguments[0], arguments[1]);
         if (r.el) r.el.setAttribute('data-einvreg-target', arguments[2]);
-        return {{index:r.index, report:r.report}};"
+        return {{index:r.index, report:r.report, interrupt:-1}};"
     );
-    let v = c
-        .execute(&js, vec![locators(t), json!(need.as_js()), json!(mark)])
-        .await?;
+    let args = vec![locators(t), json!(need.as_js()), json!(mark), watch.clone()];
+    let v = c.execute(&js, args).await?;
     Ok(match serde_json::from_value::<RawFound>(v) {
         Ok(r) => Found {
             matched: usize::try_from(r.index).ok(),
             report: r.report,
+            interrupt: usize::try_from(r.interrupt).ok(),
         },
         Err(_) => Found::default(),
     })
@@ -117,7 +178,7 @@ pub async fn image_loaded(c: &Client, mark: &str) -> Result<bool, CmdError> {
     Ok(v.as_bool().unwrap_or(false))
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Probe {
     pub url: String,
     pub ready: String,
@@ -126,18 +187,52 @@ pub struct Probe {
     pub marked: bool,
     /// Per group: (index matched, innerText of the match) or null.
     pub groups: Vec<Option<(i64, String)>>,
+    /// The first interrupt of the watch list that shows, or -1.
+    #[serde(default = "none_shows")]
+    pub interrupt: i64,
 }
 
-pub async fn probe(c: &Client, groups: &[&Targets], nav_token: &str) -> Result<Probe, CmdError> {
+fn none_shows() -> i64 {
+    -1
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Probe {
+            url: String::new(),
+            ready: String::new(),
+            text: String::new(),
+            marked: false,
+            groups: vec![],
+            interrupt: -1,
+        }
+    }
+}
+
+impl Probe {
+    /// The interrupt that shows, if any.
+    pub fn interrupt(&self) -> Option<usize> {
+        usize::try_from(self.interrupt).ok()
+    }
+}
+
+/// The page in one look: address, load state, text, the first match of
+/// each group and which interrupt of `watch` shows.
+pub async fn probe(
+    c: &Client,
+    groups: &[&Targets],
+    nav_token: &str,
+    watch: &Value,
+) -> Result<Probe, CmdError> {
     let js = format!(
         "{COMMON_JS}
         const groups = arguments[0].map(g => {{ const r = __find(g, 'see'); return r.el ? [r.index, (r.el.innerText||r.el.value||'').slice(0, 20000)] : null; }});
         return {{ url: location.href, ready: document.readyState, text: (document.body ? document.body.innerText : '').slice(0, 200000),
-                 marked: !!arguments[1] && window.__einvregNav === arguments[1], groups: groups }};"
+                 marked: !!arguments[1] && window.__einvregNav === arguments[1], groups: groups, interrupt: __watch(arguments[2]) }};"
     );
     let gs: Vec<Value> = groups.iter().map(|t| locators(t)).collect();
     let v = c
-        .execute(&js, vec![Value::Array(gs), json!(nav_token)])
+        .execute(&js, vec![Value::Array(gs), json!(nav_token), watch.clone()])
         .await?;
     Ok(serde_json::from_value(v).unwrap_or_default())
 }
@@ -180,6 +275,24 @@ pub async fn mask_secrets(c: &Client, on: bool) -> Result<(), CmdError> {
     )
     .await
     .map(|_| ())
+}
+
+/// The marked element's tag (lower case) and current value.
+pub async fn tag_and_value(c: &Client, mark: &str) -> Result<(String, String), CmdError> {
+    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? [e.tagName.toLowerCase(), String(e.value||'')] : ['', ''];", vec![json!(mark)]).await?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+/// Focuses the marked box and selects what follows its first `keep`
+/// characters, so typing replaces that and keeps the rest.
+pub async fn select_after(c: &Client, mark: &str, keep: usize) -> Result<(), CmdError> {
+    c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e){ e.focus(); const n=(e.value||'').length; try{ e.setSelectionRange(Math.min(arguments[1], n), n); }catch(_){} }", vec![json!(mark), json!(keep)]).await.map(|_| ())
+}
+
+/// The marked element's `src` (an image's current address).
+pub async fn src_of(c: &Client, mark: &str) -> Result<String, CmdError> {
+    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? String(e.currentSrc||e.src||'') : '';", vec![json!(mark)]).await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
 }
 
 /// Options of the marked <select>: (value, label).

@@ -10,24 +10,61 @@ use std::time::{Duration, Instant};
 
 pub(crate) use crate::wait::until;
 
+/// An alert that closed before it was answered (by itself, or by a page
+/// load: chromedriver then says "aborted by navigation") needs no answer.
+fn gone_is_fine(r: Result<(), CmdError>) -> Result<(), CmdError> {
+    match r {
+        Err(e) if e.is_no_such_alert() => Ok(()),
+        Err(CmdError::NotW3C(serde_json::Value::String(_))) => Ok(()),
+        r => r,
+    }
+}
+
+/// A look that watches for no interrupt.
+static NO_WATCH: serde_json::Value = serde_json::Value::Array(vec![]);
+
 /// What became of a click.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Click {
     /// The element was clicked.
     Done,
     /// An alert was open, so nothing was clicked.
     BlockedByAlert,
+    /// Something covers the element (a modal?), so nothing was clicked.
+    Covered(CmdError),
 }
 
-/// One browser session, with the counters that tag its elements and documents.
+/// One browser session, with the counters that tag its elements and
+/// documents, and the interrupts every look watches for.
 pub(crate) struct Session<'a> {
     pub(crate) c: &'a Client,
     marks: u64,
+    /// Each watched interrupt as the page scripts take it.
+    watch: Vec<serde_json::Value>,
+    /// Interrupts whose steps are running (innermost last): their own
+    /// lookups must not see them again, but may meet another on top.
+    pub(crate) busy: Vec<usize>,
 }
 
 impl<'a> Session<'a> {
-    pub(crate) fn new(c: &'a Client) -> Session<'a> {
-        Session { c, marks: 0 }
+    pub(crate) fn new(c: &'a Client, watch: Vec<serde_json::Value>) -> Session<'a> {
+        Session {
+            c,
+            marks: 0,
+            watch,
+            busy: vec![],
+        }
+    }
+
+    /// The interrupts a look watches for now.
+    fn watching(&self) -> serde_json::Value {
+        let free = self
+            .watch
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.busy.contains(i))
+            .map(|(_, w)| w.clone());
+        serde_json::Value::Array(free.collect())
     }
 
     /// A fresh tag for an element or a document.
@@ -41,25 +78,30 @@ impl<'a> Session<'a> {
         match self.c.get_alert_text().await {
             Ok(t) => Ok(Some(t)),
             Err(e) if e.is_no_such_alert() => Ok(None),
+            // A dialog opening or closing just now has no text yet: look again later.
+            Err(CmdError::NotW3C(serde_json::Value::Null)) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// Accepts the open alert; an alert that closed meanwhile is fine.
     pub(crate) async fn accept_alert(&self) -> Result<(), CmdError> {
-        match self.c.accept_alert().await {
-            Err(e) if e.is_no_such_alert() => Ok(()),
-            r => r,
-        }
+        gone_is_fine(self.c.accept_alert().await)
     }
 
-    /// Probes the page once; `None` while it is between documents or behind an alert.
+    /// Dismisses the open alert; an alert that closed meanwhile is fine.
+    pub(crate) async fn dismiss_alert(&self) -> Result<(), CmdError> {
+        gone_is_fine(self.c.dismiss_alert().await)
+    }
+
+    /// Probes the page once, watching for interrupts; `None` while it is
+    /// between documents or behind an alert.
     pub(crate) async fn probe_once(
         &self,
         groups: &[&Targets],
         nav: &str,
     ) -> Result<Option<Probe>, CmdError> {
-        match page::probe(self.c, groups, nav).await {
+        match page::probe(self.c, groups, nav, &self.watching()).await {
             Ok(p) => Ok(Some(p)),
             Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(None),
             Err(e) => Err(e),
@@ -71,7 +113,7 @@ impl<'a> Session<'a> {
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut last = None;
         let got = until!(deadline, async {
-            match page::probe(self.c, groups, "").await {
+            match page::probe(self.c, groups, "", &NO_WATCH).await {
                 Ok(p) => Ok(Some(p)),
                 Err(e) if page::is_transient(&e) => {
                     last = Some(e);
@@ -89,17 +131,20 @@ impl<'a> Session<'a> {
 
     /// The page as it is now, or an empty probe: for error messages only.
     pub(crate) async fn probe_lenient(&self) -> Probe {
-        page::probe(self.c, &[], "").await.unwrap_or_default()
+        page::probe(self.c, &[], "", &NO_WATCH)
+            .await
+            .unwrap_or_default()
     }
 
-    /// Looks once for the first usable match of `t` and tags it with `mark`.
+    /// Looks once for the first usable match of `t` and tags it with
+    /// `mark`, unless an interrupt shows.
     pub(crate) async fn find_once(
         &self,
         t: &Targets,
         need: Need,
         mark: &str,
     ) -> Result<Found, CmdError> {
-        page::find(self.c, t, need, mark).await
+        page::find(self.c, t, need, mark, &self.watching()).await
     }
 
     /// The element tagged with `mark`.
@@ -110,31 +155,21 @@ impl<'a> Session<'a> {
         self.c.find(Locator::Css(&page::tag_selector(mark))).await
     }
 
-    /// Clicks the tagged element, trying again while something covers it.
-    pub(crate) async fn click(&self, mark: &str, timeout: Duration) -> Result<Click, CmdError> {
+    /// Clicks the tagged element once.
+    pub(crate) async fn click(&self, mark: &str) -> Result<Click, CmdError> {
         let el = self.tagged(mark).await?;
-        let deadline = Instant::now() + timeout;
-        let mut blocked = None;
-        let clicked = until!(deadline, async {
-            match el.click().await {
-                Ok(()) => Ok(Some(Click::Done)),
-                // An alert opened before the click: the click did not happen.
-                Err(e) if e.is_unexpected_alert_open() => Ok(Some(Click::BlockedByAlert)),
-                // An overlay or an animation is in the way: try again briefly.
-                Err(e)
-                    if e.to_string().contains("click intercepted")
-                        || e.is_element_not_interactable() =>
-                {
-                    blocked = Some(e);
-                    Ok(None)
-                }
-                Err(e) => Err(e),
+        match el.click().await {
+            Ok(()) => Ok(Click::Done),
+            // An alert opened before the click: the click did not happen.
+            Err(e) if e.is_unexpected_alert_open() => Ok(Click::BlockedByAlert),
+            // An overlay or an animation is in the way.
+            Err(e)
+                if e.to_string().contains("click intercepted")
+                    || e.is_element_not_interactable() =>
+            {
+                Ok(Click::Covered(e))
             }
-        })?;
-        match (clicked, blocked) {
-            (Some(c), _) => Ok(c),
-            (None, Some(e)) => Err(e),
-            (None, None) => Ok(Click::Done),
+            Err(e) => Err(e),
         }
     }
 
@@ -169,7 +204,7 @@ impl<'a> Session<'a> {
     ) -> Result<bool, CmdError> {
         let deadline = Instant::now() + timeout;
         let done = until!(deadline, async {
-            match page::probe(self.c, &[], token).await {
+            match page::probe(self.c, &[], token, &NO_WATCH).await {
                 Ok(p) => Ok((!p.marked && p.ready == "complete").then_some(())),
                 Err(e) if page::is_alert_open(&e) => Ok(Some(())),
                 Err(e) if page::is_transient(&e) => Ok(None),
@@ -177,6 +212,20 @@ impl<'a> Session<'a> {
             }
         })?;
         Ok(done.is_some())
+    }
+
+    /// Whether the marked document is still the one shown after `grace`
+    /// (a page load that was about to begin has begun by then).
+    pub(crate) async fn still_on(&self, token: &str, grace: Duration) -> Result<bool, CmdError> {
+        let deadline = Instant::now() + grace;
+        let moved = until!(deadline, async {
+            match page::probe(self.c, &[], token, &NO_WATCH).await {
+                Ok(p) => Ok((!p.marked).then_some(())),
+                Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(Some(())),
+                Err(e) => Err(e),
+            }
+        })?;
+        Ok(moved.is_none())
     }
 
     /// Waits for the tagged image to finish loading; `false` if it never does.

@@ -1,6 +1,7 @@
 //! One function per step kind; the lookups they share are in `lookup`.
 
 use super::error::{Drift, RunError, StepErr};
+use super::interrupts::AlertIs;
 use super::page::{self, Need};
 use super::session::until;
 use super::{Runner, Used};
@@ -8,7 +9,6 @@ use crate::events::{Event, StepResult, StepTrace};
 use crate::flow::{
     AlertAction, OptionChoice, Pattern, Screen, Step, StepKind, Target, Targets, Template,
 };
-use crate::operator::Ask;
 use std::time::{Duration, Instant};
 
 type StepResultOf = Result<Used, StepErr>;
@@ -19,7 +19,22 @@ impl Runner<'_> {
         let t0 = Instant::now();
         let started_ms = self.ms_since_start();
         let human_before = self.human;
-        let r = self.exec(screen, st).await;
+        let mut r = self.exec(screen, st).await;
+        // An alert that opened mid-step (an interrupt, a late notice) made
+        // the step's command do nothing: sort it, then do the step again.
+        // Steps that ask a person deal with alerts themselves.
+        for _ in 0..3 {
+            let Err(StepErr::Fail(RunError::AlertOpen(_))) = &r else {
+                break;
+            };
+            if st.kind.needs_human() {
+                break;
+            }
+            r = match self.on_alert_during_step(screen).await {
+                Ok(()) => self.exec(screen, st).await,
+                Err(e) => Err(e),
+            };
+        }
         let ms = t0.elapsed().as_millis() as u64;
         let waited = self.human > human_before;
         let (result, target, fallback, detail) = match &r {
@@ -57,25 +72,61 @@ impl Runner<'_> {
                 target,
                 value,
                 fast,
-            } => self.fill(screen, st, target, value, *fast).await,
+                keep_prefix,
+            } => {
+                self.fill(screen, st, target, value, *fast, keep_prefix.as_deref())
+                    .await
+            }
             StepKind::FillSecret {
                 target,
                 secret,
                 fast,
             } => self.fill_secret(screen, st, target, secret, *fast).await,
-            StepKind::Click { target, navigates } => {
-                self.click(screen, st, target, *navigates, false).await
+            StepKind::Click {
+                target,
+                navigates,
+                then,
+            } => {
+                let lead = Lead::of(*navigates, then);
+                self.click(screen, st, target, lead, false).await
             }
-            StepKind::Choose { target, navigates } => {
-                self.click(screen, st, target, *navigates, true).await
+            StepKind::Choose {
+                target,
+                navigates,
+                then,
+            } => {
+                let lead = Lead::of(*navigates, then);
+                self.click(screen, st, target, lead, true).await
             }
             StepKind::Select {
                 target,
                 option,
                 navigates,
-            } => self.select(screen, st, target, option, *navigates).await,
-            StepKind::Captcha { image, input } => self.captcha(screen, st, image, input).await,
-            StepKind::Otp { input, prompt } => self.otp(screen, st, input, prompt).await,
+                then,
+            } => {
+                let lead = Lead::of(*navigates, then);
+                self.select(screen, st, target, option, lead).await
+            }
+            StepKind::Captcha {
+                image,
+                input,
+                refresh,
+            } => {
+                self.captcha(screen, st, image, input, refresh.as_ref())
+                    .await
+            }
+            StepKind::Otp {
+                input,
+                prompt,
+                resend,
+                rotates,
+            } => {
+                let extras = super::human::OtpExtras {
+                    resend: resend.as_ref(),
+                    rotates: *rotates,
+                };
+                self.otp(screen, st, input, prompt, extras).await
+            }
             StepKind::Expect {
                 target,
                 text,
@@ -124,6 +175,9 @@ impl Runner<'_> {
         Ok(Used::default())
     }
 
+    /// Types a value; on a dropdown, picks the option whose label or value
+    /// it is. With `keep_prefix`, text the page put in the box is kept and
+    /// the value typed after it.
     async fn fill(
         &mut self,
         screen: &Screen,
@@ -131,11 +185,49 @@ impl Runner<'_> {
         t: &Targets,
         value: &Template,
         fast: bool,
+        keep_prefix: Option<&str>,
     ) -> StepResultOf {
         let v = value.render(&self.vars)?;
         let (mark, used) = self.find(screen, st, t, Need::Fill).await?;
-        self.s.type_into(&mark, &v, fast).await?;
+        let (tag, current) = page::tag_and_value(self.s.c, &mark).await?;
+        if tag == "select" {
+            let by_label = OptionChoice::Label(value.clone());
+            self.pick(screen, st, &mark, &by_label, &v, Lead::Stay)
+                .await?;
+            return Ok(used);
+        }
+        match keep_prefix {
+            Some(p) if current.starts_with(p) => {
+                // Type over what follows the prefix; the prefix stays.
+                page::select_after(self.s.c, &mark, p.chars().count()).await?;
+                self.s.tagged(&mark).await?.send_keys(&v).await?;
+            }
+            _ => self.s.type_into(&mark, &v, fast).await?,
+        }
+        if let Some(p) = keep_prefix {
+            self.note_typed_username(value, p, &mark).await?;
+        }
         Ok(used)
+    }
+
+    /// Keeps the credentials' username as the box now holds it (prefix
+    /// included), for the vault: exactly what the portal will be sent.
+    async fn note_typed_username(
+        &mut self,
+        value: &Template,
+        prefix: &str,
+        mark: &str,
+    ) -> Result<(), StepErr> {
+        let Some(c) = &self.flow().credentials else {
+            return Ok(());
+        };
+        let vars: Vec<&str> = value.vars().collect();
+        if vars != [c.username.as_str()] {
+            return Ok(());
+        }
+        let (_, now) = page::tag_and_value(self.s.c, mark).await?;
+        self.typed_username = now.starts_with(prefix).then_some(now);
+        Ok(())
     }
 
     async fn fill_secret(
@@ -157,14 +249,14 @@ impl Runner<'_> {
         Ok(used)
     }
 
-    /// Clicks (a `choose` leaves a checked radio alone), then waits for the
-    /// page load it causes and any outcome it reveals.
+    /// Clicks (a `choose` leaves a checked radio alone), then waits for
+    /// what the click leads to and any outcome it reveals.
     async fn click(
         &mut self,
         screen: &Screen,
         st: &Step,
         t: &Targets,
-        navigates: bool,
+        lead: Lead<'_>,
         choose: bool,
     ) -> StepResultOf {
         let (mark, used) = self.find(screen, st, t, Need::Click).await?;
@@ -172,34 +264,117 @@ impl Runner<'_> {
         if choose && page::is_checked(self.s.c, &mark).await? {
             return Ok(used);
         }
-        let token = match navigates {
-            true => Some(self.s.begin_navigation().await?),
-            false => None,
-        };
+        let token = self.before_lead(lead).await?;
         self.click_through_alerts(screen, st, &mark).await?;
-        if let Some(token) = token {
-            self.after_navigation(st, &token).await?;
+        if self.after_lead(st, lead, &token).await? == Landed::Interrupted && !st.submits {
+            // An interrupt's alert swallowed the click: click once more, as
+            // a person would (never a submit: it may have gone through).
+            let (mark, _) = self.find(screen, st, t, Need::Click).await?;
+            let token = self.before_lead(lead).await?;
+            self.click_through_alerts(screen, st, &mark).await?;
+            self.after_lead(st, lead, &token).await?;
         }
         Ok(used)
     }
 
-    /// Waits for the page a step loaded, then for an outcome it may show.
-    async fn after_navigation(&mut self, st: &Step, token: &str) -> Result<(), StepErr> {
+    /// Marks the document when the step leads somewhere.
+    async fn before_lead(&mut self, lead: Lead<'_>) -> Result<String, StepErr> {
+        Ok(match lead {
+            Lead::Stay => String::new(),
+            Lead::Load | Lead::Screen(_) => self.s.begin_navigation().await?,
+        })
+    }
+
+    /// Waits for what a step leads to (a page load, or a screen that may
+    /// come with or without one), then for an outcome it may show.
+    async fn after_lead(
+        &mut self,
+        st: &Step,
+        lead: Lead<'_>,
+        token: &str,
+    ) -> Result<Landed, StepErr> {
+        let landed = match lead {
+            Lead::Stay => return Ok(Landed::Arrived),
+            Lead::Load => self.wait_load(st, token).await?,
+            Lead::Screen(id) => {
+                self.wait_screen_or_load(st, id, token).await?;
+                Landed::Arrived
+            }
+        };
+        if self.registers() {
+            self.outcome_now(None).await?;
+        }
+        Ok(landed)
+    }
+
+    /// Waits for the page a step loaded. An interrupt's alert that opens
+    /// meanwhile is handled and the wait goes on; if the old page then
+    /// stays, the click was lost ([`Landed::Interrupted`]).
+    async fn wait_load(&mut self, st: &Step, token: &str) -> Result<Landed, StepErr> {
         let timeout = self.step_timeout(st);
         let wait = match self.registers() {
             // A slow portal gets at least five seconds to load a page.
             true => timeout.max(Duration::from_secs(5)),
             false => timeout,
         };
-        if !self.s.wait_navigation(token, wait).await? {
-            return Err(RunError::PageLoad {
-                secs: timeout.as_secs(),
+        let deadline = Instant::now() + wait;
+        let mut interrupted = false;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if !self.s.wait_navigation(token, left).await? {
+                return match interrupted {
+                    true => Ok(Landed::Interrupted),
+                    false => Err(RunError::PageLoad {
+                        secs: timeout.as_secs(),
+                    }
+                    .into()),
+                };
             }
-            .into());
+            // Loaded, or an alert opened: the new page's, or an interrupt.
+            let Some(text) = self.s.alert_text().await? else {
+                return Ok(Landed::Arrived);
+            };
+            match self.sort_alert(&text, None).await? {
+                AlertIs::Outcome((o, a)) => return Err(StepErr::Outcome(Box::new(o), a)),
+                AlertIs::Handled => interrupted = true,
+                AlertIs::Expected | AlertIs::Unknown => return Ok(Landed::Arrived),
+            }
+            if interrupted && !self.s.still_on(token, super::human::IN_PLACE).await? {
+                interrupted = false; // the page moved on after all
+            } else if interrupted {
+                return Ok(Landed::Interrupted);
+            }
         }
-        if self.registers() {
-            self.outcome_now(None).await?;
-        }
+    }
+
+    /// `then = "screen"`: waits until that screen shows on this page, a
+    /// new page has loaded (the walk recognises it next), or an alert opens.
+    async fn wait_screen_or_load(
+        &mut self,
+        st: &Step,
+        id: &str,
+        token: &str,
+    ) -> Result<(), StepErr> {
+        let Some(idx) = self.flow().screen_index(id) else {
+            return Err(RunError::UnknownScreen(id.into()).into());
+        };
+        let r = &self.flow().screens[idx].recognise;
+        let groups: Vec<&Targets> = r.elements.iter().collect();
+        let wait = self.step_timeout(st).max(Duration::from_secs(5));
+        let seen = until!(Instant::now() + wait, async {
+            if self.s.alert_text().await?.is_some() {
+                return Ok(Some(()));
+            }
+            let Some(p) = self.s.probe_once(&groups, token).await? else {
+                return Ok(None);
+            };
+            let loaded = !p.marked && p.ready == "complete";
+            let shows = super::walk::recognises(r, &p, &p.groups);
+            Ok::<_, RunError>((loaded || shows).then_some(()))
+        })?;
+        // On time-out the walk's look for the next screen says what showed,
+        // without waiting all over again.
+        self.waited_for_screen = seen.is_none();
         Ok(())
     }
 
@@ -209,79 +384,40 @@ impl Runner<'_> {
         st: &Step,
         t: &Targets,
         option: &OptionChoice,
-        navigates: bool,
+        lead: Lead<'_>,
     ) -> StepResultOf {
         let (mark, used) = self.find(screen, st, t, Need::Click).await?;
-        let options = page::select_options(self.s.c, &mark).await?;
         let want = option.template().render(&self.vars)?;
-        let Some(pos) = option_position(&options, option, &want) else {
-            return Err(
-                Drift::at_step(&screen.label, &st.label, missing_option(&options, &want)).into(),
-            );
+        self.pick(screen, st, &mark, option, &want, lead).await?;
+        Ok(used)
+    }
+
+    /// Picks `want` in the tagged dropdown; a missing option is drift
+    /// naming the closest label.
+    async fn pick(
+        &mut self,
+        screen: &Screen,
+        st: &Step,
+        mark: &str,
+        option: &OptionChoice,
+        want: &str,
+        lead: Lead<'_>,
+    ) -> Result<(), StepErr> {
+        let options = page::select_options(self.s.c, mark).await?;
+        let Some(pos) = option_position(&options, option, want) else {
+            let what = missing_option(&options, want);
+            return Err(Drift::at_step(&screen.label, &st.label, what).into());
         };
-        let sel = self.s.tagged(&mark).await?;
+        let sel = self.s.tagged(mark).await?;
         let opt = sel
             .find(fantoccini::Locator::XPath(&format!(
                 "./option[{}]",
                 pos + 1
             )))
             .await?;
-        let token = match navigates {
-            true => Some(self.s.begin_navigation().await?),
-            false => None,
-        };
+        let token = self.before_lead(lead).await?;
         opt.click().await?;
-        if let Some(token) = token {
-            self.after_navigation(st, &token).await?;
-        }
-        Ok(used)
-    }
-
-    async fn captcha(
-        &mut self,
-        screen: &Screen,
-        st: &Step,
-        image: &Targets,
-        input: &Targets,
-    ) -> StepResultOf {
-        let (img, used) = self.find(screen, st, image, Need::See).await?;
-        if !self.s.wait_image(&img, self.step_timeout(st)).await? {
-            return Err(RunError::CaptchaImage {
-                screen: screen.label.clone(),
-            }
-            .into());
-        }
-        let png = self.s.tagged(&img).await?.screenshot().await?;
-        let path = self.save_captcha(&png)?;
-        let answer = self
-            .ask(screen, st, Ask::Captcha { png, path }, String::new())
-            .await?;
-        let (mark, _) = self.find(screen, st, input, Need::Fill).await?;
-        page::mark_secret(self.s.c, &mark).await?;
-        self.s.type_into(&mark, answer.expose(), false).await?;
-        Ok(used)
-    }
-
-    async fn otp(
-        &mut self,
-        screen: &Screen,
-        st: &Step,
-        input: &Targets,
-        prompt: &Template,
-    ) -> StepResultOf {
-        let (first, used) = self.find(screen, st, input, Need::Fill).await?;
-        let text = prompt.render(&self.vars)?;
-        let mobile = self.role(crate::flow::Role::Mobile);
-        let answer = self.ask(screen, st, Ask::Otp { mobile }, text).await?;
-        // The page may have changed while the person typed (e.g. a late
-        // alert): look again, and keep the first element if that fails.
-        let mark = match self.find(screen, st, input, Need::Fill).await {
-            Ok((m, _)) => m,
-            Err(_) => first,
-        };
-        page::mark_secret(self.s.c, &mark).await?;
-        self.s.type_into(&mark, answer.expose(), false).await?;
-        Ok(used)
+        self.after_lead(st, lead, &token).await.map(|_| ())
     }
 
     pub(super) async fn expect(
@@ -326,6 +462,9 @@ impl Runner<'_> {
         Err(Drift::at_step(&screen.label, &st.label, what).into())
     }
 
+    /// Waits for an alert matching `pattern`. Another alert met meanwhile
+    /// is sorted: an outcome ends the step, an interrupt is handled and the
+    /// wait goes on, anything else is drift.
     async fn alert(
         &mut self,
         screen: &Screen,
@@ -335,28 +474,32 @@ impl Runner<'_> {
         capture: Option<&str>,
     ) -> StepResultOf {
         let deadline = Instant::now() + self.step_timeout(st);
-        let Some(text) = until!(deadline, async { self.s.alert_text().await })? else {
-            let what = format!(
-                "no alert matching /{pattern}/ within {}s",
-                self.step_timeout(st).as_secs()
-            );
+        loop {
+            let Some(text) = until!(deadline, async { self.s.alert_text().await })? else {
+                let secs = self.step_timeout(st).as_secs();
+                let what = format!("no alert matching /{pattern}/ within {secs}s");
+                return Err(Drift::at_step(&screen.label, &st.label, what).into());
+            };
+            if let Some(m) = pattern.captures(&text) {
+                if let (Some(var), Some(g)) = (capture, m.get(1)) {
+                    self.vars.insert(var.to_string(), g.as_str().to_string());
+                }
+                match action {
+                    AlertAction::Accept => self.s.accept_alert().await?,
+                    AlertAction::Dismiss => self.s.dismiss_alert().await?,
+                }
+                return Ok(Used::default());
+            }
+            match self.sort_alert(&text, None).await? {
+                AlertIs::Outcome((o, a)) => return Err(StepErr::Outcome(Box::new(o), a)),
+                AlertIs::Handled | AlertIs::Expected => continue,
+                AlertIs::Unknown => {}
+            }
+            self.s.accept_alert().await?;
+            let shown = self.spec.redactor.redact(&text);
+            let what = format!("expected an alert matching /{pattern}/, got \"{shown}\"");
             return Err(Drift::at_step(&screen.label, &st.label, what).into());
-        };
-        if let Some(m) = pattern.captures(&text) {
-            if let (Some(var), Some(g)) = (capture, m.get(1)) {
-                self.vars.insert(var.to_string(), g.as_str().to_string());
-            }
-            match action {
-                AlertAction::Accept => self.s.c.accept_alert().await?,
-                AlertAction::Dismiss => self.s.c.dismiss_alert().await?,
-            }
-            return Ok(Used::default());
         }
-        self.outcome_now(None).await?;
-        self.s.accept_alert().await?;
-        let shown = self.spec.redactor.redact(&text);
-        let what = format!("expected an alert matching /{pattern}/, got \"{shown}\"");
-        Err(Drift::at_step(&screen.label, &st.label, what).into())
     }
 
     async fn capture(
@@ -426,6 +569,36 @@ impl Runner<'_> {
     }
 }
 
+/// Where a step that leads somewhere ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Landed {
+    /// Where it led (or nowhere was asked).
+    Arrived,
+    /// An interrupt's alert came instead and the old page stayed.
+    Interrupted,
+}
+
+/// What a click, choose or select leads to.
+#[derive(Clone, Copy)]
+pub(super) enum Lead<'a> {
+    /// Nothing: the page stays.
+    Stay,
+    /// A page load (`navigates = true`).
+    Load,
+    /// A screen, with or without a page load (`then = "id"`).
+    Screen(&'a str),
+}
+
+impl<'a> Lead<'a> {
+    fn of(navigates: bool, then: &'a Option<String>) -> Lead<'a> {
+        match (then, navigates) {
+            (Some(id), _) => Lead::Screen(id),
+            (None, true) => Lead::Load,
+            (None, false) => Lead::Stay,
+        }
+    }
+}
+
 /// Where `want` sits among a dropdown's (value, label) options.
 fn option_position(
     options: &[(String, String)],
@@ -433,10 +606,15 @@ fn option_position(
     want: &str,
 ) -> Option<usize> {
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    options.iter().position(|(v, l)| match choice {
-        OptionChoice::Label(_) => norm(l) == norm(want),
-        OptionChoice::Value(_) => v == want,
-    })
+    let by_value = || options.iter().position(|(v, _)| v == want);
+    match choice {
+        // A label first; a `fill` on a dropdown may give the value instead.
+        OptionChoice::Label(_) => options
+            .iter()
+            .position(|(_, l)| norm(l) == norm(want))
+            .or_else(by_value),
+        OptionChoice::Value(_) => by_value(),
+    }
 }
 
 /// "the dropdown has no option ..." with the closest label.

@@ -3,12 +3,13 @@
 //! and wait for the result after the last screen.
 
 use super::error::{Drift, RunError, StepErr};
-use super::outcomes::Next;
+use super::interrupts::AlertIs;
+use super::outcomes::{Matched, Next};
 use super::page::{self, snippet, Probe};
 use super::session::until;
 use super::{Finish, Runner};
 use crate::events::{CheckKind, Class, Event, RunStatus};
-use crate::flow::{Outcome, Screen, StepKind, Targets};
+use crate::flow::{Outcome, Recognise, Screen, StepKind, Targets};
 use std::time::Instant;
 
 /// What the walk saw while waiting for a screen.
@@ -166,7 +167,12 @@ impl Runner<'_> {
     /// The last screen is done: its result arrives as a page or an alert.
     async fn await_result(&mut self) -> Result<Next, RunError> {
         let deadline = Instant::now() + self.flow().timeout;
-        let seen = until!(deadline, async { self.check_outcomes(None, false).await })?;
+        let seen = until!(deadline, async {
+            if let Some(text) = self.s.alert_text().await? {
+                return self.result_alert(&text).await;
+            }
+            self.check_outcomes(None, false).await
+        })?;
         match seen {
             Some((o, a)) => self.apply(&o, a.as_deref()).await,
             None => {
@@ -176,6 +182,25 @@ impl Runner<'_> {
                     self.flow().timeout.as_secs(),
                     p.url,
                     snippet(&p.text)
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// An alert while waiting for the result: an outcome, or an interrupt
+    /// (handled; the wait goes on), or drift naming it.
+    async fn result_alert(&mut self, text: &str) -> Result<Option<Matched>, RunError> {
+        match self.sort_alert(text, None).await {
+            Ok(AlertIs::Outcome(m)) => Ok(Some(m)),
+            Ok(AlertIs::Handled | AlertIs::Expected) => Ok(None),
+            Err(StepErr::Fail(e)) => Err(e),
+            Err(StepErr::Outcome(o, a)) => Ok(Some((*o, a))),
+            Ok(AlertIs::Unknown) => {
+                self.s.accept_alert().await?;
+                let shown = self.spec.redactor.redact(text);
+                Err(Drift::between(format!(
+                    "waiting for the result: unexpected alert \"{shown}\""
                 ))
                 .into())
             }
@@ -204,11 +229,14 @@ impl Runner<'_> {
     pub(super) async fn await_screen(&mut self, idx: usize) -> Result<Seen, RunError> {
         let cands = self.candidates_from(idx);
         let timeout = self.screen_timeout(&self.flow().screens[idx]);
-        let deadline = Instant::now() + timeout;
+        let deadline = match std::mem::take(&mut self.waited_for_screen) {
+            true => Instant::now(),
+            false => Instant::now() + timeout,
+        };
         let mut last = Probe::default();
         let seen = until!(deadline, async {
             if let Some(text) = self.s.alert_text().await? {
-                return self.alert_while_waiting(&cands, &text).await.map(Some);
+                return self.alert_while_waiting(&cands, &text).await;
             }
             let groups = recognition_groups(self.flow(), &cands);
             let Some(p) = self.s.probe_once(&groups, "").await? else {
@@ -216,6 +244,9 @@ impl Runner<'_> {
             };
             if let Some(c) = self.recognised(&cands, &p) {
                 return Ok(Some(Seen::Screen(c)));
+            }
+            if let Some(i) = p.interrupt() {
+                return seen_after(self.handle_interrupt(i).await);
             }
             if self.registers() {
                 if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
@@ -232,8 +263,13 @@ impl Runner<'_> {
     }
 
     /// An alert is open while waiting for a screen: a screen that shows
-    /// itself by alert, a known outcome, or drift.
-    async fn alert_while_waiting(&mut self, cands: &[usize], text: &str) -> Result<Seen, RunError> {
+    /// itself by alert, a known outcome, an interrupt (handled; the wait
+    /// goes on), or drift.
+    async fn alert_while_waiting(
+        &mut self,
+        cands: &[usize],
+        text: &str,
+    ) -> Result<Option<Seen>, RunError> {
         let screens = &self.flow().screens;
         if let Some(&c) = cands.iter().find(|&&c| {
             screens[c]
@@ -242,12 +278,13 @@ impl Runner<'_> {
                 .as_ref()
                 .is_some_and(|p| p.is_match(text))
         }) {
-            return Ok(Seen::Screen(c));
+            return Ok(Some(Seen::Screen(c)));
         }
-        if self.registers() {
-            if let Some((o, a)) = self.match_outcomes(Some(text), None, false) {
-                return Ok(Seen::Outcome(Box::new(o), a));
-            }
+        match self.sort_alert(text, None).await {
+            Ok(AlertIs::Outcome((o, a))) => return Ok(Some(Seen::Outcome(Box::new(o), a))),
+            Ok(AlertIs::Handled | AlertIs::Expected) => return Ok(None),
+            Ok(AlertIs::Unknown) => {}
+            Err(e) => return seen_after(Err(e)),
         }
         if let Err(e) = self.s.accept_alert().await {
             tracing::debug!("closing an unexpected alert: {e}");
@@ -276,11 +313,7 @@ impl Runner<'_> {
             let r = &screens[c].recognise;
             let groups = &p.groups[gi..gi + r.elements.len()];
             gi += r.elements.len();
-            let els_ok = groups.iter().all(|g| g.is_some());
-            let url_ok = r.url.as_ref().is_none_or(|u| p.url.contains(u.as_str()));
-            let texts_ok = r.texts.iter().all(|t| p.text.contains(t.as_str()));
-            let has_static = r.url.is_some() || !r.elements.is_empty() || !r.texts.is_empty();
-            if has_static && url_ok && els_ok && texts_ok && p.ready != "loading" {
+            if recognises(r, p, groups) {
                 self.report_recognised(&screens[c].label, &r.elements, groups);
                 return Some(c);
             }
@@ -374,6 +407,25 @@ impl Runner<'_> {
             p.url,
             snippet(&p.text)
         ))
+    }
+}
+
+/// Whether a probe shows a screen by `r`: its address, every element (the
+/// probe's `groups` for them) and every text, on a page done loading.
+pub(super) fn recognises(r: &Recognise, p: &Probe, groups: &[Option<(i64, String)>]) -> bool {
+    let els_ok = groups.iter().all(|g| g.is_some());
+    let url_ok = r.url.as_ref().is_none_or(|u| p.url.contains(u.as_str()));
+    let texts_ok = r.texts.iter().all(|t| p.text.contains(t.as_str()));
+    let has_static = r.url.is_some() || !r.elements.is_empty() || !r.texts.is_empty();
+    has_static && url_ok && els_ok && texts_ok && p.ready != "loading"
+}
+
+/// What an interrupt's steps came to, as the wait for a screen sees it.
+fn seen_after(r: Result<(), StepErr>) -> Result<Option<Seen>, RunError> {
+    match r {
+        Ok(()) => Ok(None),
+        Err(StepErr::Outcome(o, a)) => Ok(Some(Seen::Outcome(o, a))),
+        Err(StepErr::Fail(e)) => Err(e),
     }
 }
 

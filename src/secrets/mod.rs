@@ -15,6 +15,9 @@ pub struct SecretsFile {
     pub portal_password: HashMap<String, Secret>,
     /// `[api_password]`: API passwords by GSTIN (upper case).
     pub api_password: HashMap<String, Secret>,
+    /// `[NAME]` for any other secret input of the flow (e.g.
+    /// `[client_secret]`): its value by GSTIN (upper case).
+    pub by_gstin: HashMap<String, HashMap<String, Secret>>,
 }
 
 /// Why a secrets file was refused. Never carries the file's text.
@@ -87,11 +90,15 @@ impl SecretsFile {
                 ("api_password", toml::Value::Table(t)) => {
                     out.api_password = strings(file, &k, t, str::to_uppercase)?;
                 }
+                (_, toml::Value::Table(t)) => {
+                    let by = strings(file, &k, t, str::to_uppercase)?;
+                    out.by_gstin.insert(k, by);
+                }
                 _ => {
                     return Err(SecretsError::NotAString {
                         file: file.into(),
                         key: k,
-                        hint: "; tables may be [portal_password] or [api_password]".into(),
+                        hint: "; tables are [portal_password] by login, [api_password] or [<secret input>] by GSTIN".into(),
                     })
                 }
             }
@@ -138,6 +145,15 @@ mod tests {
         assert_eq!(f.plain["udaytrd01"].expose(), "Login@123");
         assert_eq!(f.portal_password["x"].expose(), "Login@456");
         assert_eq!(f.api_password["27AAPFU0939F1ZV"].expose(), "Api@Pass12");
+        let f = SecretsFile::parse(
+            "s.toml",
+            "[client_secret]\n05aaach6188f1zm = \"Own-Secret-1\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            f.by_gstin["client_secret"]["05AAACH6188F1ZM"].expose(),
+            "Own-Secret-1"
+        );
         let e = SecretsFile::parse("s.toml", "a = \"Hidden@1\nb = 2\n").unwrap_err();
         assert!(e.to_string().starts_with("s.toml:1:"), "{e}");
         assert!(!e.to_string().contains("Hidden"), "{e}");

@@ -53,6 +53,26 @@ fn invalid_rows_are_refused_before_any_browser_then_skipped() {
         .to_string();
     edit_line(&csv, 31, |_| dup.replace("sbx", "dup"));
     let r = ReplicaProc::start(&["--taxpayers", "30"]);
+    // A provider the bundled list lacks is a warning: the dropdown decides.
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "batch",
+            "sandbox-register",
+            "batch.csv",
+            "--portal",
+            &r.sandbox,
+            "--auto-answer",
+        ])
+        .status(2)
+        .timeout(Duration::from_secs(30))
+        .run();
+    assert!(
+        d.stderr.contains("warning: batch.csv:14 column provider")
+            && d.stderr.contains("3 problem(s) in 3 row(s)"),
+        "{}",
+        d.stderr
+    );
     let d = Test::new()
         .cwd(dir.path())
         .args([
@@ -64,6 +84,7 @@ fn invalid_rows_are_refused_before_any_browser_then_skipped() {
             "--auto-answer",
             "--parallel",
             "4",
+            "--strict-providers",
         ])
         .status(2)
         .timeout(Duration::from_secs(30))
@@ -102,6 +123,7 @@ fn invalid_rows_are_refused_before_any_browser_then_skipped() {
             "--parallel",
             "4",
             "--skip-invalid",
+            "--strict-providers",
             "--report",
             "report.json",
         ])

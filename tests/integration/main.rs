@@ -3,6 +3,7 @@
 
 mod batch;
 mod check;
+mod fidelity;
 mod replica;
 mod run;
 mod smoke;

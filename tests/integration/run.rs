@@ -24,11 +24,14 @@ fn prod(gstin: &str, login: &str, password: &str, through: &str, extra: &[&str])
         "--var".into(),
         format!("through={through}"),
     ]);
+    // "Directly" asks for the taxpayer's own Client ID and Secret.
+    args.extend(["--var".into(), "client_id=OWN-CLIENT-ID-1".into()]);
     args.extend(extra.iter().map(|s| s.to_string()));
     let test = Test::new()
         .cwd(dir.path())
         .args(args)
-        .env("EINVREG_PORTAL_PASSWORD", password);
+        .env("EINVREG_PORTAL_PASSWORD", password)
+        .env("EINVREG_CLIENT_SECRET", "Own-Client-Secret-1");
     Case { dir, test }
 }
 
@@ -94,7 +97,7 @@ fn sandbox_taxpayer_through_gsp() {
             "--var",
             "through=gsp",
             "--var",
-            "provider=Defmacro Software Private Limited(ClearTax)",
+            "provider=DEFMACRO SOFTWARE PRIVATE LIMITED",
             "--var",
             "client_id=AACCT29GSPB5H8G",
             "--var",
@@ -163,10 +166,15 @@ fn production_through_gsp_with_popup_captcha_2fa_and_both_alerts() {
         "{}",
         d.stdout
     );
+    // The technical-person notice is a modal over the dashboard: an interrupt.
+    assert!(
+        d.stderr.contains("⤷ Contacts of Technical Person (closed)"),
+        "{}",
+        d.stderr
+    );
     for screen in [
         "E-INVOICE SYSTEM LOGIN",
-        "Login OTP (second factor)",
-        "Contacts of Technical Person popup",
+        "Two Factor Authentication",
         "Dash Board",
         "API Registration OTP",
         "API Registration form",
@@ -184,10 +192,16 @@ fn production_through_gsp_with_popup_captcha_2fa_and_both_alerts() {
         .find(|s| s["step"] == "OTP sent notice")
         .unwrap();
     assert_eq!(alert["result"], "ok", "the OTP alert was read and accepted");
+    let submit = steps.iter().find(|s| s["step"] == "Submit").unwrap();
     assert_eq!(
-        steps.last().unwrap()["result"],
-        "outcome:created",
-        "the success alert ended the run"
+        submit["result"], "outcome:created",
+        "the success alert ended the walk"
+    );
+    let last = steps.last().unwrap();
+    assert_eq!(
+        (last["step"].as_str(), last["result"].as_str()),
+        (Some("Log out"), Some("ok")),
+        "the run logs out"
     );
     let v = vault(c.dir.path());
     assert_eq!(v[0]["username"], "API_udaytera");
@@ -291,7 +305,7 @@ fn wrong_captcha_then_right_and_wrong_otp_then_right() {
     );
     assert!(
         d.stderr
-            .contains("↺ wrong login otp: back to \"Login OTP (second factor)\" (try 2)"),
+            .contains("↺ wrong login otp: back to \"Two Factor Authentication\" (try 2)"),
         "{}",
         d.stderr
     );
@@ -512,8 +526,11 @@ fn answer_commands_supply_captcha_and_otp() {
             "through=direct",
             "--var",
             "api_username=zencmd",
+            "--var",
+            "client_id=OWN-CLIENT-ID-1",
         ])
         .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
+        .env("EINVREG_CLIENT_SECRET", "Own-Client-Secret-1")
         .run();
     assert!(
         d.stdout.contains("registered"),
@@ -611,8 +628,9 @@ fn fallback_selector_works_and_is_reported() {
     );
     let d = c.test.run();
     assert!(
-        d.stderr
-            .contains("`#txtUserName` no longer matches; fallback `input[name='UserName']` did"),
+        d.stderr.contains(
+            "`#txtUserName` no longer matches; fallback `input[name='UserLogin.UserName']` did"
+        ),
         "{}",
         d.stderr
     );
@@ -638,16 +656,21 @@ fn drift_stops_with_screen_step_selectors_and_artifacts() {
             "--portal",
             "replica",
             "--replica-drift",
-            "renamed-field",
+            "relabelled-button",
             "--var",
             "api_username=zendrift",
         ],
     );
     let d = c.test.status(5).run();
-    assert!(d.stdout.contains("stopped: the portal does not match the flow: expected screen \"E-INVOICE SYSTEM LOGIN\""), "{}", d.stdout);
     assert!(
         d.stdout
-            .contains("element `#txtUserName` or `input[name='UserName']`"),
+            .contains("stopped: the portal does not match the flow: expected screen \"Home page\""),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        d.stdout
+            .contains("element `button#btnLogin` or `text:Login`"),
         "{}",
         d.stdout
     );
@@ -660,6 +683,7 @@ fn drift_stops_with_screen_step_selectors_and_artifacts() {
     for f in ["screenshot.png", "page.html", "trace.json"] {
         assert!(run.join(f).exists(), "{f} missing");
     }
+    // A GSP gone from the dropdown is drift at the dropdown, naming it.
     let c = prod(
         "29AAFCC9980MZZT",
         "gstzendemo",
@@ -677,8 +701,7 @@ fn drift_stops_with_screen_step_selectors_and_artifacts() {
         ],
     );
     let d = c.test.status(5).run();
-    // The public list is checked first: no captcha or OTP is spent on a vanished GSP.
-    assert!(d.stdout.contains("screen \"List of GSPs\", step \"The chosen GSP is listed\": expected text \"Vay Network Services Private Limited\" in `#tblGspList` or `table`"), "{}", d.stdout);
+    assert!(d.stdout.contains("step \"Select your GSP\": the dropdown has no option \"Vay Network Services Private Limited\""), "{}", d.stdout);
     // A dropdown without the option is drift too, with a did-you-mean.
     let c = prod(
         "29AAFCC9980MZZT",
@@ -777,7 +800,9 @@ fn missing_chromedriver_says_how_to_install_it() {
             "--var",
             "portal_username=udaytrd01",
             "--var",
-            "through=direct",
+            "through=erp",
+            "--var",
+            "provider=Tally (India) Private Ltd",
             "--var",
             "api_username=udaytera",
         ])
@@ -802,7 +827,9 @@ fn missing_chromedriver_says_how_to_install_it() {
             "--var",
             "portal_username=udaytrd01",
             "--var",
-            "through=direct",
+            "through=erp",
+            "--var",
+            "provider=Tally (India) Private Ltd",
             "--var",
             "api_username=udaytera",
         ])
@@ -968,7 +995,7 @@ fn registers_through_selenium_grid() {
 fn terminal_prompt_shows_captcha_and_times_out() {
     let dir = tempfile::tempdir().unwrap();
     let cmd = format!(
-        "{} run production-api-user --portal replica --prompt-timeout 2s --var gstin=29AAFCC9980MZZT --var portal_username=gstzendemo --var through=direct --var api_username=zentty",
+        "{} run production-api-user --portal replica --prompt-timeout 2s --var gstin=29AAFCC9980MZZT --var portal_username=gstzendemo --var through=direct --var client_id=OWN-CLIENT-ID-1 --var api_username=zentty",
         bin().display()
     );
     // `script` gives einvreg a terminal; its stdin stays open and silent.
@@ -976,6 +1003,7 @@ fn terminal_prompt_shows_captcha_and_times_out() {
         .args(["-qec", &cmd, "/dev/null"])
         .current_dir(dir.path())
         .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
+        .env("EINVREG_CLIENT_SECRET", "Own-Client-Secret-1")
         .env("TERM", "xterm-kitty")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -23,11 +23,18 @@ use toml::Spanned;
 pub(super) type Sv<'i> = Spanned<DeValue<'i>>;
 use input::input;
 use outcome::outcome;
-use screen::screen;
+use screen::{screen, Section};
 pub use values::parse_duration;
 use values::*;
 
-pub const TOP_KEYS: &[&str] = &["flow", "inputs", "screens", "outcomes"];
+pub const TOP_KEYS: &[&str] = &[
+    "flow",
+    "inputs",
+    "screens",
+    "interrupts",
+    "cleanup",
+    "outcomes",
+];
 pub const FLOW_KEYS: &[&str] = &[
     "name",
     "portal",
@@ -61,6 +68,7 @@ pub const SCREEN_KEYS: &[&str] = &[
     "recognise",
     "steps",
 ];
+pub const INTERRUPT_KEYS: &[&str] = &["id", "label", "when", "recognise", "steps"];
 pub const RECOGNISE_KEYS: &[&str] = &["url", "elements", "texts", "alert"];
 pub const OUTCOME_KEYS: &[&str] = &[
     "id",
@@ -77,13 +85,13 @@ pub const OUTCOME_KEYS: &[&str] = &[
 pub const STEP_COMMON: &[&str] = &["label", "timeout", "optional", "when", "barrier", "submits"];
 pub const STEP_KINDS: &[(&str, &[&str])] = &[
     ("goto", &[]),
-    ("fill", &["value", "fast"]),
+    ("fill", &["value", "fast", "keep_prefix"]),
     ("fill_secret", &["secret", "fast"]),
-    ("click", &["navigates"]),
-    ("choose", &["navigates"]),
-    ("select", &["option", "option_value", "navigates"]),
-    ("captcha", &["input"]),
-    ("otp", &["prompt"]),
+    ("click", &["navigates", "then"]),
+    ("choose", &["navigates", "then"]),
+    ("select", &["option", "option_value", "navigates", "then"]),
+    ("captcha", &["input", "refresh"]),
+    ("otp", &["prompt", "resend", "rotates"]),
     ("expect", &["text", "absent"]),
     ("alert", &["action", "capture"]),
     ("capture", &["into", "attribute", "pattern"]),
@@ -170,6 +178,8 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
     let credentials = credentials(&mut p, &h);
     let inputs = inputs(&mut p, &top);
     let screens = screens(&mut p, &top);
+    let interrupts = interrupts(&mut p, &top);
+    let cleanup = cleanup(&mut p, &top);
     let outcomes = outcomes(&mut p, &top);
     let flow = portal.map(|portal| Flow {
         file: file.to_path_buf(),
@@ -181,6 +191,8 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         inputs,
         credentials,
         screens,
+        interrupts,
+        cleanup,
         outcomes,
     });
     (flow, p.diags)
@@ -278,7 +290,7 @@ fn screens(p: &mut P, top: &Obj) -> Vec<Screen> {
     match top.get("screens") {
         Some(sv) => {
             for (n, s) in array_of_tables(p, sv, "screens").into_iter().enumerate() {
-                if let Some(s) = screen(p, n, s) {
+                if let Some(s) = screen(p, Section::Screens, n, s) {
                     screens.push(s);
                 }
             }
@@ -290,6 +302,26 @@ fn screens(p: &mut P, top: &Obj) -> Vec<Screen> {
         ),
     }
     screens
+}
+fn interrupts(p: &mut P, top: &Obj) -> Vec<Screen> {
+    let Some(v) = top.get("interrupts") else {
+        return vec![];
+    };
+    array_of_tables(p, v, "interrupts")
+        .into_iter()
+        .enumerate()
+        .filter_map(|(n, s)| screen(p, Section::Interrupts, n, s))
+        .collect()
+}
+fn cleanup(p: &mut P, top: &Obj) -> Vec<Step> {
+    let Some(v) = top.get("cleanup") else {
+        return vec![];
+    };
+    array_of_tables(p, v, "cleanup")
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, s)| step::step(p, "cleanup", i, s))
+        .collect()
 }
 fn outcomes(p: &mut P, top: &Obj) -> Vec<Outcome> {
     let mut outcomes = vec![];

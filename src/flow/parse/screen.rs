@@ -3,14 +3,39 @@
 use super::step::step;
 use super::*;
 
-pub(super) fn screen(p: &mut P, n: usize, v: &Sv) -> Option<Screen> {
-    let o = Obj::of(p, v, format!("screens[{n}]"))?;
-    o.check_keys(p, SCREEN_KEYS, &[]);
+/// Which list a screen table is in: the walk's screens, or the interrupts
+/// that may show anywhere (the same shape, fewer keys).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Section {
+    Screens,
+    Interrupts,
+}
+
+impl Section {
+    fn name(self) -> &'static str {
+        match self {
+            Section::Screens => "screens",
+            Section::Interrupts => "interrupts",
+        }
+    }
+}
+
+pub(super) fn screen(p: &mut P, section: Section, n: usize, v: &Sv) -> Option<Screen> {
+    let list = section.name();
+    let o = Obj::of(p, v, format!("{list}[{n}]"))?;
+    let keys = match section {
+        Section::Screens => SCREEN_KEYS,
+        Section::Interrupts => INTERRUPT_KEYS,
+    };
+    o.check_keys(p, keys, &[]);
     let id = o
         .req_str(p, "id", "give every screen a short id, e.g. id = \"login\"")
         .map(|x| x.0)
         .unwrap_or_else(|| format!("#{n}"));
-    let what = format!("screen `{id}`");
+    let what = match section {
+        Section::Screens => format!("screen `{id}`"),
+        Section::Interrupts => format!("interrupt `{id}`"),
+    };
     let label = o
         .req_str(
             p,
@@ -23,7 +48,7 @@ pub(super) fn screen(p: &mut P, n: usize, v: &Sv) -> Option<Screen> {
     let when = o.get("when").and_then(|v| condition(p, v, &what));
     let timeout = duration(p, &o, "timeout");
     let recognise = match o.get("recognise") {
-        Some(rv) => match Obj::of(p, rv, format!("screens[{n}].recognise")) {
+        Some(rv) => match Obj::of(p, rv, format!("{list}[{n}].recognise")) {
             Some(r) => {
                 r.check_keys(p, RECOGNISE_KEYS, &[]);
                 let url = r.str(p, "url").map(|x| x.0);
@@ -58,7 +83,7 @@ pub(super) fn screen(p: &mut P, n: usize, v: &Sv) -> Option<Screen> {
         None => {
             p.err(
                 &o.span,
-                format!("{what} has no [screens.recognise]"),
+                format!("{what} has no [{list}.recognise]"),
                 "say how to know the page: recognise = { url = \"/path\", elements = [\"#id\"] }",
             );
             Recognise {
@@ -71,7 +96,7 @@ pub(super) fn screen(p: &mut P, n: usize, v: &Sv) -> Option<Screen> {
     };
     let mut steps = vec![];
     if let Some(sv) = o.get("steps") {
-        for (i, s) in array_of_tables(p, sv, "screens.steps")
+        for (i, s) in array_of_tables(p, sv, &format!("{list}.steps"))
             .into_iter()
             .enumerate()
         {

@@ -136,6 +136,12 @@ impl StepSrc<'_, '_, '_> {
         targets(p, v, &format!("`{}` of {}", self.kind, self.what))
     }
 
+    /// Targets under another key (`refresh`, `resend`), when given.
+    fn extra_targets(&self, p: &mut P, key: &str) -> Option<Targets> {
+        let v = self.o.get(key)?;
+        targets(p, v, &format!("`{key}` of {}", self.what))
+    }
+
     fn tmpl(&self, p: &mut P, key: &str) -> Option<Template> {
         let (s, span) = self.o.str(p, key)?;
         template(p, &s, &span, &format!("`{key}` of {}", self.what))
@@ -163,6 +169,7 @@ impl StepSrc<'_, '_, '_> {
                     target: self.targets(p)?,
                     value: self.tmpl(p, "value")?,
                     fast: o.bool(p, "fast"),
+                    keep_prefix: o.str(p, "keep_prefix").map(|x| x.0),
                 }
             }
             "fill_secret" => {
@@ -176,10 +183,12 @@ impl StepSrc<'_, '_, '_> {
             "click" => StepKind::Click {
                 target: self.targets(p)?,
                 navigates: o.bool(p, "navigates"),
+                then: o.str(p, "then").map(|x| x.0),
             },
             "choose" => StepKind::Choose {
                 target: self.targets(p)?,
                 navigates: o.bool(p, "navigates"),
+                then: o.str(p, "then").map(|x| x.0),
             },
             "select" => self.select(p)?,
             "captcha" => {
@@ -190,7 +199,11 @@ impl StepSrc<'_, '_, '_> {
                 );
                 let image = self.targets(p)?;
                 let input = targets(p, o.get("input")?, &format!("`input` of {}", self.what))?;
-                StepKind::Captcha { image, input }
+                StepKind::Captcha {
+                    image,
+                    input,
+                    refresh: self.extra_targets(p, "refresh"),
+                }
             }
             "otp" => {
                 self.need(
@@ -201,6 +214,8 @@ impl StepSrc<'_, '_, '_> {
                 StepKind::Otp {
                     input: self.targets(p)?,
                     prompt: self.tmpl(p, "prompt")?,
+                    resend: self.extra_targets(p, "resend"),
+                    rotates: duration(p, o, "rotates"),
                 }
             }
             "expect" => StepKind::Expect {
@@ -256,6 +271,7 @@ impl StepSrc<'_, '_, '_> {
             target: self.targets(p)?,
             option,
             navigates: o.bool(p, "navigates"),
+            then: o.str(p, "then").map(|x| x.0),
         })
     }
 

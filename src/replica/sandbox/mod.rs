@@ -154,8 +154,15 @@ async fn welcome(State(p): State<Portal>, h: HeaderMap) -> Response {
     }
 }
 
-async fn captcha(State(p): State<Portal>, h: HeaderMap) -> Response {
+async fn captcha(
+    State(p): State<Portal>,
+    h: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<F>,
+) -> Response {
     let s = p.session(&h);
+    if q.contains_key("new") {
+        p.new_captcha(&s.id);
+    }
     match p.captcha_png(&s.id) {
         Some(png) => s.respond(([(header::CONTENT_TYPE, "image/png")], png)),
         None => s.respond((StatusCode::NOT_FOUND, "no captcha")),
@@ -223,15 +230,20 @@ pub(super) fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
         v("txtGSTIN")
     );
     // Drift `moved-element`: the captcha box moves into a verification panel
-    // and is renamed, so WebForms generates a new id and name for it.
-    let captcha_input = if p.shared.drift == Some(Drift::MovedElement) {
-        format!(
-            r##"<div id="{P}pnlVerify"><input name="{N}pnlVerify$txtCaptchaCode" id="{P}pnlVerify_txtCaptchaCode" maxlength="6" autocomplete="off"{ro}></div>"##
-        )
-    } else {
-        format!(
+    // on a row of its own and is renamed, so WebForms generates a new id
+    // and name for it and no label names it any more.
+    let moved = p.shared.drift == Some(Drift::MovedElement);
+    let captcha_input = match moved {
+        true => String::new(),
+        false => format!(
             r##"<input name="{N}txtCaptcha" id="{P}txtCaptcha" maxlength="6" autocomplete="off"{ro}>"##
-        )
+        ),
+    };
+    let moved_row = match moved {
+        true => format!(
+            r##"<tr><td></td><td><div id="{P}pnlVerify"><input name="{N}pnlVerify$txtCaptchaCode" id="{P}pnlVerify_txtCaptchaCode" maxlength="6" autocomplete="off"{ro}></div></td></tr>"##
+        ),
+        false => String::new(),
     };
     let validate_disabled = if stage == RegStage::Form {
         ""
@@ -257,12 +269,19 @@ pub(super) fn reg_page(p: &Portal, s: &SessionRef, msg: Msg) -> Response {
 <tr><td>Trade Name :<span class="req">*</span></td><td><input name="{N}txtTradeName" id="{P}txtTradeName" value="{tn}"{ro}></td></tr>
 <tr><td>GST Registered Mobile No. :<span class="req">*</span></td><td><input name="{N}txtMobile" id="{P}txtMobile" maxlength="10" value="{mob}"{ro}></td></tr>
 <tr><td>GST Registered e-Mail Id :<span class="req">*</span></td><td><input name="{N}txtEmail" id="{P}txtEmail" value="{em}"{ro}></td></tr>
-<tr><td>Captcha :<span class="req">*</span></td><td><img id="{P}imgCaptcha" src="/einvapiclient/EncDesc/Captcha.aspx?v={serial}" width="180" height="60" alt="captcha"> {captcha_input}</td></tr>
+<tr><td>Captcha :<span class="req">*</span></td><td><img id="{P}imgCaptcha" src="/einvapiclient/EncDesc/Captcha.aspx?v={serial}" width="180" height="60" alt="captcha"> {refresh}{captcha_input}</td></tr>{moved_row}
 <tr><td></td><td><input type="submit" class="btn btn-blue" name="{N}btnValidate" id="{P}btnValidate" value="Validate"{validate_disabled}>
 <input type="submit" class="btn btn-green" name="{N}btnSendOTP" id="{P}btnSendOTP" value="Send OTP"{send_disabled}>
 <input type="submit" class="btn btn-red" name="{N}btnExit" id="{P}btnExit" value="Exit"></td></tr>
 </table>
 <span id="{P}lblMsg" class="msg-ok">{ok}</span><span id="{P}lblError" class="msg-err">{err}</span>"##,
+        refresh = match stage {
+            // A new image without a postback (the seeds show a refresh icon).
+            RegStage::Form => format!(
+                r##"<a href="javascript:void(0)" id="{P}lnkRefreshCaptcha" title="Refresh Captcha" onclick="document.getElementById('{P}imgCaptcha').src='/einvapiclient/EncDesc/Captcha.aspx?new=1&amp;t='+Date.now();">&#x21bb;</a> "##
+            ),
+            _ => String::new(),
+        },
         tn = v("txtTradeName"),
         mob = v("txtMobile"),
         em = v("txtEmail"),
@@ -355,8 +374,13 @@ async fn ack(State(p): State<Portal>, h: HeaderMap) -> Response {
     let Some((g, u, via)) = p.with(&s.id, |x| x.ack.clone()) else {
         return s.respond(redirect(REG));
     };
+    // The real wording is not known (evidence 9): two, by layout.
+    let said = match p.shared.layout.ack_account_created {
+        true => "Your account has been created successfully.",
+        false => "Registration Successful",
+    };
     let body = format!(
-        r##"<h2>Acknowledgement</h2><div id="{P}pnlAck"><p class="msg-ok">Registration Successful</p>
+        r##"<h2>Acknowledgement</h2><div id="{P}pnlAck"><p class="msg-ok">{said}</p>
 <table class="form"><tr><td>GSTIN :</td><td>{}</td></tr><tr><td>User Name :</td><td id="{P}lblUserName">{}</td></tr><tr><td>Registered through :</td><td>{}</td></tr></table>
 <p>Use these credentials with the Client ID and Client Secret of your GSP/ERP to access the sandbox APIs.</p></div>"##,
         esc(&g),

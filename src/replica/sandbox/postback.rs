@@ -132,6 +132,7 @@ pub(super) async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): For
         let r = p.shared.inner.lock().unwrap().send_otp(
             &p.shared,
             "sandbox",
+            "sms",
             &s.id,
             &mobile,
             |c| format!("{c} is your OTP for registration on e-Invoice API Sandbox. -NIC"),
@@ -151,6 +152,7 @@ pub(super) async fn reg_post(State(p): State<Portal>, h: HeaderMap, Form(f): For
         match p.shared.inner.lock().unwrap().send_otp(
             &p.shared,
             "sandbox",
+            "sms",
             &s.id,
             &mobile,
             |c| format!("{c} is your OTP for registration on e-Invoice API Sandbox. -NIC"),

@@ -1,0 +1,47 @@
+//! The `interruptions` fault: what a real session meets at unplanned
+//! moments (evidence 8 and our guesses), shown a random time after a page
+//! loads. The technical-person notice is the one public; the announcement
+//! and the expiry warning are [guess] in kind, wording and markup.
+
+use super::*;
+use rand::Rng;
+
+/// How late after the load an interruption may show.
+const LATEST_MS: u64 = 1500;
+
+/// An announcement modal [guess].
+const ANNOUNCEMENT: &str = r##"<div class="modal" id="announcementModal"><div class="box"><h3>Announcement</h3><p>2-Factor Authentication is mandatory for all taxpayers. Keep your registered mobile number updated.</p><button class="btn" type="button" id="btnCloseAnnouncement" onclick="document.getElementById('announcementModal').remove()">Close</button></div></div>"##;
+
+/// The session-expiry warning [guess]: an alert, as results are (portal-facts 10).
+const EXPIRY: &str = "Your session is about to expire due to inactivity. Click OK to continue.";
+
+/// With the fault's probability, a script that shows the next kind of
+/// interruption at a random moment; otherwise nothing.
+pub(super) fn maybe(p: &Portal) -> String {
+    let Some(prob) = p.shared.faults.interruptions else {
+        return String::new();
+    };
+    let (kind, delay) = {
+        let mut inner = p.shared.inner.lock().unwrap();
+        if !inner.rng.random_bool(prob) {
+            return String::new();
+        }
+        // The kinds take turns, so a few pages show each; the moment is random.
+        let n = inner.counters.get("interruptions").copied().unwrap_or(0);
+        inner.bump("interruptions");
+        (n % 3, inner.rng.random_range(0..=LATEST_MS))
+    };
+    let show = match kind {
+        // One notice at a time: the dashboard may show its own already.
+        0 => format!(
+            "if(!document.getElementById('techPersonModal'))document.body.insertAdjacentHTML('beforeend',{})",
+            js(&tech_notice(true))
+        ),
+        1 => format!(
+            "document.body.insertAdjacentHTML('beforeend',{})",
+            js(ANNOUNCEMENT)
+        ),
+        _ => format!("alert({})", js(EXPIRY)),
+    };
+    format!("<script>window.addEventListener('load',function(){{setTimeout(function(){{{show};}},{delay});}});</script>")
+}

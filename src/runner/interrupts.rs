@@ -1,0 +1,132 @@
+//! Interrupts and alerts: what may show at any moment (a modal over the
+//! page, an announcement, a "session about to expire" alert) is handled
+//! here and the walk carries on; every JS alert the walk meets is sorted
+//! by one rule: a known outcome, an interrupt, one the screen expects, or
+//! drift.
+
+use super::error::{Drift, StepErr};
+use super::outcomes::Matched;
+use super::Runner;
+use crate::events::Event;
+use crate::flow::{Screen, StepKind};
+
+/// How often one run may meet interrupts before the walk calls it drift
+/// (an interrupt whose steps do not make it go away).
+const MAX_INTERRUPTS: u32 = 30;
+
+/// What an open JS alert is.
+pub(super) enum AlertIs {
+    /// A known outcome (checked first: an error alert is never dismissed unread).
+    Outcome(Matched),
+    /// An interrupt, already handled: carry on.
+    Handled,
+    /// A notice the current screen expects (accepted).
+    Expected,
+    /// Nothing the flow knows (still open).
+    Unknown,
+}
+
+impl<'a> Runner<'a> {
+    /// The interrupts of the flow that apply to this run, in watch order.
+    pub(super) fn watched(&self) -> Vec<&'a Screen> {
+        self.flow()
+            .interrupts
+            .iter()
+            .filter(|s| self.holds(&s.when))
+            .collect()
+    }
+
+    /// Runs the steps of the `i`th watched interrupt. Its own lookups do
+    /// not watch for it, but another one showing on top is handled first.
+    pub(super) async fn handle_interrupt(&mut self, i: usize) -> Result<(), StepErr> {
+        let Some(intr) = self.watched().get(i).copied() else {
+            return Ok(());
+        };
+        self.interrupts_met += 1;
+        if self.interrupts_met > MAX_INTERRUPTS {
+            let what = format!(
+                "\"{}\" showed {MAX_INTERRUPTS} times: its steps do not close it",
+                intr.label
+            );
+            return Err(Drift::on_screen(&intr.label, what).into());
+        }
+        tracing::info!(interrupt = %intr.id, "interrupt");
+        self.emit(Event::Interrupted {
+            label: intr.label.clone(),
+        });
+        self.s.busy.push(i);
+        let mut r = Ok(());
+        for st in &intr.steps {
+            if !self.holds(&st.when) {
+                continue;
+            }
+            // Boxed: a lookup inside may meet (and handle) an interrupt again.
+            let step = Box::pin(self.exec_traced(intr, st));
+            r = match step.await {
+                Err(StepErr::Fail(e)) if st.optional && e.is_skippable() => Ok(()),
+                other => other,
+            };
+            if r.is_err() {
+                break;
+            }
+        }
+        self.s.busy.pop();
+        r
+    }
+
+    /// Sorts an open alert (see [`AlertIs`]); `screen` is where the walk is.
+    pub(super) async fn sort_alert(
+        &mut self,
+        text: &str,
+        screen: Option<&Screen>,
+    ) -> Result<AlertIs, StepErr> {
+        if self.registers() {
+            if let Some(m) = self.match_outcomes(Some(text), None, false) {
+                return Ok(AlertIs::Outcome(m));
+            }
+        }
+        let hit = self.watched().iter().enumerate().position(|(i, s)| {
+            !self.s.busy.contains(&i)
+                && s.recognise.alert.as_ref().is_some_and(|p| p.is_match(text))
+        });
+        if let Some(i) = hit {
+            self.handle_alert_interrupt(i).await?;
+            return Ok(AlertIs::Handled);
+        }
+        if screen.is_some_and(|s| expects_alert(s, text)) {
+            self.s.accept_alert().await?;
+            return Ok(AlertIs::Expected);
+        }
+        Ok(AlertIs::Unknown)
+    }
+
+    /// An interrupt shown as an alert: its steps (which should answer it),
+    /// or simply accepting it when it has none that does.
+    async fn handle_alert_interrupt(&mut self, i: usize) -> Result<(), StepErr> {
+        let answers = self.watched()[i]
+            .steps
+            .iter()
+            .any(|st| matches!(st.kind, StepKind::Alert { .. }));
+        if !answers {
+            self.s.accept_alert().await?;
+        }
+        self.handle_interrupt(i).await?;
+        // A step that did not answer it leaves it open: accept it now.
+        self.s.accept_alert().await?;
+        Ok(())
+    }
+}
+
+/// Whether `screen` expects an alert with this text (one of its `alert`
+/// steps, or the alert it is recognised by).
+pub(super) fn expects_alert(screen: &Screen, text: &str) -> bool {
+    screen
+        .steps
+        .iter()
+        .any(|s| matches!(&s.kind, StepKind::Alert { pattern, .. } if pattern.is_match(text)))
+        || screen
+            .recognise
+            .alert
+            .as_ref()
+            .is_some_and(|p| p.is_match(text))
+}

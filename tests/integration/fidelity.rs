@@ -1,0 +1,451 @@
+//! The bundled flows against the portals as public evidence shows them
+//! (the replica's default layout), as we first guessed them (`legacy`),
+//! and with every non-public id renamed (`renamed`): every route, the
+//! alerts, the second factor's modes, renewals, interruptions, the `API_`
+//! prefix in the box, and a GSTIN not enabled for e-invoicing.
+
+use crate::support::*;
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+const PROD_CSV: &str = "gstin,portal_username,through,provider,other_gstin,api_username,client_id
+27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,,udaytera,
+29AAFCC9980MZZT,gstzendemo,erp,CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen),,zenerp,
+05AAACH6188F1ZM,himagro05,direct,,,himdirect,HIM-OWN-CLIENT
+29AAACJ4323N1ZC,jayantka,other_gstin,,27AAACJ4323N1ZG,jayantcid,
+";
+
+const SANDBOX_CSV: &str = "gstin,trade_name,mobile,email,through,provider,client_id,api_username
+33GSPTN9771G3ZP,TAMIL GSP SERVICES,8056012345,gsp@tamilgsp.example,gsp,DEFMACRO SOFTWARE PRIVATE LIMITED,AACCT29GSPB5H8G,tngspsbx
+29AAFCC9980MZZT,GSTZEN DEMO PRIVATE LIMITED,9845012345,gst@gstzen-demo.example,erp,CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen),AAFCC29ERP82ZSO,zensbx
+";
+
+const SECRETS: &str = "[portal_password]
+udaytrd01 = \"Uday@Login2024\"
+gstzendemo = \"Zen@Login2024x\"
+himagro05 = \"Him@Login2024a\"
+jayantka = \"Jay@Login2024k\"
+[client_secret]
+05AAACH6188F1ZM = \"Himagro-Own-Secret-1\"
+";
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn secrets(dir: &Path) {
+    write(dir, "secrets.toml", SECRETS);
+    std::fs::set_permissions(
+        dir.join("secrets.toml"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+}
+
+fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Every step of every row's trace under `runs`.
+fn trace_steps(runs: &Path) -> Vec<serde_json::Value> {
+    let mut out = vec![];
+    for row in std::fs::read_dir(runs).into_iter().flatten().flatten() {
+        let Ok(text) = std::fs::read_to_string(row.path().join("trace.json")) else {
+            continue;
+        };
+        let t: serde_json::Value = serde_json::from_str(&text).unwrap();
+        out.extend(t["steps"].as_array().cloned().unwrap_or_default());
+    }
+    out
+}
+
+fn batch(dir: &Path, flow: &str, csv: &str, url: &str) -> Done {
+    Test::new()
+        .cwd(dir)
+        .args(["batch", flow, csv, "--portal", url, "--auto-answer"])
+        .args(["--parallel", "2", "--secrets", "secrets.toml"])
+        .args(["--report", &format!("{csv}.report.json")])
+        .args(["--vault", &format!("{csv}.vault.jsonl")])
+        .args(["--journal", &format!("{csv}.journal.jsonl")])
+        .args(["--artifacts", &format!("{csv}.runs")])
+        .timeout(Duration::from_secs(300))
+        .run()
+}
+
+/// Both bundled flows register every route on one layout, and the vault
+/// holds each API user exactly as the portal created it.
+fn every_route_registers_on(layout: &str) {
+    let r = ReplicaProc::start(&["--layout", layout]);
+    let dir = tempfile::tempdir().unwrap();
+    secrets(dir.path());
+    write(dir.path(), "prod.csv", PROD_CSV);
+    write(dir.path(), "sbx.csv", SANDBOX_CSV);
+    let prod = batch(dir.path(), "production-api-user", "prod.csv", &r.production);
+    assert!(
+        prod.stdout.contains("4 rows: 4 registered"),
+        "{layout}:\n{}\n{}",
+        prod.stdout,
+        prod.stderr
+    );
+    let sbx = batch(dir.path(), "sandbox-register", "sbx.csv", &r.sandbox);
+    assert!(
+        sbx.stdout.contains("2 rows: 2 registered"),
+        "{layout}:\n{}\n{}",
+        sbx.stdout,
+        sbx.stderr
+    );
+
+    // The username the vault recorded before the submit is the portal's user.
+    let users: serde_json::Value =
+        serde_json::from_str(&http_get(&format!("{}/__replica/users", r.production))).unwrap();
+    let created: HashMap<String, String> = users["api_users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["gstin"].as_str().unwrap().to_string(),
+                u["username"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(created.len(), 4, "{layout}: {users}");
+    let pending: Vec<_> = json_lines(&dir.path().join("prod.csv.vault.jsonl"))
+        .into_iter()
+        .filter(|v| v["status"] == "pending")
+        .collect();
+    assert_eq!(pending.len(), 4, "{layout}");
+    for v in pending {
+        let g = v["gstin"].as_str().unwrap();
+        assert_eq!(
+            v["username"].as_str(),
+            created.get(g).map(String::as_str),
+            "{layout}: the vault's username for {g} is the portal's"
+        );
+    }
+    let steps = trace_steps(&dir.path().join("prod.csv.runs"));
+    let by_label = steps.iter().any(|s| {
+        s["target"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("label:"))
+    });
+    // Renamed ids are found by what a person sees; the others by their ids.
+    assert_eq!(
+        by_label,
+        layout == "renamed",
+        "{layout}: label targets used: {by_label}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["step"] == "Log out" && s["result"] == "ok"),
+        "{layout}: every run logs out"
+    );
+}
+
+#[test]
+fn every_route_registers_on_the_evidence_layout() {
+    every_route_registers_on("evidence");
+}
+
+#[test]
+fn every_route_registers_on_the_legacy_layout() {
+    every_route_registers_on("legacy");
+}
+
+#[test]
+fn every_route_registers_with_every_private_id_renamed() {
+    every_route_registers_on("renamed");
+}
+
+#[test]
+fn smoke_passes_on_every_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    for layout in [
+        "evidence",
+        "legacy",
+        "renamed",
+        "evidence,-options-in-place,+gsp-list-page",
+    ] {
+        let d = Test::new()
+            .cwd(dir.path())
+            .args(["smoke", "production-api-user", "sandbox-register"])
+            .args(["--portal", "replica", "--replica-layout", layout])
+            .run();
+        assert!(
+            d.stdout.contains("0 drift, 0 unreachable"),
+            "{layout}: {}",
+            d.stdout
+        );
+    }
+}
+
+fn prod_run(dir: &Path, url: &str, gstin: &str, login: &str, pw: &str, extra: &[&str]) -> Test {
+    Test::new()
+        .cwd(dir)
+        .args(["run", "production-api-user", "--portal", url])
+        .args(["--var", &format!("gstin={gstin}")])
+        .args(["--var", &format!("portal_username={login}")])
+        .args(extra)
+        .env("EINVREG_PORTAL_PASSWORD", pw)
+}
+
+#[test]
+fn a_wrong_login_is_a_portal_error_naming_what_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = prod_run(
+        dir.path(),
+        "replica",
+        "27AAPFU0939F1ZV",
+        "udaytrd01",
+        "Not@ThePass1",
+        &[],
+    )
+    .args([
+        "--auto-answer",
+        "--var",
+        "provider=Tera Software Limited",
+        "--var",
+        "api_username=udaybad",
+    ])
+    .status(6)
+    .run();
+    assert!(
+        d.stdout.contains("the portal refused the username or password: check the portal login and its password: portal said \"Invalid Login Credentials"),
+        "{}",
+        d.stdout
+    );
+    let vault = std::fs::read_to_string(dir.path().join("einvreg-vault.jsonl")).unwrap_or_default();
+    assert!(vault.is_empty(), "nothing was submitted: {vault}");
+}
+
+#[test]
+fn a_gstin_not_enabled_for_e_invoicing_names_the_enablement_menu() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = prod_run(
+        dir.path(),
+        "replica",
+        "24AAACJ3770E2ZV",
+        "jyoticer24",
+        "Jyo@Login2024c",
+        &[],
+    )
+    .args([
+        "--auto-answer",
+        "--var",
+        "provider=Tera Software Limited",
+        "--var",
+        "api_username=jyoti",
+    ])
+    .status(6)
+    .run();
+    assert!(
+        d.stdout.contains("not enabled for e-invoicing")
+            && d.stdout.contains("Registration → e-Invoice Enablement"),
+        "{}",
+        d.stdout
+    );
+}
+
+/// Answer commands over the replica's aids: the captcha it drew last, the
+/// Shield code of the login, the last SMS to the mobile; each prompt is
+/// logged so the test can read what the operator was told.
+fn answer_commands(r: &ReplicaProc, log: &Path, login: &str, mobile: &str) -> Vec<String> {
+    let otp = format!(
+        "python3 -c \"import json,os,urllib.request as u
+open('{log}','a').write(os.environ['EINVREG_PROMPT']+'\\n')
+if os.environ.get('EINVREG_CODE_PERIOD'):
+    print(json.load(u.urlopen('{base}/__replica/shield?login={login}'))['code'])
+else:
+    print(json.load(u.urlopen('{base}/__replica/sms?mobile='+(os.environ['EINVREG_MOBILE'] or '{mobile}')))[-1]['otp'])\"",
+        log = log.display(),
+        base = r.production,
+    );
+    let captcha = format!(
+        "python3 -c \"import json,urllib.request as u;print(json.load(u.urlopen('{}/__replica/captchas'))[-1])\"",
+        r.production
+    );
+    vec![
+        "--otp-command".into(),
+        otp,
+        "--captcha-command".into(),
+        captcha,
+    ]
+}
+
+#[test]
+fn the_shield_prompt_says_how_long_the_code_has_left() {
+    let r = ReplicaProc::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("prompts.txt");
+    let cmds = answer_commands(&r, &log, "gstzendemo", "9845012345");
+    let d = prod_run(
+        dir.path(),
+        &r.production,
+        "29AAFCC9980MZZT",
+        "gstzendemo",
+        "Zen@Login2024x",
+        &[],
+    )
+    .args(&cmds)
+    .args(["--var", "second_factor=shield", "--var", "through=erp"])
+    .args([
+        "--var",
+        "provider=Tally (India) Private Ltd",
+        "--var",
+        "api_username=zenshield",
+    ])
+    .run();
+    assert!(
+        d.stdout.contains("registered: created"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let prompts = std::fs::read_to_string(&log).unwrap();
+    let shield = prompts
+        .lines()
+        .find(|l| l.contains("NIC-GST-Shield"))
+        .unwrap_or_else(|| panic!("no Shield prompt: {prompts}"));
+    let re =
+        regex::Regex::new(r"the code changes every 30 s; the one shown now has about (\d+) s left")
+            .unwrap();
+    let left: u64 = re.captures(shield).unwrap_or_else(|| panic!("{shield}"))[1]
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&left), "{shield}");
+}
+
+#[test]
+fn a_new_captcha_and_a_new_otp_on_request_then_registered() {
+    let r = ReplicaProc::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = prod_run(
+        dir.path(),
+        &r.production,
+        "36AAFCG6605B3ZX",
+        "genems36",
+        "Gen@Login2024s",
+        &[],
+    )
+    .args([
+        "--auto-answer",
+        "--auto-answer-mistakes",
+        "refresh=1,resend=1",
+    ])
+    .args([
+        "--var",
+        "through=gsp",
+        "--var",
+        "provider=Masters India Private Limited",
+    ])
+    .args(["--var", "api_username=genemsnew"])
+    .run();
+    assert!(
+        d.stdout.contains("registered: created"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let run = std::fs::read_dir(dir.path().join("einvreg-runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        run.join("captcha-2.png").exists() && !run.join("captcha-3.png").exists(),
+        "one new image"
+    );
+    let sms: serde_json::Value = serde_json::from_str(&http_get(&format!(
+        "{}/__replica/sms?mobile=9701022478",
+        r.production
+    )))
+    .unwrap();
+    // The login OTP, the one asked for instead, and the API registration OTP.
+    assert_eq!(sms.as_array().unwrap().len(), 3, "{sms}");
+
+    // The sandbox: a new image without a postback, a new OTP by postback.
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "run",
+            "sandbox-register",
+            "--portal",
+            &r.sandbox,
+            "--auto-answer",
+        ])
+        .args(["--auto-answer-mistakes", "refresh=1,resend=1"])
+        .args([
+            "--var",
+            "gstin=33GSPTN9771G3ZP",
+            "--var",
+            "trade_name=TAMIL GSP SERVICES",
+        ])
+        .args([
+            "--var",
+            "mobile=8056012345",
+            "--var",
+            "email=gsp@tamilgsp.example",
+        ])
+        .args(["--var", "provider=DEFMACRO SOFTWARE PRIVATE LIMITED"])
+        .args([
+            "--var",
+            "client_id=AACCT29GSPB5H8G",
+            "--var",
+            "api_username=tngspnew",
+        ])
+        .run();
+    assert!(
+        d.stdout.contains("registered: acknowledged"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let sms: serde_json::Value = serde_json::from_str(&http_get(&format!(
+        "{}/__replica/sms?mobile=8056012345",
+        r.sandbox
+    )))
+    .unwrap();
+    assert_eq!(
+        sms.as_array().unwrap().len(),
+        2,
+        "sent, then sent again: {sms}"
+    );
+}
+
+#[test]
+fn interruptions_at_random_moments_are_closed_and_the_batch_registers() {
+    let r = ReplicaProc::start(&["--faults", "interruptions=1"]);
+    let dir = tempfile::tempdir().unwrap();
+    secrets(dir.path());
+    write(dir.path(), "prod.csv", PROD_CSV);
+    let d = batch(dir.path(), "production-api-user", "prod.csv", &r.production);
+    assert!(
+        d.stdout.contains("4 rows: 4 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let counters: serde_json::Value =
+        serde_json::from_str(&http_get(&format!("{}/__replica/counters", r.production))).unwrap();
+    assert!(
+        counters["interruptions"].as_u64().unwrap() >= 12,
+        "{counters}"
+    );
+    let steps = trace_steps(&dir.path().join("prod.csv.runs"));
+    for kind in ["tech_person", "announcement", "session_warning"] {
+        assert!(
+            steps
+                .iter()
+                .any(|s| s["screen"] == kind && s["result"] == "ok"),
+            "no {kind} was met and closed"
+        );
+    }
+}
