@@ -17,7 +17,7 @@ const MAX_INTERRUPTS: u32 = 30;
 /// What an open JS alert is.
 pub(super) enum AlertIs {
     /// A known outcome (checked first: an error alert is never dismissed unread).
-    Outcome(Matched),
+    Outcome(Box<Matched>),
     /// An interrupt, already handled: carry on.
     Handled,
     /// A notice the current screen expects (accepted).
@@ -82,7 +82,7 @@ impl<'a> Runner<'a> {
     ) -> Result<AlertIs, StepErr> {
         if self.registers() {
             if let Some(m) = self.match_outcomes(Some(text), None, false) {
-                return Ok(AlertIs::Outcome(m));
+                return Ok(AlertIs::Outcome(Box::new(m)));
             }
         }
         let hit = self.watched().iter().enumerate().position(|(i, s)| {

@@ -152,7 +152,7 @@ impl Runner<'_> {
             return Ok(());
         };
         match self.sort_alert(&text, Some(screen)).await? {
-            AlertIs::Outcome((o, a)) => Err(StepErr::Outcome(Box::new(o), a)),
+            AlertIs::Outcome(m) => Err(StepErr::Outcome(Box::new(m.0), m.1)),
             AlertIs::Handled | AlertIs::Expected => Ok(()),
             AlertIs::Unknown => {
                 self.s.accept_alert().await?;

@@ -12,7 +12,8 @@
 //! Layers: `page` (the page scripts), `session` (one browser session and
 //! the waiting helper), `steps` (one function per step kind), `human`
 //! (captcha and OTP steps, with renewals), `lookup` (finding, clicking,
-//! asking), `interrupts` (what may show anywhere, and sorting alerts),
+//! asking), `leads` (what a click leads to), `interrupts` (what may show
+//! anywhere, and sorting alerts),
 //! `walk` (screens, recognition, retries), `outcomes`, `inspect` (smoke
 //! checks), `artifacts` (trace and failure files).
 
@@ -21,6 +22,7 @@ mod error;
 mod human;
 mod inspect;
 mod interrupts;
+mod leads;
 mod lookup;
 mod outcomes;
 pub(crate) mod page;

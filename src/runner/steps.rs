@@ -2,6 +2,7 @@
 
 use super::error::{Drift, RunError, StepErr};
 use super::interrupts::AlertIs;
+use super::leads::{Landed, Lead};
 use super::page::{self, Need};
 use super::session::until;
 use super::{Runner, Used};
@@ -9,7 +10,7 @@ use crate::events::{Event, StepResult, StepTrace};
 use crate::flow::{
     AlertAction, OptionChoice, Pattern, Screen, Step, StepKind, Target, Targets, Template,
 };
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 type StepResultOf = Result<Used, StepErr>;
 
@@ -277,107 +278,6 @@ impl Runner<'_> {
         Ok(used)
     }
 
-    /// Marks the document when the step leads somewhere.
-    async fn before_lead(&mut self, lead: Lead<'_>) -> Result<String, StepErr> {
-        Ok(match lead {
-            Lead::Stay => String::new(),
-            Lead::Load | Lead::Screen(_) => self.s.begin_navigation().await?,
-        })
-    }
-
-    /// Waits for what a step leads to (a page load, or a screen that may
-    /// come with or without one), then for an outcome it may show.
-    async fn after_lead(
-        &mut self,
-        st: &Step,
-        lead: Lead<'_>,
-        token: &str,
-    ) -> Result<Landed, StepErr> {
-        let landed = match lead {
-            Lead::Stay => return Ok(Landed::Arrived),
-            Lead::Load => self.wait_load(st, token).await?,
-            Lead::Screen(id) => {
-                self.wait_screen_or_load(st, id, token).await?;
-                Landed::Arrived
-            }
-        };
-        if self.registers() {
-            self.outcome_now(None).await?;
-        }
-        Ok(landed)
-    }
-
-    /// Waits for the page a step loaded. An interrupt's alert that opens
-    /// meanwhile is handled and the wait goes on; if the old page then
-    /// stays, the click was lost ([`Landed::Interrupted`]).
-    async fn wait_load(&mut self, st: &Step, token: &str) -> Result<Landed, StepErr> {
-        let timeout = self.step_timeout(st);
-        let wait = match self.registers() {
-            // A slow portal gets at least five seconds to load a page.
-            true => timeout.max(Duration::from_secs(5)),
-            false => timeout,
-        };
-        let deadline = Instant::now() + wait;
-        let mut interrupted = false;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if !self.s.wait_navigation(token, left).await? {
-                return match interrupted {
-                    true => Ok(Landed::Interrupted),
-                    false => Err(RunError::PageLoad {
-                        secs: timeout.as_secs(),
-                    }
-                    .into()),
-                };
-            }
-            // Loaded, or an alert opened: the new page's, or an interrupt.
-            let Some(text) = self.s.alert_text().await? else {
-                return Ok(Landed::Arrived);
-            };
-            match self.sort_alert(&text, None).await? {
-                AlertIs::Outcome((o, a)) => return Err(StepErr::Outcome(Box::new(o), a)),
-                AlertIs::Handled => interrupted = true,
-                AlertIs::Expected | AlertIs::Unknown => return Ok(Landed::Arrived),
-            }
-            if interrupted && !self.s.still_on(token, super::human::IN_PLACE).await? {
-                interrupted = false; // the page moved on after all
-            } else if interrupted {
-                return Ok(Landed::Interrupted);
-            }
-        }
-    }
-
-    /// `then = "screen"`: waits until that screen shows on this page, a
-    /// new page has loaded (the walk recognises it next), or an alert opens.
-    async fn wait_screen_or_load(
-        &mut self,
-        st: &Step,
-        id: &str,
-        token: &str,
-    ) -> Result<(), StepErr> {
-        let Some(idx) = self.flow().screen_index(id) else {
-            return Err(RunError::UnknownScreen(id.into()).into());
-        };
-        let r = &self.flow().screens[idx].recognise;
-        let groups: Vec<&Targets> = r.elements.iter().collect();
-        let wait = self.step_timeout(st).max(Duration::from_secs(5));
-        let seen = until!(Instant::now() + wait, async {
-            if self.s.alert_text().await?.is_some() {
-                return Ok(Some(()));
-            }
-            let Some(p) = self.s.probe_once(&groups, token).await? else {
-                return Ok(None);
-            };
-            let loaded = !p.marked && p.ready == "complete";
-            let shows = super::walk::recognises(r, &p, &p.groups);
-            Ok::<_, RunError>((loaded || shows).then_some(()))
-        })?;
-        // On time-out the walk's look for the next screen says what showed,
-        // without waiting all over again.
-        self.waited_for_screen = seen.is_none();
-        Ok(())
-    }
-
     async fn select(
         &mut self,
         screen: &Screen,
@@ -491,7 +391,7 @@ impl Runner<'_> {
                 return Ok(Used::default());
             }
             match self.sort_alert(&text, None).await? {
-                AlertIs::Outcome((o, a)) => return Err(StepErr::Outcome(Box::new(o), a)),
+                AlertIs::Outcome(m) => return Err(StepErr::Outcome(Box::new(m.0), m.1)),
                 AlertIs::Handled | AlertIs::Expected => continue,
                 AlertIs::Unknown => {}
             }
@@ -566,36 +466,6 @@ impl Runner<'_> {
             target: Some(path.display().to_string()),
             fallback: false,
         })
-    }
-}
-
-/// Where a step that leads somewhere ended up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Landed {
-    /// Where it led (or nowhere was asked).
-    Arrived,
-    /// An interrupt's alert came instead and the old page stayed.
-    Interrupted,
-}
-
-/// What a click, choose or select leads to.
-#[derive(Clone, Copy)]
-pub(super) enum Lead<'a> {
-    /// Nothing: the page stays.
-    Stay,
-    /// A page load (`navigates = true`).
-    Load,
-    /// A screen, with or without a page load (`then = "id"`).
-    Screen(&'a str),
-}
-
-impl<'a> Lead<'a> {
-    fn of(navigates: bool, then: &'a Option<String>) -> Lead<'a> {
-        match (then, navigates) {
-            (Some(id), _) => Lead::Screen(id),
-            (None, true) => Lead::Load,
-            (None, false) => Lead::Stay,
-        }
     }
 }
 

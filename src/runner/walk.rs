@@ -192,7 +192,7 @@ impl Runner<'_> {
     /// (handled; the wait goes on), or drift naming it.
     async fn result_alert(&mut self, text: &str) -> Result<Option<Matched>, RunError> {
         match self.sort_alert(text, None).await {
-            Ok(AlertIs::Outcome(m)) => Ok(Some(m)),
+            Ok(AlertIs::Outcome(m)) => Ok(Some(*m)),
             Ok(AlertIs::Handled | AlertIs::Expected) => Ok(None),
             Err(StepErr::Fail(e)) => Err(e),
             Err(StepErr::Outcome(o, a)) => Ok(Some((*o, a))),
@@ -281,7 +281,7 @@ impl Runner<'_> {
             return Ok(Some(Seen::Screen(c)));
         }
         match self.sort_alert(text, None).await {
-            Ok(AlertIs::Outcome((o, a))) => return Ok(Some(Seen::Outcome(Box::new(o), a))),
+            Ok(AlertIs::Outcome(m)) => return Ok(Some(Seen::Outcome(Box::new(m.0), m.1))),
             Ok(AlertIs::Handled | AlertIs::Expected) => return Ok(None),
             Ok(AlertIs::Unknown) => {}
             Err(e) => return seen_after(Err(e)),

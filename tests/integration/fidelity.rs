@@ -449,3 +449,53 @@ fn interruptions_at_random_moments_are_closed_and_the_batch_registers() {
         );
     }
 }
+
+/// After the submit the credential may exist whatever the portal shows:
+/// an answer the flow does not know is "needs verification" (exit 7),
+/// never drift or failure, and the vault keeps the credential so.
+#[test]
+fn an_unknown_answer_to_the_submit_needs_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = std::fs::read_to_string(root().join("flows/production-api-user.toml"))
+        .unwrap()
+        .replace("has been created successfully", "was made");
+    write(dir.path(), "changed.toml", &flow);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "run",
+            "changed.toml",
+            "--portal",
+            "replica",
+            "--auto-answer",
+        ])
+        .args([
+            "--var",
+            "gstin=36AAFCG6605B3ZX",
+            "--var",
+            "portal_username=genems36",
+        ])
+        .args([
+            "--var",
+            "provider=Masters India Private Limited",
+            "--var",
+            "api_username=genemsnv",
+        ])
+        .env("EINVREG_PORTAL_PASSWORD", "Gen@Login2024s")
+        .status(7)
+        .run();
+    assert!(
+        d.stdout
+            .contains("after the submit the portal's answer was not recognised")
+            && d.stdout
+                .contains("Api user API_genemsnv has been created successfully"),
+        "{}",
+        d.stdout
+    );
+    let vault = json_lines(&dir.path().join("einvreg-vault.jsonl"));
+    assert_eq!(
+        vault.last().unwrap()["status"],
+        "needs_verification",
+        "{vault:?}"
+    );
+}
