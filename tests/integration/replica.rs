@@ -948,6 +948,20 @@ async fn evidence_login(r: &Replica, user: &str, pass: &str) -> (Agent, String) 
     (a, resp.text())
 }
 
+/// Logs in, asks for Create API User and verifies its OTP: the agent on
+/// the page of routes, and that page.
+async fn evidence_options(r: &Replica, user: &str, pass: &str) -> (Agent, String) {
+    let (mut a, _) = evidence_login(r, user, pass).await;
+    a.get("/APIUserAccount/CreateAPIUser").await.unwrap();
+    let otp = aid(&a, "otp", PC).await;
+    let page = a
+        .post("/APIUserAccount/VerifyRegOTP", &[("OTP", &otp)])
+        .await
+        .unwrap()
+        .text();
+    (a, page)
+}
+
 #[tokio::test]
 async fn evidence_layout_login_on_home_alerts_and_options_in_place() {
     let r = start(|o| o.layout = Layout::default()).await;
@@ -1064,14 +1078,7 @@ async fn evidence_layout_login_on_home_alerts_and_options_in_place() {
     );
 
     // Directly asks for the taxpayer's own Client ID and Secret.
-    let (mut a, _) = evidence_login(&r, "himagro05", "Him@Login2024a").await;
-    a.get("/APIUserAccount/CreateAPIUser").await.unwrap();
-    let otp = aid(&a, "otp", PC).await;
-    let page = a
-        .post("/APIUserAccount/VerifyRegOTP", &[("OTP", &otp)])
-        .await
-        .unwrap()
-        .text();
+    let (mut a, page) = evidence_options(&r, "himagro05", "Him@Login2024a").await;
     assert!(
         page.contains("id=\"rbDirect\"") && page.contains("Client Secret:"),
         "{page}"
@@ -1104,14 +1111,7 @@ async fn evidence_layout_login_on_home_alerts_and_options_in_place() {
     );
 
     // Another GSTIN's Client-Id: a dropdown of the same-PAN GSTINs.
-    let (mut a, _) = evidence_login(&r, "jayantka", "Jay@Login2024k").await;
-    a.get("/APIUserAccount/CreateAPIUser").await.unwrap();
-    let otp = aid(&a, "otp", PC).await;
-    let page = a
-        .post("/APIUserAccount/VerifyRegOTP", &[("OTP", &otp)])
-        .await
-        .unwrap()
-        .text();
+    let (_, page) = evidence_options(&r, "jayantka", "Jay@Login2024k").await;
     assert!(
         page.contains("<option value=\"27AAACJ4323N1ZG\">27AAACJ4323N1ZG</option>"),
         "{page}"

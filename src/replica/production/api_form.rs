@@ -120,6 +120,11 @@ pub(super) fn route_page(
         ),
     };
     let body = format!("{body}\n{}", registered_table(p, g));
+    form_page(p, g, body, &script)
+}
+
+/// An API Registration page with the form's script.
+fn form_page(p: &Portal, g: &str, body: String, script: &str) -> Html<String> {
     render(
         p,
         Page {
@@ -182,15 +187,7 @@ pub(super) fn reg_form(p: &Portal, g: &str, reg_type: &str, script: String) -> H
         fields = credential_fields(p),
         table = registered_table(p, g)
     );
-    render(
-        p,
-        Page {
-            title: "API Registration",
-            body,
-            script: format!("{FORM_SCRIPT}{script}"),
-            gstin: Some(g.to_string()),
-        },
-    )
+    form_page(p, g, body, &script)
 }
 
 /// The form again after a refused submit, with the refusal as an alert.
