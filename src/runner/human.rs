@@ -138,7 +138,10 @@ impl Runner<'_> {
                 Err(e) => Err(e),
             };
             match typed {
-                Err(e) if e.is_unexpected_alert_open() => self.on_alert_during_step(screen).await?,
+                // A dialog opening mid-typing may also make the box "not interactable".
+                Err(e) if e.is_unexpected_alert_open() || self.s.alert_text().await?.is_some() => {
+                    self.on_alert_during_step(screen).await?
+                }
                 other => return Ok(other?),
             }
         }

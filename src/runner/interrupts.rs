@@ -6,13 +6,18 @@
 
 use super::error::{Drift, StepErr};
 use super::outcomes::Matched;
+use super::session::until;
 use super::Runner;
 use crate::events::Event;
 use crate::flow::{Screen, StepKind};
+use std::time::{Duration, Instant};
 
 /// How often one run may meet interrupts before the walk calls it drift
 /// (an interrupt whose steps do not make it go away).
 const MAX_INTERRUPTS: u32 = 30;
+
+/// How long an answered alert may linger (a page load under way).
+const LINGER: Duration = Duration::from_secs(3);
 
 /// What an open JS alert is.
 pub(super) enum AlertIs {
@@ -113,6 +118,12 @@ impl<'a> Runner<'a> {
         self.handle_interrupt(i).await?;
         // A step that did not answer it leaves it open: accept it now.
         self.s.accept_alert().await?;
+        // While a page load is under way the dialog may linger a moment
+        // after its answer: let it go before anyone looks again.
+        let gone = Instant::now() + LINGER;
+        until!(gone, async {
+            Ok::<_, StepErr>(self.s.alert_text().await?.is_none().then_some(()))
+        })?;
         Ok(())
     }
 }

@@ -3,8 +3,8 @@
 //! interrupt's alert that swallowed the click.
 
 use super::error::{RunError, StepErr};
+use super::human::IN_PLACE;
 use super::interrupts::AlertIs;
-use super::session::until;
 use super::Runner;
 use crate::flow::{Step, Targets};
 use std::time::{Duration, Instant};
@@ -29,10 +29,7 @@ impl Runner<'_> {
         let landed = match lead {
             Lead::Stay => return Ok(Landed::Arrived),
             Lead::Load => self.wait_load(st, token).await?,
-            Lead::Screen(id) => {
-                self.wait_screen_or_load(st, id, token).await?;
-                Landed::Arrived
-            }
+            Lead::Screen(id) => self.wait_screen_or_load(st, id, token).await?,
         };
         if self.registers() {
             self.outcome_now(None).await?;
@@ -72,7 +69,7 @@ impl Runner<'_> {
                 AlertIs::Handled => interrupted = true,
                 AlertIs::Expected | AlertIs::Unknown => return Ok(Landed::Arrived),
             }
-            if interrupted && !self.s.still_on(token, super::human::IN_PLACE).await? {
+            if interrupted && !self.s.still_on(token, IN_PLACE).await? {
                 interrupted = false; // the page moved on after all
             } else if interrupted {
                 return Ok(Landed::Interrupted);
@@ -87,28 +84,41 @@ impl Runner<'_> {
         st: &Step,
         id: &str,
         token: &str,
-    ) -> Result<(), StepErr> {
+    ) -> Result<Landed, StepErr> {
         let Some(idx) = self.flow().screen_index(id) else {
             return Err(RunError::UnknownScreen(id.into()).into());
         };
         let r = &self.flow().screens[idx].recognise;
         let groups: Vec<&Targets> = r.elements.iter().collect();
-        let wait = self.step_timeout(st).max(Duration::from_secs(5));
-        let seen = until!(Instant::now() + wait, async {
-            if self.s.alert_text().await?.is_some() {
-                return Ok(Some(()));
+        let deadline = Instant::now() + self.step_timeout(st).max(Duration::from_secs(5));
+        let mut interrupted: Option<Instant> = None;
+        loop {
+            if let Some(text) = self.s.alert_text().await? {
+                match self.sort_alert(&text, None).await? {
+                    AlertIs::Outcome(m) => return Err(StepErr::Outcome(Box::new(m.0), m.1)),
+                    AlertIs::Handled => interrupted = Some(Instant::now()),
+                    AlertIs::Expected | AlertIs::Unknown => return Ok(Landed::Arrived),
+                }
+                continue;
             }
-            let Some(p) = self.s.probe_once(&groups, token).await? else {
-                return Ok(None);
-            };
-            let loaded = !p.marked && p.ready == "complete";
-            let shows = super::walk::recognises(r, &p, &p.groups);
-            Ok::<_, RunError>((loaded || shows).then_some(()))
-        })?;
-        // On time-out the walk's look for the next screen says what showed,
-        // without waiting all over again.
-        self.waited_for_screen = seen.is_none();
-        Ok(())
+            if let Some(p) = self.s.probe_once(&groups, token).await? {
+                let loaded = !p.marked && p.ready == "complete";
+                if loaded || super::walk::recognises(r, &p, &p.groups) {
+                    return Ok(Landed::Arrived);
+                }
+                // The old page stays a while after an interrupt: the click was lost.
+                if p.marked && interrupted.is_some_and(|t| t.elapsed() >= IN_PLACE) {
+                    return Ok(Landed::Interrupted);
+                }
+            }
+            if Instant::now() >= deadline {
+                // The walk's look for the next screen says what showed,
+                // without waiting all over again.
+                self.waited_for_screen = true;
+                return Ok(Landed::Arrived);
+            }
+            tokio::time::sleep(crate::wait::POLL).await;
+        }
     }
 }
 

@@ -25,10 +25,7 @@ impl Runner<'_> {
         // the step's command do nothing: sort it, then do the step again.
         // Steps that ask a person deal with alerts themselves.
         for _ in 0..3 {
-            let Err(StepErr::Fail(RunError::AlertOpen(_))) = &r else {
-                break;
-            };
-            if st.kind.needs_human() {
+            if st.kind.needs_human() || !self.blocked_by_alert(&r).await {
                 break;
             }
             r = match self.on_alert_during_step(screen).await {
@@ -60,6 +57,19 @@ impl Runner<'_> {
         }));
         tracing::debug!(screen = %screen.id, step = %st.label, ms, "step");
         r.map(|_| ())
+    }
+
+    /// Whether a step failed because an alert opened under it: WebDriver
+    /// says so, or says something else (a dialog opening mid-command may
+    /// make typing "not interactable") while an alert is open now.
+    async fn blocked_by_alert(&self, r: &StepResultOf) -> bool {
+        match r {
+            Err(StepErr::Fail(RunError::AlertOpen(_))) => true,
+            Err(StepErr::Fail(RunError::WebDriver(_))) => {
+                matches!(self.s.alert_text().await, Ok(Some(_)))
+            }
+            _ => false,
+        }
     }
 
     /// Runs one step; returns the target used.

@@ -6,6 +6,13 @@
 use super::*;
 use rand::Rng;
 
+/// Each kind's counter in `/__replica/counters`.
+const KINDS: [&str; 3] = [
+    "interruptions.tech_person",
+    "interruptions.announcement",
+    "interruptions.session_warning",
+];
+
 /// How late after the load an interruption may show.
 const LATEST_MS: u64 = 1500;
 
@@ -29,6 +36,7 @@ pub(super) fn maybe(p: &Portal) -> String {
         // The kinds take turns, so a few pages show each; the moment is random.
         let n = inner.counters.get("interruptions").copied().unwrap_or(0);
         inner.bump("interruptions");
+        inner.bump(KINDS[(n % 3) as usize]);
         (n % 3, inner.rng.random_range(0..=LATEST_MS))
     };
     let show = match kind {
