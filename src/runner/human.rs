@@ -133,16 +133,16 @@ impl Runner<'_> {
                 (Err(_), Some(f)) => f.clone(),
                 (Err(e), None) => return Err(e),
             };
-            let typed = match page::mark_secret(self.s.c, &mark).await {
-                Ok(()) => self.s.type_into(&mark, answer, false).await,
-                Err(e) => Err(e),
-            };
-            match typed {
+            page::mark_secret(self.s.c, &mark).await?;
+            let how = super::steps::Typing::Whole { fast: false };
+            match self.type_checked(&mark, answer, how).await {
                 // A dialog opening mid-typing may also make the box "not interactable".
-                Err(e) if e.is_unexpected_alert_open() || self.s.alert_text().await?.is_some() => {
+                Err(StepErr::Fail(RunError::AlertOpen(_) | RunError::WebDriver(_)))
+                    if self.s.alert_text().await?.is_some() =>
+                {
                     self.on_alert_during_step(screen).await?
                 }
-                other => return Ok(other?),
+                other => return other,
             }
         }
         Err(Drift::at_step(

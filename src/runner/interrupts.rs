@@ -10,6 +10,7 @@ use super::session::until;
 use super::Runner;
 use crate::events::Event;
 use crate::flow::{Screen, StepKind};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How often one run may meet interrupts before the walk calls it drift
@@ -34,11 +35,7 @@ pub(super) enum AlertIs {
 impl<'a> Runner<'a> {
     /// The interrupts of the flow that apply to this run, in watch order.
     pub(super) fn watched(&self) -> Vec<&'a Screen> {
-        self.flow()
-            .interrupts
-            .iter()
-            .filter(|s| self.holds(&s.when))
-            .collect()
+        watched(self.flow(), &self.spec.vars)
     }
 
     /// Runs the steps of the `i`th watched interrupt. Its own lookups do
@@ -90,12 +87,7 @@ impl<'a> Runner<'a> {
                 return Ok(AlertIs::Outcome(Box::new(m)));
             }
         }
-        let hit = self.watched().iter().enumerate().position(|(i, s)| {
-            !self.s.busy.contains(&i)
-                && s.recognise.alert.as_ref().is_some_and(|p| p.is_match(text))
-        });
-        if let Some(i) = hit {
-            self.handle_alert_interrupt(i).await?;
+        if self.interrupt_alert().await? {
             return Ok(AlertIs::Handled);
         }
         if screen.is_some_and(|s| expects_alert(s, text)) {
@@ -103,6 +95,24 @@ impl<'a> Runner<'a> {
             return Ok(AlertIs::Expected);
         }
         Ok(AlertIs::Unknown)
+    }
+
+    /// Handles the alert open now if it is an interrupt; `true` when one was.
+    pub(super) async fn interrupt_alert(&mut self) -> Result<bool, StepErr> {
+        let Some(text) = self.s.alert_text().await? else {
+            return Ok(false);
+        };
+        let hit = self.watched().iter().enumerate().position(|(i, s)| {
+            !self.s.busy.contains(&i)
+                && s.recognise
+                    .alert
+                    .as_ref()
+                    .is_some_and(|p| p.is_match(&text))
+        });
+        match hit {
+            Some(i) => self.handle_alert_interrupt(i).await.map(|()| true),
+            None => Ok(false),
+        }
     }
 
     /// An interrupt shown as an alert: its steps (which should answer it),
@@ -126,6 +136,22 @@ impl<'a> Runner<'a> {
         })?;
         Ok(())
     }
+}
+
+/// The interrupts of `flow` whose `when` holds for these inputs (a
+/// condition names inputs, which a run never changes).
+pub(super) fn watched<'f>(
+    flow: &'f crate::flow::Flow,
+    vars: &HashMap<String, String>,
+) -> Vec<&'f Screen> {
+    flow.interrupts
+        .iter()
+        .filter(|s| {
+            s.when
+                .as_ref()
+                .is_none_or(|w| w.holds(|k| vars.get(k).cloned()))
+        })
+        .collect()
 }
 
 /// Whether `screen` expects an alert with this text (one of its `alert`

@@ -42,9 +42,9 @@ impl Runner<'_> {
         }
     }
 
-    /// Something covers the element a click wants: close the interrupt
-    /// that does, or give an animation a moment.
-    async fn uncover(&mut self) -> Result<(), StepErr> {
+    /// Something covers the element a click wants (or took the click):
+    /// close the interrupt that does, or give an animation a moment.
+    pub(super) async fn uncover(&mut self) -> Result<(), StepErr> {
         match self.s.probe_once(&[], "").await? {
             Some(p) if p.interrupt().is_some() => {
                 self.handle_interrupt(p.interrupt().unwrap_or(0)).await

@@ -135,17 +135,7 @@ impl<'a> Runner<'a> {
             Event::StepDone(t) => Some(t.clone()),
             _ => None,
         });
-        let watched: Vec<&Screen> = spec
-            .flow
-            .interrupts
-            .iter()
-            .filter(|s| {
-                s.when
-                    .as_ref()
-                    .is_none_or(|w| w.holds(|k| spec.vars.get(k).cloned()))
-            })
-            .collect();
-        let watch = watched
+        let watch = interrupts::watched(&spec.flow, &spec.vars)
             .iter()
             .enumerate()
             .map(|(i, s)| page::watch_entry(i, s))

@@ -283,6 +283,38 @@ pub async fn tag_and_value(c: &Client, mark: &str) -> Result<(String, String), C
     Ok(serde_json::from_value(v).unwrap_or_default())
 }
 
+/// The selected option's index in the marked dropdown (`None`: none, or
+/// another page by now).
+pub async fn selected_index(c: &Client, mark: &str) -> Result<Option<usize>, CmdError> {
+    let v = match c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? e.selectedIndex : null;", vec![json!(mark)]).await {
+        Ok(v) => v,
+        Err(e) if is_transient(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(v.as_u64().map(|i| i as usize))
+}
+
+/// Whether the marked box holds exactly `value` (compared in the page:
+/// the value, which may be a secret, does not come back).
+pub async fn value_is(c: &Client, mark: &str, value: &str) -> Result<bool, CmdError> {
+    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return !!e && e.value===arguments[1];", vec![json!(mark), json!(value)]).await?;
+    Ok(v.as_bool().unwrap_or(false))
+}
+
+/// Arms a record of the marked element receiving a click (`token`), so a
+/// click an alert swallowed can be told from one that landed.
+pub async fn arm_click(c: &Client, mark: &str, token: &str) -> Result<(), CmdError> {
+    c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); const t=arguments[1]; window.__einvregArmed=t; window.__einvregClicked=null;
+        if(e) document.addEventListener('click', function(ev){ if(e.contains(ev.target)) window.__einvregClicked=t; }, {capture:true, once:false});", vec![json!(mark), json!(token)]).await.map(|_| ())
+}
+
+/// Whether the armed click reached its element: `None` when the page is
+/// another document by now (a page load: it did).
+pub async fn click_seen(c: &Client, token: &str) -> Result<Option<bool>, CmdError> {
+    let v = c.execute("return window.__einvregArmed===arguments[0] ? window.__einvregClicked===arguments[0] : null;", vec![json!(token)]).await?;
+    Ok(v.as_bool())
+}
+
 /// Focuses the marked box and selects what follows its first `keep`
 /// characters, so typing replaces that and keeps the rest.
 pub async fn select_after(c: &Client, mark: &str, keep: usize) -> Result<(), CmdError> {

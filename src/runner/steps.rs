@@ -208,12 +208,11 @@ impl Runner<'_> {
             return Ok(used);
         }
         match keep_prefix {
+            // Type over what follows the prefix; the prefix stays.
             Some(p) if current.starts_with(p) => {
-                // Type over what follows the prefix; the prefix stays.
-                page::select_after(self.s.c, &mark, p.chars().count()).await?;
-                self.s.tagged(&mark).await?.send_keys(&v).await?;
+                self.type_checked(&mark, &v, Typing::After(p)).await?
             }
-            _ => self.s.type_into(&mark, &v, fast).await?,
+            _ => self.type_checked(&mark, &v, Typing::Whole { fast }).await?,
         }
         if let Some(p) = keep_prefix {
             self.note_typed_username(value, p, &mark).await?;
@@ -256,8 +255,40 @@ impl Runner<'_> {
             .ok_or_else(|| RunError::MissingSecret(secret.into()))?;
         let (mark, used) = self.find(screen, st, t, Need::Fill).await?;
         page::mark_secret(self.s.c, &mark).await?;
-        self.s.type_into(&mark, v.expose(), fast).await?;
+        self.type_checked(&mark, v.expose(), Typing::Whole { fast })
+            .await?;
         Ok(used)
+    }
+
+    /// Types, then checks the box holds what was typed: a dialog that
+    /// opens mid-typing (an interrupt) can swallow keys without an error.
+    /// Typed again, twice at most; a page that changes what is typed is
+    /// left to show its own answer.
+    pub(super) async fn type_checked(
+        &mut self,
+        mark: &str,
+        value: &str,
+        how: Typing<'_>,
+    ) -> Result<(), StepErr> {
+        for _ in 0..3 {
+            let want = match how {
+                Typing::Whole { fast } => {
+                    self.s.type_into(mark, value, fast).await?;
+                    value.to_string()
+                }
+                Typing::After(prefix) => {
+                    page::select_after(self.s.c, mark, prefix.chars().count()).await?;
+                    self.s.tagged(mark).await?.send_keys(value).await?;
+                    format!("{prefix}{value}")
+                }
+            };
+            if page::value_is(self.s.c, mark, &want).await? {
+                return Ok(());
+            }
+            self.interrupt_alert().await?;
+        }
+        tracing::debug!("the box does not hold what was typed; going on");
+        Ok(())
     }
 
     /// Clicks (a `choose` leaves a checked radio alone), then waits for
@@ -276,7 +307,21 @@ impl Runner<'_> {
             return Ok(used);
         }
         let token = self.before_lead(lead).await?;
+        let armed = self.s.mark();
+        page::arm_click(self.s.c, &mark, &armed).await?;
         self.click_through_alerts(screen, st, &mark).await?;
+        // An interrupt that opened as the click went in (a dialog, a modal
+        // on top) may have taken it: the page says whether it arrived; if
+        // not, the interrupt is closed and the element clicked again.
+        for _ in 0..2 {
+            self.interrupt_alert().await?;
+            if !self.click_lost(&armed).await? {
+                break;
+            }
+            tracing::info!(step = %st.label, "the click did not arrive; clicking again");
+            self.uncover().await?;
+            self.click_through_alerts(screen, st, &mark).await?;
+        }
         if self.after_lead(st, lead, &token).await? == Landed::Interrupted && !st.submits {
             // An interrupt's alert swallowed the click: click once more, as
             // a person would (never a submit: it may have gone through).
@@ -286,6 +331,22 @@ impl Runner<'_> {
             self.after_lead(st, lead, &token).await?;
         }
         Ok(used)
+    }
+
+    /// Whether the armed click never reached its element (looked at for a
+    /// moment: a click held up by a dialog may arrive just after it).
+    async fn click_lost(&mut self, armed: &str) -> Result<bool, StepErr> {
+        let deadline = Instant::now() + super::human::IN_PLACE;
+        let arrived = until!(deadline, async {
+            match page::click_seen(self.s.c, armed).await {
+                Ok(Some(false)) => Ok(None),
+                Ok(_) => Ok(Some(())),
+                // Another page, or another dialog: do not risk clicking twice.
+                Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(Some(())),
+                Err(e) => Err(StepErr::from(e)),
+            }
+        })?;
+        Ok(arrived.is_none())
     }
 
     async fn select(
@@ -313,7 +374,14 @@ impl Runner<'_> {
         want: &str,
         lead: Lead<'_>,
     ) -> Result<(), StepErr> {
-        let options = page::select_options(self.s.c, mark).await?;
+        let mut options = page::select_options(self.s.c, mark).await?;
+        // A dialog opening as the options are read leaves none: sort it, read again.
+        for _ in 0..2 {
+            if !options.is_empty() || !self.interrupt_alert().await? {
+                break;
+            }
+            options = page::select_options(self.s.c, mark).await?;
+        }
         let Some(pos) = option_position(&options, option, want) else {
             let what = missing_option(&options, want);
             return Err(Drift::at_step(&screen.label, &st.label, what).into());
@@ -327,6 +395,16 @@ impl Runner<'_> {
             .await?;
         let token = self.before_lead(lead).await?;
         opt.click().await?;
+        // An interrupt opening just then may take the click: pick again.
+        for _ in 0..2 {
+            self.interrupt_alert().await?;
+            match page::selected_index(self.s.c, mark).await? {
+                Some(i) if i != pos => {}
+                _ => break, // picked, or the page moved on
+            }
+            self.uncover().await?;
+            opt.click().await?;
+        }
         self.after_lead(st, lead, &token).await.map(|_| ())
     }
 
@@ -511,4 +589,16 @@ pub(super) fn missing_option(options: &[(String, String)], want: &str) -> String
         "the dropdown has no option \"{want}\" ({} options{close})",
         labels.len()
     )
+}
+
+/// How a value goes into a box.
+#[derive(Clone, Copy)]
+pub(super) enum Typing<'a> {
+    /// Replacing what it holds (`fast`: set at once, with input/change events).
+    Whole {
+        /// Set the value instead of typing keys.
+        fast: bool,
+    },
+    /// After this prefix, which stays.
+    After(&'a str),
 }
