@@ -134,7 +134,7 @@ impl Runner<'_> {
                 (Err(e), None) => return Err(e),
             };
             page::mark_secret(self.s.c, &mark).await?;
-            let how = super::steps::Typing::Whole { fast: false };
+            let how = super::typing::Typing::Whole { fast: false };
             match self.type_checked(&mark, answer, how).await {
                 // A dialog opening mid-typing may also make the box "not interactable".
                 Err(StepErr::Fail(RunError::AlertOpen(_) | RunError::WebDriver(_)))

@@ -10,7 +10,8 @@
 //! reports each check as an event.
 //!
 //! Layers: `page` (the page scripts), `session` (one browser session and
-//! the waiting helper), `steps` (one function per step kind), `human`
+//! the waiting helper), `steps` (one function per step kind), `typing`
+//! (typing and checking it held), `human`
 //! (captcha and OTP steps, with renewals), `lookup` (finding, clicking,
 //! asking), `leads` (what a click leads to), `interrupts` (what may show
 //! anywhere, and sorting alerts),
@@ -29,6 +30,7 @@ pub(crate) mod page;
 mod report;
 mod session;
 mod steps;
+mod typing;
 mod walk;
 
 pub use error::{Drift, RunError};

@@ -5,6 +5,7 @@ use super::interrupts::AlertIs;
 use super::leads::{Landed, Lead};
 use super::page::{self, Need};
 use super::session::until;
+use super::typing::Typing;
 use super::{Runner, Used};
 use crate::events::{Event, StepResult, StepTrace};
 use crate::flow::{
@@ -220,26 +221,6 @@ impl Runner<'_> {
         Ok(used)
     }
 
-    /// Keeps the credentials' username as the box now holds it (prefix
-    /// included), for the vault: exactly what the portal will be sent.
-    async fn note_typed_username(
-        &mut self,
-        value: &Template,
-        prefix: &str,
-        mark: &str,
-    ) -> Result<(), StepErr> {
-        let Some(c) = &self.flow().credentials else {
-            return Ok(());
-        };
-        let vars: Vec<&str> = value.vars().collect();
-        if vars != [c.username.as_str()] {
-            return Ok(());
-        }
-        let (_, now) = page::tag_and_value(self.s.c, mark).await?;
-        self.typed_username = now.starts_with(prefix).then_some(now);
-        Ok(())
-    }
-
     async fn fill_secret(
         &mut self,
         screen: &Screen,
@@ -258,37 +239,6 @@ impl Runner<'_> {
         self.type_checked(&mark, v.expose(), Typing::Whole { fast })
             .await?;
         Ok(used)
-    }
-
-    /// Types, then checks the box holds what was typed: a dialog that
-    /// opens mid-typing (an interrupt) can swallow keys without an error.
-    /// Typed again, twice at most; a page that changes what is typed is
-    /// left to show its own answer.
-    pub(super) async fn type_checked(
-        &mut self,
-        mark: &str,
-        value: &str,
-        how: Typing<'_>,
-    ) -> Result<(), StepErr> {
-        for _ in 0..3 {
-            let want = match how {
-                Typing::Whole { fast } => {
-                    self.s.type_into(mark, value, fast).await?;
-                    value.to_string()
-                }
-                Typing::After(prefix) => {
-                    page::select_after(self.s.c, mark, prefix.chars().count()).await?;
-                    self.s.tagged(mark).await?.send_keys(value).await?;
-                    format!("{prefix}{value}")
-                }
-            };
-            if page::value_is(self.s.c, mark, &want).await? {
-                return Ok(());
-            }
-            self.interrupt_alert().await?;
-        }
-        tracing::debug!("the box does not hold what was typed; going on");
-        Ok(())
     }
 
     /// Clicks (a `choose` leaves a checked radio alone), then waits for
@@ -589,16 +539,4 @@ pub(super) fn missing_option(options: &[(String, String)], want: &str) -> String
         "the dropdown has no option \"{want}\" ({} options{close})",
         labels.len()
     )
-}
-
-/// How a value goes into a box.
-#[derive(Clone, Copy)]
-pub(super) enum Typing<'a> {
-    /// Replacing what it holds (`fast`: set at once, with input/change events).
-    Whole {
-        /// Set the value instead of typing keys.
-        fast: bool,
-    },
-    /// After this prefix, which stays.
-    After(&'a str),
 }
