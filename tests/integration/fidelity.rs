@@ -103,8 +103,7 @@ fn every_route_registers_on(layout: &str) {
     );
 
     // The username the vault recorded before the submit is the portal's user.
-    let users: serde_json::Value =
-        serde_json::from_str(&http_get(&format!("{}/__replica/users", r.production))).unwrap();
+    let users: serde_json::Value = get_json(&format!("{}/__replica/users", r.production));
     let created: HashMap<String, String> = users["api_users"]
         .as_array()
         .unwrap()
@@ -187,13 +186,12 @@ fn smoke_passes_on_every_layout() {
     }
 }
 
-fn prod_run(dir: &Path, url: &str, gstin: &str, login: &str, pw: &str, extra: &[&str]) -> Test {
+fn prod_run(dir: &Path, url: &str, gstin: &str, login: &str, pw: &str) -> Test {
     Test::new()
         .cwd(dir)
         .args(["run", "production-api-user", "--portal", url])
         .args(["--var", &format!("gstin={gstin}")])
         .args(["--var", &format!("portal_username={login}")])
-        .args(extra)
         .env("EINVREG_PORTAL_PASSWORD", pw)
 }
 
@@ -206,7 +204,6 @@ fn a_wrong_login_is_a_portal_error_naming_what_to_check() {
         "27AAPFU0939F1ZV",
         "udaytrd01",
         "Not@ThePass1",
-        &[],
     )
     .args([
         "--auto-answer",
@@ -235,7 +232,6 @@ fn a_gstin_not_enabled_for_e_invoicing_names_the_enablement_menu() {
         "24AAACJ3770E2ZV",
         "jyoticer24",
         "Jyo@Login2024c",
-        &[],
     )
     .args([
         "--auto-answer",
@@ -292,7 +288,6 @@ fn the_shield_prompt_says_how_long_the_code_has_left() {
         "29AAFCC9980MZZT",
         "gstzendemo",
         "Zen@Login2024x",
-        &[],
     )
     .args(&cmds)
     .args(["--var", "second_factor=shield", "--var", "through=erp"])
@@ -333,7 +328,6 @@ fn a_new_captcha_and_a_new_otp_on_request_then_registered() {
         "36AAFCG6605B3ZX",
         "genems36",
         "Gen@Login2024s",
-        &[],
     )
     .args([
         "--auto-answer",
@@ -364,11 +358,8 @@ fn a_new_captcha_and_a_new_otp_on_request_then_registered() {
         run.join("captcha-2.png").exists() && !run.join("captcha-3.png").exists(),
         "one new image"
     );
-    let sms: serde_json::Value = serde_json::from_str(&http_get(&format!(
-        "{}/__replica/sms?mobile=9701022478",
-        r.production
-    )))
-    .unwrap();
+    let sms: serde_json::Value =
+        get_json(&format!("{}/__replica/sms?mobile=9701022478", r.production));
     // The login OTP, the one asked for instead, and the API registration OTP.
     assert_eq!(sms.as_array().unwrap().len(), 3, "{sms}");
 
@@ -409,11 +400,8 @@ fn a_new_captcha_and_a_new_otp_on_request_then_registered() {
         d.stdout,
         d.stderr
     );
-    let sms: serde_json::Value = serde_json::from_str(&http_get(&format!(
-        "{}/__replica/sms?mobile=8056012345",
-        r.sandbox
-    )))
-    .unwrap();
+    let sms: serde_json::Value =
+        get_json(&format!("{}/__replica/sms?mobile=8056012345", r.sandbox));
     assert_eq!(
         sms.as_array().unwrap().len(),
         2,
@@ -445,8 +433,7 @@ fn interruptions_at_random_moments_are_closed_and_the_batch_registers() {
         d.stderr,
         lines.join("\n")
     );
-    let counters: serde_json::Value =
-        serde_json::from_str(&http_get(&format!("{}/__replica/counters", r.production))).unwrap();
+    let counters: serde_json::Value = get_json(&format!("{}/__replica/counters", r.production));
     // Every page after login drew one, the kinds in turn, at random moments.
     for kind in ["tech_person", "announcement", "session_warning"] {
         let shown = counters[format!("interruptions.{kind}")]

@@ -902,6 +902,14 @@ fn cli_replica_prints_loopback_urls() {
     );
 }
 
+/// GET a loopback URL and parse its JSON.
+async fn json_at(url: &str) -> serde_json::Value {
+    let r = einvreg::loopback::request("GET", url, &[], None)
+        .await
+        .unwrap();
+    serde_json::from_str(&r.text()).unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
+}
+
 /// What the evidence layout's login page posts: the password hashed with
 /// the form's salt, `sha256(hex(sha256(hex(md5(pw)))) + salt)`.
 fn salted(pw: &str, salt: &str) -> String {
@@ -1159,33 +1167,19 @@ async fn shield_codes_change_every_30s_and_the_second_factor_modes_switch_in_pla
         .unwrap()
         .text();
     assert!(said.contains("Sandes app"), "{said}");
-    let sms: serde_json::Value = serde_json::from_str(
-        &einvreg::loopback::request(
-            "GET",
-            &format!("{}/__replica/sms?mobile=9845012345", r.production_url),
-            &[],
-            None,
-        )
-        .await
-        .unwrap()
-        .text(),
-    )
-    .unwrap();
+    let sms: serde_json::Value = json_at(&format!(
+        "{}/__replica/sms?mobile=9845012345",
+        r.production_url
+    ))
+    .await;
     assert_eq!(sms.as_array().unwrap().last().unwrap()["channel"], "sandes");
     // Shield: the code of the app, not an SMS; a wrong one is an alert.
     let sid = a.cookies.get(PC).unwrap().clone();
-    let v: serde_json::Value = serde_json::from_str(
-        &einvreg::loopback::request(
-            "GET",
-            &format!("{}/__replica/shield?session={sid}", r.production_url),
-            &[],
-            None,
-        )
-        .await
-        .unwrap()
-        .text(),
-    )
-    .unwrap();
+    let v: serde_json::Value = json_at(&format!(
+        "{}/__replica/shield?session={sid}",
+        r.production_url
+    ))
+    .await;
     let left = v["seconds_left"].as_u64().unwrap();
     assert!((1..=30).contains(&left), "{v}");
     let resp = a

@@ -209,6 +209,11 @@ pub fn http_get(url: &str) -> String {
         .text()
 }
 
+/// GET a loopback URL (blocking) and parse its JSON.
+pub fn get_json(url: &str) -> serde_json::Value {
+    serde_json::from_str(&http_get(url)).unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
+}
+
 /// Selenium Grid 4 standalone on a free loopback port; stopped on drop.
 pub struct GridProc {
     child: std::process::Child,
