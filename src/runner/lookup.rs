@@ -176,7 +176,10 @@ impl Runner<'_> {
                         .collect())
                 }
                 // A dialog opening or closing just then: look again.
-                Err(e) => tracing::debug!("cannot read the browser's cookies yet: {e}"),
+                Err(e) => {
+                    let why = self.spec.redactor.redact(&e.to_string());
+                    tracing::debug!("cannot read the browser's cookies yet: {why}")
+                }
             }
             tokio::time::sleep(crate::wait::POLL).await;
         }

@@ -287,7 +287,9 @@ impl<'a> Runner<'a> {
                 continue;
             }
             if let Err(StepErr::Fail(e)) = self.exec_traced(last, st).await {
-                tracing::info!(step = %st.label, "cleanup step not done: {e}");
+                // The error may quote the page: keep secrets out of the log.
+                let why = self.spec.redactor.redact(&e.to_string());
+                tracing::info!(step = %st.label, "cleanup step not done: {why}");
             }
         }
     }
