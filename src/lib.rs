@@ -27,5 +27,6 @@ mod rules;
 mod runner;
 mod secrets;
 mod smoke;
+pub mod store;
 pub mod vault;
 mod wait;

@@ -2,12 +2,10 @@
 //! row's state transitions. `--resume` reads it back.
 
 use crate::events::RowStatus;
+use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,46 +33,37 @@ pub struct Entry {
     pub message: Option<String>,
 }
 
+/// The open journal: locked, append-only, fsync'd per entry.
 pub struct Journal {
-    path: PathBuf,
-    file: Mutex<File>,
+    store: Store,
 }
 
 impl Journal {
-    pub fn open(path: &Path) -> std::io::Result<Journal> {
-        if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(d)?;
-        }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+    pub fn open(path: &Path) -> Result<Journal, StoreError> {
         Ok(Journal {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
+            store: Store::open(path)?,
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.store.path()
     }
 
-    pub fn write(&self, e: &Entry) -> std::io::Result<()> {
-        let mut line = serde_json::to_string(e).expect("entry serialises");
-        line.push('\n');
-        let mut f = self.file.lock().expect("journal lock");
-        f.write_all(line.as_bytes())?;
-        f.sync_data()
+    pub fn write(&self, e: &Entry) -> Result<(), StoreError> {
+        let line = serde_json::to_string(e).expect("entry serialises");
+        self.store.append(&line)
     }
 
     /// The last entry per key. A torn last line (a crash mid-write) is skipped.
     pub fn last_states(path: &Path) -> std::io::Result<HashMap<String, Entry>> {
         let mut out = HashMap::new();
-        let f = match File::open(path) {
-            Ok(f) => f,
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
             Err(e) => return Err(e),
         };
-        for line in std::io::BufReader::new(f).lines() {
-            let line = line?;
-            if let Ok(e) = serde_json::from_str::<Entry>(&line) {
+        for line in text.lines() {
+            if let Ok(e) = serde_json::from_str::<Entry>(line) {
                 // Keep the vault id of an earlier "submitting" record.
                 let vault_id = e
                     .vault_id

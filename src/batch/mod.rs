@@ -59,7 +59,7 @@ pub struct BatchSpec {
     pub by_gstin: HashMap<String, HashMap<String, Secret>>,
     /// Last journal state per row key, with --resume.
     pub resume: Option<HashMap<String, Entry>>,
-    /// Set on the first Ctrl-C (or a journal that cannot be written): start nothing new.
+    /// Set on the first Ctrl-C (or a journal or vault write that failed): start nothing new.
     pub stop: Arc<AtomicBool>,
     /// Where rows and their walks report.
     pub events: Sink,
@@ -69,8 +69,9 @@ pub struct BatchSpec {
 pub struct BatchOutcome {
     /// One result per row, in file order.
     pub results: Vec<RowResult>,
-    /// The journal could not be written: rows after it were not started.
-    pub journal_error: Option<String>,
+    /// The journal or the vault could not be written: rows after the
+    /// first failure were not started. Each names what was not recorded.
+    pub store_errors: Vec<String>,
 }
 
 /// A row's input problems, found when its secrets are resolved.
@@ -81,7 +82,7 @@ struct RowInputs(Vec<inputs::InputProblem>);
 /// Shared between the rows of one run.
 struct Shared {
     spec: Arc<BatchSpec>,
-    journal_error: Mutex<Option<String>>,
+    store_errors: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -91,26 +92,48 @@ impl Shared {
         let Err(err) = self.spec.journal.write(e) else {
             return;
         };
-        let msg = format!(
-            "journal {} cannot be written ({err}); starting no new GSTINs. The vault still holds every credential",
-            self.spec.journal.path().display()
-        );
-        tracing::error!("{msg}");
-        self.spec.stop.store(true, Ordering::SeqCst);
-        let mut first = self.journal_error.lock().expect("journal error lock");
-        if first.is_none() {
-            (self.spec.events)(&Event::Note(format!("error: {msg}")));
-            *first = Some(msg);
+        self.store_failed(format!(
+            "journal line {} ({}) not recorded: {err}. The vault still holds every credential",
+            e.line, e.gstin
+        ));
+    }
+
+    /// Why rows are no longer started.
+    fn why_stopped(&self) -> &'static str {
+        match self
+            .store_errors
+            .lock()
+            .expect("store errors lock")
+            .is_empty()
+        {
+            true => "not started: stopped by Ctrl-C",
+            false => "not started: a journal or vault write failed",
         }
     }
 
-    /// Changes a credential's status; a failure is logged and shown.
+    /// A write failed: start no new rows, let running ones finish, and
+    /// keep the message for the end (and the exit code).
+    fn store_failed(&self, msg: String) {
+        tracing::error!("{msg}");
+        let first = !self.spec.stop.swap(true, Ordering::SeqCst);
+        let note = match first {
+            true => format!("error: {msg}; starting no new GSTINs"),
+            false => format!("error: {msg}"),
+        };
+        (self.spec.events)(&Event::Note(note));
+        self.store_errors
+            .lock()
+            .expect("store errors lock")
+            .push(msg);
+    }
+
+    /// Changes a credential's status; a failure stops the batch.
     fn set_vault(&self, id: &str, status: vault::Status, note: &str) {
         if let Err(e) = self.spec.vault.set_status(id, status, Some(note.into())) {
-            let msg =
-                format!("error: could not mark credential {id} as {status:?} in the vault: {e}");
-            tracing::error!("{msg}");
-            (self.spec.events)(&Event::Note(msg));
+            self.store_failed(format!(
+                "credential {id} could not be marked {} in the vault: {e}",
+                status.name()
+            ));
         }
     }
 }
@@ -133,7 +156,7 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
     let sem = Arc::new(tokio::sync::Semaphore::new(spec.parallel.max(1)));
     let shared = Arc::new(Shared {
         spec: spec.clone(),
-        journal_error: Mutex::new(None),
+        store_errors: Mutex::new(vec![]),
     });
     let mut handles = vec![];
     for row in spec.rows.clone() {
@@ -141,11 +164,7 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
         handles.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await.expect("semaphore open");
             let r = match shared.spec.stop.load(Ordering::SeqCst) {
-                true => RowResult::plain(
-                    &row,
-                    RowStatus::NotStarted,
-                    "not started: stopped by Ctrl-C",
-                ),
+                true => RowResult::plain(&row, RowStatus::NotStarted, shared.why_stopped()),
                 false => one(&endpoint, &shared, &row).await,
             };
             (shared.spec.events)(&Event::RowFinished {
@@ -165,23 +184,25 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
         }
     }
     results.sort_by_key(|r| r.line);
-    let journal_error = shared
-        .journal_error
-        .lock()
-        .expect("journal error lock")
-        .take();
+    let store_errors = std::mem::take(&mut *shared.store_errors.lock().expect("store errors lock"));
     BatchOutcome {
         results,
-        journal_error,
+        store_errors,
     }
 }
 
 /// The walk's spec for one row, or why the row cannot run (its input problems, joined).
-fn row_spec(shared: &Arc<Shared>, row: &Row) -> Result<RunSpec, RowInputs> {
+/// A resumed row's pending credential (`reuse`) replaces the username and
+/// password it would otherwise get: the portal may already hold them.
+fn row_spec(
+    shared: &Arc<Shared>,
+    row: &Row,
+    reuse: Option<&vault::Credential>,
+) -> Result<RunSpec, RowInputs> {
     let spec = &shared.spec;
     let gstin = row.gstin();
     let api_pw_input = spec.flow.credentials.as_ref().map(|c| c.password.clone());
-    let resolved = inputs::resolve(&spec.flow, &row.given, |name| {
+    let mut resolved = inputs::resolve(&spec.flow, &row.given, |name| {
         if Some(name) == api_pw_input.as_deref() {
             return spec.api_passwords.get(&gstin).cloned();
         }
@@ -194,6 +215,17 @@ fn row_spec(shared: &Arc<Shared>, row: &Row) -> Result<RunSpec, RowInputs> {
             .cloned()
     })
     .map_err(RowInputs)?;
+    if let (Some(c), Some(creds)) = (reuse, &spec.flow.credentials) {
+        let name = c
+            .username
+            .strip_prefix(&creds.prefix)
+            .unwrap_or(&c.username);
+        resolved
+            .vars
+            .insert(creds.username.clone(), name.to_string());
+        let password = Secret::new(c.password.clone());
+        resolved.secrets.insert(creds.password.clone(), password);
+    }
     for s in resolved.secrets.values() {
         spec.redactor.add(s.expose());
     }
@@ -217,18 +249,31 @@ fn row_spec(shared: &Arc<Shared>, row: &Row) -> Result<RunSpec, RowInputs> {
         redactor: spec.redactor.clone(),
         events: events::tee(vec![spec.events.clone(), on_pending]),
         mode: Mode::Register,
+        reuse: reuse.map(|c| c.id.clone()),
     })
 }
 
 async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult {
     let spec = &shared.spec;
     let prev = spec.resume.as_ref().and_then(|m| m.get(&row.key()));
-    let verify = match plan::plan(prev) {
+    let known = match plan::plan(prev) {
         Plan::Skip(why) => return RowResult::plain(row, RowStatus::Skipped, why),
         Plan::Run => None,
-        Plan::Verify(v) => Some(v),
+        Plan::Verify(v) => v,
     };
-    let run_spec = match row_spec(shared, row) {
+    // Resuming, any credential of this row still in doubt is submitted again as is.
+    let reuse = match spec.resume.is_some() {
+        true => match in_doubt(spec, row, known.as_deref()) {
+            InDoubt::Created => {
+                let why = "registered in an earlier run (the vault records it created)";
+                return RowResult::plain(row, RowStatus::Skipped, why);
+            }
+            InDoubt::Pending(c) => Some(*c),
+            InDoubt::None => None,
+        },
+        false => None,
+    };
+    let run_spec = match row_spec(shared, row, reuse.as_ref()) {
         Ok(s) => s,
         Err(why) => return RowResult::plain(row, RowStatus::Failed, &why.to_string()),
     };
@@ -238,9 +283,12 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
         gstin: row.gstin(),
     });
     let report = runner::run_in_new_session(endpoint, &run_spec).await;
-    let (status, message) = match verify {
-        // Resuming a row that may have submitted: the portal's answer decides.
-        Some(prev) => confirm(shared, row, prev, report.status, report.message.clone()),
+    if let Some(e) = &report.store_error {
+        shared.store_failed(format!("line {} ({}): {e}", row.line, row.gstin()));
+    }
+    let (status, message) = match &reuse {
+        // The portal's answer to the credential resubmitted decides.
+        Some(c) => confirm(shared, &c.id, &report),
         None => (report.status, report.message.clone()),
     };
     let message = spec.redactor.redact(&message);
@@ -259,45 +307,62 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
     }
 }
 
-/// A resumed row's result, with the earlier pending credential settled:
-/// "already registered" confirms it; a fresh registration supersedes it.
-fn confirm(
-    shared: &Shared,
-    row: &Row,
-    prev: Option<String>,
-    status: RunStatus,
-    message: String,
-) -> (RunStatus, String) {
-    let Some(id) = prev.or_else(|| latest_vault_id(&shared.spec, row)) else {
-        return (status, message);
-    };
-    match status {
-        RunStatus::AlreadyRegistered => {
-            let note = "confirmed on resume: the portal lists this registration";
-            shared.set_vault(&id, vault::Status::Created, note);
-            let msg = "confirmed: created by the interrupted run (credential in the vault)";
-            (RunStatus::Registered, msg.into())
-        }
-        RunStatus::Registered => {
-            let note = "superseded: the interrupted run never reached the portal";
-            shared.set_vault(&id, vault::Status::Failed, note);
-            (status, message)
-        }
-        _ => (status, message),
+/// A resumed row's result once its pending credential was submitted
+/// again: the portal's "already registered" or "already created" means
+/// the interrupted run created it, so it is confirmed; "created" was
+/// recorded by the walk itself (same vault id). Exactly one `created`.
+fn confirm(shared: &Shared, id: &str, report: &runner::RunReport) -> (RunStatus, String) {
+    let portal_knows = report.status == RunStatus::AlreadyRegistered
+        || (report.status == RunStatus::NeedsVerification && report.outcome.is_some());
+    if !portal_knows {
+        return (report.status, report.message.clone());
     }
+    let note = "confirmed on resume: the portal already holds this credential";
+    shared.set_vault(id, vault::Status::Created, note);
+    let msg = "confirmed: created by the interrupted run (credential in the vault)";
+    (RunStatus::Registered, msg.into())
 }
 
-/// The newest vault record for this row still pending or unverified.
-fn latest_vault_id(spec: &BatchSpec, row: &Row) -> Option<String> {
+/// What the vault holds for a resumed row.
+enum InDoubt {
+    /// Nothing in doubt: register afresh.
+    None,
+    /// The journal's credential is already `created`.
+    Created,
+    /// A pending (or unverified) credential: resubmit it.
+    Pending(Box<vault::Credential>),
+}
+
+/// The journal's credential for this row (`known`), or else the newest one
+/// still pending or unverified for its GSTIN, portal and provider.
+fn in_doubt(spec: &BatchSpec, row: &Row, known: Option<&str>) -> InDoubt {
     let creds = match Vault::read(spec.vault.path()) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("cannot read the vault to resume line {}: {e}", row.line);
-            return None;
+            return InDoubt::None;
         }
     };
+    let open = |c: &vault::Credential| {
+        matches!(
+            c.status,
+            vault::Status::Pending | vault::Status::NeedsVerification
+        )
+    };
+    if let Some(c) = known.and_then(|id| creds.iter().find(|c| c.id == id)) {
+        match c.status {
+            vault::Status::Created => return InDoubt::Created,
+            _ if open(c) => return InDoubt::Pending(Box::new(c.clone())),
+            _ => {}
+        }
+    }
     let gstin = row.gstin();
-    let provider = row.get("provider").unwrap_or("");
+    // As the walk records it: the provider named, else the route.
+    let provider = [row.get("provider"), row.get("through")]
+        .into_iter()
+        .flatten()
+        .find(|p| !p.is_empty())
+        .unwrap_or("");
     creds
         .into_iter()
         .rev()
@@ -305,17 +370,18 @@ fn latest_vault_id(spec: &BatchSpec, row: &Row) -> Option<String> {
             c.gstin == gstin
                 && c.portal == spec.flow.portal.as_str()
                 && (provider.is_empty() || c.provider == provider)
-                && matches!(
-                    c.status,
-                    vault::Status::Pending | vault::Status::NeedsVerification
-                )
+                && open(c)
         })
-        .map(|c| c.id)
+        .map_or(InDoubt::None, |c| InDoubt::Pending(Box::new(c)))
 }
 
 /// Marks rows still in flight as in doubt (second Ctrl-C).
-pub fn mark_in_doubt(journal: &Journal, rows: &[Row]) -> std::io::Result<()> {
-    let last = Journal::last_states(journal.path())?;
+pub fn mark_in_doubt(journal: &Journal, rows: &[Row]) -> Result<(), crate::store::StoreError> {
+    let last =
+        Journal::last_states(journal.path()).map_err(|source| crate::store::StoreError::Io {
+            path: journal.path().to_path_buf(),
+            source,
+        })?;
     for r in rows {
         let Some(e) = last.get(&r.key()) else {
             continue;

@@ -256,7 +256,7 @@ struct Stores {
 fn open_stores(args: &Args) -> Result<Stores, String> {
     let vault = Arc::new(Vault::open(&args.vault).map_err(|e| e.to_string())?);
     let jerr = |e: std::io::Error| format!("journal {}: {e}", args.journal.display());
-    let journal = Arc::new(Journal::open(&args.journal).map_err(jerr)?);
+    let journal = Arc::new(Journal::open(&args.journal).map_err(|e| format!("journal {e}"))?);
     let resume = match args.resume {
         true => Some(Journal::last_states(&args.journal).map_err(jerr)?),
         false => None,
@@ -357,7 +357,7 @@ async fn run_async(
             code = code.max(exit::FAILURE);
         }
     }
-    if let Some(e) = outcome.journal_error {
+    for e in &outcome.store_errors {
         eprintln!("error: {e}");
         code = code.max(exit::FAILURE);
     }

@@ -199,6 +199,7 @@ async fn run_async(
         redactor: redactor.clone(),
         events,
         mode: Mode::Register,
+        reuse: None,
     };
     let report = tokio::select! {
         r = runner::run_in_new_session(&endpoint, &spec) => r,
@@ -214,7 +215,13 @@ async fn run_async(
     } else {
         summary(&report, &redactor);
     }
-    exit::of_run(report.status)
+    match &report.store_error {
+        Some(e) => {
+            eprintln!("error: {}", redactor.redact(e));
+            exit::of_run(report.status).max(exit::FAILURE)
+        }
+        None => exit::of_run(report.status),
+    }
 }
 
 /// The human display: a consumer of the walk's events.

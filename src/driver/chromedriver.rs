@@ -1,8 +1,11 @@
-//! Starting and stopping chromedriver. It is killed when dropped (normal
-//! exit, Ctrl-C, panic) and, through PR_SET_PDEATHSIG, when einvreg itself
-//! is killed.
+//! Starting and stopping chromedriver, bound to loopback only. It and
+//! every Chromium it starts share one process group, killed when the
+//! driver is dropped (normal exit, Ctrl-C, panic) and, through a guard
+//! process, when einvreg itself is killed: Chromium escapes
+//! PR_SET_PDEATHSIG by being chromedriver's child, not einvreg's.
 
 use super::{Binary, DriverConfig, DriverError, APT_FIX};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -10,6 +13,7 @@ use std::time::{Duration, Instant};
 pub struct ChromeDriver {
     pub url: String,
     child: std::sync::Mutex<Option<tokio::process::Child>>,
+    guard: std::sync::Mutex<Option<Guard>>,
 }
 
 impl Drop for ChromeDriver {
@@ -27,10 +31,66 @@ impl ChromeDriver {
             }
             // Chromium is chromedriver's child, in chromedriver's process group.
             if let Some(pid) = c.id() {
+                // SAFETY: kill(2) has no memory-safety preconditions.
                 unsafe {
                     libc::kill(-(pid as i32), libc::SIGKILL);
                 }
             }
+        }
+        if let Some(g) = self.guard.lock().expect("guard lock").take() {
+            g.release();
+        }
+    }
+
+    /// Whether chromedriver has exited (crashed or was killed).
+    pub fn exited(&self) -> bool {
+        match self.child.lock().expect("chromedriver lock").as_mut() {
+            Some(c) => !matches!(c.try_wait(), Ok(None)),
+            None => true,
+        }
+    }
+}
+
+/// A `sh` that waits on a pipe only einvreg holds open: when einvreg dies,
+/// however it dies, the pipe closes and the guard kills the process group.
+struct Guard {
+    pipe: OwnedFd,
+    child: std::process::Child,
+}
+
+impl Guard {
+    fn start(pgid: u32) -> std::io::Result<Guard> {
+        let mut fds = [0i32; 2];
+        // SAFETY: pipe2 fills two fds we then own; O_CLOEXEC keeps the
+        // write end out of every child (chromedriver, Chromium, the guard).
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: both fds are fresh and owned by nothing else.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let mut cmd = std::process::Command::new("/bin/sh");
+        cmd.args([
+            "-c",
+            "trap '' INT TERM HUP; read _ ; kill -9 -\"$1\" 2>/dev/null; exit 0",
+            "guard",
+        ])
+        .arg(pgid.to_string())
+        .stdin(Stdio::from(read))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        // Its own group: a terminal's Ctrl-C must not end it first.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        Ok(Guard {
+            pipe: write,
+            child: cmd.spawn()?,
+        })
+    }
+
+    /// Lets the guard do its work now (the group is being killed anyway) and reaps it.
+    fn release(mut self) {
+        drop(self.pipe);
+        if let Err(e) = self.child.wait() {
+            tracing::debug!("the chromedriver guard: {e}");
         }
     }
 }
@@ -83,12 +143,13 @@ impl ChromeDriver {
             let port = free_port()
                 .map_err(|e| DriverError::Setup(format!("no free loopback port: {e}")))?;
             let mut cmd = tokio::process::Command::new(&bin);
+            // No --allowed-ips: given any, chromedriver listens on every interface.
             cmd.arg(format!("--port={port}"))
-                .arg("--allowed-ips=127.0.0.1")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .kill_on_drop(true);
+            // SAFETY: setpgid and prctl are async-signal-safe.
             unsafe {
                 cmd.pre_exec(|| {
                     libc::setpgid(0, 0);
@@ -113,10 +174,17 @@ impl ChromeDriver {
             });
             match ready {
                 Ok(Some(())) => {
+                    let pgid = child.id().unwrap_or_default();
+                    let guard = Guard::start(pgid).map_err(|e| {
+                        DriverError::Setup(format!(
+                            "cannot start the chromedriver guard (/bin/sh): {e}"
+                        ))
+                    })?;
                     return Ok(ChromeDriver {
                         url,
                         child: std::sync::Mutex::new(Some(child)),
-                    })
+                        guard: std::sync::Mutex::new(Some(guard)),
+                    });
                 }
                 Ok(None) => {
                     if let Err(e) = child.start_kill() {

@@ -59,37 +59,69 @@ pub enum DriverError {
 pub const APT_FIX: &str = "apt-get install chromium chromium-driver";
 
 /// Where WebDriver sessions come from. One per process; sessions are cheap.
+/// A chromedriver we started that dies is replaced at the next session.
 pub struct Endpoint {
-    pub url: String,
     config: DriverConfig,
-    _driver: Option<Arc<ChromeDriver>>,
+    /// `--webdriver URL`: someone else's endpoint.
+    remote: Option<String>,
+    /// The chromedriver we run, when we run one.
+    local: std::sync::Mutex<Option<Arc<ChromeDriver>>>,
+    /// One restart at a time.
+    restart: tokio::sync::Mutex<()>,
+    /// `kill` was called: no restarts.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Endpoint {
     /// Starts chromedriver on a free loopback port, or checks the given URL.
     pub async fn start(config: &DriverConfig) -> Result<Endpoint, DriverError> {
-        match &config.webdriver_url {
-            Some(url) => Ok(Endpoint {
-                url: url.trim_end_matches('/').to_string(),
-                config: config.clone(),
-                _driver: None,
-            }),
-            None => {
-                let d = ChromeDriver::start(config).await?;
-                Ok(Endpoint {
-                    url: d.url.clone(),
-                    config: config.clone(),
-                    _driver: Some(Arc::new(d)),
-                })
-            }
+        let remote = config
+            .webdriver_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_string());
+        let local = match remote {
+            Some(_) => None,
+            None => Some(Arc::new(ChromeDriver::start(config).await?)),
+        };
+        Ok(Endpoint {
+            config: config.clone(),
+            remote,
+            local: std::sync::Mutex::new(local),
+            restart: tokio::sync::Mutex::new(()),
+            stopped: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Stops the chromedriver we started (and its browsers) at once, for good.
+    pub fn kill(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(d) = self.local.lock().expect("driver lock").take() {
+            d.kill();
         }
     }
 
-    /// Stops the chromedriver we started (and its browsers) at once.
-    pub fn kill(&self) {
-        if let Some(d) = &self._driver {
-            d.kill();
+    /// The WebDriver URL to open a session on; a dead chromedriver of ours
+    /// is replaced first (the batch goes on).
+    async fn url(&self) -> Result<String, DriverError> {
+        if let Some(u) = &self.remote {
+            return Ok(u.clone());
         }
+        let _one = self.restart.lock().await;
+        let current = self.local.lock().expect("driver lock").clone();
+        if let Some(d) = current.filter(|d| !d.exited()) {
+            return Ok(d.url.clone());
+        }
+        if self.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(DriverError::Setup("chromedriver was stopped".into()));
+        }
+        tracing::warn!("chromedriver exited; starting a new one");
+        let d = Arc::new(ChromeDriver::start(&self.config).await?);
+        let url = d.url.clone();
+        // The old one (and any Chromium it left) is killed as it drops.
+        let old = self.local.lock().expect("driver lock").replace(d);
+        drop(old);
+        Ok(url)
     }
 
     pub fn capabilities(&self) -> serde_json::Map<String, serde_json::Value> {
@@ -134,10 +166,11 @@ impl Endpoint {
 
     /// A fresh browser session (its own profile, cookies and cache).
     pub async fn session(&self) -> Result<Client, DriverError> {
+        let url = self.url().await?;
         let mut b = ClientBuilder::rustls()
             .map_err(|e| DriverError::Setup(format!("TLS setup failed: {e}")))?;
         b.capabilities(self.capabilities());
-        b.connect(&self.url).await.map_err(|e| {
+        b.connect(&url).await.map_err(|e| {
             let msg = e.to_string();
             let hint = if msg.contains("cannot find Chrome binary") || msg.contains("no chrome binary") {
                 format!(" (install Chromium: {APT_FIX})")
@@ -146,7 +179,7 @@ impl Endpoint {
             } else {
                 String::new()
             };
-            DriverError::Session { url: self.url.clone(), msg: format!("{msg}{hint}") }
+            DriverError::Session { url: url.clone(), msg: format!("{msg}{hint}") }
         })
     }
 }

@@ -16,7 +16,7 @@ impl std::ops::Deref for ConfigError {
     }
 }
 
-/// Faults to inject (`--faults "latency=50-200ms;http500=login@0.3;idle_expiry=30s;spurious_already_created;slow_alert=2s"`).
+/// Faults to inject (`--faults "latency=50-200ms;http500=login@0.3;idle_expiry=30s;spurious_already_created;slow_alert=2s;hold_create=30s"`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Added before every page: fixed (lo == hi) or uniformly random.
@@ -33,6 +33,9 @@ pub struct Faults {
     /// interruption at a random moment: the technical-person notice, an
     /// announcement, or a "session about to expire" alert.
     pub interruptions: Option<f64>,
+    /// A credential the portal has just created is answered only after
+    /// this long: the submit window, held open for crash tests.
+    pub hold_create: Option<Duration>,
 }
 
 pub const FAULT_NAMES: &[&str] = &[
@@ -42,6 +45,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "spurious_already_created",
     "slow_alert",
     "interruptions",
+    "hold_create",
 ];
 
 /// Page names that `http500=PAGE@P` may name.
@@ -143,6 +147,7 @@ impl Faults {
                 "spurious_already_created" => f.spurious_already_created = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
+                "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),
                 other => {
                     return Err(ConfigError(format!(
                         "unknown fault `{other}`; {}",

@@ -316,6 +316,16 @@ impl Portal {
         })
     }
 
+    /// With `hold_create`, waits before answering a create that succeeded
+    /// (counted as `create_held` first, so a test knows the window is open).
+    pub async fn hold_create(&self) {
+        let Some(d) = self.shared.faults.hold_create else {
+            return;
+        };
+        self.shared.inner.lock().unwrap().bump("create_held");
+        tokio::time::sleep(d).await;
+    }
+
     /// Finds or makes this browser's session. `expired` is true when the
     /// cookie named a session that idled out (or that this process never had).
     pub fn session(&self, headers: &HeaderMap) -> SessionRef {

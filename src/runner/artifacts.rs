@@ -39,6 +39,14 @@ impl Runner<'_> {
         if self.vault_id.is_some() {
             return Ok(()); // a retry of the submit: the record already exists
         }
+        if let Some(id) = &self.spec.reuse {
+            // A resumed row: its pending credential is submitted again, as is.
+            self.emit(Event::CredentialPending {
+                vault_id: id.clone(),
+            });
+            self.vault_id = Some(id.clone());
+            return Ok(());
+        }
         let (Some(v), Some(c)) = (&self.spec.vault, &self.flow().credentials) else {
             return Ok(());
         };
@@ -75,7 +83,12 @@ impl Runner<'_> {
                 .map(|s| s.expose().to_string()),
             note: None,
         };
-        v.append(&record).map_err(RunError::Vault)?;
+        if let Err(e) = v.append(&record) {
+            self.store_error = Some(format!(
+                "the vault could not take a pending credential: {e}"
+            ));
+            return Err(RunError::Vault(e));
+        }
         self.emit(Event::CredentialPending {
             vault_id: id.clone(),
         });

@@ -86,6 +86,10 @@ pub struct RunSpec {
     pub events: Sink,
     /// Register, or inspect only.
     pub mode: Mode,
+    /// A resumed row's pending credential (its vault id): the submit
+    /// reuses it, with the username and password already in `vars` and
+    /// `secrets`, instead of writing a new one.
+    pub reuse: Option<String>,
 }
 
 /// How the walk ended, before the report is made.
@@ -129,6 +133,8 @@ pub(crate) struct Runner<'a> {
     /// The credentials' username as its box held it after typing (a page
     /// that keeps a prefix in the box): what the vault records.
     typed_username: Option<String>,
+    /// Why the vault could not record this run's credential, if it could not.
+    store_error: Option<String>,
 }
 
 impl<'a> Runner<'a> {
@@ -160,6 +166,7 @@ impl<'a> Runner<'a> {
             interrupts_met: 0,
             waited_for_screen: false,
             typed_username: None,
+            store_error: None,
         }
     }
 
@@ -254,16 +261,18 @@ impl<'a> Runner<'a> {
         report
     }
 
-    /// After the submit, the portal may have created the credential
-    /// whatever it showed: anything the flow did not recognise (drift, a
-    /// lost page, a browser failure) needs verification, never "failed".
+    /// The in-flight rule: from the moment the submit starts the portal
+    /// may have created the credential whatever it showed, so any end but
+    /// a recognised outcome (drift, a lost page or browser, a time-out, no
+    /// person) leaves it in doubt: needs verification, never "failed".
     fn after_submit(&self, finish: Finish) -> Finish {
-        let unrecognised = finish.outcome.is_none()
-            && matches!(
-                finish.status,
-                RunStatus::Drift | RunStatus::PortalError | RunStatus::Failed
-            );
-        if self.vault_id.is_none() || !unrecognised {
+        if self.vault_id.is_none() || finish.outcome.is_some() {
+            return finish;
+        }
+        if matches!(
+            finish.status,
+            RunStatus::Registered | RunStatus::AlreadyRegistered | RunStatus::NeedsVerification
+        ) {
             return finish;
         }
         Finish {
@@ -295,7 +304,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Marks the pending credential with how the run ended.
-    fn record_vault_status(&self, finish: &Finish) {
+    fn record_vault_status(&mut self, finish: &Finish) {
         let (Some(v), Some(id)) = (&self.spec.vault, &self.vault_id) else {
             return;
         };
@@ -311,8 +320,15 @@ impl<'a> Runner<'a> {
                 vault_id: id.clone(),
                 status,
             }),
-            // The pending record stands; `--resume` and `verify` read it.
-            Err(e) => tracing::error!("could not update the vault: {e}"),
+            // The pending record stands; `--resume` reads it. The exit says so.
+            Err(e) => {
+                let msg = format!(
+                    "credential {id} could not be marked {} in the vault ({e}); its pending record stands: run again with --resume once the disk is fixed",
+                    status.name()
+                );
+                tracing::error!("{msg}");
+                self.store_error = Some(msg);
+            }
         }
     }
 
@@ -353,6 +369,7 @@ impl<'a> Runner<'a> {
             total: self.started.elapsed(),
             human_wait: self.human,
             steps: self.trace.take(),
+            store_error: self.store_error.clone(),
         }
     }
 

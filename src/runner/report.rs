@@ -35,6 +35,10 @@ pub struct RunReport {
     pub human_wait: Duration,
     /// Every step, in order.
     pub steps: Vec<StepTrace>,
+    /// The vault could not record the credential's status (or its pending
+    /// record): the run's result stands, but the exit is non-zero.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -61,6 +65,7 @@ impl RunReport {
             total: took,
             human_wait: Duration::ZERO,
             steps: vec![],
+            store_error: None,
         }
     }
 }

@@ -52,6 +52,7 @@ pub async fn smoke(c: &Client, spec: &SmokeSpec) -> Vec<Finding> {
         mode: Mode::Inspect {
             timeout: spec.timeout,
         },
+        reuse: None,
     };
     let report = crate::runner::run_in(c, &run).await;
     let mut out = checks.take();

@@ -5,12 +5,9 @@
 //! it; later records with the same id only change its status. Nothing is
 //! ever overwritten, so no crash can lose a credential.
 
+use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,6 +21,18 @@ pub enum Status {
     NeedsVerification,
     /// The submit did not create it.
     Failed,
+}
+
+impl Status {
+    /// As written in the vault.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Created => "created",
+            Status::NeedsVerification => "needs_verification",
+            Status::Failed => "failed",
+        }
+    }
 }
 
 /// One line of the vault: a new credential, or a later status of one.
@@ -85,6 +94,9 @@ pub struct Credential {
 /// Why the vault could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
+    /// Opening or appending failed (locked, a symlink, another owner, disk full).
+    #[error("vault {0}")]
+    Store(#[from] StoreError),
     /// The file system said no.
     #[error("vault {}: {source}", path.display())]
     Io {
@@ -107,10 +119,9 @@ pub enum VaultError {
     },
 }
 
-/// The open vault file; appends are serialised and fsync'd.
+/// The open vault file: locked, appends serialised and fsync'd.
 pub struct Vault {
-    path: PathBuf,
-    file: Mutex<File>,
+    store: Store,
 }
 
 /// Now, as RFC 3339 UTC.
@@ -121,48 +132,22 @@ pub fn now_rfc3339() -> String {
 }
 
 impl Vault {
-    /// Opens (or creates) the vault with owner-only permissions.
+    /// Opens (or creates) the vault, owner-only and locked for this process.
     pub fn open(path: &Path) -> Result<Vault, VaultError> {
-        let io = |source| VaultError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(io)?;
-        // An existing vault may have been copied with wider permissions.
-        let mode = file.metadata().map_err(io)?.permissions().mode() & 0o777;
-        if mode != 0o600 {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-        }
         Ok(Vault {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
+            store: Store::open(path)?,
         })
     }
 
     /// The vault file.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.store.path()
     }
 
     /// Appends one record and waits until it is on disk.
     pub fn append(&self, rec: &Record) -> Result<(), VaultError> {
-        let io = |source| VaultError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let mut line = serde_json::to_string(rec).expect("record serialises");
-        line.push('\n');
-        let mut f = self.file.lock().expect("vault lock");
-        f.write_all(line.as_bytes()).map_err(io)?;
-        f.sync_data().map_err(io)
+        let line = serde_json::to_string(rec).expect("record serialises");
+        Ok(self.store.append(&line)?)
     }
 
     /// Records a new status for credential `id`.
@@ -188,9 +173,10 @@ impl Vault {
     }
 
     /// Every credential with its latest status, in first-written order.
+    /// A torn last line (a crash mid-write) is not a record and is skipped.
     pub fn read(path: &Path) -> Result<Vec<Credential>, VaultError> {
-        let f = match File::open(path) {
-            Ok(f) => f,
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
             Err(source) => {
                 return Err(VaultError::Io {
@@ -199,46 +185,45 @@ impl Vault {
                 })
             }
         };
+        let whole = match crate::store::torn_tail(&text) {
+            Some(torn) => &text[..text.len() - torn.len()],
+            None => &text,
+        };
         let mut out: Vec<Credential> = vec![];
-        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|source| VaultError::Io {
-                path: path.into(),
-                source,
-            })?;
+        for (i, line) in whole.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let r: Record = match serde_json::from_str(&line) {
-                Ok(r) => r,
-                // A torn last line (crash mid-write) is ignored; anything else is reported.
-                Err(source) => {
-                    return Err(VaultError::Corrupt {
-                        path: path.into(),
-                        line: i + 1,
-                        source,
-                    })
-                }
-            };
-            match out.iter_mut().find(|c| c.id == r.id) {
-                Some(c) => {
-                    c.status = r.status;
-                    if r.note.is_some() {
-                        c.note = r.note;
-                    }
-                }
-                None => out.push(Credential {
-                    id: r.id,
-                    status: r.status,
-                    portal: r.portal.unwrap_or_default(),
-                    gstin: r.gstin.unwrap_or_default(),
-                    provider: r.provider.unwrap_or_default(),
-                    username: r.username.unwrap_or_default(),
-                    password: r.password.unwrap_or_default(),
-                    note: r.note,
-                }),
-            }
+            let r: Record = serde_json::from_str(line).map_err(|source| VaultError::Corrupt {
+                path: path.into(),
+                line: i + 1,
+                source,
+            })?;
+            merge(&mut out, r);
         }
         Ok(out)
+    }
+}
+
+/// Folds one record into the credentials read so far.
+fn merge(out: &mut Vec<Credential>, r: Record) {
+    match out.iter_mut().find(|c| c.id == r.id) {
+        Some(c) => {
+            c.status = r.status;
+            if r.note.is_some() {
+                c.note = r.note;
+            }
+        }
+        None => out.push(Credential {
+            id: r.id,
+            status: r.status,
+            portal: r.portal.unwrap_or_default(),
+            gstin: r.gstin.unwrap_or_default(),
+            provider: r.provider.unwrap_or_default(),
+            username: r.username.unwrap_or_default(),
+            password: r.password.unwrap_or_default(),
+            note: r.note,
+        }),
     }
 }
 
@@ -251,6 +236,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("v.jsonl");
         let v = Vault::open(&p).unwrap();
+        use std::os::unix::fs::PermissionsExt;
         let rec = Record {
             id: "a".into(),
             at: now_rfc3339(),

@@ -144,7 +144,7 @@ fn invalid_rows_are_refused_before_any_browser_then_skipped() {
     assert_eq!(report.as_array().unwrap().len(), 26);
 }
 
-fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, HashMap<String, String>) {
+pub(crate) fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, HashMap<String, String>) {
     let tps = generated_taxpayers(n);
     let mut csv = String::from("gstin,portal_username,through,provider,api_username\n");
     let mut secrets = String::from("[portal_password]\n");

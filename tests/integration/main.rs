@@ -3,7 +3,9 @@
 
 mod batch;
 mod check;
+mod crash;
 mod fidelity;
+mod procs;
 mod replica;
 mod run;
 mod smoke;

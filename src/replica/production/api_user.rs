@@ -257,7 +257,10 @@ pub(super) async fn create_user(
     }
     match record_user(&p, &g, &provider, &username, &pass) {
         Err(m) => fail(m),
-        Ok(()) => created_page(&p, &s, &g, &username),
+        Ok(()) => {
+            p.hold_create().await;
+            created_page(&p, &s, &g, &username)
+        }
     }
 }
 

@@ -374,6 +374,8 @@ async fn ack(State(p): State<Portal>, h: HeaderMap) -> Response {
     let Some((g, u, via)) = p.with(&s.id, |x| x.ack.clone()) else {
         return s.respond(redirect(REG));
     };
+    // The account exists; its acknowledgement is what `hold_create` delays.
+    p.hold_create().await;
     // The real wording is not known (evidence 9): two, by layout.
     let said = match p.shared.layout.ack_account_created {
         true => "Your account has been created successfully.",
