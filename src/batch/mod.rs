@@ -291,6 +291,7 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
         Some(c) => confirm(shared, &c.id, &report),
         None => (report.status, report.message.clone()),
     };
+    let (status, message) = unrecorded(&report, status, message);
     let message = spec.redactor.redact(&message);
     let mut fin = entry(row, State::Finished);
     fin.status = Some(status.into());
@@ -304,6 +305,18 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
         human_s: report.human_wait.as_secs_f64(),
         artifacts: Some(run_spec.artifacts),
         ..RowResult::plain(row, status.into(), "")
+    }
+}
+
+/// A registration the vault could not record as created stays in doubt
+/// (its record says pending), so `--resume` settles it.
+fn unrecorded(report: &runner::RunReport, status: RunStatus, msg: String) -> (RunStatus, String) {
+    match (&report.store_error, status) {
+        (Some(e), RunStatus::Registered) => (
+            RunStatus::NeedsVerification,
+            format!("the portal created it, but {e}"),
+        ),
+        _ => (status, msg),
     }
 }
 

@@ -9,4 +9,5 @@ mod procs;
 mod replica;
 mod run;
 mod smoke;
+mod store;
 mod support;
