@@ -81,6 +81,15 @@ pub fn table(results: &[RowResult]) -> String {
 }
 
 /// The report in the format its file name asks for (`.json`, else CSV). Never passwords.
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
+/// CR) is prefixed with `'`, so it shows as text (OWASP's CSV injection advice).
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        true => format!("'{cell}").into(),
+        false => cell.into(),
+    }
+}
+
 pub fn render(path: &Path, results: &[RowResult]) -> String {
     if path.extension().is_some_and(|e| e == "json") {
         return serde_json::to_string_pretty(results).expect("results serialise");
@@ -114,8 +123,36 @@ pub fn render(path: &Path, results: &[RowResult]) -> String {
         ]
     }));
     for rec in rows {
-        w.write_record(&rec).expect("writing CSV to memory");
+        w.write_record(rec.iter().map(|c| defuse(c).into_owned()))
+            .expect("writing CSV to memory");
     }
     String::from_utf8(w.into_inner().expect("writing CSV to memory"))
         .expect("CSV of UTF-8 is UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_written_as_text() {
+        assert_eq!(defuse("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        for c in ["+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(defuse(c).starts_with('\''), "{c}");
+        }
+        assert_eq!(defuse("Tera Software Limited"), "Tera Software Limited");
+        let r = RowResult {
+            line: 2,
+            gstin: "29AAACJ4323N1ZC".into(),
+            provider: "=HYPERLINK(\"http://evil\")".into(),
+            status: RowStatus::Registered,
+            message: String::new(),
+            api_username: None,
+            machine_s: 0.0,
+            human_s: 0.0,
+            artifacts: None,
+        };
+        let csv = render(Path::new("r.csv"), &[r]);
+        assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{csv}");
+    }
 }

@@ -352,7 +352,7 @@ async fn run_async(
     );
     let mut code = exit::of_batch(outcome.results.iter().map(|r| r.status));
     if let Some(p) = &args.report {
-        if let Err(e) = std::fs::write(p, report::render(p, &outcome.results)) {
+        if let Err(e) = crate::store::private::write(p, report::render(p, &outcome.results).as_bytes()) {
             eprintln!("error: report {}: {e}", p.display());
             code = code.max(exit::FAILURE);
         }

@@ -228,11 +228,17 @@ impl OperatorArgs {
         } else {
             Arc::new(Nobody)
         };
+        // Secrets given as EINVREG_* variables stay with einvreg.
+        let hide: Vec<std::ffi::OsString> = std::env::vars_os()
+            .map(|(k, _)| k)
+            .filter(|k| k.to_string_lossy().starts_with("EINVREG_"))
+            .collect();
         let cmd = |c: &Option<String>| -> Option<Arc<dyn Operator>> {
             c.as_ref().map(|c| {
                 Arc::new(CommandOperator {
                     command: c.clone(),
                     timeout,
+                    hide: hide.clone(),
                 }) as Arc<dyn Operator>
             })
         };

@@ -32,11 +32,7 @@ pub fn init(a: &LogArgs) {
         Some(p) => {
             let p = p.clone();
             Box::new(move || -> Box<dyn std::io::Write> {
-                match std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&p)
-                {
+                match crate::store::private::append(&p) {
                     Ok(f) => Box::new(f),
                     Err(_) => Box::new(std::io::stderr()),
                 }

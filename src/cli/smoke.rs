@@ -129,5 +129,5 @@ pub fn run(args: Args) -> i32 {
 }
 
 fn write(p: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(p, text)
+    crate::store::private::write(p, text.as_bytes())
 }

@@ -12,6 +12,9 @@ use std::time::Duration;
 pub struct CommandOperator {
     pub command: String,
     pub timeout: Duration,
+    /// Variables of einvreg's own environment the command must not see
+    /// (`EINVREG_PORTAL_PASSWORD`, `EINVREG_API_PASSWORD`, ...).
+    pub hide: Vec<std::ffi::OsString>,
 }
 
 impl Operator for CommandOperator {
@@ -21,6 +24,9 @@ impl Operator for CommandOperator {
             cmd.arg("-c")
                 .arg(format!("{} \"$@\"", self.command))
                 .arg("einvreg");
+            for name in &self.hide {
+                cmd.env_remove(name);
+            }
             cmd.env("EINVREG_GSTIN", &q.gstin)
                 .env("EINVREG_PORTAL", &q.portal)
                 .env("EINVREG_SCREEN", &q.screen)

@@ -181,10 +181,7 @@ impl Operator for Oracle {
 
 fn append_line(path: &std::path::Path, line: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut f = crate::store::private::append(path)?;
     f.write_all(line.as_bytes())
 }
 

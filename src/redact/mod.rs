@@ -35,11 +35,13 @@ impl Redactor {
             return;
         }
         let mut v = self.secrets.write().unwrap();
-        if !v.iter().any(|x| x == s) {
-            v.push(s.to_string());
-            // Longest first, so a secret containing another is masked whole.
-            v.sort_by_key(|x| std::cmp::Reverse(x.len()));
+        for form in encoded_forms(s) {
+            if !v.contains(&form) {
+                v.push(form);
+            }
         }
+        // Longest first, so a secret containing another is masked whole.
+        v.sort_by_key(|x| std::cmp::Reverse(x.len()));
     }
 
     pub fn redact(&self, text: &str) -> String {
@@ -60,6 +62,60 @@ impl Redactor {
             .iter()
             .any(|s| text.contains(s.as_str()))
     }
+}
+
+/// The ways a secret shows up in what a page or a file holds: as is,
+/// HTML-escaped, URL-encoded (`%XX`, and `+` for spaces, in either case),
+/// JSON-escaped and base64 (standard and URL-safe, unpadded).
+fn encoded_forms(s: &str) -> Vec<String> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(s);
+    let mut forms = vec![
+        s.to_string(),
+        html_escape(s),
+        url_encode(s, false, false),
+        url_encode(s, true, false),
+        url_encode(s, false, true),
+        url_encode(s, true, true),
+        serde_json::to_string(s).map(|j| j[1..j.len() - 1].to_string()).unwrap_or_default(),
+        b64.trim_end_matches('=').to_string(),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s),
+    ];
+    forms.retain(|f| f.chars().count() >= 4);
+    forms.dedup();
+    forms
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `application/x-www-form-urlencoded` (`plus`: space as `+`) or plain
+/// `%20`; `lower`: hex digits in lower case, as some encoders write them.
+fn url_encode(s: &str, plus: bool, lower: bool) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' if plus => out.push('+'),
+            b if lower => out.push_str(&format!("%{b:02x}")),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// A secret value that never prints itself.
@@ -105,5 +161,30 @@ mod tests {
             format!("{:?} {}", Secret::new("x"), Secret::new("y")),
             "[REDACTED] [REDACTED]"
         );
+    }
+
+    #[test]
+    fn masks_every_encoding_a_page_or_file_may_hold() {
+        use base64::Engine;
+        let pw = "Pa<s\"w&r d%+/=1'";
+        let r = Redactor::new();
+        r.add(pw);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pw);
+        let forms = [
+            pw.to_string(),
+            "Pa&lt;s&quot;w&amp;r d%+/=1&#39;".into(),
+            "Pa%3Cs%22w%26r+d%25%2B%2F%3D1%27".into(),
+            "Pa%3Cs%22w%26r%20d%25%2B%2F%3D1%27".into(),
+            "Pa%3cs%22w%26r%20d%25%2b%2f%3d1%27".into(),
+            r#"Pa<s\"w&r d%+/=1'"#.into(),
+            b64.clone(),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pw),
+        ];
+        for f in forms {
+            let out = r.redact(&format!("x={f};"));
+            // Base64's `=` padding may stay: it says nothing.
+            let out = out.replace("==;", ";").replace("=;", ";");
+            assert_eq!(out, "x=[REDACTED];", "{f} is not masked");
+        }
     }
 }

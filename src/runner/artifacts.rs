@@ -13,11 +13,7 @@ use std::sync::LazyLock;
 impl Runner<'_> {
     /// Writes `bytes` to `path` in the run's folder.
     pub(super) fn write_artifact(&self, path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-        let write = || {
-            std::fs::create_dir_all(&self.spec.artifacts)?;
-            std::fs::write(path, bytes)
-        };
-        write().map_err(|source| RunError::Write {
+        crate::store::private::write(path, bytes).map_err(|source| RunError::Write {
             path: path.to_path_buf(),
             source,
         })

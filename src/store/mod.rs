@@ -7,6 +7,8 @@
 //! the next record starts on a line of its own. A failed append is cut
 //! back to the length before it, so no half record stays behind.
 
+pub mod private;
+
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};

@@ -199,6 +199,7 @@ fn crash_in_the_submit_window(route: Route, what: Kill) {
         .timeout(Duration::from_secs(180))
         .run();
     exactly_one_working_credential(dir.path(), &url, route.gstin);
+    assert_owner_only(dir.path(), &["batch.csv", "secrets.toml"]);
 }
 
 /// The portal holds one API user for `gstin`; the vault one `created`

@@ -257,6 +257,7 @@ fn answer_commands(r: &ReplicaProc, log: &Path, login: &str, mobile: &str) -> Ve
     let otp = format!(
         "python3 -c \"import json,os,urllib.request as u
 open('{log}','a').write(os.environ['EINVREG_PROMPT']+'\\n')
+open('{log}.env','a').write(json.dumps(dict(os.environ))+'\\n')
 if os.environ.get('EINVREG_CODE_PERIOD'):
     print(json.load(u.urlopen('{base}/__replica/shield?login={login}'))['code'])
 else:
@@ -290,6 +291,7 @@ fn the_shield_prompt_says_how_long_the_code_has_left() {
         "Zen@Login2024x",
     )
     .args(&cmds)
+    .env("EINVREG_API_PASSWORD", "Shield@Api2026x")
     .args(["--var", "second_factor=shield", "--var", "through=erp"])
     .args([
         "--var",
@@ -316,6 +318,12 @@ fn the_shield_prompt_says_how_long_the_code_has_left() {
         .parse()
         .unwrap();
     assert!((1..=30).contains(&left), "{shield}");
+    // The answer command saw no secret of einvreg's environment.
+    let env = std::fs::read_to_string(format!("{}.env", log.display())).unwrap();
+    assert!(env.contains("EINVREG_GSTIN"), "{env}");
+    for secret in ["Zen@Login2024x", "Shield@Api2026x", "EINVREG_PORTAL_PASSWORD", "EINVREG_API_PASSWORD"] {
+        assert!(!env.contains(secret), "the answer command saw {secret}");
+    }
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! and at the status update, a second batch on the same files, a symlink,
 //! a torn last line.
 
-use crate::procs;
 use crate::support::*;
 use einvreg::vault::{Status, Vault};
 use std::path::Path;

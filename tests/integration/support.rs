@@ -281,3 +281,19 @@ impl Drop for GridProc {
         let _ = self.child.wait();
     }
 }
+
+/// Every file under `dir` is 0600 and every folder 0700, but the inputs
+/// the test itself wrote (`inputs`, by file name).
+pub fn assert_owner_only(dir: &Path, inputs: &[&str]) {
+    use std::os::unix::fs::PermissionsExt;
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let mode = e.metadata().unwrap().permissions().mode() & 0o777;
+        if e.file_type().unwrap().is_dir() {
+            assert_eq!(mode, 0o700, "{} is {mode:o}", e.path().display());
+            assert_owner_only(&e.path(), inputs);
+        } else if !inputs.contains(&name.as_str()) {
+            assert_eq!(mode, 0o600, "{} is {mode:o}", e.path().display());
+        }
+    }
+}
