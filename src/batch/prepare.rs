@@ -57,6 +57,9 @@ pub struct Prepared {
     pub warnings: Vec<InputProblem>,
     /// How many rows `--skip-invalid` left out.
     pub skipped_rows: usize,
+    /// The rows `--skip-invalid` left out, each with its problems (one line),
+    /// for the reports: a row skipped is never a row forgotten.
+    pub invalid: Vec<(Row, String)>,
     /// Portal login passwords by portal username.
     pub logins: HashMap<String, Secret>,
     /// API passwords given for a GSTIN (otherwise generated).
@@ -90,6 +93,11 @@ pub fn prepare(
             valid: rows.len() - bad_lines.len(),
         });
     }
+    let invalid = rows
+        .iter()
+        .filter(|r| bad_lines.contains(&r.line))
+        .map(|r| (r.clone(), problems_of(csv.name, r.line, &problems)))
+        .collect();
     rows.retain(|r| !bad_lines.contains(&r.line));
     let mut logins = secrets.plain;
     logins.extend(secrets.portal_password);
@@ -103,11 +111,23 @@ pub fn prepare(
         skipped: problems,
         warnings,
         skipped_rows: bad_lines.len(),
+        invalid,
         logins,
         api_passwords: secrets.api_password,
         by_gstin: secrets.by_gstin,
         needs_login,
     })
+}
+
+/// The problems of line `line` of `file`, joined on one line.
+fn problems_of(file: &str, line: usize, problems: &[InputProblem]) -> String {
+    let at = format!("{file}:{line}");
+    let mine: Vec<String> = problems
+        .iter()
+        .filter(|p| p.source == at || p.source.starts_with(&format!("{at} ")))
+        .map(|p| format!("`{}` {}", p.input, p.message))
+        .collect();
+    format!("invalid row, not run: {}", mine.join("; "))
 }
 
 impl Prepared {

@@ -136,7 +136,10 @@ mod tests {
 
     #[test]
     fn formula_cells_are_written_as_text() {
-        assert_eq!(defuse("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            defuse("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         for c in ["+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
             assert!(defuse(c).starts_with('\''), "{c}");
         }
@@ -153,6 +156,9 @@ mod tests {
             artifacts: None,
         };
         let csv = render(Path::new("r.csv"), &[r]);
-        assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{csv}");
+        assert!(
+            csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+            "{csv}"
+        );
     }
 }

@@ -4,8 +4,8 @@
 use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
 use crate::batch::journal::Journal;
 use crate::batch::rows::Providers;
-use crate::batch::{self, report, BatchSpec, CsvSource, PrepareError, Prepared};
-use crate::events::{Event, Sink};
+use crate::batch::{self, report, BatchSpec, CsvSource, PrepareError, Prepared, RowResult};
+use crate::events::{Event, RowStatus, Sink};
 use crate::exit;
 use crate::flow::Flow;
 use crate::operator::Queue;
@@ -282,6 +282,19 @@ async fn run_async(
     redactor: Redactor,
     stores: Stores,
 ) -> i32 {
+    let invalid: Vec<RowResult> = prepared
+        .invalid
+        .iter()
+        .map(|(row, why)| RowResult::plain(row, RowStatus::NotStarted, why))
+        .collect();
+    if prepared.rows.is_empty() {
+        // Nothing to run: no browser, no portal; the reports still list every row.
+        eprintln!(
+            "no valid rows in {}: nothing was started",
+            args.csv.display()
+        );
+        return finish(&args, invalid, vec![]);
+    }
     let display = Arc::new(Display::new(prepared.rows.len()));
     let d = display.clone();
     let shown: Sink = Arc::new(move |e| d.on(e));
@@ -343,25 +356,36 @@ async fn run_async(
         }
     };
     display.pb.finish_and_clear();
-    print!("{}", report::table(&outcome.results));
+    drop(endpoint);
+    let mut results = outcome.results;
+    results.extend(invalid);
+    results.sort_by_key(|r| r.line);
+    let code = finish(&args, results, outcome.store_errors);
     println!(
         "vault {} · journal {} · operator answered {} prompt(s)",
         stores.vault.path().display(),
         stores.journal.path().display(),
         queue.asked()
     );
-    let mut code = exit::of_batch(outcome.results.iter().map(|r| r.status));
+    code
+}
+
+/// The summary table, the report and the exit code, for every row (run,
+/// skipped or invalid) and every write that failed.
+fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<String>) -> i32 {
+    print!("{}", report::table(&results));
+    let mut code = exit::of_batch(results.iter().map(|r| r.status));
     if let Some(p) = &args.report {
-        if let Err(e) = crate::store::private::write(p, report::render(p, &outcome.results).as_bytes()) {
+        let text = report::render(p, &results);
+        if let Err(e) = crate::store::private::write(p, text.as_bytes()) {
             eprintln!("error: report {}: {e}", p.display());
             code = code.max(exit::FAILURE);
         }
     }
-    for e in &outcome.store_errors {
+    for e in &store_errors {
         eprintln!("error: {e}");
         code = code.max(exit::FAILURE);
     }
-    drop(endpoint);
     code
 }
 

@@ -77,7 +77,9 @@ fn encoded_forms(s: &str) -> Vec<String> {
         url_encode(s, true, false),
         url_encode(s, false, true),
         url_encode(s, true, true),
-        serde_json::to_string(s).map(|j| j[1..j.len() - 1].to_string()).unwrap_or_default(),
+        serde_json::to_string(s)
+            .map(|j| j[1..j.len() - 1].to_string())
+            .unwrap_or_default(),
         b64.trim_end_matches('=').to_string(),
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s),
     ];

@@ -238,11 +238,7 @@ impl<'a> Runner<'a> {
         }
         let finish = match self.walk().await {
             Ok(f) => f,
-            Err(e) => Finish {
-                status: e.status(),
-                outcome: None,
-                message: e.to_string(),
-            },
+            Err(e) => self.stopped_by(e).await,
         };
         let finish = self.after_submit(finish);
         if self.registers() {
@@ -259,6 +255,28 @@ impl<'a> Runner<'a> {
         let report = self.report(finish);
         self.write_trace(&report);
         report
+    }
+
+    /// How a walk stopped by `e` ends. A screen that matches nothing because
+    /// Chromium shows its own error page is the portal being unreachable,
+    /// not drift.
+    async fn stopped_by(&self, e: RunError) -> Finish {
+        let unreachable = match e.status() {
+            RunStatus::Drift | RunStatus::Failed => self.s.error_page().await,
+            _ => None,
+        };
+        match unreachable {
+            Some(why) => Finish {
+                status: RunStatus::PortalError,
+                outcome: None,
+                message: format!("the portal is unreachable: Chromium shows {why}"),
+            },
+            None => Finish {
+                status: e.status(),
+                outcome: None,
+                message: e.to_string(),
+            },
+        }
     }
 
     /// The in-flight rule: from the moment the submit starts the portal

@@ -237,6 +237,22 @@ impl<'a> Session<'a> {
         Ok(loaded.is_some())
     }
 
+    /// Chromium's own error page ("This site can't be reached"), if the
+    /// tab shows one: its error code (e.g. `ERR_CONNECTION_REFUSED`) and the address.
+    pub(crate) async fn error_page(&self) -> Option<String> {
+        const JS: &str = "var e=document.getElementById('main-frame-error');\
+            if(!e && location.protocol!=='chrome-error:') return null;\
+            var c=document.querySelector('.error-code');\
+            return (c ? c.textContent.trim() : 'a network error');";
+        let code = self.c.execute(JS, vec![]).await.ok()?;
+        let code = code.as_str()?.to_string();
+        let url = self.c.current_url().await.map(|u| u.to_string());
+        Some(match url {
+            Ok(u) if !u.starts_with("chrome-error:") => format!("{code} at {u}"),
+            _ => code,
+        })
+    }
+
     /// A screenshot with every secret field's text hidden.
     pub(crate) async fn masked_screenshot(&self) -> Result<Vec<u8>, CmdError> {
         page::mask_secrets(self.c, true).await?;

@@ -22,7 +22,10 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(d) = path.parent() {
         create_dir(d)?;
     }
-    let mut f = open(path, OpenOptions::new().write(true).create(true).truncate(true))?;
+    let mut f = open(
+        path,
+        OpenOptions::new().write(true).create(true).truncate(true),
+    )?;
     f.write_all(bytes)
 }
 

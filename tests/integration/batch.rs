@@ -128,9 +128,10 @@ fn invalid_rows_are_refused_before_any_browser_then_skipped() {
             "report.json",
         ])
         .timeout(Duration::from_secs(600))
+        .status(1) // the invalid rows were not registered
         .run();
     assert!(
-        d.stdout.contains("26 rows: 26 registered"),
+        d.stdout.contains("30 rows: 26 registered"),
         "{}\n{}",
         d.stdout,
         d.stderr
@@ -141,7 +142,55 @@ fn invalid_rows_are_refused_before_any_browser_then_skipped() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
             .unwrap();
-    assert_eq!(report.as_array().unwrap().len(), 26);
+    let rows = report.as_array().unwrap();
+    assert_eq!(rows.len(), 30, "the invalid rows are reported too");
+    let invalid: Vec<_> = rows
+        .iter()
+        .filter(|r| {
+            r["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid row, not run")
+        })
+        .collect();
+    assert_eq!(invalid.len(), 4, "{invalid:?}");
+    assert!(
+        invalid
+            .iter()
+            .any(|r| r["line"] == 9 && r["message"].as_str().unwrap().contains("`mobile`")),
+        "{invalid:?}"
+    );
+}
+
+#[test]
+fn no_valid_rows_starts_no_browser_and_all_invalid_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "gstin,trade_name,mobile,email,through,provider,client_id,api_username\n";
+    std::fs::write(dir.path().join("empty.csv"), head).unwrap();
+    let bad = format!("{head}27AAPFU0939F1ZX,X,8056012345,a@b.example,gsp,DEFMACRO SOFTWARE PRIVATE LIMITED,AACCT29GSPB5H8G,xname\n");
+    std::fs::write(dir.path().join("bad.csv"), bad).unwrap();
+    let run = |csv: &str, code: i32| {
+        Test::new()
+            .cwd(dir.path())
+            .args([
+                "batch",
+                "sandbox-register",
+                csv,
+                "--portal",
+                "http://127.0.0.1:9",
+            ])
+            .args(["--auto-answer", "--skip-invalid", "--report", "r.csv"])
+            .env("PATH", "/nonexistent") // no chromedriver to be found, were one needed
+            .status(code)
+            .run()
+    };
+    let d = run("empty.csv", 0);
+    assert!(d.stderr.contains("nothing was started"), "{}", d.stderr);
+    let d = run("bad.csv", 1);
+    assert!(d.stderr.contains("nothing was started"), "{}", d.stderr);
+    let report = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+    assert!(report.contains("invalid row, not run: `gstin`"), "{report}");
+    assert!(!dir.path().join("einvreg-runs").exists());
 }
 
 pub(crate) fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, HashMap<String, String>) {

@@ -321,7 +321,12 @@ fn the_shield_prompt_says_how_long_the_code_has_left() {
     // The answer command saw no secret of einvreg's environment.
     let env = std::fs::read_to_string(format!("{}.env", log.display())).unwrap();
     assert!(env.contains("EINVREG_GSTIN"), "{env}");
-    for secret in ["Zen@Login2024x", "Shield@Api2026x", "EINVREG_PORTAL_PASSWORD", "EINVREG_API_PASSWORD"] {
+    for secret in [
+        "Zen@Login2024x",
+        "Shield@Api2026x",
+        "EINVREG_PORTAL_PASSWORD",
+        "EINVREG_API_PASSWORD",
+    ] {
         assert!(!env.contains(secret), "the answer command saw {secret}");
     }
 }
@@ -508,5 +513,63 @@ fn an_unknown_answer_to_the_submit_needs_verification() {
         vault.last().unwrap()["status"],
         "needs_verification",
         "{vault:?}"
+    );
+}
+
+/// A portal that goes away mid-run (connection refused after the login) is
+/// "unreachable" (exit 6), not drift; so is a port Chromium refuses.
+#[test]
+fn an_unreachable_portal_is_a_portal_error_not_drift() {
+    let r = ReplicaProc::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let captcha = format!(
+        "python3 -c \"import json,urllib.request as u;print(json.load(u.urlopen('{}/__replica/captchas'))[-1])\"",
+        r.production
+    );
+    // The OTP's answer comes as the portal dies.
+    let otp = format!("kill -9 {}; echo 123456", r.pid());
+    let d = prod_run(
+        dir.path(),
+        &r.production,
+        "27AAPFU0939F1ZV",
+        "udaytrd01",
+        "Uday@Login2024",
+    )
+    .args(["--captcha-command", &captcha, "--otp-command", &otp])
+    .args([
+        "--var",
+        "through=gsp",
+        "--var",
+        "provider=Tera Software Limited",
+    ])
+    .args(["--var", "api_username=udaygone"])
+    .status(6)
+    .run();
+    assert!(
+        d.stdout.contains("ERR_CONNECTION_REFUSED"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let d = prod_run(
+        dir.path(),
+        "http://127.0.0.1:6000",
+        "27AAPFU0939F1ZV",
+        "udaytrd01",
+        "x",
+    )
+    .args([
+        "--var",
+        "provider=Tera Software Limited",
+        "--var",
+        "api_username=udaygone",
+    ])
+    .status(6)
+    .run();
+    assert!(
+        d.stdout.contains("ERR_UNSAFE_PORT"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
     );
 }

@@ -191,6 +191,13 @@ impl ReplicaProc {
     }
 }
 
+impl ReplicaProc {
+    /// The replica's process id (a test may kill it mid-run).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for ReplicaProc {
     fn drop(&mut self) {
         let _ = self.child.kill();
