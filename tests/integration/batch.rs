@@ -216,7 +216,7 @@ pub(crate) fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, HashMap<String, S
     (tps.into_iter().map(|t| t.gstin).collect(), logins)
 }
 
-fn journal_states(dir: &Path) -> Vec<serde_json::Value> {
+pub(crate) fn journal_states(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("einvreg-journal.jsonl"))
         .unwrap_or_default()
         .lines()

@@ -12,14 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SECRETS: &str = "[portal_password]
-udaytrd01 = \"Uday@Login2024\"
-gstzendemo = \"Zen@Login2024x\"
-himagro05 = \"Him@Login2024a\"
-jayantka = \"Jay@Login2024k\"
-[client_secret]
-05AAACH6188F1ZM = \"Himagro-Own-Secret-1\"
-";
+use crate::fidelity::SECRETS;
 
 const PROD_HEAD: &str =
     "gstin,portal_username,through,provider,other_gstin,api_username,client_id\n";
@@ -305,16 +298,8 @@ fn chromedriver_killed_in_the_submit_window_other_gstin() {
     crash_in_the_submit_window(other_gstin(), Kill::Chromedriver);
 }
 
-fn journal(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("einvreg-journal.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 fn finished(dir: &Path) -> usize {
-    journal(dir)
+    crate::batch::journal_states(dir)
         .iter()
         .filter(|e| e["state"] == "finished")
         .count()

@@ -22,7 +22,7 @@ const SANDBOX_CSV: &str = "gstin,trade_name,mobile,email,through,provider,client
 29AAFCC9980MZZT,GSTZEN DEMO PRIVATE LIMITED,9845012345,gst@gstzen-demo.example,erp,CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen),AAFCC29ERP82ZSO,zensbx
 ";
 
-const SECRETS: &str = "[portal_password]
+pub(crate) const SECRETS: &str = "[portal_password]
 udaytrd01 = \"Uday@Login2024\"
 gstzendemo = \"Zen@Login2024x\"
 himagro05 = \"Him@Login2024a\"
