@@ -164,8 +164,34 @@ impl Endpoint {
             .clone()
     }
 
-    /// A fresh browser session (its own profile, cookies and cache).
+    /// A fresh browser session (its own profile, cookies and cache). If
+    /// our chromedriver died while the session was being made, a new one
+    /// is started and asked once more.
     pub async fn session(&self) -> Result<Client, DriverError> {
+        match self.session_once().await {
+            Err(e) if self.local_died() => {
+                tracing::warn!(
+                    "chromedriver died while opening a session ({e}); retrying on a new one"
+                );
+                self.session_once().await
+            }
+            other => other,
+        }
+    }
+
+    /// Whether the chromedriver we run (not a `--webdriver` endpoint) has exited.
+    fn local_died(&self) -> bool {
+        if self.remote.is_some() || self.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            return false;
+        }
+        self.local
+            .lock()
+            .expect("driver lock")
+            .as_ref()
+            .is_none_or(|d| d.exited())
+    }
+
+    async fn session_once(&self) -> Result<Client, DriverError> {
         let url = self.url().await?;
         let mut b = ClientBuilder::rustls()
             .map_err(|e| DriverError::Setup(format!("TLS setup failed: {e}")))?;
