@@ -27,6 +27,9 @@ pub struct Flow {
     pub name: String,
     pub portal: PortalKind,
     pub base_url: String,
+    /// Origins besides `base_url`'s where secrets may be typed (a portal
+    /// that logs in on another host): anything else is drift.
+    pub origins: Vec<String>,
     pub description: String,
     /// Default for steps and screen recognition.
     pub timeout: Duration,

@@ -55,6 +55,17 @@ impl Redactor {
         out
     }
 
+    /// The secrets (in whichever forms) that occur in `text`.
+    pub fn found_in(&self, text: &str) -> Vec<String> {
+        self.secrets
+            .read()
+            .unwrap()
+            .iter()
+            .filter(|s| text.contains(s.as_str()))
+            .cloned()
+            .collect()
+    }
+
     pub fn contains_secret(&self, text: &str) -> bool {
         self.secrets
             .read()

@@ -36,6 +36,19 @@ pub struct Faults {
     /// A credential the portal has just created is answered only after
     /// this long: the submit window, held open for crash tests.
     pub hold_create: Option<Duration>,
+    /// A hostile create answer: the posted form echoed back in every
+    /// encoding (text, escaped, URL-encoded, JSON, base64, an input's
+    /// value); `stubborn` also undoes any style put on the echo.
+    pub echo_form: Option<Echo>,
+}
+
+/// How the `echo_form` page behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Echo {
+    /// Echoes; a screenshot can mask it.
+    Plain,
+    /// Echoes and restores its elements' style whenever it changes.
+    Stubborn,
 }
 
 pub const FAULT_NAMES: &[&str] = &[
@@ -46,6 +59,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "slow_alert",
     "interruptions",
     "hold_create",
+    "echo_form",
 ];
 
 /// Page names that `http500=PAGE@P` may name.
@@ -148,6 +162,17 @@ impl Faults {
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),
+                "echo_form" => {
+                    f.echo_form = Some(match val {
+                        None | Some("plain") => Echo::Plain,
+                        Some("stubborn") => Echo::Stubborn,
+                        Some(v) => {
+                            return Err(ConfigError(format!(
+                                "echo_form: `{v}` is not plain or stubborn"
+                            )))
+                        }
+                    })
+                }
                 other => {
                     return Err(ConfigError(format!(
                         "unknown fault `{other}`; {}",

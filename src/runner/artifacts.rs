@@ -3,6 +3,7 @@
 //! with every secret blanked.
 
 use super::error::RunError;
+use super::page;
 use super::{RunReport, Runner};
 use crate::events::Event;
 use crate::flow::Role;
@@ -104,8 +105,13 @@ impl Runner<'_> {
                 tracing::debug!("closing the alert: {e}");
             }
         }
-        match self.s.masked_screenshot().await {
-            Ok(png) => self.keep(&dir.join("screenshot.png"), &png),
+        match self.safe_screenshot().await {
+            Ok(Some(png)) => self.keep(&dir.join("screenshot.png"), &png),
+            Ok(None) => {
+                let why = "no screenshot: a secret shows on this page and could not be hidden (the page undoes einvreg's masking); see page.html, where it is blanked";
+                tracing::warn!("{why}");
+                self.keep(&dir.join("screenshot-withheld.txt"), why.as_bytes());
+            }
             Err(e) => tracing::debug!("no failure screenshot: {e}"),
         }
         match self.s.c.source().await {
@@ -115,6 +121,32 @@ impl Runner<'_> {
             }
             Err(e) => tracing::debug!("no failure page source: {e}"),
         }
+    }
+
+    /// A screenshot in which no secret shows: secret boxes masked, and any
+    /// element whose text holds a secret (in any form the redactor knows)
+    /// hidden; `None` when one still shows after that. Only strings the
+    /// page already shows are handed to it, to find them.
+    pub(super) async fn safe_screenshot(
+        &self,
+    ) -> Result<Option<Vec<u8>>, fantoccini::error::CmdError> {
+        let c = self.s.c;
+        let redactor = &self.spec.redactor;
+        page::mask_secrets(c, true).await?;
+        let mut shown = redactor.found_in(&page::visible_text(c).await?);
+        if !shown.is_empty() {
+            let n = page::hide_texts(c, &shown).await?;
+            tracing::info!("hid {n} element(s) showing a secret before the screenshot");
+            // A second look, after the page's own scripts had their turn.
+            shown = redactor.found_in(&page::visible_text(c).await?);
+        }
+        let png = match shown.is_empty() {
+            true => Some(c.screenshot().await?),
+            false => None,
+        };
+        page::unhide_texts(c).await?;
+        page::mask_secrets(c, false).await?;
+        Ok(png)
     }
 
     /// Writes the report as `trace.json` (redacted).

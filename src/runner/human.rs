@@ -133,7 +133,7 @@ impl Runner<'_> {
                 (Err(_), Some(f)) => f.clone(),
                 (Err(e), None) => return Err(e),
             };
-            page::mark_secret(self.s.c, &mark).await?;
+            self.secret_box(screen, st, &mark).await?;
             let how = super::typing::Typing::Whole { fast: false };
             match self.type_checked(&mark, answer, how).await {
                 // A dialog opening mid-typing may also make the box "not interactable".

@@ -241,17 +241,18 @@ impl<'a> Runner<'a> {
             Err(e) => self.stopped_by(e).await,
         };
         let finish = self.after_submit(finish);
+        self.record_vault_status(&finish);
+        // The page as it failed, before any clean-up (a log out) leaves it.
+        if finish.status != RunStatus::Registered {
+            self.save_failure_artifacts().await;
+        }
         if self.registers() {
             self.clean_up().await;
         }
-        self.record_vault_status(&finish);
         self.emit(Event::Finished {
             status: finish.status,
             outcome: finish.outcome.clone(),
         });
-        if finish.status != RunStatus::Registered {
-            self.save_failure_artifacts().await;
-        }
         let report = self.report(finish);
         self.write_trace(&report);
         report

@@ -252,12 +252,4 @@ impl<'a> Session<'a> {
             _ => code,
         })
     }
-
-    /// A screenshot with every secret field's text hidden.
-    pub(crate) async fn masked_screenshot(&self) -> Result<Vec<u8>, CmdError> {
-        page::mask_secrets(self.c, true).await?;
-        let png = self.c.screenshot().await;
-        page::mask_secrets(self.c, false).await?;
-        png
-    }
 }

@@ -235,7 +235,7 @@ impl Runner<'_> {
             .get(secret)
             .ok_or_else(|| RunError::MissingSecret(secret.into()))?;
         let (mark, used) = self.find(screen, st, t, Need::Fill).await?;
-        page::mark_secret(self.s.c, &mark).await?;
+        self.secret_box(screen, st, &mark).await?;
         self.type_checked(&mark, v.expose(), Typing::Whole { fast })
             .await?;
         Ok(used)
@@ -494,12 +494,20 @@ impl Runner<'_> {
     }
 
     async fn screenshot(&mut self, name: &str) -> StepResultOf {
-        let png = self.s.masked_screenshot().await?;
-        let path = self
-            .spec
-            .artifacts
-            .join(format!("{}.png", name.replace(['/', '\\'], "_")));
-        self.write_artifact(&path, &png)?;
+        let name = name.replace(['/', '\\'], "_");
+        let path = match self.safe_screenshot().await? {
+            Some(png) => {
+                let path = self.spec.artifacts.join(format!("{name}.png"));
+                self.write_artifact(&path, &png)?;
+                path
+            }
+            None => {
+                let path = self.spec.artifacts.join(format!("{name}-withheld.txt"));
+                let why = "no screenshot: a secret shows on this page and could not be hidden";
+                self.write_artifact(&path, why.as_bytes())?;
+                path
+            }
+        };
         Ok(Used {
             target: Some(path.display().to_string()),
             fallback: false,

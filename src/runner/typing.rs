@@ -2,12 +2,33 @@
 //! checking the box then holds it (an interrupt may swallow keys); the
 //! username as the box held it, for the vault.
 
-use super::error::StepErr;
+use super::error::{Drift, StepErr};
 use super::page;
 use super::Runner;
-use crate::flow::Template;
+use crate::flow::{Screen, Step, Template};
 
 impl Runner<'_> {
+    /// Marks a box about to get a secret (screenshots mask it), and
+    /// refuses it on a page of another origin than the portal's (or one
+    /// the flow lists): a click that landed elsewhere is drift, named with
+    /// its address, before a single key is typed.
+    pub(super) async fn secret_box(
+        &self,
+        screen: &Screen,
+        st: &Step,
+        mark: &str,
+    ) -> Result<(), StepErr> {
+        let (origin, href) = page::mark_secret(self.s.c, mark).await?;
+        let own = origin_of(&self.spec.base_url);
+        if origin == own || self.flow().origins.contains(&origin) {
+            return Ok(());
+        }
+        let what = format!(
+            "the page at {href} is on {origin}, not the portal's {own}: einvreg types secrets only on the portal's own origin (list another under [flow] origins if the portal really uses it)"
+        );
+        Err(Drift::at_step(&screen.label, &st.label, what).into())
+    }
+
     /// Types, then checks the box holds what was typed: a dialog that
     /// opens mid-typing (an interrupt) can swallow keys without an error.
     /// Typed again, twice at most; a page that changes what is typed is
@@ -70,4 +91,30 @@ pub(super) enum Typing<'a> {
     },
     /// After this prefix, which stays.
     After(&'a str),
+}
+
+/// `scheme://host[:port]` of an address, as `location.origin` writes it.
+fn origin_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origins_are_written_as_the_browser_writes_them() {
+        assert_eq!(
+            super::origin_of("https://einvoice1.gst.gov.in/Home/Login"),
+            "https://einvoice1.gst.gov.in"
+        );
+        assert_eq!(
+            super::origin_of("http://127.0.0.1:8080/x"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            super::origin_of("https://a.example:443/"),
+            "https://a.example"
+        );
+    }
 }

@@ -39,6 +39,7 @@ pub const FLOW_KEYS: &[&str] = &[
     "name",
     "portal",
     "base_url",
+    "origins",
     "description",
     "timeout",
     "credentials",
@@ -170,6 +171,7 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         .unwrap_or_default();
     let portal = portal(&mut p, &h);
     let base_url = base_url(&mut p, &h);
+    let origins = origins(&mut p, &h);
     let description = h
         .str(&mut p, "description")
         .map(|x| x.0)
@@ -186,6 +188,7 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         name,
         portal,
         base_url,
+        origins,
         description,
         timeout,
         inputs,
@@ -238,6 +241,25 @@ fn base_url(p: &mut P, h: &Obj) -> String {
     };
     base_url
 }
+/// `origins = ["https://…"]`: each an http(s) origin, kept as the browser
+/// writes `location.origin` (scheme, host, and a port only when not the default).
+fn origins(p: &mut P, h: &Obj) -> Vec<String> {
+    let mut out = vec![];
+    for (o, span) in h.strings(p, "origins") {
+        match url::Url::parse(&o).map(|u| u.origin()) {
+            Ok(origin @ url::Origin::Tuple(..)) if o.starts_with("http") => {
+                out.push(origin.ascii_serialization())
+            }
+            _ => p.err(
+                &span,
+                format!("origins: `{o}` is not an http(s) origin"),
+                "write an origin such as \"https://einvoice1.gst.gov.in\" (scheme and host, no path)",
+            ),
+        }
+    }
+    out
+}
+
 fn credentials(p: &mut P, h: &Obj) -> Option<Credentials> {
     let credentials = match h.get("credentials") {
         Some(cv) => Obj::of(p, cv, "flow.credentials").and_then(|c| {

@@ -259,7 +259,10 @@ pub(super) async fn create_user(
         Err(m) => fail(m),
         Ok(()) => {
             p.hold_create().await;
-            created_page(&p, &s, &g, &username)
+            match p.shared.faults.echo_form {
+                Some(how) => super::echo::page(&p, &s, &g, &f, how),
+                None => created_page(&p, &s, &g, &username),
+            }
         }
     }
 }

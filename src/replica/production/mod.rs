@@ -22,6 +22,7 @@ use std::collections::HashMap;
 pub(super) type F = HashMap<String, String>;
 mod api_form;
 mod api_user;
+mod echo;
 mod interrupt;
 mod login;
 mod second_factor;
