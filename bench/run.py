@@ -4,6 +4,7 @@ asserted in tests). Prints a Markdown table to paste into BENCHMARKS.md.
 
     python3 bench/run.py            # release build, 5 repetitions
     REPS=3 python3 bench/run.py
+    BENCH_ONLY=check python3 bench/run.py   # only the `einvreg check` rows
     BASELINE_BIN=/path/to/older/einvreg BASELINE_NAME=431cae3 python3 bench/run.py
         # also: one production registration, this build and the older one
         # in turn (A B A B ...), with the median of the pairwise ratios, so
@@ -27,10 +28,10 @@ def row(what, value, runs):
     print(rows[-1], flush=True)
 
 
-def timed(args, env=None, cwd=WORK):
+def timed(args, env=None, cwd=WORK, bin_=None):
     """Wall ms and peak RSS (KiB) of one einvreg process."""
     t = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", os.path.join(WORK, "rss"), BIN, *args], cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", os.path.join(WORK, "rss"), bin_ or BIN, *args], cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ms = (time.perf_counter() - t) * 1000
     rss = int(open(os.path.join(WORK, "rss")).read().split()[-1])
     return ms, rss, p.returncode
@@ -49,6 +50,18 @@ print("| measure | median | runs |\n| --- | --- | --- |")
 
 ms = [timed(["check", os.path.join(ROOT, "flows/production-api-user.toml"), os.path.join(ROOT, "flows/sandbox-register.toml")])[0] for _ in range(REPS)]
 row("`einvreg check` both bundled flows", f"{statistics.median(ms):.0f} ms", REPS)
+
+# A very large flow: checking must stay linear in its size.
+BIG = os.path.join(WORK, "big.toml")
+subprocess.run([sys.executable, os.path.join(ROOT, "bench/gen_flow.py"), "20000", BIG], check=True)
+big_mib = os.path.getsize(BIG) / 2**20
+ms = [timed(["check", BIG])[0] for _ in range(REPS)]
+row(f"`einvreg check` of a 20,000-screen flow ({big_mib:.1f} MiB)", f"{statistics.median(ms):.0f} ms", REPS)
+if os.environ.get("BASELINE_BIN"):
+    base = [timed(["check", BIG], bin_=os.environ["BASELINE_BIN"])[0] for _ in range(REPS)]
+    row(f"the same, {os.environ.get('BASELINE_NAME', 'baseline')}", f"{statistics.median(base):.0f} ms", REPS)
+if os.environ.get("BENCH_ONLY") == "check":
+    sys.exit(0)
 
 starts = []
 for _ in range(REPS):

@@ -23,6 +23,33 @@ impl Loc {
     }
 }
 
+/// Where each line of a text starts, so a byte offset becomes a line and
+/// column in O(log n): a flow's every element has a location, and
+/// scanning from the start for each one made checking quadratic.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(src: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// The location of `byte` in `src` (the text this index was made of).
+    pub fn loc(&self, src: &str, byte: usize) -> Loc {
+        let byte = byte.min(src.len());
+        let line = self.starts.partition_point(|s| *s <= byte);
+        let start = self.starts[line - 1];
+        Loc {
+            line,
+            col: src.get(start..byte).map_or(1, |t| t.chars().count() + 1),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -104,5 +131,9 @@ mod tests {
         assert_eq!(Loc::of(s, 0), Loc { line: 1, col: 1 });
         assert_eq!(Loc::of(s, 6), Loc { line: 2, col: 1 });
         assert_eq!(Loc::of(s, 10), Loc { line: 2, col: 4 });
+        let idx = LineIndex::new(s);
+        for b in 0..=s.len() + 2 {
+            assert_eq!(idx.loc(s, b), Loc::of(s, b), "byte {b}");
+        }
     }
 }

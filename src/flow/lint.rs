@@ -15,6 +15,8 @@ struct L<'f> {
     submits: usize,
     /// The first step that types a generated secret.
     fills_generated: Option<(Loc, String)>,
+    /// Screen ids, looked up once per `then` (a scan each made checking quadratic).
+    screen_ids: HashSet<&'f str>,
 }
 
 impl L<'_> {
@@ -100,6 +102,7 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
         known: HashSet::new(),
         submits: 0,
         fills_generated: None,
+        screen_ids: flow.screens.iter().map(|s| s.id.as_str()).collect(),
     };
     l.inputs();
     l.credentials();
@@ -326,7 +329,7 @@ impl<'f> L<'f> {
                 "keep `then`: it waits for that screen whether or not a page loads",
             );
         }
-        if self.flow.screen_index(to).is_none() {
+        if !self.screen_ids.contains(to) {
             let ids: Vec<&str> = self.flow.screens.iter().map(|s| s.id.as_str()).collect();
             self.err(
                 st.loc,

@@ -10,7 +10,7 @@ mod screen;
 mod step;
 mod values;
 
-use super::diag::{Diagnostic, Loc};
+use super::diag::{Diagnostic, LineIndex, Loc};
 use super::model::*;
 use super::suggest::hint;
 use super::{Target, Template};
@@ -107,12 +107,13 @@ pub fn step_kind_names() -> Vec<&'static str> {
 pub(super) struct P<'s> {
     pub(super) file: &'s Path,
     pub(super) src: &'s str,
+    pub(super) lines: LineIndex,
     pub(super) diags: Vec<Diagnostic>,
 }
 
 impl P<'_> {
     pub(super) fn loc(&self, span: &Range<usize>) -> Loc {
-        Loc::of(self.src, span.start)
+        self.lines.loc(self.src, span.start)
     }
     pub(super) fn err(
         &mut self,
@@ -131,6 +132,7 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
     let mut p = P {
         file,
         src,
+        lines: LineIndex::new(src),
         diags: vec![],
     };
     let root = match DeTable::parse(src) {
