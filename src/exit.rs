@@ -78,4 +78,50 @@ mod tests {
         assert_eq!(of_batch([NotStarted]), FAILURE);
         assert_eq!(of_run(RunStatus::AlreadyRegistered), ALREADY_REGISTERED);
     }
+
+    /// README's exit-code table and the code agree for every outcome kind.
+    #[test]
+    fn every_outcome_exits_as_the_readme_says() {
+        use crate::flow::OutcomeKind::*;
+        let readme = include_str!("../README.md");
+        let table: Vec<&str> = readme
+            .lines()
+            .skip_while(|l| !l.starts_with("## Exit codes"))
+            .filter(|l| l.starts_with("| ") && l[2..].starts_with(|c: char| c.is_ascii_digit()))
+            .collect();
+        let run_column = |code: i32| -> &str {
+            let row = table
+                .iter()
+                .find(|l| l.starts_with(&format!("| {code} |")))
+                .unwrap_or_else(|| panic!("README has no exit code {code}"));
+            row.split('|').nth(2).unwrap_or("").trim()
+        };
+        for (kind, code, says) in [
+            (Registered, OK, "registered"),
+            (AlreadyRegistered, ALREADY_REGISTERED, "already registered"),
+            (NeedsVerification, NEEDS_VERIFICATION, "already created"),
+            (PortalError, PORTAL, "portal error"),
+            (WrongCaptcha, FAILURE, "retries used up"),
+            (WrongOtp, FAILURE, "retries used up"),
+            (OtpExpired, FAILURE, "OTP expired"),
+            (SessionExpired, FAILURE, "retries used up"),
+        ] {
+            assert_eq!(of_run(RunStatus::from_outcome(kind)), code, "{kind:?}");
+            assert!(
+                run_column(code).contains(says),
+                "README's row {code}: {}",
+                run_column(code)
+            );
+        }
+        for (status, code) in [
+            (RunStatus::HumanNeeded, HUMAN_NEEDED),
+            (RunStatus::Drift, DRIFT),
+            (RunStatus::Failed, FAILURE),
+        ] {
+            assert_eq!(of_run(status), code);
+            assert!(!run_column(code).is_empty());
+        }
+        assert!(!run_column(INTERRUPTED).is_empty());
+        assert!(!run_column(USAGE).is_empty());
+    }
 }

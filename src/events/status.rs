@@ -31,10 +31,12 @@ impl RunStatus {
             OutcomeKind::Registered => RunStatus::Registered,
             OutcomeKind::AlreadyRegistered => RunStatus::AlreadyRegistered,
             OutcomeKind::NeedsVerification => RunStatus::NeedsVerification,
-            OutcomeKind::PortalError | OutcomeKind::SessionExpired => RunStatus::PortalError,
-            OutcomeKind::WrongCaptcha | OutcomeKind::WrongOtp | OutcomeKind::OtpExpired => {
-                RunStatus::Failed
-            }
+            OutcomeKind::PortalError => RunStatus::PortalError,
+            // Ends a run only once its retries are used up: "other failure" (README).
+            OutcomeKind::WrongCaptcha
+            | OutcomeKind::WrongOtp
+            | OutcomeKind::OtpExpired
+            | OutcomeKind::SessionExpired => RunStatus::Failed,
         }
     }
 }
