@@ -76,6 +76,9 @@ pub enum RunError {
         #[source]
         source: CmdError,
     },
+    /// Chromium shows its own error page: the portal did not answer.
+    #[error("the portal is unreachable: Chromium shows {0}")]
+    Unreachable(String),
     /// A click should have loaded a page and did not.
     #[error("the page did not load within {secs}s after the click")]
     PageLoad {
@@ -131,9 +134,10 @@ impl RunError {
             RunError::Operator(OperatorError::NoHuman(_) | OperatorError::Timeout { .. }) => {
                 RunStatus::HumanNeeded
             }
-            RunError::Open { .. } | RunError::PageLoad { .. } | RunError::CaptchaImage { .. } => {
-                RunStatus::PortalError
-            }
+            RunError::Open { .. }
+            | RunError::Unreachable(_)
+            | RunError::PageLoad { .. }
+            | RunError::CaptchaImage { .. } => RunStatus::PortalError,
             _ => RunStatus::Failed,
         }
     }

@@ -242,6 +242,13 @@ impl Runner<'_> {
             let Some(p) = self.s.probe_once(&groups, "").await? else {
                 return Ok(None);
             };
+            // Chromium's own error page: the portal cannot be reached; no screen will come.
+            if p.url.starts_with("chrome-error:") {
+                let why = self.s.error_page().await;
+                return Err(RunError::Unreachable(
+                    why.unwrap_or_else(|| "a network error".into()),
+                ));
+            }
             if let Some(c) = self.recognised(&cands, &p) {
                 return Ok(Some(Seen::Screen(c)));
             }

@@ -233,6 +233,25 @@ fn an_unreachable_portal_exits_6_within_the_timeout() {
     assert!(std::fs::read_to_string(dir.path().join("s.xml"))
         .unwrap()
         .contains("<failure type=\"unreachable\""));
+    // A port Chromium refuses shows its own error page, not a WebDriver
+    // error: that is unreachable too, not drift.
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "smoke",
+            "sandbox-register",
+            "--portal",
+            "http://127.0.0.1:6000",
+        ])
+        .args(["--timeout", "10s"])
+        .status(6)
+        .timeout(Duration::from_secs(60))
+        .run();
+    assert!(
+        d.stdout.contains("unreachable") && d.stdout.contains("ERR_UNSAFE_PORT"),
+        "{}",
+        d.stdout
+    );
 }
 
 /// `run` and `smoke` share one walk: the same drift stops both at the same
