@@ -5,6 +5,8 @@ asserted in tests). Prints a Markdown table to paste into BENCHMARKS.md.
     python3 bench/run.py            # release build, 5 repetitions
     REPS=3 python3 bench/run.py
     BENCH_ONLY=check python3 bench/run.py   # only the `einvreg check` rows
+        # (BASELINE_BIN with it: the same flow checked by an older build,
+        # BASELINE_REPS times)
     BASELINE_BIN=/path/to/older/einvreg BASELINE_NAME=431cae3 python3 bench/run.py
         # also: one production registration, this build and the older one
         # in turn (A B A B ...), with the median of the pairwise ratios, so
@@ -58,8 +60,10 @@ big_mib = os.path.getsize(BIG) / 2**20
 ms = [timed(["check", BIG])[0] for _ in range(REPS)]
 row(f"`einvreg check` of a 20,000-screen flow ({big_mib:.1f} MiB)", f"{statistics.median(ms):.0f} ms", REPS)
 if os.environ.get("BASELINE_BIN"):
-    base = [timed(["check", BIG], bin_=os.environ["BASELINE_BIN"])[0] for _ in range(REPS)]
-    row(f"the same, {os.environ.get('BASELINE_NAME', 'baseline')}", f"{statistics.median(base):.0f} ms", REPS)
+    # An older, slower build may need fewer runs: BASELINE_REPS (default REPS).
+    breps = int(os.environ.get("BASELINE_REPS", REPS))
+    base = [timed(["check", BIG], bin_=os.environ["BASELINE_BIN"])[0] for _ in range(breps)]
+    row(f"the same, {os.environ.get('BASELINE_NAME', 'baseline')}", f"{statistics.median(base):.0f} ms", breps)
 if os.environ.get("BENCH_ONLY") == "check":
     sys.exit(0)
 
