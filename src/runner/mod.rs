@@ -327,6 +327,11 @@ impl<'a> Runner<'a> {
         let (Some(v), Some(id)) = (&self.spec.vault, &self.vault_id) else {
             return;
         };
+        // A resubmitted credential the portal already holds is confirmed by
+        // the resume, never marked failed on the way.
+        if self.spec.reuse.is_some() && finish.status == RunStatus::AlreadyRegistered {
+            return;
+        }
         let status = match finish.status {
             RunStatus::Registered => vault::Status::Created,
             RunStatus::NeedsVerification => vault::Status::NeedsVerification,
