@@ -26,9 +26,9 @@ pub(super) fn page(
     for k in keys {
         let v = &f[k];
         let b64 = base64::engine::general_purpose::STANDARD.encode(v);
-        let url = form_urlencoded(v);
+        let pair = crate::loopback::form_encode(&[(k, v)]);
         rows.push_str(&format!(
-            r#"<tr class="echo"><td>{k}</td><td class="echo-raw">{raw}</td><td><a class="echo-url" href="/APIUserAccount/CreateAPIUser?{k}={url}">{k}={url}</a></td><td class="echo-b64">{b64}</td><td><input class="echo-input" type="text" readonly value="{raw}"></td></tr>"#,
+            r#"<tr class="echo"><td>{k}</td><td class="echo-raw">{raw}</td><td><a class="echo-url" href="/APIUserAccount/CreateAPIUser?{pair}">{pair}</a></td><td class="echo-b64">{b64}</td><td><input class="echo-input" type="text" readonly value="{raw}"></td></tr>"#,
             k = esc(k),
             raw = esc(v),
         ));
@@ -53,19 +53,4 @@ pub(super) fn page(
             gstin: Some(g.to_string()),
         },
     ))
-}
-
-/// `application/x-www-form-urlencoded`, as a form's GET would write it.
-fn form_urlencoded(v: &str) -> String {
-    let mut out = String::new();
-    for b in v.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
