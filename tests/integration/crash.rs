@@ -408,3 +408,33 @@ fn twenty_sigkills_at_random_moments_then_resume() {
         .run();
     each_exactly_once(dir.path(), &r.production, &gstins);
 }
+
+#[test]
+fn chromium_killed_in_the_submit_window_erp() {
+    crash_in_the_submit_window(erp(), Kill::Chromium);
+}
+
+#[test]
+fn chromium_killed_in_the_submit_window_directly() {
+    crash_in_the_submit_window(direct(), Kill::Chromium);
+}
+
+#[test]
+fn chromium_killed_in_the_submit_window_other_gstin() {
+    crash_in_the_submit_window(other_gstin(), Kill::Chromium);
+}
+
+#[test]
+fn chromedriver_killed_in_the_submit_window_gsp() {
+    crash_in_the_submit_window(gsp(), Kill::Chromedriver);
+}
+
+#[test]
+fn chromedriver_killed_in_the_submit_window_erp() {
+    crash_in_the_submit_window(erp(), Kill::Chromedriver);
+}
+
+#[test]
+fn chromedriver_killed_in_the_submit_window_sandbox() {
+    crash_in_the_submit_window(sandbox(), Kill::Chromedriver);
+}
