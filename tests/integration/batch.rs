@@ -207,12 +207,7 @@ pub(crate) fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, HashMap<String, S
         logins.insert(t.username.clone(), t.password.clone());
     }
     std::fs::write(dir.join("batch.csv"), csv).unwrap();
-    std::fs::write(dir.join("secrets.toml"), secrets).unwrap();
-    std::fs::set_permissions(
-        dir.join("secrets.toml"),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .unwrap();
+    write_secrets(dir, &secrets);
     (tps.into_iter().map(|t| t.gstin).collect(), logins)
 }
 

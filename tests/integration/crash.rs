@@ -7,9 +7,7 @@
 use crate::procs;
 use crate::support::*;
 use einvreg::vault::{Status, Vault};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::fidelity::SECRETS;
@@ -67,12 +65,7 @@ enum Kill {
 
 fn setup(dir: &Path, csv: &str) {
     std::fs::write(dir.join("batch.csv"), csv).unwrap();
-    std::fs::write(dir.join("secrets.toml"), SECRETS).unwrap();
-    std::fs::set_permissions(
-        dir.join("secrets.toml"),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .unwrap();
+    write_secrets(dir, SECRETS);
 }
 
 fn batch_args<'a>(flow: &'a str, url: &'a str) -> Vec<&'a str> {
@@ -119,16 +112,10 @@ fn find(root: u32, comm: &str) -> procs::Proc {
 
 /// Kills `what` inside the window; returns einvreg's exit code, if it had one.
 fn kill_in_window(what: Kill, child: &mut std::process::Child) -> Option<i32> {
-    let groups: Vec<i32> = procs::descendants(child.id())
-        .iter()
-        .map(|p| p.pgid)
-        .collect();
     match what {
         Kill::Einvreg => {
-            child.kill().unwrap();
-            child.wait().unwrap();
             // The guard takes Chromium and chromedriver down with einvreg.
-            if let Err(left) = procs::wait_gone(&groups, Duration::from_secs(10)) {
+            if let Err(left) = procs::sigkill_alone(child) {
                 panic!("processes outlived einvreg: {left:?}");
             }
             None
@@ -165,14 +152,7 @@ fn crash_in_the_submit_window(route: Route, what: Kill) {
         false => r.production.clone(),
     };
     let args = batch_args(route.flow, &url);
-    let mut child = Command::new(bin())
-        .args(&args)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(dir.path(), &args, false);
     wait_for_window(&url, &mut child);
     let code = kill_in_window(what, &mut child);
     if what != Kill::Einvreg {
@@ -185,12 +165,7 @@ fn crash_in_the_submit_window(route: Route, what: Kill) {
         assert_eq!(creds.len(), 1, "{creds:?}");
         assert_eq!(creds[0].status, Status::NeedsVerification, "{creds:?}");
     }
-    Test::new()
-        .cwd(dir.path())
-        .args(&args)
-        .arg("--resume")
-        .timeout(Duration::from_secs(180))
-        .run();
+    resume(dir.path(), &args);
     exactly_one_working_credential(dir.path(), &url, route.gstin);
     assert_owner_only(dir.path(), &["batch.csv", "secrets.toml"]);
 }
@@ -325,15 +300,8 @@ fn a_killed_chromedriver_is_replaced_and_the_batch_goes_on() {
     let (gstins, _) = crate::batch::prod_rows(dir.path(), 4);
     let r = ReplicaProc::start(&["--taxpayers", "4"]);
     let args = prod_batch_args(&r.production);
-    let child = Command::new(bin())
-        .args(&args)
-        .args(["--parallel", "1"])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let one_at_a_time = [&args[..], &["--parallel".into(), "1".into()]].concat();
+    let child = spawn(dir.path(), &one_at_a_time, true);
     let deadline = Instant::now() + Duration::from_secs(120);
     while finished(dir.path()) < 1 {
         assert!(Instant::now() < deadline, "no row finished");
@@ -355,12 +323,7 @@ fn a_killed_chromedriver_is_replaced_and_the_batch_goes_on() {
         rows[3]["status"], "registered",
         "the last row ran: {stdout}"
     );
-    Test::new()
-        .cwd(dir.path())
-        .args(&args)
-        .arg("--resume")
-        .timeout(Duration::from_secs(180))
-        .run();
+    resume(dir.path(), &args);
     each_exactly_once(dir.path(), &r.production, &gstins);
 }
 
@@ -379,33 +342,20 @@ fn twenty_sigkills_at_random_moments_then_resume() {
     let r = ReplicaProc::start(&["--taxpayers", "6"]);
     let args = prod_batch_args(&r.production);
     for round in 0..20 {
-        let mut child = Command::new(bin())
-            .args(&args)
-            .args(["--parallel", "2", "--resume"])
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let round_args = [
+            &args[..],
+            &["--parallel".into(), "2".into(), "--resume".into()],
+        ]
+        .concat();
+        let mut child = spawn(dir.path(), &round_args, false);
+        // The kill's random moment is the test's subject, not a wait for something.
         let at = Duration::from_millis(rng.random_range(300..2500));
         std::thread::sleep(at);
-        let groups: Vec<i32> = procs::descendants(child.id())
-            .iter()
-            .map(|p| p.pgid)
-            .collect();
-        child.kill().unwrap();
-        child.wait().unwrap();
-        if let Err(left) = procs::wait_gone(&groups, Duration::from_secs(10)) {
+        if let Err(left) = procs::sigkill_alone(&mut child) {
             panic!("seed {seed} round {round}: processes outlived einvreg: {left:?}");
         }
     }
-    Test::new()
-        .cwd(dir.path())
-        .args(&args)
-        .arg("--resume")
-        .timeout(Duration::from_secs(240))
-        .run();
+    resume(dir.path(), &args);
     each_exactly_once(dir.path(), &r.production, &gstins);
 }
 

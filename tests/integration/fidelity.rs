@@ -6,7 +6,6 @@
 
 use crate::support::*;
 use std::collections::HashMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -36,12 +35,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 fn secrets(dir: &Path) {
-    write(dir, "secrets.toml", SECRETS);
-    std::fs::set_permissions(
-        dir.join("secrets.toml"),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .unwrap();
+    write_secrets(dir, SECRETS);
 }
 
 fn json_lines(path: &Path) -> Vec<serde_json::Value> {

@@ -4,7 +4,6 @@
 
 use crate::support::*;
 use base64::Engine;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -59,16 +58,10 @@ fn echo_batch(fault: &str) -> (tempfile::TempDir, Done) {
         "gstin,portal_username,through,provider,api_username\n27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udayecho\n",
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("secrets.toml"),
-        format!("[portal_password]\nudaytrd01 = \"{PORTAL_PASSWORD}\"\n[api_password]\n27AAPFU0939F1ZV = \"{API_PASSWORD}\"\n"),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        dir.path().join("secrets.toml"),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .unwrap();
+    write_secrets(
+        dir.path(),
+        &format!("[portal_password]\nudaytrd01 = \"{PORTAL_PASSWORD}\"\n[api_password]\n27AAPFU0939F1ZV = \"{API_PASSWORD}\"\n"),
+    );
     let r = ReplicaProc::start(&["--faults", fault]);
     let d = Test::new()
         .cwd(dir.path())

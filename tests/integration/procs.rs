@@ -121,3 +121,12 @@ pub fn is_loopback(addr: &str) -> bool {
     // 127.x.x.x is stored little-endian: its last byte is 7F; ::1 likewise.
     (host.len() == 8 && host.ends_with("7F")) || host == "00000000000000000000000001000000"
 }
+
+/// SIGKILLs einvreg (only it: the guard must take its children down) and
+/// waits until nothing of their process groups is left; the survivors if any.
+pub fn sigkill_alone(child: &mut std::process::Child) -> Result<(), Vec<Proc>> {
+    let groups: Vec<i32> = descendants(child.id()).iter().map(|p| p.pgid).collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_gone(&groups, Duration::from_secs(10))
+}

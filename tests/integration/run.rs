@@ -848,16 +848,7 @@ fn secrets_never_leak() {
     let dir = tempfile::tempdir().unwrap();
     let api_pw = "Kx9@Secret#77q";
     let portal_pw = "Zen@Login2024x";
-    std::fs::write(
-        dir.path().join("secrets.toml"),
-        format!("api_password = \"{api_pw}\"\n"),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        dir.path().join("secrets.toml"),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .unwrap();
+    write_secrets(dir.path(), &format!("api_password = \"{api_pw}\"\n"));
     let d = Test::new()
         .cwd(dir.path())
         .args([

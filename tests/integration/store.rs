@@ -5,7 +5,6 @@
 use crate::support::*;
 use einvreg::vault::{Status, Vault};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A vault already holding `bytes` or a little more of earlier, valid records.
@@ -33,18 +32,6 @@ fn fill_disk(pid: u32, limit: u64) {
     // SAFETY: prlimit reads `lim` and writes nothing back (null old).
     let rc = unsafe { libc::prlimit(pid as i32, libc::RLIMIT_FSIZE, &lim, std::ptr::null_mut()) };
     assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
-}
-
-fn spawn(dir: &Path, args: &[String]) -> std::process::Child {
-    Command::new(bin())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
 }
 
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
@@ -88,7 +75,7 @@ fn a_full_disk_at_the_pending_write_submits_nothing_and_stops_the_batch() {
     let r = ReplicaProc::start(&["--taxpayers", "2"]);
     let vault = dir.path().join("einvreg-vault.jsonl");
     let before = padded_vault(&vault, 64 * 1024);
-    let mut child = spawn(dir.path(), &args(&r.production));
+    let mut child = spawn(dir.path(), &args(&r.production), true);
     // Once the browser runs (it keeps its own limit) and the login captcha
     // is saved, the disk is full for einvreg.
     let captcha = dir
@@ -125,7 +112,7 @@ fn a_full_disk_at_the_status_update_is_an_error_naming_the_credential() {
     let vault = dir.path().join("einvreg-vault.jsonl");
     padded_vault(&vault, 64 * 1024);
     let a = args(&r.production);
-    let mut child = spawn(dir.path(), &a);
+    let mut child = spawn(dir.path(), &a, true);
     wait_until("the submit window", || {
         get_json(&format!("{}/__replica/counters", r.production))["create_held"]
             .as_u64()
@@ -155,12 +142,7 @@ fn a_full_disk_at_the_status_update_is_an_error_naming_the_credential() {
         "no torn line left"
     );
     // Disk fixed: the resume confirms the pending credential, once.
-    Test::new()
-        .cwd(dir.path())
-        .args(&a)
-        .arg("--resume")
-        .timeout(Duration::from_secs(180))
-        .run();
+    resume(dir.path(), &a);
     let creds = Vault::read(&vault).unwrap();
     let created: Vec<_> = creds
         .iter()
@@ -184,7 +166,7 @@ fn a_second_batch_on_the_same_vault_is_refused_naming_the_first() {
     crate::batch::prod_rows(dir.path(), 2);
     let r = ReplicaProc::start(&["--taxpayers", "2", "--faults", "hold_create=20s"]);
     let a = args(&r.production);
-    let mut first = spawn(dir.path(), &a);
+    let mut first = spawn(dir.path(), &a, true);
     let lock = dir.path().join("einvreg-vault.jsonl.lock");
     wait_until("the first batch holds the vault", || {
         std::fs::read_to_string(&lock).is_ok_and(|p| p.trim() == first.id().to_string())

@@ -304,3 +304,43 @@ pub fn assert_owner_only(dir: &Path, inputs: &[&str]) {
         }
     }
 }
+
+/// einvreg started in the background in `dir` (a test kills it, or waits
+/// on it), stdin closed; its output piped (to read) or dropped.
+pub fn spawn<S: AsRef<std::ffi::OsStr>>(
+    dir: &Path,
+    args: &[S],
+    piped: bool,
+) -> std::process::Child {
+    let out = || match piped {
+        true => Stdio::piped(),
+        false => Stdio::null(),
+    };
+    Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(out())
+        .stderr(out())
+        .spawn()
+        .unwrap()
+}
+
+/// The same batch again with `--resume`, expected to end with exit 0.
+pub fn resume<S: AsRef<str>>(dir: &Path, args: &[S]) -> Done {
+    Test::new()
+        .cwd(dir)
+        .args(args.iter().map(|a| a.as_ref()))
+        .arg("--resume")
+        .timeout(std::time::Duration::from_secs(240))
+        .run()
+}
+
+/// Writes `secrets.toml` in `dir`, owner-only as einvreg demands.
+pub fn write_secrets(dir: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("secrets.toml");
+    std::fs::write(&p, text).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
