@@ -20,6 +20,7 @@ pub fn router() -> Router<Portal> {
         .route("/__replica/counters", get(counters))
         .route("/__replica/captchas", get(captchas))
         .route("/__replica/auth", post(auth))
+        .route("/__replica/auth-tokens", get(auth_tokens))
         .route("/__replica/expire-otps", post(expire_otps))
         .route("/__replica/expire-sessions", post(expire_sessions))
 }
@@ -125,6 +126,12 @@ async fn expire_otps(State(p): State<Portal>) -> &'static str {
 async fn expire_sessions(State(p): State<Portal>) -> &'static str {
     p.shared.inner.lock().unwrap().sessions.clear();
     "ok"
+}
+
+/// Every AuthToken and Sek the auth API answered (proves none leaks).
+async fn auth_tokens(State(p): State<Portal>) -> Json<serde_json::Value> {
+    let inner = p.shared.inner.lock().unwrap();
+    Json(serde_json::to_value(&inner.auth.issued).unwrap())
 }
 
 /// Every captcha answer issued so far.

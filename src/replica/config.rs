@@ -40,6 +40,10 @@ pub struct Faults {
     /// encoding (text, escaped, URL-encoded, JSON, base64, an input's
     /// value); `stubborn` also undoes any style put on the echo.
     pub echo_form: Option<Echo>,
+    /// The auth API's first N calls answer HTTP 503.
+    pub auth_busy: u64,
+    /// The auth API answers HTTP 429 past N calls a second for one GSTIN.
+    pub auth_rate: Option<u32>,
 }
 
 /// How the `echo_form` page behaves.
@@ -60,6 +64,8 @@ pub const FAULT_NAMES: &[&str] = &[
     "interruptions",
     "hold_create",
     "echo_form",
+    "auth_busy",
+    "auth_rate",
 ];
 
 /// Page names that `http500=PAGE@P` may name.
@@ -79,6 +85,7 @@ pub const PAGES: &[&str] = &[
     "registration",
     "registration_postback",
     "acknowledgement",
+    "auth_api",
 ];
 
 fn need<'a>(name: &str, v: Option<&'a str>) -> Result<&'a str, ConfigError> {
@@ -93,6 +100,12 @@ fn probability(name: &str, v: Option<&str>) -> Result<f64, ConfigError> {
             "{name}: `{v}` is not a probability between 0 and 1"
         ))),
     }
+}
+
+fn count(name: &str, v: Option<&str>) -> Result<u64, ConfigError> {
+    let v = need(name, v)?;
+    v.parse()
+        .map_err(|_| ConfigError(format!("{name}: `{v}` is not a whole number")))
 }
 
 fn dur(s: &str) -> Result<Duration, ConfigError> {
@@ -162,6 +175,8 @@ impl Faults {
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),
+                "auth_busy" => f.auth_busy = count(name, val)?,
+                "auth_rate" => f.auth_rate = Some(count(name, val)? as u32),
                 "echo_form" => {
                     f.echo_form = Some(match val {
                         None | Some("plain") => Echo::Plain,

@@ -6,6 +6,7 @@
 //! Replica-only test aids live under `/__replica/` on both.
 
 mod aid;
+mod api_auth;
 mod captcha;
 mod config;
 mod hash;
@@ -134,11 +135,15 @@ pub enum StartError {
     },
 }
 
-fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StartError> {
-    let s = std::fs::read_to_string(path).map_err(|source| StartError::Read {
+fn read_text(path: &Path) -> Result<String, StartError> {
+    std::fs::read_to_string(path).map_err(|source| StartError::Read {
         path: path.into(),
         source,
-    })?;
+    })
+}
+
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StartError> {
+    let s = read_text(path)?;
     toml::from_str(&s).map_err(|source| StartError::Parse {
         path: path.into(),
         source: Box::new(source),
@@ -170,10 +175,12 @@ impl Replica {
             }
             _ => Persisted::default(),
         };
+        let api = api_auth::ApiAuth::load(&opts.fixtures)?;
         let seed = opts.seed.unwrap_or_else(rand::random);
         let shared = Arc::new(Shared {
             taxpayers,
             providers,
+            api,
             faults: opts.faults.clone(),
             drift: opts.drift,
             layout: opts.layout.clone(),
@@ -192,6 +199,7 @@ impl Replica {
                 tech_popup_seen: vec![],
                 counters: HashMap::new(),
                 captcha_log: vec![],
+                auth: Default::default(),
             }),
         });
         let sb = bind(opts.port).await?;
@@ -213,11 +221,14 @@ impl Replica {
             sandbox_app = sandbox_app.layer(axum::middleware::from_fn(rename::layer));
             production_app = production_app.layer(axum::middleware::from_fn(rename::layer));
         }
+        // The test aids, and the auth API (JSON, which renaming leaves alone).
         let aids = |kind| {
-            aid::router().with_state(Portal {
-                shared: shared.clone(),
-                kind,
-            })
+            aid::router()
+                .route("/eivital/v1.04/auth", axum::routing::post(api_auth::auth))
+                .with_state(Portal {
+                    shared: shared.clone(),
+                    kind,
+                })
         };
         let sandbox_app = sandbox_app.merge(aids(PortalKind::Sandbox));
         let production_app = production_app.merge(aids(PortalKind::Production));

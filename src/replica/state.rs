@@ -174,6 +174,8 @@ pub struct Session {
 pub struct Shared {
     pub taxpayers: Vec<Taxpayer>,
     pub providers: Providers,
+    /// The e-Invoice auth API's keys and clients.
+    pub api: super::api_auth::ApiAuth,
     pub faults: Faults,
     pub drift: Option<Drift>,
     pub layout: Layout,
@@ -197,6 +199,8 @@ pub struct Inner {
     pub counters: HashMap<String, u64>,
     /// Every captcha text shown (a test aid: proves answers never leak).
     pub captcha_log: Vec<String>,
+    /// Tokens and rate-limit clocks of the auth API.
+    pub auth: super::api_auth::AuthState,
 }
 
 pub fn mask_mobile(m: &str) -> String {
