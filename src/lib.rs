@@ -29,4 +29,5 @@ mod secrets;
 mod smoke;
 pub mod store;
 pub mod vault;
+mod verify;
 mod wait;

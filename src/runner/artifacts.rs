@@ -79,6 +79,7 @@ impl Runner<'_> {
                 .get(&c.password)
                 .map(|s| s.expose().to_string()),
             note: None,
+            verified_at: None,
         };
         if let Err(e) = v.append(&record) {
             self.store_error = Some(format!(

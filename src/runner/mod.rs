@@ -389,6 +389,7 @@ impl<'a> Runner<'a> {
                 .as_ref()
                 .and(self.spec.vault.as_ref())
                 .map(|v| v.path().to_path_buf()),
+            credential: self.vault_id.clone(),
             artifacts: self.spec.artifacts.clone(),
             total: self.started.elapsed(),
             human_wait: self.human,

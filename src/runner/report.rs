@@ -25,6 +25,9 @@ pub struct RunReport {
     pub api_username: Option<String>,
     /// The vault holding the credential, when one was written.
     pub vault: Option<PathBuf>,
+    /// The credential's id in the vault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
     /// The run's folder.
     pub artifacts: PathBuf,
     /// Wall time.
@@ -61,6 +64,7 @@ impl RunReport {
             portal: spec.flow.portal.as_str().into(),
             api_username: None,
             vault: None,
+            credential: None,
             artifacts: spec.artifacts.clone(),
             total: took,
             human_wait: Duration::ZERO,

@@ -68,6 +68,9 @@ pub struct Record {
     /// Why a status changed (redacted).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
+    /// When the e-Invoice auth API last accepted it, RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub verified_at: Option<String>,
 }
 
 /// A credential as it stands after all its records.
@@ -79,6 +82,8 @@ pub struct Credential {
     pub status: Status,
     /// `sandbox` or `production`.
     pub portal: String,
+    /// The portal address it was made on.
+    pub base_url: String,
     /// The GSTIN.
     pub gstin: String,
     /// The GSP/ERP (or route).
@@ -89,6 +94,8 @@ pub struct Credential {
     pub password: String,
     /// The latest note.
     pub note: Option<String>,
+    /// When the auth API last accepted it.
+    pub verified_at: Option<String>,
 }
 
 /// Why the vault could not be opened, read or written.
@@ -169,6 +176,26 @@ impl Vault {
             username: None,
             password: None,
             note,
+            verified_at: None,
+        })
+    }
+
+    /// Records that the auth API accepted credential `id` just now.
+    pub fn set_verified(&self, id: &str, note: String) -> Result<(), VaultError> {
+        let at = now_rfc3339();
+        self.append(&Record {
+            id: id.to_string(),
+            at: at.clone(),
+            status: Status::Created,
+            portal: None,
+            base_url: None,
+            flow: None,
+            gstin: None,
+            provider: None,
+            username: None,
+            password: None,
+            note: Some(note),
+            verified_at: Some(at),
         })
     }
 
@@ -213,16 +240,21 @@ fn merge(out: &mut Vec<Credential>, r: Record) {
             if r.note.is_some() {
                 c.note = r.note;
             }
+            if r.verified_at.is_some() {
+                c.verified_at = r.verified_at;
+            }
         }
         None => out.push(Credential {
             id: r.id,
             status: r.status,
             portal: r.portal.unwrap_or_default(),
+            base_url: r.base_url.unwrap_or_default(),
             gstin: r.gstin.unwrap_or_default(),
             provider: r.provider.unwrap_or_default(),
             username: r.username.unwrap_or_default(),
             password: r.password.unwrap_or_default(),
             note: r.note,
+            verified_at: r.verified_at,
         }),
     }
 }
@@ -249,6 +281,7 @@ mod tests {
             username: Some("API_x".into()),
             password: Some("Pw@12345x".into()),
             note: None,
+            verified_at: None,
         };
         v.append(&rec).unwrap();
         v.set_status("a", Status::Created, None).unwrap();

@@ -1,0 +1,149 @@
+//! One POST to the auth API: HTTPS through rustls with the system's
+//! roots, or plain HTTP to this machine only (the replica, a local
+//! gateway). Credentials never travel unencrypted over a network.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::time::Duration;
+
+/// The answer: status, `Retry-After` seconds if any, body.
+pub struct Reply {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+    pub body: Vec<u8>,
+}
+
+/// Why no answer came.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// `http://` to another machine: refused before sending.
+    #[error("{0}: plain http is allowed to this machine only; use https")]
+    Plaintext(String),
+    /// Not a URL.
+    #[error("{0}: not an http(s) URL")]
+    BadUrl(String),
+    /// TLS setup failed (no system roots).
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    /// Connection, TLS or protocol failure.
+    #[error("{0}")]
+    Transport(String),
+    /// No answer in time.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+}
+
+type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+
+/// A reusable client (connections are kept alive between calls).
+pub struct Http {
+    client: Client<Https, Full<Bytes>>,
+    timeout: Duration,
+}
+
+impl Http {
+    pub fn new(timeout: Duration) -> Result<Http, HttpError> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| HttpError::Tls(e.to_string()))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Http {
+            client: Client::builder(TokioExecutor::new()).build(https),
+            timeout,
+        })
+    }
+
+    /// POSTs `body` as JSON with `headers`.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: String,
+    ) -> Result<Reply, HttpError> {
+        check_url(url)?;
+        let mut req = hyper::Request::post(url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|_| HttpError::BadUrl(url.into()))?;
+        let call = async {
+            let res = self
+                .client
+                .request(req)
+                .await
+                .map_err(|e| HttpError::Transport(transport(&e)))?;
+            let status = res.status().as_u16();
+            let retry_after = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
+            let body = res
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| HttpError::Transport(e.to_string()))?
+                .to_bytes()
+                .to_vec();
+            Ok(Reply {
+                status,
+                retry_after,
+                body,
+            })
+        };
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| HttpError::Timeout(self.timeout))?
+    }
+}
+
+/// The error and its causes, one line (hyper's top level says little).
+fn transport(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        parts.push(c.to_string());
+        cause = c.source();
+    }
+    parts.join(": ")
+}
+
+/// https anywhere; http only to loopback.
+pub fn check_url(url: &str) -> Result<(), HttpError> {
+    let u = url::Url::parse(url).map_err(|_| HttpError::BadUrl(url.into()))?;
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" => match u.host() {
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
+            Some(url::Host::Domain("localhost")) => Ok(()),
+            _ => Err(HttpError::Plaintext(url.into())),
+        },
+        _ => Err(HttpError::BadUrl(url.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        assert!(check_url("https://api.einvoice1.gst.gov.in/eivital/v1.04/auth").is_ok());
+        assert!(check_url("http://127.0.0.1:8080/eivital/v1.04/auth").is_ok());
+        assert!(check_url("http://localhost:1/x").is_ok());
+        assert!(matches!(
+            check_url("http://api.einvoice1.gst.gov.in/eivital/v1.04/auth"),
+            Err(HttpError::Plaintext(_))
+        ));
+        assert!(matches!(check_url("ftp://x/"), Err(HttpError::BadUrl(_))));
+    }
+}
