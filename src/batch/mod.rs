@@ -11,6 +11,7 @@ mod plan;
 pub mod prepare;
 pub mod report;
 pub mod rows;
+mod verify;
 
 pub use prepare::{prepare, Checks, CsvSource, PrepareError, Prepared};
 pub use report::RowResult;
@@ -63,6 +64,8 @@ pub struct BatchSpec {
     pub stop: Arc<AtomicBool>,
     /// Where rows and their walks report.
     pub events: Sink,
+    /// `--verify`: check credentials through the e-Invoice auth API.
+    pub verify: Option<crate::verify::AfterRun>,
 }
 
 /// What a batch run produced.
@@ -268,7 +271,13 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
                 let why = "registered in an earlier run (the vault records it created)";
                 return RowResult::plain(row, RowStatus::Skipped, why);
             }
-            InDoubt::Pending(c) => Some(*c),
+            InDoubt::Pending(c) => match verify::resumed(shared, row, &c).await {
+                verify::Resumed::Confirmed(why) => {
+                    return finished(shared, row, RunStatus::Registered, why)
+                }
+                verify::Resumed::Rejected => None,
+                verify::Resumed::Unsettled => Some(*c),
+            },
             InDoubt::None => None,
         },
         false => None,
@@ -292,6 +301,7 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
         None => (report.status, report.message.clone()),
     };
     let (status, message) = unrecorded(&report, status, message);
+    let (status, message) = verify::after(shared, row, &report, status, message).await;
     let message = spec.redactor.redact(&message);
     let mut fin = entry(row, State::Finished);
     fin.status = Some(status.into());
@@ -306,6 +316,15 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
         artifacts: Some(run_spec.artifacts),
         ..RowResult::plain(row, status.into(), "")
     }
+}
+
+/// A row settled without a run: journaled and reported.
+fn finished(shared: &Shared, row: &Row, status: RunStatus, message: String) -> RowResult {
+    let mut fin = entry(row, State::Finished);
+    fin.status = Some(status.into());
+    fin.message = Some(message.clone());
+    shared.record(&fin);
+    RowResult::plain(row, status.into(), &message)
 }
 
 /// A registration the vault could not record as created stays in doubt

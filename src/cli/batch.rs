@@ -61,6 +61,8 @@ pub struct Args {
     pub driver: DriverArgs,
     #[command(flatten)]
     pub operator: OperatorArgs,
+    #[command(flatten)]
+    pub verify: super::verify::VerifyArgs,
 }
 
 /// The progress bar: a consumer of the batch's events.
@@ -141,7 +143,7 @@ pub fn run(args: Args) -> i32 {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
     };
-    let mut prepared = match prepare(&args, &flow) {
+    let (mut prepared, api_client) = match prepare(&args, &flow) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -157,15 +159,25 @@ pub fn run(args: Args) -> i32 {
     {
         redactor.add(s.expose());
     }
+    if let Some(s) = &api_client.api_client_secret {
+        redactor.add(s.expose());
+    }
     let stores = match open_stores(&args) {
         Ok(s) => s,
         Err(e) => return usage(e),
     };
-    super::block_on(run_async(args, flow, prepared, redactor, stores))
+    super::block_on(run_async(
+        args,
+        flow,
+        (prepared, api_client),
+        redactor,
+        stores,
+    ))
 }
 
-/// Reads the CSV, providers and secrets; validates every row before any browser.
-fn prepare(args: &Args, flow: &Flow) -> Result<Prepared, i32> {
+/// Reads the CSV, providers and secrets; validates every row before any
+/// browser. The secrets file's API client (for `--verify`) comes back apart.
+fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, SecretsFile), i32> {
     let providers_path = args.providers.clone().unwrap_or_else(|| {
         common::fixtures_dir()
             .unwrap_or_else(crate::replica::default_fixtures)
@@ -179,6 +191,11 @@ fn prepare(args: &Args, flow: &Flow) -> Result<Prepared, i32> {
     let secrets = match &args.secrets {
         Some(p) => common::read_secrets(p).map_err(usage)?,
         None => SecretsFile::default(),
+    };
+    let api_client = SecretsFile {
+        api_client_id: secrets.api_client_id.clone(),
+        api_client_secret: secrets.api_client_secret.clone(),
+        ..SecretsFile::default()
     };
     let name = args.csv.display().to_string();
     let csv = CsvSource {
@@ -204,7 +221,7 @@ fn prepare(args: &Args, flow: &Flow) -> Result<Prepared, i32> {
                     p.rows.len()
                 );
             }
-            Ok(p)
+            Ok((p, api_client))
         }
         Err(e @ PrepareError::Invalid { .. }) => {
             if let PrepareError::Invalid {
@@ -278,7 +295,7 @@ fn open_stores(args: &Args) -> Result<Stores, String> {
 async fn run_async(
     args: Args,
     flow: Arc<Flow>,
-    prepared: Prepared,
+    (prepared, api_client): (Prepared, SecretsFile),
     redactor: Redactor,
     stores: Stores,
 ) -> i32 {
@@ -307,6 +324,17 @@ async fn run_async(
     if display.queue.set(queue.clone()).is_err() {
         unreachable!("the display's queue is set once");
     }
+    let replica = _replica
+        .as_ref()
+        .map(|_| common::fixtures_dir().unwrap_or_else(crate::replica::default_fixtures));
+    let verify =
+        match args
+            .verify
+            .after_run(&api_client, flow.portal, &base_url, replica.as_deref())
+        {
+            Ok(v) => v,
+            Err(e) => return usage(e),
+        };
     let endpoint = match args.driver.start().await {
         Ok(e) => Arc::new(e),
         Err(code) => return code,
@@ -337,6 +365,7 @@ async fn run_async(
         resume: stores.resume,
         stop: stop.clone(),
         events: events.clone(),
+        verify,
     });
     let work = batch::run(endpoint.clone(), spec);
     tokio::pin!(work);

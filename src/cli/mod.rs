@@ -9,6 +9,7 @@ mod logging;
 mod replica;
 mod run;
 mod smoke;
+mod verify;
 
 use crate::exit;
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ enum Command {
     Batch(Box<batch::Args>),
     /// Check, without side effects, that the portal still matches the flows (for CI)
     Smoke(Box<smoke::Args>),
+    /// Log in with vault credentials through the e-Invoice auth API and record whether they work
+    Verify(Box<verify::Args>),
     /// Run the built-in replica of both portals on 127.0.0.1 (tests, demos, rehearsals)
     Replica(replica::Args),
 }
@@ -62,6 +65,7 @@ pub fn main() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Gstin(a) => gstin::run(a),
         Command::Replica(a) => replica::run(a),
+        Command::Verify(a) => verify::run(*a),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::flow::inputs::{self, Given};
 use crate::flow::{Flow, Loc, Role};
 use crate::redact::{Redactor, Secret};
 use crate::runner::{self, Mode, RunSpec};
+use crate::secrets::SecretsFile;
 use crate::vault::Vault;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ pub struct Args {
     pub driver: DriverArgs,
     #[command(flatten)]
     pub operator: OperatorArgs,
+    #[command(flatten)]
+    pub verify: super::verify::VerifyArgs,
 }
 
 /// Inputs from `--vars FILE` and `--var`, with where each came from.
@@ -96,28 +99,43 @@ pub fn run(args: Args) -> i32 {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
     };
-    let resolved = match resolve_inputs(&args, &flow) {
+    let (resolved, api_client) = match resolve_inputs(&args, &flow) {
         Ok(r) => r,
         Err(code) => return code,
     };
     let redactor = Redactor::new();
-    for s in resolved.secrets.values() {
+    for s in resolved
+        .secrets
+        .values()
+        .chain(&api_client.api_client_secret)
+    {
         redactor.add(s.expose());
     }
     let vault = match Vault::open(&args.vault) {
         Ok(v) => Arc::new(v),
         Err(e) => return usage(e),
     };
-    super::block_on(run_async(args, flow, resolved, redactor, vault))
+    super::block_on(run_async(
+        args,
+        flow,
+        (resolved, api_client),
+        redactor,
+        vault,
+    ))
 }
 
 /// Every input from --var, --vars, --secrets, `EINVREG_<NAME>` or a prompt,
-/// checked before any browser starts.
-fn resolve_inputs(args: &Args, flow: &Flow) -> Result<inputs::Resolved, i32> {
+/// checked before any browser starts; and the secrets file's API client.
+fn resolve_inputs(args: &Args, flow: &Flow) -> Result<(inputs::Resolved, SecretsFile), i32> {
     let given = gather(flow, args.vars_file.as_ref(), &args.vars).map_err(usage)?;
-    let file_secrets = match &args.secrets {
+    let file_secrets: SecretsFile = match &args.secrets {
         Some(p) => common::read_secrets(p).map_err(usage)?,
         None => Default::default(),
+    };
+    let api_client = SecretsFile {
+        api_client_id: file_secrets.api_client_id.clone(),
+        api_client_secret: file_secrets.api_client_secret.clone(),
+        ..SecretsFile::default()
     };
     let interactive = std::io::stdin().is_terminal();
     let resolved = inputs::resolve(flow, &given, |name| {
@@ -143,19 +161,20 @@ fn resolve_inputs(args: &Args, flow: &Flow) -> Result<inputs::Resolved, i32> {
             .filter(|s| !s.is_empty())
             .map(Secret::new)
     });
-    resolved.map_err(|problems| {
+    let resolved = resolved.map_err(|problems| {
         for p in &problems {
             eprintln!("error: {p}");
         }
         eprintln!("{} input problem(s); nothing was started", problems.len());
         exit::USAGE
-    })
+    })?;
+    Ok((resolved, api_client))
 }
 
 async fn run_async(
     args: Args,
     flow: Arc<Flow>,
-    resolved: inputs::Resolved,
+    (resolved, api_client): (inputs::Resolved, SecretsFile),
     redactor: Redactor,
     vault: Arc<Vault>,
 ) -> i32 {
@@ -175,6 +194,17 @@ async fn run_async(
     let (_replica, base_url, queue) =
         match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone()).await {
             Ok(x) => x,
+            Err(e) => return usage(e),
+        };
+    let replica = _replica
+        .as_ref()
+        .map(|_| common::fixtures_dir().unwrap_or_else(crate::replica::default_fixtures));
+    let verify =
+        match args
+            .verify
+            .after_run(&api_client, flow.portal, &base_url, replica.as_deref())
+        {
+            Ok(v) => v,
             Err(e) => return usage(e),
         };
     let endpoint = match args.driver.start().await {
@@ -209,6 +239,10 @@ async fn run_async(
         }
     };
     drop(endpoint);
+    let report = match &verify {
+        Some(v) => verified(report, &vault, v).await,
+        None => report,
+    };
     if args.json {
         let json = serde_json::to_string_pretty(&report).expect("reports serialise");
         println!("{}", redactor.redact(&json));
@@ -222,6 +256,27 @@ async fn run_async(
         }
         None => exit::of_run(report.status),
     }
+}
+
+/// `--verify`: the run's credential checked through the auth API, its
+/// verdict in the report.
+async fn verified(
+    mut r: runner::RunReport,
+    vault: &Vault,
+    v: &crate::verify::AfterRun,
+) -> runner::RunReport {
+    let wanted = r.status == RunStatus::NeedsVerification
+        || (v.created_too && r.status == RunStatus::Registered);
+    let Some(id) = r.credential.clone().filter(|_| wanted) else {
+        return r;
+    };
+    if let Some(s) = crate::verify::settle::by_id(vault, &v.verifier, &id).await {
+        (r.status, r.message) = crate::verify::settle::status_after(r.status, &r.message, &s);
+        if let Some(e) = s.store_error {
+            r.store_error.get_or_insert(e);
+        }
+    }
+    r
 }
 
 /// The human display: a consumer of the walk's events.
