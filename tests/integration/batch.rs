@@ -458,6 +458,7 @@ fn the_readme_main_job_runs_hands_free() {
             "--auto-answer",
             "--secrets",
             "s.toml",
+            "--verify=all",
         ])
         .timeout(Duration::from_secs(300))
         .run();
@@ -466,6 +467,22 @@ fn the_readme_main_job_runs_hands_free() {
         "{}\n{}",
         d.stdout,
         d.stderr
+    );
+    // Every credential was then tried through the auth API, as the main job does.
+    assert_eq!(
+        d.stdout
+            .matches("confirmed by the e-Invoice auth API")
+            .count(),
+        7,
+        "{}",
+        d.stdout
+    );
+    let creds = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    assert!(creds.iter().all(|c| c.verified_at.is_some()), "{creds:?}");
+    let main_job = std::fs::read_to_string(root().join("scripts/main-job")).unwrap();
+    assert!(
+        main_job.contains("--verify=all"),
+        "the test mirrors the main job"
     );
     // A secrets file others can read is refused.
     std::fs::set_permissions(

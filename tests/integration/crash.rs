@@ -212,6 +212,15 @@ fn exactly_once(dir: &Path, url: &str, gstin: &str, statuses: &[&str]) {
     );
 }
 
+/// The portal holds this API user with this password.
+pub(crate) fn logs_in(url: &str, username: &str, password: &str) {
+    assert_eq!(
+        auth(url, username, password),
+        200,
+        "{username} does not log in"
+    );
+}
+
 fn auth(url: &str, username: &str, password: &str) -> u16 {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -310,7 +319,11 @@ fn a_killed_chromedriver_is_replaced_and_the_batch_goes_on() {
     let first = find(child.id(), "chromedriver").pid;
     procs::kill(first);
     let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = format!(
+        "{}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
             .unwrap();
@@ -321,7 +334,8 @@ fn a_killed_chromedriver_is_replaced_and_the_batch_goes_on() {
     assert!(registered >= 3, "{stdout}");
     assert_eq!(
         rows[3]["status"], "registered",
-        "the last row ran: {stdout}"
+        "the last row ran: {}\n{stdout}",
+        rows[3]["detail"]
     );
     resume(dir.path(), &args);
     each_exactly_once(dir.path(), &r.production, &gstins);

@@ -11,7 +11,7 @@ const API_PASSWORD: &str = "Ec#o!P%w$d@12";
 const PORTAL_PASSWORD: &str = "Uday@Login2024";
 
 /// Every form of `s` a page, a log or a file may hold it in.
-fn forms(s: &str) -> Vec<String> {
+pub(crate) fn forms(s: &str) -> Vec<String> {
     let url: String = s
         .bytes()
         .map(|b| match b {
@@ -37,7 +37,7 @@ fn forms(s: &str) -> Vec<String> {
 
 /// Every file under `dir`, but the vault (the one place credentials go)
 /// and the test's own inputs.
-fn written(dir: &Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn written(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();

@@ -12,3 +12,4 @@ mod run;
 mod smoke;
 mod store;
 mod support;
+mod verify;
