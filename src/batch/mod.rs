@@ -163,9 +163,11 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
     });
     let mut handles = vec![];
     for row in spec.rows.clone() {
-        let (shared, sem, endpoint) = (shared.clone(), sem.clone(), endpoint.clone());
+        let (shared, endpoint) = (shared.clone(), endpoint.clone());
+        // The permit is taken here, not in the task: rows start in file order.
+        let permit = sem.clone().acquire_owned().await.expect("semaphore open");
         handles.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
+            let _permit = permit;
             let r = match shared.spec.stop.load(Ordering::SeqCst) {
                 true => RowResult::plain(&row, RowStatus::NotStarted, shared.why_stopped()),
                 false => one(&endpoint, &shared, &row).await,

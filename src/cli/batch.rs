@@ -324,13 +324,10 @@ async fn run_async(
     if display.queue.set(queue.clone()).is_err() {
         unreachable!("the display's queue is set once");
     }
-    let replica = _replica
-        .as_ref()
-        .map(|_| common::fixtures_dir().unwrap_or_else(crate::replica::default_fixtures));
     let verify =
         match args
             .verify
-            .after_run(&api_client, flow.portal, &base_url, replica.as_deref())
+            .after_run(&api_client, flow.portal, &base_url, _replica.is_some())
         {
             Ok(v) => v,
             Err(e) => return usage(e),

@@ -196,13 +196,10 @@ async fn run_async(
             Ok(x) => x,
             Err(e) => return usage(e),
         };
-    let replica = _replica
-        .as_ref()
-        .map(|_| common::fixtures_dir().unwrap_or_else(crate::replica::default_fixtures));
     let verify =
         match args
             .verify
-            .after_run(&api_client, flow.portal, &base_url, replica.as_deref())
+            .after_run(&api_client, flow.portal, &base_url, _replica.is_some())
         {
             Ok(v) => v,
             Err(e) => return usage(e),

@@ -44,23 +44,22 @@ pub enum When {
 }
 
 impl VerifyArgs {
-    /// The after-run check, if asked for; a bad client, key or URL is an error now.
+    /// The after-run check, if asked for; a bad client, key or URL is an
+    /// error now. On the built-in replica, its own key is the default.
     pub fn after_run(
         &self,
         secrets: &SecretsFile,
         portal: PortalKind,
         base_url: &str,
-        replica: Option<&Path>,
+        on_replica: bool,
     ) -> Result<Option<verify::AfterRun>, String> {
         let Some(when) = self.verify else {
             return Ok(None);
         };
-        let verifier = build(
-            &self.api,
-            secrets,
-            &[(portal, base_url.to_string())],
-            replica,
-        )?;
+        let fixtures = on_replica
+            .then(|| common::fixtures_dir().unwrap_or_else(crate::replica::default_fixtures));
+        let portals = [(portal, base_url.to_string())];
+        let verifier = build(&self.api, secrets, &portals, fixtures.as_deref())?;
         Ok(Some(verify::AfterRun {
             verifier,
             created_too: when == When::All,

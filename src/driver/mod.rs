@@ -169,7 +169,7 @@ impl Endpoint {
     /// is started and asked once more.
     pub async fn session(&self) -> Result<Client, DriverError> {
         match self.session_once().await {
-            Err(e) if self.local_died() => {
+            Err(e) if self.local_died().await => {
                 tracing::warn!(
                     "chromedriver died while opening a session ({e}); retrying on a new one"
                 );
@@ -179,16 +179,26 @@ impl Endpoint {
         }
     }
 
-    /// Whether the chromedriver we run (not a `--webdriver` endpoint) has exited.
-    fn local_died(&self) -> bool {
+    /// Whether the chromedriver we run (not a `--webdriver` endpoint) has
+    /// died. One killed a moment ago may not be reaped yet, so one that is
+    /// still there but does not answer `/status` is killed and counts as dead.
+    async fn local_died(&self) -> bool {
         if self.remote.is_some() || self.stopped.load(std::sync::atomic::Ordering::SeqCst) {
             return false;
         }
-        self.local
-            .lock()
-            .expect("driver lock")
-            .as_ref()
-            .is_none_or(|d| d.exited())
+        let current = self.local.lock().expect("driver lock").clone();
+        let Some(d) = current.filter(|d| !d.exited()) else {
+            return true;
+        };
+        let status = format!("{}/status", d.url);
+        let ask = crate::loopback::request("GET", &status, &[], None);
+        let alive = tokio::time::timeout(std::time::Duration::from_secs(5), ask)
+            .await
+            .is_ok_and(|r| r.is_ok_and(|r| r.status == 200));
+        if !alive {
+            d.kill();
+        }
+        !alive
     }
 
     async fn session_once(&self) -> Result<Client, DriverError> {

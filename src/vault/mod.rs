@@ -73,6 +73,26 @@ pub struct Record {
     pub verified_at: Option<String>,
 }
 
+impl Record {
+    /// A later record of credential `id`: its new status, nothing else.
+    fn change(id: &str, status: Status, note: Option<String>) -> Record {
+        Record {
+            id: id.to_string(),
+            at: now_rfc3339(),
+            status,
+            portal: None,
+            base_url: None,
+            flow: None,
+            gstin: None,
+            provider: None,
+            username: None,
+            password: None,
+            note,
+            verified_at: None,
+        }
+    }
+}
+
 /// A credential as it stands after all its records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Credential {
@@ -164,39 +184,14 @@ impl Vault {
         status: Status,
         note: Option<String>,
     ) -> Result<(), VaultError> {
-        self.append(&Record {
-            id: id.to_string(),
-            at: now_rfc3339(),
-            status,
-            portal: None,
-            base_url: None,
-            flow: None,
-            gstin: None,
-            provider: None,
-            username: None,
-            password: None,
-            note,
-            verified_at: None,
-        })
+        self.append(&Record::change(id, status, note))
     }
 
     /// Records that the auth API accepted credential `id` just now.
     pub fn set_verified(&self, id: &str, note: String) -> Result<(), VaultError> {
-        let at = now_rfc3339();
-        self.append(&Record {
-            id: id.to_string(),
-            at: at.clone(),
-            status: Status::Created,
-            portal: None,
-            base_url: None,
-            flow: None,
-            gstin: None,
-            provider: None,
-            username: None,
-            password: None,
-            note: Some(note),
-            verified_at: Some(at),
-        })
+        let mut r = Record::change(id, Status::Created, Some(note));
+        r.verified_at = Some(r.at.clone());
+        self.append(&r)
     }
 
     /// Every credential with its latest status, in first-written order.

@@ -332,11 +332,12 @@ fn a_killed_chromedriver_is_replaced_and_the_batch_goes_on() {
     // At most the row in flight is hit; the ones after it run on a new chromedriver.
     let registered = rows.iter().filter(|r| r["status"] == "registered").count();
     assert!(registered >= 3, "{stdout}");
-    assert_eq!(
-        rows[3]["status"], "registered",
-        "the last row ran: {}\n{stdout}",
-        rows[3]["detail"]
+    assert!(
+        stdout.contains("chromedriver exited; starting a new one"),
+        "a new chromedriver took over: {stdout}"
     );
+    // Rows start in file order, so the last one started on the new chromedriver.
+    assert_eq!(rows[3]["status"], "registered", "{stdout}");
     resume(dir.path(), &args);
     each_exactly_once(dir.path(), &r.production, &gstins);
 }
