@@ -305,10 +305,7 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
     let (status, message) = unrecorded(&report, status, message);
     let (status, message) = verify::after(shared, row, &report, status, message).await;
     let message = spec.redactor.redact(&message);
-    let mut fin = entry(row, State::Finished);
-    fin.status = Some(status.into());
-    fin.message = Some(message.clone());
-    shared.record(&fin);
+    journal_finished(shared, row, status, &message);
     RowResult {
         status: status.into(),
         message,
@@ -322,11 +319,15 @@ async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult 
 
 /// A row settled without a run: journaled and reported.
 fn finished(shared: &Shared, row: &Row, status: RunStatus, message: String) -> RowResult {
+    journal_finished(shared, row, status, &message);
+    RowResult::plain(row, status.into(), &message)
+}
+
+fn journal_finished(shared: &Shared, row: &Row, status: RunStatus, message: &str) {
     let mut fin = entry(row, State::Finished);
     fin.status = Some(status.into());
-    fin.message = Some(message.clone());
+    fin.message = Some(message.to_string());
     shared.record(&fin);
-    RowResult::plain(row, status.into(), &message)
 }
 
 /// A registration the vault could not record as created stays in doubt

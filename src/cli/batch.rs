@@ -10,7 +10,7 @@ use crate::exit;
 use crate::flow::Flow;
 use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
-use crate::secrets::SecretsFile;
+use crate::secrets::{ApiClientSecrets, SecretsFile};
 use crate::vault::Vault;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashSet;
@@ -159,7 +159,7 @@ pub fn run(args: Args) -> i32 {
     {
         redactor.add(s.expose());
     }
-    if let Some(s) = &api_client.api_client_secret {
+    if let Some(s) = &api_client.secret {
         redactor.add(s.expose());
     }
     let stores = match open_stores(&args) {
@@ -177,7 +177,7 @@ pub fn run(args: Args) -> i32 {
 
 /// Reads the CSV, providers and secrets; validates every row before any
 /// browser. The secrets file's API client (for `--verify`) comes back apart.
-fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, SecretsFile), i32> {
+fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32> {
     let providers_path = args.providers.clone().unwrap_or_else(|| {
         common::fixtures_dir()
             .unwrap_or_else(crate::replica::default_fixtures)
@@ -192,11 +192,7 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, SecretsFile), i32> {
         Some(p) => common::read_secrets(p).map_err(usage)?,
         None => SecretsFile::default(),
     };
-    let api_client = SecretsFile {
-        api_client_id: secrets.api_client_id.clone(),
-        api_client_secret: secrets.api_client_secret.clone(),
-        ..SecretsFile::default()
-    };
+    let api_client = secrets.api_client.clone();
     let name = args.csv.display().to_string();
     let csv = CsvSource {
         name: &name,
@@ -295,7 +291,7 @@ fn open_stores(args: &Args) -> Result<Stores, String> {
 async fn run_async(
     args: Args,
     flow: Arc<Flow>,
-    (prepared, api_client): (Prepared, SecretsFile),
+    (prepared, api_client): (Prepared, ApiClientSecrets),
     redactor: Redactor,
     stores: Stores,
 ) -> i32 {

@@ -7,7 +7,7 @@ use crate::flow::inputs::{self, Given};
 use crate::flow::{Flow, Loc, Role};
 use crate::redact::{Redactor, Secret};
 use crate::runner::{self, Mode, RunSpec};
-use crate::secrets::SecretsFile;
+use crate::secrets::{ApiClientSecrets, SecretsFile};
 use crate::vault::Vault;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -104,11 +104,7 @@ pub fn run(args: Args) -> i32 {
         Err(code) => return code,
     };
     let redactor = Redactor::new();
-    for s in resolved
-        .secrets
-        .values()
-        .chain(&api_client.api_client_secret)
-    {
+    for s in resolved.secrets.values().chain(&api_client.secret) {
         redactor.add(s.expose());
     }
     let vault = match Vault::open(&args.vault) {
@@ -126,17 +122,13 @@ pub fn run(args: Args) -> i32 {
 
 /// Every input from --var, --vars, --secrets, `EINVREG_<NAME>` or a prompt,
 /// checked before any browser starts; and the secrets file's API client.
-fn resolve_inputs(args: &Args, flow: &Flow) -> Result<(inputs::Resolved, SecretsFile), i32> {
+fn resolve_inputs(args: &Args, flow: &Flow) -> Result<(inputs::Resolved, ApiClientSecrets), i32> {
     let given = gather(flow, args.vars_file.as_ref(), &args.vars).map_err(usage)?;
     let file_secrets: SecretsFile = match &args.secrets {
         Some(p) => common::read_secrets(p).map_err(usage)?,
         None => Default::default(),
     };
-    let api_client = SecretsFile {
-        api_client_id: file_secrets.api_client_id.clone(),
-        api_client_secret: file_secrets.api_client_secret.clone(),
-        ..SecretsFile::default()
-    };
+    let api_client = file_secrets.api_client.clone();
     let interactive = std::io::stdin().is_terminal();
     let resolved = inputs::resolve(flow, &given, |name| {
         if let Some(s) = file_secrets.plain.get(name) {
@@ -174,7 +166,7 @@ fn resolve_inputs(args: &Args, flow: &Flow) -> Result<(inputs::Resolved, Secrets
 async fn run_async(
     args: Args,
     flow: Arc<Flow>,
-    (resolved, api_client): (inputs::Resolved, SecretsFile),
+    (resolved, api_client): (inputs::Resolved, ApiClientSecrets),
     redactor: Redactor,
     vault: Arc<Vault>,
 ) -> i32 {

@@ -6,7 +6,7 @@ use super::common::{self, usage};
 use crate::exit;
 use crate::flow::PortalKind;
 use crate::redact::Secret;
-use crate::secrets::SecretsFile;
+use crate::secrets::{ApiClientSecrets, SecretsFile};
 use crate::vault::{Credential, Status, Vault};
 use crate::verify::settle::{self, Settled};
 use crate::verify::{self, Api, ApiClient, Pacing, Verdict, Verifier};
@@ -48,7 +48,7 @@ impl VerifyArgs {
     /// error now. On the built-in replica, its own key is the default.
     pub fn after_run(
         &self,
-        secrets: &SecretsFile,
+        secrets: &ApiClientSecrets,
         portal: PortalKind,
         base_url: &str,
         on_replica: bool,
@@ -68,14 +68,11 @@ impl VerifyArgs {
 }
 
 /// The caller's API client: the secrets file, else the environment.
-fn client(secrets: &SecretsFile) -> Result<ApiClient, String> {
+fn client(secrets: &ApiClientSecrets) -> Result<ApiClient, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let id = secrets
-        .api_client_id
-        .clone()
-        .or_else(|| env("EINVREG_API_CLIENT_ID"));
+    let id = secrets.id.clone().or_else(|| env("EINVREG_API_CLIENT_ID"));
     let secret = secrets
-        .api_client_secret
+        .secret
         .clone()
         .or_else(|| env("EINVREG_API_CLIENT_SECRET").map(Secret::new));
     match (id, secret) {
@@ -116,7 +113,7 @@ fn key_file(api: &ApiArgs, portal: PortalKind, replica: Option<&Path>) -> Result
 /// A verifier for these portals (each with the base URL its credentials were made on).
 pub fn build(
     api: &ApiArgs,
-    secrets: &SecretsFile,
+    secrets: &ApiClientSecrets,
     portals: &[(PortalKind, String)],
     replica: Option<&Path>,
 ) -> Result<Arc<Verifier>, String> {
@@ -232,7 +229,7 @@ pub fn run(args: Args) -> i32 {
             }
         }
     }
-    let verifier = match build(&args.api, &secrets, &portals, None) {
+    let verifier = match build(&args.api, &secrets.api_client, &portals, None) {
         Ok(v) => v,
         Err(e) => return usage(e),
     };

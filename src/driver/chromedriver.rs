@@ -149,11 +149,16 @@ impl ChromeDriver {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .kill_on_drop(true);
-            // SAFETY: setpgid and prctl are async-signal-safe.
+            let parent = std::process::id() as libc::pid_t;
+            // SAFETY: setpgid, prctl and getppid are async-signal-safe.
             unsafe {
-                cmd.pre_exec(|| {
-                    libc::setpgid(0, 0);
+                cmd.pre_exec(move || {
                     libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    // einvreg died before the line above: no guard would ever kill us.
+                    if libc::getppid() != parent {
+                        return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+                    }
+                    libc::setpgid(0, 0);
                     Ok(())
                 });
             }

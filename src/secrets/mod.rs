@@ -20,8 +20,14 @@ pub struct SecretsFile {
     pub by_gstin: HashMap<String, HashMap<String, Secret>>,
     /// `api_client_id` / `api_client_secret`: the caller's e-Invoice API
     /// client, for `verify` (not a flow input nor a login).
-    pub api_client_id: Option<String>,
-    pub api_client_secret: Option<Secret>,
+    pub api_client: ApiClientSecrets,
+}
+
+/// The e-Invoice API client a secrets file names (either part may be missing).
+#[derive(Debug, Default, Clone)]
+pub struct ApiClientSecrets {
+    pub id: Option<String>,
+    pub secret: Option<Secret>,
 }
 
 /// Why a secrets file was refused. Never carries the file's text.
@@ -85,9 +91,9 @@ impl SecretsFile {
         let mut out = SecretsFile::default();
         for (k, v) in table {
             match (k.as_str(), v) {
-                ("api_client_id", toml::Value::String(s)) => out.api_client_id = Some(s),
+                ("api_client_id", toml::Value::String(s)) => out.api_client.id = Some(s),
                 ("api_client_secret", toml::Value::String(s)) => {
-                    out.api_client_secret = Some(Secret::new(s))
+                    out.api_client.secret = Some(Secret::new(s))
                 }
                 (_, toml::Value::String(s)) => {
                     out.plain.insert(k, Secret::new(s));
@@ -170,8 +176,8 @@ mod tests {
             "api_client_id = \"GSP-1\"\napi_client_secret = \"Cs-9\"\nlogin1 = \"L@1\"\n",
         )
         .unwrap();
-        assert_eq!(f.api_client_id.as_deref(), Some("GSP-1"));
-        assert_eq!(f.api_client_secret.unwrap().expose(), "Cs-9");
+        assert_eq!(f.api_client.id.as_deref(), Some("GSP-1"));
+        assert_eq!(f.api_client.secret.unwrap().expose(), "Cs-9");
         assert_eq!(f.plain.len(), 1, "the API client is not a login");
         assert!(SecretsFile::check_mode("s.toml", 0o644).is_err());
         assert!(SecretsFile::check_mode("s.toml", 0o600).is_ok());

@@ -73,7 +73,7 @@ impl Http {
         }
         let req = req
             .body(Full::new(Bytes::from(body)))
-            .map_err(|_| HttpError::BadUrl(url.into()))?;
+            .map_err(|_| HttpError::BadUrl(shown(url)))?;
         let call = async {
             let res = self
                 .client
@@ -116,24 +116,45 @@ fn transport(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// The URL as it may be shown: without a user or password (a gateway's basic auth).
+pub fn shown(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            // Both setters fail only for URLs that cannot have credentials.
+            if u.set_username("").and(u.set_password(None)).is_err() {
+                return "<the API URL>".into();
+            }
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// https anywhere; http only to loopback.
 pub fn check_url(url: &str) -> Result<(), HttpError> {
-    let u = url::Url::parse(url).map_err(|_| HttpError::BadUrl(url.into()))?;
+    let u = url::Url::parse(url).map_err(|_| HttpError::BadUrl(shown(url)))?;
     match u.scheme() {
         "https" => Ok(()),
         "http" => match u.host() {
             Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
             Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
             Some(url::Host::Domain("localhost")) => Ok(()),
-            _ => Err(HttpError::Plaintext(url.into())),
+            _ => Err(HttpError::Plaintext(shown(url))),
         },
-        _ => Err(HttpError::BadUrl(url.into())),
+        _ => Err(HttpError::BadUrl(shown(url))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gateway_login_in_the_url_is_never_shown() {
+        let s = shown("https://ops:Gw%40pass@gw.example/eivital/v1.04/auth");
+        assert_eq!(s, "https://gw.example/eivital/v1.04/auth");
+        assert_eq!(shown("http://127.0.0.1:9/x"), "http://127.0.0.1:9/x");
+    }
 
     #[test]
     fn plain_http_only_to_this_machine() {

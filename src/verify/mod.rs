@@ -262,35 +262,36 @@ impl Verifier {
             Err(e) => return (Verdict::Unsettled(e.to_string()), None),
         };
         let url = format!("{}{AUTH_PATH}", api.url.trim_end_matches('/'));
+        let shown = http::shown(&url);
         let headers = [
             ("client_id", self.client.id.as_str()),
             ("client_secret", self.client.secret.expose()),
             ("Gstin", gstin),
         ];
         match self.http.post_json(&url, &headers, body).await {
-            Err(http::HttpError::Plaintext(u)) => (
+            Err(http::HttpError::Plaintext(_)) => (
                 Verdict::Refused {
                     code: "-".into(),
-                    message: format!("{u}: plain http is allowed to this machine only"),
+                    message: format!("{shown}: plain http is allowed to this machine only"),
                     halt: true,
                 },
                 None,
             ),
-            Err(e) => (Verdict::Unsettled(format!("{url}: {e}")), None),
+            Err(e) => (Verdict::Unsettled(format!("{shown}: {e}")), None),
             Ok(r) if r.status == 200 => (Verdict::of(payload::answer(&r.body)), None),
             Ok(r) if r.status == 429 => (
-                Verdict::Unsettled(format!("{url}: HTTP 429 (rate limited)")),
+                Verdict::Unsettled(format!("{shown}: HTTP 429 (rate limited)")),
                 Some(r.retry_after.unwrap_or(1)),
             ),
             Ok(r) if r.status >= 500 => (
-                Verdict::Unsettled(format!("{url}: HTTP {}", r.status)),
+                Verdict::Unsettled(format!("{shown}: HTTP {}", r.status)),
                 r.retry_after,
             ),
             // A wrong URL or a gateway refusing us: every call would get the same.
             Ok(r) => (
                 Verdict::Refused {
                     code: format!("HTTP {}", r.status),
-                    message: format!("from {url}; check --api-url"),
+                    message: format!("from {shown}; check --api-url"),
                     halt: true,
                 },
                 None,

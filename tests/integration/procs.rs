@@ -125,7 +125,18 @@ pub fn is_loopback(addr: &str) -> bool {
 /// SIGKILLs einvreg (only it: the guard must take its children down) and
 /// waits until nothing of their process groups is left; the survivors if any.
 pub fn sigkill_alone(child: &mut std::process::Child) -> Result<(), Vec<Proc>> {
-    let groups: Vec<i32> = descendants(child.id()).iter().map(|p| p.pgid).collect();
+    // A child einvreg has just forked (a `--version` probe, a spawn before
+    // its setpgid) is still in the test's own group: that group is not one
+    // einvreg must take down, and waiting for it would wait for the test.
+    let own = all()
+        .into_iter()
+        .find(|p| p.pid as u32 == std::process::id())
+        .map(|p| p.pgid);
+    let groups: Vec<i32> = descendants(child.id())
+        .iter()
+        .map(|p| p.pgid)
+        .filter(|g| Some(*g) != own)
+        .collect();
     child.kill().unwrap();
     child.wait().unwrap();
     wait_gone(&groups, Duration::from_secs(10))
