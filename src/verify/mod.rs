@@ -52,6 +52,15 @@ const HALTS: &[&str] = &["1004", "1007", "1010", "1011", "1012", "1013", "1016"]
 /// Codes that mean "busy, try again" (application or server error).
 const BUSY: &[&str] = &["SYS_5001", "3020", "3043"];
 
+/// Whether an answer is worth asking again: no usable answer, or a busy code.
+fn busy(v: &Verdict) -> bool {
+    match v {
+        Verdict::Unsettled(_) => true,
+        Verdict::Refused { code, .. } => BUSY.contains(&code.as_str()),
+        _ => false,
+    }
+}
+
 /// The API of one portal: where, and the key to encrypt for it.
 #[derive(Clone)]
 pub struct Api {
@@ -206,47 +215,63 @@ impl Verifier {
         };
         let mut attempt = 1;
         loop {
-            use std::sync::atomic::Ordering::SeqCst;
-            let _solo = match self.proven.load(SeqCst) {
-                true => None,
-                false => Some(self.solo.lock().await),
+            let (verdict, retry_after) = match self.ask(api, gstin, username, password).await {
+                Ok(answer) => answer,
+                Err(not_asked) => return not_asked,
             };
-            if let Some(why) = self.halted.lock().expect("halt lock").clone() {
-                return Verdict::Unsettled(format!("not asked: {why}"));
-            }
-            self.pace.wait(gstin).await;
-            let (verdict, retry_after) = self.call(api, gstin, username, password).await;
-            match &verdict {
-                Verdict::Refused { halt: true, .. } => {
-                    *self.halted.lock().expect("halt lock") = Some(verdict.describe())
-                }
-                Verdict::Unsettled(_) => {}
-                _ => self.proven.store(true, SeqCst),
-            }
-            drop(_solo);
-            let busy = match &verdict {
-                Verdict::Unsettled(_) => true,
-                Verdict::Refused { code, .. } => BUSY.contains(&code.as_str()),
-                _ => false,
-            };
-            if !busy || attempt >= self.retry.attempts {
+            if !busy(&verdict) || attempt >= self.retry.attempts {
                 return verdict;
             }
-            let wait = self.retry.delay(attempt, retry_after);
-            if let Some(secs) = retry_after {
-                let pause = Duration::from_secs(secs).min(self.retry.max);
-                self.pace
-                    .slow_down(gstin, tokio::time::Instant::now(), pause);
-            }
-            tracing::info!(
-                gstin,
-                attempt,
-                "auth API busy ({}); again in {wait:?}",
-                verdict.describe()
-            );
-            tokio::time::sleep(wait).await;
+            self.back_off(gstin, attempt, retry_after, &verdict).await;
             attempt += 1;
         }
+    }
+
+    /// One call, alone until an answer proves the client and key; `Err`
+    /// once an earlier refusal stopped all calls.
+    async fn ask(
+        &self,
+        api: &Api,
+        gstin: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(Verdict, Option<u64>), Verdict> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let _solo = match self.proven.load(SeqCst) {
+            true => None,
+            false => Some(self.solo.lock().await),
+        };
+        if let Some(why) = self.halted.lock().expect("halt lock").clone() {
+            return Err(Verdict::Unsettled(format!("not asked: {why}")));
+        }
+        self.pace.wait(gstin).await;
+        let (verdict, retry_after) = self.call(api, gstin, username, password).await;
+        match &verdict {
+            Verdict::Refused { halt: true, .. } => {
+                *self.halted.lock().expect("halt lock") = Some(verdict.describe())
+            }
+            Verdict::Unsettled(_) => {}
+            _ => self.proven.store(true, SeqCst),
+        }
+        Ok((verdict, retry_after))
+    }
+
+    /// Waits before busy answer `attempt` is tried again; a `Retry-After`
+    /// also slows every call for this GSTIN.
+    async fn back_off(&self, gstin: &str, attempt: u32, retry_after: Option<u64>, v: &Verdict) {
+        let wait = self.retry.delay(attempt, retry_after);
+        if let Some(secs) = retry_after {
+            let pause = Duration::from_secs(secs).min(self.retry.max);
+            self.pace
+                .slow_down(gstin, tokio::time::Instant::now(), pause);
+        }
+        tracing::info!(
+            gstin,
+            attempt,
+            "auth API busy ({}); again in {wait:?}",
+            v.describe()
+        );
+        tokio::time::sleep(wait).await;
     }
 
     /// One call; the verdict and any `Retry-After`. Busy answers are `Unsettled`.

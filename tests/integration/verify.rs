@@ -463,3 +463,48 @@ fn the_crash_window_resumed_with_verify_settles_every_row_without_a_person() {
     assert_eq!(counter(&r.production, "auth_granted"), 4);
     nothing_leaked(dir.path(), &r.production, &[&d]);
 }
+
+#[test]
+fn sandbox_credentials_verify_with_the_sandbox_key_and_not_with_productions() {
+    let dir = tempfile::tempdir().unwrap();
+    secrets(dir.path(), CLIENT_SECRET);
+    std::fs::write(
+        dir.path().join("batch.csv"),
+        "gstin,trade_name,mobile,email,through,provider,client_id,api_username\n33GSPTN9771G3ZP,TAMIL GSP SERVICES,8056012345,gsp@tamilgsp.example,gsp,DEFMACRO SOFTWARE PRIVATE LIMITED,AACCT29GSPB5H8G,tngspverify\n",
+    )
+    .unwrap();
+    let r = ReplicaProc::start(&[]);
+    let sandbox_key = format!("sandbox={}", key("sandbox"));
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "batch",
+            "sandbox-register",
+            "batch.csv",
+            "--portal",
+            &r.sandbox,
+        ])
+        .args(["--auto-answer", "--secrets", "secrets.toml", "--verify=all"])
+        .args(["--nic-public-key", &sandbox_key])
+        .timeout(Duration::from_secs(120))
+        .status(0)
+        .run();
+    assert!(
+        d.stdout.contains("confirmed by the e-Invoice auth API"),
+        "{}",
+        d.stdout
+    );
+    let c = &vault(dir.path())[0];
+    assert_eq!((c.portal.as_str(), c.status), ("sandbox", Status::Created));
+    assert!(c.verified_at.is_some());
+    // Production's key is not the sandbox's: NIC's 1013, and nothing changes.
+    let wrong = format!("sandbox={}", key("production"));
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(["verify", "--secrets", "secrets.toml", "--status", "all"])
+        .args(["--nic-public-key", &wrong])
+        .status(2)
+        .run();
+    assert!(d.stdout.contains("1013"), "{}", d.stdout);
+    assert_eq!(counter(&r.sandbox, "auth_granted"), 1);
+}
