@@ -312,7 +312,7 @@ async fn run_async(
     let d = display.clone();
     let shown: Sink = Arc::new(move |e| d.on(e));
     let events = crate::events::tee(vec![shown, crate::events::log()]);
-    let (_replica, base_url, queue) =
+    let (replica, base_url, queue) =
         match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone()).await {
             Ok(x) => x,
             Err(e) => return usage(e),
@@ -320,14 +320,13 @@ async fn run_async(
     if display.queue.set(queue.clone()).is_err() {
         unreachable!("the display's queue is set once");
     }
-    let verify =
-        match args
-            .verify
-            .after_run(&api_client, flow.portal, &base_url, _replica.is_some())
-        {
-            Ok(v) => v,
-            Err(e) => return usage(e),
-        };
+    let verify = match args
+        .verify
+        .after_run(&api_client, flow.portal, &base_url, replica.is_some())
+    {
+        Ok(v) => v,
+        Err(e) => return usage(e),
+    };
     let endpoint = match args.driver.start().await {
         Ok(e) => Arc::new(e),
         Err(code) => return code,

@@ -183,19 +183,18 @@ async fn run_async(
         false => Arc::new(display),
     };
     let events = events::tee(vec![shown, events::log()]);
-    let (_replica, base_url, queue) =
+    let (replica, base_url, queue) =
         match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone()).await {
             Ok(x) => x,
             Err(e) => return usage(e),
         };
-    let verify =
-        match args
-            .verify
-            .after_run(&api_client, flow.portal, &base_url, _replica.is_some())
-        {
-            Ok(v) => v,
-            Err(e) => return usage(e),
-        };
+    let verify = match args
+        .verify
+        .after_run(&api_client, flow.portal, &base_url, replica.is_some())
+    {
+        Ok(v) => v,
+        Err(e) => return usage(e),
+    };
     let endpoint = match args.driver.start().await {
         Ok(e) => e,
         Err(code) => return code,

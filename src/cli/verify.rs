@@ -133,8 +133,7 @@ pub fn build(
         verify::http::check_url(&url).map_err(|e| format!("--api-url: {e}"))?;
         apis.push((*portal, Api { url, key }));
     }
-    let v = Verifier::new(client, apis, Pacing::default()).map_err(|e| e.to_string())?;
-    Ok(Arc::new(v))
+    Ok(Arc::new(Verifier::new(client, apis, Pacing::default())))
 }
 
 #[derive(clap::Args, Debug)]

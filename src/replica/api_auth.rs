@@ -30,7 +30,7 @@ pub struct ApiAuth {
 /// these 360 minutes will return the same token").
 pub struct Token {
     token: String,
-    sek: String,
+    sek: Vec<u8>,
     expires: time::OffsetDateTime,
 }
 
@@ -260,13 +260,13 @@ fn granted(p: &Portal, client: &str, l: &Login, app_key: &[u8]) -> Response {
             key.clone(),
             Token {
                 token: B64.encode(&rng_bytes[..16]),
-                sek: B64.encode(&rng_bytes[16..]),
+                sek: rng_bytes[16..].to_vec(),
                 expires: now + validity,
             },
         );
     }
     let t = &st.tokens[&key];
-    let sek = B64.encode(aes_ecb(app_key, &B64.decode(&t.sek).unwrap_or_default()));
+    let sek = B64.encode(aes_ecb(app_key, &t.sek));
     let token = t.token.clone();
     let expiry = t
         .expires

@@ -24,8 +24,8 @@ pub enum HttpError {
     /// Not a URL.
     #[error("{0}: not an http(s) URL")]
     BadUrl(String),
-    /// TLS setup failed (no system roots).
-    #[error("TLS setup failed: {0}")]
+    /// No TLS: the system's CA roots could not be loaded.
+    #[error("TLS is not available: {0}")]
     Tls(String),
     /// Connection, TLS or protocol failure.
     #[error("{0}")]
@@ -35,26 +35,30 @@ pub enum HttpError {
     Timeout(Duration),
 }
 
-type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+type Plain = hyper_util::client::legacy::connect::HttpConnector;
+type Https = hyper_rustls::HttpsConnector<Plain>;
 
-/// A reusable client (connections are kept alive between calls).
+/// A reusable client (connections are kept alive between calls). Plain
+/// HTTP needs no TLS, so a machine without CA certificates can still reach
+/// the replica; only an https call says the roots are missing.
 pub struct Http {
-    client: Client<Https, Full<Bytes>>,
+    plain: Client<Plain, Full<Bytes>>,
+    tls: Result<Client<Https, Full<Bytes>>, String>,
     timeout: Duration,
 }
 
 impl Http {
-    pub fn new(timeout: Duration) -> Result<Http, HttpError> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
+    pub fn new(timeout: Duration) -> Http {
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
-            .map_err(|e| HttpError::Tls(e.to_string()))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Http {
-            client: Client::builder(TokioExecutor::new()).build(https),
+            .map(|b| b.https_only().enable_http1().build())
+            .map(|c| Client::builder(TokioExecutor::new()).build(c))
+            .map_err(|e| format!("{e} (install Debian's ca-certificates)"));
+        Http {
+            plain: Client::builder(TokioExecutor::new()).build_http(),
+            tls,
             timeout,
-        })
+        }
     }
 
     /// POSTs `body` as JSON with `headers`.
@@ -75,34 +79,39 @@ impl Http {
             .body(Full::new(Bytes::from(body)))
             .map_err(|_| HttpError::BadUrl(shown(url)))?;
         let call = async {
-            let res = self
-                .client
-                .request(req)
-                .await
-                .map_err(|e| HttpError::Transport(transport(&e)))?;
-            let status = res.status().as_u16();
-            let retry_after = res
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok());
-            let body = res
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| HttpError::Transport(e.to_string()))?
-                .to_bytes()
-                .to_vec();
-            Ok(Reply {
-                status,
-                retry_after,
-                body,
-            })
+            let res = match (req.uri().scheme_str(), &self.tls) {
+                (Some("https"), Ok(c)) => c.request(req).await,
+                (Some("https"), Err(why)) => return Err(HttpError::Tls(why.clone())),
+                _ => self.plain.request(req).await,
+            };
+            read(res.map_err(|e| HttpError::Transport(transport(&e)))?).await
         };
         tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| HttpError::Timeout(self.timeout))?
     }
+}
+
+/// The status, `Retry-After` and whole body of a response.
+async fn read(res: hyper::Response<hyper::body::Incoming>) -> Result<Reply, HttpError> {
+    let status = res.status().as_u16();
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| HttpError::Transport(e.to_string()))?
+        .to_bytes()
+        .to_vec();
+    Ok(Reply {
+        status,
+        retry_after,
+        body,
+    })
 }
 
 /// The error and its causes, one line (hyper's top level says little).

@@ -137,13 +137,6 @@ fn fix(code: &str) -> &'static str {
     }
 }
 
-/// Why a verifier could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
-    #[error(transparent)]
-    Http(#[from] http::HttpError),
-}
-
 /// Asks the auth API, paced and retried; stops asking after a halting refusal.
 pub struct Verifier {
     client: ApiClient,
@@ -180,25 +173,21 @@ impl Default for Pacing {
 }
 
 impl Verifier {
-    pub fn new(
-        client: ApiClient,
-        apis: Vec<(PortalKind, Api)>,
-        pacing: Pacing,
-    ) -> Result<Verifier, VerifyError> {
-        Ok(Verifier {
+    pub fn new(client: ApiClient, apis: Vec<(PortalKind, Api)>, pacing: Pacing) -> Verifier {
+        Verifier {
             client,
             apis,
-            http: http::Http::new(pacing.timeout)?,
+            http: http::Http::new(pacing.timeout),
             pace: Pace::new(pacing.gap),
             retry: pacing.retry,
             halted: Mutex::new(None),
             proven: std::sync::atomic::AtomicBool::new(false),
             solo: tokio::sync::Mutex::new(()),
-        })
+        }
     }
 
     /// The API for `portal`, if one was configured.
-    pub fn api(&self, portal: PortalKind) -> Option<&Api> {
+    fn api(&self, portal: PortalKind) -> Option<&Api> {
         self.apis.iter().find(|(p, _)| *p == portal).map(|(_, a)| a)
     }
 

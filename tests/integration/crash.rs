@@ -69,18 +69,7 @@ fn setup(dir: &Path, csv: &str) {
 }
 
 fn batch_args<'a>(flow: &'a str, url: &'a str) -> Vec<&'a str> {
-    vec![
-        "batch",
-        flow,
-        "batch.csv",
-        "--portal",
-        url,
-        "--auto-answer",
-        "--secrets",
-        "secrets.toml",
-        "--report",
-        "report.json",
-    ]
+    [batch_on(flow, url), vec!["--report", "report.json"]].concat()
 }
 
 fn counter(url: &str, name: &str) -> u64 {

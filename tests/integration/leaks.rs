@@ -65,21 +65,8 @@ fn echo_batch(fault: &str) -> (tempfile::TempDir, Done) {
     let r = ReplicaProc::start(&["--faults", fault]);
     let d = Test::new()
         .cwd(dir.path())
-        .args([
-            "batch",
-            "production-api-user",
-            "batch.csv",
-            "--portal",
-            &r.production,
-        ])
-        .args([
-            "--auto-answer",
-            "--secrets",
-            "secrets.toml",
-            "-vvv",
-            "--log-file",
-            "log.txt",
-        ])
+        .args(batch_on("production-api-user", &r.production))
+        .args(["-vvv", "--log-file", "log.txt"])
         .args(["--report", "report.csv"])
         .timeout(Duration::from_secs(180))
         .status(7) // the portal's answer says nothing: in doubt

@@ -44,19 +44,13 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
 
 fn args(url: &str) -> Vec<String> {
     [
-        "batch",
-        "production-api-user",
-        "batch.csv",
-        "--portal",
-        url,
-        "--auto-answer",
-        "--secrets",
-        "secrets.toml",
-        "--parallel",
-        "1",
+        batch_on("production-api-user", url),
+        vec!["--parallel", "1"],
     ]
+    .concat()
+    .into_iter()
     .map(String::from)
-    .to_vec()
+    .collect()
 }
 
 fn api_users_of(url: &str, gstin: &str) -> usize {

@@ -344,3 +344,18 @@ pub fn write_secrets(dir: &Path, text: &str) {
     std::fs::write(&p, text).unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
+
+/// `einvreg batch FLOW batch.csv` on the portal at `url`, answered by the
+/// replica's oracle, with the logins of `secrets.toml` (as the tests write them).
+pub fn batch_on<'a>(flow: &'a str, url: &'a str) -> Vec<&'a str> {
+    vec![
+        "batch",
+        flow,
+        "batch.csv",
+        "--portal",
+        url,
+        "--auto-answer",
+        "--secrets",
+        "secrets.toml",
+    ]
+}

@@ -48,20 +48,8 @@ fn register(dir: &Path, r: &ReplicaProc, extra: &[&str]) -> Done {
     std::fs::write(dir.join("batch.csv"), ROWS).unwrap();
     Test::new()
         .cwd(dir)
-        .args([
-            "batch",
-            "production-api-user",
-            "batch.csv",
-            "--portal",
-            &r.production,
-        ])
-        .args([
-            "--auto-answer",
-            "--secrets",
-            "secrets.toml",
-            "--report",
-            "report.json",
-        ])
+        .args(batch_on("production-api-user", &r.production))
+        .args(["--report", "report.json"])
         .args(extra)
         .timeout(Duration::from_secs(180))
         .status(0)
