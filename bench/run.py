@@ -1,150 +1,342 @@
 #!/usr/bin/env python3
-"""einvreg benchmarks: wall times and peak memory, measured here (never
-asserted in tests). Prints a Markdown table to paste into BENCHMARKS.md.
+"""einvreg's bench: einvreg beside two hand-written references (Playwright
+and Selenium-Python, bench/reference/) on one replica and one machine, in
+turn (A B C A B C ...), so a slow minute of the machine hits all three.
+Rewrites the generated part of BENCHMARKS.md (between its bench markers)
+and prints it. Never asserted in tests.
 
-    python3 bench/run.py            # release build, 5 repetitions
-    REPS=3 python3 bench/run.py
-    BENCH_ONLY=check python3 bench/run.py   # only the `einvreg check` rows
-        # (BASELINE_BIN with it: the same flow checked by an older build,
-        # BASELINE_REPS times)
-    BASELINE_BIN=/path/to/older/einvreg BASELINE_NAME=431cae3 python3 bench/run.py
-        # also: one production registration, this build and the older one
-        # in turn (A B A B ...), with the median of the pairwise ratios, so
-        # a slower or faster machine day does not pass for a code change
+    python3 bench/run.py                 # the whole bench (under 10 minutes)
+    REPS=3 python3 bench/run.py          # fewer single-registration rounds
+    BENCH_ONLY=check python3 bench/run.py   # only `einvreg check`, printed
 """
-import os, re, resource, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, os, re, shutil, statistics, subprocess, sys, tempfile, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPS = int(os.environ.get("REPS", "5"))
-subprocess.run(["bash", "scripts/ensure-deps"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+BATCH = 20
+PROVIDER = "Tera Software Limited"
+API_PASSWORD = "Bench@Pass2024x"  # the references' (einvreg makes its own)
 BIN = os.path.join(ROOT, "target/release/einvreg")
-WORK = tempfile.mkdtemp()
-shutil.copy(os.path.join(ROOT, "fixtures/demo-secrets.toml"), os.path.join(WORK, "s.toml"))
-os.chmod(os.path.join(WORK, "s.toml"), 0o600)
-rows = []
+FLOW = os.path.join(ROOT, "flows/production-api-user.toml")
+NODE_PATH = os.path.join(ROOT, ".deps/bench/node_modules")
+WORK = tempfile.mkdtemp(prefix="einvreg-bench-")
+T0 = time.time()
 
 
-def row(what, value, runs):
-    rows.append(f"| {what} | {value} | {runs} |")
-    print(rows[-1], flush=True)
+def log(msg):
+    print(f"[{time.time() - T0:5.0f}s] {msg}", file=sys.stderr, flush=True)
 
 
-def timed(args, env=None, cwd=WORK, bin_=None):
-    """Wall ms and peak RSS (KiB) of one einvreg process."""
-    t = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", os.path.join(WORK, "rss"), bin_ or BIN, *args], cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ms = (time.perf_counter() - t) * 1000
-    rss = int(open(os.path.join(WORK, "rss")).read().split()[-1])
-    return ms, rss, p.returncode
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
 
 
-def start_replica():
-    t = time.perf_counter()
-    p = subprocess.Popen([BIN, "replica", "--port", "0", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    sb = p.stdout.readline().split()[1]
-    pr = p.stdout.readline().split()[1]
-    return p, sb, pr, (time.perf_counter() - t) * 1000
+# ------------------------------------------------------------------ setup
+
+subprocess.run(["bash", "bench/setup"], cwd=ROOT, check=True)
+subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
 
 
-print(f"## {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores; {subprocess.run(['chromium', '--version'], capture_output=True, text=True).stdout.strip()}\n")
-print("| measure | median | runs |\n| --- | --- | --- |")
+def check_rows():
+    """`einvreg check`: both bundled flows, and a 20,000-screen flow (linear)."""
+    big = os.path.join(WORK, "big.toml")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench/gen_flow.py"), "20000", big], check=True)
+    out = []
+    for what, args in [("both bundled flows", [FLOW, os.path.join(ROOT, "flows/sandbox-register.toml")]),
+                       (f"a 20,000-screen flow ({os.path.getsize(big) / 2**20:.1f} MiB)", [big])]:
+        ms = []
+        for _ in range(5):
+            t = time.perf_counter()
+            subprocess.run([BIN, "check", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ms.append((time.perf_counter() - t) * 1000)
+        out.append(f"| `einvreg check` {what} | {median(ms):.0f} ms | {min(ms):.0f}-{max(ms):.0f} ms | 5 |")
+    return out
 
-ms = [timed(["check", os.path.join(ROOT, "flows/production-api-user.toml"), os.path.join(ROOT, "flows/sandbox-register.toml")])[0] for _ in range(REPS)]
-row("`einvreg check` both bundled flows", f"{statistics.median(ms):.0f} ms", REPS)
 
-# A very large flow: checking must stay linear in its size.
-BIG = os.path.join(WORK, "big.toml")
-subprocess.run([sys.executable, os.path.join(ROOT, "bench/gen_flow.py"), "20000", BIG], check=True)
-big_mib = os.path.getsize(BIG) / 2**20
-ms = [timed(["check", BIG])[0] for _ in range(REPS)]
-row(f"`einvreg check` of a 20,000-screen flow ({big_mib:.1f} MiB)", f"{statistics.median(ms):.0f} ms", REPS)
-if os.environ.get("BASELINE_BIN"):
-    # An older, slower build may need fewer runs: BASELINE_REPS (default REPS).
-    breps = int(os.environ.get("BASELINE_REPS", REPS))
-    base = [timed(["check", BIG], bin_=os.environ["BASELINE_BIN"])[0] for _ in range(breps)]
-    row(f"the same, {os.environ.get('BASELINE_NAME', 'baseline')}", f"{statistics.median(base):.0f} ms", breps)
 if os.environ.get("BENCH_ONLY") == "check":
+    print("\n".join(["| measure | median | min-max | runs |", "| --- | --- | --- | --- |", *check_rows()]))
     sys.exit(0)
 
-starts = []
-for _ in range(REPS):
-    p, _, _, t = start_replica()
-    starts.append(t)
-    p.kill(); p.wait()
-row("`einvreg replica --port 0`: start to both URLs printed", f"{statistics.median(starts):.0f} ms", REPS)
+rep = subprocess.Popen([BIN, "replica", "--port", "0", "--quiet", "--taxpayers", "400"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+rep.stdout.readline()
+PROD = rep.stdout.readline().split()[1]
+TAXPAYERS = [t for t in json.load(urllib.request.urlopen(PROD + "/__replica/taxpayers")) if t["username"].startswith("load")]
+NEXT = [0]
 
-p, sb, pr, _ = start_replica()
-for path, what in [("/get-captcha-image", "replica `GET /get-captcha-image` (a new captcha drawn each time)"), ("/einvapiclient/EncDesc/Registration.aspx", "replica sandbox `Registration.aspx`")]:
-    lat = []
-    for _ in range(200):
-        t = time.perf_counter()
-        urllib.request.urlopen(pr + path if not path.startswith("/einvapiclient") else sb + path).read()
-        lat.append((time.perf_counter() - t) * 1e6)
-    row(what, f"{statistics.median(lat):.0f} µs (p95 {sorted(lat)[189]:.0f} µs)", 200)
-p.kill(); p.wait()
 
-for flow, args, env in [
-    ("production", ["run", "production-api-user", "--var", "gstin=29AAFCC9980MZZT", "--var", "portal_username=gstzendemo", "--var", "through=gsp", "--var", "provider=Tera Software Limited"], {"EINVREG_PORTAL_PASSWORD": "Zen@Login2024x"}),
-    ("sandbox", ["run", "sandbox-register", "--var", "gstin=29AAFCC9980MZZT", "--var", "trade_name=GSTZEN DEMO", "--var", "mobile=9845012345", "--var", "email=gst@gstzen-demo.example", "--var", "through=erp", "--var", "provider=CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen)", "--var", "client_id=AAFCC29ERP82ZSO"], {}),
-]:
-    walls, rsss, machine = [], [], []
-    for i in range(REPS):
-        shutil.rmtree(os.path.join(WORK, "einvreg-runs"), ignore_errors=True)
-        ms_, rss, rc = timed(args + ["--var", f"api_username=bench{i}", "--portal", "replica", "--auto-answer", "--json"], env)
-        assert rc == 0, f"{flow} run failed ({rc})"
-        walls.append(ms_); rsss.append(rss)
-    row(f"one {flow} registration, wall (chromedriver and Chromium start included)", f"{statistics.median(walls):.0f} ms", REPS)
-    row(f"einvreg peak RSS during one {flow} registration (browser excluded)", f"{statistics.median(rsss) / 1024:.1f} MiB", REPS)
+def fresh(n, tag):
+    """n taxpayers no run has used: (gstin, login, password, api_username)."""
+    out = []
+    for t in TAXPAYERS[NEXT[0]:NEXT[0] + n]:
+        i = t["username"][4:]
+        out.append({"gstin": t["gstin"], "login": t["username"], "password": f"Load@{i}Pw",
+                    "provider": PROVIDER, "api_username": f"{tag}{i}", "api_password": API_PASSWORD})
+    NEXT[0] += n
+    assert len(out) == n, "the replica has too few generated taxpayers"
+    return out
 
-BASELINE = os.environ.get("BASELINE_BIN")
-if BASELINE:
-    prod = ["run", "production-api-user", "--var", "gstin=29AAFCC9980MZZT", "--var", "portal_username=gstzendemo", "--var", "through=gsp", "--var", "provider=Tera Software Limited", "--portal", "replica", "--auto-answer", "--json"]
-    env = {**os.environ, "EINVREG_PORTAL_PASSWORD": "Zen@Login2024x"}
-    pairs = []
-    for i in range(REPS):
-        walls = []
-        for b in (BIN, BASELINE):
-            t = time.perf_counter()
-            rc = subprocess.run([b, *prod, "--var", f"api_username=pair{i}"], cwd=WORK, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-            assert rc == 0, f"{b} failed ({rc})"
-            walls.append((time.perf_counter() - t) * 1000)
-        pairs.append(walls)
-    this, base = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
-    ratio = statistics.median(p[0] / p[1] for p in pairs)
-    row(f"one production registration, this build vs {os.environ.get('BASELINE_NAME', 'the baseline')} in turn, wall", f"{this:.0f} ms vs {base:.0f} ms (ratio {ratio:.2f})", REPS)
-    # Replica page latency, the two binaries in turn, REPS rounds of 200 requests each.
-    lat = {BIN: [], BASELINE: []}
-    for _ in range(REPS):
-        for b in (BIN, BASELINE):
-            q = subprocess.Popen([b, "replica", "--port", "0", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            q.stdout.readline()
-            url = q.stdout.readline().split()[1] + "/Home/Login"
-            one = []
-            for _ in range(200):
-                t = time.perf_counter()
-                urllib.request.urlopen(url).read()
-                one.append((time.perf_counter() - t) * 1e6)
-            lat[b].append(statistics.median(one))
-            q.kill(); q.wait()
-    ratio = statistics.median(a / b for a, b in zip(lat[BIN], lat[BASELINE]))
-    row(f"replica `GET /Home/Login`, this build vs {os.environ.get('BASELINE_NAME', 'the baseline')} in turn", f"{statistics.median(lat[BIN]):.0f} µs vs {statistics.median(lat[BASELINE]):.0f} µs (ratio {ratio:.2f})", REPS * 200)
 
+SECRETS = os.path.join(WORK, "secrets.toml")
+with open(SECRETS, "w") as f:
+    f.write("[portal_password]\n" + "".join(f'{t["username"]} = "Load@{t["username"][4:]}Pw"\n' for t in TAXPAYERS))
+os.chmod(SECRETS, 0o600)
+FAST_FLOW = os.path.join(WORK, "production-api-user-fast.toml")
+with open(FLOW) as f:
+    # Every typed field set at once (`fast = true`), as Playwright's fill() does.
+    fast = re.sub(r"(?m)^(  (fill|fill_secret) = .*)$", r"\1\n  fast = true", f.read())
+with open(FAST_FLOW, "w") as f:
+    f.write(fast)
+
+
+class Peak:
+    """einvreg's own peak RSS: VmHWM from /proc/PID/status, read while it
+    runs (/usr/bin/time's maximum RSS also counts Chromium's processes)."""
+
+    def __init__(self, p):
+        self.p, self.kib = p, 0
+        self.t = threading.Thread(target=self.watch, daemon=True)
+        self.t.start()
+
+    def watch(self):
+        while self.p.poll() is None:
+            try:
+                for line in open(f"/proc/{self.p.pid}/status"):
+                    if line.startswith("VmHWM:"):
+                        self.kib = max(self.kib, int(line.split()[1]))
+            except OSError:
+                return
+            time.sleep(0.02)
+
+    def mib(self):
+        self.t.join()
+        return self.kib / 1024
+
+
+def run_proc(args, env=None, cwd=WORK):
+    """Wall ms, stdout, peak RSS MiB of one process."""
+    t = time.perf_counter()
+    p = subprocess.Popen(args, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = Peak(p)
+    out, err = p.communicate()
+    wall = (time.perf_counter() - t) * 1000
+    if p.returncode != 0:
+        raise SystemExit(f"{args[0]} failed ({p.returncode}): {err[-2000:]}")
+    return wall, out, peak.mib()
+
+
+def job(rows, parallel, **extra):
+    path = os.path.join(WORK, f"job-{time.monotonic_ns()}.json")
+    json.dump({"base": PROD, "parallel": parallel, "rows": rows, **extra}, open(path, "w"))
+    return path
+
+
+def lines(out):
+    return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+
+
+# ------------------------------------------------------- the three tools
+
+def einvreg_one(flow=FLOW, tag="e", portal=None, extra=()):
+    r = fresh(1, tag)[0]
+    d = os.path.join(WORK, f"run-{tag}-{r['login']}")
+    os.makedirs(d)
+    args = [BIN, "run", flow, "--var", f"gstin={r['gstin']}", "--var", f"portal_username={r['login']}", "--var", "through=gsp",
+            "--var", f"provider={PROVIDER}", "--var", f"api_username={r['api_username']}", "--portal", portal or PROD,
+            "--auto-answer", "--json", *extra]
+    wall, out, mib = run_proc(args, {"EINVREG_PORTAL_PASSWORD": r["password"]}, cwd=d)
+    rep_ = json.loads(out)
+    assert rep_["status"] == "registered", rep_["message"]
+    return {"wall": wall, "flow": rep_["total"], "session": rep_["session_wait"], "rss": mib}
+
+
+def playwright(rows, parallel):
+    wall, out, _ = run_proc(["node", os.path.join(ROOT, "bench/reference/playwright.js"), job(rows, parallel)], {"NODE_PATH": NODE_PATH})
+    ls = lines(out)
+    done = [l for l in ls if "gstin" in l]
+    assert len(done) == len(rows) and all(l["ok"] for l in done), done
+    launch = ls[0]["launch_ms"]
+    return {"wall": wall, "flow": median([l["flow_ms"] for l in done]), "session": launch + median([l["context_ms"] for l in done])}
+
+
+def selenium(rows, parallel, **extra):
+    wall, out, _ = run_proc(["/usr/bin/python3", os.path.join(ROOT, "bench/reference/selenium_ref.py"), job(rows, parallel, **extra)])
+    done = lines(out)
+    assert len(done) == len(rows) and all(l["ok"] for l in done), done
+    return {"wall": wall, "flow": median([l["flow_ms"] for l in done]), "session": median([l["session_ms"] for l in done])}
+
+
+def einvreg_batch(rows, parallel, extra=(), portal=None):
+    d = os.path.join(WORK, f"batch-{time.monotonic_ns()}")
+    os.makedirs(d)
+    csv = os.path.join(d, "rows.csv")
+    with open(csv, "w") as f:
+        f.write("gstin,portal_username,through,provider,api_username\n")
+        f.writelines(f"{r['gstin']},{r['login']},gsp,{PROVIDER},{r['api_username']}\n" for r in rows)
+    args = [BIN, "batch", FLOW, csv, "--portal", portal or PROD, "--auto-answer", "--secrets", SECRETS,
+            "--parallel", str(parallel), "--report", "report.json", *extra]
+    wall, _, mib = run_proc(args, cwd=d)
+    report = json.load(open(os.path.join(d, "report.json")))
+    rows_ = report["rows"] if isinstance(report, dict) else report
+    assert all(r["status"] == "registered" for r in rows_), rows_
+    return {"wall": wall, "rss": mib, "machine": [r["machine_s"] * 1000 for r in rows_], "dir": d}
+
+
+# ------------------------------------------------------------ measuring
+
+md = []
+
+
+def table(head, rows_):
+    md.append("| " + " | ".join(head) + " |")
+    md.append("|" + " --- |" * len(head))
+    md.extend("| " + " | ".join(r) + " |" for r in rows_)
+    md.append("")
+
+
+def spread(xs, unit="ms", scale=1):
+    xs = [x / scale for x in xs]
+    f = "{:.0f}" if unit == "ms" else "{:.1f}"
+    return f"{f.format(median(xs))} {unit} ({f.format(min(xs))}-{f.format(max(xs))})"
+
+
+log("single registrations, the tools in turn")
+single = {k: [] for k in ["einvreg", "einvreg fast", "Playwright", "Selenium"]}
+for i in range(REPS):
+    single["einvreg"].append(einvreg_one(tag="e"))
+    single["einvreg fast"].append(einvreg_one(FAST_FLOW, tag="f"))
+    single["Playwright"].append(playwright(fresh(1, "p"), 1))
+    single["Selenium"].append(selenium(fresh(1, "s"), 1))
+
+
+def pairwise(a, b, key="wall"):
+    return median([x[key] / y[key] for x, y in zip(single[a], single[b])])
+
+
+log("batches of 20")
+batches = {}
 for par in (1, 2, 4):
-    for f in os.listdir(WORK):
-        if f.startswith("einvreg-"):
-            shutil.rmtree(os.path.join(WORK, f), ignore_errors=True) if os.path.isdir(os.path.join(WORK, f)) else os.remove(os.path.join(WORK, f))
-    ms_, rss, rc = timed(["batch", os.path.join(ROOT, "flows/production-api-user.toml"), os.path.join(ROOT, "fixtures/demo-batch.csv"), "--portal", "replica", "--auto-answer", "--secrets", "s.toml", "--parallel", str(par)])
-    assert rc == 0
-    row(f"demo batch, 7 GSTINs (21 prompts), `--parallel {par}`, wall", f"{ms_ / 1000:.1f} s", 1)
-    row(f"einvreg peak RSS, that batch (browsers excluded)", f"{rss / 1024:.1f} MiB", 1)
+    batches[("einvreg", par)] = einvreg_batch(fresh(BATCH, "b"), par)
+    batches[("Playwright", par)] = playwright(fresh(BATCH, "q"), par)
+    batches[("Selenium", par)] = selenium(fresh(BATCH, "t"), par)
+    log(f"  parallel {par}: " + ", ".join(f"{k[0]} {v['wall'] / 1000:.1f} s" for k, v in batches.items() if k[1] == par))
 
-# The person's side: 4 GSTINs, 1 s per answer (12 s of answering) at --parallel 4.
-with open(os.path.join(ROOT, "fixtures/demo-batch.csv")) as f:
-    open(os.path.join(WORK, "four.csv"), "w").write("".join(f.readlines()[:5]))
-for f in os.listdir(WORK):
-    if f.startswith("einvreg-") and not os.path.isdir(os.path.join(WORK, f)):
-        os.remove(os.path.join(WORK, f))
-ms_, _, rc = timed(["batch", os.path.join(ROOT, "flows/production-api-user.toml"), "four.csv", "--portal", "replica", "--auto-answer", "--auto-answer-mistakes", "delay=1000", "--secrets", "s.toml", "--parallel", "4"])
-row("4 GSTINs, an operator taking 1 s per answer (12 s answering), `--parallel 4`, wall", f"{ms_ / 1000:.1f} s", 1)
+log("warm browsers: 10 GSTINs at parallel 1 with none started ahead")
+cold = einvreg_batch(fresh(10, "c"), 1, ["--warm", "0"])
+
+log("einvreg's own memory")
+rss = {
+    ("URL", 1): median([r["rss"] for r in single["einvreg"]]),
+    ("URL", 8): einvreg_batch(fresh(8, "m"), 8)["rss"],
+    ("replica", 1): einvreg_one(tag="r", portal="replica", extra=["--replica-taxpayers", "400"])["rss"],
+    # A replica of its own in the einvreg process: its first 8 taxpayers are unused there.
+    ("replica", 8): einvreg_batch([{"gstin": t["gstin"], "login": t["username"], "api_username": "x" + t["username"][4:]}
+                                   for t in TAXPAYERS[:8]], 8, ["--replica-taxpayers", "8"], portal="replica")["rss"],
+}
+
+log("operator idle: 8 GSTINs at parallel 4, answers taking 2 s")
+idle_log = os.path.join(WORK, "answers.log")
+einvreg_batch(fresh(8, "o"), 4, ["--auto-answer-mistakes", "delay=2000", "--auto-answer-log", idle_log])
+ans = sorted(tuple(map(float, l.split()[:2])) for l in open(idle_log))
+idle = [max(0.0, b[0] - a[1]) for a, b in zip(ans, ans[1:])]
+
+log("WebDriver commands per registration")
+sock = __import__("socket").socket()
+sock.bind(("127.0.0.1", 0))
+port = sock.getsockname()[1]
+sock.close()
+drv = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for _ in range(200):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/status")
+        break
+    except OSError:
+        time.sleep(0.02)
+counts = {}
+for name in ("einvreg", "Selenium"):
+    wlog = os.path.join(WORK, f"wd-{name}.log")
+    px = subprocess.Popen([sys.executable, os.path.join(ROOT, "bench/wd_proxy.py"), f"http://127.0.0.1:{port}", wlog], stdout=subprocess.PIPE, text=True)
+    url = px.stdout.readline().strip()
+    if name == "einvreg":
+        einvreg_one(tag="w", extra=["--webdriver", url])
+    else:
+        selenium(fresh(1, "v"), 1, webdriver=url)
+    px.kill()
+    px.wait()
+    cmds = [l.split() for l in open(wlog)]
+    counts[name] = (len(cmds), sum(float(c[3]) for c in cmds))
+drv.kill()
+rep.kill()
+
+# --------------------------------------------------------------- writing
+
+cpu = subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip()
+md.append(f"Generated by `python3 bench/run.py` on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {cpu}, in {time.time() - T0:.0f} s.")
+md.append("Figures are medians with (min-max); ratios are einvreg's figure over the other's, taken pair by pair in the same round, then the median.\n")
+
+md.append(f"### One registration, whole process ({REPS} rounds, in turn)\n")
+rows_ = []
+for k, v in single.items():
+    ratio = "" if k == "einvreg" else f"{pairwise('einvreg', k):.2f}"
+    rows_.append([k, spread([x["wall"] for x in v]), spread([x["flow"] for x in v]), spread([x["session"] for x in v]), ratio])
+table(["tool", "wall (process)", "flow, without session start", "session / context start", "einvreg wall ÷ this"], rows_)
+md.append("einvreg's session start is what the walk waited for its browser: `run` starts it while it sets up the rest. "
+          "Playwright's is its browser launch plus a new context; Selenium's is a new chromedriver session. "
+          "\"einvreg fast\" is the same flow with `fast = true` on every typed field (Playwright's `fill()` sets values the same way).\n")
+
+md.append(f"### A batch of {BATCH} GSTINs\n")
+rows_ = []
+for par in (1, 2, 4):
+    e = batches[("einvreg", par)]["wall"]
+    for tool in ("einvreg", "Playwright", "Selenium"):
+        w = batches[(tool, par)]["wall"]
+        rows_.append([str(par), tool, f"{w / 1000:.1f} s", f"{BATCH / w * 60000:.1f}", "" if tool == "einvreg" else f"{e / w:.2f}"])
+table(["parallel", "tool", "wall", "GSTINs per minute", "einvreg wall ÷ this"], rows_)
+
+warm_b = batches[("einvreg", 1)]
+table(["warm browsers (parallel 1)", "wall per GSTIN", "flow per GSTIN (machine time)"], [
+    ["one started ahead (default)", f"{warm_b['wall'] / BATCH / 1000:.2f} s", spread(warm_b["machine"])],
+    ["none (`--warm 0`)", f"{cold['wall'] / 10 / 1000:.2f} s", spread(cold["machine"])],
+])
+
+md.append("### einvreg's own memory (VmHWM of the einvreg process: browsers excluded)\n")
+table(["portal", "parallel 1", "parallel 8"], [
+    ["`--portal URL` (replica in another process)", f"{rss[('URL', 1)]:.1f} MiB", f"{rss[('URL', 8)]:.1f} MiB"],
+    ["`--portal replica` (replica in-process)", f"{rss[('replica', 1)]:.1f} MiB", f"{rss[('replica', 8)]:.1f} MiB"],
+])
+
+idle_s = sorted(idle)
+p95 = idle_s[max(0, int(len(idle_s) * 0.95 + 0.5) - 1)] if idle_s else float("nan")
+md.append("### Operator idle (8 GSTINs, parallel 4, a simulated operator taking 2 s per answer)\n")
+table(["measure", "value", "answers"], [["time from one answer to the next prompt, median", f"{median(idle) / 1000:.2f} s", str(len(ans))],
+                                       ["the same, p95", f"{p95 / 1000:.2f} s", str(len(ans))]])
+
+md.append("### WebDriver commands per registration (through a counting proxy)\n")
+table(["tool", "commands", "time inside them"], [[k, str(n), f"{ms:.0f} ms"] for k, (n, ms) in counts.items()] +
+      [["Playwright", "n/a (CDP, not WebDriver)", ""]])
+
+md.append("### einvreg check\n")
+table(["measure", "median", "min-max", "runs"], [l.strip("| ").split(" | ") for l in check_rows()])
+
+e_wall = median([x["wall"] for x in single["einvreg"]])
+targets = [
+    ("per registration ≤ 0.9 × Playwright", pairwise("einvreg", "Playwright"), 0.9, "≤"),
+    ("per registration ≤ 0.7 × Selenium-Python", pairwise("einvreg", "Selenium"), 0.7, "≤"),
+    ("batch of 20 at parallel 1: wall ≤ 1.0 × Playwright", batches[("einvreg", 1)]["wall"] / batches[("Playwright", 1)]["wall"], 1.0, "≤"),
+    ("batch of 20 at parallel 4: throughput ≥ Playwright's", batches[("Playwright", 4)]["wall"] / batches[("einvreg", 4)]["wall"], 1.0, "≥"),
+    ("einvreg's own RSS ≤ 30 MiB at parallel 8", rss[("URL", 8)], 30, "≤"),
+    ("operator idle median ≤ 0.5 s", median(idle) / 1000, 0.5, "≤"),
+    ("operator idle p95 ≤ 2 s", p95 / 1000, 2.0, "≤"),
+]
+md.append("### Targets\n")
+table(["target", "measured", "met"], [[t, f"{v:.2f}", "yes" if (v <= lim if op == "≤" else v >= lim) else "**no**"] for t, v, lim, op in targets])
+
+text = "\n".join(md)
+print(text)
+path = os.path.join(ROOT, "BENCHMARKS.md")
+doc = open(path).read()
+begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+if begin in doc and end in doc:
+    doc = doc[:doc.index(begin) + len(begin)] + "\n" + text + "\n" + doc[doc.index(end):]
+    open(path, "w").write(doc)
+    log("BENCHMARKS.md updated")
 shutil.rmtree(WORK, ignore_errors=True)

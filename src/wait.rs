@@ -6,6 +6,10 @@ use std::time::Duration;
 /// How often a wait looks again.
 pub(crate) const POLL: Duration = Duration::from_millis(60);
 
+/// How long one look may wait in the page for a change before it
+/// answers anyway (the walk then checks for outcomes and deadlines).
+pub(crate) const IN_PAGE: Duration = Duration::from_millis(250);
+
 /// Polls until a probe yields a value or `deadline` passes: evaluates to
 /// `Ok(Some(v))`, `Ok(None)` on time-out, or the probe's error. `probe`
 /// is an `async { .. }` block (made anew for each look, so it may borrow
@@ -14,8 +18,14 @@ pub(crate) const POLL: Duration = Duration::from_millis(60);
 /// function taking an async closure: such closures' futures cannot yet be
 /// shown `Send` for `tokio::spawn`.
 macro_rules! until {
-    ($deadline:expr, $probe:expr) => {{
+    ($deadline:expr, $probe:expr) => {
+        $crate::wait::until!($deadline, $probe, $crate::wait::POLL)
+    };
+    // `gap`: the pause between looks; a probe that itself waits in the
+    // page for a change needs none.
+    ($deadline:expr, $probe:expr, $gap:expr) => {{
         let deadline: std::time::Instant = $deadline;
+        let gap: std::time::Duration = $gap;
         loop {
             match $probe.await {
                 Err(e) => break Err(e),
@@ -25,7 +35,7 @@ macro_rules! until {
             if std::time::Instant::now() >= deadline {
                 break Ok(None);
             }
-            tokio::time::sleep($crate::wait::POLL).await;
+            tokio::time::sleep(gap).await;
         }
     }};
 }

@@ -161,6 +161,9 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
         spec: spec.clone(),
         store_errors: Mutex::new(vec![]),
     });
+    // Every row opens a session: the first ones start now, the next ones
+    // while earlier rows run.
+    endpoint.expect(spec.rows.len());
     let mut handles = vec![];
     for row in spec.rows.clone() {
         let (shared, endpoint) = (shared.clone(), endpoint.clone());
@@ -189,6 +192,7 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
         }
     }
     results.sort_by_key(|r| r.line);
+    endpoint.close_ahead().await;
     let store_errors = std::mem::take(&mut *shared.store_errors.lock().expect("store errors lock"));
     BatchOutcome {
         results,
@@ -258,7 +262,7 @@ fn row_spec(
     })
 }
 
-async fn one(endpoint: &Endpoint, shared: &Arc<Shared>, row: &Row) -> RowResult {
+async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowResult {
     let spec = &shared.spec;
     let prev = spec.resume.as_ref().and_then(|m| m.get(&row.key()));
     let known = match plan::plan(prev) {

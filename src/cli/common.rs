@@ -40,6 +40,9 @@ pub struct PortalArgs {
     /// With --portal replica: print each SMS on the console (default: on for interactive runs)
     #[arg(long)]
     pub replica_sms: Option<bool>,
+    /// With --portal replica: add N generated taxpayers (the bench's batches)
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub replica_taxpayers: usize,
 }
 
 impl PortalArgs {
@@ -54,6 +57,7 @@ impl PortalArgs {
                 let mut o = Options {
                     quiet: !self.replica_sms.unwrap_or(interactive),
                     state_file: self.replica_state.clone(),
+                    extra_taxpayers: self.replica_taxpayers,
                     ..Options::default()
                 };
                 if let Some(d) = fixtures_dir() {
@@ -108,6 +112,9 @@ pub struct DriverArgs {
     /// Show the browser window (needs a display)
     #[arg(long)]
     pub headed: bool,
+    /// Browser sessions started ahead of the GSTINs that will use them, each still a fresh browser (default: 1 with our own chromedriver, 0 with --webdriver)
+    #[arg(long, value_name = "N")]
+    pub warm: Option<usize>,
 }
 
 impl DriverArgs {
@@ -133,6 +140,7 @@ impl DriverArgs {
             chromium,
             headed: self.headed,
             extra_args: extra.split_whitespace().map(String::from).collect(),
+            warm: self.warm,
         }
     }
 }

@@ -196,9 +196,11 @@ async fn run_async(
         Err(e) => return usage(e),
     };
     let endpoint = match args.driver.start().await {
-        Ok(e) => e,
+        Ok(e) => Arc::new(e),
         Err(code) => return code,
     };
+    // The browser starts while the rest is set up.
+    endpoint.expect(1);
     eprintln!(
         "einvreg: {} on {} for {} (answers: {})",
         flow.name,

@@ -66,9 +66,10 @@ pub fn run(args: Args) -> i32 {
             Err(e) => return usage(e),
         };
         let endpoint = match args.driver.start().await {
-            Ok(e) => e,
+            Ok(e) => std::sync::Arc::new(e),
             Err(code) => return code,
         };
+        endpoint.expect(flows.len());
         let mut findings: Vec<Finding> = vec![];
         for flow in &flows {
             let base_url = match (&replica, &args.portal.portal) {

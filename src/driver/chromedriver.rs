@@ -128,8 +128,15 @@ impl ChromeDriver {
                 "Chromium is not installed. Install it with: {APT_FIX}"
             ))
         })?;
-        if let (Some(d), Some(c)) = (major_version(&bin), major_version(&chromium)) {
+        // The versions are read while chromedriver starts (~50 ms saved).
+        let versions = {
+            let (b, c) = (bin.clone(), chromium.clone());
+            tokio::task::spawn_blocking(move || (major_version(&b), major_version(&c)))
+        };
+        let driver = Self::launch(&bin).await?;
+        if let Ok((Some(d), Some(c))) = versions.await {
             if d != c {
+                // `driver` is killed as it drops.
                 return Err(DriverError::Setup(format!(
                     "chromedriver {} is version {d} but {} is version {c}; they must match. Fix: {APT_FIX}",
                     bin.display(),
@@ -137,12 +144,17 @@ impl ChromeDriver {
                 )));
             }
         }
+        Ok(driver)
+    }
+
+    /// Starts chromedriver on a free loopback port and waits until it is ready.
+    async fn launch(bin: &Path) -> Result<ChromeDriver, DriverError> {
         // A free port can be taken between probe and bind: try a few.
         let mut last = String::new();
         for _ in 0..3 {
             let port = free_port()
                 .map_err(|e| DriverError::Setup(format!("no free loopback port: {e}")))?;
-            let mut cmd = tokio::process::Command::new(&bin);
+            let mut cmd = tokio::process::Command::new(bin);
             // No --allowed-ips: given any, chromedriver listens on every interface.
             cmd.arg(format!("--port={port}"))
                 .stdin(Stdio::null())
@@ -167,16 +179,20 @@ impl ChromeDriver {
                 .map_err(|e| DriverError::Setup(format!("cannot start {}: {e}", bin.display())))?;
             let url = format!("http://127.0.0.1:{port}");
             let deadline = Instant::now() + Duration::from_secs(15);
-            let ready = crate::wait::until!(deadline, async {
-                if let Ok(Some(st)) = child.try_wait() {
-                    return Err(format!("chromedriver exited ({st}) before it was ready"));
-                }
-                let status = format!("{url}/status");
-                let ok = crate::loopback::request("GET", &status, &[], None)
-                    .await
-                    .is_ok_and(|r| r.status == 200 && r.text().contains("\"ready\":true"));
-                Ok(ok.then_some(()))
-            });
+            let ready = crate::wait::until!(
+                deadline,
+                async {
+                    if let Ok(Some(st)) = child.try_wait() {
+                        return Err(format!("chromedriver exited ({st}) before it was ready"));
+                    }
+                    let status = format!("{url}/status");
+                    let ok = crate::loopback::request("GET", &status, &[], None)
+                        .await
+                        .is_ok_and(|r| r.status == 200 && r.text().contains("\"ready\":true"));
+                    Ok(ok.then_some(()))
+                },
+                Duration::from_millis(10)
+            );
             match ready {
                 Ok(Some(())) => {
                     let pgid = child.id().unwrap_or_default();

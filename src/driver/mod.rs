@@ -4,6 +4,8 @@
 //! `goog:chromeOptions` for Chromium.
 
 pub mod chromedriver;
+pub mod command;
+mod warm;
 
 pub use chromedriver::ChromeDriver;
 
@@ -25,7 +27,17 @@ pub struct DriverConfig {
     pub headed: bool,
     /// Extra Chromium flags for unusual hosts (e.g. a proxy).
     pub extra_args: Vec<String>,
+    /// Sessions to start ahead of the rows that will use them; `None`:
+    /// [`WARM_LOCAL`] with our own chromedriver, none with `--webdriver`
+    /// (someone else's capacity).
+    pub warm: Option<usize>,
 }
+
+/// Sessions started ahead with a chromedriver of our own. One: on two
+/// cores, starting the next browser while a row runs slows that row by
+/// little, and saves every row after the first its browser start
+/// (BENCHMARKS.md, "warm browsers").
+pub const WARM_LOCAL: usize = 1;
 
 /// A binary the user named, one found on PATH, or none.
 #[derive(Debug, Clone, Default)]
@@ -70,6 +82,8 @@ pub struct Endpoint {
     restart: tokio::sync::Mutex<()>,
     /// `kill` was called: no restarts.
     stopped: std::sync::atomic::AtomicBool,
+    /// Sessions started ahead.
+    warm: warm::Warm,
 }
 
 impl Endpoint {
@@ -83,12 +97,17 @@ impl Endpoint {
             Some(_) => None,
             None => Some(Arc::new(ChromeDriver::start(config).await?)),
         };
+        let ahead = config.warm.unwrap_or(match remote {
+            Some(_) => 0,
+            None => WARM_LOCAL,
+        });
         Ok(Endpoint {
             config: config.clone(),
             remote,
             local: std::sync::Mutex::new(local),
             restart: tokio::sync::Mutex::new(()),
             stopped: std::sync::atomic::AtomicBool::new(false),
+            warm: warm::Warm::new(ahead),
         })
     }
 
@@ -164,10 +183,75 @@ impl Endpoint {
             .clone()
     }
 
-    /// A fresh browser session (its own profile, cookies and cache). If
-    /// our chromedriver died while the session was being made, a new one
-    /// is started and asked once more.
-    pub async fn session(&self) -> Result<Client, DriverError> {
+    /// From now on `n` sessions will be asked for: up to the warm count
+    /// of them start now, in the background.
+    pub fn expect(self: &Arc<Self>, n: usize) {
+        self.warm.expect(n);
+        self.start_ahead();
+    }
+
+    fn start_ahead(self: &Arc<Self>) {
+        for _ in 0..self.warm.to_start() {
+            let ep = self.clone();
+            self.warm
+                .push(tokio::spawn(async move { ep.new_session().await }));
+        }
+    }
+
+    /// A fresh browser session (its own profile, cookies and cache): one
+    /// started ahead if there is one and it is still alive, else a new
+    /// one. Taking one starts the next ahead.
+    pub async fn session(self: &Arc<Self>) -> Result<Client, DriverError> {
+        let got = match self.warm.take() {
+            Some(started) => self.ready(started).await,
+            None => None,
+        };
+        let got = match got {
+            Some(c) => Ok(c),
+            None => self.new_session().await,
+        };
+        // The next one starts once this one is up: two Chromiums starting
+        // at once would slow this row's start.
+        self.start_ahead();
+        got
+    }
+
+    /// A session started ahead, once it is up and if it is still alive.
+    async fn ready(&self, started: warm::Starting) -> Option<Client> {
+        let why = match started.await {
+            Ok(Ok(c)) if c.windows().await.is_ok() => {
+                tracing::info!("using a browser started ahead");
+                return Some(c);
+            }
+            Ok(Ok(c)) => {
+                if let Err(e) = c.close().await {
+                    tracing::debug!("closing the dead session: {e}");
+                }
+                tracing::warn!("a browser started ahead died while it waited; starting a new one");
+                return None;
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        tracing::warn!("starting a browser ahead failed ({why}); starting one now");
+        None
+    }
+
+    /// Closes the sessions started ahead that no row will use (a batch
+    /// that stopped early), so a remote endpoint gets its capacity back.
+    pub async fn close_ahead(&self) {
+        for started in self.warm.drain() {
+            if let Ok(Ok(c)) = started.await {
+                if let Err(e) = c.close().await {
+                    tracing::debug!("closing a session started ahead: {e}");
+                }
+            }
+        }
+    }
+
+    /// A new browser session. If our chromedriver died while the session
+    /// was being made, a new one is started and asked once more.
+    async fn new_session(&self) -> Result<Client, DriverError> {
         match self.session_once().await {
             Err(e) if self.local_died().await => {
                 tracing::warn!(

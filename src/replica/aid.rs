@@ -17,6 +17,8 @@ pub fn router() -> Router<Portal> {
         .route("/__replica/captcha", get(captcha))
         .route("/__replica/shield", get(shield))
         .route("/__replica/users", get(users))
+        .route("/__replica/taxpayers", get(taxpayers))
+        .route("/__replica/browsers", get(browsers))
         .route("/__replica/counters", get(counters))
         .route("/__replica/captchas", get(captchas))
         .route("/__replica/auth", post(auth))
@@ -105,6 +107,29 @@ async fn captcha(State(p): State<Portal>, Query(q): Query<HashMap<String, String
         )
             .into_response(),
     }
+}
+
+/// The taxpayer directory without passwords: GSTIN, login, names, mobile,
+/// e-mail (the bench builds its batches and reference runs from it).
+async fn taxpayers(State(p): State<Portal>) -> Json<serde_json::Value> {
+    let list: Vec<_> = p
+        .shared
+        .taxpayers
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "gstin": t.gstin, "username": t.username, "trade_name": t.trade_name,
+                "mobile": t.mobile, "email": t.email, "tech_popup": t.tech_popup,
+            })
+        })
+        .collect();
+    Json(serde_json::Value::Array(list))
+}
+
+/// Login posts per browser (see `Portal::count_login`).
+async fn browsers(State(p): State<Portal>) -> Json<serde_json::Value> {
+    let inner = p.shared.inner.lock().unwrap();
+    Json(serde_json::to_value(&inner.logins_by_browser).unwrap())
 }
 
 /// Users created so far (password hashes only).

@@ -192,6 +192,7 @@ impl Replica {
             inner: Mutex::new(Inner {
                 rng: rand::rngs::StdRng::seed_from_u64(seed),
                 sessions: HashMap::new(),
+                logins_by_browser: HashMap::new(),
                 outbox: vec![],
                 users,
                 spurious_done: vec![],
@@ -443,6 +444,29 @@ impl SessionRef {
         r.headers_mut()
             .insert(header::CACHE_CONTROL, "no-store".parse().unwrap());
         r
+    }
+}
+
+/// The cookie that tells one browser from another (a real site's visitor
+/// cookie), never cleared by a logout.
+const BROWSER_COOKIE: &str = "replica_browser";
+
+impl Portal {
+    /// Counts a login post against the browser that sent it; a browser
+    /// seen for the first time gets its cookie on `resp`.
+    pub fn count_login(&self, headers: &HeaderMap, resp: Response) -> Response {
+        let known = cookies(headers).remove(BROWSER_COOKIE);
+        let mut inner = self.shared.inner.lock().unwrap();
+        let id = known.clone().unwrap_or_else(|| inner.new_id(16));
+        *inner.logins_by_browser.entry(id.clone()).or_default() += 1;
+        drop(inner);
+        let mut resp = resp;
+        if known.is_none() {
+            let c = format!("{BROWSER_COOKIE}={id}; Path=/; Max-Age=86400");
+            resp.headers_mut()
+                .append(header::SET_COOKIE, c.parse().unwrap());
+        }
+        resp
     }
 }
 

@@ -190,6 +190,9 @@ pub struct Shared {
 pub struct Inner {
     pub rng: StdRng,
     pub sessions: HashMap<String, Session>,
+    /// Login posts per browser (its `replica_browser` cookie): a browser
+    /// shared between two GSTINs shows as one with two logins.
+    pub logins_by_browser: HashMap<String, u32>,
     pub outbox: Vec<Sms>,
     pub users: Persisted,
     /// (gstin, provider) pairs whose first create the spurious fault already hit.

@@ -3,7 +3,7 @@
 //! control the flow names, a few times per step, without leaving the screen.
 
 use super::error::{Drift, RunError, StepErr};
-use super::page::{self, Need};
+use super::page::{self, Need, Prep};
 use super::session::until;
 use super::{Runner, Used};
 use crate::flow::{Role, Screen, Step, Targets, Template};
@@ -49,12 +49,21 @@ impl Runner<'_> {
     ) -> Result<Used, StepErr> {
         let mut renewals = 0;
         loop {
-            let (img, used) = self.find(screen, st, image, Need::See).await?;
-            if !self.s.wait_image(&img, self.step_timeout(st)).await? {
+            let (hit, used) = self
+                .find_with(screen, st, image, Need::See, Prep::default())
+                .await?;
+            let img = hit.mark.clone();
+            let loaded = hit.found.loaded || self.s.wait_image(&img, self.step_timeout(st)).await?;
+            if !loaded {
                 let screen = screen.label.clone();
                 return Err(RunError::CaptchaImage { screen }.into());
             }
-            let png = self.s.tagged(&img).await?.screenshot().await?;
+            let png = self
+                .s
+                .element(&img, hit.found.el.as_ref())
+                .await?
+                .screenshot()
+                .await?;
             let path = self.save_captcha(&png)?;
             let can_renew = refresh.is_some() && renewals < MAX_RENEWALS;
             let ask = Ask::Captcha { png, path };
@@ -128,13 +137,23 @@ impl Runner<'_> {
         answer: &str,
     ) -> Result<(), StepErr> {
         for _ in 0..3 {
-            let mark = match (self.find(screen, st, input, Need::Fill).await, &first) {
-                (Ok((m, _)), _) => m,
-                (Err(_), Some(f)) => f.clone(),
+            let prep = Prep {
+                focus: true,
+                secret: true,
+                ..Prep::default()
+            };
+            let found = self.find_with(screen, st, input, Need::Fill, prep).await;
+            let (mark, seen) = match (found, &first) {
+                (Ok((hit, _)), _) => (hit.mark, Some((hit.found.origin, hit.found.href))),
+                (Err(_), Some(f)) => (f.clone(), None),
                 (Err(e), None) => return Err(e),
             };
-            self.secret_box(screen, st, &mark).await?;
-            let how = super::typing::Typing::Whole { fast: false };
+            let focused = seen.is_some();
+            self.secret_box(screen, st, &mark, seen).await?;
+            let how = super::typing::Typing::Whole {
+                fast: false,
+                focused,
+            };
             match self.type_checked(&mark, answer, how).await {
                 // A dialog opening mid-typing may also make the box "not interactable".
                 Err(StepErr::Fail(RunError::AlertOpen(_) | RunError::WebDriver(_)))
@@ -163,9 +182,16 @@ impl Runner<'_> {
         image: Option<(&Targets, String)>,
     ) -> Result<(), StepErr> {
         tracing::info!(screen = %screen.id, step = %st.label, "asking the portal for a new one");
-        let (mark, _) = self.find(screen, st, control, Need::Click).await?;
-        let token = self.s.begin_navigation().await?;
-        self.click_through_alerts(screen, st, &mark).await?;
+        let token = self.s.mark();
+        let prep = Prep {
+            click: true,
+            nav: token.clone(),
+            ..Prep::default()
+        };
+        let (hit, _) = self
+            .find_with(screen, st, control, Need::Click, prep)
+            .await?;
+        self.click_through_alerts(screen, st, &hit).await?;
         let clicked = Instant::now();
         let deadline = clicked + self.step_timeout(st);
         until!(deadline, async {
@@ -190,7 +216,10 @@ impl Runner<'_> {
     /// Whether the image of `t` now has another address and has loaded.
     async fn image_changed(&mut self, t: &Targets, before: &str) -> Result<bool, StepErr> {
         let mark = self.s.mark();
-        let found = self.s.find_once(t, Need::See, &mark).await?;
+        let found = self
+            .s
+            .find_once(t, Need::See, &mark, &Prep::default())
+            .await?;
         if found.matched.is_none() {
             return Ok(false);
         }

@@ -161,7 +161,10 @@ impl Runner<'_> {
         t: &Targets,
         need: Need,
     ) -> Result<(), RunError> {
-        let found = match self.locate(screen, st, t, need).await {
+        let found = match self
+            .locate(screen, st, t, need, page::Prep::default())
+            .await
+        {
             Ok((_, f)) => f,
             Err(StepErr::Fail(e)) => return Err(e),
             Err(StepErr::Outcome(o, _)) => {
@@ -233,11 +236,14 @@ impl Runner<'_> {
         if wanted.is_empty() {
             return Ok(());
         }
-        let mark = match self.locate(screen, st, t, Need::See).await {
+        let mark = match self
+            .locate(screen, st, t, Need::See, page::Prep::default())
+            .await
+        {
             Ok((m, f)) if f.matched.is_some() => m,
             _ => return Ok(()), // reported by the target check
         };
-        let options = page::select_options(self.s.c, &mark).await?;
+        let (options, _) = page::select_options(self.s.c, &mark).await?;
         let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         for w in wanted {
             let listed = options.iter().any(|(v, l)| match option {

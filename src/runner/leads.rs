@@ -5,17 +5,20 @@
 use super::error::{RunError, StepErr};
 use super::human::IN_PLACE;
 use super::interrupts::AlertIs;
+use super::page::Wait;
+use super::session::{Look, NavEnd};
 use super::Runner;
 use crate::flow::{Step, Targets};
 use std::time::{Duration, Instant};
 
 impl Runner<'_> {
-    /// Marks the document when the step leads somewhere.
-    pub(super) async fn before_lead(&mut self, lead: Lead<'_>) -> Result<String, StepErr> {
-        Ok(match lead {
+    /// The token the step's find marks the document with when the step
+    /// leads somewhere (empty: it does not).
+    pub(super) fn lead_token(&mut self, lead: Lead<'_>) -> String {
+        match lead {
             Lead::Stay => String::new(),
-            Lead::Load | Lead::Screen(_) => self.s.begin_navigation().await?,
-        })
+            Lead::Load | Lead::Screen(_) => self.s.mark(),
+        }
     }
 
     /// Waits for what a step leads to (a page load, or a screen that may
@@ -51,18 +54,15 @@ impl Runner<'_> {
         let mut interrupted = false;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            if !self.s.wait_navigation(token, left).await? {
-                return match interrupted {
-                    true => Ok(Landed::Interrupted),
-                    false => Err(RunError::PageLoad {
-                        secs: timeout.as_secs(),
-                    }
-                    .into()),
-                };
-            }
             // Loaded, or an alert opened: the new page's, or an interrupt.
-            let Some(text) = self.s.alert_text().await? else {
-                return Ok(Landed::Arrived);
+            let text = match self.s.wait_navigation(token, left).await? {
+                NavEnd::Loaded => return Ok(Landed::Arrived),
+                NavEnd::Alert(text) => text,
+                NavEnd::Late if interrupted => return Ok(Landed::Interrupted),
+                NavEnd::Late => {
+                    let secs = timeout.as_secs();
+                    return Err(RunError::PageLoad { secs }.into());
+                }
             };
             match self.sort_alert(&text, None).await? {
                 AlertIs::Outcome(m) => return Err(StepErr::Outcome(Box::new(m.0), m.1)),
@@ -92,8 +92,13 @@ impl Runner<'_> {
         let groups: Vec<&Targets> = r.elements.iter().collect();
         let deadline = Instant::now() + self.step_timeout(st).max(Duration::from_secs(5));
         let mut interrupted: Option<Instant> = None;
+        let mut wait = Wait::Now;
         loop {
-            if let Some(text) = self.s.alert_text().await? {
+            let look = self.s.look(&groups, token, wait).await?;
+            // After the first look, each waits in the page for a change.
+            let left = deadline.saturating_duration_since(Instant::now());
+            wait = Wait::Change(left.min(crate::wait::IN_PAGE));
+            if let Look::Alert(text) = look {
                 match self.sort_alert(&text, None).await? {
                     AlertIs::Outcome(m) => return Err(StepErr::Outcome(Box::new(m.0), m.1)),
                     AlertIs::Handled => interrupted = Some(Instant::now()),
@@ -101,7 +106,7 @@ impl Runner<'_> {
                 }
                 continue;
             }
-            if let Some(p) = self.s.probe_once(&groups, token).await? {
+            if let Look::Page(p) = look {
                 let loaded = !p.marked && p.ready == "complete";
                 if loaded || super::walk::recognises(r, &p, &p.groups) {
                     return Ok(Landed::Arrived);
@@ -117,7 +122,6 @@ impl Runner<'_> {
                 self.waited_for_screen = true;
                 return Ok(Landed::Arrived);
             }
-            tokio::time::sleep(crate::wait::POLL).await;
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::error::{Drift, StepErr};
 use super::interrupts::AlertIs;
-use super::page::{self, Found, Need};
+use super::page::{self, Found, Need, Prep};
 use super::session::{until, Click};
 use super::{Runner, Used};
 use crate::events::Event;
@@ -21,12 +21,17 @@ impl Runner<'_> {
         &mut self,
         screen: &Screen,
         st: &Step,
-        mark: &str,
+        hit: &Hit,
     ) -> Result<(), StepErr> {
         let deadline = Instant::now() + self.step_timeout(st);
         let mut alerts = 0;
+        // What the find saw at the element's centre holds for the first try only.
+        let mut covered = Some(hit.found.covered);
         loop {
-            match self.s.click(mark).await? {
+            let click = self
+                .s
+                .click(&hit.mark, hit.found.el.as_ref(), covered.take());
+            match click.await? {
                 Click::Done => return Ok(()),
                 Click::BlockedByAlert if alerts < 5 => {
                     alerts += 1;
@@ -64,31 +69,40 @@ impl Runner<'_> {
         st: &Step,
         t: &Targets,
         need: Need,
+        prep: Prep,
     ) -> Result<(String, Found), StepErr> {
         let mark = self.s.mark();
         let deadline = Instant::now() + self.step_timeout(st);
         let mut last = Found::default();
         let mut polls = 0u32;
-        let hit = until!(deadline, async {
-            match self.s.find_once(t, need, &mark).await {
-                Ok(Found {
-                    interrupt: Some(i), ..
-                }) => {
-                    self.handle_interrupt(i).await?;
-                    return Ok(None);
+        let mut prep = prep;
+        let hit = until!(
+            deadline,
+            async {
+                // Each look waits in the page for the element, up to the deadline.
+                let left = deadline.saturating_duration_since(Instant::now());
+                prep.wait_ms = left.min(crate::wait::IN_PAGE).as_millis() as u64;
+                match self.s.find_once(t, need, &mark, &prep).await {
+                    Ok(Found {
+                        interrupt: Some(i), ..
+                    }) => {
+                        self.handle_interrupt(i).await?;
+                        return Ok(None);
+                    }
+                    Ok(f) if f.matched.is_some() => return Ok(Some(f)),
+                    Ok(f) => last = f,
+                    Err(e) if page::is_alert_open(&e) => self.on_alert_during_step(screen).await?,
+                    Err(e) if page::is_transient(&e) => {}
+                    Err(e) => return Err(e.into()),
                 }
-                Ok(f) if f.matched.is_some() => return Ok(Some(f)),
-                Ok(f) => last = f,
-                Err(e) if page::is_alert_open(&e) => self.on_alert_during_step(screen).await?,
-                Err(e) if page::is_transient(&e) => {}
-                Err(e) => return Err(e.into()),
-            }
-            polls += 1;
-            if self.registers() && polls.is_multiple_of(6) {
-                self.outcome_now(None).await?;
-            }
-            Ok::<_, StepErr>(None)
-        })?;
+                polls += 1;
+                if self.registers() && polls.is_multiple_of(3) {
+                    self.outcome_now(None).await?;
+                }
+                Ok::<_, StepErr>(None)
+            },
+            std::time::Duration::ZERO
+        )?;
         Ok((mark, hit.unwrap_or(last)))
     }
 
@@ -101,7 +115,20 @@ impl Runner<'_> {
         t: &Targets,
         need: Need,
     ) -> Result<(String, Used), StepErr> {
-        let (mark, found) = self.locate(screen, st, t, need).await?;
+        let (hit, used) = self.find_with(screen, st, t, need, Prep::default()).await?;
+        Ok((hit.mark, used))
+    }
+
+    /// [`Runner::find`], preparing the element as `prep` asks in the same round trip.
+    pub(super) async fn find_with(
+        &mut self,
+        screen: &Screen,
+        st: &Step,
+        t: &Targets,
+        need: Need,
+        prep: Prep,
+    ) -> Result<(Hit, Used), StepErr> {
+        let (mark, found) = self.locate(screen, st, t, need, prep).await?;
         let Some(i) = found.matched else {
             if self.registers() {
                 self.outcome_now(None).await?;
@@ -119,7 +146,7 @@ impl Runner<'_> {
             });
         }
         Ok((
-            mark,
+            Hit { mark, found },
             Used {
                 target: Some(used),
                 fallback: i > 0,
@@ -167,13 +194,16 @@ impl Runner<'_> {
     /// first, and again if another opens meanwhile.
     async fn cookies(&mut self, screen: &Screen) -> Result<Vec<(String, String)>, StepErr> {
         for _ in 0..5 {
-            self.on_alert_during_step(screen).await?;
             match self.s.c.get_all_cookies().await {
                 Ok(cs) => {
                     return Ok(cs
                         .into_iter()
                         .map(|c| (c.name().to_string(), c.value().to_string()))
                         .collect())
+                }
+                Err(e) if e.is_unexpected_alert_open() => {
+                    self.on_alert_during_step(screen).await?;
+                    continue;
                 }
                 // A dialog opening or closing just then: look again.
                 Err(e) => {
@@ -217,4 +247,12 @@ impl Runner<'_> {
         }
         Ok(reply)
     }
+}
+
+/// An element a find tagged, with what the find saw of it.
+pub(super) struct Hit {
+    /// Its tag.
+    pub(super) mark: String,
+    /// The look that found it.
+    pub(super) found: Found,
 }

@@ -135,6 +135,8 @@ pub(crate) struct Runner<'a> {
     typed_username: Option<String>,
     /// Why the vault could not record this run's credential, if it could not.
     store_error: Option<String>,
+    /// The look that recognised the screen just entered.
+    arrival: Option<page::Probe>,
 }
 
 impl<'a> Runner<'a> {
@@ -167,6 +169,7 @@ impl<'a> Runner<'a> {
             waited_for_screen: false,
             typed_username: None,
             store_error: None,
+            arrival: None,
         }
     }
 
@@ -391,6 +394,7 @@ impl<'a> Runner<'a> {
                 .map(|v| v.path().to_path_buf()),
             credential: self.vault_id.clone(),
             artifacts: self.spec.artifacts.clone(),
+            session_wait: Duration::ZERO,
             total: self.started.elapsed(),
             human_wait: self.human,
             steps: self.trace.take(),
@@ -425,13 +429,14 @@ pub(crate) fn role_value(
 }
 
 /// Opens a fresh browser session, walks the flow in it, closes it.
-pub async fn run_in_new_session(endpoint: &Endpoint, spec: &RunSpec) -> RunReport {
+pub async fn run_in_new_session(endpoint: &Arc<Endpoint>, spec: &RunSpec) -> RunReport {
     let started = Instant::now();
     let client = match endpoint.session().await {
         Ok(c) => c,
         Err(e) => return RunReport::not_started(spec, RunError::from(e), started.elapsed()),
     };
-    let report = Runner::new(&client, spec).run().await;
+    let mut report = Runner::new(&client, spec).run().await;
+    report.session_wait = started.elapsed().saturating_sub(report.total);
     if let Err(e) = client.close().await {
         tracing::debug!("closing the browser session: {e}");
     }

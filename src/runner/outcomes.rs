@@ -4,6 +4,8 @@
 
 use super::error::{RunError, StepErr};
 use super::page::Probe;
+use super::page::Wait;
+use super::session::Look;
 use super::{Finish, Runner};
 use crate::events::{Event, RunStatus};
 use crate::flow::{Outcome, OutcomeKind, Targets, Template};
@@ -115,22 +117,26 @@ impl<'a> Runner<'a> {
         probe: Option<&Probe>,
         terminal_only: bool,
     ) -> Result<Option<Matched>, RunError> {
-        if let Some(text) = self.s.alert_text().await? {
-            return Ok(self.match_outcomes(Some(&text), None, terminal_only));
-        }
         if let Some(p) = probe {
+            // The probe was taken with no alert open; one opening since is
+            // for the next look.
             return Ok(self.match_outcomes(None, Some(p), terminal_only));
         }
-        let cands = self.candidates(terminal_only);
-        let groups: Vec<&Targets> = cands
-            .iter()
+        let groups = self.outcome_groups(terminal_only);
+        match self.s.look(&groups, "", Wait::Now).await? {
+            Look::Alert(text) => Ok(self.match_outcomes(Some(&text), None, terminal_only)),
+            Look::Page(p) => Ok(self.match_outcomes(None, Some(&p), terminal_only)),
+            Look::Between => Ok(None),
+        }
+    }
+
+    /// The elements of the outcomes that may show now, for one look.
+    pub(super) fn outcome_groups(&self, terminal_only: bool) -> Vec<&'a Targets> {
+        self.candidates(terminal_only)
+            .into_iter()
             .filter(|o| o.alert.is_none())
             .filter_map(|o| o.element.as_ref())
-            .collect();
-        match self.s.probe_once(&groups, "").await? {
-            Some(p) => Ok(self.match_outcomes(None, Some(&p), terminal_only)),
-            None => Ok(None),
-        }
+            .collect()
     }
 
     /// Fails a step with the outcome that shows now, if any.

@@ -30,7 +30,10 @@ pub struct RunReport {
     pub credential: Option<String>,
     /// The run's folder.
     pub artifacts: PathBuf,
-    /// Wall time.
+    /// Waiting for the browser session (less when one was started ahead).
+    #[serde(serialize_with = "ms")]
+    pub session_wait: Duration,
+    /// Wall time of the walk, from its first step.
     #[serde(serialize_with = "ms")]
     pub total: Duration,
     /// Time spent waiting for people (queue and answer).
@@ -66,6 +69,7 @@ impl RunReport {
             vault: None,
             credential: None,
             artifacts: spec.artifacts.clone(),
+            session_wait: took,
             total: took,
             human_wait: Duration::ZERO,
             steps: vec![],

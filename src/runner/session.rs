@@ -2,8 +2,12 @@
 //! request a WebDriver command or a one-round-trip page script, and the one
 //! waiting helper, [`until`], that every wait is built on.
 
-use super::page::{self, Found, Need, Probe};
+use super::page::{self, Found, Need, Prep, Probe, Wait};
 use crate::flow::Targets;
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT,
+};
+use fantoccini::elements::{Element, ElementRef};
 use fantoccini::error::CmdError;
 use fantoccini::{Client, Locator};
 use std::time::{Duration, Instant};
@@ -20,6 +24,15 @@ fn gone_is_fine(r: Result<(), CmdError>) -> Result<(), CmdError> {
     }
 }
 
+/// A covered-check that met an alert: say nothing is covered, so the
+/// click itself meets the alert and reports it.
+fn blocked(e: CmdError) -> Result<Option<bool>, CmdError> {
+    match e.is_unexpected_alert_open() {
+        true => Ok(Some(false)),
+        false => Err(e),
+    }
+}
+
 /// A look that watches for no interrupt.
 static NO_WATCH: serde_json::Value = serde_json::Value::Array(vec![]);
 
@@ -32,6 +45,28 @@ pub(crate) enum Click {
     BlockedByAlert,
     /// Something covers the element (a modal?), so nothing was clicked.
     Covered(CmdError),
+}
+
+/// What one look at the page saw.
+#[derive(Debug)]
+pub(crate) enum Look {
+    /// The page.
+    Page(Probe),
+    /// An alert is open, with this text.
+    Alert(String),
+    /// Between documents (or an alert closing): look again.
+    Between,
+}
+
+/// How a wait for a page load ended.
+#[derive(Debug)]
+pub(crate) enum NavEnd {
+    /// The marked document is gone and the next one has loaded.
+    Loaded,
+    /// An alert opened (the new page's, or an interrupt), with this text.
+    Alert(String),
+    /// Neither happened in time.
+    Late,
 }
 
 /// One browser session, with the counters that tag its elements and
@@ -101,10 +136,35 @@ impl<'a> Session<'a> {
         groups: &[&Targets],
         nav: &str,
     ) -> Result<Option<Probe>, CmdError> {
-        match page::probe(self.c, groups, nav, &self.watching()).await {
+        match page::probe(self.c, groups, nav, &self.watching(), Wait::Now).await {
             Ok(p) => Ok(Some(p)),
             Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(None),
             Err(e) => Err(e),
+        }
+    }
+
+    /// One look at the page, watching for interrupts, answered as `wait`
+    /// says: the page, or the alert that is open (one round trip either way).
+    pub(crate) async fn look(
+        &self,
+        groups: &[&Targets],
+        nav: &str,
+        wait: Wait,
+    ) -> Result<Look, CmdError> {
+        match page::probe(self.c, groups, nav, &self.watching(), wait).await {
+            Ok(p) => Ok(Look::Page(p)),
+            Err(e) => self.alert_or_between(e).await,
+        }
+    }
+
+    /// An error from a look: the alert it met, a page between documents, or a real error.
+    async fn alert_or_between(&self, e: CmdError) -> Result<Look, CmdError> {
+        match page::alert_of(&e) {
+            Some(Some(text)) => Ok(Look::Alert(text)),
+            // The endpoint did not say the alert's text: ask.
+            Some(None) => Ok(self.alert_text().await?.map_or(Look::Between, Look::Alert)),
+            None if page::is_transient(&e) => Ok(Look::Between),
+            None => Err(e),
         }
     }
 
@@ -113,7 +173,7 @@ impl<'a> Session<'a> {
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut last = None;
         let got = until!(deadline, async {
-            match page::probe(self.c, groups, "", &NO_WATCH).await {
+            match page::probe(self.c, groups, "", &NO_WATCH, Wait::Now).await {
                 Ok(p) => Ok(Some(p)),
                 Err(e) if page::is_transient(&e) => {
                     last = Some(e);
@@ -131,7 +191,7 @@ impl<'a> Session<'a> {
 
     /// The page as it is now, or an empty probe: for error messages only.
     pub(crate) async fn probe_lenient(&self) -> Probe {
-        page::probe(self.c, &[], "", &NO_WATCH)
+        page::probe(self.c, &[], "", &NO_WATCH, Wait::Now)
             .await
             .unwrap_or_default()
     }
@@ -143,8 +203,28 @@ impl<'a> Session<'a> {
         t: &Targets,
         need: Need,
         mark: &str,
+        prep: &Prep,
     ) -> Result<Found, CmdError> {
-        page::find(self.c, t, need, mark, &self.watching()).await
+        page::find(self.c, t, need, mark, &self.watching(), prep).await
+    }
+
+    /// The element a find returned, or else the one tagged with `mark`.
+    pub(crate) async fn element(
+        &self,
+        mark: &str,
+        el: Option<&serde_json::Value>,
+    ) -> Result<Element, CmdError> {
+        let id = el
+            .and_then(|v| v.as_object())
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str());
+        match id {
+            Some(id) => Ok(Element::from_element_id(
+                self.c.clone(),
+                ElementRef::from(id.to_string()),
+            )),
+            None => self.tagged(mark).await,
+        }
     }
 
     /// The element tagged with `mark`.
@@ -155,63 +235,108 @@ impl<'a> Session<'a> {
         self.c.find(Locator::Css(&page::tag_selector(mark))).await
     }
 
-    /// Clicks the tagged element once.
-    pub(crate) async fn click(&self, mark: &str) -> Result<Click, CmdError> {
-        let el = self.tagged(mark).await?;
-        match el.click().await {
+    /// Clicks the element once, as a mouse would (pointer actions: one
+    /// round trip, where Element Click costs several and waits on its own).
+    /// `covered` is what the find saw at its centre; `None` looks again.
+    pub(crate) async fn click(
+        &self,
+        mark: &str,
+        el: Option<&serde_json::Value>,
+        covered: Option<bool>,
+    ) -> Result<Click, CmdError> {
+        let covered = match covered {
+            Some(c) => c,
+            None => page::covered(self.c, mark)
+                .await
+                .or_else(blocked)?
+                .unwrap_or(false),
+        };
+        if covered {
+            return Ok(Click::Covered(CmdError::NotW3C(serde_json::json!(
+                "element click intercepted"
+            ))));
+        }
+        let element = self.element(mark, el).await?;
+        let mouse = MouseActions::new("einvreg-mouse".into())
+            .then(PointerAction::MoveToElement {
+                element,
+                duration: Some(Duration::ZERO),
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        match self.c.perform_actions(mouse).await {
             Ok(()) => Ok(Click::Done),
             // An alert opened before the click: the click did not happen.
             Err(e) if e.is_unexpected_alert_open() => Ok(Click::BlockedByAlert),
-            // An overlay or an animation is in the way.
-            Err(e)
-                if e.to_string().contains("click intercepted")
-                    || e.is_element_not_interactable() =>
-            {
+            // Scrolled away or hidden meanwhile: as if covered.
+            Err(e) if e.is_move_target_out_of_bounds() || e.is_element_not_interactable() => {
                 Ok(Click::Covered(e))
             }
             Err(e) => Err(e),
         }
     }
 
-    /// Types `value` into the tagged element (or sets it at once when `fast`).
+    /// Types into the focused element with real key events (a key down and
+    /// up per character, in one round trip).
+    pub(crate) async fn type_keys(&self, value: &str) -> Result<(), CmdError> {
+        let mut keys = KeyActions::new("einvreg-keys".into());
+        for ch in value.chars() {
+            keys = keys
+                .then(KeyAction::Down { value: ch })
+                .then(KeyAction::Up { value: ch });
+        }
+        self.c.perform_actions(keys).await
+    }
+
+    /// Types `value` into the tagged element over what it holds (or sets
+    /// it at once when `fast`); `focused`: the find focused and selected it.
     pub(crate) async fn type_into(
         &self,
         mark: &str,
         value: &str,
         fast: bool,
+        focused: bool,
     ) -> Result<(), CmdError> {
         if fast {
             return page::fast_fill(self.c, mark, value).await;
         }
-        let el = self.tagged(mark).await?;
-        el.clear().await?;
-        el.send_keys(value).await
+        if !focused {
+            page::focus_select(self.c, mark).await?;
+        }
+        self.type_keys(value).await
     }
 
-    /// Marks the current document so [`Session::wait_navigation`] can tell it from the next.
-    pub(crate) async fn begin_navigation(&mut self) -> Result<String, CmdError> {
-        let token = self.mark();
-        page::set_nav_marker(self.c, &token).await?;
-        Ok(token)
-    }
-
-    /// Waits until the marked document is gone and the new one has loaded
-    /// (or an alert opened). `false` when it did not happen in time.
+    /// Waits until the marked document is gone and the new one has loaded,
+    /// or an alert opened; each look waits in the page, so a load is seen
+    /// as it happens, not at the next poll.
     pub(crate) async fn wait_navigation(
         &self,
         token: &str,
         timeout: Duration,
-    ) -> Result<bool, CmdError> {
+    ) -> Result<NavEnd, CmdError> {
         let deadline = Instant::now() + timeout;
-        let done = until!(deadline, async {
-            match page::probe(self.c, &[], token, &NO_WATCH).await {
-                Ok(p) => Ok((!p.marked && p.ready == "complete").then_some(())),
-                Err(e) if page::is_alert_open(&e) => Ok(Some(())),
-                Err(e) if page::is_transient(&e) => Ok(None),
-                Err(e) => Err(e),
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let wait = Wait::Loaded(left.min(Duration::from_secs(2)));
+            match page::probe(self.c, &[], token, &NO_WATCH, wait).await {
+                Ok(p) if !p.marked && p.ready == "complete" => return Ok(NavEnd::Loaded),
+                Ok(_) => {}
+                Err(e) => match self.alert_or_between(e).await? {
+                    Look::Alert(text) => return Ok(NavEnd::Alert(text)),
+                    Look::Page(_) | Look::Between => {}
+                },
             }
-        })?;
-        Ok(done.is_some())
+            if Instant::now() >= deadline {
+                return Ok(NavEnd::Late);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// Whether the marked document is still the one shown after `grace`
@@ -219,7 +344,7 @@ impl<'a> Session<'a> {
     pub(crate) async fn still_on(&self, token: &str, grace: Duration) -> Result<bool, CmdError> {
         let deadline = Instant::now() + grace;
         let moved = until!(deadline, async {
-            match page::probe(self.c, &[], token, &NO_WATCH).await {
+            match page::probe(self.c, &[], token, &NO_WATCH, Wait::Now).await {
                 Ok(p) => Ok((!p.marked).then_some(())),
                 Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(Some(())),
                 Err(e) => Err(e),

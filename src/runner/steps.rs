@@ -3,7 +3,7 @@
 use super::error::{Drift, RunError, StepErr};
 use super::interrupts::AlertIs;
 use super::leads::{Landed, Lead};
-use super::page::{self, Need};
+use super::page::{self, Need, Prep};
 use super::session::until;
 use super::typing::Typing;
 use super::{Runner, Used};
@@ -179,9 +179,7 @@ impl Runner<'_> {
     async fn goto(&mut self, st: &Step, url: &Template) -> StepResultOf {
         let url = self.url(&url.render(&self.vars)?);
         self.last_step = Some(st.label.clone());
-        self.s
-            .c
-            .goto(&url)
+        crate::driver::command::navigate(self.s.c, &url)
             .await
             .map_err(|source| RunError::Open { url, source })?;
         Ok(Used::default())
@@ -200,11 +198,16 @@ impl Runner<'_> {
         keep_prefix: Option<&str>,
     ) -> StepResultOf {
         let v = value.render(&self.vars)?;
-        let (mark, used) = self.find(screen, st, t, Need::Fill).await?;
-        let (tag, current) = page::tag_and_value(self.s.c, &mark).await?;
+        let prep = Prep {
+            focus: true,
+            value: true,
+            ..Prep::default()
+        };
+        let (hit, used) = self.find_with(screen, st, t, Need::Fill, prep).await?;
+        let (mark, tag, current) = (hit.mark, hit.found.tag, hit.found.value);
         if tag == "select" {
             let by_label = OptionChoice::Label(value.clone());
-            self.pick(screen, st, &mark, &by_label, &v, Lead::Stay)
+            self.pick(screen, st, &mark, &by_label, &v, (Lead::Stay, ""))
                 .await?;
             return Ok(used);
         }
@@ -213,7 +216,13 @@ impl Runner<'_> {
             Some(p) if current.starts_with(p) => {
                 self.type_checked(&mark, &v, Typing::After(p)).await?
             }
-            _ => self.type_checked(&mark, &v, Typing::Whole { fast }).await?,
+            _ => {
+                let how = Typing::Whole {
+                    fast,
+                    focused: true,
+                };
+                self.type_checked(&mark, &v, how).await?
+            }
         }
         if let Some(p) = keep_prefix {
             self.note_typed_username(value, p, &mark).await?;
@@ -234,10 +243,19 @@ impl Runner<'_> {
             .secrets
             .get(secret)
             .ok_or_else(|| RunError::MissingSecret(secret.into()))?;
-        let (mark, used) = self.find(screen, st, t, Need::Fill).await?;
-        self.secret_box(screen, st, &mark).await?;
-        self.type_checked(&mark, v.expose(), Typing::Whole { fast })
-            .await?;
+        let prep = Prep {
+            focus: true,
+            secret: true,
+            ..Prep::default()
+        };
+        let (hit, used) = self.find_with(screen, st, t, Need::Fill, prep).await?;
+        let seen = (hit.found.origin.clone(), hit.found.href.clone());
+        self.secret_box(screen, st, &hit.mark, Some(seen)).await?;
+        let how = Typing::Whole {
+            fast,
+            focused: true,
+        };
+        self.type_checked(&hit.mark, v.expose(), how).await?;
         Ok(used)
     }
 
@@ -251,36 +269,46 @@ impl Runner<'_> {
         lead: Lead<'_>,
         choose: bool,
     ) -> StepResultOf {
-        let (mark, used) = self.find(screen, st, t, Need::Click).await?;
+        let (token, armed) = (self.lead_token(lead), self.s.mark());
+        let prep = self.click_prep(&token, &armed);
+        let (hit, used) = self.find_with(screen, st, t, Need::Click, prep).await?;
         self.last_step = Some(st.label.clone());
-        if choose && page::is_checked(self.s.c, &mark).await? {
+        if choose && hit.found.checked {
             return Ok(used);
         }
-        let token = self.before_lead(lead).await?;
-        let armed = self.s.mark();
-        page::arm_click(self.s.c, &mark, &armed).await?;
-        self.click_through_alerts(screen, st, &mark).await?;
+        self.click_through_alerts(screen, st, &hit).await?;
         // An interrupt that opened as the click went in (a dialog, a modal
         // on top) may have taken it: the page says whether it arrived; if
         // not, the interrupt is closed and the element clicked again.
         for _ in 0..2 {
-            self.interrupt_alert().await?;
             if !self.click_lost(&armed).await? {
                 break;
             }
             tracing::info!(step = %st.label, "the click did not arrive; clicking again");
             self.uncover().await?;
-            self.click_through_alerts(screen, st, &mark).await?;
+            self.click_through_alerts(screen, st, &hit).await?;
         }
         if self.after_lead(st, lead, &token).await? == Landed::Interrupted && !st.submits {
             // An interrupt's alert swallowed the click: click once more, as
             // a person would (never a submit: it may have gone through).
-            let (mark, _) = self.find(screen, st, t, Need::Click).await?;
-            let token = self.before_lead(lead).await?;
-            self.click_through_alerts(screen, st, &mark).await?;
+            let token = self.lead_token(lead);
+            let prep = self.click_prep(&token, "");
+            let (hit, _) = self.find_with(screen, st, t, Need::Click, prep).await?;
+            self.click_through_alerts(screen, st, &hit).await?;
             self.after_lead(st, lead, &token).await?;
         }
         Ok(used)
+    }
+
+    /// A click's find: scrolled into view and hit-tested, the document
+    /// marked for the lead's wait, the click recorded under `armed`.
+    fn click_prep(&self, token: &str, armed: &str) -> Prep {
+        Prep {
+            click: true,
+            nav: token.to_string(),
+            arm: armed.to_string(),
+            ..Prep::default()
+        }
     }
 
     /// Whether the armed click never reached its element (looked at for a
@@ -291,8 +319,13 @@ impl Runner<'_> {
             match page::click_seen(self.s.c, armed).await {
                 Ok(Some(false)) => Ok(None),
                 Ok(_) => Ok(Some(())),
-                // Another page, or another dialog: do not risk clicking twice.
-                Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(Some(())),
+                // An interrupt's dialog is closed and the page asked again;
+                // another dialog (or page): do not risk clicking twice.
+                Err(e) if page::is_alert_open(&e) => match self.interrupt_alert().await? {
+                    true => Ok(None),
+                    false => Ok(Some(())),
+                },
+                Err(e) if page::is_transient(&e) => Ok(Some(())),
                 Err(e) => Err(StepErr::from(e)),
             }
         })?;
@@ -307,9 +340,12 @@ impl Runner<'_> {
         option: &OptionChoice,
         lead: Lead<'_>,
     ) -> StepResultOf {
-        let (mark, used) = self.find(screen, st, t, Need::Click).await?;
+        let token = self.lead_token(lead);
+        let prep = self.click_prep(&token, "");
+        let (hit, used) = self.find_with(screen, st, t, Need::Click, prep).await?;
         let want = option.template().render(&self.vars)?;
-        self.pick(screen, st, &mark, option, &want, lead).await?;
+        self.pick(screen, st, &hit.mark, option, &want, (lead, &token))
+            .await?;
         Ok(used)
     }
 
@@ -322,40 +358,40 @@ impl Runner<'_> {
         mark: &str,
         option: &OptionChoice,
         want: &str,
-        lead: Lead<'_>,
+        (lead, token): (Lead<'_>, &str),
     ) -> Result<(), StepErr> {
-        let mut options = page::select_options(self.s.c, mark).await?;
+        let (mut options, mut els) = page::select_options(self.s.c, mark).await?;
         // A dialog opening as the options are read leaves none: sort it, read again.
         for _ in 0..2 {
             if !options.is_empty() || !self.interrupt_alert().await? {
                 break;
             }
-            options = page::select_options(self.s.c, mark).await?;
+            (options, els) = page::select_options(self.s.c, mark).await?;
         }
         let Some(pos) = option_position(&options, option, want) else {
             let what = missing_option(&options, want);
             return Err(Drift::at_step(&screen.label, &st.label, what).into());
         };
-        let sel = self.s.tagged(mark).await?;
-        let opt = sel
-            .find(fantoccini::Locator::XPath(&format!(
-                "./option[{}]",
-                pos + 1
-            )))
-            .await?;
-        let token = self.before_lead(lead).await?;
-        opt.click().await?;
+        // Element Click on an <option> selects it as a person's pick does.
+        let opt = self.s.element(mark, els.get(pos)).await?;
+        opt.clone().click().await?;
         // An interrupt opening just then may take the click: pick again.
         for _ in 0..2 {
-            self.interrupt_alert().await?;
-            match page::selected_index(self.s.c, mark).await? {
+            let picked = match page::selected_index(self.s.c, mark).await {
+                Err(e) if page::is_alert_open(&e) => match self.interrupt_alert().await? {
+                    true => page::selected_index(self.s.c, mark).await?,
+                    false => break,
+                },
+                r => r?,
+            };
+            match picked {
                 Some(i) if i != pos => {}
                 _ => break, // picked, or the page moved on
             }
             self.uncover().await?;
-            opt.click().await?;
+            opt.clone().click().await?;
         }
-        self.after_lead(st, lead, &token).await.map(|_| ())
+        self.after_lead(st, lead, token).await.map(|_| ())
     }
 
     pub(super) async fn expect(

@@ -12,13 +12,25 @@ impl Runner<'_> {
     /// refuses it on a page of another origin than the portal's (or one
     /// the flow lists): a click that landed elsewhere is drift, named with
     /// its address, before a single key is typed.
+    /// `seen`: the page's origin and address as the find that marked the
+    /// box saw them (`None`: the box is marked now).
     pub(super) async fn secret_box(
-        &self,
+        &mut self,
         screen: &Screen,
         st: &Step,
         mark: &str,
+        seen: Option<(String, String)>,
     ) -> Result<(), StepErr> {
-        let (origin, href) = page::mark_secret(self.s.c, mark).await?;
+        let (mut origin, mut href) = seen.unwrap_or_default();
+        // An alert that opens as the page answers leaves the answer empty:
+        // sort it, ask again.
+        for _ in 0..3 {
+            if !origin.is_empty() {
+                break;
+            }
+            self.on_alert_during_step(screen).await?;
+            (origin, href) = page::mark_secret(self.s.c, mark).await?;
+        }
         let own = origin_of(&self.spec.base_url);
         if origin == own || self.flow().origins.contains(&origin) {
             return Ok(());
@@ -39,18 +51,21 @@ impl Runner<'_> {
         value: &str,
         how: Typing<'_>,
     ) -> Result<(), StepErr> {
+        // Only the first try may rely on the find having focused the box.
+        let mut focused = matches!(how, Typing::Whole { focused: true, .. });
         for _ in 0..3 {
             let want = match how {
-                Typing::Whole { fast } => {
-                    self.s.type_into(mark, value, fast).await?;
+                Typing::Whole { fast, .. } => {
+                    self.s.type_into(mark, value, fast, focused).await?;
                     value.to_string()
                 }
                 Typing::After(prefix) => {
                     page::select_after(self.s.c, mark, prefix.chars().count()).await?;
-                    self.s.tagged(mark).await?.send_keys(value).await?;
+                    self.s.type_keys(value).await?;
                     format!("{prefix}{value}")
                 }
             };
+            focused = false;
             if page::value_is(self.s.c, mark, &want).await? {
                 return Ok(());
             }
@@ -88,6 +103,8 @@ pub(super) enum Typing<'a> {
     Whole {
         /// Set the value instead of typing keys.
         fast: bool,
+        /// The find focused the box and selected what it holds.
+        focused: bool,
     },
     /// After this prefix, which stays.
     After(&'a str),

@@ -5,8 +5,9 @@
 use super::error::{Drift, RunError, StepErr};
 use super::interrupts::AlertIs;
 use super::outcomes::{Matched, Next};
-use super::page::{self, snippet, Probe};
+use super::page::{self, snippet, Probe, Wait};
 use super::session::until;
+use super::session::Look;
 use super::{Finish, Runner};
 use crate::events::{CheckKind, Class, Event, RunStatus};
 use crate::flow::{Outcome, Recognise, Screen, StepKind, Targets};
@@ -135,9 +136,13 @@ impl Runner<'_> {
             label: screen.label.clone(),
         });
         tracing::info!(screen = %screen.id, "screen recognised");
-        // Known end states visible on arrival (e.g. provider already registered).
+        // Known end states visible on arrival (e.g. provider already
+        // registered). When none is shown by an element, the look that
+        // recognised the screen has all they need.
+        let arrival = self.arrival.take();
         if self.registers() {
-            if let Some((o, a)) = self.check_outcomes(None, true).await? {
+            let seen = arrival.filter(|_| self.outcome_groups(true).is_empty());
+            if let Some((o, a)) = self.check_outcomes(seen.as_ref(), true).await? {
                 return self.outcome_to_walk(&o, a).await;
             }
         }
@@ -167,12 +172,22 @@ impl Runner<'_> {
     /// The last screen is done: its result arrives as a page or an alert.
     async fn await_result(&mut self) -> Result<Next, RunError> {
         let deadline = Instant::now() + self.flow().timeout;
-        let seen = until!(deadline, async {
-            if let Some(text) = self.s.alert_text().await? {
-                return self.result_alert(&text).await;
-            }
-            self.check_outcomes(None, false).await
-        })?;
+        let mut wait = Wait::Now;
+        let seen = until!(
+            deadline,
+            async {
+                let groups = self.outcome_groups(false);
+                let look = self.s.look(&groups, "", wait).await?;
+                // After the first look, each waits in the page for a change.
+                wait = Wait::Change(crate::wait::IN_PAGE);
+                match look {
+                    Look::Alert(text) => self.result_alert(&text).await,
+                    Look::Page(p) => Ok(self.match_outcomes(None, Some(&p), false)),
+                    Look::Between => Ok(None),
+                }
+            },
+            std::time::Duration::ZERO
+        )?;
         match seen {
             Some((o, a)) => self.apply(&o, a.as_deref()).await,
             None => {
@@ -234,35 +249,44 @@ impl Runner<'_> {
             false => Instant::now() + timeout,
         };
         let mut last = Probe::default();
-        let seen = until!(deadline, async {
-            if let Some(text) = self.s.alert_text().await? {
-                return self.alert_while_waiting(&cands, &text).await;
-            }
-            let groups = recognition_groups(self.flow(), &cands);
-            let Some(p) = self.s.probe_once(&groups, "").await? else {
-                return Ok(None);
-            };
-            // Chromium's own error page: the portal cannot be reached; no screen will come.
-            if p.url.starts_with("chrome-error:") {
-                let why = self.s.error_page().await;
-                return Err(RunError::Unreachable(
-                    why.unwrap_or_else(|| "a network error".into()),
-                ));
-            }
-            if let Some(c) = self.recognised(&cands, &p) {
-                return Ok(Some(Seen::Screen(c)));
-            }
-            if let Some(i) = p.interrupt() {
-                return seen_after(self.handle_interrupt(i).await);
-            }
-            if self.registers() {
-                if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
-                    return Ok(Some(Seen::Outcome(Box::new(o), a)));
+        let mut wait = Wait::Now;
+        let seen = until!(
+            deadline,
+            async {
+                let groups = recognition_groups(self.flow(), &cands);
+                let look = self.s.look(&groups, "", wait).await?;
+                // After the first look, each waits in the page for a change.
+                let left = deadline.saturating_duration_since(Instant::now());
+                wait = Wait::Change(left.min(crate::wait::IN_PAGE));
+                let p = match look {
+                    Look::Alert(text) => return self.alert_while_waiting(&cands, &text).await,
+                    Look::Between => return Ok(None),
+                    Look::Page(p) => p,
+                };
+                // Chromium's own error page: the portal cannot be reached; no screen will come.
+                if p.url.starts_with("chrome-error:") {
+                    let why = self.s.error_page().await;
+                    return Err(RunError::Unreachable(
+                        why.unwrap_or_else(|| "a network error".into()),
+                    ));
                 }
-            }
-            last = p;
-            Ok::<_, RunError>(None)
-        })?;
+                if let Some(c) = self.recognised(&cands, &p) {
+                    self.arrival = Some(p);
+                    return Ok(Some(Seen::Screen(c)));
+                }
+                if let Some(i) = p.interrupt() {
+                    return seen_after(self.handle_interrupt(i).await);
+                }
+                if self.registers() {
+                    if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
+                        return Ok(Some(Seen::Outcome(Box::new(o), a)));
+                    }
+                }
+                last = p;
+                Ok::<_, RunError>(None)
+            },
+            std::time::Duration::ZERO
+        )?;
         match seen {
             Some(s) => Ok(s),
             None => Err(self.unrecognised(idx, &last, timeout.as_secs()).into()),

@@ -13,3 +13,4 @@ mod smoke;
 mod store;
 mod support;
 mod verify;
+mod warm;

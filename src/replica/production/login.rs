@@ -167,27 +167,32 @@ pub(super) async fn login_post(
     h: HeaderMap,
     Form(f): Form<F>,
 ) -> Response {
+    let resp = login_answer(&p, &h, f).await;
+    p.count_login(&h, resp)
+}
+
+async fn login_answer(p: &Portal, h: &HeaderMap, f: F) -> Response {
     if let Some(r) = p.fault("login_submit").await {
         return r;
     }
-    let s = p.session(&h);
+    let s = p.session(h);
     if s.expired {
-        let page = login_again(&p, &s.id, EXPIRED);
+        let page = login_again(p, &s.id, EXPIRED);
         return s.respond(page);
     }
     let code = f.get("CaptchaCode").map(String::as_str).unwrap_or("");
     if !p.check_captcha(&s.id, code) {
-        let page = login_again(&p, &s.id, BAD_CAPTCHA);
+        let page = login_again(p, &s.id, BAD_CAPTCHA);
         return s.respond(page);
     }
-    let Some(tp) = posted_login(&p, &s.id, &f) else {
+    let Some(tp) = posted_login(p, &s.id, &f) else {
         let msg = match p.shared.layout.alert_errors {
             true => "Invalid Login Credentials. Please check your username and password.",
             false => "Invalid Username or Password",
         };
-        let page = login_again(&p, &s.id, msg);
+        let page = login_again(p, &s.id, msg);
         return s.respond(page);
     };
-    start_second_factor(&p, &s.id, &tp);
+    start_second_factor(p, &s.id, &tp);
     s.respond(redirect("/Home/VerifyLoginOTP"))
 }

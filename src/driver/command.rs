@@ -1,0 +1,31 @@
+//! WebDriver commands fantoccini does not offer the way einvreg needs them.
+
+use fantoccini::error::CmdError;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::Client;
+
+/// [Navigate To](https://www.w3.org/TR/webdriver2/#navigate-to) an
+/// absolute address. fantoccini's `goto` first asks for the current URL
+/// (to resolve relative ones): a round trip an absolute address does not need.
+#[derive(Debug)]
+struct NavigateTo(String);
+
+impl WebDriverCompatibleCommand for NavigateTo {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/url", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (hyper::Method, Option<String>) {
+        let body = serde_json::json!({ "url": self.0 }).to_string();
+        (hyper::Method::POST, Some(body))
+    }
+}
+
+/// Opens `url`, which must be absolute.
+pub async fn navigate(c: &Client, url: &str) -> Result<(), CmdError> {
+    c.issue_cmd(NavigateTo(url.to_string())).await.map(|_| ())
+}

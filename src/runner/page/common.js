@@ -1,0 +1,67 @@
+// Shared by every page script einvreg runs (see mod.rs): finding targets
+// by css/xpath/text/label, visibility, and the interrupt watch.
+function __vis(el){ if(!el || !el.isConnected) return false; if(!el.getClientRects().length) return false;
+  const cs = getComputedStyle(el); return cs.visibility !== 'hidden' && cs.display !== 'none'; }
+function __norm(s){ return (s||'').replace(/\s+/g,' ').trim(); }
+function __lnorm(s){ return __norm(s).replace(/[\s:*]+$/,'').toLowerCase(); }
+function __byText(t){ const want=__norm(t), out=new Set();
+  const ctl = l => l.control || l.querySelector('input,select,textarea');
+  document.querySelectorAll('button,a,label,span,input').forEach(e=>{
+    if(e.tagName==='INPUT'){
+      if(e.type==='radio'||e.type==='checkbox'){ const n=e.nextSibling; if(n && n.nodeType===3 && __norm(n.textContent)===want) out.add(e); }
+      else if((e.type==='submit'||e.type==='button') && __norm(e.value)===want) out.add(e);
+      return; }
+    if(__norm(e.innerText||e.textContent)!==want) return;
+    const c = e.tagName==='LABEL' ? ctl(e) : null;
+    out.add(c && (c.type==='radio'||c.type==='checkbox') ? c : e); });
+  return Array.from(out); }
+function __names(c){ const ns=[];
+  if(c.labels) for(const l of c.labels) ns.push(l.innerText||l.textContent);
+  const al=c.getAttribute('aria-label'); if(al) ns.push(al);
+  if(c.placeholder) ns.push(c.placeholder);
+  const cell=c.closest('td,th'); const prev=cell && cell.previousElementSibling; if(prev) ns.push(prev.innerText||prev.textContent);
+  return ns.map(__lnorm).filter(x=>x); }
+function __byLabel(t){ const want=__lnorm(t), exact=[], part=[];
+  document.querySelectorAll('input:not([type=hidden]),select,textarea').forEach(c=>{ const ns=__names(c);
+    if(ns.some(n=>n===want)) exact.push(c); else if(ns.some(n=>n.includes(want))) part.push(c); });
+  return exact.length ? exact : part; }
+function __all(kind, expr){ if(kind==='css') return Array.from(document.querySelectorAll(expr));
+  if(kind==='text') return __byText(expr);
+  if(kind==='label') return __byLabel(expr);
+  if(kind!=='xpath') throw new Error('unsupported');
+  const r = document.evaluate(expr, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+  const out=[]; for(let i=0;i<r.snapshotLength;i++){ const n=r.snapshotItem(i); if(n.nodeType===1) out.push(n); } return out; }
+function __find(list, need){ const report=[];
+  for(let i=0;i<list.length;i++){ let els; try{ els=__all(list[i][0], list[i][1]); }catch(e){ report.push(list[i][0]==='unsupported'?'unsupported':'invalid'); continue; }
+    if(!els.length){ report.push('none'); continue; }
+    const vis = els.filter(__vis); if(!vis.length){ report.push('hidden'); continue; }
+    const ok = need==='fill' ? vis.filter(e=>!e.disabled && !e.readOnly) : need==='click' ? vis.filter(e=>!e.disabled) : vis;
+    if(!ok.length){ report.push('disabled'); continue; }
+    return {index:i, report:report, el:ok[0]}; }
+  return {index:-1, report:report, el:null}; }
+function __watch(list){ let text=null;
+  for(let i=0;i<list.length;i++){ const w=list[i];
+    if(!w.page) continue;
+    if(w.url && !location.href.includes(w.url)) continue;
+    if(!w.els.every(g=>__find(g,'see').el)) continue;
+    if(w.texts.length){ if(text===null) text=document.body ? document.body.innerText : '';
+      if(!w.texts.every(t=>text.includes(t))) continue; }
+    return w.i; }
+  return -1; }
+// Calls finish(r) once look() gives an r that ok(r) accepts, re-looking
+// on every DOM change and page load (and every `every` ms, for changes no
+// mutation shows; 0: never), or with the last look after `ms`: a wait that
+// resolves in the page instead of a poll over WebDriver.
+function __waitFor(first, look, ok, ms, every, finish){ let last=first, over=false;
+  const end=()=>{ if(over) return; over=true; obs.disconnect(); clearInterval(iv); clearTimeout(to); removeEventListener('load', check); finish(last); };
+  const check=()=>{ if(over) return; last=look(); if(ok(last)) end(); };
+  const obs=new MutationObserver(check);
+  obs.observe(document, {subtree:true, childList:true, attributes:true, characterData:true});
+  addEventListener('load', check);
+  const iv=every ? setInterval(check, every) : 0; const to=setTimeout(()=>{ if(!over){ last=look(); end(); } }, ms); }
+// Scrolls el into view if it is not, then whether another element is at
+// its centre (WebDriver's "element click intercepted", checked here).
+function __covered(el){ let q = el.getBoundingClientRect();
+  if (q.top < 0 || q.left < 0 || q.bottom > innerHeight || q.right > innerWidth) { el.scrollIntoView({block:'center', inline:'nearest'}); q = el.getBoundingClientRect(); }
+  const h = document.elementFromPoint(q.left + q.width / 2, q.top + q.height / 2);
+  return !!h && h !== el && !el.contains(h); }

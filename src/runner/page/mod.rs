@@ -1,0 +1,405 @@
+//! What the runner asks of a page, each in one WebDriver round trip
+//! (https://www.w3.org/TR/webdriver2/#execute-script): find the first
+//! visible (and enabled) match of a target list, probe the page for screen
+//! recognition and outcomes, mark navigation, mask secrets for screenshots.
+
+use crate::flow::Targets;
+use fantoccini::error::CmdError;
+use fantoccini::Client;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+mod describe;
+mod mask;
+
+pub use describe::{describe_targets, joined, list, snippet, target_of};
+pub use mask::{hide_texts, mask_secrets, unhide_texts, visible_text};
+
+/// Why a target in a fallback list did not match.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Miss {
+    None,
+    Hidden,
+    Disabled,
+    Invalid,
+    Unsupported,
+}
+
+/// What a step needs of an element: to see it, or also to type into or click it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Visible.
+    See,
+    /// Visible, enabled and not read-only.
+    Fill,
+    /// Visible and enabled.
+    Click,
+}
+
+impl Need {
+    fn as_js(self) -> &'static str {
+        match self {
+            Need::See => "see",
+            Need::Fill => "fill",
+            Need::Click => "click",
+        }
+    }
+}
+
+/// The outcome of one look for a target list.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Found {
+    /// Index into the target list of the first that matched.
+    #[serde(rename = "index", deserialize_with = "index")]
+    pub matched: Option<usize>,
+    /// Why each target before it (or every target) did not match.
+    pub report: Vec<Miss>,
+    /// An interrupt shows (index into the watch list): nothing was tagged.
+    #[serde(deserialize_with = "index")]
+    pub interrupt: Option<usize>,
+    /// The matched element, as a WebDriver element reference.
+    pub el: Option<Value>,
+    /// Its tag, lower case.
+    pub tag: String,
+    /// Its value, when [`Prep::value`] asked for it.
+    pub value: String,
+    /// A checkbox or radio that is checked.
+    pub checked: bool,
+    /// Another element is at its centre ([`Prep::click`]): a click would land there.
+    pub covered: bool,
+    /// The page's origin and address ([`Prep::secret`]).
+    pub origin: String,
+    pub href: String,
+    /// Not an image, or an image that finished loading.
+    pub loaded: bool,
+}
+
+/// A page index, -1 for none.
+fn index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    Ok(usize::try_from(i64::deserialize(d)?).ok())
+}
+
+/// What a find does to the element it tags, in the same round trip.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Prep {
+    /// Focus it and select what it holds, so typing replaces that.
+    pub focus: bool,
+    /// Return its value (never asked of a secret box).
+    pub value: bool,
+    /// Scroll it into view and see what is at its centre (a click's target).
+    pub click: bool,
+    /// Mark the document for a navigation wait (empty: no).
+    pub nav: String,
+    /// Record clicks that reach it under this token (empty: no).
+    pub arm: String,
+    /// Mark it as holding a secret (screenshots mask it) and return the
+    /// page's origin and address, so a foreign page can be refused.
+    pub secret: bool,
+    /// Wait in the page up to this long for a match (0: look once).
+    pub wait_ms: u64,
+}
+
+/// The CSS selector of the element tagged `mark`.
+pub fn tag_selector(mark: &str) -> String {
+    format!("[data-einvreg-target=\"{mark}\"]")
+}
+
+pub fn locators(t: &Targets) -> Value {
+    Value::Array(
+        t.list
+            .iter()
+            .map(|x| match x.locator() {
+                Some((k, e)) => json!([k, e]),
+                None => json!(["unsupported", x.to_string()]),
+            })
+            .collect(),
+    )
+}
+
+/// The helpers every page script starts with.
+const COMMON_JS: &str = include_str!("common.js");
+
+/// One interrupt to watch for, as the page scripts take it: its index
+/// among the watched ones and its recognition (one known only by its
+/// alert never shows on the page).
+pub fn watch_entry(i: usize, s: &crate::flow::Screen) -> Value {
+    let r = &s.recognise;
+    json!({
+        "i": i,
+        "page": !r.elements.is_empty() || !r.texts.is_empty(),
+        "url": r.url,
+        "els": r.elements.iter().map(locators).collect::<Vec<_>>(),
+        "texts": r.texts,
+    })
+}
+
+/// Finds and tags the first usable match (waiting in the page up to
+/// `prep.wait_ms` for one), unless an interrupt of `watch` shows (then it
+/// says which, and tags nothing); prepares the element as `prep` asks.
+pub async fn find(
+    c: &Client,
+    t: &Targets,
+    need: Need,
+    mark: &str,
+    watch: &Value,
+    prep: &Prep,
+) -> Result<Found, CmdError> {
+    let js = format!("{COMMON_JS}\n{FIND_JS}");
+    let args = vec![
+        locators(t),
+        json!(need.as_js()),
+        json!(mark),
+        watch.clone(),
+        json!(prep),
+    ];
+    let v = c.execute_async(&js, args).await?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+const FIND_JS: &str = r#"
+const [list, need, mark, watch, o, done] = arguments;
+// Only this mark's old element: an interrupt's lookup must not untag the step it interrupted.
+document.querySelectorAll('[data-einvreg-target="'+mark+'"]').forEach(e=>e.removeAttribute('data-einvreg-target'));
+const look = () => { const w = __watch(watch); return w >= 0 ? {index:-1, report:[], interrupt:w} : __find(list, need); };
+const ok = r => !!r.el || r.interrupt >= 0;
+function finish(r){
+  if (!r.el) return done({index:-1, report:r.report, interrupt: r.interrupt >= 0 ? r.interrupt : -1});
+  const el = r.el, out = {index:r.index, report:r.report, interrupt:-1, el:el, tag:el.tagName.toLowerCase(),
+    checked:!!el.checked, covered:false, value:'', origin:'', href:'',
+    loaded: el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0)};
+  el.setAttribute('data-einvreg-target', mark);
+  if (o.value) out.value = String(el.value || '');
+  if (o.focus && out.tag !== 'select') { if (document.activeElement !== el) el.focus(); try { el.select(); } catch (_) {} }
+  if (o.click) out.covered = __covered(el);
+  if (o.secret) { el.setAttribute('data-einvreg-secret', '1'); out.origin = location.origin; out.href = location.href; }
+  if (o.nav) window.__einvregNav = o.nav;
+  if (o.arm) { window.__einvregArmed = o.arm; window.__einvregClicked = null; const t = o.arm;
+    document.addEventListener('click', ev => { if (el.contains(ev.target)) window.__einvregClicked = t; }, {capture:true}); }
+  done(out);
+}
+const first = look();
+if (ok(first) || !o.wait_ms) finish(first); else __waitFor(first, look, ok, o.wait_ms, 100, finish);
+"#;
+
+/// Whether something else is at the tagged element's centre (scrolled
+/// into view first), so a click would land there; `None`: no such element.
+pub async fn covered(c: &Client, mark: &str) -> Result<Option<bool>, CmdError> {
+    let js = format!("{COMMON_JS}\nconst e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? __covered(e) : null;");
+    Ok(c.execute(&js, vec![json!(mark)]).await?.as_bool())
+}
+
+/// Focuses the tagged box and selects what it holds.
+pub async fn focus_select(c: &Client, mark: &str) -> Result<(), CmdError> {
+    c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e){ if(document.activeElement!==e) e.focus(); try{ e.select(); }catch(_){} }", vec![json!(mark)]).await.map(|_| ())
+}
+
+/// Whether the marked element is an image that finished loading.
+pub async fn image_loaded(c: &Client, mark: &str) -> Result<bool, CmdError> {
+    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return !!e && (e.tagName!=='IMG' || (e.complete && e.naturalWidth>0));", vec![json!(mark)]).await?;
+    Ok(v.as_bool().unwrap_or(false))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Probe {
+    pub url: String,
+    pub ready: String,
+    pub text: String,
+    /// Navigation marker still present: the old document.
+    pub marked: bool,
+    /// Per group: (index matched, innerText of the match) or null.
+    pub groups: Vec<Option<(i64, String)>>,
+    /// The first interrupt of the watch list that shows, or -1.
+    #[serde(default = "none_shows")]
+    pub interrupt: i64,
+}
+
+fn none_shows() -> i64 {
+    -1
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Probe {
+            url: String::new(),
+            ready: String::new(),
+            text: String::new(),
+            marked: false,
+            groups: vec![],
+            interrupt: -1,
+        }
+    }
+}
+
+impl Probe {
+    /// The interrupt that shows, if any.
+    pub fn interrupt(&self) -> Option<usize> {
+        usize::try_from(self.interrupt).ok()
+    }
+}
+
+/// When a probe answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// At once.
+    Now,
+    /// At the next change of the page (a DOM mutation, a load), or after this long.
+    Change(std::time::Duration),
+    /// Once the marked document is gone and the next has loaded, or after
+    /// this long (a page load cuts the wait short with a transient error).
+    Loaded(std::time::Duration),
+}
+
+impl Wait {
+    fn as_js(self) -> Value {
+        match self {
+            Wait::Now => json!({"ms": 0}),
+            Wait::Change(d) => json!({"ms": d.as_millis() as u64, "until": "change"}),
+            Wait::Loaded(d) => json!({"ms": d.as_millis() as u64, "until": "loaded"}),
+        }
+    }
+}
+
+/// The page in one look: address, load state, text, the first match of
+/// each group and which interrupt of `watch` shows; answered as `wait` says.
+pub async fn probe(
+    c: &Client,
+    groups: &[&Targets],
+    nav_token: &str,
+    watch: &Value,
+    wait: Wait,
+) -> Result<Probe, CmdError> {
+    let js = format!("{COMMON_JS}\n{PROBE_JS}");
+    let gs: Vec<Value> = groups.iter().map(|t| locators(t)).collect();
+    let args = vec![
+        Value::Array(gs),
+        json!(nav_token),
+        watch.clone(),
+        wait.as_js(),
+    ];
+    let v = c.execute_async(&js, args).await?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+const PROBE_JS: &str = r#"
+const [gs, nav, watch, o, done] = arguments;
+const probe = () => ({ url: location.href, ready: document.readyState,
+  text: (document.body ? document.body.innerText : '').slice(0, 200000),
+  marked: !!nav && window.__einvregNav === nav, interrupt: __watch(watch),
+  groups: gs.map(g => { const r = __find(g, 'see'); return r.el ? [r.index, (r.el.innerText||r.el.value||'').slice(0, 20000)] : null; }) });
+const loaded = () => !(nav && window.__einvregNav === nav) && document.readyState === 'complete';
+if (!o.ms || (o.until === 'loaded' && loaded())) done(probe());
+else if (o.until === 'loaded') __waitFor(false, loaded, x => x, o.ms, 50, () => done(probe()));
+else __waitFor(false, () => true, x => x, o.ms, 0, () => done(probe()));
+"#;
+
+/// The text of the alert an error says is open: `Some(None)` when one is
+/// open but the endpoint did not say its text.
+pub fn alert_of(e: &CmdError) -> Option<Option<String>> {
+    if !e.is_unexpected_alert_open() {
+        return None;
+    }
+    let text = match e {
+        CmdError::Standard(w) => w
+            .data
+            .as_ref()
+            .and_then(|d| d["text"].as_str())
+            .map(String::from),
+        _ => None,
+    };
+    Some(text)
+}
+
+/// Sets a value the way a page's own scripts expect: value, then input and change events.
+pub async fn fast_fill(c: &Client, mark: &str, value: &str) -> Result<(), CmdError> {
+    c.execute(
+        "const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); e.focus(); e.value=arguments[1];
+         e.dispatchEvent(new Event('input',{bubbles:true})); e.dispatchEvent(new Event('change',{bubbles:true})); e.blur();",
+        vec![json!(mark), json!(value)],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Marks the element as holding a secret (screenshots mask it); the
+/// page's origin and address, so the caller can refuse a foreign page.
+pub async fn mark_secret(c: &Client, mark: &str) -> Result<(String, String), CmdError> {
+    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e) e.setAttribute('data-einvreg-secret','1'); return [location.origin, location.href];", vec![json!(mark)]).await?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+/// The marked element's tag (lower case) and current value.
+pub async fn tag_and_value(c: &Client, mark: &str) -> Result<(String, String), CmdError> {
+    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? [e.tagName.toLowerCase(), String(e.value||'')] : ['', ''];", vec![json!(mark)]).await?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+/// The selected option's index in the marked dropdown (`None`: none, or
+/// another page by now).
+pub async fn selected_index(c: &Client, mark: &str) -> Result<Option<usize>, CmdError> {
+    let v = match c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? e.selectedIndex : null;", vec![json!(mark)]).await {
+        Ok(v) => v,
+        Err(e) if is_transient(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(v.as_u64().map(|i| i as usize))
+}
+
+/// Whether the marked box holds exactly `value` (compared in the page:
+/// the value, which may be a secret, does not come back).
+pub async fn value_is(c: &Client, mark: &str, value: &str) -> Result<bool, CmdError> {
+    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return !!e && e.value===arguments[1];", vec![json!(mark), json!(value)]).await?;
+    Ok(v.as_bool().unwrap_or(false))
+}
+
+/// Whether the armed click reached its element: `None` when the page is
+/// another document by now (a page load: it did).
+pub async fn click_seen(c: &Client, token: &str) -> Result<Option<bool>, CmdError> {
+    let v = c.execute("return window.__einvregArmed===arguments[0] ? window.__einvregClicked===arguments[0] : null;", vec![json!(token)]).await?;
+    Ok(v.as_bool())
+}
+
+/// Focuses the marked box and selects what follows its first `keep`
+/// characters, so typing replaces that and keeps the rest.
+pub async fn select_after(c: &Client, mark: &str, keep: usize) -> Result<(), CmdError> {
+    c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e){ e.focus(); const n=(e.value||'').length; try{ e.setSelectionRange(Math.min(arguments[1], n), n); }catch(_){} }", vec![json!(mark), json!(keep)]).await.map(|_| ())
+}
+
+/// The marked element's `src` (an image's current address).
+pub async fn src_of(c: &Client, mark: &str) -> Result<String, CmdError> {
+    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? String(e.currentSrc||e.src||'') : '';", vec![json!(mark)]).await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+/// Options of the marked <select>: (value, label), and each option as a
+/// WebDriver element reference (to click it without looking it up).
+pub async fn select_options(
+    c: &Client,
+    mark: &str,
+) -> Result<(Vec<(String, String)>, Vec<Value>), CmdError> {
+    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? Array.from(e.options).map(o=>[o.value, o.text.trim(), o]) : [];", vec![json!(mark)]).await?;
+    let all: Vec<(String, String, Value)> = serde_json::from_value(v).unwrap_or_default();
+    Ok(all.into_iter().map(|(v, l, e)| ((v, l), e)).unzip())
+}
+
+pub fn is_alert_open(e: &CmdError) -> bool {
+    e.is_unexpected_alert_open()
+}
+
+/// Errors that mean "the page is between documents": try again. Our
+/// in-page waits all end well within the script timeout, so one that
+/// times out lost its document to a page load (chromedriver says so).
+pub fn is_transient(e: &CmdError) -> bool {
+    e.is_stale_element_reference()
+        || e.is_javascript_error()
+        || e.is_no_such_element()
+        || e.is_script_timeout()
+        || {
+            let s = e.to_string();
+            s.contains("document unloaded")
+                || s.contains("execution context")
+                || s.contains("Cannot find context")
+                || s.contains("Node with given id")
+        }
+}

@@ -1,0 +1,109 @@
+//! Warm browsers: the next row's session starts while a row runs, yet
+//! every GSTIN still gets a browser no other login has touched, and one
+//! that died while it waited is replaced.
+
+use crate::batch::prod_rows;
+use crate::procs;
+use crate::support::*;
+use std::time::{Duration, Instant};
+
+/// Logins per browser, as the replica's browser cookie tells them apart.
+fn logins_per_browser(r: &ReplicaProc) -> Vec<u64> {
+    let v = get_json(&format!("{}/__replica/browsers", r.production));
+    let mut n: Vec<u64> = v
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    n.sort();
+    n
+}
+
+fn api_users(r: &ReplicaProc) -> usize {
+    let v = get_json(&format!("{}/__replica/users", r.production));
+    v["api_users"].as_array().unwrap().len()
+}
+
+#[test]
+fn each_gstin_gets_a_browser_no_other_login_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--taxpayers", "3"]);
+    prod_rows(dir.path(), 3);
+    let mut args = batch_on("production-api-user", &r.production);
+    args.extend(["--parallel", "1", "-v"]);
+    let d = Test::new().cwd(dir.path()).args(&args).run();
+    // Every row's browser was started ahead of it (the first at the batch's start)...
+    let ahead = d.stderr.matches("using a browser started ahead").count();
+    assert_eq!(ahead, 3, "{}", d.stderr);
+    // ...and each logged in once: no cookie of one GSTIN's login reached another's.
+    assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
+    assert_eq!(api_users(&r), 3);
+}
+
+/// einvreg's chromedriver: its port and how many sessions it holds
+/// (chromedriver still answers the legacy `GET /sessions`).
+fn sessions_of(pid: u32) -> Option<(u16, usize)> {
+    let driver = procs::descendants(pid)
+        .into_iter()
+        .find(|p| p.comm == "chromedriver")?;
+    let cmd = std::fs::read(format!("/proc/{}/cmdline", driver.pid)).ok()?;
+    let cmd = String::from_utf8_lossy(&cmd).to_string();
+    let port: u16 = cmd
+        .split('\0')
+        .find_map(|a| a.strip_prefix("--port="))?
+        .parse()
+        .ok()?;
+    let v = get_json(&format!("http://127.0.0.1:{port}/sessions"));
+    Some((port, v["value"].as_array()?.len()))
+}
+
+/// The main Chromium processes under einvreg (children of its chromedriver).
+fn browsers_of(pid: u32) -> Vec<procs::Proc> {
+    let all = procs::descendants(pid);
+    let drivers: Vec<i32> = all
+        .iter()
+        .filter(|p| p.comm == "chromedriver")
+        .map(|p| p.pid)
+        .collect();
+    all.into_iter()
+        .filter(|p| p.comm.starts_with("chromium") && drivers.contains(&p.ppid))
+        .collect()
+}
+
+#[test]
+fn a_browser_that_died_while_it_waited_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--taxpayers", "3"]);
+    prod_rows(dir.path(), 3);
+    let mut args = batch_on("production-api-user", &r.production);
+    // A slow operator: the first row takes seconds, the next browser waits ready.
+    args.extend(["--parallel", "1", "--auto-answer-mistakes", "delay=1500"]);
+    let child = spawn(dir.path(), &args, true);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let waiting = loop {
+        // Two sessions: the first row's, and the next row's, started ahead and waiting.
+        let up = sessions_of(child.id()).is_some_and(|(_, n)| n >= 2);
+        let b = browsers_of(child.id());
+        if up && b.len() >= 2 {
+            // The later one is the browser started ahead for the next row.
+            break b.into_iter().max_by_key(|p| p.pid).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no browser was started ahead");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    procs::kill(waiting.pid);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("a browser started ahead died while it waited; starting a new one"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("starting a browser ahead failed"),
+        "{stderr}"
+    );
+    assert_eq!(api_users(&r), 3);
+    assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
+}
