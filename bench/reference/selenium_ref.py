@@ -15,6 +15,7 @@ import json, sys, threading, time, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -45,13 +46,38 @@ def new_driver(service):
     return webdriver.Chrome(service=service, options=options())
 
 
+class Fresh:
+    """An element found again when the page replaced it mid-use."""
+
+    def __init__(self, find, css):
+        self.find, self.css, self.e = find, css, find(css)
+
+    def __getattr__(self, name):
+        def call(*a):
+            for i in range(3):
+                try:
+                    return getattr(self.e, name)(*a)
+                except (StaleElementReferenceException, WebDriverException) as ex:
+                    stale = isinstance(ex, StaleElementReferenceException) or "does not belong to the document" in str(ex)
+                    if i == 2 or not stale:
+                        raise
+                    self.e = self.find(self.css)
+        return call
+
+
 def register(service, cookie_name, row):
     t0 = time.perf_counter()
     d = new_driver(service)
     t1 = time.perf_counter()
     try:
         w = WebDriverWait(d, 20, poll_frequency=0.05)
-        el = lambda css: w.until(EC.element_to_be_clickable((By.CSS_SELECTOR, css)))
+        clickable = lambda css: w.until(EC.element_to_be_clickable((By.CSS_SELECTOR, css)))
+
+        def el(css):
+            # A page that re-renders as it is used leaves stale elements:
+            # look again, as any production Selenium script learns to.
+            return Fresh(clickable, css)
+
         seen = lambda css: w.until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
         session = lambda: d.get_cookie(cookie_name)["value"]
 
@@ -96,7 +122,7 @@ def register(service, cookie_name, row):
         gsp = el("#rbGSP")
         if not gsp.is_selected():
             gsp.click()
-        Select(el("#ddlGSP")).select_by_visible_text(row["provider"])
+        Select(clickable("#ddlGSP")).select_by_visible_text(row["provider"])
         user = el("#txtUserName")
         if not (user.get_attribute("value") or "").startswith("API_"):
             user.clear()

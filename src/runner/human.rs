@@ -49,21 +49,22 @@ impl Runner<'_> {
     ) -> Result<Used, StepErr> {
         let mut renewals = 0;
         loop {
-            let (hit, used) = self
-                .find_with(screen, st, image, Need::See, Prep::default())
-                .await?;
+            let prep = Prep {
+                image: true,
+                ..Prep::default()
+            };
+            let (hit, used) = self.find_with(screen, st, image, Need::See, prep).await?;
             let img = hit.mark.clone();
             let loaded = hit.found.loaded || self.s.wait_image(&img, self.step_timeout(st)).await?;
             if !loaded {
                 let screen = screen.label.clone();
                 return Err(RunError::CaptchaImage { screen }.into());
             }
-            let png = self
-                .s
-                .element(&img, hit.found.el.as_ref())
-                .await?
-                .screenshot()
-                .await?;
+            let png = match page::png_of(&hit.found) {
+                Some(png) => png,
+                // Not readable from the page (or loaded only now): as shown on screen.
+                None => self.captcha_shot(&img, hit.found.el.as_ref()).await?,
+            };
             let path = self.save_captcha(&png)?;
             let can_renew = refresh.is_some() && renewals < MAX_RENEWALS;
             let ask = Ask::Captcha { png, path };
@@ -211,6 +212,15 @@ impl Runner<'_> {
             Ok::<_, StepErr>(settled.then_some(()))
         })?;
         Ok(())
+    }
+
+    /// The captcha as the screen shows it (an element screenshot).
+    async fn captcha_shot(
+        &self,
+        mark: &str,
+        el: Option<&serde_json::Value>,
+    ) -> Result<Vec<u8>, StepErr> {
+        Ok(self.s.element(mark, el).await?.screenshot().await?)
     }
 
     /// Whether the image of `t` now has another address and has loaded.

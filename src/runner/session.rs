@@ -161,8 +161,12 @@ impl<'a> Session<'a> {
     async fn alert_or_between(&self, e: CmdError) -> Result<Look, CmdError> {
         match page::alert_of(&e) {
             Some(Some(text)) => Ok(Look::Alert(text)),
-            // The endpoint did not say the alert's text: ask.
+            // The endpoint did not say the alert's text (or the page gave
+            // no answer, as when one opens mid-script): ask.
             Some(None) => Ok(self.alert_text().await?.map_or(Look::Between, Look::Alert)),
+            None if page::is_no_answer(&e) => {
+                Ok(self.alert_text().await?.map_or(Look::Between, Look::Alert))
+            }
             None if page::is_transient(&e) => Ok(Look::Between),
             None => Err(e),
         }

@@ -74,6 +74,9 @@ pub struct Found {
     pub href: String,
     /// Not an image, or an image that finished loading.
     pub loaded: bool,
+    /// The loaded image's own pixels as a PNG data URL ([`Prep::image`];
+    /// empty when the page may not read them, e.g. another origin's image).
+    pub png: String,
 }
 
 /// A page index, -1 for none.
@@ -94,6 +97,9 @@ pub struct Prep {
     pub nav: String,
     /// Record clicks that reach it under this token (empty: no).
     pub arm: String,
+    /// Copy a loaded image's pixels (a captcha) through a canvas: no
+    /// screenshot round trip, and the picture as served, not as scaled.
+    pub image: bool,
     /// Mark it as holding a secret (screenshots mask it) and return the
     /// page's origin and address, so a foreign page can be refused.
     pub secret: bool,
@@ -167,12 +173,14 @@ const ok = r => !!r.el || r.interrupt >= 0;
 function finish(r){
   if (!r.el) return done({index:-1, report:r.report, interrupt: r.interrupt >= 0 ? r.interrupt : -1});
   const el = r.el, out = {index:r.index, report:r.report, interrupt:-1, el:el, tag:el.tagName.toLowerCase(),
-    checked:!!el.checked, covered:false, value:'', origin:'', href:'',
+    checked:!!el.checked, covered:false, value:'', origin:'', href:'', png:'',
     loaded: el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0)};
   el.setAttribute('data-einvreg-target', mark);
   if (o.value) out.value = String(el.value || '');
   if (o.focus && out.tag !== 'select') { if (document.activeElement !== el) el.focus(); try { el.select(); } catch (_) {} }
   if (o.click) out.covered = __covered(el);
+  if (o.image && out.tag === 'img' && out.loaded) { try { const c = document.createElement('canvas');
+    c.width = el.naturalWidth; c.height = el.naturalHeight; c.getContext('2d').drawImage(el, 0, 0); out.png = c.toDataURL('image/png'); } catch (_) {} }
   if (o.secret) { el.setAttribute('data-einvreg-secret', '1'); out.origin = location.origin; out.href = location.href; }
   if (o.nav) window.__einvregNav = o.nav;
   if (o.arm) { window.__einvregArmed = o.arm; window.__einvregClicked = null; const t = o.arm;
@@ -182,6 +190,13 @@ function finish(r){
 const first = look();
 if (ok(first) || !o.wait_ms) finish(first); else __waitFor(first, look, ok, o.wait_ms, 100, finish);
 "#;
+
+/// The PNG bytes of a find's [`Found::png`], if it has one.
+pub fn png_of(found: &Found) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let b64 = found.png.strip_prefix("data:image/png;base64,")?;
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+}
 
 /// Whether something else is at the tagged element's centre (scrolled
 /// into view first), so a click would land there; `None`: no such element.
@@ -279,7 +294,25 @@ pub async fn probe(
         wait.as_js(),
     ];
     let v = c.execute_async(&js, args).await?;
+    if v.is_null() {
+        return Err(no_answer());
+    }
     Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+/// What chromedriver answers for a script during which an alert opened:
+/// nothing. Never read as an empty page (where "every element is there"
+/// would hold of no elements): an error, transient, that sends the caller
+/// to the alert.
+const NO_ANSWER: &str = "the page gave no answer (an alert opened?)";
+
+fn no_answer() -> CmdError {
+    CmdError::NotW3C(json!(NO_ANSWER))
+}
+
+/// Whether a script got no answer because an alert opened as it ran.
+pub fn is_no_answer(e: &CmdError) -> bool {
+    matches!(e, CmdError::NotW3C(Value::String(s)) if s == NO_ANSWER)
 }
 
 const PROBE_JS: &str = r#"
@@ -395,6 +428,7 @@ pub fn is_transient(e: &CmdError) -> bool {
         || e.is_javascript_error()
         || e.is_no_such_element()
         || e.is_script_timeout()
+        || is_no_answer(e)
         || {
             let s = e.to_string();
             s.contains("document unloaded")
@@ -402,4 +436,86 @@ pub fn is_transient(e: &CmdError) -> bool {
                 || s.contains("Cannot find context")
                 || s.contains("Node with given id")
         }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_find_answer_reads_its_element_and_what_it_saw() {
+        let v = json!({"index": 1, "report": ["hidden"], "interrupt": -1,
+            "el": {"element-6066-11e4-a52e-4f735466cecf": "f.1.d.2.e.3"},
+            "tag": "input", "value": "API_", "checked": false, "covered": true,
+            "origin": "http://127.0.0.1:8080", "href": "http://127.0.0.1:8080/x", "loaded": true, "png": ""});
+        let f: Found = serde_json::from_value(v).unwrap();
+        assert_eq!(f.matched, Some(1));
+        assert_eq!(f.report, vec![Miss::Hidden]);
+        assert_eq!(f.interrupt, None);
+        assert!(f.el.is_some() && f.covered && f.loaded);
+        assert_eq!((f.tag.as_str(), f.value.as_str()), ("input", "API_"));
+    }
+
+    #[test]
+    fn a_find_that_saw_an_interrupt_or_nothing_matches_nothing() {
+        let f: Found =
+            serde_json::from_value(json!({"index": -1, "report": [], "interrupt": 2})).unwrap();
+        assert_eq!((f.matched, f.interrupt), (None, Some(2)));
+        // An alert opened mid-script: chromedriver answers null.
+        let f: Found = serde_json::from_value(Value::Null).unwrap_or_default();
+        assert_eq!((f.matched, f.interrupt), (None, None));
+    }
+
+    #[test]
+    fn prep_asks_only_for_what_is_set() {
+        let p = Prep {
+            focus: true,
+            nav: "m3".into(),
+            wait_ms: 250,
+            ..Prep::default()
+        };
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["focus"], true);
+        assert_eq!(v["click"], false);
+        assert_eq!(v["secret"], false);
+        assert_eq!(v["nav"], "m3");
+        assert_eq!(v["arm"], "");
+        assert_eq!(v["wait_ms"], 250);
+    }
+
+    #[test]
+    fn an_alerts_text_comes_from_the_error_and_no_answer_is_transient() {
+        let e = CmdError::Standard(
+            fantoccini::error::WebDriver::new(
+                fantoccini::error::ErrorStatus::UnexpectedAlertOpen,
+                "unexpected alert open: {Alert text : OTP has been sent}",
+            )
+            .with_data(json!({"text": "OTP has been sent"})),
+        );
+        assert_eq!(alert_of(&e), Some(Some("OTP has been sent".to_string())));
+        assert!(is_no_answer(&no_answer()) && is_transient(&no_answer()));
+        assert_eq!(alert_of(&no_answer()), None);
+        assert_eq!(
+            (
+                Wait::Now.as_js()["ms"].clone(),
+                Wait::Loaded(std::time::Duration::from_millis(300)).as_js()["until"].clone()
+            ),
+            (json!(0), json!("loaded"))
+        );
+    }
+
+    #[test]
+    fn png_of_reads_only_png_data_urls() {
+        let f = Found {
+            png: "data:image/png;base64,iVBORw0KGgo=".into(),
+            ..Found::default()
+        };
+        assert_eq!(png_of(&f).unwrap()[..4], [0x89, b'P', b'N', b'G']);
+        let f = Found {
+            png: "data:image/jpeg;base64,AAAA".into(),
+            ..Found::default()
+        };
+        assert!(png_of(&f).is_none());
+        assert!(png_of(&Found::default()).is_none());
+    }
 }
