@@ -40,10 +40,11 @@ def options():
     return o
 
 
-def new_driver(service):
+def new_driver():
     if job.get("webdriver"):
         return webdriver.Remote(job["webdriver"], options=options())
-    return webdriver.Chrome(service=service, options=options())
+    # Selenium's usual shape: each driver with its own chromedriver.
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options())
 
 
 class Fresh:
@@ -65,12 +66,13 @@ class Fresh:
         return call
 
 
-def register(service, cookie_name, row):
+def register(cookie_name, row):
     t0 = time.perf_counter()
-    d = new_driver(service)
+    d = new_driver()
     t1 = time.perf_counter()
     try:
-        w = WebDriverWait(d, 20, poll_frequency=0.05)
+        # A page that re-renders as it is used leaves stale elements behind.
+        w = WebDriverWait(d, 20, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException, WebDriverException))
         clickable = lambda css: w.until(EC.element_to_be_clickable((By.CSS_SELECTOR, css)))
 
         def el(css):
@@ -145,14 +147,11 @@ def register(service, cookie_name, row):
 
 
 def main():
-    service = None if job.get("webdriver") else Service("/usr/bin/chromedriver")
-    if service:
-        service.start()
     cookie_name = aid("/__replica/info")["session_cookie"]
 
     def one(row):
         try:
-            r = register(service, cookie_name, row)
+            r = register(cookie_name, row)
         except Exception as e:  # a failed row is reported, the others go on
             r = {"gstin": row["gstin"], "ok": False, "error": str(e)[:300]}
         with out:
@@ -160,8 +159,6 @@ def main():
 
     with ThreadPoolExecutor(job.get("parallel", 1)) as pool:
         list(pool.map(one, job["rows"]))
-    if service:
-        service.stop()
 
 
 main()

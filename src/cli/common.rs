@@ -112,7 +112,7 @@ pub struct DriverArgs {
     /// Show the browser window (needs a display)
     #[arg(long)]
     pub headed: bool,
-    /// Browser sessions started ahead of the GSTINs that will use them, each still a fresh browser (default: 1 with our own chromedriver, 0 with --webdriver)
+    /// Browser sessions started ahead of the GSTINs that will use them, each still a fresh browser (default: 1 with our own chromedriver while --parallel leaves a CPU core free, else 0; 0 with --webdriver)
     #[arg(long, value_name = "N")]
     pub warm: Option<usize>,
 }

@@ -200,7 +200,7 @@ async fn run_async(
         Err(code) => return code,
     };
     // The browser starts while the rest is set up.
-    endpoint.expect(1);
+    endpoint.expect(1, 1);
     eprintln!(
         "einvreg: {} on {} for {} (answers: {})",
         flow.name,

@@ -28,16 +28,22 @@ pub struct DriverConfig {
     /// Extra Chromium flags for unusual hosts (e.g. a proxy).
     pub extra_args: Vec<String>,
     /// Sessions to start ahead of the rows that will use them; `None`:
-    /// [`WARM_LOCAL`] with our own chromedriver, none with `--webdriver`
-    /// (someone else's capacity).
+    /// [`warm_default`].
     pub warm: Option<usize>,
 }
 
-/// Sessions started ahead with a chromedriver of our own. One: on two
-/// cores, starting the next browser while a row runs slows that row by
-/// little, and saves every row after the first its browser start
-/// (BENCHMARKS.md, "warm browsers").
-pub const WARM_LOCAL: usize = 1;
+/// Sessions started ahead when `--warm` does not say: none with
+/// `--webdriver` (someone else's capacity); with our own chromedriver, one
+/// while the rows running at once leave a core free, else none. Starting a
+/// Chromium costs ~0.6 s of CPU: on 2 cores at `--parallel 1` that slows
+/// the running row less than it saves the next, while at `--parallel 4`
+/// it only adds to a machine already busy (BENCHMARKS.md, "warm browsers").
+pub fn warm_default(remote: bool, parallel: usize, cores: usize) -> usize {
+    match remote || parallel >= cores {
+        true => 0,
+        false => 1,
+    }
+}
 
 /// A binary the user named, one found on PATH, or none.
 #[derive(Debug, Clone, Default)]
@@ -97,17 +103,13 @@ impl Endpoint {
             Some(_) => None,
             None => Some(Arc::new(ChromeDriver::start(config).await?)),
         };
-        let ahead = config.warm.unwrap_or(match remote {
-            Some(_) => 0,
-            None => WARM_LOCAL,
-        });
         Ok(Endpoint {
             config: config.clone(),
             remote,
             local: std::sync::Mutex::new(local),
             restart: tokio::sync::Mutex::new(()),
             stopped: std::sync::atomic::AtomicBool::new(false),
-            warm: warm::Warm::new(ahead),
+            warm: warm::Warm::default(),
         })
     }
 
@@ -183,10 +185,17 @@ impl Endpoint {
             .clone()
     }
 
-    /// From now on `n` sessions will be asked for: up to the warm count
-    /// of them start now, in the background.
-    pub fn expect(self: &Arc<Self>, n: usize) {
-        self.warm.expect(n);
+    /// From now on `n` sessions will be asked for, `parallel` at a time:
+    /// the first ones started ahead (`--warm`, else [`warm_default`])
+    /// start now, in the background.
+    pub fn expect(self: &Arc<Self>, n: usize, parallel: usize) {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let remote = self.remote.is_some();
+        let ahead = self
+            .config
+            .warm
+            .unwrap_or_else(|| warm_default(remote, parallel, cores));
+        self.warm.expect(n, ahead);
         self.start_ahead();
     }
 
@@ -301,5 +310,20 @@ impl Endpoint {
             };
             DriverError::Session { url: url.clone(), msg: format!("{msg}{hint}") }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_browser_is_started_ahead_only_with_a_core_to_spare_and_our_own_driver() {
+        assert_eq!(super::warm_default(false, 1, 2), 1);
+        assert_eq!(super::warm_default(false, 2, 2), 0);
+        assert_eq!(super::warm_default(false, 4, 8), 1);
+        assert_eq!(
+            super::warm_default(true, 1, 8),
+            0,
+            "a Grid's slots are not ours"
+        );
     }
 }

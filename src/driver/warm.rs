@@ -15,36 +15,30 @@ pub(super) type Starting = JoinHandle<Result<Client, DriverError>>;
 /// Sessions started ahead, and how many more will be asked for.
 #[derive(Default)]
 pub(super) struct Warm {
-    /// How many to keep started ahead (0: none).
-    pub(super) ahead: usize,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
+    /// How many to keep started ahead (0: none).
+    ahead: usize,
     /// Sessions still to be asked for (ahead-starts never exceed it).
     left: usize,
     ready: VecDeque<Starting>,
 }
 
 impl Warm {
-    pub(super) fn new(ahead: usize) -> Warm {
-        Warm {
-            ahead,
-            state: Mutex::default(),
-        }
-    }
-
-    /// From now on, `n` sessions will be asked for.
-    pub(super) fn expect(&self, n: usize) {
-        self.state.lock().expect("warm lock").left = n;
+    /// From now on, `n` sessions will be asked for; keep `ahead` started.
+    pub(super) fn expect(&self, n: usize, ahead: usize) {
+        let mut s = self.state.lock().expect("warm lock");
+        (s.left, s.ahead) = (n, ahead);
     }
 
     /// How many ahead-starts to begin now: the pool is kept at `ahead`,
     /// never beyond the sessions still to be asked for.
     pub(super) fn to_start(&self) -> usize {
         let s = self.state.lock().expect("warm lock");
-        self.ahead.min(s.left).saturating_sub(s.ready.len())
+        s.ahead.min(s.left).saturating_sub(s.ready.len())
     }
 
     pub(super) fn push(&self, s: Starting) {
@@ -76,9 +70,9 @@ mod tests {
 
     #[tokio::test]
     async fn starts_ahead_only_for_sessions_still_to_come() {
-        let w = Warm::new(2);
+        let w = Warm::default();
         assert_eq!(w.to_start(), 0, "nothing expected, nothing started");
-        w.expect(3);
+        w.expect(3, 2);
         assert_eq!(w.to_start(), 2);
         w.push(never());
         w.push(never());
@@ -95,16 +89,16 @@ mod tests {
 
     #[tokio::test]
     async fn none_ahead_means_none_started() {
-        let w = Warm::new(0);
-        w.expect(10);
+        let w = Warm::default();
+        w.expect(10, 0);
         assert_eq!(w.to_start(), 0);
         assert!(w.take().is_none());
     }
 
     #[tokio::test]
     async fn drain_hands_back_the_unused_and_stops_starting() {
-        let w = Warm::new(1);
-        w.expect(5);
+        let w = Warm::default();
+        w.expect(5, 1);
         w.push(never());
         assert_eq!(w.drain().len(), 1);
         assert_eq!(w.to_start(), 0);

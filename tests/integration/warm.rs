@@ -31,7 +31,7 @@ fn each_gstin_gets_a_browser_no_other_login_touched() {
     let r = ReplicaProc::start(&["--taxpayers", "3"]);
     prod_rows(dir.path(), 3);
     let mut args = batch_on("production-api-user", &r.production);
-    args.extend(["--parallel", "1", "-v"]);
+    args.extend(["--parallel", "1", "--warm", "1", "-v"]);
     let d = Test::new().cwd(dir.path()).args(&args).run();
     // Every row's browser was started ahead of it (the first at the batch's start)...
     let ahead = d.stderr.matches("using a browser started ahead").count();
@@ -54,7 +54,16 @@ fn sessions_of(pid: u32) -> Option<(u16, usize)> {
         .find_map(|a| a.strip_prefix("--port="))?
         .parse()
         .ok()?;
-    let v = get_json(&format!("http://127.0.0.1:{port}/sessions"));
+    // Not listening yet: no sessions.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let url = format!("http://127.0.0.1:{port}/sessions");
+    let r = rt
+        .block_on(einvreg::loopback::request("GET", &url, &[], None))
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_str(&r.text()).ok()?;
     Some((port, v["value"].as_array()?.len()))
 }
 
@@ -78,7 +87,14 @@ fn a_browser_that_died_while_it_waited_is_replaced() {
     prod_rows(dir.path(), 3);
     let mut args = batch_on("production-api-user", &r.production);
     // A slow operator: the first row takes seconds, the next browser waits ready.
-    args.extend(["--parallel", "1", "--auto-answer-mistakes", "delay=1500"]);
+    args.extend([
+        "--parallel",
+        "1",
+        "--warm",
+        "1",
+        "--auto-answer-mistakes",
+        "delay=1500",
+    ]);
     let child = spawn(dir.path(), &args, true);
     let deadline = Instant::now() + Duration::from_secs(30);
     let waiting = loop {
