@@ -43,7 +43,7 @@ def options():
 def new_driver():
     if job.get("webdriver"):
         return webdriver.Remote(job["webdriver"], options=options())
-    # Selenium's usual shape: each driver with its own chromedriver.
+    # Selenium's usual shape: each driver with its own chromedriver (quit() stops it).
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options())
 
 
