@@ -10,6 +10,12 @@ pub(crate) const POLL: Duration = Duration::from_millis(60);
 /// answers anyway (the walk then checks for outcomes and deadlines).
 pub(crate) const IN_PAGE: Duration = Duration::from_millis(250);
 
+/// A pause before looking again at a page that is between documents:
+/// the looks that wait in the page return at once then, and must not spin.
+pub(crate) async fn between() {
+    tokio::time::sleep(POLL).await;
+}
+
 /// Polls until a probe yields a value or `deadline` passes: evaluates to
 /// `Ok(Some(v))`, `Ok(None)` on time-out, or the probe's error. `probe`
 /// is an `async { .. }` block (made anew for each look, so it may borrow

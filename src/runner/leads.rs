@@ -106,6 +106,9 @@ impl Runner<'_> {
                 }
                 continue;
             }
+            if matches!(look, Look::Between) {
+                crate::wait::between().await;
+            }
             if let Look::Page(p) = look {
                 let loaded = !p.marked && p.ready == "complete";
                 if loaded || super::walk::recognises(r, &p, &p.groups) {

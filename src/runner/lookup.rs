@@ -92,7 +92,7 @@ impl Runner<'_> {
                     Ok(f) if f.matched.is_some() => return Ok(Some(f)),
                     Ok(f) => last = f,
                     Err(e) if page::is_alert_open(&e) => self.on_alert_during_step(screen).await?,
-                    Err(e) if page::is_transient(&e) => {}
+                    Err(e) if page::is_transient(&e) => crate::wait::between().await,
                     Err(e) => return Err(e.into()),
                 }
                 polls += 1;

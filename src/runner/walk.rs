@@ -183,7 +183,10 @@ impl Runner<'_> {
                 match look {
                     Look::Alert(text) => self.result_alert(&text).await,
                     Look::Page(p) => Ok(self.match_outcomes(None, Some(&p), false)),
-                    Look::Between => Ok(None),
+                    Look::Between => {
+                        crate::wait::between().await;
+                        Ok(None)
+                    }
                 }
             },
             std::time::Duration::ZERO
@@ -260,7 +263,10 @@ impl Runner<'_> {
                 wait = Wait::Change(left.min(crate::wait::IN_PAGE));
                 let p = match look {
                     Look::Alert(text) => return self.alert_while_waiting(&cands, &text).await,
-                    Look::Between => return Ok(None),
+                    Look::Between => {
+                        crate::wait::between().await;
+                        return Ok(None);
+                    }
                     Look::Page(p) => p,
                 };
                 // Chromium's own error page: the portal cannot be reached; no screen will come.
