@@ -178,16 +178,17 @@ pub fn run(args: Args) -> i32 {
 /// Reads the CSV, providers and secrets; validates every row before any
 /// browser. The secrets file's API client (for `--verify`) comes back apart.
 fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32> {
-    let providers_path = args.providers.clone().unwrap_or_else(|| {
-        common::fixtures_dir()
-            .unwrap_or_else(crate::replica::default_fixtures)
-            .join("providers.toml")
-    });
     let read = |p: &PathBuf| {
         std::fs::read_to_string(p).map_err(|e| usage(format!("{}: {e}", p.display())))
     };
-    let providers_name = providers_path.display().to_string();
-    let providers = Providers::parse(&providers_name, &read(&providers_path)?).map_err(usage)?;
+    let (providers_name, providers_text) = match &args.providers {
+        Some(p) => (p.display().to_string(), read(p)?),
+        None => {
+            let f = common::fixtures().read("providers.toml").map_err(usage)?;
+            (f.name, f.text)
+        }
+    };
+    let providers = Providers::parse(&providers_name, &providers_text).map_err(usage)?;
     let secrets = match &args.secrets {
         Some(p) => common::read_secrets(p).map_err(usage)?,
         None => SecretsFile::default(),

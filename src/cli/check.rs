@@ -1,57 +1,132 @@
 //! `einvreg check FLOW...`
 
 use crate::exit;
-use crate::flow::{self, Severity};
-use std::path::PathBuf;
+use crate::flow::{self, bundled::FlowArg, Diagnostic, Flow, Severity};
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  einvreg check production-api-user      # a bundled flow\n  einvreg check ./my-flow.toml --deny-warnings\n  einvreg check --format json my.toml | jq ."
+)]
 pub struct Args {
-    /// Flow files (or names of bundled flows)
+    /// Flow files (a path), names of bundled flows, or - for stdin
     #[arg(required = true)]
     pub flows: Vec<String>,
     /// Treat warnings as problems
     #[arg(long)]
     pub deny_warnings: bool,
+    /// text (diagnostics as file:line:col) or json (one object per flow on stdout)
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// How results are printed.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// One flow's result, as `--format json` prints it.
+#[derive(serde::Serialize)]
+struct Checked<'a> {
+    flow: &'a str,
+    source: &'static str,
+    shown: String,
+    ok: bool,
+    inputs: usize,
+    screens: usize,
+    outcomes: usize,
+    diagnostics: &'a [Diagnostic],
 }
 
 pub fn run(args: Args) -> i32 {
     let mut problems = 0;
     for f in &args.flows {
-        let path: PathBuf = super::common::resolve_flow(f);
-        let diags = match flow::load(&path) {
-            Ok((fl, d)) => {
-                let errors = d.iter().filter(|x| x.severity == Severity::Warning).count();
-                let about = match fl.description.as_str() {
-                    "" => String::new(),
-                    d => format!(": {d}"),
-                };
-                eprintln!(
-                    "{}: ok ({} inputs, {} screens, {} outcomes{}){about}",
-                    path.display(),
-                    fl.inputs.len(),
-                    fl.screens.len(),
-                    fl.outcomes.len(),
-                    if errors > 0 {
-                        format!(", {errors} warnings")
-                    } else {
-                        String::new()
-                    }
-                );
-                d
-            }
-            Err(d) => d,
+        let (shown, flow, diags): (PathBuf, _, _) = match super::common::flow_text(f) {
+            Ok((shown, text)) => match flow::load_str(&shown, &text) {
+                Ok((fl, d)) => (shown, Some(fl), d),
+                Err(d) => (shown, None, d),
+            },
+            Err(d) => (f.into(), None, vec![*d]),
         };
-        for d in &diags {
-            println!("{d}");
-            if d.severity == Severity::Error || args.deny_warnings {
-                problems += 1;
-            }
+        let bad = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error || args.deny_warnings)
+            .count();
+        problems += bad + usize::from(flow.is_none() && bad == 0);
+        match args.format {
+            Format::Text => print_text(f, &shown, flow.as_ref(), &diags),
+            Format::Json => print_json(f, &shown, flow.as_ref(), &diags, bad == 0),
         }
     }
     if problems > 0 {
-        eprintln!("{problems} problem(s) found");
+        if args.format == Format::Text {
+            eprintln!("{problems} problem(s) found");
+        }
         exit::FAILURE
     } else {
         exit::OK
+    }
+}
+
+fn source_of(arg: &str) -> &'static str {
+    match flow::bundled::parse_arg(arg) {
+        Ok(FlowArg::Bundled(_)) => "bundled",
+        Ok(FlowArg::Stdin) => "stdin",
+        _ => "file",
+    }
+}
+
+fn print_text(arg: &str, shown: &Path, fl: Option<&Flow>, diags: &[Diagnostic]) {
+    if let Some(fl) = fl {
+        let warnings = diags
+            .iter()
+            .filter(|x| x.severity == Severity::Warning)
+            .count();
+        let about = match fl.description.as_str() {
+            "" => String::new(),
+            d => format!(": {d}"),
+        };
+        let warned = match warnings {
+            0 => String::new(),
+            n => format!(", {n} warnings"),
+        };
+        eprintln!(
+            "{}: ok ({} inputs, {} screens, {} outcomes{warned}){about}",
+            shown.display(),
+            fl.inputs.len(),
+            fl.screens.len(),
+            fl.outcomes.len(),
+        );
+    }
+    // A name always means the bundled flow; say so when a local file of
+    // that name might have been meant.
+    let local = Path::new("flows").join(format!("{arg}.toml"));
+    if source_of(arg) == "bundled" && local.exists() {
+        eprintln!(
+            "note: checked the bundled flow `{arg}`, not {}; give that file's path to check it",
+            local.display()
+        );
+    }
+    for d in diags {
+        println!("{d}");
+    }
+}
+
+fn print_json(arg: &str, shown: &Path, fl: Option<&Flow>, diags: &[Diagnostic], ok: bool) {
+    let c = Checked {
+        flow: arg,
+        source: source_of(arg),
+        shown: shown.display().to_string(),
+        ok: ok && fl.is_some(),
+        inputs: fl.map_or(0, |f| f.inputs.len()),
+        screens: fl.map_or(0, |f| f.screens.len()),
+        outcomes: fl.map_or(0, |f| f.outcomes.len()),
+        diagnostics: diags,
+    };
+    match serde_json::to_string(&c) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: {e}"),
     }
 }

@@ -3,14 +3,14 @@
 
 use crate::driver::{Binary, DriverConfig};
 use crate::events::Sink;
-use crate::flow::{self, Diagnostic, Flow};
+use crate::flow::{self, bundled::FlowArg, Diagnostic, Flow};
 use crate::operator::{
     command::CommandOperator,
     oracle::{Mistakes, Oracle},
     terminal::{ImageMode, Terminal},
     Nobody, Operator, Split,
 };
-use crate::replica::{Drift, Faults, Layout, Options, Replica};
+use crate::replica::{Drift, Faults, Fixtures, Layout, Options, Replica};
 use crate::secrets::SecretsFile;
 
 use anyhow::Context;
@@ -60,9 +60,7 @@ impl PortalArgs {
                     extra_taxpayers: self.replica_taxpayers,
                     ..Options::default()
                 };
-                if let Some(d) = fixtures_dir() {
-                    o.fixtures = d;
-                }
+                o.fixtures = fixtures();
                 if let Some(f) = &self.replica_faults {
                     o.faults = Faults::parse(f).map_err(|e| format!("--replica-faults: {e}"))?;
                 }
@@ -167,9 +165,10 @@ fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// `$EINVREG_FIXTURES`: the replica's data and the provider list, if set.
-pub fn fixtures_dir() -> Option<PathBuf> {
-    std::env::var_os("EINVREG_FIXTURES").map(PathBuf::from)
+/// The replica's data and the provider list: `$EINVREG_FIXTURES` if set,
+/// else the copy built into the binary.
+pub fn fixtures() -> Fixtures {
+    std::env::var_os("EINVREG_FIXTURES").map_or(Fixtures::Embedded, |d| Fixtures::Dir(d.into()))
 }
 
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -262,8 +261,8 @@ impl OperatorArgs {
 
 /// Loads a flow or prints its diagnostics.
 pub fn load_flow(arg: &str) -> Result<Flow, String> {
-    let path = resolve_flow(arg);
-    match flow::load(&path) {
+    let (shown, text) = flow_text(arg).map_err(|d| d.to_string())?;
+    match flow::load_str(&shown, &text) {
         Ok((f, warnings)) => {
             for w in warnings {
                 eprintln!("{w}");
@@ -279,11 +278,41 @@ pub fn load_flow(arg: &str) -> Result<Flow, String> {
     }
 }
 
-/// A flow argument as a path: a file, or a bundled flow's name
-/// (`$EINVREG_FLOWS` is searched first).
-pub fn resolve_flow(arg: &str) -> PathBuf {
-    let dirs = flow::bundled_dirs(std::env::var_os("EINVREG_FLOWS").map(PathBuf::from));
-    flow::resolve(arg, &dirs)
+/// A flow argument's name for diagnostics and its TOML: a bundled flow, a
+/// file, or `-` for stdin.
+pub fn flow_text(arg: &str) -> Result<(PathBuf, String), Box<Diagnostic>> {
+    let no = |msg: String, help: &str| {
+        Box::new(Diagnostic::error(
+            Path::new(arg),
+            flow::Loc::default(),
+            msg,
+            help,
+        ))
+    };
+    let parsed = flow::bundled::parse_arg(arg)
+        .map_err(|e| no(e.to_string(), "give a bundled flow's name or a file's path"))?;
+    match parsed {
+        FlowArg::Bundled(b) => Ok((b.shown(), b.text.to_string())),
+        FlowArg::File(p) => std::fs::read_to_string(&p)
+            .map(|t| (p.clone(), t))
+            .map_err(|e| {
+                no(
+                    format!("cannot read the flow file: {e}"),
+                    "check the path (einvreg flows list shows the bundled flows)",
+                )
+            }),
+        FlowArg::Stdin => read_stdin()
+            .map(|t| (PathBuf::from("(stdin)"), t))
+            .map_err(|e| no(e, "pipe the flow's TOML in, or give its path")),
+    }
+}
+
+/// All of stdin, for a `-` argument.
+pub fn read_stdin() -> Result<String, String> {
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    Ok(s)
 }
 
 /// Reads a secrets file, refused unless owner-only.

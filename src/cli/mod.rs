@@ -4,6 +4,7 @@
 mod batch;
 mod check;
 mod common;
+mod flows;
 mod gstin;
 mod logging;
 mod replica;
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Parse, validate and lint flow files; no browser is started
     Check(check::Args),
+    /// The bundled flows (list, show) and the flow language's JSON Schema
+    Flows(flows::Args),
     /// Explain GSTINs part by part and verify their check character
     Gstin(gstin::Args),
     /// Register one GSTIN end to end in a real browser
@@ -63,6 +66,7 @@ pub fn main() -> i32 {
         Command::Batch(a) => batch::run(*a),
         Command::Smoke(a) => smoke::run(*a),
         Command::Check(a) => check::run(a),
+        Command::Flows(a) => flows::run(a),
         Command::Gstin(a) => gstin::run(a),
         Command::Replica(a) => replica::run(a),
         Command::Verify(a) => verify::run(*a),

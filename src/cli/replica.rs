@@ -49,7 +49,7 @@ impl Args {
             ..Options::default()
         };
         if let Some(f) = &self.fixtures {
-            o.fixtures = f.clone();
+            o.fixtures = crate::replica::Fixtures::Dir(f.clone());
         }
         if let Some(f) = &self.faults {
             o.faults = Faults::parse(f).map_err(|e| format!("--faults: {e}"))?;

@@ -6,6 +6,7 @@ use super::common::{self, usage};
 use crate::exit;
 use crate::flow::PortalKind;
 use crate::redact::Secret;
+use crate::replica::{Fixture, Fixtures};
 use crate::secrets::{ApiClientSecrets, SecretsFile};
 use crate::vault::{Credential, Status, Vault};
 use crate::verify::settle::{self, Settled};
@@ -56,10 +57,9 @@ impl VerifyArgs {
         let Some(when) = self.verify else {
             return Ok(None);
         };
-        let fixtures = on_replica
-            .then(|| common::fixtures_dir().unwrap_or_else(crate::replica::default_fixtures));
+        let fixtures = on_replica.then(common::fixtures);
         let portals = [(portal, base_url.to_string())];
-        let verifier = build(&self.api, secrets, &portals, fixtures.as_deref())?;
+        let verifier = build(&self.api, secrets, &portals, fixtures.as_ref())?;
         Ok(Some(verify::AfterRun {
             verifier,
             created_too: when == When::All,
@@ -96,13 +96,24 @@ fn for_portal(values: &[String], portal: PortalKind) -> Option<&str> {
     })
 }
 
-/// The key file for `portal`: given, or the built-in replica's own.
-fn key_file(api: &ApiArgs, portal: PortalKind, replica: Option<&Path>) -> Result<PathBuf, String> {
+/// The key file for `portal` (its name and text): given, or the built-in replica's own.
+fn key_file(
+    api: &ApiArgs,
+    portal: PortalKind,
+    replica: Option<&Fixtures>,
+) -> Result<Fixture, String> {
     if let Some(f) = for_portal(&api.keys, portal) {
-        return Ok(PathBuf::from(f));
+        let text =
+            common::read_text(Path::new(f)).map_err(|e| format!("--nic-public-key: {e:#}"))?;
+        return Ok(Fixture {
+            name: f.to_string(),
+            text,
+        });
     }
     match replica {
-        Some(fixtures) => Ok(fixtures.join(format!("api-auth/{}-public.pem", portal.as_str()))),
+        Some(fixtures) => fixtures
+            .read(&format!("api-auth/{}-public.pem", portal.as_str()))
+            .map_err(|e| e.to_string()),
         None => Err(format!(
             "no NIC public key for {p}: download it from the e-Invoice portal (API user management; NIC also mails production's) and pass --nic-public-key {p}=FILE",
             p = portal.as_str()
@@ -115,7 +126,7 @@ pub fn build(
     api: &ApiArgs,
     secrets: &ApiClientSecrets,
     portals: &[(PortalKind, String)],
-    replica: Option<&Path>,
+    replica: Option<&Fixtures>,
 ) -> Result<Arc<Verifier>, String> {
     let client = client(secrets)?;
     let mut apis = vec![];
@@ -124,9 +135,7 @@ pub fn build(
             continue;
         }
         let file = key_file(api, *portal, replica)?;
-        let text = common::read_text(&file).map_err(|e| format!("--nic-public-key: {e}"))?;
-        let key =
-            verify::key::parse(&file.display().to_string(), &text).map_err(|e| e.to_string())?;
+        let key = verify::key::parse(&file.name, &file.text).map_err(|e| e.to_string())?;
         let url = for_portal(&api.urls, *portal)
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| verify::default_url(*portal, base));

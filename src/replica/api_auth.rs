@@ -14,7 +14,6 @@ use base64::Engine;
 use rand::RngCore;
 use serde_json::json;
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -47,14 +46,12 @@ pub struct AuthState {
 
 impl ApiAuth {
     /// Reads `api-auth/` from the fixtures folder.
-    pub fn load(fixtures: &Path) -> Result<ApiAuth, super::StartError> {
-        let dir = fixtures.join("api-auth");
+    pub fn load(fixtures: &super::Fixtures) -> Result<ApiAuth, super::StartError> {
         let key = |name: &str| {
-            let path = dir.join(name);
-            let text = super::read_text(&path)?;
-            rsa::pkcs8::DecodePrivateKey::from_pkcs8_pem(&text).map_err(|e| {
+            let f = fixtures.read(&format!("api-auth/{name}"))?;
+            rsa::pkcs8::DecodePrivateKey::from_pkcs8_pem(&f.text).map_err(|e| {
                 super::StartError::Parse {
-                    path,
+                    path: f.name.into(),
                     source: Box::new(e),
                 }
             })
@@ -68,7 +65,7 @@ impl ApiAuth {
             client_id: String,
             client_secret: String,
         }
-        let clients: Clients = super::read_toml(&dir.join("clients.toml"))?;
+        let clients: Clients = super::read_toml(fixtures, "api-auth/clients.toml")?;
         Ok(ApiAuth {
             sandbox_key: key("sandbox-private.pem")?,
             production_key: key("production-private.pem")?,

@@ -9,6 +9,7 @@ mod aid;
 mod api_auth;
 mod captcha;
 mod config;
+mod fixtures;
 mod hash;
 mod html;
 mod production;
@@ -17,6 +18,7 @@ mod sandbox;
 mod state;
 
 pub use config::{ConfigError, Drift, Faults, Layout};
+pub use fixtures::{Fixture, Fixtures};
 pub use state::{generated_taxpayers, Taxpayer};
 use state::{Inner, Persisted, Providers, Session, Shared};
 
@@ -25,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,8 +36,8 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// Sandbox port; production takes the next one. 0 picks free ports.
     pub port: u16,
-    /// Folder with `taxpayers.toml` and `providers.toml`.
-    pub fixtures: PathBuf,
+    /// Where `taxpayers.toml`, `providers.toml` and the API keys come from.
+    pub fixtures: Fixtures,
     /// Deterministic generated taxpayers added to the fixtures' (for load).
     pub extra_taxpayers: usize,
     /// Faults to inject.
@@ -62,7 +64,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             port: 0,
-            fixtures: default_fixtures(),
+            fixtures: Fixtures::Embedded,
             extra_taxpayers: 0,
             faults: Faults::default(),
             layout: Layout::default(),
@@ -75,15 +77,6 @@ impl Default for Options {
             quiet: true,
         }
     }
-}
-
-/// ./fixtures when it holds the replica's data, else the source tree's.
-pub fn default_fixtures() -> PathBuf {
-    let local = PathBuf::from("fixtures");
-    if local.join("taxpayers.toml").exists() {
-        return local;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
 /// A running replica. Dropping it stops both listeners.
@@ -135,17 +128,10 @@ pub enum StartError {
     },
 }
 
-fn read_text(path: &Path) -> Result<String, StartError> {
-    std::fs::read_to_string(path).map_err(|source| StartError::Read {
-        path: path.into(),
-        source,
-    })
-}
-
-fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StartError> {
-    let s = read_text(path)?;
-    toml::from_str(&s).map_err(|source| StartError::Parse {
-        path: path.into(),
+fn read_toml<T: serde::de::DeserializeOwned>(fx: &Fixtures, rel: &str) -> Result<T, StartError> {
+    let f = fx.read(rel)?;
+    toml::from_str(&f.text).map_err(|source| StartError::Parse {
+        path: f.name.into(),
         source: Box::new(source),
     })
 }
@@ -158,8 +144,8 @@ struct Directory {
 impl Replica {
     /// Starts both portals on 127.0.0.1 and returns once they accept connections.
     pub async fn start(opts: Options) -> Result<Replica, StartError> {
-        let dir: Directory = read_toml(&opts.fixtures.join("taxpayers.toml"))?;
-        let providers: Providers = read_toml(&opts.fixtures.join("providers.toml"))?;
+        let dir: Directory = read_toml(&opts.fixtures, "taxpayers.toml")?;
+        let providers: Providers = read_toml(&opts.fixtures, "providers.toml")?;
         let mut taxpayers = dir.taxpayer;
         taxpayers.extend(state::generated_taxpayers(opts.extra_taxpayers));
         let users: Persisted = match &opts.state_file {

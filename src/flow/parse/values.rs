@@ -177,8 +177,17 @@ pub(super) fn strings_of(p: &mut P, v: &Sv, what: &str) -> Vec<(String, Range<us
     }
 }
 
+/// `20s`, `500ms`, `1.5s`, `5` (seconds), or any humantime form
+/// (`1h`, `1m30s`, `2min`).
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
+    simple_duration(s.trim()).or_else(|| {
+        humantime::parse_duration(s.trim())
+            .ok()
+            .filter(|d| !d.is_zero())
+    })
+}
+
+fn simple_duration(s: &str) -> Option<Duration> {
     let (num, unit) = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .map(|i| s.split_at(i))

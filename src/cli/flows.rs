@@ -1,0 +1,56 @@
+//! `einvreg flows list|show|schema`: the bundled flows, to start a custom
+//! one from, and the flow language's JSON Schema for editors.
+
+use crate::exit;
+use crate::flow::bundled::{parse_arg, FlowArg, BUNDLED};
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  einvreg flows list\n  einvreg flows show production-api-user > my-flow.toml\n  einvreg flows schema > flow.schema.json   # then, atop my-flow.toml: #:schema ./flow.schema.json"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub what: What,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum What {
+    /// The bundled flows, by name, with what each does
+    List,
+    /// Print a bundled flow's TOML (start a custom flow from it)
+    Show {
+        /// A bundled flow's name (see `einvreg flows list`)
+        name: String,
+    },
+    /// Print the flow language's JSON Schema (draft-07), for taplo / Even Better TOML
+    Schema,
+}
+
+pub fn run(args: Args) -> i32 {
+    match args.what {
+        What::List => {
+            let width = BUNDLED.iter().map(|b| b.name.len()).max().unwrap_or(0);
+            for b in BUNDLED {
+                println!("{:width$}  {}", b.name, b.description());
+            }
+            exit::OK
+        }
+        What::Show { name } => match parse_arg(&name) {
+            Ok(FlowArg::Bundled(b)) => {
+                print!("{}", b.text);
+                exit::OK
+            }
+            Ok(_) => super::common::usage(format!(
+                "`{name}` is a path: `flows show` prints a bundled flow (einvreg flows list)"
+            )),
+            Err(e) => super::common::usage(e),
+        },
+        What::Schema => match serde_json::to_string_pretty(&crate::flow::schema::schema()) {
+            Ok(s) => {
+                println!("{s}");
+                exit::OK
+            }
+            Err(e) => super::common::usage(e),
+        },
+    }
+}

@@ -1,0 +1,110 @@
+//! A JSON Schema (draft-07) of the flow language, for TOML editors (taplo,
+//! Even Better TOML) to complete and check keys. Built from the parser's own
+//! key lists, so the schema and the parser cannot disagree about a key.
+
+use super::model::{OUTCOME_KINDS, ROLES};
+use super::parse::{
+    CREDENTIAL_KEYS, FLOW_KEYS, INPUT_KEYS, INPUT_RULES, INPUT_TYPES, INTERRUPT_KEYS, OUTCOME_KEYS,
+    RECOGNISE_KEYS, SCREEN_KEYS, STEP_COMMON, STEP_KINDS,
+};
+use serde_json::{json, Map, Value};
+
+/// The schema as a JSON value.
+pub fn schema() -> Value {
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://einvreg.invalid/flow.schema.json",
+        "title": "einvreg flow",
+        "description": "A portal's screens: what to expect, fill, click and choose, when to ask a person, and what each outcome looks like (docs/flow-language.md)",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["flow", "screens"],
+        "properties": {
+            "flow": object(FLOW_KEYS, &["name", "portal"]),
+            "inputs": {"type": "object", "additionalProperties": object(INPUT_KEYS, &["type"])},
+            "screens": {"type": "array", "items": object(SCREEN_KEYS, &["id"])},
+            "interrupts": {"type": "array", "items": object(INTERRUPT_KEYS, &["id", "recognise"])},
+            "cleanup": {"type": "array", "items": {"$ref": "#/definitions/step"}},
+            "outcomes": {"type": "array", "items": object(OUTCOME_KEYS, &["id", "kind"])},
+        },
+        "definitions": {
+            "target": {
+                "description": "a CSS selector, or xpath:..., text:..., label:..., url:...; a list gives fallbacks tried in order",
+                "oneOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1}
+                ]
+            },
+            "strings": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            "duration": {"type": ["string", "integer"], "description": "e.g. 500ms, 20s, 5m, 1m30s"},
+            "when": {
+                "description": "holds when each named input has one of the given values",
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {"$ref": "#/definitions/strings"}
+            },
+            "step": step(),
+        }
+    })
+}
+
+/// A table with exactly `keys`, of which `required` must be present.
+fn object(keys: &[&str], required: &[&str]) -> Value {
+    let props: Map<String, Value> = keys.iter().map(|k| (k.to_string(), value(k))).collect();
+    json!({"type": "object", "additionalProperties": false, "required": required, "properties": props})
+}
+
+/// A step: one kind key (its target or value) plus the common keys and that kind's own.
+fn step() -> Value {
+    let kinds: Vec<Value> = STEP_KINDS
+        .iter()
+        .map(|(kind, own)| {
+            let mut keys: Vec<&str> = vec![kind];
+            keys.extend_from_slice(STEP_COMMON);
+            keys.extend_from_slice(own);
+            object(&keys, &[kind])
+        })
+        .collect();
+    json!({"oneOf": kinds})
+}
+
+/// The schema of a key's value, wherever it appears.
+fn value(key: &str) -> Value {
+    let r = |d: &str| json!({"$ref": format!("#/definitions/{d}")});
+    match key {
+        "portal" => json!({"enum": ["sandbox", "production"]}),
+        "type" => json!({"enum": INPUT_TYPES}),
+        "rule" => json!({"enum": INPUT_RULES}),
+        "role" => json!({"enum": ROLES}),
+        "kind" => json!({"enum": OUTCOME_KINDS}),
+        "action" => json!({"enum": ["accept", "dismiss"]}),
+        "timeout" | "rotates" => r("duration"),
+        "when" | "required_when" => r("when"),
+        "optional" | "required" | "strict" | "generate" | "fast" | "barrier" | "submits"
+        | "navigates" | "absent" => json!({"type": "boolean"}),
+        "max_retries" => json!({"type": "integer", "minimum": 0}),
+        "origins" | "values" | "screens" | "texts" => r("strings"),
+        "credentials" => object(CREDENTIAL_KEYS, &[]),
+        "recognise" => object(RECOGNISE_KEYS, &[]),
+        "elements" => json!({"type": "array", "items": r("target")}),
+        "steps" => json!({"type": "array", "items": r("step")}),
+        "wait_for" | "fill" | "fill_secret" | "click" | "choose" | "select" | "captcha" | "otp"
+        | "expect" | "input" | "refresh" | "resend" | "element" | "capture" => r("target"),
+        "default" => json!({"type": ["string", "boolean", "integer"]}),
+        _ => json!({"type": "string"}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_parser_key_is_in_the_schema() {
+        let s = super::schema().to_string();
+        for (kind, own) in super::STEP_KINDS {
+            assert!(s.contains(&format!("\"{kind}\"")), "{kind}");
+            for k in *own {
+                assert!(s.contains(&format!("\"{k}\"")), "{k}");
+            }
+        }
+    }
+}
