@@ -23,6 +23,7 @@ use crate::flow::Flow;
 use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
 use crate::runner::{self, Mode, RunSpec};
+use crate::secrets::{SecretsFile, Want};
 use crate::vault::{self, Vault};
 use journal::{Entry, Journal, State};
 use plan::Plan;
@@ -52,12 +53,8 @@ pub struct BatchSpec {
     pub redactor: Redactor,
     /// Each row's folder goes under this one.
     pub artifacts_root: PathBuf,
-    /// Portal login passwords by portal username.
-    pub logins: HashMap<String, Secret>,
-    /// API passwords given for a GSTIN (otherwise generated).
-    pub api_passwords: HashMap<String, Secret>,
-    /// Other secret inputs (e.g. `client_secret`) by input, then GSTIN.
-    pub by_gstin: HashMap<String, HashMap<String, Secret>>,
+    /// The secrets file: logins, API passwords, other secret inputs.
+    pub secrets: SecretsFile,
     /// Last journal state per row key, with --resume.
     pub resume: Option<HashMap<String, Entry>>,
     /// Set on the first Ctrl-C (or a journal or vault write that failed): start nothing new.
@@ -212,16 +209,13 @@ fn row_spec(
     let gstin = row.gstin();
     let api_pw_input = spec.flow.credentials.as_ref().map(|c| c.password.clone());
     let mut resolved = inputs::resolve(&spec.flow, &row.given, |name| {
-        if Some(name) == api_pw_input.as_deref() {
-            return spec.api_passwords.get(&gstin).cloned();
-        }
-        if let Some(by) = spec.by_gstin.get(name) {
-            return by.get(&gstin).cloned();
-        }
-        // Portal login passwords, by login.
-        row.get("portal_username")
-            .and_then(|u| spec.logins.get(u))
-            .cloned()
+        let want = Want {
+            input: name,
+            gstin: Some(&gstin),
+            login: row.get("portal_username"),
+            new_password: Some(name) == api_pw_input.as_deref(),
+        };
+        spec.secrets.find(want).cloned()
     })
     .map_err(RowInputs)?;
     if let (Some(c), Some(creds)) = (reuse, &spec.flow.credentials) {
@@ -375,7 +369,7 @@ enum InDoubt {
 /// The journal's credential for this row (`known`), or else the newest one
 /// still pending or unverified for its GSTIN, portal and provider.
 fn in_doubt(spec: &BatchSpec, row: &Row, known: Option<&str>) -> InDoubt {
-    let creds = match Vault::read(spec.vault.path()) {
+    let creds = match spec.vault.read_all() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("cannot read the vault to resume line {}: {e}", row.line);

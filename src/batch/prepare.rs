@@ -4,9 +4,7 @@
 use super::rows::{self, Loaded, Providers, Row, RowsError};
 use crate::flow::inputs::InputProblem;
 use crate::flow::Flow;
-use crate::redact::Secret;
 use crate::secrets::SecretsFile;
-use std::collections::HashMap;
 
 /// The CSV, read at the edge.
 pub struct CsvSource<'a> {
@@ -60,12 +58,8 @@ pub struct Prepared {
     /// The rows `--skip-invalid` left out, each with its problems (one line),
     /// for the reports: a row skipped is never a row forgotten.
     pub invalid: Vec<(Row, String)>,
-    /// Portal login passwords by portal username.
-    pub logins: HashMap<String, Secret>,
-    /// API passwords given for a GSTIN (otherwise generated).
-    pub api_passwords: HashMap<String, Secret>,
-    /// Other secret inputs (e.g. `client_secret`) by input, then GSTIN.
-    pub by_gstin: HashMap<String, HashMap<String, Secret>>,
+    /// The secrets file (either shape), with the logins asked at the start.
+    pub secrets: SecretsFile,
     needs_login: bool,
 }
 
@@ -99,22 +93,20 @@ pub fn prepare(
         .map(|r| (r.clone(), problems_of(csv.name, r.line, &problems)))
         .collect();
     rows.retain(|r| !bad_lines.contains(&r.line));
-    let mut logins = secrets.plain;
-    logins.extend(secrets.portal_password);
-    // A flow needs logins when it has a secret input besides the new password.
+    // A flow needs logins when it has a secret input besides the new
+    // password that the file gives neither by GSTIN nor for everyone.
     let new_password = flow.credentials.as_ref().map(|c| &c.password);
-    let needs_login = flow.inputs.iter().any(|i| {
-        i.is_secret() && Some(&i.name) != new_password && !secrets.by_gstin.contains_key(&i.name)
-    });
+    let needs_login = flow
+        .inputs
+        .iter()
+        .any(|i| i.is_secret() && Some(&i.name) != new_password && !secrets.covers(&i.name));
     Ok(Prepared {
         rows,
         skipped: problems,
         warnings,
         skipped_rows: bad_lines.len(),
         invalid,
-        logins,
-        api_passwords: secrets.api_password,
-        by_gstin: secrets.by_gstin,
+        secrets,
         needs_login,
     })
 }
@@ -140,7 +132,7 @@ impl Prepared {
             .rows
             .iter()
             .filter_map(|r| r.get("portal_username").map(String::from))
-            .filter(|u| !self.logins.contains_key(u))
+            .filter(|u| !self.secrets.has_login(u))
             .collect();
         missing.sort();
         missing.dedup();

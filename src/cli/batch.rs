@@ -40,6 +40,8 @@ pub struct Args {
     /// Credentials, written before each submit (owner-only JSON lines)
     #[arg(long, default_value = "einvreg-vault.jsonl")]
     pub vault: PathBuf,
+    #[command(flatten)]
+    pub keys: common::KeyArgs,
     /// Append-only record of every row's progress
     #[arg(long, default_value = "einvreg-journal.jsonl")]
     pub journal: PathBuf,
@@ -151,12 +153,7 @@ pub fn run(args: Args) -> i32 {
         return usage(e);
     }
     let redactor = Redactor::new();
-    for s in prepared
-        .logins
-        .values()
-        .chain(prepared.api_passwords.values())
-        .chain(prepared.by_gstin.values().flat_map(|m| m.values()))
-    {
+    for s in prepared.secrets.all() {
         redactor.add(s.expose());
     }
     if let Some(s) = &api_client.secret {
@@ -252,7 +249,7 @@ fn ask_missing_logins(p: &mut Prepared, auto_answer: bool) -> Result<(), String>
     for u in missing {
         match rpassword::prompt_password(format!("  password for portal login {u}: ")) {
             Ok(pw) if !pw.is_empty() => {
-                p.logins.insert(u, Secret::new(pw));
+                p.secrets.add_login(u, Secret::new(pw));
             }
             _ => return Err(format!("no password for {u}")),
         }
@@ -268,7 +265,13 @@ struct Stores {
 }
 
 fn open_stores(args: &Args) -> Result<Stores, String> {
-    let vault = Arc::new(Vault::open(&args.vault).map_err(|e| e.to_string())?);
+    let vault = Vault::open_with(&args.vault, args.keys.keys()?).map_err(|e| e.to_string())?;
+    // --resume and --verify read the vault back: a sealed one needs its
+    // identity now, not after the first row has started.
+    if args.resume || args.verify.verify.is_some() {
+        vault.read_all().map_err(|e| e.to_string())?;
+    }
+    let vault = Arc::new(vault);
     let jerr = |e: std::io::Error| format!("journal {}: {e}", args.journal.display());
     let journal = Arc::new(Journal::open(&args.journal).map_err(|e| format!("journal {e}"))?);
     let resume = match args.resume {
@@ -352,9 +355,7 @@ async fn run_async(
         queue: queue.clone(),
         redactor,
         artifacts_root: args.artifacts.clone(),
-        logins: prepared.logins,
-        api_passwords: prepared.api_passwords,
-        by_gstin: prepared.by_gstin,
+        secrets: prepared.secrets,
         resume: stores.resume,
         stop: stop.clone(),
         events: events.clone(),

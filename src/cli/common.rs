@@ -369,3 +369,41 @@ pub async fn portal_and_queue(
         Arc::new(crate::operator::Queue::new(op, events)),
     ))
 }
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct KeyArgs {
+    /// Seal each vault record for this age recipient (age1...; repeatable): the vault then holds no credential in clear
+    #[arg(long, value_name = "AGE1...")]
+    pub vault_recipient: Vec<String>,
+    /// Seal for every recipient in this file (one age1... per line, # comments)
+    #[arg(long, value_name = "FILE")]
+    pub vault_recipients_file: Option<PathBuf>,
+    /// age identity file that opens sealed records (for vault commands, --resume, --verify)
+    #[arg(long, value_name = "FILE", env = "EINVREG_VAULT_IDENTITY")]
+    pub vault_identity: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    /// The recipients and identities given, read and checked.
+    pub fn keys(&self) -> Result<Arc<crate::vault::Keys>, String> {
+        let mut k = crate::vault::Keys::default();
+        for r in &self.vault_recipient {
+            k.add_recipient("--vault-recipient", r)
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(f) = &self.vault_recipients_file {
+            let text = read_text(f).map_err(|e| format!("--vault-recipients-file: {e:#}"))?;
+            k.add_recipients_file(&f.display().to_string(), &text)
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(f) = &self.vault_identity {
+            let name = f.display().to_string();
+            let meta = std::fs::metadata(f).map_err(|e| format!("--vault-identity {name}: {e}"))?;
+            SecretsFile::check_mode(&name, meta.permissions().mode()).map_err(|e| e.to_string())?;
+            let text = read_text(f).map_err(|e| format!("--vault-identity: {e:#}"))?;
+            k.add_identity_file(&name, &text)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(Arc::new(k))
+    }
+}

@@ -10,6 +10,7 @@ mod logging;
 mod replica;
 mod run;
 mod smoke;
+mod vault;
 mod verify;
 
 use crate::exit;
@@ -40,6 +41,8 @@ enum Command {
     Smoke(Box<smoke::Args>),
     /// Log in with vault credentials through the e-Invoice auth API and record whether they work
     Verify(Box<verify::Args>),
+    /// What the vault holds: list, show (--reveal), export; keygen for age encryption
+    Vault(vault::Args),
     /// Run the built-in replica of both portals on 127.0.0.1 (tests, demos, rehearsals)
     Replica(replica::Args),
 }
@@ -70,6 +73,7 @@ pub fn main() -> i32 {
         Command::Gstin(a) => gstin::run(a),
         Command::Replica(a) => replica::run(a),
         Command::Verify(a) => verify::run(*a),
+        Command::Vault(a) => vault::run(a),
     }
 }
 

@@ -7,7 +7,7 @@ use crate::flow::inputs::{self, Given};
 use crate::flow::{Flow, Loc, Role};
 use crate::redact::{Redactor, Secret};
 use crate::runner::{self, Mode, RunSpec};
-use crate::secrets::{ApiClientSecrets, SecretsFile};
+use crate::secrets::{ApiClientSecrets, SecretsFile, Want};
 use crate::vault::Vault;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -29,6 +29,8 @@ pub struct Args {
     /// Where credentials are written before the submit (owner-only JSON lines)
     #[arg(long, default_value = "einvreg-vault.jsonl")]
     pub vault: PathBuf,
+    #[command(flatten)]
+    pub keys: common::KeyArgs,
     /// Folder for captcha images, the step trace and failure artifacts
     #[arg(long)]
     pub artifacts: Option<PathBuf>,
@@ -107,7 +109,11 @@ pub fn run(args: Args) -> i32 {
     for s in resolved.secrets.values().chain(&api_client.secret) {
         redactor.add(s.expose());
     }
-    let vault = match Vault::open(&args.vault) {
+    let keys = match args.keys.keys() {
+        Ok(k) => k,
+        Err(e) => return usage(e),
+    };
+    let vault = match Vault::open_with(&args.vault, keys) {
         Ok(v) => Arc::new(v),
         Err(e) => return usage(e),
     };
@@ -130,8 +136,26 @@ fn resolve_inputs(args: &Args, flow: &Flow) -> Result<(inputs::Resolved, ApiClie
     };
     let api_client = file_secrets.api_client.clone();
     let interactive = std::io::stdin().is_terminal();
+    let new_password = flow.credentials.as_ref().map(|c| c.password.as_str());
+    let value_of = |name: &str| {
+        given
+            .iter()
+            .rev()
+            .find(|g| g.name == name)
+            .map(|g| g.value.clone())
+    };
+    let gstin = flow
+        .input_for(crate::flow::Role::Gstin)
+        .and_then(|i| value_of(&i.name));
+    let login = value_of("portal_username");
     let resolved = inputs::resolve(flow, &given, |name| {
-        if let Some(s) = file_secrets.plain.get(name) {
+        let want = Want {
+            input: name,
+            gstin: gstin.as_deref(),
+            login: login.as_deref(),
+            new_password: Some(name) == new_password,
+        };
+        if let Some(s) = file_secrets.find(want) {
             return Some(s.clone());
         }
         if let Ok(v) = std::env::var(format!("EINVREG_{}", name.to_uppercase())) {

@@ -164,6 +164,8 @@ pub struct Args {
     pub json: bool,
     #[command(flatten)]
     pub api: ApiArgs,
+    #[command(flatten)]
+    pub keys: common::KeyArgs,
 }
 
 /// `--status` values.
@@ -209,11 +211,15 @@ pub fn run(args: Args) -> i32 {
         },
         None => SecretsFile::default(),
     };
-    let vault = match Vault::open(&args.vault) {
+    let keys = match args.keys.keys() {
+        Ok(k) => k,
+        Err(e) => return usage(e),
+    };
+    let vault = match Vault::open_with(&args.vault, keys) {
         Ok(v) => Arc::new(v),
         Err(e) => return usage(e),
     };
-    let creds = match Vault::read(&args.vault) {
+    let creds = match vault.read_all() {
         Ok(c) => select(c, &args.gstin, &args.status),
         Err(e) => return usage(e),
     };

@@ -10,6 +10,8 @@ mod warm;
 pub use chromedriver::ChromeDriver;
 
 use fantoccini::{Client, ClientBuilder};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -296,8 +298,7 @@ impl Endpoint {
 
     async fn session_once(&self) -> Result<Client, DriverError> {
         let url = self.url().await?;
-        let mut b = ClientBuilder::rustls()
-            .map_err(|e| DriverError::Setup(format!("TLS setup failed: {e}")))?;
+        let mut b = ClientBuilder::new(https_connector());
         b.capabilities(self.capabilities());
         b.connect(&url).await.map_err(|e| {
             let msg = e.to_string();
@@ -311,6 +312,20 @@ impl Endpoint {
             DriverError::Session { url: url.clone(), msg: format!("{msg}{hint}") }
         })
     }
+}
+
+/// What fantoccini reaches WebDriver endpoints through: plain HTTP, or
+/// rustls (ring provider) with the system's roots for an `https://` Grid.
+/// A machine without CA certificates still reaches a local chromedriver.
+fn https_connector() -> HttpsConnector<HttpConnector> {
+    let b = hyper_rustls::HttpsConnectorBuilder::new();
+    let b = b.with_native_roots().unwrap_or_else(|_| {
+        let none = rustls::ClientConfig::builder()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(none)
+    });
+    b.https_or_http().enable_http1().build()
 }
 
 #[cfg(test)]

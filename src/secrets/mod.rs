@@ -121,6 +121,67 @@ impl SecretsFile {
     }
 }
 
+/// What a flow asks the secrets file for.
+#[derive(Debug, Clone, Copy)]
+pub struct Want<'a> {
+    /// The flow's secret input (`portal_password`, `client_secret`, ...).
+    pub input: &'a str,
+    /// The GSTIN being registered (upper case), if known.
+    pub gstin: Option<&'a str>,
+    /// The portal login it logs in with, if any.
+    pub login: Option<&'a str>,
+    /// Whether `input` is the API password the flow creates.
+    pub new_password: bool,
+}
+
+impl SecretsFile {
+    /// One secret input's value, whichever shape the file has; the most
+    /// specific entry wins:
+    /// 1. by GSTIN: `[api_password]` for the new password, `[INPUT]` for others;
+    /// 2. by login: `[portal_password]`, for a login's password;
+    /// 3. flat: `INPUT = "value"`, for every GSTIN;
+    /// 4. flat by login: `LOGIN = "value"`, for a login's password.
+    pub fn find(&self, w: Want) -> Option<&Secret> {
+        let table = if w.new_password {
+            Some(&self.api_password)
+        } else {
+            self.by_gstin.get(w.input)
+        };
+        let by_gstin = || table.and_then(|t| t.get(&w.gstin?.to_uppercase()));
+        let is_login = !w.new_password && !self.by_gstin.contains_key(w.input);
+        let login = w.login.filter(|_| is_login);
+        by_gstin()
+            .or_else(|| self.portal_password.get(login?))
+            .or_else(|| self.plain.get(w.input))
+            .or_else(|| self.plain.get(login?))
+    }
+
+    /// Whether `login`'s password is in the file, under either shape.
+    pub fn has_login(&self, login: &str) -> bool {
+        self.portal_password.contains_key(login) || self.plain.contains_key(login)
+    }
+
+    /// Whether every GSTIN gets `input` without a per-login password.
+    pub fn covers(&self, input: &str) -> bool {
+        self.by_gstin.contains_key(input) || self.plain.contains_key(input)
+    }
+
+    /// Adds a login's password (asked at the start of a batch).
+    pub fn add_login(&mut self, login: String, password: Secret) {
+        self.portal_password.insert(login, password);
+    }
+
+    /// Every secret the file holds, to mask wherever text leaves einvreg.
+    pub fn all(&self) -> impl Iterator<Item = &Secret> {
+        self.plain
+            .values()
+            .chain(self.portal_password.values())
+            .chain(self.api_password.values())
+            .chain(self.by_gstin.values().flat_map(|m| m.values()))
+            .chain(&self.api_client.secret)
+    }
+}
+
 fn strings(
     file: &str,
     table: &str,
@@ -180,6 +241,75 @@ mod tests {
         assert_eq!(f.api_client.secret.unwrap().expose(), "Cs-9");
         assert_eq!(f.plain.len(), 1, "the API client is not a login");
         assert!(SecretsFile::check_mode("s.toml", 0o644).is_err());
+        assert!(SecretsFile::check_mode("s.toml", 0o600).is_ok());
+    }
+
+    fn want<'a>(input: &'a str, gstin: &'a str, login: &'a str) -> Want<'a> {
+        Want {
+            input,
+            gstin: Some(gstin),
+            login: Some(login),
+            new_password: input == "api_password",
+        }
+    }
+
+    #[test]
+    fn both_shapes_answer_the_same_questions() {
+        let batch = SecretsFile::parse(
+            "b.toml",
+            "[portal_password]\nudaytrd01 = \"Login@123\"\n[api_password]\n27aapfu0939f1zv = \"Api@Pass12\"\n[client_secret]\n27AAPFU0939F1ZV = \"Cs-1\"\n",
+        )
+        .unwrap();
+        let flat = SecretsFile::parse(
+            "f.toml",
+            "portal_password = \"Login@123\"\napi_password = \"Api@Pass12\"\nclient_secret = \"Cs-1\"\n",
+        )
+        .unwrap();
+        let legacy = SecretsFile::parse("l.toml", "udaytrd01 = \"Login@123\"\n").unwrap();
+        for f in [&batch, &flat] {
+            let g = |i| {
+                f.find(want(i, "27AAPFU0939F1ZV", "udaytrd01"))
+                    .map(|s| s.expose().to_string())
+            };
+            assert_eq!(g("portal_password").as_deref(), Some("Login@123"));
+            assert_eq!(g("api_password").as_deref(), Some("Api@Pass12"));
+            assert_eq!(g("client_secret").as_deref(), Some("Cs-1"));
+        }
+        let pw = legacy.find(want("portal_password", "27AAPFU0939F1ZV", "udaytrd01"));
+        assert_eq!(pw.map(|s| s.expose()), Some("Login@123"));
+        // Another login or GSTIN gets nothing from a by-login or by-GSTIN entry.
+        assert!(batch
+            .find(want("portal_password", "27AAPFU0939F1ZV", "other"))
+            .is_none());
+        assert!(batch
+            .find(want("api_password", "05AAACH6188F1ZM", "udaytrd01"))
+            .is_none());
+        assert!(legacy
+            .find(want("api_password", "27AAPFU0939F1ZV", "udaytrd01"))
+            .is_none());
+        assert!(batch.has_login("udaytrd01") && legacy.has_login("udaytrd01"));
+        assert!(flat.covers("portal_password") && !batch.covers("portal_password"));
+        assert_eq!(batch.all().count(), 3);
+    }
+
+    #[test]
+    fn the_most_specific_entry_wins() {
+        let f = SecretsFile::parse(
+            "m.toml",
+            "udaytrd01 = \"Flat@1234\"\n[portal_password]\nudaytrd01 = \"Table@123\"\n",
+        )
+        .unwrap();
+        let pw = f.find(want("portal_password", "27AAPFU0939F1ZV", "udaytrd01"));
+        assert_eq!(pw.map(|s| s.expose()), Some("Table@123"));
+        // A by-GSTIN table is never read as logins.
+        let f = SecretsFile::parse(
+            "m.toml",
+            "[client_secret]\n27AAPFU0939F1ZV = \"Mine@123\"\n",
+        )
+        .unwrap();
+        assert!(f
+            .find(want("client_secret", "05AAACH6188F1ZM", "27AAPFU0939F1ZV"))
+            .is_none());
         assert!(SecretsFile::check_mode("s.toml", 0o600).is_ok());
     }
 }

@@ -3,11 +3,16 @@
 //! An append-only JSON-lines file, owner-only (0600), fsync'd per record.
 //! A credential is appended as `pending` *before* the submit that creates
 //! it; later records with the same id only change its status. Nothing is
-//! ever overwritten, so no crash can lose a credential.
+//! ever overwritten, so no crash can lose a credential. With age
+//! recipients ([`seal`]), each line is `{id, at, sealed}` instead.
+
+pub mod seal;
 
 use crate::store::{Store, StoreError};
+pub use seal::{Keys, SealError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -116,6 +121,10 @@ pub struct Credential {
     pub note: Option<String>,
     /// When the auth API last accepted it.
     pub verified_at: Option<String>,
+    /// When it was first written (RFC 3339).
+    pub written_at: String,
+    /// When its status last changed (RFC 3339).
+    pub changed_at: String,
 }
 
 /// Why the vault could not be opened, read or written.
@@ -144,11 +153,35 @@ pub enum VaultError {
         #[source]
         source: serde_json::Error,
     },
+    /// A sealed line that could not be opened.
+    #[error("vault {} line {line}: {source}", path.display())]
+    Sealed {
+        /// The vault file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// Why.
+        #[source]
+        source: SealError,
+    },
+}
+
+/// A vault line as written: sealed (with recipients) or plain.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Line {
+    Sealed {
+        id: String,
+        at: String,
+        sealed: String,
+    },
+    Plain(Record),
 }
 
 /// The open vault file: locked, appends serialised and fsync'd.
 pub struct Vault {
     store: Store,
+    keys: Arc<Keys>,
 }
 
 /// Now, as RFC 3339 UTC.
@@ -161,9 +194,20 @@ pub fn now_rfc3339() -> String {
 impl Vault {
     /// Opens (or creates) the vault, owner-only and locked for this process.
     pub fn open(path: &Path) -> Result<Vault, VaultError> {
+        Vault::open_with(path, Arc::new(Keys::default()))
+    }
+
+    /// Opens the vault; records are sealed for `keys`' recipients, if any.
+    pub fn open_with(path: &Path, keys: Arc<Keys>) -> Result<Vault, VaultError> {
         Ok(Vault {
             store: Store::open(path)?,
+            keys,
         })
+    }
+
+    /// Every credential, read afresh with this vault's identities.
+    pub fn read_all(&self) -> Result<Vec<Credential>, VaultError> {
+        Vault::read_with(self.path(), &self.keys)
     }
 
     /// The vault file.
@@ -173,7 +217,20 @@ impl Vault {
 
     /// Appends one record and waits until it is on disk.
     pub fn append(&self, rec: &Record) -> Result<(), VaultError> {
-        let line = serde_json::to_string(rec).expect("record serialises");
+        let mut line = serde_json::to_string(rec).expect("record serialises");
+        if self.keys.seals() {
+            let sealed = self.keys.seal(&line).map_err(|source| VaultError::Sealed {
+                path: self.path().into(),
+                line: 0,
+                source,
+            })?;
+            let l = Line::Sealed {
+                id: rec.id.clone(),
+                at: rec.at.clone(),
+                sealed,
+            };
+            line = serde_json::to_string(&l).expect("sealed line serialises");
+        }
         Ok(self.store.append(&line)?)
     }
 
@@ -197,6 +254,11 @@ impl Vault {
     /// Every credential with its latest status, in first-written order.
     /// A torn last line (a crash mid-write) is not a record and is skipped.
     pub fn read(path: &Path) -> Result<Vec<Credential>, VaultError> {
+        Vault::read_with(path, &Keys::default())
+    }
+
+    /// [`Vault::read`], opening sealed lines with `keys`' identities.
+    pub fn read_with(path: &Path, keys: &Keys) -> Result<Vec<Credential>, VaultError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
@@ -216,11 +278,22 @@ impl Vault {
             if line.trim().is_empty() {
                 continue;
             }
-            let r: Record = serde_json::from_str(line).map_err(|source| VaultError::Corrupt {
+            let corrupt = |source| VaultError::Corrupt {
                 path: path.into(),
                 line: i + 1,
                 source,
-            })?;
+            };
+            let r = match serde_json::from_str(line).map_err(corrupt)? {
+                Line::Plain(r) => r,
+                Line::Sealed { sealed, .. } => {
+                    let plain = keys.open(&sealed).map_err(|source| VaultError::Sealed {
+                        path: path.into(),
+                        line: i + 1,
+                        source,
+                    })?;
+                    serde_json::from_str(&plain).map_err(corrupt)?
+                }
+            };
             merge(&mut out, r);
         }
         Ok(out)
@@ -232,6 +305,7 @@ fn merge(out: &mut Vec<Credential>, r: Record) {
     match out.iter_mut().find(|c| c.id == r.id) {
         Some(c) => {
             c.status = r.status;
+            c.changed_at = r.at;
             if r.note.is_some() {
                 c.note = r.note;
             }
@@ -240,6 +314,8 @@ fn merge(out: &mut Vec<Credential>, r: Record) {
             }
         }
         None => out.push(Credential {
+            written_at: r.at.clone(),
+            changed_at: r.at,
             id: r.id,
             status: r.status,
             portal: r.portal.unwrap_or_default(),

@@ -100,7 +100,7 @@ pub async fn all(
 
 /// Checks the credential `id` of `vault` (read afresh), if it is there.
 pub async fn by_id(vault: &Vault, verifier: &Verifier, id: &str) -> Option<Settled> {
-    let creds = match Vault::read(vault.path()) {
+    let creds = match vault.read_all() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("cannot read the vault to verify {id}: {e}");

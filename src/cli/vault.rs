@@ -1,0 +1,275 @@
+//! `einvreg vault list|show|export|keygen`: what the vault holds, without
+//! reading JSON lines; passwords only when asked for, and confirmed.
+
+use super::common::{usage, KeyArgs};
+use crate::exit;
+use crate::vault::{Credential, Vault};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  einvreg vault list\n  einvreg vault show 27AAPFU0939F1ZV --reveal\n  einvreg vault export --format csv -o creds.csv --reveal\n  einvreg vault keygen -o ~/.einvreg/key.txt     # then batch --vault-recipient age1..."
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub what: What,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Which {
+    /// The vault file
+    #[arg(long, default_value = "einvreg-vault.jsonl")]
+    pub vault: PathBuf,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum What {
+    /// One line per credential: GSTIN, portal, provider, username, status, when (never a password)
+    List {
+        #[command(flatten)]
+        which: Which,
+    },
+    /// A GSTIN's credentials in full; the password only with --reveal, after you confirm
+    Show {
+        /// The GSTIN
+        gstin: String,
+        /// Print the password too (asks first; --yes answers for scripts)
+        #[arg(long)]
+        reveal: bool,
+        /// With --reveal: do not ask
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        which: Which,
+    },
+    /// Write the credentials to an owner-only CSV or JSON file
+    Export {
+        /// csv or json
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// The file to write (created owner-only)
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Include passwords
+        #[arg(long)]
+        reveal: bool,
+        #[command(flatten)]
+        which: Which,
+    },
+    /// Make an age identity file (owner-only) and print its recipient (age1...)
+    Keygen {
+        /// The identity file to create
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+}
+
+/// `vault export` formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+pub fn run(args: Args) -> i32 {
+    let r = match args.what {
+        What::List { which } => read(&which).map(|c| list(&c)),
+        What::Show {
+            gstin,
+            reveal,
+            yes,
+            which,
+        } => read(&which).and_then(|c| show(&c, &gstin, reveal, yes)),
+        What::Export {
+            format,
+            output,
+            reveal,
+            which,
+        } => read(&which).and_then(|c| export(&c, format, &output, reveal)),
+        What::Keygen { output } => keygen(&output),
+    };
+    r.unwrap_or_else(usage)
+}
+
+fn read(w: &Which) -> Result<Vec<Credential>, String> {
+    if !w.vault.exists() {
+        return Err(format!(
+            "{}: no such vault (give --vault FILE)",
+            w.vault.display()
+        ));
+    }
+    Vault::read_with(&w.vault, &*w.keys.keys()?).map_err(|e| e.to_string())
+}
+
+fn list(creds: &[Credential]) -> i32 {
+    println!(
+        "{:<15}  {:<10}  {:<28}  {:<22}  {:<18}  changed",
+        "GSTIN", "portal", "provider", "username", "status"
+    );
+    for c in creds {
+        println!(
+            "{:<15}  {:<10}  {:<28}  {:<22}  {:<18}  {}",
+            c.gstin,
+            c.portal,
+            c.provider,
+            c.username,
+            c.status.name(),
+            c.changed_at
+        );
+    }
+    eprintln!("{} credential(s)", creds.len());
+    exit::OK
+}
+
+fn show(creds: &[Credential], gstin: &str, reveal: bool, yes: bool) -> Result<i32, String> {
+    let mine: Vec<&Credential> = creds
+        .iter()
+        .filter(|c| c.gstin.eq_ignore_ascii_case(gstin))
+        .collect();
+    if mine.is_empty() {
+        return Err(format!(
+            "no credential for {gstin} in the vault (einvreg vault list shows them)"
+        ));
+    }
+    if reveal
+        && !yes
+        && !confirm(&format!(
+            "Print {} password(s) for {gstin} on this screen?",
+            mine.len()
+        ))?
+    {
+        return Err("not confirmed; nothing printed".into());
+    }
+    for c in mine {
+        println!("GSTIN        {}", c.gstin);
+        println!("portal       {} ({})", c.portal, c.base_url);
+        println!("provider     {}", c.provider);
+        println!("username     {}", c.username);
+        if reveal {
+            println!("password     {}", c.password);
+        }
+        println!("status       {}", c.status.name());
+        println!("written      {}", c.written_at);
+        println!("changed      {}", c.changed_at);
+        if let Some(v) = &c.verified_at {
+            println!("verified     {v}");
+        }
+        if let Some(n) = &c.note {
+            println!("note         {n}");
+        }
+        println!("id           {}\n", c.id);
+    }
+    Ok(exit::OK)
+}
+
+/// Asks on the terminal (or reads stdin's first line) for yes.
+fn confirm(question: &str) -> Result<bool, String> {
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    let stdin = std::io::stdin();
+    if stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?
+        == 0
+        && !stdin.is_terminal()
+    {
+        return Err(
+            "--reveal asks first, and stdin is closed: pass --yes to print without asking".into(),
+        );
+    }
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+fn export(
+    creds: &[Credential],
+    format: ExportFormat,
+    out: &PathBuf,
+    reveal: bool,
+) -> Result<i32, String> {
+    let rows: Vec<serde_json::Value> = creds.iter().map(|c| row(c, reveal)).collect();
+    let bytes = match format {
+        ExportFormat::Json => serde_json::to_vec_pretty(&rows).map_err(|e| e.to_string())?,
+        ExportFormat::Csv => csv_of(&rows, reveal)?,
+    };
+    crate::store::private::write(out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!(
+        "{}: {} credential(s){} (owner-only)",
+        out.display(),
+        creds.len(),
+        if reveal {
+            " with passwords"
+        } else {
+            ", no passwords (--reveal adds them)"
+        }
+    );
+    Ok(exit::OK)
+}
+
+const COLUMNS: &[&str] = &[
+    "gstin",
+    "portal",
+    "base_url",
+    "provider",
+    "username",
+    "password",
+    "status",
+    "written_at",
+    "changed_at",
+    "verified_at",
+    "id",
+];
+
+fn row(c: &Credential, reveal: bool) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "gstin": c.gstin, "portal": c.portal, "base_url": c.base_url, "provider": c.provider,
+        "username": c.username, "status": c.status.name(), "written_at": c.written_at,
+        "changed_at": c.changed_at, "verified_at": c.verified_at, "id": c.id,
+    });
+    if reveal {
+        v["password"] = c.password.clone().into();
+    }
+    v
+}
+
+fn csv_of(rows: &[serde_json::Value], reveal: bool) -> Result<Vec<u8>, String> {
+    let cols: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| reveal || *c != "password")
+        .collect();
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(&cols).map_err(|e| e.to_string())?;
+    for r in rows {
+        let cells = cols
+            .iter()
+            .map(|c| r[*c].as_str().unwrap_or_default().to_string());
+        w.write_record(cells).map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+fn keygen(out: &PathBuf) -> Result<i32, String> {
+    if out.exists() {
+        return Err(format!(
+            "{}: exists; an identity is never overwritten (choose another path)",
+            out.display()
+        ));
+    }
+    let (text, public) = crate::vault::seal::keygen();
+    crate::store::private::write(out, text.as_bytes())
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!(
+        "{}: identity written (owner-only); keep it off the machine that runs batches if you can",
+        out.display()
+    );
+    println!("{public}");
+    Ok(exit::OK)
+}
