@@ -19,6 +19,7 @@ mod driver;
 mod events;
 mod exit;
 mod flow;
+mod html;
 pub mod loopback;
 mod operator;
 mod redact;

@@ -311,6 +311,7 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
         machine_s: report.machine_time().as_secs_f64(),
         human_s: report.human_wait.as_secs_f64(),
         artifacts: Some(run_spec.artifacts),
+        steps: report.steps.clone(),
         ..RowResult::plain(row, status.into(), "")
     }
 }

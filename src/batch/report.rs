@@ -26,6 +26,9 @@ pub struct RowResult {
     pub human_s: f64,
     /// The row's folder.
     pub artifacts: Option<PathBuf>,
+    /// Every step the run took (for the HTML report's timeline).
+    #[serde(skip)]
+    pub steps: Vec<crate::events::StepTrace>,
 }
 
 impl RowResult {
@@ -45,6 +48,7 @@ impl RowResult {
             machine_s: 0.0,
             human_s: 0.0,
             artifacts: None,
+            steps: vec![],
         }
     }
 }
@@ -154,6 +158,7 @@ mod tests {
             machine_s: 0.0,
             human_s: 0.0,
             artifacts: None,
+            steps: vec![],
         };
         let csv = render(Path::new("r.csv"), &[r]);
         assert!(

@@ -8,6 +8,7 @@ use crate::batch::{self, report, BatchSpec, CsvSource, PrepareError, Prepared, R
 use crate::events::{Event, RowStatus, Sink};
 use crate::exit;
 use crate::flow::Flow;
+use crate::html;
 use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
 use crate::secrets::{ApiClientSecrets, SecretsFile};
@@ -15,7 +16,7 @@ use crate::vault::Vault;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashSet;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -51,6 +52,9 @@ pub struct Args {
     /// Per-row report: .csv or .json
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// A self-contained HTML report (summary, a row per GSTIN, step timelines, failure screenshots)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// GSP and ERP names the portal lists (default: the bundled list)
     #[arg(long)]
     pub providers: Option<PathBuf>,
@@ -405,6 +409,12 @@ fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<String>) -> i3
             code = code.max(exit::FAILURE);
         }
     }
+    if let Some(p) = &args.html {
+        if let Err(e) = write_html(p, &args.csv, &results) {
+            eprintln!("error: --html {}: {e}", p.display());
+            code = code.max(exit::FAILURE);
+        }
+    }
     for e in &store_errors {
         eprintln!("error: {e}");
         code = code.max(exit::FAILURE);
@@ -419,4 +429,29 @@ fn abort(journal: &Journal, rows: &[batch::rows::Row]) -> i32 {
         Err(e) => eprintln!("aborted, and the journal {} could not record the GSTINs in flight ({e}): check the vault's pending credentials before running again", journal.path().display()),
     }
     exit::INTERRUPTED
+}
+
+/// The HTML report, each failed row with its screenshot read from its folder.
+fn write_html(p: &Path, csv: &Path, results: &[RowResult]) -> std::io::Result<()> {
+    let shots: Vec<Option<Vec<u8>>> = results
+        .iter()
+        .map(|r| {
+            let failed = !matches!(
+                r.status,
+                RowStatus::Registered | RowStatus::AlreadyRegistered | RowStatus::Skipped
+            );
+            let f = r.artifacts.as_ref()?.join("screenshot.png");
+            failed.then(|| std::fs::read(f).ok()).flatten()
+        })
+        .collect();
+    let rows: Vec<html::batch::Row> = results
+        .iter()
+        .zip(&shots)
+        .map(|(result, s)| html::batch::Row {
+            result,
+            screenshot: s.as_deref(),
+        })
+        .collect();
+    let title = format!("einvreg batch: {}", csv.display());
+    crate::store::private::write(p, html::batch::render(&title, &rows).as_bytes())
 }

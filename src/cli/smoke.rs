@@ -16,6 +16,9 @@ pub struct Args {
     /// A value to check, e.g. --var provider="Tera Software Limited" (else all values of choice inputs)
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// A self-contained HTML report of the findings (with --all, the ok ones too)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Write a JUnit XML report here
     #[arg(long)]
     pub junit: Option<PathBuf>,
@@ -117,6 +120,11 @@ pub fn run(args: Args) -> i32 {
                 junit::render(&findings, args.strict),
             ),
             ("--json", &args.json, json),
+            (
+                "--html",
+                &args.html,
+                crate::html::smoke::render("einvreg smoke", &findings, args.all),
+            ),
         ];
         for (flag, path, text) in outputs {
             if let Some(p) = path {

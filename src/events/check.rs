@@ -78,4 +78,7 @@ pub struct Check {
     pub class: Class,
     /// One line for a person.
     pub detail: String,
+    /// For drift or a fallback: what now stands there, and the TOML to paste.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }

@@ -54,6 +54,7 @@ impl Runner<'_> {
             selector,
             class,
             detail: detail.into(),
+            fix: None,
         }));
     }
 

@@ -70,6 +70,7 @@ mod tests {
             selector: Some("input[name='a']".into()),
             class,
             detail: "d & e".into(),
+            fix: None,
         };
         let x = render(
             &[

@@ -89,6 +89,7 @@ fn unreported_failure(flow: &Flow, report: &RunReport, found: &[Finding]) -> Opt
         selector: None,
         class,
         detail: report.message.clone(),
+        fix: None,
     })
 }
 

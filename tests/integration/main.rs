@@ -8,6 +8,7 @@ mod fidelity;
 mod leaks;
 mod procs;
 mod replica;
+mod report;
 mod run;
 mod smoke;
 mod store;

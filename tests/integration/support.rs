@@ -359,3 +359,93 @@ pub fn batch_on<'a>(flow: &'a str, url: &'a str) -> Vec<&'a str> {
         "secrets.toml",
     ]
 }
+
+/// A headless Chromium of the tests' own (its own chromedriver on a free
+/// port), to open what einvreg wrote (the HTML report) and read what it shows.
+pub struct Chrome {
+    driver: std::process::Child,
+    rt: tokio::runtime::Runtime,
+    pub c: Option<fantoccini::Client>,
+}
+
+impl Chrome {
+    pub fn start() -> Chrome {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (scripts/ensure-deps installs it)");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"]
+            }
+        }))
+        .unwrap();
+        let c = rt.block_on(async {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let mut b = fantoccini::ClientBuilder::new(
+                    hyper_util::client::legacy::connect::HttpConnector::new(),
+                );
+                b.capabilities(caps.clone());
+                match b.connect(&url).await {
+                    Ok(c) => break c,
+                    Err(e) if std::time::Instant::now() > deadline => {
+                        panic!("no Chromium session: {e}")
+                    }
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                }
+            }
+        });
+        Chrome {
+            driver,
+            rt,
+            c: Some(c),
+        }
+    }
+
+    fn client(&self) -> &fantoccini::Client {
+        self.c.as_ref().unwrap()
+    }
+
+    /// Opens a file.
+    pub fn open(&self, file: &Path) {
+        let url = format!("file://{}", file.display());
+        self.rt.block_on(self.client().goto(&url)).unwrap();
+    }
+
+    /// Runs `script` (its `return` value comes back).
+    pub fn js(&self, script: &str) -> serde_json::Value {
+        self.rt
+            .block_on(self.client().execute(script, vec![]))
+            .unwrap()
+    }
+
+    /// A screenshot of the page, kept under target/test-artifacts/.
+    pub fn keep_screenshot(&self, name: &str) -> PathBuf {
+        let png = self.rt.block_on(self.client().screenshot()).unwrap();
+        let dir = root().join("target/test-artifacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, png).unwrap();
+        p
+    }
+}
+
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        if let Some(c) = self.c.take() {
+            let _ = self.rt.block_on(c.close());
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

@@ -1,0 +1,88 @@
+//! Self-contained HTML reports (`--html FILE`) for `batch` and `smoke`: one
+//! file, no external assets (styles inline, screenshots as data URLs), for
+//! an ops lead to open. What goes in is already redacted and never holds a
+//! password; rendering only escapes it.
+
+pub mod batch;
+pub mod smoke;
+
+use base64::Engine;
+
+/// `s` safe inside HTML text and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A PNG as an `<img>` source.
+pub fn png_src(png: &[u8]) -> String {
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
+const STYLE: &str = "
+body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1b1f23;background:#fff}
+h1{font-size:20px;margin:0 0 4px}
+.meta{color:#586069;margin-bottom:16px}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0 20px}
+.card{border:1px solid #d1d5da;border-radius:6px;padding:8px 14px;min-width:110px}
+.card b{display:block;font-size:22px}
+table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #e1e4e8;padding:6px 8px;text-align:left;vertical-align:top}
+th{background:#f6f8fa;font-weight:600}
+.st{font-weight:600;border-radius:10px;padding:1px 8px;white-space:nowrap}
+.good{background:#dcffe4;color:#22863a}.warn{background:#fff5b1;color:#735c0f}.bad{background:#ffdce0;color:#b31d28}
+.bar{display:flex;height:10px;background:#f6f8fa;border-radius:3px;overflow:hidden;min-width:160px}
+.bar span{display:block;height:100%}
+.machine{background:#0366d6}.human{background:#f9c513}
+details summary{cursor:pointer;color:#0366d6}
+.steps td{font-size:12px;padding:2px 6px;border:0}
+.steps .t{background:#c8e1ff;height:8px;display:inline-block}
+td:last-child{max-width:720px;overflow-wrap:anywhere}
+img.shot{max-width:100%;border:1px solid #d1d5da;margin-top:6px}
+pre{background:#f6f8fa;padding:8px;white-space:pre-wrap}
+";
+
+/// A whole page around `body`.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\
+         <title>{t}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n",
+        t = escape(title)
+    )
+}
+
+/// A summary card.
+fn card(label: &str, value: impl std::fmt::Display, class: &str) -> String {
+    format!(
+        "<div class=\"card {class}\" data-card=\"{l}\"><b>{value}</b>{l}</div>",
+        l = escape(label)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markup_in_values_is_text() {
+        assert_eq!(
+            super::escape("<img src=x onerror=\"a('b')\">&"),
+            "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
+        );
+        let p = super::page("a<b", "<p>x</p>");
+        assert!(p.contains("<title>a&lt;b</title>") && p.contains("default-src 'none'"));
+    }
+}

@@ -1,0 +1,46 @@
+//! The smoke report: how many checks came out ok, fallback, drift or
+//! unreachable, then each finding that needs a look, with the fix proposed.
+
+use super::{card, escape, page};
+use crate::smoke::{Class, Finding};
+
+/// The whole report; `all` lists the ok checks too.
+pub fn render(title: &str, findings: &[Finding], all: bool) -> String {
+    let n = |c: Class| findings.iter().filter(|f| f.class == c).count();
+    let mut body = format!(
+        "<h1>{}</h1><div class=\"meta\">einvreg {} · {} checks · written {}</div><div class=\"cards\">{}{}{}{}</div>",
+        escape(title),
+        env!("CARGO_PKG_VERSION"),
+        findings.len(),
+        crate::vault::now_rfc3339(),
+        card("ok", n(Class::Ok), "good"),
+        card("fallback", n(Class::Fallback), "warn"),
+        card("drift", n(Class::Drift), "bad"),
+        card("unreachable", n(Class::Unreachable), "bad"),
+    );
+    body.push_str("<table id=\"findings\"><thead><tr><th>class</th><th>flow</th><th>screen</th><th>step</th><th>check</th><th>target</th><th>detail</th></tr></thead><tbody>\n");
+    for f in findings.iter().filter(|f| all || f.class != Class::Ok) {
+        let class = match f.class {
+            Class::Ok => "good",
+            Class::Fallback => "warn",
+            _ => "bad",
+        };
+        let fix = f
+            .fix
+            .as_ref()
+            .map(|x| format!("<pre class=\"fix\">{}</pre>", escape(x)))
+            .unwrap_or_default();
+        body.push_str(&format!(
+            "<tr data-class=\"{k}\"><td><span class=\"st {class}\">{k}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}{fix}</td></tr>\n",
+            escape(&f.flow),
+            escape(&f.screen),
+            escape(&f.step),
+            f.check.as_str(),
+            escape(f.selector.as_deref().unwrap_or("")),
+            escape(&f.detail),
+            k = f.class.as_str(),
+        ));
+    }
+    body.push_str("</tbody></table>");
+    page(title, &body)
+}
