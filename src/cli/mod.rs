@@ -14,7 +14,7 @@ mod vault;
 mod verify;
 
 use crate::exit;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(name = "einvreg", version, about = "Registers e-Invoice API credentials on India's GST (NIC) portals by driving a real browser", long_about = None)]
@@ -43,6 +43,18 @@ enum Command {
     Verify(Box<verify::Args>),
     /// What the vault holds: list, show (--reveal), export; keygen for age encryption
     Vault(vault::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (roff) into a folder (packaging)
+    #[command(hide = true)]
+    Man {
+        /// The folder
+        #[arg(long, default_value = ".")]
+        out_dir: std::path::PathBuf,
+    },
     /// Run the built-in replica of both portals on 127.0.0.1 (tests, demos, rehearsals)
     Replica(replica::Args),
 }
@@ -74,6 +86,16 @@ pub fn main() -> i32 {
         Command::Replica(a) => replica::run(a),
         Command::Verify(a) => verify::run(*a),
         Command::Vault(a) => vault::run(a),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "einvreg",
+                &mut std::io::stdout(),
+            );
+            exit::OK
+        }
+        Command::Man { out_dir } => man(&out_dir),
     }
 }
 
@@ -87,4 +109,27 @@ fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
     let out = rt.block_on(fut);
     rt.shutdown_background();
     out
+}
+
+/// Man pages into `dir`: einvreg.1 and one per command (einvreg-run.1, ...).
+fn man(dir: &std::path::Path) -> i32 {
+    let cmd = Cli::command().version(env!("CARGO_PKG_VERSION"));
+    let pages = std::iter::once(("einvreg".to_string(), cmd.clone())).chain(
+        cmd.get_subcommands().filter(|s| !s.is_hide_set()).map(|s| {
+            let name = format!("einvreg-{}", s.get_name());
+            (name.clone(), s.clone().name(name))
+        }),
+    );
+    for (name, c) in pages {
+        let mut out = vec![];
+        let path = dir.join(format!("{name}.1"));
+        let r = clap_mangen::Man::new(c)
+            .render(&mut out)
+            .and_then(|_| std::fs::write(&path, &out));
+        if let Err(e) = r {
+            eprintln!("error: {}: {e}", path.display());
+            return exit::FAILURE;
+        }
+    }
+    exit::OK
 }

@@ -5,6 +5,7 @@ mod batch;
 mod check;
 mod crash;
 mod fidelity;
+mod install;
 mod leaks;
 mod procs;
 mod replica;

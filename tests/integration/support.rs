@@ -14,6 +14,7 @@ pub fn bin() -> PathBuf {
 }
 
 pub struct Test {
+    bin: PathBuf,
     args: Vec<String>,
     envs: Vec<(String, String)>,
     cwd: PathBuf,
@@ -31,6 +32,7 @@ pub struct Done {
 impl Test {
     pub fn new() -> Test {
         Test {
+            bin: bin(),
             args: vec![],
             envs: vec![("NO_COLOR".into(), "1".into())],
             cwd: root(),
@@ -38,6 +40,11 @@ impl Test {
             status: Some(0),
             timeout: std::time::Duration::from_secs(240),
         }
+    }
+    /// Another einvreg binary (a release build copied elsewhere, an installed one).
+    pub fn bin(mut self, p: &Path) -> Self {
+        self.bin = p.to_path_buf();
+        self
     }
     pub fn arg(mut self, a: impl AsRef<str>) -> Self {
         self.args.push(a.as_ref().to_string());
@@ -75,7 +82,7 @@ impl Test {
         self
     }
     pub fn run(self) -> Done {
-        let mut cmd = Command::new(bin());
+        let mut cmd = Command::new(&self.bin);
         cmd.args(&self.args)
             .current_dir(&self.cwd)
             .env_remove("RUST_LOG");

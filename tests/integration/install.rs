@@ -1,0 +1,186 @@
+//! Installed einvreg: the release binary alone in an empty folder, and the
+//! .deb with its completions and man pages.
+
+use crate::support::*;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// `scripts/package-deb` (the test command ran it already; then this is quick):
+/// the release binary and the .deb's path.
+fn packaged() -> (PathBuf, PathBuf) {
+    let out = Command::new("bash")
+        .arg(root().join("scripts/package-deb"))
+        .output()
+        .expect("bash scripts/package-deb");
+    assert!(
+        out.status.success(),
+        "scripts/package-deb failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deb = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    (root().join("target/release/einvreg"), PathBuf::from(deb))
+}
+
+fn sh(script: &str) -> (bool, String) {
+    let o = Command::new("bash").args(["-c", script]).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    (o.status.success(), text)
+}
+
+#[test]
+fn the_release_binary_alone_runs_check_run_and_smoke() {
+    let (release, _) = packaged();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("einvreg");
+    std::fs::copy(&release, &bin).unwrap();
+    // Nothing points back into the source tree.
+    let bytes = std::fs::read(&bin).unwrap();
+    for inside in ["flows", "fixtures"] {
+        let p = root().join(inside).display().to_string();
+        assert!(
+            !bytes.windows(p.len()).any(|w| w == p.as_bytes()),
+            "the binary names {p}"
+        );
+    }
+    let t = || {
+        Test::new()
+            .bin(&bin)
+            .cwd(dir.path())
+            .env("HOME", dir.path().display().to_string())
+    };
+    let d = t()
+        .args(["check", "production-api-user", "sandbox-register"])
+        .run();
+    assert!(
+        d.stderr.contains("production-api-user (bundled): ok"),
+        "{}",
+        d.stderr
+    );
+    let d = t().args(["flows", "show", "sandbox-register"]).run();
+    assert!(d.stdout.contains("[flow]"), "{}", d.stdout);
+    let d = t()
+        .args([
+            "run",
+            "production-api-user",
+            "--portal",
+            "replica",
+            "--auto-answer",
+            "--var",
+            "gstin=27AAPFU0939F1ZV",
+            "--var",
+            "portal_username=udaytrd01",
+            "--var",
+            "provider=Tera Software Limited",
+            "--var",
+            "api_username=udaytera",
+        ])
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .timeout(Duration::from_secs(180))
+        .run();
+    assert!(
+        d.stdout.contains("API_udaytera") || d.stderr.contains("API_udaytera"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let creds = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    assert_eq!(creds.len(), 1);
+    let d = t()
+        .args([
+            "smoke",
+            "production-api-user",
+            "sandbox-register",
+            "--portal",
+            "replica",
+        ])
+        .timeout(Duration::from_secs(180))
+        .run();
+    assert!(d.stdout.contains("0 drift, 0 unreachable"), "{}", d.stdout);
+}
+
+#[test]
+fn the_deb_installs_and_its_binary_completions_and_man_pages_work() {
+    let (_, deb) = packaged();
+    // Its contents, whether or not this machine may install it.
+    let (ok, listing) = sh(&format!(
+        "dpkg-deb -c {} && dpkg-deb -f {} Depends",
+        deb.display(),
+        deb.display()
+    ));
+    assert!(ok, "{listing}");
+    for want in [
+        "./usr/bin/einvreg",
+        "./usr/share/man/man1/einvreg.1.gz",
+        "./usr/share/man/man1/einvreg-batch.1.gz",
+        "./usr/share/bash-completion/completions/einvreg",
+        "./usr/share/zsh/vendor-completions/_einvreg",
+        "./usr/share/fish/vendor_completions.d/einvreg.fish",
+    ] {
+        assert!(listing.contains(want), "the .deb lacks {want}:\n{listing}");
+    }
+    assert!(listing.contains("chromium, chromium-driver"), "{listing}");
+    let x = tempfile::tempdir().unwrap();
+    let (ok, out) = sh(&format!(
+        "dpkg-deb -x {} {} && man -l {}/usr/share/man/man1/einvreg-run.1.gz | head -40",
+        deb.display(),
+        x.path().display(),
+        x.path().display()
+    ));
+    assert!(
+        ok && out.contains("einvreg-run") && out.contains("--portal"),
+        "{out}"
+    );
+    if unsafe { libc::geteuid() } != 0 {
+        println!(
+            "SKIPPED installing with dpkg -i: the test runs as uid {}, not root",
+            unsafe { libc::geteuid() }
+        );
+        return;
+    }
+    let (ok, out) = sh(&format!("dpkg -i {}", deb.display()));
+    assert!(ok, "dpkg -i: {out}");
+    let installed = PathBuf::from("/usr/bin/einvreg");
+    let dir = tempfile::tempdir().unwrap();
+    let d = Test::new()
+        .bin(&installed)
+        .cwd(dir.path())
+        .arg("--version")
+        .run();
+    assert!(d.stdout.starts_with("einvreg "), "{}", d.stdout);
+    let d = Test::new()
+        .bin(&installed)
+        .cwd(dir.path())
+        .args(["check", "sandbox-register"])
+        .run();
+    assert!(
+        d.stderr.contains("sandbox-register (bundled): ok"),
+        "{}",
+        d.stderr
+    );
+    // bash completes subcommands and a command's options.
+    let (ok, out) = sh(
+        "source /usr/share/bash-completion/completions/einvreg && \
+         COMP_WORDS=(einvreg fl); COMP_CWORD=1; _einvreg einvreg fl einvreg; echo \"1: ${COMPREPLY[@]}\"; \
+         COMP_WORDS=(einvreg batch --ht); COMP_CWORD=2; _einvreg einvreg --ht batch; echo \"2: ${COMPREPLY[@]}\"",
+    );
+    assert!(
+        ok && out.contains("1: flows") && out.contains("2: --html"),
+        "{out}"
+    );
+    // The man page, where dpkg put it (unless this machine excludes man pages).
+    let page = "/usr/share/man/man1/einvreg.1.gz";
+    if std::path::Path::new(page).exists() {
+        let (ok, out) = sh(&format!("man -l {page} | head -20"));
+        assert!(ok && out.contains("einvreg"), "{out}");
+    } else {
+        println!("dpkg's path-exclude left out {page} on this machine; the page was read from the .deb above");
+    }
+    let (ok, out) = sh("dpkg -r einvreg");
+    assert!(ok, "dpkg -r: {out}");
+}
