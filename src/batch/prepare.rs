@@ -93,13 +93,16 @@ pub fn prepare(
         .map(|r| (r.clone(), problems_of(csv.name, r.line, &problems)))
         .collect();
     rows.retain(|r| !bad_lines.contains(&r.line));
-    // A flow needs logins when it has a secret input besides the new
-    // password that the file gives neither by GSTIN nor for everyone.
+    // A flow needs logins when every row needs a secret input besides the
+    // new password that the file gives neither by GSTIN nor for everyone.
+    // (One only some rows need, like `client_secret`, fails those rows alone.)
     let new_password = flow.credentials.as_ref().map(|c| &c.password);
-    let needs_login = flow
-        .inputs
-        .iter()
-        .any(|i| i.is_secret() && Some(&i.name) != new_password && !secrets.covers(&i.name));
+    let needs_login = flow.inputs.iter().any(|i| {
+        i.is_secret()
+            && i.required_when.is_none()
+            && Some(&i.name) != new_password
+            && !secrets.covers(&i.name)
+    });
     Ok(Prepared {
         rows,
         skipped: problems,

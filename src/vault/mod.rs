@@ -4,7 +4,7 @@
 //! A credential is appended as `pending` *before* the submit that creates
 //! it; later records with the same id only change its status. Nothing is
 //! ever overwritten, so no crash can lose a credential. With age
-//! recipients ([`seal`]), each line is `{id, at, sealed}` instead.
+//! recipients ([`seal`]), each line is `{at, sealed}` instead.
 
 pub mod seal;
 
@@ -166,12 +166,12 @@ pub enum VaultError {
     },
 }
 
-/// A vault line as written: sealed (with recipients) or plain.
+/// A vault line as written: sealed (with recipients) or plain. A sealed
+/// line shows only when it was written: the id names the GSTIN.
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum Line {
     Sealed {
-        id: String,
         at: String,
         sealed: String,
     },
@@ -225,7 +225,6 @@ impl Vault {
                 source,
             })?;
             let l = Line::Sealed {
-                id: rec.id.clone(),
                 at: rec.at.clone(),
                 sealed,
             };

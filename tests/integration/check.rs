@@ -117,3 +117,78 @@ fn help_lists_every_subcommand() {
         assert!(d.stdout.contains(sub), "--help lacks {sub}:\n{}", d.stdout);
     }
 }
+
+/// The JSON Schema, checked by an independent validator (Python's
+/// jsonschema, Draft 7, as taplo reads it): both bundled flows pass, a
+/// misspelt key fails, and `check` agrees.
+#[test]
+fn the_json_schema_validates_bundled_flows_and_rejects_a_misspelt_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = Test::new().args(["flows", "schema"]).run().stdout;
+    std::fs::write(dir.path().join("flow.schema.json"), &schema).unwrap();
+    let prod = Test::new().args(["flows", "show", "production-api-user"]).run().stdout;
+    let sandbox = Test::new().args(["flows", "show", "sandbox-register"]).run().stdout;
+    assert_eq!(prod, std::fs::read_to_string(root().join("flows/production-api-user.toml")).unwrap());
+    let bad = prod.replacen("  navigates = true", "  navigate = true", 1);
+    assert_ne!(bad, prod);
+    for (name, text) in [("prod.toml", &prod), ("sandbox.toml", &sandbox), ("bad.toml", &bad)] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let script = r#"
+import json, sys, tomllib, jsonschema
+schema = json.load(open("flow.schema.json"))
+jsonschema.Draft7Validator.check_schema(schema)
+v = jsonschema.Draft7Validator(schema)
+for f in sys.argv[1:]:
+    errs = sorted(v.iter_errors(tomllib.load(open(f, "rb"))), key=lambda e: list(e.absolute_path))
+    print(f, len(errs), " | ".join(e.message[:300] for e in errs))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, "prod.toml", "sandbox.toml", "bad.toml"])
+        .current_dir(dir.path())
+        .output()
+        .expect("python3 (scripts/ensure-deps installs python3-jsonschema)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("prod.toml 0 \n") || text.contains("prod.toml 0 "), "{text}");
+    assert!(text.contains("sandbox.toml 0 "), "{text}");
+    let bad_line = text.lines().find(|l| l.starts_with("bad.toml")).unwrap();
+    assert!(!bad_line.starts_with("bad.toml 0"), "{text}");
+    assert!(bad_line.contains("navigate"), "{bad_line}");
+    let d = Test::new().cwd(dir.path()).args(["check", "./bad.toml"]).status(1).run();
+    assert!(d.stdout.contains("navigate"), "{}", d.stdout);
+}
+
+#[test]
+fn check_json_names_its_source_and_every_diagnostic() {
+    let d = Test::new()
+        .args(["check", "--format", "json", "sandbox-register", "tests/golden/check/02-unknown-step-key.toml", "nope"])
+        .status(1)
+        .run();
+    let lines: Vec<serde_json::Value> = d.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "{}", d.stdout);
+    assert_eq!(lines[0]["source"], "bundled");
+    assert_eq!(lines[0]["ok"], true);
+    assert_eq!(lines[1]["source"], "file");
+    assert_eq!(lines[1]["ok"], false);
+    let diag = &lines[1]["diagnostics"][0];
+    assert!(diag["loc"]["line"].as_u64().unwrap() > 0, "{diag}");
+    assert_eq!(diag["severity"], "error");
+    assert!(lines[2]["diagnostics"][0]["message"].as_str().unwrap().contains("no bundled flow is named `nope`"));
+}
+
+#[test]
+fn a_name_is_a_bundled_flow_even_beside_a_local_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("flows")).unwrap();
+    std::fs::write(dir.path().join("flows/sandbox-register.toml"), "not a flow").unwrap();
+    let d = Test::new().cwd(dir.path()).args(["check", "sandbox-register"]).run();
+    assert!(d.stderr.contains("sandbox-register (bundled): ok"), "{}", d.stderr);
+    assert!(d.stderr.contains("not flows/sandbox-register.toml"), "{}", d.stderr);
+    Test::new().cwd(dir.path()).args(["check", "flows/sandbox-register.toml"]).status(1).run();
+    let d = Test::new().args(["check", "sandbox-registr"]).status(1).run();
+    assert!(d.stdout.contains("did you mean `sandbox-register`?"), "{}", d.stdout);
+    let flow = std::fs::read_to_string(root().join("flows/sandbox-register.toml")).unwrap();
+    let d = Test::new().args(["check", "-"]).stdin(&flow).run();
+    assert!(d.stderr.contains("(stdin): ok"), "{}", d.stderr);
+}

@@ -1,0 +1,84 @@
+//! One secrets file for `run` and `batch`: the batch shape (tables by login
+//! and by GSTIN) and the flat shape (`name = "value"`) both work in both.
+
+use crate::support::*;
+use std::time::Duration;
+
+const GSTIN: &str = "27AAPFU0939F1ZV";
+
+fn run_args() -> Vec<&'static str> {
+    vec![
+        "run",
+        "production-api-user",
+        "--portal",
+        "replica",
+        "--auto-answer",
+        "--secrets",
+        "secrets.toml",
+        "--var",
+        "gstin=27AAPFU0939F1ZV",
+        "--var",
+        "portal_username=udaytrd01",
+        "--var",
+        "provider=Tera Software Limited",
+        "--var",
+        "api_username=udaytera",
+    ]
+}
+
+/// The one credential `dir`'s vault holds: its password.
+fn vault_password(dir: &std::path::Path) -> String {
+    let creds = einvreg::vault::Vault::read(&dir.join("einvreg-vault.jsonl")).unwrap();
+    assert_eq!(creds.len(), 1, "{creds:?}");
+    assert_eq!(creds[0].status, einvreg::vault::Status::Created);
+    creds[0].password.clone()
+}
+
+#[test]
+fn run_and_batch_take_both_shapes() {
+    let batch_shape = format!(
+        "[portal_password]\nudaytrd01 = \"Uday@Login2024\"\n[api_password]\n{GSTIN} = \"Given@Pass123\"\n"
+    );
+    let flat = "portal_password = \"Uday@Login2024\"\napi_password = \"Given@Pass123\"\n";
+    for (shape, text) in [("batch shape", batch_shape.as_str()), ("flat", flat)] {
+        for command in ["run", "batch"] {
+            let dir = tempfile::tempdir().unwrap();
+            write_secrets(dir.path(), text);
+            let args: Vec<&str> = match command {
+                "run" => run_args(),
+                _ => {
+                    let csv = std::fs::read_to_string(root().join("fixtures/demo-batch.csv")).unwrap();
+                    let two: Vec<&str> = csv.lines().take(2).collect();
+                    std::fs::write(dir.path().join("batch.csv"), two.join("\n") + "\n").unwrap();
+                    batch_on("production-api-user", "replica")
+                }
+            };
+            let d = Test::new()
+                .cwd(dir.path())
+                .args(args)
+                .timeout(Duration::from_secs(180))
+                .any_status()
+                .run();
+            assert_eq!(d.out.status.code(), Some(0), "{command} with the {shape}:\n{}\n{}", d.stdout, d.stderr);
+            // The API password came from the file, not the generator.
+            assert_eq!(vault_password(dir.path()), "Given@Pass123", "{command} with the {shape}");
+        }
+    }
+}
+
+#[test]
+fn a_flat_login_for_one_user_is_not_everyones() {
+    // The older batch shape: a login's password under its username.
+    let dir = tempfile::tempdir().unwrap();
+    write_secrets(dir.path(), "someoneelse = \"Other@Login1\"\n");
+    let d = Test::new().cwd(dir.path()).args(run_args()).status(2).run();
+    assert!(d.stderr.contains("portal_password"), "{}", d.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    write_secrets(dir.path(), "udaytrd01 = \"Uday@Login2024\"\n");
+    Test::new()
+        .cwd(dir.path())
+        .args(run_args())
+        .timeout(Duration::from_secs(180))
+        .run();
+    vault_password(dir.path());
+}
