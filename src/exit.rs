@@ -17,6 +17,29 @@ pub const NEEDS_VERIFICATION: i32 = 7;
 /// A second Ctrl-C aborted the work.
 pub const INTERRUPTED: i32 = 130;
 
+/// `einvreg --help`'s examples and exit codes (README.md has the full table).
+pub const HELP: &str = "\
+Examples:
+  einvreg run production-api-user --var gstin=27AAPFU0939F1ZV --var portal_username=udaytrd01 \\
+      --var \"provider=Tera Software Limited\" --var api_username=udaytera
+  einvreg batch production-api-user gstins.csv --secrets secrets.toml --parallel 4 --html report.html
+  einvreg batch production-api-user gstins.csv --resume
+  einvreg smoke production-api-user sandbox-register --junit smoke.xml
+  einvreg run production-api-user --portal replica --auto-answer ...   # rehearse on the replica
+  einvreg flows show production-api-user > my-flow.toml && einvreg check ./my-flow.toml
+  einvreg vault list
+
+Exit codes:
+    0  done: registered, already registered or skipped; smoke all ok; check clean
+    1  other failure (retries used up, setup); check or gstin found problems
+    2  usage or input error, found before any browser started
+    3  already registered (run)
+    4  a person was needed but none was available
+    5  the portal drifted: an unexpected screen (smoke: drift)
+    6  portal error or portal unreachable
+    7  needs verification: \"already created\" on a first try
+  130  interrupted (a second Ctrl-C)";
+
 use crate::events::{Check, Class, RowStatus, RunStatus};
 
 /// The exit code of `einvreg run`.
@@ -123,5 +146,49 @@ mod tests {
         }
         assert!(!run_column(INTERRUPTED).is_empty());
         assert!(!run_column(USAGE).is_empty());
+    }
+
+    /// `--help` lists every code README's table has, and no other.
+    #[test]
+    fn help_lists_the_readmes_exit_codes() {
+        let readme = include_str!("../README.md");
+        let codes = |text: &str, prefix: &str| -> Vec<i32> {
+            text.lines()
+                .filter_map(|l| {
+                    l.strip_prefix(prefix)?
+                        .split_whitespace()
+                        .next()?
+                        .trim_end_matches('|')
+                        .parse()
+                        .ok()
+                })
+                .collect()
+        };
+        let help_part = HELP.split("Exit codes:").nth(1).unwrap();
+        let help: Vec<i32> = help_part
+            .lines()
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect();
+        let table = readme
+            .split("## Exit codes")
+            .nth(1)
+            .unwrap()
+            .split("\n## ")
+            .next()
+            .unwrap();
+        assert_eq!(help, codes(table, "| "));
+        for c in [
+            OK,
+            FAILURE,
+            USAGE,
+            ALREADY_REGISTERED,
+            HUMAN_NEEDED,
+            DRIFT,
+            PORTAL,
+            NEEDS_VERIFICATION,
+            INTERRUPTED,
+        ] {
+            assert!(help.contains(&c), "{c}");
+        }
     }
 }

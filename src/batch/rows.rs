@@ -135,7 +135,7 @@ pub fn parse(
         .headers()
         .map_err(csv_err)?
         .iter()
-        .map(|h| h.to_lowercase())
+        .map(normalise_header)
         .collect();
     check_header(flow, file, &headers)?;
     let mut out = Loaded {
@@ -145,9 +145,10 @@ pub fn parse(
         warnings: vec![],
     };
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let starts = line_starts(text);
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let row = row_of(flow, file, &headers, &rec);
+        let row = row_of(flow, (file, text), &headers, &rec, &starts);
         let before = out.problems.len();
         out.problems.extend(row_problems(flow, file, &row));
         let unlisted = unlisted_provider(flow, file, &row, providers);
@@ -166,6 +167,17 @@ pub fn parse(
         out.rows.push(row);
     }
     Ok(out)
+}
+
+/// A header as a column name: "Portal Username", "portal-username" and
+/// " PORTAL_USERNAME" are all `portal_username`; Excel's byte-order mark goes.
+fn normalise_header(h: &str) -> String {
+    h.trim_start_matches('\u{feff}')
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// Every column must be one a flow understands, and none a secret.
@@ -199,8 +211,35 @@ fn check_header(flow: &Flow, file: &str, headers: &[String]) -> Result<(), RowsE
     }
 }
 
-fn row_of(flow: &Flow, file: &str, headers: &[String], rec: &csv::StringRecord) -> Row {
-    let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+/// Where each line starts, whatever ends it (`\n`, `\r\n` as Excel on
+/// Windows writes, or a lone `\r`): the csv crate's own line count is off
+/// for CRLF files.
+fn line_starts(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut v = vec![0];
+    for (i, c) in b.iter().enumerate() {
+        let ends = *c == b'\n' || (*c == b'\r' && b.get(i + 1) != Some(&b'\n'));
+        if ends {
+            v.push(i + 1);
+        }
+    }
+    v
+}
+
+fn row_of(
+    flow: &Flow,
+    (file, text): (&str, &str),
+    headers: &[String],
+    rec: &csv::StringRecord,
+    starts: &[usize],
+) -> Row {
+    // A record's position may be the line ending (or blank lines) before it.
+    let from = rec.position().map_or(0, |p| p.byte() as usize);
+    let byte = text
+        .get(from..)
+        .and_then(|t| t.find(|c| c != '\r' && c != '\n'))
+        .map_or(from, |skip| from + skip);
+    let line = starts.partition_point(|s| *s <= byte);
     let mut values = HashMap::new();
     let mut given = vec![];
     for (h, v) in headers.iter().zip(rec.iter()) {
@@ -281,4 +320,59 @@ fn duplicate(seen: &mut HashMap<String, usize>, file: &str, row: &Row) -> Option
         message: format!("duplicates line {first} (same GSTIN and provider)"),
         fix: "remove one of the two rows; a GSTIN gets one API user per provider".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow() -> Flow {
+        let b = &crate::flow::bundled::BUNDLED[0];
+        crate::flow::load_str(&b.shown(), b.text).unwrap().0
+    }
+
+    fn providers() -> Providers {
+        Providers::parse("p.toml", include_str!("../../fixtures/providers.toml")).unwrap()
+    }
+
+    #[test]
+    fn headers_match_ignoring_case_spaces_and_a_bom() {
+        for h in [
+            "Portal Username",
+            "\u{feff}portal-username",
+            " PORTAL_USERNAME ",
+            "portal  username",
+        ] {
+            assert_eq!(normalise_header(h), "portal_username", "{h:?}");
+        }
+        let csv = "\u{feff}GSTIN,Portal Username,Through,Provider,API Username\n27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udaytera\n";
+        let l = parse(&flow(), "b.csv", csv, &providers(), false).unwrap();
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
+        assert_eq!(l.rows[0].get("portal_username"), Some("udaytrd01"));
+    }
+
+    #[test]
+    fn crlf_lines_are_numbered_as_an_editor_shows_them() {
+        let csv = "gstin,portal_username,through,provider,api_username\r\n\
+                   27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udaytera\r\n\
+                   \r\n\
+                   27AAPFU0939F1ZX,udaytrd01,gsp,Tera Software Limited,udaytera2\r\n";
+        let l = parse(&flow(), "b.csv", csv, &providers(), false).unwrap();
+        assert_eq!(
+            l.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            vec![2, 4]
+        );
+        assert_eq!(l.bad_lines, vec![4]);
+        let mac = csv.replace("\r\n", "\r");
+        let l = parse(&flow(), "b.csv", &mac, &providers(), false).unwrap();
+        assert_eq!(
+            l.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            vec![2, 4]
+        );
+        assert!(
+            l.problems.iter().all(|p| p.source.starts_with("b.csv:4 ")),
+            "{:?}",
+            l.problems
+        );
+    }
 }

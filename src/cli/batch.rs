@@ -21,6 +21,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  einvreg batch production-api-user gstins.csv --secrets secrets.toml --parallel 4\n  einvreg batch production-api-user gstins.csv --resume --verify\n  einvreg batch production-api-user gstins.csv --html report.html --report report.csv\n  export-from-erp | einvreg batch production-api-user - --otp-command ./ask-client\n\nCSV headers match ignoring case and spaces (\"Portal Username\"); CRLF files are fine.\nExit codes: einvreg --help"
+)]
 pub struct Args {
     /// Flow file or bundled flow name
     pub flow: String,
@@ -87,7 +90,7 @@ impl Display {
             ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} (ETA {eta})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        if !std::io::stderr().is_terminal() {
+        if !std::io::stderr().is_terminal() || super::logging::quiet() {
             pb.set_draw_target(ProgressDrawTarget::hidden());
         }
         Display {
@@ -145,6 +148,9 @@ impl Display {
 }
 
 pub fn run(args: Args) -> i32 {
+    if let Err(e) = args.operator.timeout() {
+        return usage(e);
+    }
     let flow = match common::load_flow(&args.flow) {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
@@ -179,9 +185,7 @@ pub fn run(args: Args) -> i32 {
 /// Reads the CSV, providers and secrets; validates every row before any
 /// browser. The secrets file's API client (for `--verify`) comes back apart.
 fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32> {
-    let read = |p: &PathBuf| {
-        std::fs::read_to_string(p).map_err(|e| usage(format!("{}: {e}", p.display())))
-    };
+    let read = |p: &PathBuf| common::read_text(p).map_err(usage);
     let (providers_name, providers_text) = match &args.providers {
         Some(p) => (p.display().to_string(), read(p)?),
         None => {
@@ -195,7 +199,10 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32
         None => SecretsFile::default(),
     };
     let api_client = secrets.api_client.clone();
-    let name = args.csv.display().to_string();
+    let name = match common::is_stdin(&args.csv) {
+        true => "(stdin)".to_string(),
+        false => args.csv.display().to_string(),
+    };
     let csv = CsvSource {
         name: &name,
         text: &read(&args.csv)?,

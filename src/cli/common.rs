@@ -198,13 +198,14 @@ impl OperatorArgs {
         !self.auto_answer && std::io::stdin().is_terminal()
     }
 
+    /// `--prompt-timeout` as a duration (checked first thing: bad input
+    /// is refused before anything else is read).
+    pub fn timeout(&self) -> Result<Duration, String> {
+        parse_duration_arg("--prompt-timeout", &self.prompt_timeout)
+    }
+
     pub async fn build(&self, base_url: &str) -> Result<Arc<dyn Operator>, String> {
-        let timeout = flow::parse::parse_duration(&self.prompt_timeout).ok_or_else(|| {
-            format!(
-                "--prompt-timeout: `{}` is not a duration",
-                self.prompt_timeout
-            )
-        })?;
+        let timeout = self.timeout()?;
         if self.auto_answer {
             if self.captcha_command.is_some() || self.otp_command.is_some() {
                 return Err(
@@ -307,27 +308,43 @@ pub fn flow_text(arg: &str) -> Result<(PathBuf, String), Box<Diagnostic>> {
     }
 }
 
-/// All of stdin, for a `-` argument.
+/// All of stdin, for a `-` argument (only one argument may be `-`).
 pub fn read_stdin() -> Result<String, String> {
+    if STDIN_TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err("only one argument may be `-` (stdin): give the others as files".into());
+    }
     let mut s = String::new();
     std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
         .map_err(|e| format!("cannot read stdin: {e}"))?;
     Ok(s)
 }
 
-/// Reads a secrets file, refused unless owner-only.
+/// Reads a secrets file, refused unless owner-only (`-`: stdin, e.g. from
+/// a password manager, which no other user can read).
 pub fn read_secrets(path: &Path) -> anyhow::Result<SecretsFile> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).with_context(|| name.clone())?;
-    SecretsFile::check_mode(&name, meta.permissions().mode())?;
+    if !is_stdin(path) {
+        let meta = std::fs::metadata(path).with_context(|| name.clone())?;
+        SecretsFile::check_mode(&name, meta.permissions().mode())?;
+    }
     let text = read_text(path)?;
     Ok(SecretsFile::parse(&name, &text)?)
 }
 
-/// A text file's content; the error names the file.
+/// A text file's content (`-`: stdin); the error names the file.
 pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    if is_stdin(path) {
+        return read_stdin().map_err(anyhow::Error::msg);
+    }
     std::fs::read_to_string(path).with_context(|| path.display().to_string())
 }
+
+/// Whether a path argument is `-`.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 pub fn default_artifacts(gstin: &str) -> PathBuf {
     let now = time::OffsetDateTime::now_utc();

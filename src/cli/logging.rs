@@ -15,10 +15,30 @@ pub struct LogArgs {
     /// Log format: text or json
     #[arg(long, global = true, default_value = "text")]
     pub log_format: String,
+    /// Only errors, prompts and results: no progress, no screen-by-screen lines
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+static QUIET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Whether `-q` was given: progress and chatter stay off.
+pub fn quiet() -> bool {
+    QUIET.get().copied().unwrap_or(false)
+}
+
+/// Whether stderr may carry colour: a terminal, and `NO_COLOR` unset or empty.
+pub fn colour() -> bool {
+    let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_colour && std::io::IsTerminal::is_terminal(&std::io::stderr())
 }
 
 pub fn init(a: &LogArgs) {
+    if QUIET.set(a.quiet).is_err() {
+        eprintln!("warning: logging was set up twice");
+    }
     let level = match a.verbose {
+        _ if a.quiet => "error",
         0 => "warn",
         1 => "info",
         2 => "debug",
@@ -44,7 +64,7 @@ pub fn init(a: &LogArgs) {
         .with_env_filter(filter)
         .with_writer(writer)
         .with_target(false);
-    let ansi = a.log_file.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let ansi = a.log_file.is_none() && colour();
     let installed = match json {
         true => b.json().try_init(),
         false => b.with_ansi(ansi).try_init(),

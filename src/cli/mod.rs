@@ -17,7 +17,7 @@ use crate::exit;
 use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "einvreg", version, about = "Registers e-Invoice API credentials on India's GST (NIC) portals by driving a real browser", long_about = None)]
+#[command(name = "einvreg", version, about = "Registers e-Invoice API credentials on India's GST (NIC) portals by driving a real browser", long_about = None, after_help = exit::HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

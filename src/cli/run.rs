@@ -14,6 +14,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  export EINVREG_PORTAL_PASSWORD=...\n  einvreg run production-api-user --var gstin=27AAPFU0939F1ZV --var portal_username=udaytrd01 \\\n      --var through=gsp --var \"provider=Tera Software Limited\" --var api_username=udaytera\n  einvreg run sandbox-register --vars taxpayer.toml --secrets secrets.toml\n  einvreg run production-api-user --portal replica --auto-answer --vars demo.toml   # rehearse\n\nExit codes: einvreg --help"
+)]
 pub struct Args {
     /// Flow file or bundled flow name (production-api-user, sandbox-register)
     pub flow: String,
@@ -51,7 +54,7 @@ pub struct Args {
 pub fn gather(flow: &Flow, file: Option<&PathBuf>, vars: &[String]) -> Result<Vec<Given>, String> {
     let mut given = vec![];
     if let Some(f) = file {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let text = common::read_text(f).map_err(|e| format!("{e:#}"))?;
         let table = toml::de::DeTable::parse(&text).map_err(|e| {
             let loc = e
                 .span()
@@ -97,6 +100,9 @@ pub fn gather(flow: &Flow, file: Option<&PathBuf>, vars: &[String]) -> Result<Ve
 }
 
 pub fn run(args: Args) -> i32 {
+    if let Err(e) = args.operator.timeout() {
+        return usage(e);
+    }
     let flow = match common::load_flow(&args.flow) {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
@@ -225,13 +231,15 @@ async fn run_async(
     };
     // The browser starts while the rest is set up.
     endpoint.expect(1, 1);
-    eprintln!(
-        "einvreg: {} on {} for {} (answers: {})",
-        flow.name,
-        base_url,
-        gstin,
-        queue.describe()
-    );
+    if !super::logging::quiet() {
+        eprintln!(
+            "einvreg: {} on {} for {} (answers: {})",
+            flow.name,
+            base_url,
+            gstin,
+            queue.describe()
+        );
+    }
     let spec = RunSpec {
         flow,
         base_url,
@@ -295,6 +303,9 @@ async fn verified(
 
 /// The human display: a consumer of the walk's events.
 fn display(e: &Event) {
+    if super::logging::quiet() {
+        return;
+    }
     match e {
         Event::ScreenEntered { label, .. } => eprintln!("  → {label}"),
         Event::Interrupted { label } => eprintln!("  ⤷ {label} (closed)"),

@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  einvreg smoke production-api-user sandbox-register --junit smoke.xml --html smoke.html\n  einvreg smoke production-api-user --portal replica --replica-drift renamed-id --all\n\nExit codes: 0 ok (fallbacks warn), 5 drift (or a fallback with --strict), 6 unreachable"
+)]
 pub struct Args {
     /// Flow files or bundled flow names
     #[arg(required = true)]
@@ -90,7 +93,9 @@ pub fn run(args: Args) -> i32 {
                     vars.insert(k.clone(), v.clone());
                 }
             }
-            eprintln!("smoke: {} on {base_url}", flow.name);
+            if !super::logging::quiet() {
+                eprintln!("smoke: {} on {base_url}", flow.name);
+            }
             let spec = SmokeSpec {
                 flow: flow.clone(),
                 base_url,

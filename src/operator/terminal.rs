@@ -47,6 +47,9 @@ impl ImageMode {
             ImageMode::Sixel
         } else if term == "dumb" || term.is_empty() {
             ImageMode::Off
+        } else if env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            // Half-blocks are colour escapes; the image is still saved.
+            ImageMode::Off
         } else {
             ImageMode::HalfBlocks
         }
@@ -270,6 +273,37 @@ impl Operator for Terminal {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn no_color_turns_half_blocks_off_but_not_image_protocols() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            ImageMode::detect(env(&[("TERM", "xterm-256color")])),
+            ImageMode::HalfBlocks
+        );
+        assert_eq!(
+            ImageMode::detect(env(&[("TERM", "xterm-256color"), ("NO_COLOR", "1")])),
+            ImageMode::Off
+        );
+        assert_eq!(
+            ImageMode::detect(env(&[("TERM", "xterm-256color"), ("NO_COLOR", "")])),
+            ImageMode::HalfBlocks
+        );
+        assert_eq!(
+            ImageMode::detect(env(&[("TERM", "xterm-kitty"), ("NO_COLOR", "1")])),
+            ImageMode::Kitty
+        );
+        assert_eq!(
+            ImageMode::detect(env(&[("EINVREG_IMAGES", "blocks"), ("NO_COLOR", "1")])),
+            ImageMode::HalfBlocks
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -171,10 +171,7 @@ pub enum VaultError {
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum Line {
-    Sealed {
-        at: String,
-        sealed: String,
-    },
+    Sealed { at: String, sealed: String },
     Plain(Record),
 }
 

@@ -126,12 +126,25 @@ fn the_json_schema_validates_bundled_flows_and_rejects_a_misspelt_key() {
     let dir = tempfile::tempdir().unwrap();
     let schema = Test::new().args(["flows", "schema"]).run().stdout;
     std::fs::write(dir.path().join("flow.schema.json"), &schema).unwrap();
-    let prod = Test::new().args(["flows", "show", "production-api-user"]).run().stdout;
-    let sandbox = Test::new().args(["flows", "show", "sandbox-register"]).run().stdout;
-    assert_eq!(prod, std::fs::read_to_string(root().join("flows/production-api-user.toml")).unwrap());
+    let prod = Test::new()
+        .args(["flows", "show", "production-api-user"])
+        .run()
+        .stdout;
+    let sandbox = Test::new()
+        .args(["flows", "show", "sandbox-register"])
+        .run()
+        .stdout;
+    assert_eq!(
+        prod,
+        std::fs::read_to_string(root().join("flows/production-api-user.toml")).unwrap()
+    );
     let bad = prod.replacen("  navigates = true", "  navigate = true", 1);
     assert_ne!(bad, prod);
-    for (name, text) in [("prod.toml", &prod), ("sandbox.toml", &sandbox), ("bad.toml", &bad)] {
+    for (name, text) in [
+        ("prod.toml", &prod),
+        ("sandbox.toml", &sandbox),
+        ("bad.toml", &bad),
+    ] {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let script = r#"
@@ -148,24 +161,43 @@ for f in sys.argv[1:]:
         .current_dir(dir.path())
         .output()
         .expect("python3 (scripts/ensure-deps installs python3-jsonschema)");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("prod.toml 0 \n") || text.contains("prod.toml 0 "), "{text}");
+    assert!(
+        text.contains("prod.toml 0 \n") || text.contains("prod.toml 0 "),
+        "{text}"
+    );
     assert!(text.contains("sandbox.toml 0 "), "{text}");
     let bad_line = text.lines().find(|l| l.starts_with("bad.toml")).unwrap();
     assert!(!bad_line.starts_with("bad.toml 0"), "{text}");
     assert!(bad_line.contains("navigate"), "{bad_line}");
-    let d = Test::new().cwd(dir.path()).args(["check", "./bad.toml"]).status(1).run();
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(["check", "./bad.toml"])
+        .status(1)
+        .run();
     assert!(d.stdout.contains("navigate"), "{}", d.stdout);
 }
 
 #[test]
 fn check_json_names_its_source_and_every_diagnostic() {
     let d = Test::new()
-        .args(["check", "--format", "json", "sandbox-register", "tests/golden/check/02-unknown-step-key.toml", "nope"])
+        .args([
+            "check",
+            "--format",
+            "json",
+            "sandbox-register",
+            "tests/golden/check/02-unknown-step-key.toml",
+            "nope",
+        ])
         .status(1)
         .run();
-    let lines: Vec<serde_json::Value> = d.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = d
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3, "{}", d.stdout);
     assert_eq!(lines[0]["source"], "bundled");
     assert_eq!(lines[0]["ok"], true);
@@ -174,7 +206,10 @@ fn check_json_names_its_source_and_every_diagnostic() {
     let diag = &lines[1]["diagnostics"][0];
     assert!(diag["loc"]["line"].as_u64().unwrap() > 0, "{diag}");
     assert_eq!(diag["severity"], "error");
-    assert!(lines[2]["diagnostics"][0]["message"].as_str().unwrap().contains("no bundled flow is named `nope`"));
+    assert!(lines[2]["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no bundled flow is named `nope`"));
 }
 
 #[test]
@@ -182,13 +217,108 @@ fn a_name_is_a_bundled_flow_even_beside_a_local_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("flows")).unwrap();
     std::fs::write(dir.path().join("flows/sandbox-register.toml"), "not a flow").unwrap();
-    let d = Test::new().cwd(dir.path()).args(["check", "sandbox-register"]).run();
-    assert!(d.stderr.contains("sandbox-register (bundled): ok"), "{}", d.stderr);
-    assert!(d.stderr.contains("not flows/sandbox-register.toml"), "{}", d.stderr);
-    Test::new().cwd(dir.path()).args(["check", "flows/sandbox-register.toml"]).status(1).run();
-    let d = Test::new().args(["check", "sandbox-registr"]).status(1).run();
-    assert!(d.stdout.contains("did you mean `sandbox-register`?"), "{}", d.stdout);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(["check", "sandbox-register"])
+        .run();
+    assert!(
+        d.stderr.contains("sandbox-register (bundled): ok"),
+        "{}",
+        d.stderr
+    );
+    assert!(
+        d.stderr.contains("not flows/sandbox-register.toml"),
+        "{}",
+        d.stderr
+    );
+    Test::new()
+        .cwd(dir.path())
+        .args(["check", "flows/sandbox-register.toml"])
+        .status(1)
+        .run();
+    let d = Test::new()
+        .args(["check", "sandbox-registr"])
+        .status(1)
+        .run();
+    assert!(
+        d.stdout.contains("did you mean `sandbox-register`?"),
+        "{}",
+        d.stdout
+    );
     let flow = std::fs::read_to_string(root().join("flows/sandbox-register.toml")).unwrap();
     let d = Test::new().args(["check", "-"]).stdin(&flow).run();
     assert!(d.stderr.contains("(stdin): ok"), "{}", d.stderr);
+}
+
+/// CLI conventions, before any browser: humantime durations, `-` for
+/// stdin, CSV headers in any case and spacing, CRLF line numbers.
+#[test]
+fn durations_stdin_headers_and_crlf_lines() {
+    let d = Test::new()
+        .args(["batch", "production-api-user", "-", "--portal", "replica", "--auto-answer", "--prompt-timeout", "5 parsecs"])
+        .stdin("gstin,portal_username,through,provider,api_username\n27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udaytera\n")
+        .env("EINVREG_PORTAL_PASSWORD", "x")
+        .status(2)
+        .run();
+    assert!(
+        d.stderr
+            .contains("--prompt-timeout: `5 parsecs` is not a duration"),
+        "{}",
+        d.stderr
+    );
+    // Excel on Windows: a BOM, spaced headers, CRLF lines; the bad row is line 3.
+    let csv = "\u{feff}GSTIN,Portal Username,Through,Provider,API Username\r\n\
+               27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udaytera\r\n\
+               27AAPFU0939F1ZX,udaytrd01,gsp,Tera Software Limited,udaytera2\r\n";
+    let d = Test::new()
+        .args([
+            "batch",
+            "production-api-user",
+            "-",
+            "--portal",
+            "replica",
+            "--auto-answer",
+            "--prompt-timeout",
+            "1m30s",
+        ])
+        .stdin(csv)
+        .status(2)
+        .run();
+    assert!(d.stderr.contains("(stdin):3 column gstin"), "{}", d.stderr);
+    assert!(!d.stderr.contains("(stdin):2"), "{}", d.stderr);
+    assert!(!d.stderr.contains("unknown column"), "{}", d.stderr);
+    // A CRLF flow's diagnostics name the same line:col as its LF original.
+    let dir = tempfile::tempdir().unwrap();
+    let lf = std::fs::read_to_string(root().join("tests/golden/check/02-unknown-step-key.toml"))
+        .unwrap();
+    std::fs::write(dir.path().join("lf.toml"), &lf).unwrap();
+    std::fs::write(dir.path().join("crlf.toml"), lf.replace('\n', "\r\n")).unwrap();
+    let at = |f: &str| {
+        let d = Test::new()
+            .cwd(dir.path())
+            .args(["check", f])
+            .status(1)
+            .run();
+        d.stdout.replace(f, "F")
+    };
+    assert_eq!(at("./lf.toml"), at("./crlf.toml"));
+    // Two `-` arguments cannot both be stdin.
+    let d = Test::new()
+        .args([
+            "run",
+            "-",
+            "--vars",
+            "-",
+            "--portal",
+            "replica",
+            "--auto-answer",
+        ])
+        .stdin(&std::fs::read_to_string(root().join("flows/sandbox-register.toml")).unwrap())
+        .status(2)
+        .run();
+    assert!(
+        d.stderr.contains("only one argument may be `-`"),
+        "{}",
+        d.stderr
+    );
 }

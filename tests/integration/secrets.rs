@@ -47,7 +47,8 @@ fn run_and_batch_take_both_shapes() {
             let args: Vec<&str> = match command {
                 "run" => run_args(),
                 _ => {
-                    let csv = std::fs::read_to_string(root().join("fixtures/demo-batch.csv")).unwrap();
+                    let csv =
+                        std::fs::read_to_string(root().join("fixtures/demo-batch.csv")).unwrap();
                     let two: Vec<&str> = csv.lines().take(2).collect();
                     std::fs::write(dir.path().join("batch.csv"), two.join("\n") + "\n").unwrap();
                     batch_on("production-api-user", "replica")
@@ -59,9 +60,19 @@ fn run_and_batch_take_both_shapes() {
                 .timeout(Duration::from_secs(180))
                 .any_status()
                 .run();
-            assert_eq!(d.out.status.code(), Some(0), "{command} with the {shape}:\n{}\n{}", d.stdout, d.stderr);
+            assert_eq!(
+                d.out.status.code(),
+                Some(0),
+                "{command} with the {shape}:\n{}\n{}",
+                d.stdout,
+                d.stderr
+            );
             // The API password came from the file, not the generator.
-            assert_eq!(vault_password(dir.path()), "Given@Pass123", "{command} with the {shape}");
+            assert_eq!(
+                vault_password(dir.path()),
+                "Given@Pass123",
+                "{command} with the {shape}"
+            );
         }
     }
 }
@@ -75,10 +86,23 @@ fn a_flat_login_for_one_user_is_not_everyones() {
     assert!(d.stderr.contains("portal_password"), "{}", d.stderr);
     let dir = tempfile::tempdir().unwrap();
     write_secrets(dir.path(), "udaytrd01 = \"Uday@Login2024\"\n");
-    Test::new()
+    // -q: the result, without the screen-by-screen lines.
+    let d = Test::new()
         .cwd(dir.path())
         .args(run_args())
+        .arg("-q")
         .timeout(Duration::from_secs(180))
         .run();
+    assert!(
+        !d.stderr.contains("→") && !d.stderr.contains("einvreg: production-api-user on"),
+        "{}",
+        d.stderr
+    );
+    assert!(
+        d.stdout.contains("API_udaytera") || d.stderr.contains("API_udaytera"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
     vault_password(dir.path());
 }

@@ -17,8 +17,15 @@ fn two_rows(dir: &std::path::Path) {
 }
 
 fn keygen(dir: &std::path::Path, name: &str) -> String {
-    let d = Test::new().cwd(dir).args(["vault", "keygen", "-o", name]).run();
-    let mode = std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
+    let d = Test::new()
+        .cwd(dir)
+        .args(["vault", "keygen", "-o", name])
+        .run();
+    let mode = std::fs::metadata(dir.join(name))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
     d.stdout.trim().to_string()
 }
@@ -30,30 +37,62 @@ fn a_sealed_vault_round_trips_and_holds_nothing_in_clear() {
     two_rows(p);
     let ops = keygen(p, "ops.key");
     let lead = keygen(p, "lead.key");
-    assert!(ops.starts_with("age1") && lead.starts_with("age1"), "{ops} {lead}");
-    std::fs::write(p.join("recipients.txt"), format!("# the ops lead\n{lead}\n")).unwrap();
+    assert!(
+        ops.starts_with("age1") && lead.starts_with("age1"),
+        "{ops} {lead}"
+    );
+    std::fs::write(
+        p.join("recipients.txt"),
+        format!("# the ops lead\n{lead}\n"),
+    )
+    .unwrap();
     Test::new()
         .cwd(p)
         .args(batch_on("production-api-user", "replica"))
-        .args(["--vault-recipient", &ops, "--vault-recipients-file", "recipients.txt"])
+        .args([
+            "--vault-recipient",
+            &ops,
+            "--vault-recipients-file",
+            "recipients.txt",
+        ])
         .timeout(Duration::from_secs(240))
         .run();
     let raw = std::fs::read_to_string(p.join("einvreg-vault.jsonl")).unwrap();
     for clear in ["27AAPFU0939F1ZV", "API_", "Tera", "password", "pending"] {
-        assert!(!raw.contains(clear), "`{clear}` in the sealed vault:\n{raw}");
+        assert!(
+            !raw.contains(clear),
+            "`{clear}` in the sealed vault:\n{raw}"
+        );
     }
     // Without the identity: refused, saying what to give.
     let d = Test::new().cwd(p).args(["vault", "list"]).status(2).run();
     assert!(d.stderr.contains("--vault-identity"), "{}", d.stderr);
-    let d = Test::new().cwd(p).args(["vault", "list", "--vault-identity", "ops.key"]).run();
-    assert_eq!(d.stdout.lines().filter(|l| l.contains("API_")).count(), 2, "{}", d.stdout);
+    let d = Test::new()
+        .cwd(p)
+        .args(["vault", "list", "--vault-identity", "ops.key"])
+        .run();
+    assert_eq!(
+        d.stdout.lines().filter(|l| l.contains("API_")).count(),
+        2,
+        "{}",
+        d.stdout
+    );
     // Either identity opens it; the export is owner-only.
     Test::new()
         .cwd(p)
-        .args(["vault", "export", "--format", "json", "-o", "all.json", "--reveal"])
+        .args([
+            "vault", "export", "--format", "json", "-o", "all.json", "--reveal",
+        ])
         .env("EINVREG_VAULT_IDENTITY", "lead.key")
         .run();
-    assert_eq!(std::fs::metadata(p.join("all.json")).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(p.join("all.json"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
     let all: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(p.join("all.json")).unwrap()).unwrap();
     assert_eq!(all.len(), 2);
@@ -64,27 +103,61 @@ fn a_sealed_vault_round_trips_and_holds_nothing_in_clear() {
     assert!(!d.stdout.contains(&pw));
     Test::new()
         .cwd(p)
-        .args(["vault", "export", "--format", "csv", "-o", "plain.csv", "--vault-identity", "ops.key"])
+        .args([
+            "vault",
+            "export",
+            "--format",
+            "csv",
+            "-o",
+            "plain.csv",
+            "--vault-identity",
+            "ops.key",
+        ])
         .run();
     let csv = std::fs::read_to_string(p.join("plain.csv")).unwrap();
-    assert!(csv.starts_with("gstin,portal,base_url,provider,username,status"), "{csv}");
+    assert!(
+        csv.starts_with("gstin,portal,base_url,provider,username,status"),
+        "{csv}"
+    );
     assert!(!csv.contains(&pw) && !csv.contains(",password,"), "{csv}");
     // show asks before it prints a password.
     let gstin = all[0]["gstin"].as_str().unwrap();
     let show = |answer: &str, status: i32| {
         Test::new()
             .cwd(p)
-            .args(["vault", "show", gstin, "--reveal", "--vault-identity", "ops.key"])
+            .args([
+                "vault",
+                "show",
+                gstin,
+                "--reveal",
+                "--vault-identity",
+                "ops.key",
+            ])
             .stdin(answer)
             .status(status)
             .run()
     };
     let no = show("n\n", 2);
-    assert!(!no.stdout.contains(&pw) && no.stderr.contains("not confirmed"), "{}", no.stderr);
+    assert!(
+        !no.stdout.contains(&pw) && no.stderr.contains("not confirmed"),
+        "{}",
+        no.stderr
+    );
     let yes = show("y\n", 0);
-    assert!(yes.stdout.contains(&format!("password     {pw}")), "{}", yes.stdout);
-    let plain = Test::new().cwd(p).args(["vault", "show", gstin, "--vault-identity", "ops.key"]).run();
-    assert!(!plain.stdout.contains(&pw) && plain.stdout.contains("API_"), "{}", plain.stdout);
+    assert!(
+        yes.stdout.contains(&format!("password     {pw}")),
+        "{}",
+        yes.stdout
+    );
+    let plain = Test::new()
+        .cwd(p)
+        .args(["vault", "show", gstin, "--vault-identity", "ops.key"])
+        .run();
+    assert!(
+        !plain.stdout.contains(&pw) && plain.stdout.contains("API_"),
+        "{}",
+        plain.stdout
+    );
     // --resume reads the vault back: without its identity, refused before any browser.
     let d = Test::new()
         .cwd(p)
@@ -106,7 +179,20 @@ fn a_plain_vault_lists_without_keys() {
         .timeout(Duration::from_secs(240))
         .run();
     let d = Test::new().cwd(p).args(["vault", "list"]).run();
-    assert_eq!(d.stdout.lines().filter(|l| l.contains(" created ")).count(), 2, "{}", d.stdout);
-    let d = Test::new().cwd(p).args(["vault", "show", "05AAACH6188F1ZM"]).status(2).run();
-    assert!(d.stderr.contains("no credential for 05AAACH6188F1ZM"), "{}", d.stderr);
+    assert_eq!(
+        d.stdout.lines().filter(|l| l.contains(" created ")).count(),
+        2,
+        "{}",
+        d.stdout
+    );
+    let d = Test::new()
+        .cwd(p)
+        .args(["vault", "show", "05AAACH6188F1ZM"])
+        .status(2)
+        .run();
+    assert!(
+        d.stderr.contains("no credential for 05AAACH6188F1ZM"),
+        "{}",
+        d.stderr
+    );
 }
