@@ -141,6 +141,10 @@ impl Pattern {
     pub fn regex(&self) -> Option<&regex::Regex> {
         self.compiled.as_ref().ok()
     }
+    /// The pattern as the flow file wrote it.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
     /// Whether `text` matches (an invalid pattern matches nothing).
     pub fn is_match(&self, text: &str) -> bool {
         self.regex().is_some_and(|r| r.is_match(text))
@@ -422,6 +426,32 @@ impl StepKind {
                 .flatten()
                 .collect(),
             StepKind::Goto { .. } | StepKind::Alert { .. } | StepKind::Screenshot { .. } => vec![],
+        }
+    }
+    /// Each target list with the key a flow file writes it under
+    /// (`fill`, `input`, `refresh`, ...).
+    pub fn named_targets(&self) -> Vec<(&'static str, &Targets)> {
+        let main = self.name();
+        match self {
+            StepKind::Captcha {
+                image,
+                input,
+                refresh,
+            } => [
+                Some(("captcha", image)),
+                Some(("input", input)),
+                refresh.as_ref().map(|r| ("refresh", r)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            StepKind::Otp { input, resend, .. } => {
+                [Some(("otp", input)), resend.as_ref().map(|r| ("resend", r))]
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            }
+            _ => self.targets().into_iter().map(|t| (main, t)).collect(),
         }
     }
     /// Steps that need a human: the smoke check never crosses them.

@@ -35,6 +35,19 @@ impl Runner<'_> {
         class: Class,
         detail: impl Into<String>,
     ) {
+        self.check_fixed(screen, step, (check, selector), class, detail.into(), None);
+    }
+
+    /// [`Runner::check`] with a proposed fix.
+    fn check_fixed(
+        &self,
+        screen: &str,
+        step: &str,
+        (check, selector): (CheckKind, Option<String>),
+        class: Class,
+        detail: String,
+        fix: Option<String>,
+    ) {
         if self.registers() {
             return;
         }
@@ -53,8 +66,8 @@ impl Runner<'_> {
             check,
             selector,
             class,
-            detail: detail.into(),
-            fix: None,
+            detail,
+            fix,
         }));
     }
 
@@ -64,9 +77,10 @@ impl Runner<'_> {
         screen: &Screen,
         st: &Step,
     ) -> Result<bool, RunError> {
-        for t in st.kind.targets() {
+        for (key, t) in st.kind.named_targets() {
             if t.list.iter().all(is_element) {
-                self.check_target(screen, st, t, need_of(&st.kind)).await?;
+                self.check_target(screen, st, (key, t), need_of(&st.kind))
+                    .await?;
             }
         }
         if st.kind.needs_human() || st.submits || st.barrier {
@@ -159,14 +173,14 @@ impl Runner<'_> {
         &mut self,
         screen: &Screen,
         st: &Step,
-        t: &Targets,
+        (key, t): (&str, &Targets),
         need: Need,
     ) -> Result<(), RunError> {
-        let found = match self
+        let (mark, found) = match self
             .locate(screen, st, t, need, page::Prep::default())
             .await
         {
-            Ok((_, f)) => f,
+            Ok(x) => x,
             Err(StepErr::Fail(e)) => return Err(e),
             Err(StepErr::Outcome(o, _)) => {
                 return Err(super::Drift::on_screen(&screen.label, o.message).into())
@@ -192,15 +206,38 @@ impl Runner<'_> {
                 (Class::Drift, page::joined(t), drift.what)
             }
         };
-        self.check(
-            &screen.label,
-            &st.label,
-            CheckKind::Target,
-            Some(selector),
-            class,
-            detail,
-        );
+        let fix = self.propose(screen, st, (key, t), class, &mark, need).await;
+        let at = (CheckKind::Target, Some(selector));
+        self.check_fixed(&screen.label, &st.label, at, class, detail, fix);
         Ok(())
+    }
+
+    /// For a fallback: the element it found, first. For drift: the element
+    /// most like what the targets named, first, if there is one.
+    async fn propose(
+        &self,
+        screen: &Screen,
+        st: &Step,
+        (key, t): (&str, &Targets),
+        class: Class,
+        mark: &str,
+        need: Need,
+    ) -> Option<String> {
+        let seen = match class {
+            Class::Fallback => page::nearest::describe(self.s.c, mark).await.ok().flatten(),
+            Class::Drift => {
+                let others = super::proposal::css_of(screen, t);
+                page::nearest::nearest(self.s.c, t, need, &others)
+                    .await
+                    .ok()
+                    .flatten()
+            }
+            _ => return None,
+        };
+        let first = seen.as_ref().and_then(|s| s.target())?;
+        let text =
+            super::proposal::for_step(&screen.label, &st.label, key, t, seen.as_ref(), &first);
+        Some(text)
     }
 
     /// The values a dropdown must list: the given one, or every allowed

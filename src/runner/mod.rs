@@ -27,6 +27,7 @@ mod leads;
 mod lookup;
 mod outcomes;
 pub(crate) mod page;
+pub(crate) mod proposal;
 mod report;
 mod session;
 mod steps;

@@ -56,6 +56,7 @@ pub async fn smoke(c: &Client, spec: &SmokeSpec) -> Vec<Finding> {
     };
     let report = crate::runner::run_in(c, &run).await;
     let mut out = checks.take();
+    crate::runner::proposal::for_recognition(c, &spec.flow, &mut out).await;
     if let Some(f) = unreported_failure(&spec.flow, &report, &out) {
         out.push(f);
     }
@@ -110,6 +111,11 @@ pub fn table(findings: &[Finding], verbose: bool) -> String {
             f.step,
             f.detail
         ));
+        if let Some(fix) = &f.fix {
+            for l in fix.lines() {
+                s.push_str(&format!("    {l}\n"));
+            }
+        }
     }
     let n = |c: Class| findings.iter().filter(|f| f.class == c).count();
     s.push_str(&format!(

@@ -330,3 +330,117 @@ fn run_and_smoke_meet_a_drift_at_the_same_screen_step_and_selector() {
         run.stdout
     );
 }
+
+/// Replaces, after the line `label = "{after}"`, the first line that sets `key`.
+fn paste(flow: &str, after: &str, key: &str, line: &str) -> String {
+    let mut out = vec![];
+    let mut armed = false;
+    let mut done = false;
+    for l in flow.lines() {
+        if l.trim() == format!("label = \"{after}\"") {
+            armed = true;
+        }
+        if armed && !done && l.trim_start().starts_with(&format!("{key} =")) {
+            out.push(line.to_string());
+            done = true;
+            continue;
+        }
+        out.push(l.to_string());
+    }
+    assert!(done, "no `{key} =` after label {after}");
+    out.join("\n") + "\n"
+}
+
+/// Each drift comes with the element now there and the TOML to paste;
+/// pasting each proposal in turn, the flow passes smoke on the drifted portal.
+#[test]
+fn drift_comes_with_the_fix_and_the_fix_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "renamed-field",
+            "production-api-user",
+            "recognise",
+            "#txtLoginId",
+            "labelled \"Login ID\"",
+        ),
+        (
+            "relabelled-button",
+            "production-api-user",
+            "recognise",
+            "#btnSignIn",
+            "reading \"Sign In\"",
+        ),
+        (
+            "moved-element",
+            "sandbox-register",
+            "input",
+            "#ctl00_ContentPlaceHolder1_pnlVerify_txtCaptchaCode",
+            "now there: <input",
+        ),
+    ];
+    let where_re =
+        regex::Regex::new(r#"in screen "([^"]+)"(?:, step "([^"]+)")?, write:"#).unwrap();
+    for (drift, flow, key, first, seen) in cases {
+        let fixed = dir.path().join(format!("{flow}-{drift}.toml"));
+        std::fs::write(
+            &fixed,
+            Test::new().args(["flows", "show", flow]).run().stdout,
+        )
+        .unwrap();
+        let mut rounds = 0;
+        loop {
+            let d = Test::new()
+                .cwd(dir.path())
+                .args([
+                    "smoke",
+                    fixed.to_str().unwrap(),
+                    "--portal",
+                    "replica",
+                    "--replica-drift",
+                    drift,
+                    "--timeout",
+                    "4s",
+                    "--json",
+                    "f.json",
+                ])
+                .any_status()
+                .run();
+            if d.out.status.code() == Some(0) {
+                assert!(rounds > 0, "{drift}: no drift at all");
+                assert!(d.stdout.contains(" 0 drift, 0 unreachable"), "{}", d.stdout);
+                break;
+            }
+            rounds += 1;
+            assert!(
+                rounds <= 3,
+                "{drift}: still drifting after the proposed fixes:\n{}",
+                d.stdout
+            );
+            let findings: Vec<serde_json::Value> =
+                serde_json::from_str(&std::fs::read_to_string(dir.path().join("f.json")).unwrap())
+                    .unwrap();
+            let fix = findings
+                .iter()
+                .filter(|f| f["class"] == "drift")
+                .find_map(|f| f["fix"].as_str())
+                .unwrap_or_else(|| panic!("{drift}: a drift without a fix: {}", d.stdout))
+                .to_string();
+            if rounds == 1 {
+                assert!(fix.contains(seen), "{drift}: {fix}");
+                let line = fix.lines().last().unwrap();
+                assert!(
+                    line.trim_start().starts_with(&format!("{key} = ")),
+                    "{drift}: {line}"
+                );
+                assert!(line.contains(&format!("\"{first}\"")), "{drift}: {line}");
+            }
+            let at = where_re.captures(&fix).unwrap_or_else(|| panic!("{fix}"));
+            let after = at.get(2).or(at.get(1)).unwrap().as_str();
+            let line = fix.lines().last().unwrap();
+            let key = line.trim_start().split(" = ").next().unwrap();
+            let text = std::fs::read_to_string(&fixed).unwrap();
+            std::fs::write(&fixed, paste(&text, after, key, line)).unwrap();
+        }
+    }
+}

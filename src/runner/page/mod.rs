@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 mod describe;
 mod mask;
+pub mod nearest;
 
 pub use describe::{describe_targets, joined, list, snippet, target_of};
 pub use mask::{hide_texts, mask_secrets, unhide_texts, visible_text};
