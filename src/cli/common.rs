@@ -15,7 +15,6 @@ use crate::secrets::SecretsFile;
 
 use anyhow::Context;
 use std::io::IsTerminal;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,7 +123,7 @@ impl DriverArgs {
             None => which("chromedriver").map_or(Binary::Missing, Binary::Found),
         };
         let chromium = self.chromium.clone().or_else(|| {
-            ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            BROWSERS
                 .iter()
                 .map(PathBuf::from)
                 .find(|p| p.exists())
@@ -156,11 +155,26 @@ impl DriverArgs {
     }
 }
 
-/// A program on PATH.
+/// Where Chromium (or Chrome) is installed, per platform, in order of preference.
+#[cfg(target_os = "macos")]
+const BROWSERS: &[&str] = &[
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+];
+#[cfg(windows)]
+const BROWSERS: &[&str] = &[
+    r"C:\Program Files\Chromium\Application\chrome.exe",
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
+];
+#[cfg(not(any(target_os = "macos", windows)))]
+const BROWSERS: &[&str] = &["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+/// A program on PATH (`NAME.exe` on Windows).
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|p| {
         std::env::split_paths(&p)
-            .map(|d| d.join(name))
+            .map(|d| d.join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
             .find(|f| f.is_file())
     })
 }
@@ -325,7 +339,7 @@ pub fn read_secrets(path: &Path) -> anyhow::Result<SecretsFile> {
     let name = path.display().to_string();
     if !is_stdin(path) {
         let meta = std::fs::metadata(path).with_context(|| name.clone())?;
-        SecretsFile::check_mode(&name, meta.permissions().mode())?;
+        SecretsFile::check_mode(&name, crate::store::owner::mode_of(&meta))?;
     }
     let text = read_text(path)?;
     Ok(SecretsFile::parse(&name, &text)?)
@@ -416,7 +430,8 @@ impl KeyArgs {
         if let Some(f) = &self.vault_identity {
             let name = f.display().to_string();
             let meta = std::fs::metadata(f).map_err(|e| format!("--vault-identity {name}: {e}"))?;
-            SecretsFile::check_mode(&name, meta.permissions().mode()).map_err(|e| e.to_string())?;
+            SecretsFile::check_mode(&name, crate::store::owner::mode_of(&meta))
+                .map_err(|e| e.to_string())?;
             let text = read_text(f).map_err(|e| format!("--vault-identity: {e:#}"))?;
             k.add_identity_file(&name, &text)
                 .map_err(|e| e.to_string())?;

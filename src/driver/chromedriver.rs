@@ -1,11 +1,11 @@
 //! Starting and stopping chromedriver, bound to loopback only. It and
-//! every Chromium it starts share one process group, killed when the
-//! driver is dropped (normal exit, Ctrl-C, panic) and, through a guard
+//! every Chromium it starts are killed together ([`super::group`]) when
+//! the driver is dropped (normal exit, Ctrl-C, panic) and, through a guard
 //! process, when einvreg itself is killed: Chromium escapes
 //! PR_SET_PDEATHSIG by being chromedriver's child, not einvreg's.
 
+use super::group::{self, Guard};
 use super::{Binary, DriverConfig, DriverError, APT_FIX};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -31,10 +31,7 @@ impl ChromeDriver {
             }
             // Chromium is chromedriver's child, in chromedriver's process group.
             if let Some(pid) = c.id() {
-                // SAFETY: kill(2) has no memory-safety preconditions.
-                unsafe {
-                    libc::kill(-(pid as i32), libc::SIGKILL);
-                }
+                group::kill(pid);
             }
         }
         if let Some(g) = self.guard.lock().expect("guard lock").take() {
@@ -47,50 +44,6 @@ impl ChromeDriver {
         match self.child.lock().expect("chromedriver lock").as_mut() {
             Some(c) => !matches!(c.try_wait(), Ok(None)),
             None => true,
-        }
-    }
-}
-
-/// A `sh` that waits on a pipe only einvreg holds open: when einvreg dies,
-/// however it dies, the pipe closes and the guard kills the process group.
-struct Guard {
-    pipe: OwnedFd,
-    child: std::process::Child,
-}
-
-impl Guard {
-    fn start(pgid: u32) -> std::io::Result<Guard> {
-        let mut fds = [0i32; 2];
-        // SAFETY: pipe2 fills two fds we then own; O_CLOEXEC keeps the
-        // write end out of every child (chromedriver, Chromium, the guard).
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: both fds are fresh and owned by nothing else.
-        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        let mut cmd = std::process::Command::new("/bin/sh");
-        cmd.args([
-            "-c",
-            "trap '' INT TERM HUP; read _ ; kill -9 -\"$1\" 2>/dev/null; exit 0",
-            "guard",
-        ])
-        .arg(pgid.to_string())
-        .stdin(Stdio::from(read))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        // Its own group: a terminal's Ctrl-C must not end it first.
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        Ok(Guard {
-            pipe: write,
-            child: cmd.spawn()?,
-        })
-    }
-
-    /// Lets the guard do its work now (the group is being killed anyway) and reaps it.
-    fn release(mut self) {
-        drop(self.pipe);
-        if let Err(e) = self.child.wait() {
-            tracing::debug!("the chromedriver guard: {e}");
         }
     }
 }
@@ -161,19 +114,7 @@ impl ChromeDriver {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .kill_on_drop(true);
-            let parent = std::process::id() as libc::pid_t;
-            // SAFETY: setpgid, prctl and getppid are async-signal-safe.
-            unsafe {
-                cmd.pre_exec(move || {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                    // einvreg died before the line above: no guard would ever kill us.
-                    if libc::getppid() != parent {
-                        return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
-                    }
-                    libc::setpgid(0, 0);
-                    Ok(())
-                });
-            }
+            group::contain(&mut cmd);
             let mut child = cmd
                 .spawn()
                 .map_err(|e| DriverError::Setup(format!("cannot start {}: {e}", bin.display())))?;

@@ -5,6 +5,7 @@
 
 pub mod chromedriver;
 pub mod command;
+mod group;
 mod warm;
 
 pub use chromedriver::ChromeDriver;

@@ -9,6 +9,26 @@ use crate::redact::Secret;
 use std::process::Stdio;
 use std::time::Duration;
 
+/// The command line run by the system's shell: `sh -c 'CMD "$@"'` (the
+/// captcha's path is `$1`), or on Windows `cmd /C CMD` (the path follows
+/// the command, and is in %EINVREG_CAPTCHA_PNG%).
+fn shell(command: &str) -> tokio::process::Command {
+    #[cfg(unix)]
+    {
+        let mut cmd = tokio::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("{command} \"$@\""))
+            .arg("einvreg");
+        cmd
+    }
+    #[cfg(not(unix))]
+    {
+        let mut cmd = tokio::process::Command::new("cmd");
+        cmd.arg("/C").arg(command);
+        cmd
+    }
+}
+
 pub struct CommandOperator {
     pub command: String,
     pub timeout: Duration,
@@ -20,10 +40,7 @@ pub struct CommandOperator {
 impl Operator for CommandOperator {
     fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
         Box::pin(async move {
-            let mut cmd = tokio::process::Command::new("sh");
-            cmd.arg("-c")
-                .arg(format!("{} \"$@\"", self.command))
-                .arg("einvreg");
+            let mut cmd = shell(&self.command);
             for name in &self.hide {
                 cmd.env_remove(name);
             }

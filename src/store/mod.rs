@@ -7,11 +7,11 @@
 //! the next record starts on a line of its own. A failed append is cut
 //! back to the length before it, so no half record stays behind.
 
+pub mod owner;
 pub mod private;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -68,9 +68,7 @@ impl Store {
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() {
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
+                owner::owner_only_dir(std::fs::DirBuilder::new().recursive(true))
                     .create(dir)
                     .map_err(io)?;
             }
@@ -78,12 +76,8 @@ impl Store {
         let lock = lock(path)?;
         let file = open_nofollow(path)?;
         check_owner(path, &file)?;
-        let mode = file.metadata().map_err(io)?.permissions().mode() & 0o777;
-        if mode != 0o600 {
-            // A copy made with wider permissions is tightened.
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(io)?;
-        }
+        // A copy made with wider permissions is tightened.
+        owner::tighten(&file).map_err(io)?;
         set_torn_tail_aside(path, &file).map_err(io)?;
         Ok(Store {
             path: path.to_path_buf(),
@@ -130,13 +124,11 @@ fn lock(path: &Path) -> Result<File, StoreError> {
         path: lock_path.clone(),
         source,
     };
-    let mut f = OpenOptions::new()
+    let mut f = owner::owner_only(&mut OpenOptions::new())
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
         .open(&lock_path)
         .map_err(|e| symlink_or(e, &lock_path, io))?;
     match f.try_lock() {
@@ -162,12 +154,10 @@ fn lock(path: &Path) -> Result<File, StoreError> {
 }
 
 fn open_nofollow(path: &Path) -> Result<File, StoreError> {
-    OpenOptions::new()
+    owner::owner_only(&mut OpenOptions::new())
         .read(true)
         .create(true)
         .append(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| {
             symlink_or(e, path, |source| StoreError::Io {
@@ -184,7 +174,7 @@ fn symlink_or(
     other: impl FnOnce(std::io::Error) -> StoreError,
 ) -> StoreError {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    match is_link || e.raw_os_error() == Some(libc::ELOOP) {
+    match is_link || owner::is_refused_link(&e) {
         true => StoreError::Symlink {
             path: path.to_path_buf(),
         },
@@ -197,13 +187,11 @@ fn check_owner(path: &Path, f: &File) -> Result<(), StoreError> {
         path: path.to_path_buf(),
         source,
     })?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    match meta.uid() == me {
-        true => Ok(()),
-        false => Err(StoreError::NotOwned {
+    match owner::foreign_owner(&meta) {
+        None => Ok(()),
+        Some(uid) => Err(StoreError::NotOwned {
             path: path.to_path_buf(),
-            uid: meta.uid(),
+            uid,
         }),
     }
 }
@@ -242,11 +230,9 @@ fn set_torn_tail_aside(path: &Path, f: &File) -> std::io::Result<()> {
         path,
         &format!("torn-{}", time::OffsetDateTime::now_utc().unix_timestamp()),
     );
-    let mut side = OpenOptions::new()
+    let mut side = owner::owner_only(&mut OpenOptions::new())
         .create_new(true)
         .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
         .open(&aside)?;
     side.write_all(torn)?;
     side.sync_data()?;

@@ -1,9 +1,9 @@
 //! Every other file einvreg writes (artifacts, reports, logs): owner-only
 //! (0600, folders 0700), never through a symlink.
 
+use super::owner;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Makes `dir` and any missing parents, each new one 0700.
@@ -11,10 +11,7 @@ pub fn create_dir(dir: &Path) -> std::io::Result<()> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    owner::owner_only_dir(std::fs::DirBuilder::new().recursive(true)).create(dir)
 }
 
 /// Writes `bytes` to `path` (replacing it), owner-only; its folder is made if missing.
@@ -38,17 +35,16 @@ pub fn append(path: &Path) -> std::io::Result<File> {
 }
 
 fn open(path: &Path, o: &mut OpenOptions) -> std::io::Result<File> {
-    let f = o.mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path)?;
+    let f = owner::owner_only(o).open(path)?;
     // A file that existed with wider permissions is tightened.
-    if f.metadata()?.permissions().mode() & 0o077 != 0 {
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
+    owner::tighten(&f)?;
     Ok(f)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn files_and_folders_are_owner_only() {
