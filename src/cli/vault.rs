@@ -5,7 +5,7 @@ use super::common::{usage, KeyArgs};
 use crate::exit;
 use crate::vault::{Credential, Vault};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -191,7 +191,7 @@ fn confirm(question: &str) -> Result<bool, String> {
 fn export(
     creds: &[Credential],
     format: ExportFormat,
-    out: &PathBuf,
+    out: &Path,
     reveal: bool,
 ) -> Result<i32, String> {
     let rows: Vec<serde_json::Value> = creds.iter().map(|c| row(c, reveal)).collect();
@@ -256,7 +256,7 @@ fn csv_of(rows: &[serde_json::Value], reveal: bool) -> Result<Vec<u8>, String> {
     w.into_inner().map_err(|e| e.to_string())
 }
 
-fn keygen(out: &PathBuf) -> Result<i32, String> {
+fn keygen(out: &Path) -> Result<i32, String> {
     if out.exists() {
         return Err(format!(
             "{}: exists; an identity is never overwritten (choose another path)",

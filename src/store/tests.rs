@@ -1,4 +1,5 @@
 use super::*;
+use std::os::unix::fs::PermissionsExt;
 
 fn dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()

@@ -172,7 +172,7 @@ pub enum VaultError {
 #[serde(untagged)]
 enum Line {
     Sealed { at: String, sealed: String },
-    Plain(Record),
+    Plain(Box<Record>),
 }
 
 /// The open vault file: locked, appends serialised and fsync'd.
@@ -280,7 +280,7 @@ impl Vault {
                 source,
             };
             let r = match serde_json::from_str(line).map_err(corrupt)? {
-                Line::Plain(r) => r,
+                Line::Plain(r) => *r,
                 Line::Sealed { sealed, .. } => {
                     let plain = keys.open(&sealed).map_err(|source| VaultError::Sealed {
                         path: path.into(),

@@ -79,6 +79,7 @@ pub fn kind_of(t: &Targets) -> Option<Need> {
 pub fn tokens(t: &Targets) -> Vec<String> {
     let re = regex::Regex::new(r#"#([\w-]+)|\[(?:name|id)[*^$|~]?=\s*['"]?([^'"\]]+)"#)
         .expect("valid regex");
+    let quoted = regex::Regex::new(r#"['"]([^'"]{3,})['"]"#).expect("valid regex");
     let mut out = vec![];
     for x in &t.list {
         match x {
@@ -88,12 +89,7 @@ pub fn tokens(t: &Targets) -> Vec<String> {
                     .map(|m| m.as_str().to_string()),
             ),
             Target::Text(s) | Target::Label(s) => out.push(s.clone()),
-            Target::XPath(s) => out.extend(
-                regex::Regex::new(r#"['"]([^'"]{3,})['"]"#)
-                    .expect("valid regex")
-                    .captures_iter(s)
-                    .map(|c| c[1].to_string()),
-            ),
+            Target::XPath(s) => out.extend(quoted.captures_iter(s).map(|c| c[1].to_string())),
             Target::Url(_) | Target::Navigation => {}
         }
     }
