@@ -24,7 +24,8 @@ fn packaged() -> (PathBuf, PathBuf) {
         .last()
         .unwrap()
         .to_string();
-    (root().join("target/release/einvreg"), PathBuf::from(deb))
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or(root().join("target"), PathBuf::from);
+    (target.join("release/einvreg"), PathBuf::from(deb))
 }
 
 fn sh(script: &str) -> (bool, String) {
