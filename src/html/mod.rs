@@ -8,21 +8,7 @@ pub mod smoke;
 
 use base64::Engine;
 
-/// `s` safe inside HTML text and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::redact::html_escape as escape;
 
 /// A PNG as an `<img>` source.
 pub fn png_src(png: &[u8]) -> String {

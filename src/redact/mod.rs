@@ -99,7 +99,9 @@ fn encoded_forms(s: &str) -> Vec<String> {
     forms
 }
 
-fn html_escape(s: &str) -> String {
+/// `s` safe inside HTML text and attribute values (also how a page may
+/// carry a secret, so the redactor masks this form too).
+pub(crate) fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

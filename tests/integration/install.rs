@@ -66,21 +66,7 @@ fn the_release_binary_alone_runs_check_run_and_smoke() {
     let d = t().args(["flows", "show", "sandbox-register"]).run();
     assert!(d.stdout.contains("[flow]"), "{}", d.stdout);
     let d = t()
-        .args([
-            "run",
-            "production-api-user",
-            "--portal",
-            "replica",
-            "--auto-answer",
-            "--var",
-            "gstin=27AAPFU0939F1ZV",
-            "--var",
-            "portal_username=udaytrd01",
-            "--var",
-            "provider=Tera Software Limited",
-            "--var",
-            "api_username=udaytera",
-        ])
+        .args(demo_run("replica"))
         .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
         .timeout(Duration::from_secs(180))
         .run();

@@ -6,24 +6,10 @@ use std::time::Duration;
 
 const GSTIN: &str = "27AAPFU0939F1ZV";
 
-fn run_args() -> Vec<&'static str> {
-    vec![
-        "run",
-        "production-api-user",
-        "--portal",
-        "replica",
-        "--auto-answer",
-        "--secrets",
-        "secrets.toml",
-        "--var",
-        "gstin=27AAPFU0939F1ZV",
-        "--var",
-        "portal_username=udaytrd01",
-        "--var",
-        "provider=Tera Software Limited",
-        "--var",
-        "api_username=udaytera",
-    ]
+fn run_args() -> Vec<String> {
+    let mut a = demo_run("replica");
+    a.extend(["--secrets".into(), "secrets.toml".into()]);
+    a
 }
 
 /// The one credential `dir`'s vault holds: its password.
@@ -44,7 +30,7 @@ fn run_and_batch_take_both_shapes() {
         for command in ["run", "batch"] {
             let dir = tempfile::tempdir().unwrap();
             write_secrets(dir.path(), text);
-            let args: Vec<&str> = match command {
+            let args: Vec<String> = match command {
                 "run" => run_args(),
                 _ => {
                     let csv =
@@ -52,6 +38,9 @@ fn run_and_batch_take_both_shapes() {
                     let two: Vec<&str> = csv.lines().take(2).collect();
                     std::fs::write(dir.path().join("batch.csv"), two.join("\n") + "\n").unwrap();
                     batch_on("production-api-user", "replica")
+                        .into_iter()
+                        .map(String::from)
+                        .collect()
                 }
             };
             let d = Test::new()

@@ -456,3 +456,25 @@ impl Drop for Chrome {
         let _ = self.driver.wait();
     }
 }
+
+/// `run production-api-user` for the replica's demo taxpayer udaytrd01
+/// (GSP Tera), on `portal`, answered by the replica's oracle.
+pub fn demo_run(portal: &str) -> Vec<String> {
+    [
+        "run",
+        "production-api-user",
+        "--portal",
+        portal,
+        "--auto-answer",
+        "--var",
+        "gstin=27AAPFU0939F1ZV",
+        "--var",
+        "portal_username=udaytrd01",
+        "--var",
+        "provider=Tera Software Limited",
+        "--var",
+        "api_username=udaytera",
+    ]
+    .map(String::from)
+    .to_vec()
+}
