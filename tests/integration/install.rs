@@ -9,10 +9,17 @@ use std::time::Duration;
 /// `scripts/package-deb` (the test command ran it already; then this is quick):
 /// the release binary and the .deb's path.
 fn packaged() -> (PathBuf, PathBuf) {
-    let out = Command::new("bash")
-        .arg(root().join("scripts/package-deb"))
-        .output()
-        .expect("bash scripts/package-deb");
+    // The test runner's CARGO_* variables (CARGO_MANIFEST_DIR, ...) would
+    // make cargo rebuild what the test command just built.
+    let mut cmd = Command::new("bash");
+    cmd.arg(root().join("scripts/package-deb"));
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().to_string();
+        if k.starts_with("CARGO_") && k != "CARGO_HOME" && k != "CARGO_TARGET_DIR" {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd.output().expect("bash scripts/package-deb");
     assert!(
         out.status.success(),
         "scripts/package-deb failed:\n{}",
