@@ -7,12 +7,15 @@ use std::process::Command;
 use std::time::Duration;
 
 /// `scripts/package-deb` (the test command ran it already; then this is quick):
-/// the release binary and the .deb's path.
-fn packaged() -> (PathBuf, PathBuf) {
+/// the release binary and a copy of the .deb in `dir` (another test's run
+/// may rewrite the original meanwhile).
+fn packaged(dir: &std::path::Path) -> (PathBuf, PathBuf) {
     // The test runner's CARGO_* variables (CARGO_MANIFEST_DIR, ...) would
     // make cargo rebuild what the test command just built.
     let mut cmd = Command::new("bash");
-    cmd.arg(root().join("scripts/package-deb"));
+    cmd.arg(root().join("scripts/package-deb"))
+        .arg("--out")
+        .arg(dir);
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
         if k.starts_with("CARGO_") && k != "CARGO_HOME" && k != "CARGO_TARGET_DIR" {
@@ -43,7 +46,8 @@ fn sh(script: &str) -> (bool, String) {
 
 #[test]
 fn the_release_binary_alone_runs_check_run_and_smoke() {
-    let (release, _) = packaged();
+    let copy = tempfile::tempdir().unwrap();
+    let (release, _) = packaged(copy.path());
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("einvreg");
     std::fs::copy(&release, &bin).unwrap();
@@ -100,7 +104,8 @@ fn the_release_binary_alone_runs_check_run_and_smoke() {
 
 #[test]
 fn the_deb_installs_and_its_binary_completions_and_man_pages_work() {
-    let (_, deb) = packaged();
+    let copy = tempfile::tempdir().unwrap();
+    let (_, deb) = packaged(copy.path());
     // Its contents, whether or not this machine may install it.
     let (ok, listing) = sh(&format!(
         "dpkg-deb -c {} && dpkg-deb -f {} Depends",
