@@ -31,6 +31,9 @@ pub struct Entry {
     pub vault_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message: Option<String>,
+    /// On `finished`: who answered each prompt (never what).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub answered: Vec<crate::runner::Answered>,
 }
 
 /// The open journal: locked, append-only, fsync'd per entry.

@@ -148,6 +148,7 @@ fn entry(row: &Row, state: State) -> Entry {
         status: None,
         vault_id: None,
         message: None,
+        answered: vec![],
     }
 }
 
@@ -303,7 +304,9 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
     let (status, message) = unrecorded(&report, status, message);
     let (status, message) = verify::after(shared, row, &report, status, message).await;
     let message = spec.redactor.redact(&message);
-    journal_finished(shared, row, status, &message);
+    let mut fin = entry(row, State::Finished);
+    fin.answered = report.answered.clone();
+    journal_finished(shared, fin, status, &message);
     RowResult {
         status: status.into(),
         message,
@@ -318,12 +321,11 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
 
 /// A row settled without a run: journaled and reported.
 fn finished(shared: &Shared, row: &Row, status: RunStatus, message: String) -> RowResult {
-    journal_finished(shared, row, status, &message);
+    journal_finished(shared, entry(row, State::Finished), status, &message);
     RowResult::plain(row, status.into(), &message)
 }
 
-fn journal_finished(shared: &Shared, row: &Row, status: RunStatus, message: &str) {
-    let mut fin = entry(row, State::Finished);
+fn journal_finished(shared: &Shared, mut fin: Entry, status: RunStatus, message: &str) {
     fin.status = Some(status.into());
     fin.message = Some(message.to_string());
     shared.record(&fin);

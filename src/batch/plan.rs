@@ -49,6 +49,7 @@ mod tests {
             status,
             vault_id: vault.map(String::from),
             message: None,
+            answered: vec![],
         }
     }
 

@@ -5,7 +5,7 @@
 
 pub mod chromedriver;
 pub mod command;
-mod group;
+pub(crate) mod group;
 mod warm;
 
 pub use chromedriver::ChromeDriver;

@@ -4,7 +4,7 @@
 //! image or OTP when `EINVREG_CAN_RENEW=1`. This is how a team with an SMS
 //! gateway or a captcha desk automates runs.
 
-use super::{Ask, BoxFut, Operator, OperatorError, Question, Reply, RENEW_WORD};
+use super::{Ask, BoxFut, By, Operator, OperatorError, Question, Reply, RENEW_WORD};
 use crate::redact::Secret;
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 /// The command line run by the system's shell: `sh -c 'CMD "$@"'` (the
 /// captcha's path is `$1`), or on Windows `cmd /C CMD` (the path follows
 /// the command, and is in %EINVREG_CAPTCHA_PNG%).
-fn shell(command: &str) -> tokio::process::Command {
+pub(crate) fn shell(command: &str) -> tokio::process::Command {
     #[cfg(unix)]
     {
         let mut cmd = tokio::process::Command::new("sh");
@@ -26,6 +26,18 @@ fn shell(command: &str) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new("cmd");
         cmd.arg("/C").arg(command);
         cmd
+    }
+}
+
+/// The command's process group, killed if the wait for it is dropped
+/// (the desk answered first) or times out: a shell's children go with it.
+pub(crate) struct Group(pub(crate) Option<u32>);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            crate::driver::group::kill(pid);
+        }
     }
 }
 
@@ -67,10 +79,17 @@ impl Operator for CommandOperator {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .kill_on_drop(true);
+            crate::driver::group::contain(&mut cmd);
             let child = cmd
                 .spawn()
                 .map_err(|e| OperatorError::Failed(format!("cannot run answer command: {e}")))?;
-            let out = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
+            let mut group = Group(child.id());
+            let out = tokio::time::timeout(self.timeout, child.wait_with_output()).await;
+            if out.is_ok() {
+                // Ended and reaped: its group id may be reused, so it is left alone.
+                group.0 = None;
+            }
+            let out = match out {
                 Ok(r) => {
                     r.map_err(|e| OperatorError::Failed(format!("answer command failed: {e}")))?
                 }
@@ -110,7 +129,7 @@ impl Operator for CommandOperator {
                     ))),
                 };
             }
-            Ok(Reply::Answer(Secret::new(answer)))
+            Ok(Reply::Answer(Secret::new(answer), By::Command))
         })
     }
     fn describe(&self) -> String {

@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod oracle;
+mod race;
 pub mod terminal;
 
 use crate::events::{Event, Sink};
@@ -34,11 +35,38 @@ pub enum Ask {
 /// What a person (or a stand-in) answers.
 #[derive(Debug)]
 pub enum Reply {
-    /// The captcha's characters or the OTP.
-    Answer(Secret),
+    /// The captcha's characters or the OTP, and who gave them.
+    Answer(Secret, By),
     /// "Show me a new image" / "send a new OTP": the step asks the portal
     /// for one and asks again. Only offered when [`Question::can_renew`].
     Renew,
+}
+
+/// Who answered a prompt: the journal records this, never the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    Terminal,
+    /// `--captcha-command` / `--otp-command`.
+    Command,
+    /// The replica's oracle (`--auto-answer`).
+    Oracle,
+    /// An operator on the answer desk.
+    DeskOperator,
+    /// The taxpayer, through the link meant for them.
+    TaxpayerLink,
+}
+
+impl std::fmt::Display for By {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            By::Terminal => "the terminal",
+            By::Command => "an answer command",
+            By::Oracle => "the replica oracle",
+            By::DeskOperator => "a desk operator",
+            By::TaxpayerLink => "the taxpayer's link",
+        })
+    }
 }
 
 /// What answer commands print to ask for a new captcha image or OTP.
@@ -93,6 +121,14 @@ pub trait Operator: Send + Sync {
     fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>>;
     /// For the run summary: "terminal", "answer commands", "replica oracle"...
     fn describe(&self) -> String;
+    /// Whether it can answer at all ([`Nobody`] cannot).
+    fn answers(&self) -> bool {
+        true
+    }
+    /// What it answers, beside another source (the desk).
+    fn describe_answering(&self) -> String {
+        self.describe()
+    }
 }
 
 /// Answers nothing: unattended runs without an answer source fail fast.
@@ -112,6 +148,9 @@ impl Operator for Nobody {
     }
     fn describe(&self) -> String {
         "nobody (unattended)".into()
+    }
+    fn answers(&self) -> bool {
+        false
     }
 }
 
@@ -135,11 +174,27 @@ impl Operator for Split {
             self.otp.describe()
         )
     }
+    /// Only the lanes that can answer: "OTP: answer command" beside the
+    /// desk, which answers the captchas.
+    fn describe_answering(&self) -> String {
+        match (self.captcha.answers(), self.otp.answers()) {
+            (false, true) => format!("OTP: {}", self.otp.describe()),
+            (true, false) => format!("captcha: {}", self.captcha.describe()),
+            _ => self.describe(),
+        }
+    }
+    fn answers(&self) -> bool {
+        self.captcha.answers() || self.otp.answers()
+    }
 }
 
-/// One prompt at a time for everyone; measures the time spent waiting for people.
+/// One prompt at a time for the terminal, the answer commands and the
+/// oracle; every prompt at once for the answer desk, which races them.
+/// Measures the time spent waiting for people.
 pub struct Queue {
     op: Arc<dyn Operator>,
+    /// Sees every open prompt at once (the answer desk).
+    desk: Option<Arc<dyn Operator>>,
     lock: tokio::sync::Mutex<()>,
     open: AtomicUsize,
     max_open: AtomicUsize,
@@ -155,6 +210,7 @@ impl Queue {
     pub fn new(op: Arc<dyn Operator>, events: Sink) -> Queue {
         Queue {
             op,
+            desk: None,
             lock: tokio::sync::Mutex::new(()),
             open: AtomicUsize::new(0),
             max_open: AtomicUsize::new(0),
@@ -165,14 +221,41 @@ impl Queue {
         }
     }
 
+    /// Also shows every prompt on `desk` at once; the first answer wins.
+    pub fn with_desk(mut self, desk: Arc<dyn Operator>) -> Queue {
+        self.desk = Some(desk);
+        self
+    }
+
     pub fn describe(&self) -> String {
-        self.op.describe()
+        match &self.desk {
+            Some(d) if self.op.answers() => {
+                format!("{} and {}", d.describe(), self.op.describe_answering())
+            }
+            Some(d) => d.describe(),
+            None => self.op.describe(),
+        }
     }
 
     /// Asks, in turn; returns the answer and how long this session waited (queue + person).
     pub async fn ask(&self, q: &Question) -> (Result<Reply, OperatorError>, Duration) {
         let start = Instant::now();
         self.waiting.fetch_add(1, Ordering::SeqCst);
+        let r = match &self.desk {
+            None => self.in_turn(q).await,
+            Some(d) => race::first_answer(self.in_turn(q), d.answer(q)).await,
+        };
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        let waited = start.elapsed();
+        self.waited_ms
+            .fetch_add(waited.as_millis() as u64, Ordering::SeqCst);
+        (r, waited)
+    }
+
+    /// Waits for the turn, then asks `op`. Dropped when the desk answers
+    /// first: the prompt closes all the same.
+    async fn in_turn(&self, q: &Question) -> Result<Reply, OperatorError> {
         let _turn = self.lock.lock().await;
         let now_open = self.open.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_open.fetch_max(now_open, Ordering::SeqCst);
@@ -181,18 +264,12 @@ impl Queue {
             gstin: q.gstin.clone(),
             step: q.step.clone(),
         });
-        let r = self.op.answer(q).await;
-        self.open.fetch_sub(1, Ordering::SeqCst);
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        self.asked.fetch_add(1, Ordering::SeqCst);
-        let waited = start.elapsed();
-        (self.events)(&Event::PromptClosed {
+        let _open = Opened {
+            queue: self,
             what: q.what(),
-            waited,
-        });
-        self.waited_ms
-            .fetch_add(waited.as_millis() as u64, Ordering::SeqCst);
-        (r, waited)
+            since: Instant::now(),
+        };
+        self.op.answer(q).await
     }
 
     /// The most prompts ever open at once (1 when the queue works).
@@ -209,6 +286,23 @@ impl Queue {
     }
 }
 
+/// A prompt shown in turn; closing it (answered, failed or withdrawn) is announced.
+struct Opened<'a> {
+    queue: &'a Queue,
+    what: &'static str,
+    since: Instant,
+}
+
+impl Drop for Opened<'_> {
+    fn drop(&mut self) {
+        self.queue.open.fetch_sub(1, Ordering::SeqCst);
+        (self.queue.events)(&Event::PromptClosed {
+            what: self.what,
+            waited: self.since.elapsed(),
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +315,7 @@ mod tests {
                 assert_eq!(inside, 0, "two prompts open at once");
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 self.0.fetch_sub(1, Ordering::SeqCst);
-                Ok(Reply::Answer(Secret::new("123456")))
+                Ok(Reply::Answer(Secret::new("123456"), By::Oracle))
             })
         }
         fn describe(&self) -> String {
@@ -260,7 +354,7 @@ mod tests {
             hs.push(tokio::spawn(async move { qu.ask(&q()).await.0.unwrap() }));
         }
         for h in hs {
-            let Reply::Answer(a) = h.await.unwrap() else {
+            let Reply::Answer(a, _) = h.await.unwrap() else {
                 panic!("an answer expected")
             };
             assert_eq!(a.expose(), "123456");

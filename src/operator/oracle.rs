@@ -7,7 +7,7 @@
 //! expire before answering. NIC-GST-Shield codes (steps with `rotates`)
 //! come from the replica's Shield aid.
 
-use super::{Ask, BoxFut, Operator, OperatorError, Question, Reply};
+use super::{Ask, BoxFut, By, Operator, OperatorError, Question, Reply};
 use crate::loopback as http;
 use crate::redact::Secret;
 use std::sync::Mutex;
@@ -216,9 +216,9 @@ impl Oracle {
                 .chars()
                 .map(|c| if c == '7' { '3' } else { '7' })
                 .collect();
-            return Ok(Reply::Answer(Secret::new(w)));
+            return Ok(Reply::Answer(Secret::new(w), By::Oracle));
         }
-        Ok(Reply::Answer(Secret::new(right)))
+        Ok(Reply::Answer(Secret::new(right), By::Oracle))
     }
 }
 

@@ -4,7 +4,7 @@
 //! reads OTPs without echo. Where the step can get a new captcha image or
 //! OTP, an empty answer or `r` asks for one.
 
-use super::{Ask, BoxFut, Operator, OperatorError, Question, Reply};
+use super::{Ask, BoxFut, By, Operator, OperatorError, Question, Reply};
 use crate::redact::Secret;
 use base64::Engine;
 use std::io::Write;
@@ -13,6 +13,45 @@ use std::time::Duration;
 pub struct Terminal {
     pub timeout: Duration,
     pub images: ImageMode,
+    /// A read still waiting for a line when its prompt was withdrawn
+    /// (answered on the desk) or timed out: the next prompt takes it over,
+    /// so two reads never split the person's lines between them.
+    pending: std::sync::Mutex<Option<Read>>,
+}
+
+type Read = tokio::task::JoinHandle<std::io::Result<String>>;
+
+impl Terminal {
+    pub fn new(timeout: Duration, images: ImageMode) -> Terminal {
+        Terminal {
+            timeout,
+            images,
+            pending: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+/// Holds the read while a prompt waits; a prompt that goes away (answered
+/// elsewhere, or timed out) leaves the read for the next one.
+struct Reading<'a> {
+    slot: &'a std::sync::Mutex<Option<Read>>,
+    read: Option<Read>,
+}
+
+impl Reading<'_> {
+    /// Leaves the read for the next prompt, saying why.
+    fn leave(&mut self, why: &str) {
+        if let Some(r) = self.read.take() {
+            eprintln!("\n   ({why}; the next prompt takes your next line)");
+            *self.slot.lock().expect("terminal lock") = Some(r);
+        }
+    }
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        self.leave("withdrawn: answered elsewhere");
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,27 +268,43 @@ impl Operator for Terminal {
             } else {
                 format!("   Type the characters in the image{renew}: ")
             };
-            let read = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-                if is_otp {
-                    read_otp(&label, can_renew)
-                } else {
-                    eprint!("{label}");
-                    std::io::stderr().flush()?;
-                    let mut s = String::new();
-                    if std::io::stdin().read_line(&mut s)? == 0 {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "the terminal closed (end of input)",
-                        ));
+            let stale = self.pending.lock().expect("terminal lock").take();
+            if stale.is_some() {
+                eprint!("{label}");
+            }
+            let read = stale.unwrap_or_else(|| {
+                tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+                    if is_otp {
+                        read_otp(&label, can_renew)
+                    } else {
+                        eprint!("{label}");
+                        std::io::stderr().flush()?;
+                        let mut s = String::new();
+                        if std::io::stdin().read_line(&mut s)? == 0 {
+                            return Err(std::io::Error::new(
+                                std::io::ErrorKind::UnexpectedEof,
+                                "the terminal closed (end of input)",
+                            ));
+                        }
+                        Ok(s)
                     }
-                    Ok(s)
-                }
+                })
             });
-            match tokio::time::timeout(self.timeout, read).await {
+            let mut reading = Reading {
+                slot: &self.pending,
+                read: Some(read),
+            };
+            let read = reading.read.as_mut().expect("a read");
+            let got = tokio::time::timeout(self.timeout, read).await;
+            if got.is_ok() {
+                reading.read = None;
+            }
+            match got {
                 Ok(Ok(Ok(s))) if can_renew && asks_renewal(&s) => Ok(Reply::Renew),
-                Ok(Ok(Ok(s))) if !s.trim().is_empty() => {
-                    Ok(Reply::Answer(Secret::new(s.trim().to_string())))
-                }
+                Ok(Ok(Ok(s))) if !s.trim().is_empty() => Ok(Reply::Answer(
+                    Secret::new(s.trim().to_string()),
+                    By::Terminal,
+                )),
                 Ok(Ok(Ok(_))) => Err(OperatorError::Failed(format!("empty {} answer", q.what()))),
                 Ok(Ok(Err(e))) => Err(OperatorError::NoHuman(format!(
                     "cannot read the {} answer from the terminal: {e}",
@@ -257,7 +312,7 @@ impl Operator for Terminal {
                 ))),
                 Ok(Err(e)) => Err(OperatorError::Failed(e.to_string())),
                 Err(_) => {
-                    eprintln!("\n   (timed out)");
+                    reading.leave("timed out");
                     Err(OperatorError::Timeout {
                         what: q.what(),
                         secs: self.timeout.as_secs(),

@@ -21,6 +21,7 @@ pub fn router() -> Router<Portal> {
         .route("/__replica/browsers", get(browsers))
         .route("/__replica/counters", get(counters))
         .route("/__replica/captchas", get(captchas))
+        .route("/__replica/read-captcha", post(read_captcha))
         .route("/__replica/auth", post(auth))
         .route("/__replica/auth-tokens", get(auth_tokens))
         .route("/__replica/expire-otps", post(expire_otps))
@@ -163,6 +164,26 @@ async fn auth_tokens(State(p): State<Portal>) -> Json<serde_json::Value> {
 async fn captchas(State(p): State<Portal>) -> Json<serde_json::Value> {
     let inner = p.shared.inner.lock().unwrap();
     Json(serde_json::to_value(&inner.captcha_log).unwrap())
+}
+
+/// Reads a captcha image the replica served (the PNG, base64, as the
+/// body, however a browser re-encoded it) and answers its text, as a
+/// person looking at it would: tests acting as desk operators use it.
+async fn read_captcha(State(p): State<Portal>, body: String) -> Response {
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .unwrap_or_default();
+    let key = super::captcha::pixels_key(&png);
+    let inner = p.shared.inner.lock().unwrap();
+    match key.and_then(|k| inner.captcha_images.get(&k)) {
+        Some(text) => Json(serde_json::json!({"answer": text})).into_response(),
+        None => (
+            axum::http::StatusCode::NOT_FOUND,
+            "not a captcha image this replica served",
+        )
+            .into_response(),
+    }
 }
 
 /// Checks API credentials, as the real `POST /eivital/v1.04/auth` would

@@ -159,6 +159,27 @@ fn encode_rgb(rgb: &[u8], w: u32, h: u32) -> Vec<u8> {
     out
 }
 
+/// A key for a PNG's pixels (RGB, alpha ignored), whatever its encoding:
+/// the image a browser re-encodes from a canvas has the same key.
+pub fn pixels_key(png_bytes: &[u8]) -> Option<u64> {
+    let mut dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut r = dec.read_info().ok()?;
+    let mut buf = vec![0; r.output_buffer_size()?];
+    let info = r.next_frame(&mut buf).ok()?;
+    let ch = info.color_type.samples();
+    if ch < 3 {
+        return None;
+    }
+    let mut h = 0xcbf29ce484222325u64 ^ ((info.width as u64) << 32 | info.height as u64);
+    for px in buf[..info.buffer_size()].chunks(ch) {
+        for b in &px[..3] {
+            h = (h ^ *b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    Some(h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +198,12 @@ mod tests {
         assert_eq!((info.width, info.height), (W as u32, H as u32));
         let dark = buf.chunks(3).filter(|p| p[0] < 90 && p[1] < 100).count();
         assert!(dark > 300, "too little ink: {dark}");
+        assert!(pixels_key(&png_bytes).is_some());
+        assert_ne!(
+            pixels_key(&png_bytes),
+            pixels_key(&render_png(&text, &mut rng)),
+            "each render differs"
+        );
         // Every glyph we may draw exists in the font.
         for c in ALNUM.chars().chain(DIGITS.chars()) {
             assert_ne!(glyph(c), [0; 7], "{c}");

@@ -186,6 +186,7 @@ impl Replica {
                 tech_popup_seen: vec![],
                 counters: HashMap::new(),
                 captcha_log: vec![],
+                captcha_images: HashMap::new(),
                 auth: Default::default(),
             }),
         });
@@ -395,7 +396,11 @@ impl Portal {
     pub fn captcha_png(&self, sid: &str) -> Option<Vec<u8>> {
         let mut inner = self.shared.inner.lock().unwrap();
         let text = inner.sessions.get(sid)?.captcha.clone()?;
-        Some(captcha::render_png(&text, &mut inner.rng))
+        let png = captcha::render_png(&text, &mut inner.rng);
+        if let Some(key) = captcha::pixels_key(&png) {
+            inner.captcha_images.insert(key, text);
+        }
+        Some(png)
     }
 
     /// Checks and always consumes the captcha: one image, one try.

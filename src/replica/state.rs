@@ -202,6 +202,9 @@ pub struct Inner {
     pub counters: HashMap<String, u64>,
     /// Every captcha text shown (a test aid: proves answers never leak).
     pub captcha_log: Vec<String>,
+    /// Each captcha image served, by its pixels, and its text: the
+    /// replica reads its own captchas back for tests that act as people.
+    pub captcha_images: HashMap<u64, String>,
     /// Tokens and rate-limit clocks of the auth API.
     pub auth: super::api_auth::AuthState,
 }

@@ -9,5 +9,6 @@ pub mod people;
 pub use gstin::{validate_gstin, GstinStrictness};
 pub use password::{generate_password, validate_password};
 pub use people::{
-    validate_api_username, validate_email, validate_mobile, validate_otp, validate_web_username,
+    mask_mobile, validate_api_username, validate_email, validate_mobile, validate_otp,
+    validate_web_username,
 };

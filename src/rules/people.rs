@@ -40,6 +40,14 @@ pub fn validate_otp(s: &str) -> Result<(), Invalid> {
     }
 }
 
+/// A mobile number as a page may show it: all but the last 3 digits hidden.
+pub fn mask_mobile(m: &str) -> String {
+    let digits: Vec<char> = m.chars().filter(char::is_ascii_digit).collect();
+    let keep = digits.len().saturating_sub(3);
+    let tail: String = digits[keep..].iter().collect();
+    format!("{}{tail}", "•".repeat(keep.clamp(3, 7)))
+}
+
 /// One `@`, a dotted domain, no spaces.
 pub fn validate_email(s: &str) -> Result<(), Invalid> {
     let Some((local, domain)) = s.split_once('@') else {
@@ -103,6 +111,13 @@ pub fn validate_api_username(s: &str) -> Result<(), Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_mobile_keeps_only_its_last_three_digits() {
+        assert_eq!(mask_mobile("9876543210"), "•••••••210");
+        assert_eq!(mask_mobile("+91 98765 43210"), "•••••••210");
+        assert_eq!(mask_mobile("12"), "•••12");
+    }
 
     #[test]
     fn mobiles() {

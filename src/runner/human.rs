@@ -69,7 +69,7 @@ impl Runner<'_> {
             let can_renew = refresh.is_some() && renewals < MAX_RENEWALS;
             let ask = Ask::Captcha { png, path };
             match self.ask(screen, st, ask, String::new(), can_renew).await? {
-                Reply::Answer(answer) => {
+                Reply::Answer(answer, _) => {
                     self.type_answer(screen, st, input, None, answer.expose())
                         .await?;
                     return Ok(used);
@@ -111,7 +111,7 @@ impl Runner<'_> {
                 rotates: extras.rotates,
             };
             match self.ask(screen, st, ask, text, can_renew).await? {
-                Reply::Answer(answer) => {
+                Reply::Answer(answer, _) => {
                     self.type_answer(screen, st, input, Some(first), answer.expose())
                         .await?;
                     return Ok(used);

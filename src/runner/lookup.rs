@@ -242,8 +242,13 @@ impl Runner<'_> {
         let (r, waited) = self.spec.queue.ask(&q).await;
         self.human += waited;
         let reply = r?;
-        if let Reply::Answer(s) = &reply {
+        if let Reply::Answer(s, by) = &reply {
             self.spec.redactor.add(s.expose());
+            tracing::info!(screen = %screen.id, "{} answered by {by}", q.what());
+            self.answered.push(super::report::Answered {
+                what: q.what().into(),
+                by: *by,
+            });
         }
         Ok(reply)
     }

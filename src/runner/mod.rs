@@ -35,7 +35,7 @@ mod typing;
 mod walk;
 
 pub use error::{Drift, RunError};
-pub use report::RunReport;
+pub use report::{Answered, RunReport};
 
 use crate::driver::Endpoint;
 use crate::events::{self, Collector, Event, RunStatus, Sink, StepResult, StepTrace};
@@ -118,6 +118,8 @@ pub(crate) struct Runner<'a> {
     current: Option<usize>,
     started: Instant,
     human: Duration,
+    /// Who answered each prompt, in order (never what).
+    answered: Vec<Answered>,
     vault_id: Option<String>,
     captchas: u32,
     /// The last step that opened or left a page (smoke names it on recognition).
@@ -161,6 +163,7 @@ impl<'a> Runner<'a> {
             current: None,
             started: Instant::now(),
             human: Duration::ZERO,
+            answered: vec![],
             vault_id: None,
             captchas: 0,
             last_step: None,
@@ -398,6 +401,7 @@ impl<'a> Runner<'a> {
             session_wait: Duration::ZERO,
             total: self.started.elapsed(),
             human_wait: self.human,
+            answered: self.answered.clone(),
             steps: self.trace.take(),
             store_error: self.store_error.clone(),
         }

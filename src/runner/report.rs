@@ -39,12 +39,24 @@ pub struct RunReport {
     /// Time spent waiting for people (queue and answer).
     #[serde(serialize_with = "ms")]
     pub human_wait: Duration,
+    /// Who answered each prompt, in order: the terminal, a command, the
+    /// desk, the taxpayer's link. Never what.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answered: Vec<Answered>,
     /// Every step, in order.
     pub steps: Vec<StepTrace>,
     /// The vault could not record the credential's status (or its pending
     /// record): the run's result stands, but the exit is non-zero.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_error: Option<String>,
+}
+
+/// One prompt and who answered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Answered {
+    /// "captcha" or "OTP".
+    pub what: String,
+    pub by: crate::operator::By,
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -72,6 +84,7 @@ impl RunReport {
             session_wait: took,
             total: took,
             human_wait: Duration::ZERO,
+            answered: vec![],
             steps: vec![],
             store_error: None,
         }
