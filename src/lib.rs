@@ -3,7 +3,8 @@
 //!
 //! One folder per concern. The engine: `flow` (the TOML flow language),
 //! `rules` (portal rules), `driver` (WebDriver sessions), `runner` (walks a
-//! flow, for `run` and `smoke` alike), `operator` (asks people), `vault`
+//! flow, for `run` and `smoke` alike), `operator` (asks people), `desk`
+//! (the answer desk: a web page where people answer), `vault`
 //! (credentials), `batch`, `smoke`, `events` (the stream every display and
 //! record consumes), `redact`, `secrets`, `exit` (typed results to stable
 //! codes), `loopback` (a loopback-only HTTP client). Beside it, a leaf
@@ -15,6 +16,7 @@
 
 mod batch;
 pub mod cli;
+mod desk;
 mod driver;
 mod events;
 mod exit;

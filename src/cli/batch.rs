@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  einvreg batch production-api-user gstins.csv --secrets secrets.toml --parallel 4\n  einvreg batch production-api-user gstins.csv --resume --verify\n  einvreg batch production-api-user gstins.csv --html report.html --report report.csv\n  export-from-erp | einvreg batch production-api-user - --otp-command ./ask-client\n\nCSV headers match ignoring case and spaces (\"Portal Username\"); CRLF files are fine.\nExit codes: einvreg --help"
+    after_help = "Examples:\n  einvreg batch production-api-user gstins.csv --secrets secrets.toml --parallel 4\n  einvreg batch production-api-user gstins.csv --resume --verify\n  einvreg batch production-api-user gstins.csv --html report.html --report report.csv\n  export-from-erp | einvreg batch production-api-user - --otp-command ./ask-client\n  einvreg batch production-api-user gstins.csv --desk --desk-otp-links --desk-notify-command ./send-sms\n\nCSV headers match ignoring case and spaces (\"Portal Username\"); CRLF files are fine.\nExit codes: einvreg --help"
 )]
 pub struct Args {
     /// Flow file or bundled flow name
@@ -148,7 +148,7 @@ impl Display {
 }
 
 pub fn run(args: Args) -> i32 {
-    if let Err(e) = args.operator.timeout() {
+    if let Err(e) = args.operator.check() {
         return usage(e);
     }
     let flow = match common::load_flow(&args.flow) {
@@ -325,11 +325,25 @@ async fn run_async(
     let d = display.clone();
     let shown: Sink = Arc::new(move |e| d.on(e));
     let events = crate::events::tee(vec![shown, crate::events::log()]);
-    let (replica, base_url, queue) =
-        match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone()).await {
-            Ok(x) => x,
-            Err(e) => return usage(e),
-        };
+    // The desk, if asked for, shows the progress; it stops when this ends.
+    let common::Answering {
+        replica,
+        base_url,
+        queue,
+        desk: _desk,
+        events,
+    } = match common::portal_and_queue(
+        &args.portal,
+        &args.operator,
+        &flow,
+        events,
+        prepared.rows.len(),
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => return usage(e),
+    };
     if display.queue.set(queue.clone()).is_err() {
         unreachable!("the display's queue is set once");
     }

@@ -205,6 +205,17 @@ pub struct OperatorArgs {
     /// How long a prompt or answer command may take
     #[arg(long, default_value = "5m")]
     pub prompt_timeout: String,
+    #[command(flatten)]
+    pub desk: super::desk::DeskArgs,
+}
+
+/// Variables of einvreg's own environment (`EINVREG_*`: secrets may be
+/// among them) that commands it runs must not see.
+fn own_env() -> Vec<std::ffi::OsString> {
+    std::env::vars_os()
+        .map(|(k, _)| k)
+        .filter(|k| k.to_string_lossy().starts_with("EINVREG_"))
+        .collect()
 }
 
 impl OperatorArgs {
@@ -216,6 +227,13 @@ impl OperatorArgs {
     /// is refused before anything else is read).
     pub fn timeout(&self) -> Result<Duration, String> {
         parse_duration_arg("--prompt-timeout", &self.prompt_timeout)
+    }
+
+    /// Every answer option checked (the desk's certificate read), first
+    /// thing: bad input is refused before anything else is read.
+    pub fn check(&self) -> Result<(), String> {
+        let timeout = self.timeout()?;
+        self.desk.config(timeout, &[]).map(|_| ())
     }
 
     pub async fn build(&self, base_url: &str) -> Result<Arc<dyn Operator>, String> {
@@ -243,18 +261,15 @@ impl OperatorArgs {
             return Err("--auto-answer-mistakes needs --auto-answer".into());
         }
         let human: Arc<dyn Operator> = if std::io::stdin().is_terminal() {
-            Arc::new(Terminal {
+            Arc::new(Terminal::new(
                 timeout,
-                images: ImageMode::detect(|k| std::env::var(k).ok()),
-            })
+                ImageMode::detect(|k| std::env::var(k).ok()),
+            ))
         } else {
             Arc::new(Nobody)
         };
         // Secrets given as EINVREG_* variables stay with einvreg.
-        let hide: Vec<std::ffi::OsString> = std::env::vars_os()
-            .map(|(k, _)| k)
-            .filter(|k| k.to_string_lossy().starts_with("EINVREG_"))
-            .collect();
+        let hide = own_env();
         let cmd = |c: &Option<String>| -> Option<Arc<dyn Operator>> {
             c.as_ref().map(|c| {
                 Arc::new(CommandOperator {
@@ -384,21 +399,50 @@ pub fn usage(msg: impl std::fmt::Display) -> i32 {
     crate::exit::USAGE
 }
 
+/// Where the run goes and who answers its prompts.
+pub struct Answering {
+    /// The replica, when einvreg started one (it stops when dropped).
+    pub replica: Option<Replica>,
+    pub base_url: String,
+    pub queue: Arc<crate::operator::Queue>,
+    /// The answer desk, with `--desk` (it stops when dropped).
+    pub desk: Option<crate::desk::Desk>,
+    /// The events given, and the desk's progress when there is one.
+    pub events: Sink,
+}
+
 /// The portal to use (starting the replica if asked) and who answers
-/// prompts, behind one queue that tells `events` about each prompt.
+/// prompts, behind one queue that tells `events` about each prompt; with
+/// `--desk`, the desk too, showing the progress of `rows` rows.
 pub async fn portal_and_queue(
     portal: &PortalArgs,
     operator: &OperatorArgs,
     flow: &Flow,
     events: Sink,
-) -> Result<(Option<Replica>, String, Arc<crate::operator::Queue>), String> {
+    rows: usize,
+) -> Result<Answering, String> {
     let (replica, base_url) = portal.resolve(flow, operator.interactive()).await?;
     let op = operator.build(&base_url).await?;
-    Ok((
+    let queue = crate::operator::Queue::new(op, events.clone());
+    let desk = match operator.desk.config(operator.timeout()?, &own_env())? {
+        Some(cfg) => Some(super::desk::start(cfg).await?),
+        None => None,
+    };
+    let (queue, events) = match &desk {
+        Some(d) => {
+            d.set_total(rows);
+            let events = crate::events::tee(vec![events, d.sink()]);
+            (queue.with_desk(d.operator()), events)
+        }
+        None => (queue, events),
+    };
+    Ok(Answering {
         replica,
         base_url,
-        Arc::new(crate::operator::Queue::new(op, events)),
-    ))
+        queue: Arc::new(queue),
+        desk,
+        events,
+    })
 }
 
 #[derive(clap::Args, Debug, Clone, Default)]

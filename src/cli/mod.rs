@@ -4,6 +4,7 @@
 mod batch;
 mod check;
 mod common;
+mod desk;
 mod flows;
 mod gstin;
 mod logging;

@@ -100,7 +100,7 @@ pub fn gather(flow: &Flow, file: Option<&PathBuf>, vars: &[String]) -> Result<Ve
 }
 
 pub fn run(args: Args) -> i32 {
-    if let Err(e) = args.operator.timeout() {
+    if let Err(e) = args.operator.check() {
         return usage(e);
     }
     let flow = match common::load_flow(&args.flow) {
@@ -213,11 +213,17 @@ async fn run_async(
         false => Arc::new(display),
     };
     let events = events::tee(vec![shown, events::log()]);
-    let (replica, base_url, queue) =
-        match common::portal_and_queue(&args.portal, &args.operator, &flow, events.clone()).await {
-            Ok(x) => x,
-            Err(e) => return usage(e),
-        };
+    // The desk, if asked for, shows the progress; it stops when this ends.
+    let common::Answering {
+        replica,
+        base_url,
+        queue,
+        desk: _desk,
+        events,
+    } = match common::portal_and_queue(&args.portal, &args.operator, &flow, events, 1).await {
+        Ok(x) => x,
+        Err(e) => return usage(e),
+    };
     let verify = match args
         .verify
         .after_run(&api_client, flow.portal, &base_url, replica.is_some())

@@ -4,6 +4,7 @@
 mod batch;
 mod check;
 mod crash;
+mod desk;
 mod fidelity;
 mod install;
 mod leaks;

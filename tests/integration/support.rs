@@ -212,15 +212,22 @@ impl Drop for ReplicaProc {
     }
 }
 
-/// GET a loopback URL (blocking), returning the body.
-pub fn http_get(url: &str) -> String {
+/// A request to a loopback URL (blocking).
+pub fn loopback(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+) -> Result<einvreg::loopback::HttpResponse, einvreg::loopback::HttpError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(einvreg::loopback::request("GET", url, &[], None))
-        .unwrap()
-        .text()
+    rt.block_on(einvreg::loopback::request(method, url, &[], body))
+}
+
+/// GET a loopback URL (blocking), returning the body.
+pub fn http_get(url: &str) -> String {
+    loopback("GET", url, None).unwrap().text()
 }
 
 /// GET a loopback URL (blocking) and parse its JSON.
@@ -377,6 +384,12 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn start() -> Chrome {
+        Chrome::with("1400,1000", false)
+    }
+
+    /// A Chromium whose window is `size` ("390,844": a phone), accepting
+    /// the test's own self-signed certificate when `insecure`.
+    pub fn with(size: &str, insecure: bool) -> Chrome {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -389,13 +402,23 @@ impl Chrome {
             .build()
             .unwrap();
         let url = format!("http://127.0.0.1:{port}");
-        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"]
-            }
-        }))
-        .unwrap();
+        let mut options = serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", format!("--window-size={size}")]
+        });
+        // Narrower than a desktop window can be: a phone, emulated.
+        let (w, h) = size.split_once(',').unwrap();
+        let (w, h): (u32, u32) = (w.parse().unwrap(), h.parse().unwrap());
+        if w < 500 {
+            options["mobileEmulation"] =
+                serde_json::json!({"deviceMetrics": {"width": w, "height": h, "pixelRatio": 2.0}});
+        }
+        let caps: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_value(serde_json::json!({
+                "acceptInsecureCerts": insecure,
+                "goog:chromeOptions": options
+            }))
+            .unwrap();
         let c = rt.block_on(async {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
             loop {
@@ -419,8 +442,18 @@ impl Chrome {
         }
     }
 
-    fn client(&self) -> &fantoccini::Client {
+    pub fn client(&self) -> &fantoccini::Client {
         self.c.as_ref().unwrap()
+    }
+
+    /// Runs `f` (WebDriver calls on [`Chrome::client`]) to its end.
+    pub fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        self.rt.block_on(f)
+    }
+
+    /// Opens a URL.
+    pub fn goto(&self, url: &str) {
+        self.rt.block_on(self.client().goto(url)).unwrap();
     }
 
     /// Opens a file.

@@ -1,0 +1,301 @@
+//! The answer desk (`--desk`): a small web page served by the running
+//! batch where operators answer captchas and OTPs, and where each
+//! taxpayer can type their own OTP through a link meant for them alone.
+//!
+//! It is one more answer source in the operator queue ([`Desk::operator`]):
+//! it sees every open prompt at once, and the first answer from the desk,
+//! the terminal or an answer command wins. It stops when its [`Desk`] is
+//! dropped, at the end of the batch.
+
+mod board;
+mod notify;
+mod pages;
+mod server;
+mod tls;
+mod token;
+
+pub use notify::Notify;
+pub use tls::server_config;
+
+use crate::events::Sink;
+use crate::operator::{Ask, BoxFut, Operator, OperatorError, Question, Reply};
+use board::Board;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use token::{Limiter, Token};
+
+/// Wrong tokens allowed per client address in [`LIMIT_WINDOW`].
+const LIMIT: usize = 10;
+const LIMIT_WINDOW: Duration = Duration::from_secs(60);
+
+/// What `--desk*` asked for, read and checked at the CLI edge.
+#[derive(Clone)]
+pub struct DeskConfig {
+    pub bind: SocketAddr,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Taxpayer links for OTPs, valid this long (`--desk-otp-links`).
+    pub links: Option<Duration>,
+    pub notify: Option<Notify>,
+    /// How long a prompt may wait for an answer.
+    pub timeout: Duration,
+    /// The address taxpayers' links name (`--desk-url`), if not the bound one.
+    pub public_url: Option<String>,
+}
+
+impl std::fmt::Debug for DeskConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeskConfig")
+            .field("bind", &self.bind)
+            .field("tls", &self.tls.is_some())
+            .field("links", &self.links)
+            .field("notify", &self.notify.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("the answer desk cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What the desk's handlers need beyond the board.
+pub(crate) struct Settings {
+    links: Option<Duration>,
+    notify: Option<Notify>,
+    timeout: Duration,
+    /// `https://host:port`, as links name it.
+    base: String,
+    /// The session cookie's name (one per port: cookies ignore ports).
+    cookie: String,
+    secure: bool,
+    /// On loopback, the Host values accepted (DNS rebinding).
+    hosts: Option<Vec<String>>,
+}
+
+pub(crate) struct State {
+    board: Board,
+    auth: Mutex<Auth>,
+    settings: Settings,
+}
+
+struct Auth {
+    /// Printed at start; signs in any number of operators.
+    operator: Token,
+    /// The one-time sign-in link's token, until used.
+    once: Option<Token>,
+    sessions: Vec<OpSession>,
+    limiter: Limiter,
+}
+
+struct OpSession {
+    id: Token,
+    csrf: Token,
+}
+
+impl Auth {
+    fn new_session(&mut self) -> Token {
+        let id = Token::new();
+        self.sessions.push(OpSession {
+            id: id.clone(),
+            csrf: Token::new(),
+        });
+        id
+    }
+
+    /// Uses up the one-time sign-in link if `given` is it.
+    fn take_once(&mut self, given: &str) -> bool {
+        let ok = self.once.as_ref().is_some_and(|t| t.matches(given));
+        if ok {
+            self.once = None;
+        }
+        ok
+    }
+}
+
+impl State {
+    fn auth(&self) -> MutexGuard<'_, Auth> {
+        self.auth.lock().expect("desk auth lock")
+    }
+}
+
+/// The running desk; dropping it stops it.
+pub struct Desk {
+    state: Arc<State>,
+    server: tokio::task::JoinHandle<()>,
+    operator: Token,
+    once: Token,
+}
+
+impl Desk {
+    /// Listens on `cfg.bind` (HTTPS with `cfg.tls`) and serves the desk.
+    pub async fn start(cfg: DeskConfig) -> Result<Desk, DeskError> {
+        let bind = |source| DeskError::Bind {
+            addr: cfg.bind,
+            source,
+        };
+        let tcp = tokio::net::TcpListener::bind(cfg.bind)
+            .await
+            .map_err(bind)?;
+        let local = tcp.local_addr().map_err(bind)?;
+        let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+        let hosts = local.ip().is_loopback().then(|| {
+            let p = local.port();
+            vec![
+                format!("127.0.0.1:{p}"),
+                format!("localhost:{p}"),
+                format!("[::1]:{p}"),
+            ]
+        });
+        let settings = Settings {
+            links: cfg.links,
+            notify: cfg.notify,
+            timeout: cfg.timeout,
+            base: cfg
+                .public_url
+                .map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| format!("{scheme}://{local}")),
+            cookie: format!("einvreg_desk_{}", local.port()),
+            secure: cfg.tls.is_some(),
+            hosts,
+        };
+        let (operator, once) = (Token::new(), Token::new());
+        let state = Arc::new(State {
+            board: Board::default(),
+            auth: Mutex::new(Auth {
+                operator: operator.clone(),
+                once: Some(once.clone()),
+                sessions: vec![],
+                limiter: Limiter::new(LIMIT, LIMIT_WINDOW),
+            }),
+            settings,
+        });
+        let app =
+            server::router(state.clone()).into_make_service_with_connect_info::<server::Peer>();
+        let server = match cfg.tls {
+            Some(tls) => {
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+                let l = tls::TlsListener { tcp, acceptor };
+                tokio::spawn(async move { log_end(axum::serve(l, app).await) })
+            }
+            None => tokio::spawn(async move { log_end(axum::serve(tcp, app).await) }),
+        };
+        Ok(Desk {
+            state,
+            server,
+            operator,
+            once,
+        })
+    }
+
+    /// The operator view's address.
+    pub fn url(&self) -> String {
+        format!("{}/desk", self.state.settings.base)
+    }
+
+    /// The one-time sign-in link (it works once).
+    pub fn sign_in_link(&self) -> String {
+        format!(
+            "{}/desk/login?once={}",
+            self.state.settings.base,
+            self.once.expose()
+        )
+    }
+
+    /// The token any number of operators sign in with.
+    pub fn token(&self) -> &str {
+        self.operator.expose()
+    }
+
+    /// The answer source for the operator queue.
+    pub fn operator(&self) -> Arc<dyn Operator> {
+        Arc::new(DeskOperator(self.state.clone()))
+    }
+
+    /// Rows to be done, for the progress shown.
+    pub fn set_total(&self, rows: usize) {
+        self.state.board.set_total(rows);
+    }
+
+    /// Feeds the progress shown from the batch's events.
+    pub fn sink(&self) -> Sink {
+        let s = self.state.clone();
+        Arc::new(move |e| s.board.on_event(e))
+    }
+}
+
+fn log_end(r: std::io::Result<()>) {
+    if let Err(e) = r {
+        tracing::warn!("the answer desk stopped: {e}");
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+struct DeskOperator(Arc<State>);
+
+/// Takes the prompt off the board however the wait ends (answered here
+/// or elsewhere, timed out).
+struct Withdraw<'a> {
+    board: &'a Board,
+    id: u64,
+}
+
+impl Drop for Withdraw<'_> {
+    fn drop(&mut self) {
+        self.board.withdraw(self.id);
+    }
+}
+
+impl Operator for DeskOperator {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
+        Box::pin(async move {
+            let s = &self.0;
+            let opened = s.board.open(q, s.settings.links);
+            let _withdraw = Withdraw {
+                board: &s.board,
+                id: opened.id,
+            };
+            if let (Some(t), Some(n), Some(ttl)) =
+                (&opened.link, &s.settings.notify, s.settings.links)
+            {
+                let mobile = match &q.ask {
+                    Ask::Otp { mobile, .. } => mobile.clone().unwrap_or_default(),
+                    Ask::Captcha { .. } => String::new(),
+                };
+                n.send(notify::Message {
+                    link: &format!("{}/otp/{}", s.settings.base, t.expose()),
+                    gstin: &q.gstin,
+                    mobile: &mobile,
+                    valid_for: ttl,
+                });
+            }
+            // A taxpayer has as long as their link is valid.
+            let wait = match (&opened.link, s.settings.links) {
+                (Some(_), Some(ttl)) => ttl.max(s.settings.timeout),
+                _ => s.settings.timeout,
+            };
+            match tokio::time::timeout(wait, opened.answer).await {
+                Ok(Ok(reply)) => Ok(reply),
+                Ok(Err(_)) => Err(OperatorError::Failed("the answer desk stopped".into())),
+                Err(_) => Err(OperatorError::Timeout {
+                    what: q.what(),
+                    secs: wait.as_secs(),
+                }),
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        "the answer desk".into()
+    }
+}
