@@ -497,16 +497,19 @@ fn an_answer_command_and_the_desk_race_and_the_first_answer_wins() {
     let dir = tempfile::tempdir().unwrap();
     let r = ReplicaProc::start(&["--taxpayers", "2"]);
     let (gstins, answers) = sandbox_rows(dir.path(), 2, &r);
-    // For the first GSTIN the command answers (after 3 s, so the desk shows
-    // the prompt first); for the second it never does and the desk wins.
+    // For the first GSTIN the command answers once the test has seen the
+    // desk show that prompt (the `go` file); for the second it never does
+    // and the desk wins.
+    let go = dir.path().join("go");
     let script = dir.path().join("otp.py");
     std::fs::write(&script, format!(
         "import json, os, sys, time, urllib.request\n\
          if os.environ['EINVREG_GSTIN'] != '{first}':\n    time.sleep(600)\n\
-         time.sleep(3)\n\
+         while not os.path.exists('{go}'):\n    time.sleep(0.05)\n\
          sms = json.load(urllib.request.urlopen('{portal}/__replica/sms?mobile=' + os.environ['EINVREG_MOBILE']))\n\
          print(sms[-1]['otp'])\n",
         first = gstins[0],
+        go = go.display(),
         portal = r.sandbox
     )).unwrap();
     let otp_cmd = format!("python3 {}", script.display());
@@ -521,6 +524,9 @@ fn an_answer_command_and_the_desk_race_and_the_first_answer_wins() {
     while desk.running() {
         assert!(Instant::now() < deadline, "the batch did not end");
         for c in operator.chrome.js(watch).as_array().unwrap() {
+            if c[0] == gstins[0].as_str() && !go.exists() {
+                std::fs::write(&go, "").unwrap();
+            }
             seen_withdrawn |= c[0] == gstins[0].as_str() && c[1] == "withdrawn";
         }
         operator.answer_open(&answers, false);
