@@ -63,6 +63,8 @@ pub struct BatchSpec {
     pub events: Sink,
     /// `--verify`: check credentials through the e-Invoice auth API.
     pub verify: Option<crate::verify::AfterRun>,
+    /// How often a session awaiting a person is touched (zero: never).
+    pub keep_alive: std::time::Duration,
 }
 
 /// What a batch run produced.
@@ -254,6 +256,7 @@ fn row_spec(
         events: events::tee(vec![spec.events.clone(), on_pending]),
         mode: Mode::Register,
         reuse: reuse.map(|c| c.id.clone()),
+        keep_alive: spec.keep_alive,
     })
 }
 
@@ -292,7 +295,7 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
         line: row.line,
         gstin: row.gstin(),
     });
-    let report = runner::run_in_new_session(endpoint, &run_spec).await;
+    let report = run_row(endpoint, shared, row, &run_spec).await;
     if let Some(e) = &report.store_error {
         shared.store_failed(format!("line {} ({}): {e}", row.line, row.gstin()));
     }
@@ -316,6 +319,39 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
         artifacts: Some(run_spec.artifacts),
         steps: report.steps.clone(),
         ..RowResult::plain(row, status.into(), "")
+    }
+}
+
+/// Times a row is started again after its browser session was lost.
+const RESTARTS: u32 = 2;
+
+/// Walks the row. A session lost before the submit (nothing in the vault
+/// yet, so nothing can exist on the portal) starts the row again on a new
+/// session, which goes elsewhere while the endpoint that lost it rests;
+/// one lost after the submit is in doubt (the runner's in-flight rule).
+async fn run_row(
+    endpoint: &Arc<Endpoint>,
+    shared: &Shared,
+    row: &Row,
+    spec: &RunSpec,
+) -> runner::RunReport {
+    let mut restarts = 0;
+    loop {
+        let report = runner::run_in_new_session(endpoint, spec).await;
+        let before_submit = report.session_lost && report.credential.is_none();
+        let stopping = shared.spec.stop.load(Ordering::SeqCst);
+        if !before_submit || stopping || restarts == RESTARTS {
+            return report;
+        }
+        restarts += 1;
+        let note = format!(
+            "line {} ({}): the browser session was lost before the submit; starting the row again ({restarts} of {RESTARTS})",
+            row.line,
+            row.gstin()
+        );
+        tracing::warn!("{note}");
+        (shared.spec.events)(&Event::Note(note));
+        shared.record(&entry(row, State::Started));
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  einvreg batch production-api-user gstins.csv --secrets secrets.toml --parallel 4\n  einvreg batch production-api-user gstins.csv --resume --verify\n  einvreg batch production-api-user gstins.csv --html report.html --report report.csv\n  export-from-erp | einvreg batch production-api-user - --otp-command ./ask-client\n  einvreg batch production-api-user gstins.csv --desk --desk-otp-links --desk-notify-command ./send-sms\n\nCSV headers match ignoring case and spaces (\"Portal Username\"); CRLF files are fine.\nExit codes: einvreg --help"
+    after_help = "Examples:\n  einvreg batch production-api-user gstins.csv --secrets secrets.toml --parallel 4\n  einvreg batch production-api-user gstins.csv --resume --verify\n  einvreg batch production-api-user gstins.csv --html report.html --report report.csv\n  export-from-erp | einvreg batch production-api-user - --otp-command ./ask-client\n  einvreg batch production-api-user gstins.csv --desk --desk-otp-links --desk-notify-command ./send-sms\n  einvreg batch production-api-user gstins.csv --webdriver http://grid-a:4444 --webdriver http://grid-b:4444 --parallel 8\n\nCSV headers match ignoring case and spaces (\"Portal Username\"); CRLF files are fine.\nExit codes: einvreg --help"
 )]
 pub struct Args {
     /// Flow file or bundled flow name
@@ -151,6 +151,9 @@ pub fn run(args: Args) -> i32 {
     if let Err(e) = args.operator.check() {
         return usage(e);
     }
+    if let Err(e) = args.driver.config() {
+        return usage(e);
+    }
     let flow = match common::load_flow(&args.flow) {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
@@ -166,6 +169,10 @@ pub fn run(args: Args) -> i32 {
     // The file's every secret, the API client's too.
     for s in prepared.secrets.all() {
         redactor.add(s.expose());
+    }
+    // A Grid's basic-auth password, in case an error ever echoes its URL.
+    for p in args.driver.passwords() {
+        redactor.add(&p);
     }
     let stores = match open_stores(&args) {
         Ok(s) => s,
@@ -383,6 +390,7 @@ async fn run_async(
         stop: stop.clone(),
         events: events.clone(),
         verify,
+        keep_alive: args.driver.keep_alive,
     });
     let work = batch::run(endpoint.clone(), spec);
     tokio::pin!(work);

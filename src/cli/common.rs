@@ -1,7 +1,7 @@
 //! Options shared by `run`, `batch` and `smoke`, and the steps every such
 //! command takes before a browser starts.
 
-use crate::driver::{Binary, DriverConfig};
+pub use super::driver::DriverArgs;
 use crate::events::Sink;
 use crate::flow::{self, bundled::FlowArg, Diagnostic, Flow};
 use crate::operator::{
@@ -93,90 +93,6 @@ impl PortalArgs {
             None => Ok((None, flow.base_url.clone())),
         }
     }
-}
-
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct DriverArgs {
-    /// Use this W3C WebDriver endpoint (Selenium Grid, a running chromedriver) instead of starting chromedriver
-    #[arg(long)]
-    pub webdriver: Option<String>,
-    /// chromedriver binary (default: on PATH)
-    #[arg(long)]
-    pub chromedriver: Option<PathBuf>,
-    /// Chromium binary (default: /usr/bin/chromium)
-    #[arg(long)]
-    pub chromium: Option<PathBuf>,
-    /// Show the browser window (needs a display)
-    #[arg(long)]
-    pub headed: bool,
-    /// Browser sessions started ahead of the GSTINs that will use them, each still a fresh browser (default: 1 with our own chromedriver while --parallel leaves a CPU core free, else 0; 0 with --webdriver)
-    #[arg(long, value_name = "N")]
-    pub warm: Option<usize>,
-}
-
-impl DriverArgs {
-    /// The driver's configuration, with binaries found on PATH and extra
-    /// Chromium flags from `EINVREG_CHROMIUM_ARGS` (e.g. a proxy).
-    pub fn config(&self) -> DriverConfig {
-        let chromedriver = match &self.chromedriver {
-            Some(p) => Binary::Given(p.clone()),
-            None => which("chromedriver").map_or(Binary::Missing, Binary::Found),
-        };
-        let chromium = self.chromium.clone().or_else(|| {
-            BROWSERS
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-                .or_else(|| which("chromium"))
-                .or_else(|| which("google-chrome"))
-        });
-        let extra = std::env::var("EINVREG_CHROMIUM_ARGS").unwrap_or_default();
-        DriverConfig {
-            webdriver_url: self.webdriver.clone(),
-            chromedriver,
-            chromium,
-            headed: self.headed,
-            extra_args: extra.split_whitespace().map(String::from).collect(),
-            warm: self.warm,
-        }
-    }
-}
-
-impl DriverArgs {
-    /// Starts chromedriver (or checks `--webdriver`); on failure prints why
-    /// and returns the exit code.
-    pub async fn start(&self) -> Result<crate::driver::Endpoint, i32> {
-        crate::driver::Endpoint::start(&self.config())
-            .await
-            .map_err(|e| {
-                eprintln!("error: {e}");
-                crate::exit::FAILURE
-            })
-    }
-}
-
-/// Where Chromium (or Chrome) is installed, per platform, in order of preference.
-#[cfg(target_os = "macos")]
-const BROWSERS: &[&str] = &[
-    "/Applications/Chromium.app/Contents/MacOS/Chromium",
-    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-];
-#[cfg(windows)]
-const BROWSERS: &[&str] = &[
-    r"C:\Program Files\Chromium\Application\chrome.exe",
-    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
-    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
-];
-#[cfg(not(any(target_os = "macos", windows)))]
-const BROWSERS: &[&str] = &["/usr/bin/chromium", "/usr/bin/chromium-browser"];
-
-/// A program on PATH (`NAME.exe` on Windows).
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
-            .find(|f| f.is_file())
-    })
 }
 
 /// The replica's data and the provider list: `$EINVREG_FIXTURES` if set,

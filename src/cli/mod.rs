@@ -5,6 +5,7 @@ mod batch;
 mod check;
 mod common;
 mod desk;
+mod driver;
 mod flows;
 mod gstin;
 mod logging;

@@ -103,6 +103,9 @@ pub fn run(args: Args) -> i32 {
     if let Err(e) = args.operator.check() {
         return usage(e);
     }
+    if let Err(e) = args.driver.config() {
+        return usage(e);
+    }
     let flow = match common::load_flow(&args.flow) {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
@@ -114,6 +117,10 @@ pub fn run(args: Args) -> i32 {
     let redactor = Redactor::new();
     for s in resolved.secrets.values().chain(&api_client.secret) {
         redactor.add(s.expose());
+    }
+    // A Grid's basic-auth password, in case an error ever echoes its URL.
+    for p in args.driver.passwords() {
+        redactor.add(&p);
     }
     let keys = match args.keys.keys() {
         Ok(k) => k,
@@ -258,6 +265,7 @@ async fn run_async(
         events,
         mode: Mode::Register,
         reuse: None,
+        keep_alive: args.driver.keep_alive,
     };
     let report = tokio::select! {
         r = runner::run_in_new_session(&endpoint, &spec) => r,

@@ -47,6 +47,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> i32 {
+    if let Err(e) = args.driver.config() {
+        return usage(e);
+    }
     let mut flows = vec![];
     for f in &args.flows {
         match common::load_flow(f) {
@@ -103,12 +106,10 @@ pub fn run(args: Args) -> i32 {
                 timeout,
                 artifacts: args.artifacts.clone(),
             };
-            match endpoint.session().await {
-                Ok(c) => {
-                    findings.extend(smoke::smoke(&c, &spec).await);
-                    if let Err(e) = c.close().await {
-                        tracing::debug!("closing the browser session: {e}");
-                    }
+            match endpoint.session(None).await {
+                Ok(b) => {
+                    findings.extend(smoke::smoke(&b.client, &spec).await);
+                    b.close().await;
                 }
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -1,31 +1,48 @@
-//! WebDriver sessions: a chromedriver we start and stop ourselves, or any W3C
-//! endpoint (`--webdriver URL`, e.g. Selenium Grid). Capabilities follow the
-//! WebDriver spec (https://www.w3.org/TR/webdriver2/#capabilities) plus
-//! `goog:chromeOptions` for Chromium.
+//! WebDriver sessions: from a driver we start and stop ourselves
+//! (chromedriver, or geckodriver for Firefox), or from W3C endpoints we
+//! do not run (`--webdriver URL`, once or many times: Selenium Grid 4, a
+//! chromedriver someone started, any W3C endpoint), each new session on
+//! the one with the most room. Capabilities follow the WebDriver spec
+//! (https://www.w3.org/TR/webdriver2/#capabilities); see [`caps`].
 
-pub mod chromedriver;
+pub mod address;
+pub mod caps;
 pub mod command;
+pub mod endpoints;
 pub(crate) mod group;
+mod local;
+mod own;
+pub mod pool;
+pub mod status;
 mod warm;
 
-pub use chromedriver::ChromeDriver;
+pub use address::Address;
+pub use caps::BrowserKind;
+pub use local::LocalDriver;
 
 use fantoccini::{Client, ClientBuilder};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::json;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// How to get browser sessions. Paths are resolved at the CLI edge.
 #[derive(Debug, Clone, Default)]
 pub struct DriverConfig {
-    /// Use this W3C endpoint instead of starting chromedriver.
-    pub webdriver_url: Option<String>,
+    /// Endpoints we do not run; none: start our own driver.
+    pub webdriver: Vec<Address>,
+    /// Chromium or Firefox.
+    pub browser: BrowserKind,
     /// The chromedriver binary to start.
     pub chromedriver: Binary,
     /// The Chromium binary (found on the machine, or given).
     pub chromium: Option<PathBuf>,
+    /// The geckodriver binary to start (Firefox).
+    pub geckodriver: Binary,
+    /// The Firefox binary (found on the machine, or given).
+    pub firefox: Option<PathBuf>,
     /// Show the browser window (needs a display).
     pub headed: bool,
     /// Extra Chromium flags for unusual hosts (e.g. a proxy).
@@ -78,122 +95,138 @@ pub enum DriverError {
 
 /// The fix for a missing or mismatched browser.
 pub const APT_FIX: &str = "apt-get install chromium chromium-driver";
+/// The fix for a missing Firefox or geckodriver.
+pub const FIREFOX_FIX: &str = "apt-get install firefox-esr; cargo install geckodriver";
 
 /// Where WebDriver sessions come from. One per process; sessions are cheap.
-/// A chromedriver we started that dies is replaced at the next session.
 pub struct Endpoint {
     config: DriverConfig,
-    /// `--webdriver URL`: someone else's endpoint.
-    remote: Option<String>,
-    /// The chromedriver we run, when we run one.
-    local: std::sync::Mutex<Option<Arc<ChromeDriver>>>,
-    /// One restart at a time.
-    restart: tokio::sync::Mutex<()>,
-    /// `kill` was called: no restarts.
-    stopped: std::sync::atomic::AtomicBool,
+    source: Source,
+    /// Rows at once (`--parallel`): a plain remote driver's room.
+    parallel: AtomicUsize,
     /// Sessions started ahead.
     warm: warm::Warm,
 }
 
+enum Source {
+    /// Drivers we run.
+    Own(Box<own::Own>),
+    /// `--webdriver` endpoints, in the order given.
+    Remote(Vec<Arc<pool::Remote>>),
+}
+
+/// Tries at opening one session before giving up: every endpoint gets a
+/// few, each after its rest.
+const SESSION_TRIES: usize = 6;
+/// The longest a remote endpoint may take to open a session (a Grid
+/// queues requests while it is full).
+const REMOTE_SESSION_TIMEOUT: Duration = Duration::from_secs(330);
+
+/// One browser session, and where it runs. Dropping it frees its room.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    /// Its endpoint, as it may be shown (no userinfo).
+    pub at: String,
+    /// The remote endpoint it came from.
+    remote: Option<Arc<pool::Remote>>,
+    /// Its own geckodriver (Firefox), killed when the session ends.
+    _driver: Option<Arc<LocalDriver>>,
+}
+
+impl Browser {
+    /// Ends the session. Behind basic auth the Delete Session goes out
+    /// with it first (fantoccini's own is sent without), so the Grid frees
+    /// the slot at once instead of after its session timeout.
+    pub async fn close(&self) {
+        let authed = self.remote.as_ref().filter(|r| r.addr.password().is_some());
+        if let (Some(r), Ok(Some(id))) = (authed, self.client.session_id().await) {
+            if let Err(e) = status::delete_session(&r.addr, &id).await {
+                tracing::debug!(endpoint = %r.addr, "ending the session: {e}");
+            }
+        }
+        if let Err(e) = self.client.clone().close().await {
+            tracing::debug!("closing the browser session: {e}");
+        }
+    }
+
+    /// The session was lost: its endpoint rests, so the next session
+    /// goes elsewhere.
+    pub fn lost(&self) {
+        if let Some(r) = &self.remote {
+            let rest = r.failed();
+            tracing::warn!(endpoint = %r.addr, "a session there was lost; resting it for {}", humantime::format_duration(rest));
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(r) = &self.remote {
+            r.in_use.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
 impl Endpoint {
-    /// Starts chromedriver on a free loopback port, or checks the given URL.
+    /// Starts our own driver on a free loopback port, or checks that at
+    /// least one `--webdriver` endpoint answers `/status`.
     pub async fn start(config: &DriverConfig) -> Result<Endpoint, DriverError> {
-        let remote = config
-            .webdriver_url
-            .as_ref()
-            .map(|u| u.trim_end_matches('/').to_string());
-        let local = match remote {
-            Some(_) => None,
-            None => Some(Arc::new(ChromeDriver::start(config).await?)),
+        let source = match config.webdriver.is_empty() {
+            true => Source::Own(Box::new(own::Own::start(config).await?)),
+            false => Source::Remote(Self::reach(config).await?),
         };
         Ok(Endpoint {
             config: config.clone(),
-            remote,
-            local: std::sync::Mutex::new(local),
-            restart: tokio::sync::Mutex::new(()),
-            stopped: std::sync::atomic::AtomicBool::new(false),
+            source,
+            parallel: AtomicUsize::new(1),
             warm: warm::Warm::default(),
         })
     }
 
-    /// Stops the chromedriver we started (and its browsers) at once, for good.
+    /// The `--webdriver` endpoints, once one of them answers.
+    async fn reach(config: &DriverConfig) -> Result<Vec<Arc<pool::Remote>>, DriverError> {
+        let remotes: Vec<_> = config
+            .webdriver
+            .iter()
+            .map(|a| Arc::new(pool::Remote::new(a.clone())))
+            .collect();
+        let browser = config.browser.w3c_name();
+        let mut why = vec![];
+        for r in &remotes {
+            if r.addr.auth_in_clear() {
+                tracing::warn!(endpoint = %r.addr, "basic auth over plain http crosses the network unencrypted: use https");
+            }
+            match status::fetch(&r.addr, browser).await {
+                Ok(_) => return Ok(remotes),
+                Err(e) => why.push(format!("{}: {e}", r.addr)),
+            }
+        }
+        Err(DriverError::Setup(format!(
+            "no WebDriver endpoint answers: {}",
+            why.join("; ")
+        )))
+    }
+
+    /// Stops the drivers we started (and their browsers) at once, for good.
     pub fn kill(&self) {
-        self.stopped
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Some(d) = self.local.lock().expect("driver lock").take() {
-            d.kill();
+        if let Source::Own(o) = &self.source {
+            o.kill();
         }
     }
 
-    /// The WebDriver URL to open a session on; a dead chromedriver of ours
-    /// is replaced first (the batch goes on).
-    async fn url(&self) -> Result<String, DriverError> {
-        if let Some(u) = &self.remote {
-            return Ok(u.clone());
-        }
-        let _one = self.restart.lock().await;
-        let current = self.local.lock().expect("driver lock").clone();
-        if let Some(d) = current.filter(|d| !d.exited()) {
-            return Ok(d.url.clone());
-        }
-        if self.stopped.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(DriverError::Setup("chromedriver was stopped".into()));
-        }
-        tracing::warn!("chromedriver exited; starting a new one");
-        let d = Arc::new(ChromeDriver::start(&self.config).await?);
-        let url = d.url.clone();
-        // The old one (and any Chromium it left) is killed as it drops.
-        let old = self.local.lock().expect("driver lock").replace(d);
-        drop(old);
-        Ok(url)
-    }
-
-    pub fn capabilities(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut args = vec![
-            "--no-sandbox",            // root and containers
-            "--disable-dev-shm-usage", // small /dev/shm in containers
-            "--disable-gpu",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-background-networking", // closed networks: no stray lookups
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-quic",
-            "--disable-extensions",
-            "--disable-features=Translate,OptimizationHints,MediaRouter,PasswordLeakDetection",
-            "--password-store=basic",
-            "--window-size=1280,1000",
-            // One site, one tab: one renderer is enough and saves ~10% CPU per run (BENCHMARKS.md).
-            "--disable-site-isolation-trials",
-            "--renderer-process-limit=1",
-        ];
-        if !self.config.headed {
-            args.insert(0, "--headless=new");
-        }
-        let mut args: Vec<String> = args.into_iter().map(String::from).collect();
-        args.extend(self.config.extra_args.iter().cloned());
-        let mut opts = json!({ "args": args, "prefs": { "credentials_enable_service": false, "profile.password_manager_enabled": false } });
-        if let Some(bin) = &self.config.chromium {
-            opts["binary"] = json!(bin.to_string_lossy());
-        }
-        let caps = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": opts,
-            // The runner reads and answers JS alerts itself.
-            "unhandledPromptBehavior": "ignore",
-            "pageLoadStrategy": "normal",
-        });
-        caps.as_object()
-            .expect("capabilities are an object")
-            .clone()
+    /// The capabilities of a new session, labelled `name` for a Grid.
+    pub fn capabilities(&self, name: Option<&str>) -> serde_json::Map<String, serde_json::Value> {
+        caps::capabilities(&self.config, name)
     }
 
     /// From now on `n` sessions will be asked for, `parallel` at a time:
     /// the first ones started ahead (`--warm`, else [`warm_default`])
     /// start now, in the background.
     pub fn expect(self: &Arc<Self>, n: usize, parallel: usize) {
+        self.parallel.store(parallel.max(1), Ordering::SeqCst);
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        let remote = self.remote.is_some();
+        let remote = matches!(self.source, Source::Remote(_));
         let ahead = self
             .config
             .warm
@@ -206,39 +239,37 @@ impl Endpoint {
         for _ in 0..self.warm.to_start() {
             let ep = self.clone();
             self.warm
-                .push(tokio::spawn(async move { ep.new_session().await }));
+                .push(tokio::spawn(async move { ep.new_session(None).await }));
         }
     }
 
-    /// A fresh browser session (its own profile, cookies and cache): one
-    /// started ahead if there is one and it is still alive, else a new
-    /// one. Taking one starts the next ahead.
-    pub async fn session(self: &Arc<Self>) -> Result<Client, DriverError> {
+    /// A fresh browser session (its own profile, cookies and cache),
+    /// labelled `name` on a Grid: one started ahead if there is one and it
+    /// is still alive, else a new one. Taking one starts the next ahead.
+    pub async fn session(self: &Arc<Self>, name: Option<&str>) -> Result<Browser, DriverError> {
         let got = match self.warm.take() {
             Some(started) => self.ready(started).await,
             None => None,
         };
         let got = match got {
-            Some(c) => Ok(c),
-            None => self.new_session().await,
+            Some(b) => Ok(b),
+            None => self.new_session(name).await,
         };
-        // The next one starts once this one is up: two Chromiums starting
+        // The next one starts once this one is up: two browsers starting
         // at once would slow this row's start.
         self.start_ahead();
         got
     }
 
     /// A session started ahead, once it is up and if it is still alive.
-    async fn ready(&self, started: warm::Starting) -> Option<Client> {
+    async fn ready(&self, started: warm::Starting) -> Option<Browser> {
         let why = match started.await {
-            Ok(Ok(c)) if c.windows().await.is_ok() => {
+            Ok(Ok(b)) if b.client.windows().await.is_ok() => {
                 tracing::info!("using a browser started ahead");
-                return Some(c);
+                return Some(b);
             }
-            Ok(Ok(c)) => {
-                if let Err(e) = c.close().await {
-                    tracing::debug!("closing the dead session: {e}");
-                }
+            Ok(Ok(b)) => {
+                b.close().await;
                 tracing::warn!("a browser started ahead died while it waited; starting a new one");
                 return None;
             }
@@ -253,66 +284,150 @@ impl Endpoint {
     /// that stopped early), so a remote endpoint gets its capacity back.
     pub async fn close_ahead(&self) {
         for started in self.warm.drain() {
-            if let Ok(Ok(c)) = started.await {
-                if let Err(e) = c.close().await {
-                    tracing::debug!("closing a session started ahead: {e}");
-                }
+            if let Ok(Ok(b)) = started.await {
+                b.close().await;
             }
         }
     }
 
-    /// A new browser session. If our chromedriver died while the session
-    /// was being made, a new one is started and asked once more.
-    async fn new_session(&self) -> Result<Client, DriverError> {
-        match self.session_once().await {
-            Err(e) if self.local_died().await => {
+    /// A new browser session, from our driver or the endpoint with most room.
+    async fn new_session(&self, name: Option<&str>) -> Result<Browser, DriverError> {
+        match &self.source {
+            Source::Own(own) => self.own_session(own).await,
+            Source::Remote(remotes) => self.remote_session(remotes, name).await,
+        }
+    }
+
+    /// A session on our driver. If our chromedriver died while the
+    /// session was being made, a new one is started and asked once more.
+    async fn own_session(&self, own: &own::Own) -> Result<Browser, DriverError> {
+        let first = self.own_once(own).await;
+        match first {
+            Err(e) if own.died().await => {
                 tracing::warn!(
                     "chromedriver died while opening a session ({e}); retrying on a new one"
                 );
-                self.session_once().await
+                self.own_once(own).await
             }
             other => other,
         }
     }
 
-    /// Whether the chromedriver we run (not a `--webdriver` endpoint) has
-    /// died. One killed a moment ago may not be reaped yet, so one that is
-    /// still there but does not answer `/status` is killed and counts as dead.
-    async fn local_died(&self) -> bool {
-        if self.remote.is_some() || self.stopped.load(std::sync::atomic::Ordering::SeqCst) {
-            return false;
-        }
-        let current = self.local.lock().expect("driver lock").clone();
-        let Some(d) = current.filter(|d| !d.exited()) else {
-            return true;
-        };
-        let status = format!("{}/status", d.url);
-        let ask = crate::loopback::request("GET", &status, &[], None);
-        let alive = tokio::time::timeout(std::time::Duration::from_secs(5), ask)
-            .await
-            .is_ok_and(|r| r.is_ok_and(|r| r.status == 200));
-        if !alive {
-            d.kill();
-        }
-        !alive
-    }
-
-    async fn session_once(&self) -> Result<Client, DriverError> {
-        let url = self.url().await?;
-        let mut b = ClientBuilder::new(https_connector());
-        b.capabilities(self.capabilities());
-        b.connect(&url).await.map_err(|e| {
-            let msg = e.to_string();
-            let hint = if msg.contains("cannot find Chrome binary") || msg.contains("no chrome binary") {
-                format!(" (install Chromium: {APT_FIX})")
-            } else if msg.to_lowercase().contains("only supports chrome version") {
-                format!(" (chromium and chromedriver versions differ: {APT_FIX} installs matching ones)")
-            } else {
-                String::new()
-            };
-            DriverError::Session { url: url.clone(), msg: format!("{msg}{hint}") }
+    async fn own_once(&self, own: &own::Own) -> Result<Browser, DriverError> {
+        let driver = own.driver().await?;
+        let client = connect(&driver.url, &driver.url, self.capabilities(None)).await?;
+        let per_session = self.config.browser == BrowserKind::Firefox;
+        Ok(Browser {
+            client,
+            at: driver.url.clone(),
+            remote: None,
+            _driver: per_session.then_some(driver),
         })
     }
+
+    /// A session on the endpoint with the most room; one that fails rests
+    /// (backoff) and the next try goes to another, or to it after its rest.
+    async fn remote_session(
+        &self,
+        remotes: &[Arc<pool::Remote>],
+        name: Option<&str>,
+    ) -> Result<Browser, DriverError> {
+        let mut last = None;
+        for _ in 0..SESSION_TRIES {
+            let Some(r) = self.pick(remotes).await else {
+                wait_for_rest(remotes).await;
+                continue;
+            };
+            r.in_use.fetch_add(1, Ordering::SeqCst);
+            let name = name.filter(|_| r.grid.load(Ordering::SeqCst));
+            let open = connect(r.addr.full(), r.addr.shown(), self.capabilities(name));
+            let got = match tokio::time::timeout(REMOTE_SESSION_TIMEOUT, open).await {
+                Ok(got) => got,
+                Err(_) => Err(DriverError::Session {
+                    url: r.addr.shown().into(),
+                    msg: format!("no session within {}s", REMOTE_SESSION_TIMEOUT.as_secs()),
+                }),
+            };
+            match got {
+                Ok(client) => {
+                    r.worked();
+                    return Ok(Browser {
+                        client,
+                        at: r.addr.shown().into(),
+                        remote: Some(r.clone()),
+                        _driver: None,
+                    });
+                }
+                Err(e) => {
+                    r.in_use.fetch_sub(1, Ordering::SeqCst);
+                    let rest = r.failed();
+                    tracing::warn!("{e}; that endpoint rests {} and the next try goes to the one with most room", humantime::format_duration(rest));
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| DriverError::Setup("every WebDriver endpoint is down".into())))
+    }
+
+    /// The endpoint with the most room now (their `/status`es asked at once).
+    async fn pick(&self, remotes: &[Arc<pool::Remote>]) -> Option<Arc<pool::Remote>> {
+        let browser = self.config.browser.w3c_name();
+        let parallel = self.parallel.load(Ordering::SeqCst);
+        let asks: Vec<_> = remotes
+            .iter()
+            .map(|r| {
+                let r = r.clone();
+                tokio::spawn(async move { r.room(browser, parallel).await })
+            })
+            .collect();
+        let mut rooms = vec![];
+        for a in asks {
+            rooms.push(a.await.unwrap_or(pool::Room {
+                free: None,
+                in_use: 0,
+            }));
+        }
+        pool::pick(&rooms).map(|i| remotes[i].clone())
+    }
+}
+
+/// Every endpoint rests: wait for the first to be back (at most 30 s).
+async fn wait_for_rest(remotes: &[Arc<pool::Remote>]) {
+    let now = Instant::now();
+    let back = remotes.iter().filter_map(|r| r.resting(now)).min();
+    let wait = back.map_or(Duration::from_millis(500), |b| b - now);
+    tokio::time::sleep(wait.min(Duration::from_secs(30))).await;
+}
+
+/// Opens a session at `url` (`shown` in errors: no userinfo).
+async fn connect(
+    url: &str,
+    shown: &str,
+    caps: serde_json::Map<String, serde_json::Value>,
+) -> Result<Client, DriverError> {
+    let mut b = ClientBuilder::new(https_connector());
+    b.capabilities(caps);
+    b.connect(url).await.map_err(|e| {
+        let msg = e.to_string().replace(url, shown);
+        let hint = if msg.contains("cannot find Chrome binary") || msg.contains("no chrome binary")
+        {
+            format!(" (install Chromium: {APT_FIX})")
+        } else if msg.to_lowercase().contains("only supports chrome version") {
+            format!(
+                " (chromium and chromedriver versions differ: {APT_FIX} installs matching ones)"
+            )
+        } else if msg.contains("binary is not a Firefox executable")
+            || msg.contains("Expected browser binary")
+        {
+            format!(" (install Firefox: {FIREFOX_FIX})")
+        } else {
+            String::new()
+        };
+        DriverError::Session {
+            url: shown.to_string(),
+            msg: format!("{msg}{hint}"),
+        }
+    })
 }
 
 /// What fantoccini reaches WebDriver endpoints through: plain HTTP, or

@@ -3,14 +3,13 @@
 //! profile: no cookies or storage shared between GSTINs), handed out once,
 //! checked alive before use and replaced when it died while waiting.
 
-use super::DriverError;
-use fantoccini::Client;
+use super::{Browser, DriverError};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::task::JoinHandle;
 
 /// A session being started (or started) ahead of its row.
-pub(super) type Starting = JoinHandle<Result<Client, DriverError>>;
+pub(super) type Starting = JoinHandle<Result<Browser, DriverError>>;
 
 /// Sessions started ahead, and how many more will be asked for.
 #[derive(Default)]

@@ -142,9 +142,35 @@ impl RunError {
         }
     }
 
+    /// Whether the browser session is gone (the walk cannot go on in it).
+    pub fn is_lost(&self) -> bool {
+        matches!(self, RunError::Lost(_))
+    }
+
     /// Whether an optional step may swallow this error (a person's absence never is).
     pub fn is_skippable(&self) -> bool {
         !matches!(self.status(), RunStatus::HumanNeeded)
+    }
+}
+
+/// Whether `e` says the browser session is gone: the driver or Grid does
+/// not answer, or a Grid that ended the session (idle too long, its node
+/// gone) answers "invalid session id".
+fn session_gone(e: &CmdError) -> bool {
+    e.is_invalid_session_id()
+        || matches!(
+            e,
+            CmdError::Lost(_) | CmdError::Failed(_) | CmdError::FailedC(_)
+        )
+}
+
+impl RunError {
+    /// Opening `url` failed: the page, or the session itself.
+    pub(crate) fn opening(url: String, source: CmdError) -> RunError {
+        match session_gone(&source) {
+            true => RunError::Lost(source),
+            false => RunError::Open { url, source },
+        }
     }
 }
 
@@ -153,9 +179,9 @@ impl From<CmdError> for RunError {
         if e.is_unexpected_alert_open() {
             return RunError::AlertOpen(e);
         }
-        match e {
-            CmdError::Lost(_) | CmdError::Failed(_) | CmdError::FailedC(_) => RunError::Lost(e),
-            other => RunError::WebDriver(other),
+        match session_gone(&e) {
+            true => RunError::Lost(e),
+            false => RunError::WebDriver(e),
         }
     }
 }

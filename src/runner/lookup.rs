@@ -239,7 +239,8 @@ impl Runner<'_> {
             browser_cookies: cookies,
             can_renew,
         };
-        let (r, waited) = self.spec.queue.ask(&q).await;
+        let asked = self.spec.queue.ask(&q);
+        let (r, waited) = self.s.keep_alive(self.spec.keep_alive, asked).await;
         self.human += waited;
         let reply = r?;
         if let Reply::Answer(s, by) = &reply {

@@ -91,6 +91,10 @@ pub struct RunSpec {
     /// reuses it, with the username and password already in `vars` and
     /// `secrets`, instead of writing a new one.
     pub reuse: Option<String>,
+    /// While a person is awaited, a harmless command this often keeps the
+    /// session from being ended as idle (a Grid's `--session-timeout`,
+    /// 300 s by default); zero: never.
+    pub keep_alive: Duration,
 }
 
 /// How the walk ended, before the report is made.
@@ -140,6 +144,8 @@ pub(crate) struct Runner<'a> {
     store_error: Option<String>,
     /// The look that recognised the screen just entered.
     arrival: Option<page::Probe>,
+    /// The walk stopped because the browser session was lost.
+    session_lost: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -174,6 +180,7 @@ impl<'a> Runner<'a> {
             typed_username: None,
             store_error: None,
             arrival: None,
+            session_lost: false,
         }
     }
 
@@ -245,15 +252,19 @@ impl<'a> Runner<'a> {
         }
         let finish = match self.walk().await {
             Ok(f) => f,
-            Err(e) => self.stopped_by(e).await,
+            Err(e) => {
+                self.session_lost = e.is_lost();
+                self.stopped_by(e).await
+            }
         };
         let finish = self.after_submit(finish);
         self.record_vault_status(&finish);
-        // The page as it failed, before any clean-up (a log out) leaves it.
-        if finish.status != RunStatus::Registered {
+        // The page as it failed, before any clean-up (a log out) leaves
+        // it; a lost session has neither page nor clean-up.
+        if finish.status != RunStatus::Registered && !self.session_lost {
             self.save_failure_artifacts().await;
         }
-        if self.registers() {
+        if self.registers() && !self.session_lost {
             self.clean_up().await;
         }
         self.emit(Event::Finished {
@@ -404,6 +415,7 @@ impl<'a> Runner<'a> {
             answered: self.answered.clone(),
             steps: self.trace.take(),
             store_error: self.store_error.clone(),
+            session_lost: self.session_lost,
         }
     }
 
@@ -433,18 +445,22 @@ pub(crate) fn role_value(
         .and_then(|i| vars.get(&i.name).cloned())
 }
 
-/// Opens a fresh browser session, walks the flow in it, closes it.
+/// Opens a fresh browser session, walks the flow in it, closes it. A
+/// session lost on the way makes its endpoint rest, so the next goes elsewhere.
 pub async fn run_in_new_session(endpoint: &Arc<Endpoint>, spec: &RunSpec) -> RunReport {
     let started = Instant::now();
-    let client = match endpoint.session().await {
-        Ok(c) => c,
+    let name = role_value(&spec.flow, &spec.vars, Role::Gstin);
+    let browser = match endpoint.session(name.as_deref()).await {
+        Ok(b) => b,
         Err(e) => return RunReport::not_started(spec, RunError::from(e), started.elapsed()),
     };
-    let mut report = Runner::new(&client, spec).run().await;
+    tracing::debug!(endpoint = %browser.at, "browser session open");
+    let mut report = Runner::new(&browser.client, spec).run().await;
     report.session_wait = started.elapsed().saturating_sub(report.total);
-    if let Err(e) = client.close().await {
-        tracing::debug!("closing the browser session: {e}");
+    if report.session_lost {
+        browser.lost();
     }
+    browser.close().await;
     report
 }
 

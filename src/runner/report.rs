@@ -45,6 +45,11 @@ pub struct RunReport {
     pub answered: Vec<Answered>,
     /// Every step, in order.
     pub steps: Vec<StepTrace>,
+    /// The browser session was lost (its driver or Grid node went away,
+    /// or the Grid ended it): before the submit a batch starts the row
+    /// again on another session.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub session_lost: bool,
     /// The vault could not record the credential's status (or its pending
     /// record): the run's result stands, but the exit is non-zero.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +90,7 @@ impl RunReport {
             total: took,
             human_wait: Duration::ZERO,
             answered: vec![],
+            session_lost: false,
             steps: vec![],
             store_error: None,
         }

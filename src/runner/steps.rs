@@ -181,7 +181,7 @@ impl Runner<'_> {
         self.last_step = Some(st.label.clone());
         crate::driver::command::navigate(self.s.c, &url)
             .await
-            .map_err(|source| RunError::Open { url, source })?;
+            .map_err(|source| RunError::opening(url, source))?;
         Ok(Used::default())
     }
 

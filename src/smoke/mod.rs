@@ -53,6 +53,8 @@ pub async fn smoke(c: &Client, spec: &SmokeSpec) -> Vec<Finding> {
             timeout: spec.timeout,
         },
         reuse: None,
+        // Smoke stops before anything a person answers.
+        keep_alive: std::time::Duration::ZERO,
     };
     let report = crate::runner::run_in(c, &run).await;
     let mut out = checks.take();

@@ -1,35 +1,37 @@
-//! Starting and stopping chromedriver, bound to loopback only. It and
-//! every Chromium it starts are killed together ([`super::group`]) when
-//! the driver is dropped (normal exit, Ctrl-C, panic) and, through a guard
-//! process, when einvreg itself is killed: Chromium escapes
-//! PR_SET_PDEATHSIG by being chromedriver's child, not einvreg's.
+//! Starting and stopping a driver of our own (chromedriver, or
+//! geckodriver for Firefox), bound to loopback only. It and every browser
+//! it starts are killed together ([`super::group`]) when the driver is
+//! dropped (normal exit, Ctrl-C, panic) and, through a guard process, when
+//! einvreg itself is killed: the browser escapes PR_SET_PDEATHSIG by being
+//! the driver's child, not einvreg's.
 
+use super::caps::BrowserKind;
 use super::group::{self, Guard};
-use super::{Binary, DriverConfig, DriverError, APT_FIX};
+use super::{Binary, DriverConfig, DriverError, APT_FIX, FIREFOX_FIX};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-pub struct ChromeDriver {
+pub struct LocalDriver {
     pub url: String,
     child: std::sync::Mutex<Option<tokio::process::Child>>,
     guard: std::sync::Mutex<Option<Guard>>,
 }
 
-impl Drop for ChromeDriver {
+impl Drop for LocalDriver {
     fn drop(&mut self) {
         self.kill();
     }
 }
 
-impl ChromeDriver {
-    /// Kills chromedriver and every browser it started, now.
+impl LocalDriver {
+    /// Kills the driver and every browser it started, now.
     pub fn kill(&self) {
-        if let Some(mut c) = self.child.lock().expect("chromedriver lock").take() {
+        if let Some(mut c) = self.child.lock().expect("driver lock").take() {
             if let Err(e) = c.start_kill() {
-                tracing::debug!("chromedriver already gone: {e}");
+                tracing::debug!("the driver is already gone: {e}");
             }
-            // Chromium is chromedriver's child, in chromedriver's process group.
+            // The browser is the driver's child, in its process group.
             if let Some(pid) = c.id() {
                 group::kill(pid);
             }
@@ -39,9 +41,9 @@ impl ChromeDriver {
         }
     }
 
-    /// Whether chromedriver has exited (crashed or was killed).
+    /// Whether the driver has exited (crashed or was killed).
     pub fn exited(&self) -> bool {
-        match self.child.lock().expect("chromedriver lock").as_mut() {
+        match self.child.lock().expect("driver lock").as_mut() {
             Some(c) => !matches!(c.try_wait(), Ok(None)),
             None => true,
         }
@@ -69,8 +71,39 @@ fn free_port() -> std::io::Result<u16> {
         .port())
 }
 
-impl ChromeDriver {
-    pub async fn start(config: &DriverConfig) -> Result<ChromeDriver, DriverError> {
+impl LocalDriver {
+    /// Starts the driver of `config.browser`, checked against its browser.
+    pub async fn start(config: &DriverConfig) -> Result<LocalDriver, DriverError> {
+        match config.browser {
+            BrowserKind::Chromium => Self::chromedriver(config).await,
+            BrowserKind::Firefox => Self::geckodriver(config).await,
+        }
+    }
+
+    /// geckodriver runs one session at a time: one is started per session.
+    async fn geckodriver(config: &DriverConfig) -> Result<LocalDriver, DriverError> {
+        let bin = match &config.geckodriver {
+            Binary::Given(p) | Binary::Found(p) if p.is_file() => p.clone(),
+            Binary::Given(p) | Binary::Found(p) => return Err(DriverError::Setup(format!("--geckodriver {}: no such file", p.display()))),
+            Binary::Missing => return Err(DriverError::Setup(format!("geckodriver is not on PATH. Install it with: {FIREFOX_FIX}  (or pass --geckodriver PATH, or --webdriver URL)"))),
+        };
+        if config.firefox.is_none() {
+            return Err(DriverError::Setup(format!(
+                "Firefox is not installed. Install it with: {FIREFOX_FIX}"
+            )));
+        }
+        Self::launch(&bin, |port| {
+            vec![
+                "--host".into(),
+                "127.0.0.1".into(),
+                "--port".into(),
+                port.to_string(),
+            ]
+        })
+        .await
+    }
+
+    async fn chromedriver(config: &DriverConfig) -> Result<LocalDriver, DriverError> {
         let bin = match &config.chromedriver {
             Binary::Given(p) | Binary::Found(p) if p.is_file() => p.clone(),
             Binary::Given(p) | Binary::Found(p) => return Err(DriverError::Setup(format!("--chromedriver {}: no such file", p.display()))),
@@ -86,7 +119,8 @@ impl ChromeDriver {
             let (b, c) = (bin.clone(), chromium.clone());
             tokio::task::spawn_blocking(move || (major_version(&b), major_version(&c)))
         };
-        let driver = Self::launch(&bin).await?;
+        // No --allowed-ips: given any, chromedriver listens on every interface.
+        let driver = Self::launch(&bin, |port| vec![format!("--port={port}")]).await?;
         if let Ok((Some(d), Some(c))) = versions.await {
             if d != c {
                 // `driver` is killed as it drops.
@@ -100,16 +134,22 @@ impl ChromeDriver {
         Ok(driver)
     }
 
-    /// Starts chromedriver on a free loopback port and waits until it is ready.
-    async fn launch(bin: &Path) -> Result<ChromeDriver, DriverError> {
+    /// Starts a driver on a free loopback port (`args` names it) and waits
+    /// until it is ready.
+    async fn launch(
+        bin: &Path,
+        args: impl Fn(u16) -> Vec<String>,
+    ) -> Result<LocalDriver, DriverError> {
+        let name = bin
+            .file_name()
+            .map_or("the driver".into(), |n| n.to_string_lossy());
         // A free port can be taken between probe and bind: try a few.
         let mut last = String::new();
         for _ in 0..3 {
             let port = free_port()
                 .map_err(|e| DriverError::Setup(format!("no free loopback port: {e}")))?;
             let mut cmd = tokio::process::Command::new(bin);
-            // No --allowed-ips: given any, chromedriver listens on every interface.
-            cmd.arg(format!("--port={port}"))
+            cmd.args(args(port))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -124,7 +164,7 @@ impl ChromeDriver {
                 deadline,
                 async {
                     if let Ok(Some(st)) = child.try_wait() {
-                        return Err(format!("chromedriver exited ({st}) before it was ready"));
+                        return Err(format!("{name} exited ({st}) before it was ready"));
                     }
                     let status = format!("{url}/status");
                     let ok = crate::loopback::request("GET", &status, &[], None)
@@ -138,11 +178,9 @@ impl ChromeDriver {
                 Ok(Some(())) => {
                     let pgid = child.id().unwrap_or_default();
                     let guard = Guard::start(pgid).map_err(|e| {
-                        DriverError::Setup(format!(
-                            "cannot start the chromedriver guard (/bin/sh): {e}"
-                        ))
+                        DriverError::Setup(format!("cannot start the {name} guard (/bin/sh): {e}"))
                     })?;
-                    return Ok(ChromeDriver {
+                    return Ok(LocalDriver {
                         url,
                         child: std::sync::Mutex::new(Some(child)),
                         guard: std::sync::Mutex::new(Some(guard)),
@@ -150,9 +188,9 @@ impl ChromeDriver {
                 }
                 Ok(None) => {
                     if let Err(e) = child.start_kill() {
-                        tracing::debug!("chromedriver already gone: {e}");
+                        tracing::debug!("{name} already gone: {e}");
                     }
-                    last = "chromedriver did not become ready within 15s".into();
+                    last = format!("{name} did not become ready within 15s");
                 }
                 Err(why) => last = why,
             }

@@ -1,0 +1,148 @@
+//! New-session capabilities (https://www.w3.org/TR/webdriver2/#capabilities)
+//! per browser: `goog:chromeOptions` for Chromium, `moz:firefoxOptions`
+//! for Firefox, and `se:name` for a Selenium Grid's own UI.
+
+use super::DriverConfig;
+use serde_json::{json, Map, Value};
+
+/// Which browser sessions run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BrowserKind {
+    /// Debian's chromium, through chromedriver.
+    #[default]
+    Chromium,
+    /// Debian's firefox-esr, through geckodriver.
+    Firefox,
+}
+
+impl BrowserKind {
+    /// The W3C `browserName` (what a Grid's slots are labelled with).
+    pub fn w3c_name(self) -> &'static str {
+        match self {
+            BrowserKind::Chromium => "chrome",
+            BrowserKind::Firefox => "firefox",
+        }
+    }
+
+    /// Its driver's name, for messages.
+    pub fn driver_name(self) -> &'static str {
+        match self {
+            BrowserKind::Chromium => "chromedriver",
+            BrowserKind::Firefox => "geckodriver",
+        }
+    }
+}
+
+/// Chromium's flags: quiet, small and closed to the network.
+const CHROMIUM_ARGS: &[&str] = &[
+    "--no-sandbox",            // root and containers
+    "--disable-dev-shm-usage", // small /dev/shm in containers
+    "--disable-gpu",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking", // closed networks: no stray lookups
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-extensions",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,PasswordLeakDetection",
+    "--password-store=basic",
+    "--window-size=1280,1000",
+    // One site, one tab: one renderer is enough and saves ~10% CPU per run (BENCHMARKS.md).
+    "--disable-site-isolation-trials",
+    "--renderer-process-limit=1",
+];
+
+/// Firefox's preferences: no password manager, no updates, no telemetry,
+/// no stray lookups (geckodriver's own profile already turns off most).
+const FIREFOX_PREFS: &[(&str, bool)] = &[
+    ("signon.rememberSignons", false),
+    ("app.update.enabled", false),
+    ("browser.shell.checkDefaultBrowser", false),
+    ("datareporting.policy.dataSubmissionEnabled", false),
+    ("toolkit.telemetry.enabled", false),
+    ("network.captive-portal-service.enabled", false),
+    ("network.connectivity-service.enabled", false),
+    ("browser.safebrowsing.malware.enabled", false),
+    ("browser.safebrowsing.phishing.enabled", false),
+    ("extensions.update.enabled", false),
+];
+
+/// The capabilities of a new session; `name` becomes `se:name` (a
+/// Grid's label for the session: the GSTIN, never a secret).
+pub fn capabilities(config: &DriverConfig, name: Option<&str>) -> Map<String, Value> {
+    let mut caps = match config.browser {
+        BrowserKind::Chromium => chromium(config),
+        BrowserKind::Firefox => firefox(config),
+    };
+    // The runner reads and answers JS alerts itself.
+    caps.insert("unhandledPromptBehavior".into(), json!("ignore"));
+    caps.insert("pageLoadStrategy".into(), json!("normal"));
+    if let Some(n) = name {
+        caps.insert("se:name".into(), json!(n));
+    }
+    caps
+}
+
+fn chromium(config: &DriverConfig) -> Map<String, Value> {
+    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
+    if !config.headed {
+        args.insert(0, "--headless=new".into());
+    }
+    args.extend(config.extra_args.iter().cloned());
+    let prefs =
+        json!({ "credentials_enable_service": false, "profile.password_manager_enabled": false });
+    let mut opts = json!({ "args": args, "prefs": prefs });
+    if let Some(bin) = &config.chromium {
+        opts["binary"] = json!(bin.to_string_lossy());
+    }
+    object(json!({ "browserName": "chrome", "goog:chromeOptions": opts }))
+}
+
+fn firefox(config: &DriverConfig) -> Map<String, Value> {
+    let mut args: Vec<String> = ["-width=1280", "-height=1000"].map(String::from).to_vec();
+    if !config.headed {
+        args.insert(0, "-headless".into());
+    }
+    let prefs: Map<String, Value> = FIREFOX_PREFS
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let mut opts = json!({ "args": args, "prefs": prefs });
+    if let Some(bin) = &config.firefox {
+        opts["binary"] = json!(bin.to_string_lossy());
+    }
+    object(json!({ "browserName": "firefox", "moz:firefoxOptions": opts }))
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("capabilities are built as an object"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_browser_gets_its_own_options_and_a_grid_label_when_named() {
+        let mut c = DriverConfig::default();
+        let caps = capabilities(&c, Some("29AAFCC9980MZZT"));
+        assert_eq!(caps["browserName"], "chrome");
+        assert_eq!(caps["se:name"], "29AAFCC9980MZZT");
+        assert_eq!(caps["goog:chromeOptions"]["args"][0], "--headless=new");
+        c.browser = BrowserKind::Firefox;
+        c.headed = true;
+        let caps = capabilities(&c, None);
+        assert_eq!(caps["browserName"], "firefox");
+        assert!(!caps.contains_key("se:name"));
+        assert_eq!(caps["moz:firefoxOptions"]["args"][0], "-width=1280");
+        assert_eq!(
+            caps["moz:firefoxOptions"]["prefs"]["signon.rememberSignons"],
+            false
+        );
+        assert_eq!(caps["unhandledPromptBehavior"], "ignore");
+    }
+}
