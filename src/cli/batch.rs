@@ -5,6 +5,7 @@ use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
 use crate::batch::journal::Journal;
 use crate::batch::rows::Providers;
 use crate::batch::{self, report, BatchSpec, CsvSource, PrepareError, Prepared, RowResult};
+use crate::driver::DriverConfig;
 use crate::events::{Event, RowStatus, Sink};
 use crate::exit;
 use crate::flow::Flow;
@@ -151,9 +152,11 @@ pub fn run(args: Args) -> i32 {
     if let Err(e) = args.operator.check() {
         return usage(e);
     }
-    if let Err(e) = args.driver.config() {
-        return usage(e);
-    }
+    // Endpoints are read and checked once, before anything else starts.
+    let driver = match args.driver.config() {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
     let flow = match common::load_flow(&args.flow) {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
@@ -171,8 +174,8 @@ pub fn run(args: Args) -> i32 {
         redactor.add(s.expose());
     }
     // A Grid's basic-auth password, in case an error ever echoes its URL.
-    for p in args.driver.passwords() {
-        redactor.add(&p);
+    for p in driver.webdriver.iter().filter_map(|a| a.password()) {
+        redactor.add(p);
     }
     let stores = match open_stores(&args) {
         Ok(s) => s,
@@ -184,6 +187,7 @@ pub fn run(args: Args) -> i32 {
         (prepared, api_client),
         redactor,
         stores,
+        driver,
     ))
 }
 
@@ -314,6 +318,7 @@ async fn run_async(
     (prepared, api_client): (Prepared, ApiClientSecrets),
     redactor: Redactor,
     stores: Stores,
+    driver: DriverConfig,
 ) -> i32 {
     let invalid: Vec<RowResult> = prepared
         .invalid
@@ -361,7 +366,7 @@ async fn run_async(
         Ok(v) => v,
         Err(e) => return usage(e),
     };
-    let endpoint = match args.driver.start().await {
+    let endpoint = match super::driver::start(&driver).await {
         Ok(e) => Arc::new(e),
         Err(code) => return code,
     };

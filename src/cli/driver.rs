@@ -115,15 +115,6 @@ impl DriverArgs {
         }
         Ok(out)
     }
-
-    /// Every basic-auth password in the endpoints, for the redactor.
-    pub fn passwords(&self) -> Vec<String> {
-        self.endpoints()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|a| a.password().map(String::from))
-            .collect()
-    }
 }
 
 /// Reads an endpoints file; errors name the file, line and field.
@@ -145,19 +136,13 @@ fn file_mode(_: &Path) -> Option<u32> {
     None
 }
 
-impl DriverArgs {
-    /// Starts our driver (or reaches the `--webdriver` endpoints); on
-    /// failure prints why and returns the exit code.
-    pub async fn start(&self) -> Result<crate::driver::Endpoint, i32> {
-        let config = self.config().map_err(|e| {
-            eprintln!("error: {e}");
-            crate::exit::USAGE
-        })?;
-        crate::driver::Endpoint::start(&config).await.map_err(|e| {
-            eprintln!("error: {e}");
-            crate::exit::FAILURE
-        })
-    }
+/// Starts our driver (or reaches the `--webdriver` endpoints); on failure
+/// prints why and returns the exit code.
+pub async fn start(config: &DriverConfig) -> Result<crate::driver::Endpoint, i32> {
+    crate::driver::Endpoint::start(config).await.map_err(|e| {
+        eprintln!("error: {e}");
+        crate::exit::FAILURE
+    })
 }
 
 /// Where Chromium (or Chrome) is installed, per platform, in order of preference.

@@ -1,6 +1,7 @@
 //! `einvreg run FLOW`: registers one GSTIN end to end.
 
 use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
+use crate::driver::DriverConfig;
 use crate::events::{self, Event, RunStatus, Sink};
 use crate::exit;
 use crate::flow::inputs::{self, Given};
@@ -103,9 +104,11 @@ pub fn run(args: Args) -> i32 {
     if let Err(e) = args.operator.check() {
         return usage(e);
     }
-    if let Err(e) = args.driver.config() {
-        return usage(e);
-    }
+    // Endpoints are read and checked once, before anything else starts.
+    let driver = match args.driver.config() {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
     let flow = match common::load_flow(&args.flow) {
         Ok(f) => Arc::new(f),
         Err(e) => return usage(e),
@@ -119,8 +122,8 @@ pub fn run(args: Args) -> i32 {
         redactor.add(s.expose());
     }
     // A Grid's basic-auth password, in case an error ever echoes its URL.
-    for p in args.driver.passwords() {
-        redactor.add(&p);
+    for p in driver.webdriver.iter().filter_map(|a| a.password()) {
+        redactor.add(p);
     }
     let keys = match args.keys.keys() {
         Ok(k) => k,
@@ -136,6 +139,7 @@ pub fn run(args: Args) -> i32 {
         (resolved, api_client),
         redactor,
         vault,
+        driver,
     ))
 }
 
@@ -206,6 +210,7 @@ async fn run_async(
     (resolved, api_client): (inputs::Resolved, ApiClientSecrets),
     redactor: Redactor,
     vault: Arc<Vault>,
+    driver: DriverConfig,
 ) -> i32 {
     let gstin = flow
         .input_for(Role::Gstin)
@@ -238,7 +243,7 @@ async fn run_async(
         Ok(v) => v,
         Err(e) => return usage(e),
     };
-    let endpoint = match args.driver.start().await {
+    let endpoint = match super::driver::start(&driver).await {
         Ok(e) => Arc::new(e),
         Err(code) => return code,
     };

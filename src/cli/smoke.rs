@@ -47,9 +47,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> i32 {
-    if let Err(e) = args.driver.config() {
-        return usage(e);
-    }
+    let driver = match args.driver.config() {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
     let mut flows = vec![];
     for f in &args.flows {
         match common::load_flow(f) {
@@ -74,7 +75,7 @@ pub fn run(args: Args) -> i32 {
             Ok(x) => x,
             Err(e) => return usage(e),
         };
-        let endpoint = match args.driver.start().await {
+        let endpoint = match super::driver::start(&driver).await {
             Ok(e) => std::sync::Arc::new(e),
             Err(code) => return code,
         };

@@ -151,6 +151,14 @@ impl RunError {
     pub fn is_skippable(&self) -> bool {
         !matches!(self.status(), RunStatus::HumanNeeded)
     }
+
+    /// Opening `url` failed: the page, or the session itself.
+    pub(crate) fn opening(url: String, source: CmdError) -> RunError {
+        match session_gone(&source) {
+            true => RunError::Lost(source),
+            false => RunError::Open { url, source },
+        }
+    }
 }
 
 /// Whether `e` says the browser session is gone: the driver or Grid does
@@ -162,16 +170,6 @@ fn session_gone(e: &CmdError) -> bool {
             e,
             CmdError::Lost(_) | CmdError::Failed(_) | CmdError::FailedC(_)
         )
-}
-
-impl RunError {
-    /// Opening `url` failed: the page, or the session itself.
-    pub(crate) fn opening(url: String, source: CmdError) -> RunError {
-        match session_gone(&source) {
-            true => RunError::Lost(source),
-            false => RunError::Open { url, source },
-        }
-    }
 }
 
 impl From<CmdError> for RunError {
