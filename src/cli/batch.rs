@@ -366,7 +366,7 @@ async fn run_async(
         Ok(v) => v,
         Err(e) => return usage(e),
     };
-    let endpoint = match super::driver::start(&driver).await {
+    let endpoint = match super::driver::start(&driver, &base_url).await {
         Ok(e) => Arc::new(e),
         Err(code) => return code,
     };

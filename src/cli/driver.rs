@@ -101,6 +101,8 @@ impl DriverArgs {
             headed: self.headed,
             extra_args: extra.split_whitespace().map(String::from).collect(),
             warm: self.warm,
+            // Set by `start`, which knows the portal.
+            loopback_only: false,
         })
     }
 
@@ -136,10 +138,12 @@ fn file_mode(_: &Path) -> Option<u32> {
     None
 }
 
-/// Starts our driver (or reaches the `--webdriver` endpoints); on failure
-/// prints why and returns the exit code.
-pub async fn start(config: &DriverConfig) -> Result<crate::driver::Endpoint, i32> {
-    crate::driver::Endpoint::start(config).await.map_err(|e| {
+/// Starts our driver (or reaches the `--webdriver` endpoints) for the
+/// portal at `portal`; on failure prints why and returns the exit code.
+pub async fn start(config: &DriverConfig, portal: &str) -> Result<crate::driver::Endpoint, i32> {
+    let mut config = config.clone();
+    config.loopback_only = crate::driver::address::on_this_machine(portal);
+    crate::driver::Endpoint::start(&config).await.map_err(|e| {
         eprintln!("error: {e}");
         crate::exit::FAILURE
     })

@@ -75,7 +75,7 @@ pub fn run(args: Args) -> i32 {
             Ok(x) => x,
             Err(e) => return usage(e),
         };
-        let endpoint = match super::driver::start(&driver).await {
+        let endpoint = match super::driver::start(&driver, &url).await {
             Ok(e) => std::sync::Arc::new(e),
             Err(code) => return code,
         };

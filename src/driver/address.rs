@@ -78,13 +78,20 @@ impl Address {
             return false;
         };
         let auth = !u.username().is_empty() || u.password().is_some();
-        let local = match u.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(d)) => d == "localhost",
-            None => false,
-        };
-        auth && u.scheme() == "http" && !local
+        auth && u.scheme() == "http" && !on_this_machine(&self.full)
+    }
+}
+
+/// Whether `url`'s host is this machine (a loopback address or `localhost`).
+pub fn on_this_machine(url: &str) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
     }
 }
 

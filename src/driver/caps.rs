@@ -68,6 +68,27 @@ const FIREFOX_PREFS: &[(&str, bool)] = &[
     ("extensions.update.enabled", false),
 ];
 
+/// Firefox's preferences when the portal is on this machine.
+fn firefox_loopback_only() -> Vec<(&'static str, Value)> {
+    vec![
+        ("network.proxy.type", json!(1)),
+        ("network.proxy.http", json!("127.0.0.1")),
+        ("network.proxy.http_port", json!(9)),
+        ("network.proxy.ssl", json!("127.0.0.1")),
+        ("network.proxy.ssl_port", json!(9)),
+        ("network.proxy.socks_remote_dns", json!(true)),
+        ("network.dns.disablePrefetch", json!(true)),
+        ("network.predictor.enabled", json!(false)),
+        ("network.trr.mode", json!(5)),
+        // Remote Settings would look up firefox.settings.services.mozilla.com.
+        ("services.settings.server", json!("http://127.0.0.1:9/v1")),
+        (
+            "network.dns.localDomains",
+            json!("firefox.settings.services.mozilla.com"),
+        ),
+    ]
+}
+
 /// The capabilities of a new session; `name` becomes `se:name` (a
 /// Grid's label for the session: the GSTIN, never a secret).
 pub fn capabilities(config: &DriverConfig, name: Option<&str>) -> Map<String, Value> {
@@ -89,6 +110,11 @@ fn chromium(config: &DriverConfig) -> Map<String, Value> {
     if !config.headed {
         args.insert(0, "--headless=new".into());
     }
+    if config.loopback_only {
+        args.push(
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1".into(),
+        );
+    }
     args.extend(config.extra_args.iter().cloned());
     let prefs =
         json!({ "credentials_enable_service": false, "profile.password_manager_enabled": false });
@@ -108,6 +134,14 @@ fn firefox(config: &DriverConfig) -> Map<String, Value> {
         .iter()
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
+    let mut prefs = prefs;
+    if config.loopback_only {
+        // Everything not on this machine goes to a proxy that is not
+        // there (port 9 on loopback), so Firefox looks up no host name.
+        for (k, v) in firefox_loopback_only() {
+            prefs.insert(k.to_string(), v);
+        }
+    }
     let mut opts = json!({ "args": args, "prefs": prefs });
     if let Some(bin) = &config.firefox {
         opts["binary"] = json!(bin.to_string_lossy());
@@ -133,6 +167,20 @@ mod tests {
         assert_eq!(caps["browserName"], "chrome");
         assert_eq!(caps["se:name"], "29AAFCC9980MZZT");
         assert_eq!(caps["goog:chromeOptions"]["args"][0], "--headless=new");
+        let args = caps["goog:chromeOptions"]["args"].to_string();
+        assert!(
+            !args.contains("host-resolver-rules"),
+            "real portals need DNS"
+        );
+        c.loopback_only = true;
+        let caps = capabilities(&c, None);
+        let args = caps["goog:chromeOptions"]["args"].to_string();
+        assert!(
+            args.contains(
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
+            ),
+            "{args}"
+        );
         c.browser = BrowserKind::Firefox;
         c.headed = true;
         let caps = capabilities(&c, None);

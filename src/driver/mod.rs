@@ -50,6 +50,10 @@ pub struct DriverConfig {
     /// Sessions to start ahead of the rows that will use them; `None`:
     /// [`warm_default`].
     pub warm: Option<usize>,
+    /// The portal is on this machine (the replica): the browser resolves
+    /// no host name, so nothing it does leaves the machine (Chromium
+    /// otherwise looks up Google's hosts even with background networking off).
+    pub loopback_only: bool,
 }
 
 /// Sessions started ahead when `--warm` does not say: none with
