@@ -397,16 +397,24 @@ async fn run_async(
         verify,
         keep_alive: args.driver.keep_alive,
     });
+    // Heard from here on: a press while the first rows start is not lost.
+    let mut presses = match Presses::listen() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot listen for Ctrl-C: {e}");
+            return crate::exit::FAILURE;
+        }
+    };
     let work = batch::run(endpoint.clone(), spec);
     tokio::pin!(work);
     let outcome = tokio::select! {
         r = &mut work => r,
-        _ = tokio::signal::ctrl_c() => {
+        _ = presses.next() => {
             stop.store(true, Ordering::SeqCst);
             events(&Event::Note("\nCtrl-C: starting no new GSTINs; in-flight ones finish (press Ctrl-C again to abort them)".into()));
             tokio::select! {
                 r = &mut work => r,
-                _ = tokio::signal::ctrl_c() => {
+                _ = presses.next() => {
                     endpoint.kill();
                     display.pb.finish_and_clear();
                     return abort(&stores.journal, &rows);
@@ -486,4 +494,26 @@ fn write_html(p: &Path, csv: &Path, results: &[RowResult]) -> std::io::Result<()
         .collect();
     let title = format!("einvreg batch: {}", csv.display());
     crate::store::private::write(p, html::batch::render(&title, &rows).as_bytes())
+}
+
+/// Ctrl-C presses, heard from the moment the listener is made (tokio's
+/// `ctrl_c()` only from its first poll, which may come after rows started).
+struct Presses(
+    #[cfg(unix)] tokio::signal::unix::Signal,
+    #[cfg(windows)] tokio::signal::windows::CtrlC,
+);
+
+impl Presses {
+    fn listen() -> std::io::Result<Presses> {
+        #[cfg(unix)]
+        let l = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        #[cfg(windows)]
+        let l = tokio::signal::windows::ctrl_c()?;
+        Ok(Presses(l))
+    }
+
+    /// The next press.
+    async fn next(&mut self) {
+        self.0.recv().await;
+    }
 }
