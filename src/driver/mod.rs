@@ -437,7 +437,9 @@ async fn connect(
 /// What fantoccini reaches WebDriver endpoints through: plain HTTP, or
 /// rustls (ring provider) with the system's roots for an `https://` Grid.
 /// A machine without CA certificates still reaches a local chromedriver.
-fn https_connector() -> HttpsConnector<HttpConnector> {
+type Https = HttpsConnector<HttpConnector>;
+
+fn https_connector() -> Https {
     let b = hyper_rustls::HttpsConnectorBuilder::new();
     let b = b.with_native_roots().unwrap_or_else(|_| {
         let none = rustls::ClientConfig::builder()

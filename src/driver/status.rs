@@ -71,8 +71,8 @@ async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, St
         req = req.header("authorization", format!("Basic {b64}"));
     }
     let req = req.body(Empty::<Bytes>::new()).map_err(|e| e.to_string())?;
-    let client = Client::builder(TokioExecutor::new()).build(super::https_connector());
     let call = async {
+        let client = shared_client();
         let res = client.request(req).await.map_err(|e| chain(&e))?;
         let status = res.status().as_u16();
         let body = res.into_body().collect().await.map_err(|e| e.to_string())?;
@@ -87,6 +87,14 @@ async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, St
     tokio::time::timeout(STATUS_TIMEOUT, call)
         .await
         .map_err(|_| format!("{path} did not answer within {}s", STATUS_TIMEOUT.as_secs()))?
+}
+
+/// One client for every endpoint's `/status` and Delete Session: the
+/// system's CA roots are read once, and connections are kept between asks.
+fn shared_client() -> &'static Client<super::Https, Empty<Bytes>> {
+    static CLIENT: std::sync::OnceLock<Client<super::Https, Empty<Bytes>>> =
+        std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build(super::https_connector()))
 }
 
 /// The error and its causes, one line (hyper's top level says little).
