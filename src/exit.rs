@@ -16,6 +16,9 @@ pub const PORTAL: i32 = 6;
 pub const NEEDS_VERIFICATION: i32 = 7;
 /// A second Ctrl-C aborted the work.
 pub const INTERRUPTED: i32 = 130;
+/// SIGTERM stopped the work (128 + 15): in-flight rows were finished or
+/// recorded in the journal, and the reports written.
+pub const TERMINATED: i32 = 143;
 
 /// `einvreg --help`'s examples and exit codes (README.md has the full table).
 pub const HELP: &str = "\
@@ -38,7 +41,8 @@ Exit codes:
     5  the portal drifted: an unexpected screen (smoke: drift)
     6  portal error or portal unreachable
     7  needs verification: \"already created\" on a first try
-  130  interrupted (a second Ctrl-C)";
+  130  interrupted (a second Ctrl-C)
+  143  stopped by SIGTERM (a batch finishes or records its rows first)";
 
 use crate::events::{Check, Class, RowStatus, RunStatus};
 
@@ -187,6 +191,7 @@ mod tests {
             PORTAL,
             NEEDS_VERIFICATION,
             INTERRUPTED,
+            TERMINATED,
         ] {
             assert!(help.contains(&c), "{c}");
         }

@@ -14,6 +14,9 @@
 #![allow(clippy::result_large_err)]
 #![warn(missing_docs)]
 
+#[macro_use]
+mod output;
+
 mod batch;
 pub mod cli;
 mod desk;

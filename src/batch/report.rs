@@ -87,7 +87,7 @@ pub fn table(results: &[RowResult]) -> String {
 /// The report in the format its file name asks for (`.json`, else CSV). Never passwords.
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
 /// CR) is prefixed with `'`, so it shows as text (OWASP's CSV injection advice).
-fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+pub fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         true => format!("'{cell}").into(),
         false => cell.into(),
@@ -98,7 +98,6 @@ pub fn render(path: &Path, results: &[RowResult]) -> String {
     if path.extension().is_some_and(|e| e == "json") {
         return serde_json::to_string_pretty(results).expect("results serialise");
     }
-    let mut w = csv::Writer::from_writer(vec![]);
     let header = [
         "line",
         "gstin",
@@ -126,12 +125,26 @@ pub fn render(path: &Path, results: &[RowResult]) -> String {
             r.message.clone(),
         ]
     }));
-    for rec in rows {
-        w.write_record(rec.iter().map(|c| defuse(c).into_owned()))
-            .expect("writing CSV to memory");
-    }
-    String::from_utf8(w.into_inner().expect("writing CSV to memory"))
-        .expect("CSV of UTF-8 is UTF-8")
+    rows.map(|rec| csv_record(rec.iter().map(|c| defuse(c))))
+        .collect()
+}
+
+/// One CSV line. A cell holding a separator a spreadsheet may use (`,`,
+/// `;`, tab), a quote or a line break is quoted, so Excel with a `;` list
+/// separator cannot split `x;=cmd|…` into a cell it would run.
+pub fn csv_record<S: AsRef<str>>(cells: impl Iterator<Item = S>) -> String {
+    let mut line = cells
+        .map(|c| {
+            let c = c.as_ref();
+            match c.contains([',', ';', '"', '\t', '\r', '\n']) {
+                true => format!("\"{}\"", c.replace('"', "\"\"")),
+                false => c.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
 }
 
 #[cfg(test)]
@@ -148,6 +161,21 @@ mod tests {
             assert!(defuse(c).starts_with('\''), "{c}");
         }
         assert_eq!(defuse("Tera Software Limited"), "Tera Software Limited");
+        let line = csv_record(["<script>x;=cmd|' /C calc'!A0", "a,=b", "t\t@c", "plain"].iter());
+        assert_eq!(
+            line,
+            "\"<script>x;=cmd|' /C calc'!A0\",\"a,=b\",\"t\t@c\",plain\n"
+        );
+        // Read back as a `;`-separated file would be, no cell starts a formula.
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .has_headers(false)
+            .from_reader(line.as_bytes());
+        for rec in r.records() {
+            for cell in rec.unwrap().iter() {
+                assert!(!cell.trim_start().starts_with(['=', '+', '-', '@']), "{cell}");
+            }
+        }
         let r = RowResult {
             line: 2,
             gstin: "29AAACJ4323N1ZC".into(),

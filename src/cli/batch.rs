@@ -14,6 +14,7 @@ use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
 use crate::secrets::{ApiClientSecrets, SecretsFile};
 use crate::vault::Vault;
+use super::signals::{Stop, Stops};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -134,14 +135,14 @@ impl Display {
                 self.pb.inc(1);
                 let msg: String = message.chars().take(90).collect();
                 let line = format!("  line {line:>3} {gstin} {status}: {msg}");
-                self.pb.suspend(|| eprintln!("{line}"));
+                self.pb.suspend(|| errln!("{line}"));
             }
             // The bar steps aside while a person answers a prompt.
             Event::PromptOpened { .. } => self.pb.set_draw_target(ProgressDrawTarget::hidden()),
             Event::PromptClosed { .. } if std::io::stderr().is_terminal() => {
                 self.pb.set_draw_target(ProgressDrawTarget::stderr())
             }
-            Event::Note(msg) => self.pb.suspend(|| eprintln!("{msg}")),
+            Event::Note(msg) => self.pb.suspend(|| errln!("{msg}")),
             _ => return,
         }
         self.refresh();
@@ -223,13 +224,13 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32
     match batch::prepare(flow, csv, &providers, secrets, checks) {
         Ok(p) => {
             for w in &p.warnings {
-                eprintln!("warning: {w}");
+                errln!("warning: {w}");
             }
             for pr in &p.skipped {
-                eprintln!("error: {pr}");
+                errln!("error: {pr}");
             }
             if p.skipped_rows > 0 {
-                eprintln!(
+                errln!(
                     "skipping {} invalid row(s); running {}",
                     p.skipped_rows,
                     p.rows.len()
@@ -243,13 +244,13 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32
             } = &e
             {
                 for w in warnings {
-                    eprintln!("warning: {w}");
+                    errln!("warning: {w}");
                 }
                 for pr in problems {
-                    eprintln!("error: {pr}");
+                    errln!("error: {pr}");
                 }
             }
-            eprintln!("{e}");
+            errln!("{e}");
             Err(exit::USAGE)
         }
         Err(e) => Err(usage(e)),
@@ -265,7 +266,7 @@ fn ask_missing_logins(p: &mut Prepared, auto_answer: bool) -> Result<(), String>
     if !std::io::stdin().is_terminal() || auto_answer {
         return Err(format!("no portal password for login(s) {}: put them in --secrets FILE under [portal_password]", missing.join(", ")));
     }
-    eprintln!("Portal passwords are asked once each, now, before the long run:");
+    errln!("Portal passwords are asked once each, now, before the long run:");
     for u in missing {
         match rpassword::prompt_password(format!("  password for portal login {u}: ")) {
             Ok(pw) if !pw.is_empty() => {
@@ -300,7 +301,7 @@ fn open_stores(args: &Args) -> Result<Stores, String> {
     };
     let used = std::fs::metadata(&args.journal).is_ok_and(|m| m.len() > 0);
     if !args.resume && used {
-        eprintln!(
+        errln!(
             "note: {} already has entries; pass --resume to skip rows it records as registered",
             args.journal.display()
         );
@@ -327,7 +328,7 @@ async fn run_async(
         .collect();
     if prepared.rows.is_empty() {
         // Nothing to run: no browser, no portal; the reports still list every row.
-        eprintln!(
+        errln!(
             "no valid rows in {}: nothing was started",
             args.csv.display()
         );
@@ -370,7 +371,7 @@ async fn run_async(
         Ok(e) => Arc::new(e),
         Err(code) => return code,
     };
-    eprintln!(
+    errln!(
         "einvreg batch: {} rows of {} on {} ({} at a time; answers: {})",
         prepared.rows.len(),
         args.csv.display(),
@@ -398,26 +399,28 @@ async fn run_async(
         keep_alive: args.driver.keep_alive,
     });
     // Heard from here on: a press while the first rows start is not lost.
-    let mut presses = match Presses::listen() {
+    let mut stops = match Stops::listen() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: cannot listen for Ctrl-C: {e}");
+            errln!("error: cannot listen for Ctrl-C and SIGTERM: {e}");
             return crate::exit::FAILURE;
         }
     };
     let work = batch::run(endpoint.clone(), spec);
     tokio::pin!(work);
+    let mut stopped_by = None;
     let outcome = tokio::select! {
         r = &mut work => r,
-        _ = presses.next() => {
+        first = stops.next() => {
+            stopped_by = Some(first);
             stop.store(true, Ordering::SeqCst);
-            events(&Event::Note("\nCtrl-C: starting no new GSTINs; in-flight ones finish (press Ctrl-C again to abort them)".into()));
+            events(&Event::Note(format!("\n{}: starting no new GSTINs; in-flight ones finish (press Ctrl-C again to abort them)", first.name())));
             tokio::select! {
                 r = &mut work => r,
-                _ = presses.next() => {
+                second = stops.next() => {
                     endpoint.kill();
                     display.pb.finish_and_clear();
-                    return abort(&stores.journal, &rows);
+                    return abort(&stores.journal, &rows).max(second.code());
                 }
             }
         }
@@ -427,8 +430,11 @@ async fn run_async(
     let mut results = outcome.results;
     results.extend(invalid);
     results.sort_by_key(|r| r.line);
-    let code = finish(&args, results, outcome.store_errors);
-    println!(
+    let mut code = finish(&args, results, outcome.store_errors);
+    if let Some(sig) = stopped_by.filter(|s| *s == Stop::Terminate) {
+        code = sig.code();
+    }
+    outln!(
         "vault {} · journal {} · operator answered {} prompt(s)",
         stores.vault.path().display(),
         stores.journal.path().display(),
@@ -440,23 +446,23 @@ async fn run_async(
 /// The summary table, the report and the exit code, for every row (run,
 /// skipped or invalid) and every write that failed.
 fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<String>) -> i32 {
-    print!("{}", report::table(&results));
+    out!("{}", report::table(&results));
     let mut code = exit::of_batch(results.iter().map(|r| r.status));
     if let Some(p) = &args.report {
         let text = report::render(p, &results);
         if let Err(e) = crate::store::private::write(p, text.as_bytes()) {
-            eprintln!("error: report {}: {e}", p.display());
+            errln!("error: report {}: {e}", p.display());
             code = code.max(exit::FAILURE);
         }
     }
     if let Some(p) = &args.html {
         if let Err(e) = write_html(p, &args.csv, &results) {
-            eprintln!("error: --html {}: {e}", p.display());
+            errln!("error: --html {}: {e}", p.display());
             code = code.max(exit::FAILURE);
         }
     }
     for e in &store_errors {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         code = code.max(exit::FAILURE);
     }
     code
@@ -465,8 +471,8 @@ fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<String>) -> i3
 /// The second Ctrl-C: rows in flight are recorded as in doubt for --resume.
 fn abort(journal: &Journal, rows: &[batch::rows::Row]) -> i32 {
     match batch::mark_in_doubt(journal, rows) {
-        Ok(()) => eprintln!("aborted: in-flight GSTINs are recorded as in doubt in {}; run again with --resume to check them", journal.path().display()),
-        Err(e) => eprintln!("aborted, and the journal {} could not record the GSTINs in flight ({e}): check the vault's pending credentials before running again", journal.path().display()),
+        Ok(()) => errln!("aborted: in-flight GSTINs are recorded as in doubt in {}; run again with --resume to check them", journal.path().display()),
+        Err(e) => errln!("aborted, and the journal {} could not record the GSTINs in flight ({e}): check the vault's pending credentials before running again", journal.path().display()),
     }
     exit::INTERRUPTED
 }
@@ -494,26 +500,4 @@ fn write_html(p: &Path, csv: &Path, results: &[RowResult]) -> std::io::Result<()
         .collect();
     let title = format!("einvreg batch: {}", csv.display());
     crate::store::private::write(p, html::batch::render(&title, &rows).as_bytes())
-}
-
-/// Ctrl-C presses, heard from the moment the listener is made (tokio's
-/// `ctrl_c()` only from its first poll, which may come after rows started).
-struct Presses(
-    #[cfg(unix)] tokio::signal::unix::Signal,
-    #[cfg(windows)] tokio::signal::windows::CtrlC,
-);
-
-impl Presses {
-    fn listen() -> std::io::Result<Presses> {
-        #[cfg(unix)]
-        let l = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-        #[cfg(windows)]
-        let l = tokio::signal::windows::ctrl_c()?;
-        Ok(Presses(l))
-    }
-
-    /// The next press.
-    async fn next(&mut self) {
-        self.0.recv().await;
-    }
 }

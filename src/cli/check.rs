@@ -62,7 +62,7 @@ pub fn run(args: Args) -> i32 {
     }
     if problems > 0 {
         if args.format == Format::Text {
-            eprintln!("{problems} problem(s) found");
+            errln!("{problems} problem(s) found");
         }
         exit::FAILURE
     } else {
@@ -92,7 +92,7 @@ fn print_text(arg: &str, shown: &Path, fl: Option<&Flow>, diags: &[Diagnostic]) 
             0 => String::new(),
             n => format!(", {n} warnings"),
         };
-        eprintln!(
+        errln!(
             "{}: ok ({} inputs, {} screens, {} outcomes{warned}){about}",
             shown.display(),
             fl.inputs.len(),
@@ -104,13 +104,13 @@ fn print_text(arg: &str, shown: &Path, fl: Option<&Flow>, diags: &[Diagnostic]) 
     // that name might have been meant.
     let local = Path::new("flows").join(format!("{arg}.toml"));
     if source_of(arg) == "bundled" && local.exists() {
-        eprintln!(
+        errln!(
             "note: checked the bundled flow `{arg}`, not {}; give that file's path to check it",
             local.display()
         );
     }
     for d in diags {
-        println!("{d}");
+        outln!("{d}");
     }
 }
 
@@ -126,7 +126,7 @@ fn print_json(arg: &str, shown: &Path, fl: Option<&Flow>, diags: &[Diagnostic], 
         diagnostics: diags,
     };
     match serde_json::to_string(&c) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("error: {e}"),
+        Ok(s) => outln!("{s}"),
+        Err(e) => errln!("error: {e}"),
     }
 }

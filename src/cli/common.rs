@@ -127,7 +127,7 @@ pub struct OperatorArgs {
 
 /// Variables of einvreg's own environment (`EINVREG_*`: secrets may be
 /// among them) that commands it runs must not see.
-fn own_env() -> Vec<std::ffi::OsString> {
+pub fn own_env() -> Vec<std::ffi::OsString> {
     std::env::vars_os()
         .map(|(k, _)| k)
         .filter(|k| k.to_string_lossy().starts_with("EINVREG_"))
@@ -211,7 +211,7 @@ pub fn load_flow(arg: &str) -> Result<Flow, String> {
     match flow::load_str(&shown, &text) {
         Ok((f, warnings)) => {
             for w in warnings {
-                eprintln!("{w}");
+                errln!("{w}");
             }
             Ok(f)
         }
@@ -270,6 +270,10 @@ pub fn read_secrets(path: &Path) -> anyhow::Result<SecretsFile> {
     let name = path.display().to_string();
     if !is_stdin(path) {
         let meta = std::fs::metadata(path).with_context(|| name.clone())?;
+        // A FIFO or device with no writer would block the read for ever.
+        if !meta.is_file() {
+            anyhow::bail!("{name}: not a regular file; give --secrets a file (or - for stdin)");
+        }
         SecretsFile::check_mode(&name, crate::store::owner::mode_of(&meta))?;
     }
     let text = read_text(path)?;
@@ -311,7 +315,7 @@ pub fn parse_duration_arg(what: &str, s: &str) -> Result<Duration, String> {
 
 /// Prints a usage or input error (with its causes) and returns its exit code.
 pub fn usage(msg: impl std::fmt::Display) -> i32 {
-    eprintln!("error: {msg:#}");
+    errln!("error: {msg:#}");
     crate::exit::USAGE
 }
 

@@ -118,7 +118,7 @@ impl DeskArgs {
 pub async fn start(cfg: DeskConfig) -> Result<Desk, String> {
     let desk = Desk::start(cfg).await.map_err(|e| e.to_string())?;
     // Printed for the person at the console only: never logged.
-    eprintln!(
+    errln!(
         "answer desk: {url}\n  sign in (this link works once): {once}\n  more operators: open {url}/login and paste the desk token {token}",
         url = desk.url(),
         once = desk.sign_in_link(),

@@ -144,7 +144,7 @@ pub async fn start(config: &DriverConfig, portal: &str) -> Result<crate::driver:
     let mut config = config.clone();
     config.loopback_only = crate::driver::address::on_this_machine(portal);
     crate::driver::Endpoint::start(&config).await.map_err(|e| {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         crate::exit::FAILURE
     })
 }

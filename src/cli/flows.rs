@@ -31,13 +31,13 @@ pub fn run(args: Args) -> i32 {
         What::List => {
             let width = BUNDLED.iter().map(|b| b.name.len()).max().unwrap_or(0);
             for b in BUNDLED {
-                println!("{:width$}  {}", b.name, b.description());
+                outln!("{:width$}  {}", b.name, b.description());
             }
             exit::OK
         }
         What::Show { name } => match parse_arg(&name) {
             Ok(FlowArg::Bundled(b)) => {
-                print!("{}", b.text);
+                out!("{}", b.text);
                 exit::OK
             }
             Ok(_) => super::common::usage(format!(
@@ -47,7 +47,7 @@ pub fn run(args: Args) -> i32 {
         },
         What::Schema => match serde_json::to_string_pretty(&crate::flow::schema::schema()) {
             Ok(s) => {
-                println!("{s}");
+                outln!("{s}");
                 exit::OK
             }
             Err(e) => super::common::usage(e),

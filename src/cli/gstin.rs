@@ -23,10 +23,10 @@ pub fn run(args: Args) -> i32 {
     for g in &args.gstins {
         let g = g.trim();
         match validate_gstin(g, strict) {
-            Ok(info) => println!("{g}: valid: {info}"),
+            Ok(info) => outln!("{g}: valid: {info}"),
             Err(e) => {
                 bad += 1;
-                println!("{g}: invalid: {e}");
+                outln!("{g}: invalid: {e}");
             }
         }
     }

@@ -18,6 +18,9 @@ pub struct LogArgs {
     /// Only errors, prompts and results: no progress, no screen-by-screen lines
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Leave core dumps on (debugging only: a core file holds every secret in memory)
+    #[arg(long, global = true, hide_short_help = true)]
+    pub allow_core_dumps: bool,
 }
 
 static QUIET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -35,7 +38,7 @@ pub fn colour() -> bool {
 
 pub fn init(a: &LogArgs) {
     if QUIET.set(a.quiet).is_err() {
-        eprintln!("warning: logging was set up twice");
+        errln!("warning: logging was set up twice");
     }
     let level = match a.verbose {
         _ if a.quiet => "error",
@@ -63,13 +66,16 @@ pub fn init(a: &LogArgs) {
     let b = fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        .with_target(false);
+        .with_target(false)
+        // Its own report of a failed write is an eprintln!, which panics
+        // when stderr is a closed pipe: that must never stop a batch.
+        .log_internal_errors(false);
     let ansi = a.log_file.is_none() && colour();
     let installed = match json {
         true => b.json().try_init(),
         false => b.with_ansi(ansi).try_init(),
     };
     if let Err(e) = installed {
-        eprintln!("warning: logs are off: {e}");
+        errln!("warning: logs are off: {e}");
     }
 }

@@ -8,9 +8,12 @@ mod desk;
 mod driver;
 mod flows;
 mod gstin;
+mod harden;
 mod logging;
+mod outputs;
 mod replica;
 mod run;
+mod signals;
 mod smoke;
 mod vault;
 mod verify;
@@ -72,11 +75,21 @@ pub fn main() -> i32 {
                 exit::OK
             };
             if let Err(io) = e.print() {
-                eprintln!("{e}: {io}");
+                errln!("{e}: {io}");
             }
             return code;
         }
     };
+    if !cli.log.allow_core_dumps {
+        if let Err(e) = harden::no_core_dumps() {
+            errln!("warning: core dumps could not be turned off ({e}): a crash may write secrets to a core file");
+        }
+    }
+    crate::driver::group::hide_env(common::own_env());
+    let (written, kept) = outputs::of(&cli);
+    if let Err(e) = outputs::check(&written, &kept) {
+        return common::usage(e);
+    }
     logging::init(&cli.log);
     match cli.command {
         Command::Run(a) => run::run(*a),
@@ -129,7 +142,7 @@ fn man(dir: &std::path::Path) -> i32 {
             .render(&mut out)
             .and_then(|_| std::fs::write(&path, &out));
         if let Err(e) = r {
-            eprintln!("error: {}: {e}", path.display());
+            errln!("error: {}: {e}", path.display());
             return exit::FAILURE;
         }
     }

@@ -73,7 +73,7 @@ pub fn run(args: Args) -> i32 {
     let opts = match args.options() {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return exit::USAGE;
         }
     };
@@ -81,7 +81,7 @@ pub fn run(args: Args) -> i32 {
         let r = match Replica::start(opts).await {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return exit::USAGE;
             }
         };
@@ -95,11 +95,11 @@ pub fn run(args: Args) -> i32 {
         if let Err(e) = banner {
             tracing::debug!("nobody reads the replica's addresses: {e}");
         }
-        eprintln!(
+        errln!(
             "replica running on 127.0.0.1 only; Ctrl-C stops it. Demo logins: fixtures/README.md"
         );
         if let Err(e) = tokio::signal::ctrl_c().await {
-            eprintln!("error: cannot wait for Ctrl-C: {e}");
+            errln!("error: cannot wait for Ctrl-C: {e}");
             return exit::FAILURE;
         }
         exit::OK

@@ -92,12 +92,26 @@ pub fn gather(flow: &Flow, file: Option<&PathBuf>, vars: &[String]) -> Result<Ve
             source: format!("--var {}", k.trim()),
         });
     }
-    for g in &given {
-        if flow.input(&g.name).is_some_and(|i| i.is_secret()) && g.source.starts_with("--var") {
+    for g in given.iter().filter(|g| flow.input(&g.name).is_some_and(|i| i.is_secret())) {
+        if g.source.starts_with("--var") {
             return Err(format!("{}: `{}` is a secret; command lines are visible to other users. Set EINVREG_{} or use --secrets FILE", g.source, g.name, g.name.to_uppercase()));
+        }
+        if let Some(f) = file {
+            private_if_secret(f, g)?;
         }
     }
     Ok(given)
+}
+
+/// A vars file that holds a secret must be as private as a secrets file.
+fn private_if_secret(file: &std::path::Path, g: &Given) -> Result<(), String> {
+    if common::is_stdin(file) {
+        return Ok(());
+    }
+    let meta = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mode = crate::store::owner::mode_of(&meta);
+    SecretsFile::check_mode(&file.display().to_string(), mode)
+        .map_err(|e| format!("{e} (it holds the secret `{}` at {})", g.name, g.source))
 }
 
 pub fn run(args: Args) -> i32 {
@@ -196,9 +210,9 @@ fn resolve_inputs(args: &Args, flow: &Flow) -> Result<(inputs::Resolved, ApiClie
     });
     let resolved = resolved.map_err(|problems| {
         for p in &problems {
-            eprintln!("error: {p}");
+            errln!("error: {p}");
         }
-        eprintln!("{} input problem(s); nothing was started", problems.len());
+        errln!("{} input problem(s); nothing was started", problems.len());
         exit::USAGE
     })?;
     Ok((resolved, api_client))
@@ -250,7 +264,7 @@ async fn run_async(
     // The browser starts while the rest is set up.
     endpoint.expect(1, 1);
     if !super::logging::quiet() {
-        eprintln!(
+        errln!(
             "einvreg: {} on {} for {} (answers: {})",
             flow.name,
             base_url,
@@ -272,11 +286,18 @@ async fn run_async(
         reuse: None,
         keep_alive: args.driver.keep_alive,
     };
+    let mut stops = match super::signals::Stops::listen() {
+        Ok(s) => s,
+        Err(e) => {
+            errln!("error: cannot listen for Ctrl-C and SIGTERM: {e}");
+            return exit::FAILURE;
+        }
+    };
     let report = tokio::select! {
         r = runner::run_in_new_session(&endpoint, &spec) => r,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("\ninterrupted: the browser is closed; any credential already written stays in {}", vault.path().display());
-            return exit::INTERRUPTED;
+        sig = stops.next() => {
+            errln!("\n{}: the browser is closed; any credential already written stays in {}", sig.name(), vault.path().display());
+            return sig.code();
         }
     };
     drop(endpoint);
@@ -286,13 +307,13 @@ async fn run_async(
     };
     if args.json {
         let json = serde_json::to_string_pretty(&report).expect("reports serialise");
-        println!("{}", redactor.redact(&json));
+        outln!("{}", redactor.redact(&json));
     } else {
         summary(&report, &redactor);
     }
     match &report.store_error {
         Some(e) => {
-            eprintln!("error: {}", redactor.redact(e));
+            errln!("error: {}", redactor.redact(e));
             exit::of_run(report.status).max(exit::FAILURE)
         }
         None => exit::of_run(report.status),
@@ -326,10 +347,10 @@ fn display(e: &Event) {
         return;
     }
     match e {
-        Event::ScreenEntered { label, .. } => eprintln!("  → {label}"),
-        Event::Interrupted { label } => eprintln!("  ⤷ {label} (closed)"),
-        Event::Retry { outcome, screen, attempt } => eprintln!("  ↺ {outcome}: back to \"{screen}\" (try {attempt})"),
-        Event::Fallback { screen, step, used, primary } => eprintln!("  ! {screen} › {step}: `{primary}` no longer matches; fallback `{used}` did (update the flow)"),
+        Event::ScreenEntered { label, .. } => errln!("  → {label}"),
+        Event::Interrupted { label } => errln!("  ⤷ {label} (closed)"),
+        Event::Retry { outcome, screen, attempt } => errln!("  ↺ {outcome}: back to \"{screen}\" (try {attempt})"),
+        Event::Fallback { screen, step, used, primary } => errln!("  ! {screen} › {step}: `{primary}` no longer matches; fallback `{used}` did (update the flow)"),
         _ => {}
     }
 }
@@ -344,21 +365,21 @@ fn summary(r: &runner::RunReport, redactor: &Redactor) {
         RunStatus::PortalError => "stopped: portal error",
         RunStatus::Failed => "failed",
     };
-    println!("{head}: {}", redactor.redact(&r.message));
-    println!("  GSTIN       {} ({})", r.gstin, r.portal);
+    outln!("{head}: {}", redactor.redact(&r.message));
+    outln!("  GSTIN       {} ({})", r.gstin, r.portal);
     if let Some(u) = &r.api_username {
-        println!("  API user    {u}");
+        outln!("  API user    {u}");
     }
     if let Some(v) = &r.vault {
-        println!("  vault       {} (password stored there only)", v.display());
+        outln!("  vault       {} (password stored there only)", v.display());
     }
-    println!("  artifacts   {}", r.artifacts.display());
-    println!(
+    outln!("  artifacts   {}", r.artifacts.display());
+    outln!(
         "  time        {:.1}s machine, {:.1}s waiting for people",
         r.machine_time().as_secs_f64(),
         r.human_wait.as_secs_f64()
     );
     if r.status == RunStatus::NeedsVerification {
-        println!("  next        log in with these credentials (or check the portal's list) before registering again");
+        outln!("  next        log in with these credentials (or check the portal's list) before registering again");
     }
 }

@@ -98,7 +98,7 @@ pub fn run(args: Args) -> i32 {
                 }
             }
             if !super::logging::quiet() {
-                eprintln!("smoke: {} on {base_url}", flow.name);
+                errln!("smoke: {} on {base_url}", flow.name);
             }
             let spec = SmokeSpec {
                 flow: flow.clone(),
@@ -113,12 +113,12 @@ pub fn run(args: Args) -> i32 {
                     b.close().await;
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     return exit::FAILURE;
                 }
             }
         }
-        print!("{}", smoke::table(&findings, args.all));
+        out!("{}", smoke::table(&findings, args.all));
         let json = serde_json::to_string_pretty(&findings).expect("findings serialise");
         let outputs = [
             (

@@ -2,6 +2,8 @@
 //! reading JSON lines; passwords only when asked for, and confirmed.
 
 use super::common::{usage, KeyArgs};
+use super::outputs::{self, Named};
+use crate::batch::report::{csv_record, defuse};
 use crate::exit;
 use crate::vault::{Credential, Vault};
 use std::io::{BufRead, IsTerminal, Write};
@@ -56,6 +58,9 @@ pub enum What {
         /// Include passwords
         #[arg(long)]
         reveal: bool,
+        /// Replace the output file if it exists
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         which: Which,
     },
@@ -87,11 +92,40 @@ pub fn run(args: Args) -> i32 {
             format,
             output,
             reveal,
+            force,
             which,
-        } => read(&which).and_then(|c| export(&c, format, &output, reveal)),
+        } => fresh(&output, force)
+            .and_then(|_| read(&which))
+            .and_then(|c| export(&c, format, &output, reveal)),
         What::Keygen { output } => keygen(&output),
     };
     r.unwrap_or_else(usage)
+}
+
+/// What `vault` writes and reads, for [`super::outputs`].
+pub(super) fn files(a: &Args, out: &mut Vec<Named>, kept: &mut Vec<Named>) {
+    let which = match &a.what {
+        What::Export { output, which, .. } => {
+            out.push(outputs::named("-o", output));
+            which
+        }
+        What::List { which } | What::Show { which, .. } => which,
+        What::Keygen { .. } => return,
+    };
+    kept.extend(outputs::store("the vault", &which.vault));
+    let k = &which.keys;
+    kept.extend(k.vault_identity.iter().map(|p| outputs::named("--vault-identity", p)));
+}
+
+/// An export never replaces a file unless told to.
+fn fresh(out: &Path, force: bool) -> Result<(), String> {
+    match out.exists() && !force {
+        true => Err(format!(
+            "{}: exists; give --force to replace it, or another path",
+            out.display()
+        )),
+        false => Ok(()),
+    }
 }
 
 fn read(w: &Which) -> Result<Vec<Credential>, String> {
@@ -105,12 +139,12 @@ fn read(w: &Which) -> Result<Vec<Credential>, String> {
 }
 
 fn list(creds: &[Credential]) -> i32 {
-    println!(
+    outln!(
         "{:<15}  {:<10}  {:<28}  {:<22}  {:<18}  changed",
         "GSTIN", "portal", "provider", "username", "status"
     );
     for c in creds {
-        println!(
+        outln!(
             "{:<15}  {:<10}  {:<28}  {:<22}  {:<18}  {}",
             c.gstin,
             c.portal,
@@ -120,7 +154,7 @@ fn list(creds: &[Credential]) -> i32 {
             c.changed_at
         );
     }
-    eprintln!("{} credential(s)", creds.len());
+    errln!("{} credential(s)", creds.len());
     exit::OK
 }
 
@@ -144,30 +178,30 @@ fn show(creds: &[Credential], gstin: &str, reveal: bool, yes: bool) -> Result<i3
         return Err("not confirmed; nothing printed".into());
     }
     for c in mine {
-        println!("GSTIN        {}", c.gstin);
-        println!("portal       {} ({})", c.portal, c.base_url);
-        println!("provider     {}", c.provider);
-        println!("username     {}", c.username);
+        outln!("GSTIN        {}", c.gstin);
+        outln!("portal       {} ({})", c.portal, c.base_url);
+        outln!("provider     {}", c.provider);
+        outln!("username     {}", c.username);
         if reveal {
-            println!("password     {}", c.password);
+            outln!("password     {}", c.password);
         }
-        println!("status       {}", c.status.name());
-        println!("written      {}", c.written_at);
-        println!("changed      {}", c.changed_at);
+        outln!("status       {}", c.status.name());
+        outln!("written      {}", c.written_at);
+        outln!("changed      {}", c.changed_at);
         if let Some(v) = &c.verified_at {
-            println!("verified     {v}");
+            outln!("verified     {v}");
         }
         if let Some(n) = &c.note {
-            println!("note         {n}");
+            outln!("note         {n}");
         }
-        println!("id           {}\n", c.id);
+        outln!("id           {}\n", c.id);
     }
     Ok(exit::OK)
 }
 
 /// Asks on the terminal (or reads stdin's first line) for yes.
 fn confirm(question: &str) -> Result<bool, String> {
-    eprint!("{question} [y/N] ");
+    errout!("{question} [y/N] ");
     std::io::stderr().flush().map_err(|e| e.to_string())?;
     let mut line = String::new();
     let stdin = std::io::stdin();
@@ -200,7 +234,7 @@ fn export(
         ExportFormat::Csv => csv_of(&rows, reveal)?,
     };
     crate::store::private::write(out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
-    eprintln!(
+    errln!(
         "{}: {} credential(s){} (owner-only)",
         out.display(),
         creds.len(),
@@ -245,15 +279,16 @@ fn csv_of(rows: &[serde_json::Value], reveal: bool) -> Result<Vec<u8>, String> {
         .copied()
         .filter(|c| reveal || *c != "password")
         .collect();
-    let mut w = csv::Writer::from_writer(vec![]);
-    w.write_record(&cols).map_err(|e| e.to_string())?;
+    let mut out = csv_record(cols.iter());
     for r in rows {
-        let cells = cols
-            .iter()
-            .map(|c| r[*c].as_str().unwrap_or_default().to_string());
-        w.write_record(cells).map_err(|e| e.to_string())?;
+        // Passwords are exported exactly (the policy bars a formula start).
+        let cells = cols.iter().map(|c| match *c {
+            "password" => r[*c].as_str().unwrap_or_default().to_string(),
+            _ => defuse(r[*c].as_str().unwrap_or_default()).into_owned(),
+        });
+        out.push_str(&csv_record(cells));
     }
-    w.into_inner().map_err(|e| e.to_string())
+    Ok(out.into_bytes())
 }
 
 fn keygen(out: &Path) -> Result<i32, String> {
@@ -266,10 +301,10 @@ fn keygen(out: &Path) -> Result<i32, String> {
     let (text, public) = crate::vault::seal::keygen();
     crate::store::private::write(out, text.as_bytes())
         .map_err(|e| format!("{}: {e}", out.display()))?;
-    eprintln!(
+    errln!(
         "{}: identity written (owner-only); keep it off the machine that runs batches if you can",
         out.display()
     );
-    println!("{public}");
+    outln!("{public}");
     Ok(exit::OK)
 }

@@ -224,7 +224,7 @@ pub fn run(args: Args) -> i32 {
         Err(e) => return usage(e),
     };
     if creds.is_empty() {
-        eprintln!(
+        errln!(
             "{}: no credential matches; nothing to verify",
             args.vault.display()
         );
@@ -247,7 +247,7 @@ pub fn run(args: Args) -> i32 {
         Ok(v) => v,
         Err(e) => return usage(e),
     };
-    eprintln!(
+    errln!(
         "einvreg verify: {} credential(s) of {}",
         creds.len(),
         args.vault.display()
@@ -265,11 +265,11 @@ fn show(done: &[Settled], json: bool) {
                 "username": s.username, "before": s.before.name(), "after": s.after.name(),
                 "detail": s.verdict.describe(), "store_error": s.store_error,
             });
-            println!("{v}");
+            outln!("{v}");
         }
         return;
     }
-    println!(
+    outln!(
         "{:<16} {:<10} {:<18} {:<19} {:<8} detail",
         "GSTIN", "portal", "API user", "was", "now"
     );
@@ -278,7 +278,7 @@ fn show(done: &[Settled], json: bool) {
             || s.verdict.describe(),
             |e| format!("{}; but {e}", s.verdict.describe()),
         );
-        println!(
+        outln!(
             "{:<16} {:<10} {:<18} {:<19} {:<8} {detail}",
             s.gstin,
             s.portal,
@@ -288,7 +288,7 @@ fn show(done: &[Settled], json: bool) {
         );
     }
     let count = |f: fn(&Verdict) -> bool| done.iter().filter(|s| f(&s.verdict)).count();
-    println!(
+    outln!(
         "{} credential(s): {} confirmed, {} failed, {} unsettled",
         done.len(),
         count(|v| matches!(v, Verdict::Works)),

@@ -27,6 +27,9 @@ use token::{Limiter, Token};
 
 /// Wrong tokens allowed per client address in [`LIMIT_WINDOW`].
 const LIMIT: usize = 10;
+/// Wrong tokens from all addresses together in [`LIMIT_WINDOW`]; past it, an
+/// address that fails once is locked.
+const GLOBAL_LIMIT: usize = 50;
 const LIMIT_WINDOW: Duration = Duration::from_secs(60);
 
 /// What `--desk*` asked for, read and checked at the CLI edge.
@@ -118,6 +121,28 @@ impl Auth {
     }
 }
 
+/// The Host values a loopback desk answers: its own bound address, the
+/// loopback names at its port, and the `--desk-url` host (a reverse
+/// proxy's name, with and without its port). Anything else is DNS rebinding.
+fn allowed_hosts(local: SocketAddr, public_url: Option<&str>) -> Vec<String> {
+    let p = local.port();
+    let mut hosts = vec![
+        local.to_string(),
+        format!("127.0.0.1:{p}"),
+        format!("localhost:{p}"),
+        format!("[::1]:{p}"),
+    ];
+    if let Some(u) = public_url.and_then(|u| url::Url::parse(u).ok()) {
+        if let Some(h) = u.host_str() {
+            hosts.push(h.to_ascii_lowercase());
+            if let Some(port) = u.port_or_known_default() {
+                hosts.push(format!("{}:{port}", h.to_ascii_lowercase()));
+            }
+        }
+    }
+    hosts
+}
+
 impl State {
     fn auth(&self) -> MutexGuard<'_, Auth> {
         self.auth.lock().expect("desk auth lock")
@@ -144,14 +169,10 @@ impl Desk {
             .map_err(bind)?;
         let local = tcp.local_addr().map_err(bind)?;
         let scheme = if cfg.tls.is_some() { "https" } else { "http" };
-        let hosts = local.ip().is_loopback().then(|| {
-            let p = local.port();
-            vec![
-                format!("127.0.0.1:{p}"),
-                format!("localhost:{p}"),
-                format!("[::1]:{p}"),
-            ]
-        });
+        let hosts = local
+            .ip()
+            .is_loopback()
+            .then(|| allowed_hosts(local, cfg.public_url.as_deref()));
         let settings = Settings {
             links: cfg.links,
             notify: cfg.notify,
@@ -171,7 +192,7 @@ impl Desk {
                 operator: operator.clone(),
                 once: Some(once.clone()),
                 sessions: vec![],
-                limiter: Limiter::new(LIMIT, LIMIT_WINDOW),
+                limiter: Limiter::new(LIMIT, GLOBAL_LIMIT, LIMIT_WINDOW),
             }),
             settings,
         });
@@ -297,5 +318,20 @@ impl Operator for DeskOperator {
 
     fn describe(&self) -> String {
         "the answer desk".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_desk_answers_its_bound_address_and_its_public_name() {
+        let local = "127.0.0.2:8765".parse().unwrap();
+        let h = super::allowed_hosts(local, Some("https://Desk.Example.in:8443/"));
+        for ok in ["127.0.0.2:8765", "localhost:8765", "desk.example.in", "desk.example.in:8443"] {
+            assert!(h.iter().any(|a| a.eq_ignore_ascii_case(ok)), "{ok}: {h:?}");
+        }
+        assert!(!h.iter().any(|a| a == "evil.example:8765"), "{h:?}");
+        let h = super::allowed_hosts(local, Some("https://desk.example.in"));
+        assert!(h.contains(&"desk.example.in:443".to_string()), "{h:?}");
     }
 }

@@ -74,7 +74,7 @@ async fn guard(With(s): Desk, req: Request, next: Next) -> Response {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok());
     if let Some(allowed) = &s.settings.hosts {
-        if !host.is_some_and(|h| allowed.iter().any(|a| a == h)) {
+        if !host.is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h))) {
             return (
                 StatusCode::MISDIRECTED_REQUEST,
                 "this desk answers on its own address only",
@@ -134,7 +134,9 @@ fn limited(s: &State, ip: IpAddr) -> Option<Response> {
 }
 
 fn failed(s: &State, ip: IpAddr) {
-    s.auth().limiter.failed(ip, Instant::now());
+    if s.auth().limiter.failed(ip, Instant::now()) {
+        tracing::warn!("answer desk: many wrong tokens from many addresses in a minute: someone may be guessing; every address that fails now is locked for a minute");
+    }
 }
 
 /// The operator session the request's cookie names: its CSRF token.
@@ -191,12 +193,14 @@ async fn login_post(
     ConnectInfo(Peer(a)): Client,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = limited(&s, a.ip()) {
-        return r;
-    }
+    // The desk token always signs in: a stranger's wrong tokens from a
+    // shared address (loopback, a proxy) must not lock the operators out.
     let given = f.get("token").map(|t| t.trim()).unwrap_or("");
     if s.auth().operator.matches(given) {
         return signed_in(&s);
+    }
+    if let Some(r) = limited(&s, a.ip()) {
+        return r;
     }
     failed(&s, a.ip());
     html(

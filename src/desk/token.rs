@@ -60,38 +60,60 @@ pub fn find<T>(items: &[T], token: impl Fn(&T) -> &Token, given: &str) -> Option
 /// token from that address is refused until the oldest failure ages out.
 pub struct Limiter {
     max: usize,
+    global_max: usize,
     window: Duration,
     failures: HashMap<IpAddr, VecDeque<Instant>>,
+    /// Every address's failures: rotating addresses share this budget.
+    global: VecDeque<Instant>,
 }
 
 impl Limiter {
-    pub fn new(max: usize, window: Duration) -> Limiter {
+    /// `max` wrong tokens per address and `global_max` in all, per `window`.
+    pub fn new(max: usize, global_max: usize, window: Duration) -> Limiter {
         Limiter {
             max,
+            global_max,
             window,
             failures: HashMap::new(),
+            global: VecDeque::new(),
         }
     }
 
-    /// `Err(wait)` while `ip` has used up its wrong tokens.
+    /// `Err(wait)` while `ip` has used up its wrong tokens, or has failed
+    /// once while every address together has used up theirs (so rotating
+    /// addresses get one guess each; an address that never failed is free).
     pub fn check(&mut self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let window = self.window;
+        let age = |q: &mut VecDeque<Instant>| {
+            while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
+                q.pop_front();
+            }
+        };
+        age(&mut self.global);
         let Some(f) = self.failures.get_mut(&ip) else {
             return Ok(());
         };
-        while f
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            f.pop_front();
+        age(f);
+        let wait = |oldest: &Instant| window - now.duration_since(*oldest);
+        if f.len() >= self.max {
+            return Err(f.front().map_or(window, wait));
         }
-        match (f.len() >= self.max, f.front()) {
-            (true, Some(oldest)) => Err(self.window - now.duration_since(*oldest)),
+        match (self.global.len() >= self.global_max, f.is_empty()) {
+            (true, false) => Err(self.global.front().map_or(window, wait)),
             _ => Ok(()),
         }
     }
 
-    pub fn failed(&mut self, ip: IpAddr, now: Instant) {
+    /// Whether every address together has used up the budget just now
+    /// (true once per crossing: the console hears of it once).
+    pub fn failed(&mut self, ip: IpAddr, now: Instant) -> bool {
         self.failures.entry(ip).or_default().push_back(now);
+        self.global.push_back(now);
+        // Addresses with nothing left in the window are forgotten.
+        let window = self.window;
+        self.failures
+            .retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
+        self.global.len() == self.global_max
     }
 }
 
@@ -120,7 +142,7 @@ mod tests {
     fn the_limiter_locks_an_address_after_max_failures_for_the_window() {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let other: IpAddr = "127.0.0.2".parse().unwrap();
-        let mut l = Limiter::new(3, Duration::from_secs(60));
+        let mut l = Limiter::new(3, 100, Duration::from_secs(60));
         let t0 = Instant::now();
         for i in 0..3 {
             assert!(l.check(ip, t0).is_ok(), "failure {i} is still allowed");
@@ -133,5 +155,25 @@ mod tests {
             l.check(ip, t0 + Duration::from_secs(60)).is_ok(),
             "the oldest aged out"
         );
+    }
+
+    #[test]
+    fn rotating_addresses_share_a_global_budget_and_a_clean_address_stays_free() {
+        let mut l = Limiter::new(10, 20, Duration::from_secs(60));
+        let t0 = Instant::now();
+        let addr = |i: u32| IpAddr::from(std::net::Ipv4Addr::from(0x7f00_0000 + i));
+        let mut crossed = 0;
+        let mut refused = 0;
+        for i in 0..200 {
+            let ip = addr(2 + i % 50);
+            match l.check(ip, t0) {
+                Ok(()) => crossed += l.failed(ip, t0) as u32,
+                Err(_) => refused += 1,
+            }
+        }
+        assert_eq!(crossed, 1, "the console hears of it once");
+        assert!(refused >= 140, "after the budget each address got one guess: {refused}");
+        assert!(l.check(addr(1), t0).is_ok(), "an address that never failed is not locked");
+        assert!(l.check(addr(2), t0 + Duration::from_secs(60)).is_ok(), "it ages out");
     }
 }

@@ -5,8 +5,27 @@
 //! gets PR_SET_PDEATHSIG). On Windows the tree is ended with `taskkill
 //! /T`; a killed einvreg there can leave chromedriver behind.
 
-/// Sets up `cmd` (chromedriver) to lead its own process group.
+static HIDDEN: std::sync::OnceLock<Vec<std::ffi::OsString>> = std::sync::OnceLock::new();
+
+/// Names of einvreg's own environment (`EINVREG_*`: secrets among them)
+/// that no child may inherit; set once at the CLI edge.
+pub fn hide_env(names: Vec<std::ffi::OsString>) {
+    if HIDDEN.set(names).is_err() {
+        tracing::warn!("the hidden environment was set twice; the first stands");
+    }
+}
+
+/// Removes the hidden names from a child's environment.
+pub fn scrub(cmd: &mut std::process::Command) {
+    for k in HIDDEN.get().into_iter().flatten() {
+        cmd.env_remove(k);
+    }
+}
+
+/// Sets up `cmd` (chromedriver) to lead its own process group, with a
+/// scrubbed environment (Chromium inherits chromedriver's).
 pub fn contain(cmd: &mut tokio::process::Command) {
+    scrub(cmd.as_std_mut());
     #[cfg(unix)]
     {
         let parent = std::process::id() as libc::pid_t;
@@ -76,6 +95,7 @@ impl Guard {
         .stdin(Stdio::from(read))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+        scrub(&mut cmd);
         // Its own group: a terminal's Ctrl-C must not end it first.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         Ok(Guard {

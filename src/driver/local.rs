@@ -51,11 +51,10 @@ impl LocalDriver {
 }
 
 fn major_version(bin: &Path) -> Option<u32> {
-    let out = std::process::Command::new(bin)
-        .arg("--version")
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+    let mut cmd = std::process::Command::new(bin);
+    cmd.arg("--version").stderr(Stdio::null());
+    group::scrub(&mut cmd);
+    let out = cmd.output().ok()?;
     let s = String::from_utf8_lossy(&out.stdout);
     s.split_whitespace()
         .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()) && w.contains('.'))?

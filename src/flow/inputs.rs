@@ -107,6 +107,22 @@ pub fn check_value(flow: &Flow, name: &str, value: &str) -> Result<String, (Stri
     check_rule(input.rule.as_deref(), v)
 }
 
+/// A control character in a value would be typed as a key: a newline is
+/// Enter, and submits a form early. Values are never shown (they may be secrets).
+fn control_problem(name: &str, value: &str, source: &str) -> Option<InputProblem> {
+    let (at, c) = value.chars().enumerate().find(|(_, c)| c.is_control())?;
+    Some(InputProblem {
+        source: source.to_string(),
+        input: name.to_string(),
+        message: format!(
+            "holds a control character (U+{:04X}) at character {}: it would be typed as a key (a newline is Enter)",
+            c as u32,
+            at + 1
+        ),
+        fix: "remove it: values are typed exactly as given".into(),
+    })
+}
+
 fn check_rule(rule: Option<&str>, v: String) -> Result<String, (String, String)> {
     match rule {
         Some("api_username") => rules::validate_api_username(&v).map_err(|e| (format!("\"{v}\" is not a valid API username: it {e}"), "use 4-15 letters and digits (the portal adds API_ itself)".to_string()))?,
@@ -127,6 +143,10 @@ pub fn resolve(
     let mut out = Resolved::default();
     let mut problems = vec![];
     for g in given {
+        if let Some(p) = control_problem(&g.name, &g.value, &g.source) {
+            problems.push(p);
+            continue;
+        }
         match flow.input(&g.name) {
             Some(i) if i.is_secret() => {
                 if i.name
@@ -189,7 +209,11 @@ pub fn resolve(
         match &i.ty {
             InputType::Secret { generate } => {
                 if let Some(s) = secret_of(&i.name) {
-                    out.secrets.insert(i.name.clone(), s);
+                    let from = format!("the secret {}", i.name);
+                    match control_problem(&i.name, s.expose(), &from) {
+                        Some(p) => problems.push(p),
+                        None => drop(out.secrets.insert(i.name.clone(), s)),
+                    }
                 } else if *generate {
                     out.secrets
                         .insert(i.name.clone(), Secret::new(rules::generate_password()));

@@ -42,7 +42,7 @@ impl Reading<'_> {
     /// Leaves the read for the next prompt, saying why.
     fn leave(&mut self, why: &str) {
         if let Some(r) = self.read.take() {
-            eprintln!("\n   ({why}; the next prompt takes your next line)");
+            errln!("\n   ({why}; the next prompt takes your next line)");
             *self.slot.lock().expect("terminal lock") = Some(r);
         }
     }
@@ -216,7 +216,7 @@ fn read_otp(label: &str, can_renew: bool) -> std::io::Result<String> {
             Ok(()) => break,
             Err(_) if can_renew && asks_renewal(&answer) => break,
             Err(e) if !answer.trim().is_empty() => {
-                eprintln!("   {e}; type it again");
+                errln!("   {e}; type it again");
                 answer = rpassword::prompt_password(label)?;
             }
             Err(_) => break,
@@ -270,14 +270,14 @@ impl Operator for Terminal {
             };
             let stale = self.pending.lock().expect("terminal lock").take();
             if stale.is_some() {
-                eprint!("{label}");
+                errout!("{label}");
             }
             let read = stale.unwrap_or_else(|| {
                 tokio::task::spawn_blocking(move || -> std::io::Result<String> {
                     if is_otp {
                         read_otp(&label, can_renew)
                     } else {
-                        eprint!("{label}");
+                        errout!("{label}");
                         std::io::stderr().flush()?;
                         let mut s = String::new();
                         if std::io::stdin().read_line(&mut s)? == 0 {

@@ -61,6 +61,16 @@ pub enum SecretsError {
         /// How to fix it.
         hint: String,
     },
+    /// A value with a control character (a newline would be typed as Enter).
+    #[error("{file}: `{key}` holds a control character (U+{code:04X}); it would be typed as a key (a newline is Enter). Fix: remove it from the value")]
+    Control {
+        /// The file.
+        file: String,
+        /// The key.
+        key: String,
+        /// The character's code point (never the value).
+        code: u32,
+    },
 }
 
 impl SecretsFile {
@@ -93,10 +103,11 @@ impl SecretsFile {
             match (k.as_str(), v) {
                 ("api_client_id", toml::Value::String(s)) => out.api_client.id = Some(s),
                 ("api_client_secret", toml::Value::String(s)) => {
-                    out.api_client.secret = Some(Secret::new(s))
+                    out.api_client.secret = Some(secret(file, &k, s)?)
                 }
                 (_, toml::Value::String(s)) => {
-                    out.plain.insert(k, Secret::new(s));
+                    let v = secret(file, &k, s)?;
+                    out.plain.insert(k, v);
                 }
                 ("portal_password", toml::Value::Table(t)) => {
                     out.portal_password = strings(file, &k, t, |u| u.to_string())?;
@@ -182,6 +193,18 @@ impl SecretsFile {
     }
 }
 
+/// A value as a secret, refused if it holds a control character.
+fn secret(file: &str, key: &str, s: String) -> Result<Secret, SecretsError> {
+    match s.chars().find(|c| c.is_control()) {
+        Some(c) => Err(SecretsError::Control {
+            file: file.into(),
+            key: key.into(),
+            code: c as u32,
+        }),
+        None => Ok(Secret::new(s)),
+    }
+}
+
 fn strings(
     file: &str,
     table: &str,
@@ -190,7 +213,7 @@ fn strings(
 ) -> Result<HashMap<String, Secret>, SecretsError> {
     t.into_iter()
         .map(|(k, v)| match v {
-            toml::Value::String(s) => Ok((key(&k), Secret::new(s))),
+            toml::Value::String(s) => Ok((key(&k), secret(file, &format!("{table}.{k}"), s)?)),
             _ => Err(SecretsError::NotAString {
                 file: file.into(),
                 key: format!("{table}.{k}"),
@@ -203,6 +226,20 @@ fn strings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_control_character_in_any_value_is_refused_without_quoting_it() {
+        for text in [
+            "login1 = \"Pass\\nword@1\"\n",
+            "[portal_password]\nlogin1 = \"Pass\\rword@1\"\n",
+            "api_client_secret = \"Sec\\tret\"\n",
+        ] {
+            let e = SecretsFile::parse("s.toml", text).unwrap_err().to_string();
+            assert!(e.contains("holds a control character"), "{e}");
+            assert!(e.starts_with("s.toml: `"), "{e}");
+            assert!(!e.contains("Pass") && !e.contains("Sec"), "{e}");
+        }
+    }
 
     #[test]
     fn tables_and_plain_keys_and_errors_that_never_quote() {

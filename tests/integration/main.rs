@@ -7,6 +7,7 @@ mod crash;
 mod desk;
 mod fidelity;
 mod grid;
+mod guards;
 mod install;
 mod leaks;
 mod procs;
