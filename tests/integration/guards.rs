@@ -96,3 +96,95 @@ fn vault_export_never_writes_over_the_vault_or_an_existing_file_without_force() 
     export(&["-o", "old.csv", "--force"], 0);
     assert!(std::fs::read_to_string(d.join("old.csv")).unwrap().starts_with("gstin,"));
 }
+
+/// `run` with `extra`, its portal never reached (port 9).
+fn run(dir: &Path, extra: &[&str]) -> Done {
+    Test::new()
+        .cwd(dir)
+        .args(["run", "production-api-user", "--portal", "http://127.0.0.1:9", "--auto-answer"])
+        .args(["--var", "gstin=27AAPFU0939F1ZV", "--var", "through=gsp"])
+        .args(["--var", "provider=Tera Software Limited", "--var", "api_username=udaytera"])
+        .args(extra)
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .status(2)
+        .run()
+}
+
+#[test]
+fn a_newline_in_a_value_is_refused_not_typed_as_enter() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["--var", "portal_username=udaytrd01\nX"]);
+    assert!(out.stderr.contains("--var portal_username: `portal_username` holds a control character (U+000A)"), "{}", out.stderr);
+    // A secret with one, from the environment or the secrets file, likewise (never shown).
+    let out = Test::new()
+        .cwd(dir.path())
+        .args(["run", "production-api-user", "--portal", "http://127.0.0.1:9", "--auto-answer"])
+        .args(["--var", "gstin=27AAPFU0939F1ZV", "--var", "portal_username=udaytrd01", "--var", "through=gsp"])
+        .args(["--var", "provider=Tera Software Limited", "--var", "api_username=udaytera"])
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login\r2024")
+        .status(2)
+        .run();
+    assert!(out.stderr.contains("holds a control character (U+000D)"), "{}", out.stderr);
+    assert!(!out.stderr.contains("Uday@Login"), "{}", out.stderr);
+    write_secrets(dir.path(), "[portal_password]\nudaytrd01 = \"Uday@Login\\n2024\"\n");
+    std::fs::write(dir.path().join("batch.csv"), "gstin,portal_username,through,provider,api_username\n27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udaytera\n").unwrap();
+    let out = batch(dir.path(), &[]);
+    assert!(out.stderr.contains("`portal_password.udaytrd01` holds a control character"), "{}", out.stderr);
+    assert!(!out.stderr.contains("Uday@Login"), "{}", out.stderr);
+}
+
+#[test]
+fn a_vars_file_others_may_read_may_not_hold_a_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let vars = dir.path().join("vars.toml");
+    std::fs::write(&vars, "portal_username = \"udaytrd01\"\nportal_password = \"Uday@Login2024\"\n").unwrap();
+    std::fs::set_permissions(&vars, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(dir.path(), &["--vars", "vars.toml"]);
+    assert!(out.stderr.contains("vars.toml: permissions are 644"), "{}", out.stderr);
+    assert!(out.stderr.contains("chmod 600 vars.toml"), "{}", out.stderr);
+    assert!(out.stderr.contains("the secret `portal_password` at vars.toml:2:1"), "{}", out.stderr);
+    assert!(!out.stderr.contains("Uday@Login2024"), "{}", out.stderr);
+}
+
+#[test]
+fn a_fifo_as_the_secrets_file_is_refused_at_once() {
+    let dir = folder();
+    let fifo = dir.path().join("fifo.toml");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let out = Test::new()
+        .cwd(dir.path())
+        .args(["batch", "production-api-user", "batch.csv", "--portal", "http://127.0.0.1:9"])
+        .args(["--auto-answer", "--secrets", "fifo.toml"])
+        .timeout(std::time::Duration::from_secs(20))
+        .status(2)
+        .run();
+    assert!(out.stderr.contains("fifo.toml: not a regular file"), "{}", out.stderr);
+}
+
+#[test]
+fn terminal_escapes_in_arguments_and_csv_cells_are_shown_escaped() {
+    let out = Test::new()
+        .args(["gstin", "27AAPFU0939F1ZV\x1b]0;owned\x07\x1b[2J"])
+        .any_status()
+        .run();
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(!all.contains('\x1b') && !all.contains('\x07'), "{all:?}");
+    assert!(all.contains("\\x1b]0;owned\\x07"), "{all:?}");
+    let dir = folder();
+    std::fs::write(
+        dir.path().join("batch.csv"),
+        "gstin,portal_username,through,provider,api_username\n27AAPFU0939F1ZV,udaytrd01,gsp,Evil\x1b]0;owned\x07 Soft\x1b[2J,udaytera\n",
+    )
+    .unwrap();
+    let out = Test::new()
+        .cwd(dir.path())
+        .args(batch_on("production-api-user", "http://127.0.0.1:9"))
+        .args(["--strict-providers"])
+        .status(2)
+        .run();
+    assert!(out.stderr.contains("Evil\\x1b]0;owned\\x07 Soft\\x1b[2J"), "{:?}", out.stderr);
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+}

@@ -8,6 +8,7 @@ mod desk;
 mod fidelity;
 mod grid;
 mod guards;
+mod hardening;
 mod install;
 mod leaks;
 mod procs;
