@@ -334,4 +334,36 @@ mod tests {
         let h = super::allowed_hosts(local, Some("https://desk.example.in"));
         assert!(h.contains(&"desk.example.in:443".to_string()), "{h:?}");
     }
+
+    /// The status line's code of one raw HTTP/1.1 request.
+    async fn status_of(addr: &str, req: String) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 64];
+        let n = s.read(&mut buf).await.unwrap();
+        let head = String::from_utf8_lossy(&buf[..n]).to_string();
+        head.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_desk_on_another_loopback_address_answers_it_and_refuses_big_bodies() {
+        let cfg = super::DeskConfig {
+            bind: "127.0.0.2:0".parse().unwrap(),
+            tls: None,
+            links: None,
+            notify: None,
+            timeout: std::time::Duration::from_secs(60),
+            public_url: None,
+        };
+        let desk = super::Desk::start(cfg).await.unwrap();
+        let addr = desk.url().trim_start_matches("http://").trim_end_matches("/desk").to_string();
+        let get = format!("GET /desk/login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        assert_eq!(status_of(&addr, get).await, 200);
+        let evil = format!("GET /desk/login HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+        assert_eq!(status_of(&addr, evil).await, 421);
+        let body = "token=".to_string() + &"x".repeat(super::server::MAX_BODY + 1);
+        let post = format!("POST /desk/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        assert_eq!(status_of(&addr, post).await, 413);
+    }
 }

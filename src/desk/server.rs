@@ -63,8 +63,13 @@ pub fn router(state: Arc<State>) -> Router {
             )
         })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        // Answers and tokens are a few bytes: a larger body is refused (413).
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
+
+/// The most a request to the desk may carry.
+pub const MAX_BODY: usize = 16 * 1024;
 
 /// Refuses Host names a loopback desk does not have (DNS rebinding), and
 /// marks every answer uncacheable, unframeable and script-restricted.

@@ -6,6 +6,9 @@
 use super::address::Address;
 use base64::Engine;
 use http_body_util::{BodyExt, Empty};
+
+/// The most a `/status` answer may hold: a Grid of hundreds of nodes fits.
+const MAX_STATUS: usize = 4 << 20;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -75,7 +78,13 @@ async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, St
         let client = shared_client();
         let res = client.request(req).await.map_err(|e| chain(&e))?;
         let status = res.status().as_u16();
-        let body = res.into_body().collect().await.map_err(|e| e.to_string())?;
+        let body = http_body_util::Limited::new(res.into_body(), MAX_STATUS)
+            .collect()
+            .await
+            .map_err(|e| match e.is::<http_body_util::LengthLimitError>() {
+                true => format!("{path} answered more than {} MiB: not a WebDriver status", MAX_STATUS >> 20),
+                false => e.to_string(),
+            })?;
         match status {
             200 => Ok(body.to_bytes().to_vec()),
             401 | 403 => Err(format!(
@@ -193,5 +202,13 @@ mod tests {
             parse(&hub, "chrome"),
             Ok(Capacity::Grid { free: 0, total: 0 })
         );
+    }
+
+    #[tokio::test]
+    async fn an_endless_status_is_refused_at_the_cap() {
+        let url = crate::loopback::endless_server().await;
+        let addr = crate::driver::address::Address::parse(&url).unwrap();
+        let e = fetch(&addr, "chrome").await.unwrap_err();
+        assert!(e.contains("more than 4 MiB"), "{e}");
     }
 }

@@ -101,6 +101,9 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// The most a loopback answer may hold (a driver's status, a replica page).
+const MAX_RESPONSE: usize = 16 << 20;
+
 /// Sends one request to a loopback URL and reads the whole response.
 pub async fn request(
     method: &str,
@@ -140,6 +143,12 @@ pub async fn request(
             raw.extend_from_slice(&buf[..n]);
             if complete(&raw) {
                 break;
+            }
+            if raw.len() > MAX_RESPONSE {
+                return Err(HttpError::Io(std::io::Error::other(format!(
+                    "the answer is larger than {} MiB: refused",
+                    MAX_RESPONSE >> 20
+                ))));
             }
         }
         Ok::<_, HttpError>(raw)
@@ -331,5 +340,46 @@ mod tests {
         let r = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=b; Path=/\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap();
         assert_eq!(r.text(), "abcde");
         assert_eq!(r.set_cookies(), vec![("a".to_string(), "b".to_string())]);
+    }
+}
+
+/// A test server that answers every request with an endless body.
+#[cfg(test)]
+pub(crate) async fn endless_server() -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut req = [0u8; 4096];
+                if s.read(&mut req).await.is_err() {
+                    return;
+                }
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4000000000\r\n\r\n";
+                let chunk = vec![b' '; 64 * 1024];
+                // Until the client hangs up; bounded so a broken test ends.
+                if s.write_all(head.as_bytes()).await.is_ok() {
+                    for _ in 0..20_000 {
+                        if s.write_all(&chunk).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[cfg(test)]
+mod bounded {
+    #[tokio::test]
+    async fn an_endless_answer_is_refused_not_read_into_memory() {
+        let url = super::endless_server().await;
+        let e = super::request("GET", &format!("{url}/status"), &[], None)
+            .await
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("larger than 16 MiB"), "{e}");
     }
 }

@@ -33,7 +33,13 @@ pub enum HttpError {
     /// No answer in time.
     #[error("no answer within {0:?}")]
     Timeout(Duration),
+    /// A body larger than an auth API answer can be.
+    #[error("the answer is larger than {} KiB, more than any auth API answer: refused unread", .0 / 1024)]
+    TooBig(usize),
 }
+
+/// The most a verify answer may hold (they are a few hundred bytes).
+pub const MAX_BODY: usize = 256 * 1024;
 
 type Plain = hyper_util::client::legacy::connect::HttpConnector;
 type Https = hyper_rustls::HttpsConnector<Plain>;
@@ -100,11 +106,13 @@ async fn read(res: hyper::Response<hyper::body::Incoming>) -> Result<Reply, Http
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
-    let body = res
-        .into_body()
+    let body = http_body_util::Limited::new(res.into_body(), MAX_BODY)
         .collect()
         .await
-        .map_err(|e| HttpError::Transport(e.to_string()))?
+        .map_err(|e| match e.is::<http_body_util::LengthLimitError>() {
+            true => HttpError::TooBig(MAX_BODY),
+            false => HttpError::Transport(e.to_string()),
+        })?
         .to_bytes()
         .to_vec();
     Ok(Reply {
@@ -175,5 +183,13 @@ mod tests {
             Err(HttpError::Plaintext(_))
         ));
         assert!(matches!(check_url("ftp://x/"), Err(HttpError::BadUrl(_))));
+    }
+
+    #[tokio::test]
+    async fn an_endless_answer_is_refused_at_the_cap() {
+        let url = crate::loopback::endless_server().await;
+        let http = Http::new(Duration::from_secs(60));
+        let r = http.post_json(&format!("{url}/auth"), &[], "{}".into()).await;
+        assert!(matches!(r, Err(HttpError::TooBig(MAX_BODY))), "{:?}", r.err());
     }
 }
