@@ -8,7 +8,7 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct DriverArgs {
-    /// A W3C WebDriver endpoint to use instead of starting a driver: a Selenium Grid, a running chromedriver, any W3C endpoint; give it again for more (each session goes to the one with the most room). Basic auth: http://user:password@host:4444 (never printed)
+    /// A W3C WebDriver endpoint to use instead of starting a driver: a Selenium Grid, a running chromedriver, any W3C endpoint; give it again for more (each session goes to the one with the most room). Basic auth: http://user@host:4444 with EINVREG_WEBDRIVER_PASSWORD set (a password in the URL shows in `ps`; never printed by einvreg)
     #[arg(long, value_name = "URL")]
     pub webdriver: Vec<String>,
     /// A TOML file listing endpoints: webdriver = ["http://host:4444", ...] (with --webdriver, both count; owner-only if a URL holds a password)
@@ -113,7 +113,19 @@ impl DriverArgs {
             None => vec![],
         };
         for u in &self.webdriver {
-            out.push(Address::parse(u).map_err(|e| format!("--webdriver: {e}"))?);
+            let a = Address::parse(u).map_err(|e| format!("--webdriver: {e}"))?;
+            if a.password().is_some() {
+                errln!("warning: --webdriver {}: a password on the command line shows in `ps` to every user of this machine; name only the user (http://USER@host) and set EINVREG_WEBDRIVER_PASSWORD, or use --webdriver-file (owner-only)", a.shown());
+            }
+            out.push(a);
+        }
+        // The environment is read here, at the edge, once.
+        if let Ok(pw) = std::env::var("EINVREG_WEBDRIVER_PASSWORD") {
+            out = out
+                .into_iter()
+                .map(|a| a.with_password(&pw))
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("EINVREG_WEBDRIVER_PASSWORD: {e}"))?;
         }
         Ok(out)
     }

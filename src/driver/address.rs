@@ -57,6 +57,26 @@ impl Address {
         })
     }
 
+    /// The same endpoint with `password` for its user, when the URL names
+    /// a user and no password (`http://ops@grid:4444`): the password then
+    /// never sits on a command line, where `ps` shows it.
+    pub fn with_password(self, password: &str) -> Result<Address, AddressError> {
+        let Ok(mut u) = url::Url::parse(&self.full) else {
+            return Ok(self);
+        };
+        if u.username().is_empty() || u.password().is_some() {
+            return Ok(self);
+        }
+        if u.set_password(Some(password)).is_err() {
+            return Ok(self);
+        }
+        // A password that needs escapes is refused as it is in a URL.
+        match u.password() == Some(password) {
+            true => Address::parse(u.as_str()),
+            false => Err(AddressError::Escaped(self.shown)),
+        }
+    }
+
     /// The URL to connect to (with its userinfo).
     pub fn full(&self) -> &str {
         &self.full
@@ -161,5 +181,19 @@ mod tests {
         ));
         let e = Address::parse("file:///tmp/x").unwrap_err();
         assert!(matches!(e, AddressError::Scheme(_)), "{e}");
+    }
+
+    #[test]
+    fn a_password_from_elsewhere_joins_a_url_that_names_only_the_user() {
+        let a = Address::parse("http://ops@grid.example:4444").unwrap();
+        let a = a.with_password("S3cret").unwrap();
+        assert_eq!(a.full(), "http://ops:S3cret@grid.example:4444");
+        assert_eq!(a.password(), Some("S3cret"));
+        assert_eq!(a.shown(), "http://grid.example:4444");
+        let b = Address::parse("http://ops:Other@grid.example:4444").unwrap();
+        assert_eq!(b.with_password("S3cret").unwrap().password(), Some("Other"));
+        let c = Address::parse("http://grid.example:4444").unwrap();
+        assert_eq!(c.with_password("S3cret").unwrap().password(), None);
+        assert!(Address::parse("http://ops@g:1").unwrap().with_password("a@b").is_err());
     }
 }

@@ -188,3 +188,28 @@ fn terminal_escapes_in_arguments_and_csv_cells_are_shown_escaped() {
     assert!(out.stderr.contains("Evil\\x1b]0;owned\\x07 Soft\\x1b[2J"), "{:?}", out.stderr);
     assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
 }
+
+#[test]
+fn a_grid_password_on_the_command_line_is_warned_about_and_the_environment_is_offered() {
+    let dir = folder();
+    // An invalid row stops the batch before any endpoint is asked.
+    std::fs::write(dir.path().join("batch.csv"), "gstin,portal_username,through,provider,api_username\nNOTAGSTIN,udaytrd01,gsp,Tera Software Limited,udaytera\n").unwrap();
+    let out = Test::new()
+        .cwd(dir.path())
+        .args(batch_on("production-api-user", "http://127.0.0.1:9"))
+        .args(["--webdriver", "http://ops:Gr1d-S3cret@127.0.0.1:9"])
+        .status(2)
+        .run();
+    assert!(out.stderr.contains("warning: --webdriver http://127.0.0.1:9: a password on the command line shows in `ps`"), "{}", out.stderr);
+    assert!(out.stderr.contains("EINVREG_WEBDRIVER_PASSWORD"), "{}", out.stderr);
+    assert!(!out.stderr.contains("Gr1d-S3cret"), "{}", out.stderr);
+    let out = Test::new()
+        .cwd(dir.path())
+        .args(batch_on("production-api-user", "http://127.0.0.1:9"))
+        .args(["--webdriver", "http://ops@127.0.0.1:9"])
+        .env("EINVREG_WEBDRIVER_PASSWORD", "Gr1d-S3cret")
+        .status(2)
+        .run();
+    assert!(!out.stderr.contains("warning: --webdriver"), "{}", out.stderr);
+    assert!(!out.stderr.contains("Gr1d-S3cret"), "{}", out.stderr);
+}
