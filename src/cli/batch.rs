@@ -208,6 +208,7 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32
         Some(p) => common::read_secrets(p).map_err(usage)?,
         None => SecretsFile::default(),
     };
+    let secrets = env_defaults(secrets, flow).map_err(usage)?;
     let api_client = secrets.api_client.clone();
     let name = match common::is_stdin(&args.csv) {
         true => "(stdin)".to_string(),
@@ -255,6 +256,29 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32
         }
         Err(e) => Err(usage(e)),
     }
+}
+
+/// `EINVREG_<NAME>` for a secret input the file gives no flat value (the
+/// API password, a client secret): one value for every GSTIN the file
+/// names none for, as a flat entry would be. Portal logins are per login:
+/// the file's, or asked.
+fn env_defaults(mut s: SecretsFile, flow: &Flow) -> Result<SecretsFile, String> {
+    let inputs = flow.inputs.iter().filter(|i| i.is_secret() && i.name != "portal_password");
+    for i in inputs {
+        if s.plain.contains_key(&i.name) {
+            continue;
+        }
+        let var = format!("EINVREG_{}", i.name.to_uppercase());
+        let Ok(v) = std::env::var(&var) else {
+            continue;
+        };
+        if let Some(c) = v.chars().find(|c| c.is_control()) {
+            return Err(format!("{var} holds a control character (U+{:04X}); it would be typed as a key: remove it", c as u32));
+        }
+        errln!("note: {var} is used as `{}` for every GSTIN the secrets file names none for", i.name);
+        s.plain.insert(i.name.clone(), Secret::new(v));
+    }
+    Ok(s)
 }
 
 /// Logins the secrets file lacks are asked once each, now, before the long run.

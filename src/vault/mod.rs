@@ -270,6 +270,9 @@ impl Vault {
             None => &text,
         };
         let mut out: Vec<Credential> = vec![];
+        // Sealed lines that would not open: skipped (named) unless none
+        // opened at all, which is a wrong identity, not a damaged line.
+        let (mut opened, mut damaged) = (0, vec![]);
         for (i, line) in whole.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -281,16 +284,28 @@ impl Vault {
             };
             let r = match serde_json::from_str(line).map_err(corrupt)? {
                 Line::Plain(r) => *r,
-                Line::Sealed { sealed, .. } => {
-                    let plain = keys.open(&sealed).map_err(|source| VaultError::Sealed {
-                        path: path.into(),
-                        line: i + 1,
-                        source,
-                    })?;
-                    serde_json::from_str(&plain).map_err(corrupt)?
-                }
+                Line::Sealed { sealed, .. } => match keys.open(&sealed) {
+                    Ok(plain) => {
+                        opened += 1;
+                        serde_json::from_str(&plain).map_err(corrupt)?
+                    }
+                    Err(source) => {
+                        damaged.push(VaultError::Sealed {
+                            path: path.into(),
+                            line: i + 1,
+                            source,
+                        });
+                        continue;
+                    }
+                },
             };
             merge(&mut out, r);
+        }
+        if opened == 0 && !damaged.is_empty() {
+            return Err(damaged.remove(0));
+        }
+        for e in &damaged {
+            tracing::warn!("{e}; that line is skipped, the other credentials are usable");
         }
         Ok(out)
     }
@@ -329,6 +344,40 @@ fn merge(out: &mut Vec<Credential>, r: Record) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(id: &str) -> Record {
+        let mut r = Record::change(id, Status::Created, None);
+        r.gstin = Some("27AAPFU0939F1ZV".into());
+        r.password = Some(format!("Pw@{id}12345"));
+        r
+    }
+
+    #[test]
+    fn one_damaged_sealed_line_is_skipped_and_a_wrong_identity_still_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("v.jsonl");
+        let (id, recipient) = seal::keygen();
+        let mut keys = seal::Keys::default();
+        keys.add_recipient("r", &recipient).unwrap();
+        keys.add_identity_file("id.txt", &id).unwrap();
+        let keys = Arc::new(keys);
+        let v = Vault::open_with(&p, keys.clone()).unwrap();
+        v.append(&record("a")).unwrap();
+        v.append(&record("b")).unwrap();
+        drop(v);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let first = text.lines().next().unwrap();
+        let cut = first.find("\"sealed\":\"").unwrap() + 20;
+        let damaged = format!("{}XXXX{}", &first[..cut], &first[cut + 4..]);
+        std::fs::write(&p, text.replacen(first, &damaged, 1)).unwrap();
+        let creds = Vault::read_with(&p, &keys).unwrap();
+        assert_eq!(creds.len(), 1, "{creds:?}");
+        assert_eq!(creds[0].id, "b");
+        let (other, _) = seal::keygen();
+        let mut wrong = seal::Keys::default();
+        wrong.add_identity_file("other.txt", &other).unwrap();
+        assert!(Vault::read_with(&p, &wrong).is_err(), "no line opens: a wrong identity");
+    }
 
     #[test]
     fn append_only_owner_only_latest_status_wins() {

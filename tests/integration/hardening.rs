@@ -105,6 +105,10 @@ fn sigterm_mid_batch_finishes_the_row_in_flight_writes_everything_and_exits_143(
     assert_eq!(report.lines().count(), 4, "every row is reported: {report}");
     assert!(report.contains("registered") && report.contains("not_started"), "{report}");
     assert!(dir.path().join("report.html").exists());
+    // EINVREG_API_PASSWORD is the API password of every GSTIN the secrets file names none for.
+    let vault = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    assert_eq!(vault.len(), 1, "{vault:?}");
+    assert_eq!(vault[0].password, API_SECRET);
     if let Err(left) = procs::wait_gone(&groups, Duration::from_secs(10)) {
         panic!("processes outlived einvreg: {left:?}");
     }

@@ -538,8 +538,9 @@ fn unattended_without_answer_source_exits_4_at_once() {
 fn answer_commands_supply_captcha_and_otp() {
     let r = ReplicaProc::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    // The "SMS gateway": reads the replica's outbox for the mobile it is given.
-    let otp_cmd = format!("python3 -c \"import json,os,urllib.request;m=os.environ['EINVREG_MOBILE'] or '9845012345';print(json.load(urllib.request.urlopen('{}/__replica/sms?mobile='+m))[-1]['otp'])\"", r.production);
+    // The "SMS gateway": reads the replica's outbox for the mobile it is
+    // given (the flow's optional `mobile`, passed on as EINVREG_MOBILE).
+    let otp_cmd = format!("python3 -c \"import json,os,urllib.request;m=os.environ['EINVREG_MOBILE'];assert m, 'EINVREG_MOBILE is empty';print(json.load(urllib.request.urlopen('{}/__replica/sms?mobile='+m))[-1]['otp'])\"", r.production);
     // The "captcha desk": the replica remembers what it showed (the PNG path arrives as $1).
     let cap_cmd = format!("test -s \"$1\" && python3 -c \"import json,urllib.request;print(json.load(urllib.request.urlopen('{}/__replica/captchas'))[-1])\"", r.production);
     let d = Test::new()
@@ -563,6 +564,8 @@ fn answer_commands_supply_captcha_and_otp() {
             "api_username=zencmd",
             "--var",
             "client_id=OWN-CLIENT-ID-1",
+            "--var",
+            "mobile=9845012345",
         ])
         .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
         .env("EINVREG_CLIENT_SECRET", "Own-Client-Secret-1")
