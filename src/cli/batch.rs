@@ -178,6 +178,10 @@ pub fn run(args: Args) -> i32 {
     for p in driver.webdriver.iter().filter_map(|a| a.password()) {
         redactor.add(p);
     }
+    // The rows' folders go in here: a folder of this user's, checked now.
+    if let Err(e) = crate::store::private::check_own_dir(&args.artifacts) {
+        return usage(format!("--artifacts {e}"));
+    }
     let stores = match open_stores(&args) {
         Ok(s) => s,
         Err(e) => return usage(e),

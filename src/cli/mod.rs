@@ -91,6 +91,16 @@ pub fn main() -> i32 {
         return common::usage(e);
     }
     logging::init(&cli.log);
+    let code = dispatch(cli);
+    // Whatever path the exit took, no browser einvreg started outlives it.
+    let left = crate::driver::group::reap_all();
+    if left > 0 {
+        tracing::warn!("{left} browser process group(s) einvreg started were still running at exit: ended");
+    }
+    code
+}
+
+fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Run(a) => run::run(*a),
         Command::Batch(a) => batch::run(*a),

@@ -139,6 +139,11 @@ pub fn run(args: Args) -> i32 {
     for p in driver.webdriver.iter().filter_map(|a| a.password()) {
         redactor.add(p);
     }
+    if let Some(dir) = &args.artifacts {
+        if let Err(e) = crate::store::private::check_own_dir(dir) {
+            return usage(format!("--artifacts {e}"));
+        }
+    }
     let keys = match args.keys.keys() {
         Ok(k) => k,
         Err(e) => return usage(e),

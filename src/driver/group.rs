@@ -49,8 +49,42 @@ pub fn contain(cmd: &mut tokio::process::Command) {
     }
 }
 
+/// Every group einvreg started and has not killed yet: what a check at
+/// exit ends, whatever path the exit took (a driver still starting, a
+/// warm browser made as the batch ended).
+static STARTED: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Records a group einvreg just started (led by `pid`).
+pub fn started(pid: u32) {
+    STARTED.lock().expect("groups lock").push(pid);
+}
+
+/// Ends every recorded group still alive; how many there were. Called
+/// as einvreg exits.
+pub fn reap_all() -> usize {
+    let left = std::mem::take(&mut *STARTED.lock().expect("groups lock"));
+    let alive: Vec<u32> = left.into_iter().filter(|p| alive(*p)).collect();
+    for pid in &alive {
+        kill(*pid);
+    }
+    alive.len()
+}
+
+/// Whether any process of group `pid` is alive.
+fn alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    // SAFETY: kill with signal 0 only checks.
+    return unsafe { libc::kill(-(pid as i32), 0) } == 0;
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        false
+    }
+}
+
 /// Kills the group (or, on Windows, the process tree) led by `pid`.
 pub fn kill(pid: u32) {
+    STARTED.lock().expect("groups lock").retain(|p| *p != pid);
     #[cfg(unix)]
     {
         // SAFETY: kill(2) has no memory-safety preconditions.
@@ -146,4 +180,22 @@ fn cloexec_pipe() -> std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd
     }
     // SAFETY: both fds are fresh and owned by nothing else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[tokio::test]
+    async fn a_group_left_running_is_ended_at_exit() {
+        let mut cmd = tokio::process::Command::new("sleep");
+        cmd.arg("30").kill_on_drop(false);
+        super::contain(&mut cmd);
+        let mut child = cmd.spawn().unwrap();
+        let pid = child.id().unwrap();
+        super::started(pid);
+        assert!(super::alive(pid));
+        assert_eq!(super::reap_all(), 1);
+        let st = child.wait().await.unwrap();
+        assert!(!st.success(), "killed, not finished");
+        assert_eq!(super::reap_all(), 0, "each group is ended once");
+    }
 }

@@ -157,6 +157,9 @@ impl LocalDriver {
             let mut child = cmd
                 .spawn()
                 .map_err(|e| DriverError::Setup(format!("cannot start {}: {e}", bin.display())))?;
+            if let Some(pid) = child.id() {
+                group::started(pid);
+            }
             let url = format!("http://127.0.0.1:{port}");
             let deadline = Instant::now() + Duration::from_secs(15);
             let ready = crate::wait::until!(

@@ -10,6 +10,9 @@ pub const MASK: &str = "[REDACTED]";
 #[derive(Clone, Default)]
 pub struct Redactor {
     secrets: Arc<RwLock<Vec<String>>>,
+    /// Each secret, forwards and reversed, with any whitespace between its
+    /// characters (a page may lay single characters out one per box).
+    spread: Arc<RwLock<Vec<regex::Regex>>>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -34,14 +37,17 @@ impl Redactor {
         if s.chars().count() < 4 {
             return;
         }
+        let reversed: String = s.chars().rev().collect();
         let mut v = self.secrets.write().unwrap();
-        for form in encoded_forms(s) {
+        for form in encoded_forms(s).into_iter().chain(encoded_forms(&reversed)) {
             if !v.contains(&form) {
                 v.push(form);
             }
         }
         // Longest first, so a secret containing another is masked whole.
         v.sort_by_key(|x| std::cmp::Reverse(x.len()));
+        let mut spread = self.spread.write().unwrap();
+        spread.extend([spread_out(s), spread_out(&reversed)].into_iter().flatten());
     }
 
     pub fn redact(&self, text: &str) -> String {
@@ -50,6 +56,11 @@ impl Redactor {
         for s in v.iter() {
             if out.contains(s.as_str()) {
                 out = out.replace(s.as_str(), MASK);
+            }
+        }
+        for r in self.spread.read().unwrap().iter() {
+            if r.is_match(&out) {
+                out = r.replace_all(&out, MASK).into_owned();
             }
         }
         out
@@ -67,12 +78,19 @@ impl Redactor {
     }
 
     pub fn contains_secret(&self, text: &str) -> bool {
-        self.secrets
-            .read()
-            .unwrap()
-            .iter()
-            .any(|s| text.contains(s.as_str()))
+        let whole = self.secrets.read().unwrap().iter().any(|s| text.contains(s.as_str()));
+        whole || self.spread.read().unwrap().iter().any(|r| r.is_match(text))
     }
+}
+
+/// `s` with any whitespace allowed between its characters (none for a
+/// secret under 6 characters: too likely to match innocent text).
+fn spread_out(s: &str) -> Option<regex::Regex> {
+    if s.chars().count() < 6 {
+        return None;
+    }
+    let parts: Vec<String> = s.chars().map(|c| regex::escape(&c.to_string())).collect();
+    regex::Regex::new(&parts.join(r"\s*")).ok()
 }
 
 /// The ways a secret shows up in what a page or a file holds: as is,
@@ -201,5 +219,17 @@ mod tests {
             let out = out.replace("==;", ";").replace("=;", ";");
             assert_eq!(out, "x=[REDACTED];", "{f} is not masked");
         }
+    }
+
+    #[test]
+    fn masks_a_secret_reversed_or_spread_one_character_a_line() {
+        let r = Redactor::new();
+        r.add("Uday@Login2024");
+        for shown in ["4202nigoL@yadU", "U d a y @ L o g i n 2 0 2 4", "4\n2\n0\n2\nn\ni\ng\no\nL\n@\ny\na\nd\nU"] {
+            let out = r.redact(&format!("<p>{shown}</p>"));
+            assert!(!out.contains("Login") && !out.contains("nigoL") && out.contains(MASK), "{shown}: {out}");
+            assert!(r.contains_secret(shown), "{shown}");
+        }
+        assert_eq!(r.redact("Login 2024 report"), "Login 2024 report");
     }
 }

@@ -53,6 +53,26 @@ pub enum Echo {
     Plain,
     /// Echoes and restores its elements' style whenever it changes.
     Stubborn,
+    /// Also draws each value in ways a markup-only masker misses (a set
+    /// of [`TRICKS`] bits): a broken image's alt text, CSS generated
+    /// content, a bidi override of the reversed text, a canvas, and a
+    /// row-reversed flex of single characters; all in pure red.
+    Tricks(u8),
+}
+
+/// The `echo_form=tricks:…` names, bit by bit.
+pub const TRICKS: &[&str] = &["alt", "attr", "bidi", "canvas", "flex"];
+
+pub(crate) fn tricks(list: &str) -> Result<u8, ConfigError> {
+    list.split('+').try_fold(0u8, |bits, t| {
+        match TRICKS.iter().position(|n| *n == t.trim()) {
+            Some(i) => Ok(bits | 1 << i),
+            None => Err(ConfigError(format!(
+                "echo_form=tricks: `{t}` is not one of {}",
+                TRICKS.join(", ")
+            ))),
+        }
+    })
 }
 
 pub const FAULT_NAMES: &[&str] = &[
@@ -181,9 +201,11 @@ impl Faults {
                     f.echo_form = Some(match val {
                         None | Some("plain") => Echo::Plain,
                         Some("stubborn") => Echo::Stubborn,
+                        Some("tricks") => Echo::Tricks(u8::MAX >> 3),
+                        Some(v) if v.starts_with("tricks:") => Echo::Tricks(tricks(&v[7..])?),
                         Some(v) => {
                             return Err(ConfigError(format!(
-                                "echo_form: `{v}` is not plain or stubborn"
+                                "echo_form: `{v}` is not plain, stubborn, tricks or tricks:alt+attr+bidi+canvas+flex"
                             )))
                         }
                     })

@@ -14,10 +14,12 @@ use std::sync::LazyLock;
 impl Runner<'_> {
     /// Writes `bytes` to `path` in the run's folder.
     pub(super) fn write_artifact(&self, path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-        crate::store::private::write(path, bytes).map_err(|source| RunError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
+        let own = crate::store::private::own_dir(&self.spec.artifacts);
+        own.and_then(|_| crate::store::private::write(path, bytes))
+            .map_err(|source| RunError::Write {
+                path: path.to_path_buf(),
+                source,
+            })
     }
 
     /// Saves a captcha image for the person (and the answer command) to see.
@@ -109,7 +111,7 @@ impl Runner<'_> {
         match self.safe_screenshot().await {
             Ok(Some(png)) => self.keep(&dir.join("screenshot.png"), &png),
             Ok(None) => {
-                let why = "no screenshot: a secret shows on this page and could not be hidden (the page undoes einvreg's masking); see page.html, where it is blanked";
+                let why = "no screenshot: a secret shows on this page and could not be hidden (laid out in a form einvreg cannot mask, or the page undoes einvreg's masking), or pixels einvreg cannot read (a canvas, a frame) stayed painted; see page.html, where it is blanked";
                 tracing::warn!("{why}");
                 self.keep(&dir.join("screenshot-withheld.txt"), why.as_bytes());
             }
@@ -118,7 +120,16 @@ impl Runner<'_> {
         match self.s.c.source().await {
             Ok(html) => {
                 let html = self.spec.redactor.redact(&blank_sensitive_inputs(&html));
-                self.keep(&dir.join("page.html"), html.as_bytes());
+                // A secret split across elements (one character a box) is
+                // not masked in the markup: then no page.html at all.
+                match self.spec.redactor.contains_secret(&TAG.replace_all(&html, "")) {
+                    false => self.keep(&dir.join("page.html"), html.as_bytes()),
+                    true => {
+                        let why = "no page.html: the page's text holds a secret split across its markup, which blanking cannot remove";
+                        tracing::warn!("{why}");
+                        self.keep(&dir.join("page-withheld.txt"), why.as_bytes());
+                    }
+                }
             }
             Err(e) => tracing::debug!("no failure page source: {e}"),
         }
@@ -134,14 +145,18 @@ impl Runner<'_> {
         let c = self.s.c;
         let redactor = &self.spec.redactor;
         page::mask_secrets(c, true).await?;
-        let mut shown = redactor.found_in(&page::visible_text(c).await?);
-        if !shown.is_empty() {
-            let n = page::hide_texts(c, &shown).await?;
+        let first = page::visible_text(c).await?;
+        let found = redactor.found_in(&first.text);
+        if !found.is_empty() {
+            let n = page::hide_texts(c, &found).await?;
             tracing::info!("hid {n} element(s) showing a secret before the screenshot");
-            // A second look, after the page's own scripts had their turn.
-            shown = redactor.found_in(&page::visible_text(c).await?);
         }
-        let png = match shown.is_empty() {
+        // A second look, after the page's own scripts had their turn: any
+        // secret left (whole, reversed or spread out) or opaque pixels
+        // still painted, and the pixels cannot be proven clean.
+        let now = page::visible_text(c).await?;
+        let clean = now.opaque == 0 && !redactor.contains_secret(&now.text);
+        let png = match clean {
             true => Some(c.screenshot().await?),
             false => None,
         };
@@ -168,6 +183,9 @@ impl Runner<'_> {
     }
 }
 
+/// A tag, to read a page's text from its markup.
+static TAG: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"<[^>]*>").expect("valid regex"));
 static INPUT: LazyLock<regex::Regex> =
     LazyLock::new(|| regex::Regex::new(r"(?is)<input\b[^>]*>").expect("valid regex"));
 static SENSITIVE: LazyLock<regex::Regex> = LazyLock::new(|| {

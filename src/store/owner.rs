@@ -68,6 +68,20 @@ pub fn tighten(f: &File) -> std::io::Result<()> {
     }
 }
 
+/// Makes a folder owner-only (0700).
+pub fn tighten_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
 /// The owner's uid when it is not this process's user (Unix only).
 pub fn foreign_owner(meta: &Metadata) -> Option<u32> {
     #[cfg(unix)]

@@ -213,3 +213,23 @@ fn a_grid_password_on_the_command_line_is_warned_about_and_the_environment_is_of
     assert!(!out.stderr.contains("warning: --webdriver"), "{}", out.stderr);
     assert!(!out.stderr.contains("Gr1d-S3cret"), "{}", out.stderr);
 }
+
+#[test]
+fn an_artifacts_folder_that_is_a_symlink_or_another_users_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = folder();
+    let d = dir.path();
+    std::fs::create_dir(d.join("real")).unwrap();
+    std::os::unix::fs::symlink(d.join("real"), d.join("runs")).unwrap();
+    let out = run(d, &["--var", "portal_username=udaytrd01", "--artifacts", "runs"]);
+    assert!(out.stderr.contains("--artifacts runs: is a symbolic link"), "{}", out.stderr);
+    let theirs = d.join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let c = std::ffi::CString::new(theirs.to_str().unwrap()).unwrap();
+    // SAFETY: chown reads a NUL-terminated path. The tests run as root (CI).
+    let owned = unsafe { libc::chown(c.as_ptr(), 65534, 65534) } == 0;
+    assert!(owned, "the test needs root to make a folder another user owns");
+    let out = batch(d, &["--artifacts", "theirs"]);
+    assert!(out.stderr.contains("--artifacts theirs: belongs to another user (uid 65534)"), "{}", out.stderr);
+}

@@ -198,3 +198,64 @@ fn a_page_of_another_origin_is_never_typed_into() {
     assert!(!d.stdout.contains("types secrets only"), "{}", d.stdout);
     assert!(d.stdout.contains("no outcome matched"), "{}", d.stdout);
 }
+
+/// Pixels of pure red (the replica draws its tricks in #f00, nothing else).
+fn red_pixels(png_path: &Path) -> usize {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    assert!(step >= 3, "{:?}", info.color_type);
+    buf[..info.buffer_size()]
+        .chunks(step)
+        .filter(|p| p[0] > 200 && p[1] < 60 && p[2] < 60)
+        .count()
+}
+
+/// The secrets reversed, as a bidi override or a row-reversed flex holds them.
+fn reversed_anywhere(dir: &Path, d: &Done) {
+    for secret in [API_PASSWORD, PORTAL_PASSWORD] {
+        let rev: String = secret.chars().rev().collect();
+        for f in written(dir) {
+            let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).to_string();
+            assert!(!text.contains(&rev), "{} holds {rev:?}", f.display());
+        }
+        assert!(!d.stdout.contains(&rev) && !d.stderr.contains(&rev));
+    }
+}
+
+#[test]
+fn secrets_drawn_where_markup_masking_does_not_look_never_reach_a_pixel_or_a_file() {
+    // The control: unmasked, every trick paints the secret in red.
+    let chrome = Chrome::start();
+    let dir = tempfile::tempdir().unwrap();
+    let values = std::collections::HashMap::from([("Password".to_string(), API_PASSWORD.to_string())]);
+    for trick in ["alt", "attr", "bidi", "canvas", "flex"] {
+        let page = dir.path().join(format!("{trick}.html"));
+        std::fs::write(&page, einvreg::replica::tricks_page(&values, trick).unwrap()).unwrap();
+        chrome.open(&page);
+        let shot = chrome.keep_screenshot(&format!("trick-{trick}.png"));
+        assert!(red_pixels(&shot) > 20, "the {trick} trick paints nothing red");
+    }
+    drop(chrome);
+    // Alt text, generated content, a bidi override and a canvas: each is
+    // hidden, and the kept screenshot has not one red (secret) pixel.
+    let (dir, d) = echo_batch("echo_form=tricks:alt+attr+bidi+canvas");
+    no_secret_anywhere(dir.path(), &d);
+    reversed_anywhere(dir.path(), &d);
+    let runs = dir.path().join("einvreg-runs/0002-27AAPFU0939F1ZV");
+    let shot = runs.join("screenshot.png");
+    assert!(shot.exists(), "every trick can be hidden: the screenshot is kept");
+    assert_eq!(red_pixels(&shot), 0, "a secret is drawn in the screenshot");
+    // Single characters laid out reversed cannot be hidden: no screenshot,
+    // and no page.html either (the markup splits the secret); both say why.
+    let (dir, d) = echo_batch("echo_form=tricks:flex");
+    reversed_anywhere(dir.path(), &d);
+    let runs = dir.path().join("einvreg-runs/0002-27AAPFU0939F1ZV");
+    assert!(!runs.join("screenshot.png").exists());
+    assert!(!runs.join("page.html").exists());
+    let why = std::fs::read_to_string(runs.join("screenshot-withheld.txt")).unwrap();
+    assert!(why.contains("could not be hidden"), "{why}");
+    assert!(runs.join("page-withheld.txt").exists());
+}

@@ -23,6 +23,7 @@ pub(super) type F = HashMap<String, String>;
 mod api_form;
 mod api_user;
 mod echo;
+pub use echo::tricks_page;
 mod interrupt;
 mod login;
 mod second_factor;

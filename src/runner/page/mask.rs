@@ -1,41 +1,72 @@
 //! Screenshots without secrets: a style that hides what secret boxes
-//! show, the text a screenshot would still show, and hiding (then
+//! show and every pixel no text check can read (canvases, frames, plugins,
+//! video, images the page made itself), the text a screenshot would still
+//! show (alt text and CSS generated content included), and hiding (then
 //! restoring) elements that show a secret anyway.
 
 use fantoccini::error::CmdError;
 use fantoccini::Client;
 use serde_json::json;
 
+/// Elements whose pixels may hold a secret that no text check can read.
+const OPAQUE: &str = "canvas,iframe,frame,embed,object,video,svg image,img[src^='data:' i],img[src^='blob:' i]";
+
+/// What a screenshot of the masked page would show.
+pub struct Shown {
+    /// Its text: rendered text, box values and placeholders, broken
+    /// images' alt text, CSS generated content, SVG text.
+    pub text: String,
+    /// Opaque elements still painted (the page undid the mask).
+    pub opaque: u64,
+}
+
 /// Hides what secret fields show, for screenshots; `false` undoes it.
 pub async fn mask_secrets(c: &Client, on: bool) -> Result<(), CmdError> {
     c.execute(
         "let s=document.getElementById('__einvreg_mask');
          if(arguments[0]){ if(!s){ s=document.createElement('style'); s.id='__einvreg_mask';
-           s.textContent='input[type=password],[data-einvreg-secret],input[name*=otp i],input[id*=otp i],input[name*=captcha i],input[id*=captcha i]{color:transparent!important;-webkit-text-security:disc!important;text-shadow:none!important}';
-           document.head.appendChild(s);} }
+           s.textContent='input[type=password],[data-einvreg-secret],input[name*=otp i],input[id*=otp i],input[name*=captcha i],input[id*=captcha i]{color:transparent!important;-webkit-text-security:disc!important;text-shadow:none!important}'+arguments[1]+'{visibility:hidden!important}';
+           (document.head||document.documentElement).appendChild(s);} }
          else if(s){ s.remove(); }",
-        vec![json!(on)],
+        vec![json!(on), json!(OPAQUE)],
     )
     .await
     .map(|_| ())
 }
 
-/// What a screenshot would show as text: the rendered text of the page
-/// (hidden elements left out) and the values of boxes the mask does not cover.
-pub async fn visible_text(c: &Client) -> Result<String, CmdError> {
+/// What a screenshot would show: the rendered text of the page (hidden
+/// elements left out), the values of boxes the mask does not cover, the
+/// alt text of images that did not load, CSS generated content (`attr()`
+/// resolved) and SVG text; and how many opaque elements are still painted.
+pub async fn visible_text(c: &Client) -> Result<Shown, CmdError> {
     let v = c.execute(
-        "var out=[document.body ? document.body.innerText : ''];
+        "var out=[document.body ? document.body.innerText : ''], opaque=0;
          var masked='input[type=password],[data-einvreg-secret],input[name*=otp i],input[id*=otp i],input[name*=captcha i],input[id*=captcha i]';
+         function painted(e){ var r=e.getBoundingClientRect(), st=getComputedStyle(e);
+           return st.visibility==='visible' && st.display!=='none' && r.width>0 && r.height>0; }
+         function made(e,which){ var c=getComputedStyle(e,which).content;
+           if(!c || c==='none' || c==='normal') return '';
+           return c.replace(/attr\\(([^)]+)\\)/g,function(_,n){ return e.getAttribute(n.trim())||''; }); }
          document.querySelectorAll('input,textarea').forEach(function(e){
            if(getComputedStyle(e).visibility!=='visible') return;
            if(e.placeholder) out.push(e.placeholder);
            if(!e.matches(masked) && e.value) out.push(e.value);
          });
-         return out.join('\\n');",
-        vec![],
+         document.querySelectorAll('body *').forEach(function(e){
+           if(getComputedStyle(e).visibility!=='visible') return;
+           var b=made(e,'::before'), a=made(e,'::after'); if(b) out.push(b); if(a) out.push(a);
+           if(e.tagName==='IMG' && e.alt && !(e.complete && e.naturalWidth>0)) out.push(e.alt);
+           if(e instanceof SVGTextContentElement) out.push(e.textContent);
+         });
+         document.querySelectorAll(arguments[0]).forEach(function(e){ if(painted(e)) opaque++; });
+         return {text: out.join('\\n'), opaque: opaque};",
+        vec![json!(OPAQUE)],
     )
     .await?;
-    Ok(v.as_str().unwrap_or_default().to_string())
+    Ok(Shown {
+        text: v["text"].as_str().unwrap_or_default().to_string(),
+        opaque: v["opaque"].as_u64().unwrap_or(0),
+    })
 }
 
 /// Hides every element whose own text, value or placeholder holds one of
@@ -47,7 +78,9 @@ pub async fn hide_texts(c: &Client, found: &[String]) -> Result<u64, CmdError> {
          document.querySelectorAll('body *').forEach(function(e){
            var own=''; e.childNodes.forEach(function(n){ if(n.nodeType===3) own+=n.nodeValue; });
            if(has(e.value) || has(e.placeholder)){ n++; e.setAttribute('data-einvreg-secret','1'); e.setAttribute('placeholder',''); }
-           if(has(own)){ n++; e.setAttribute('data-einvreg-hid', e.style.getPropertyValue('visibility')||'-');
+           var made=''; ['::before','::after'].forEach(function(w){ var c=getComputedStyle(e,w).content;
+             if(c && c!=='none' && c!=='normal') made+=c.replace(/attr\\(([^)]+)\\)/g,function(_,a){ return e.getAttribute(a.trim())||''; }); });
+           if(has(own) || has(e.alt) || has(made)){ n++; e.setAttribute('data-einvreg-hid', e.style.getPropertyValue('visibility')||'-');
              e.style.setProperty('visibility','hidden','important'); }
          });
          return n;",
