@@ -35,7 +35,9 @@ pub fn write(stream: Stream, args: std::fmt::Arguments) {
     };
     if let Err(e) = r {
         if !gone.swap(true, Ordering::Relaxed) {
-            tracing::warn!("{stream:?}: {e}; the work goes on, its results are in the reports and journal");
+            tracing::warn!(
+                "{stream:?}: {e}; the work goes on, its results are in the reports and journal"
+            );
         }
     }
 }
@@ -93,6 +95,9 @@ mod tests {
             super::visible(s),
             "a\\x1b]0;owned\\x07b\\x1b[2J\\x0d\\u{202e}cba\n\tok"
         );
-        assert!(matches!(super::visible("plain"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            super::visible("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

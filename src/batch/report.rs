@@ -173,7 +173,10 @@ mod tests {
             .from_reader(line.as_bytes());
         for rec in r.records() {
             for cell in rec.unwrap().iter() {
-                assert!(!cell.trim_start().starts_with(['=', '+', '-', '@']), "{cell}");
+                assert!(
+                    !cell.trim_start().starts_with(['=', '+', '-', '@']),
+                    "{cell}"
+                );
             }
         }
         let r = RowResult {

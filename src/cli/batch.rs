@@ -2,6 +2,7 @@
 //! Reads the files and the terminal, then hands a prepared batch to the engine.
 
 use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
+use super::signals::{Stop, Stops};
 use crate::batch::journal::Journal;
 use crate::batch::rows::Providers;
 use crate::batch::{self, report, BatchSpec, CsvSource, PrepareError, Prepared, RowResult};
@@ -14,7 +15,6 @@ use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
 use crate::secrets::{ApiClientSecrets, SecretsFile};
 use crate::vault::Vault;
-use super::signals::{Stop, Stops};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -267,7 +267,10 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32
 /// names none for, as a flat entry would be. Portal logins are per login:
 /// the file's, or asked.
 fn env_defaults(mut s: SecretsFile, flow: &Flow) -> Result<SecretsFile, String> {
-    let inputs = flow.inputs.iter().filter(|i| i.is_secret() && i.name != "portal_password");
+    let inputs = flow
+        .inputs
+        .iter()
+        .filter(|i| i.is_secret() && i.name != "portal_password");
     for i in inputs {
         if s.plain.contains_key(&i.name) {
             continue;
@@ -277,9 +280,15 @@ fn env_defaults(mut s: SecretsFile, flow: &Flow) -> Result<SecretsFile, String> 
             continue;
         };
         if let Some(c) = v.chars().find(|c| c.is_control()) {
-            return Err(format!("{var} holds a control character (U+{:04X}); it would be typed as a key: remove it", c as u32));
+            return Err(format!(
+                "{var} holds a control character (U+{:04X}); it would be typed as a key: remove it",
+                c as u32
+            ));
         }
-        errln!("note: {var} is used as `{}` for every GSTIN the secrets file names none for", i.name);
+        errln!(
+            "note: {var} is used as `{}` for every GSTIN the secrets file names none for",
+            i.name
+        );
         s.plain.insert(i.name.clone(), Secret::new(v));
     }
     Ok(s)

@@ -95,7 +95,9 @@ pub fn main() -> i32 {
     // Whatever path the exit took, no browser einvreg started outlives it.
     let left = crate::driver::group::reap_all();
     if left > 0 {
-        tracing::warn!("{left} browser process group(s) einvreg started were still running at exit: ended");
+        tracing::warn!(
+            "{left} browser process group(s) einvreg started were still running at exit: ended"
+        );
     }
     code
 }

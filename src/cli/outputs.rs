@@ -93,7 +93,11 @@ pub(super) fn of(cli: &super::Cli) -> (Vec<Named>, Vec<Named>) {
 }
 
 fn operator(o: &super::common::OperatorArgs, out: &mut Vec<Named>) {
-    out.extend(o.auto_answer_log.iter().map(|p| named("--auto-answer-log", p)));
+    out.extend(
+        o.auto_answer_log
+            .iter()
+            .map(|p| named("--auto-answer-log", p)),
+    );
 }
 
 /// A flow given as a file (a bundled flow's name is no file).
@@ -104,7 +108,11 @@ fn flow(arg: &str, kept: &mut Vec<Named>) {
 }
 
 fn keys(k: &super::common::KeyArgs, kept: &mut Vec<Named>) {
-    kept.extend(k.vault_identity.iter().map(|p| named("--vault-identity", p)));
+    kept.extend(
+        k.vault_identity
+            .iter()
+            .map(|p| named("--vault-identity", p)),
+    );
     let r = k.vault_recipients_file.iter();
     kept.extend(r.map(|p| named("--vault-recipients-file", p)));
 }

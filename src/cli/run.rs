@@ -92,7 +92,10 @@ pub fn gather(flow: &Flow, file: Option<&PathBuf>, vars: &[String]) -> Result<Ve
             source: format!("--var {}", k.trim()),
         });
     }
-    for g in given.iter().filter(|g| flow.input(&g.name).is_some_and(|i| i.is_secret())) {
+    for g in given
+        .iter()
+        .filter(|g| flow.input(&g.name).is_some_and(|i| i.is_secret()))
+    {
         if g.source.starts_with("--var") {
             return Err(format!("{}: `{}` is a secret; command lines are visible to other users. Set EINVREG_{} or use --secrets FILE", g.source, g.name, g.name.to_uppercase()));
         }

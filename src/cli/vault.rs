@@ -114,7 +114,11 @@ pub(super) fn files(a: &Args, out: &mut Vec<Named>, kept: &mut Vec<Named>) {
     };
     kept.extend(outputs::store("the vault", &which.vault));
     let k = &which.keys;
-    kept.extend(k.vault_identity.iter().map(|p| outputs::named("--vault-identity", p)));
+    kept.extend(
+        k.vault_identity
+            .iter()
+            .map(|p| outputs::named("--vault-identity", p)),
+    );
 }
 
 /// An export never replaces a file unless told to.
@@ -141,7 +145,11 @@ fn read(w: &Which) -> Result<Vec<Credential>, String> {
 fn list(creds: &[Credential]) -> i32 {
     outln!(
         "{:<15}  {:<10}  {:<28}  {:<22}  {:<18}  changed",
-        "GSTIN", "portal", "provider", "username", "status"
+        "GSTIN",
+        "portal",
+        "provider",
+        "username",
+        "status"
     );
     for c in creds {
         outln!(

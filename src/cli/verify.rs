@@ -271,7 +271,11 @@ fn show(done: &[Settled], json: bool) {
     }
     outln!(
         "{:<16} {:<10} {:<18} {:<19} {:<8} detail",
-        "GSTIN", "portal", "API user", "was", "now"
+        "GSTIN",
+        "portal",
+        "API user",
+        "was",
+        "now"
     );
     for s in done {
         let detail = s.store_error.as_ref().map_or_else(

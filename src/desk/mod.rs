@@ -327,7 +327,12 @@ mod tests {
     fn a_desk_answers_its_bound_address_and_its_public_name() {
         let local = "127.0.0.2:8765".parse().unwrap();
         let h = super::allowed_hosts(local, Some("https://Desk.Example.in:8443/"));
-        for ok in ["127.0.0.2:8765", "localhost:8765", "desk.example.in", "desk.example.in:8443"] {
+        for ok in [
+            "127.0.0.2:8765",
+            "localhost:8765",
+            "desk.example.in",
+            "desk.example.in:8443",
+        ] {
             assert!(h.iter().any(|a| a.eq_ignore_ascii_case(ok)), "{ok}: {h:?}");
         }
         assert!(!h.iter().any(|a| a == "evil.example:8765"), "{h:?}");
@@ -357,10 +362,15 @@ mod tests {
             public_url: None,
         };
         let desk = super::Desk::start(cfg).await.unwrap();
-        let addr = desk.url().trim_start_matches("http://").trim_end_matches("/desk").to_string();
+        let addr = desk
+            .url()
+            .trim_start_matches("http://")
+            .trim_end_matches("/desk")
+            .to_string();
         let get = format!("GET /desk/login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
         assert_eq!(status_of(&addr, get).await, 200);
-        let evil = format!("GET /desk/login HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+        let evil = "GET /desk/login HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+            .to_string();
         assert_eq!(status_of(&addr, evil).await, 421);
         let body = "token=".to_string() + &"x".repeat(super::server::MAX_BODY + 1);
         let post = format!("POST /desk/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());

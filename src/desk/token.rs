@@ -172,8 +172,17 @@ mod tests {
             }
         }
         assert_eq!(crossed, 1, "the console hears of it once");
-        assert!(refused >= 140, "after the budget each address got one guess: {refused}");
-        assert!(l.check(addr(1), t0).is_ok(), "an address that never failed is not locked");
-        assert!(l.check(addr(2), t0 + Duration::from_secs(60)).is_ok(), "it ages out");
+        assert!(
+            refused >= 140,
+            "after the budget each address got one guess: {refused}"
+        );
+        assert!(
+            l.check(addr(1), t0).is_ok(),
+            "an address that never failed is not locked"
+        );
+        assert!(
+            l.check(addr(2), t0 + Duration::from_secs(60)).is_ok(),
+            "it ages out"
+        );
     }
 }

@@ -194,6 +194,9 @@ mod tests {
         assert_eq!(b.with_password("S3cret").unwrap().password(), Some("Other"));
         let c = Address::parse("http://grid.example:4444").unwrap();
         assert_eq!(c.with_password("S3cret").unwrap().password(), None);
-        assert!(Address::parse("http://ops@g:1").unwrap().with_password("a@b").is_err());
+        assert!(Address::parse("http://ops@g:1")
+            .unwrap()
+            .with_password("a@b")
+            .is_err());
     }
 }

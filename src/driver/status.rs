@@ -82,7 +82,10 @@ async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, St
             .collect()
             .await
             .map_err(|e| match e.is::<http_body_util::LengthLimitError>() {
-                true => format!("{path} answered more than {} MiB: not a WebDriver status", MAX_STATUS >> 20),
+                true => format!(
+                    "{path} answered more than {} MiB: not a WebDriver status",
+                    MAX_STATUS >> 20
+                ),
                 false => e.to_string(),
             })?;
         match status {

@@ -378,8 +378,7 @@ mod bounded {
         let url = super::endless_server().await;
         let e = super::request("GET", &format!("{url}/status"), &[], None)
             .await
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         assert!(e.to_string().contains("larger than 16 MiB"), "{e}");
     }
 }

@@ -78,7 +78,12 @@ impl Redactor {
     }
 
     pub fn contains_secret(&self, text: &str) -> bool {
-        let whole = self.secrets.read().unwrap().iter().any(|s| text.contains(s.as_str()));
+        let whole = self
+            .secrets
+            .read()
+            .unwrap()
+            .iter()
+            .any(|s| text.contains(s.as_str()));
         whole || self.spread.read().unwrap().iter().any(|r| r.is_match(text))
     }
 }
@@ -225,9 +230,16 @@ mod tests {
     fn masks_a_secret_reversed_or_spread_one_character_a_line() {
         let r = Redactor::new();
         r.add("Uday@Login2024");
-        for shown in ["4202nigoL@yadU", "U d a y @ L o g i n 2 0 2 4", "4\n2\n0\n2\nn\ni\ng\no\nL\n@\ny\na\nd\nU"] {
+        for shown in [
+            "4202nigoL@yadU",
+            "U d a y @ L o g i n 2 0 2 4",
+            "4\n2\n0\n2\nn\ni\ng\no\nL\n@\ny\na\nd\nU",
+        ] {
             let out = r.redact(&format!("<p>{shown}</p>"));
-            assert!(!out.contains("Login") && !out.contains("nigoL") && out.contains(MASK), "{shown}: {out}");
+            assert!(
+                !out.contains("Login") && !out.contains("nigoL") && out.contains(MASK),
+                "{shown}: {out}"
+            );
             assert!(r.contains_secret(shown), "{shown}");
         }
         assert_eq!(r.redact("Login 2024 report"), "Login 2024 report");

@@ -18,8 +18,8 @@ mod sandbox;
 mod state;
 
 pub use config::{ConfigError, Drift, Faults, Layout};
-pub use production::tricks_page;
 pub use fixtures::{Fixture, Fixtures};
+pub use production::tricks_page;
 pub use state::{generated_taxpayers, Taxpayer};
 use state::{Inner, Persisted, Providers, Session, Shared};
 

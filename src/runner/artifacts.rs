@@ -122,7 +122,11 @@ impl Runner<'_> {
                 let html = self.spec.redactor.redact(&blank_sensitive_inputs(&html));
                 // A secret split across elements (one character a box) is
                 // not masked in the markup: then no page.html at all.
-                match self.spec.redactor.contains_secret(&TAG.replace_all(&html, "")) {
+                match self
+                    .spec
+                    .redactor
+                    .contains_secret(&TAG.replace_all(&html, ""))
+                {
                     false => self.keep(&dir.join("page.html"), html.as_bytes()),
                     true => {
                         let why = "no page.html: the page's text holds a secret split across its markup, which blanking cannot remove";

@@ -37,7 +37,10 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn sibling(path: &Path) -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.einvreg-{}-{n}", std::process::id()))
 }
 
@@ -60,7 +63,9 @@ pub fn check_own_dir(dir: &Path) -> std::io::Result<()> {
         return refuse("is a symbolic link; give the folder's own path".into());
     }
     if let Some(uid) = owner::foreign_owner(&m) {
-        return refuse(format!("belongs to another user (uid {uid}); give a folder of your own"));
+        return refuse(format!(
+            "belongs to another user (uid {uid}); give a folder of your own"
+        ));
     }
     if owner::mode_of(&m) & 0o077 != 0 {
         owner::tighten_dir(dir)?;
@@ -99,7 +104,11 @@ mod tests {
         assert_eq!(mode(&d.path().join("a/b")), 0o700);
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         write(&p, b"y").unwrap();
-        assert_eq!(mode(&p), 0o600, "an existing file is replaced by one of ours");
+        assert_eq!(
+            mode(&p),
+            0o600,
+            "an existing file is replaced by one of ours"
+        );
         // A symlink placed where a file goes is replaced, its target untouched.
         let target = d.path().join("theirs.txt");
         std::fs::write(&target, "theirs").unwrap();
@@ -108,7 +117,10 @@ mod tests {
         write(&link, b"ours").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "theirs");
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "ours");
-        assert!(!std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(!std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         // As root, a file another user placed in advance is replaced by ours.
         // SAFETY: geteuid and chown have no memory-safety preconditions here.
         if unsafe { libc::geteuid() } == 0 {
@@ -122,7 +134,8 @@ mod tests {
         std::os::unix::fs::symlink(d.path().join("a"), d.path().join("run")).unwrap();
         let e = own_dir(&d.path().join("run")).unwrap_err();
         assert!(e.to_string().contains("is a symbolic link"), "{e}");
-        std::fs::set_permissions(d.path().join("a"), std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(d.path().join("a"), std::fs::Permissions::from_mode(0o777))
+            .unwrap();
         own_dir(&d.path().join("a")).unwrap();
         assert_eq!(mode(&d.path().join("a")), 0o700);
         let link = d.path().join("link");

@@ -376,7 +376,10 @@ mod tests {
         let (other, _) = seal::keygen();
         let mut wrong = seal::Keys::default();
         wrong.add_identity_file("other.txt", &other).unwrap();
-        assert!(Vault::read_with(&p, &wrong).is_err(), "no line opens: a wrong identity");
+        assert!(
+            Vault::read_with(&p, &wrong).is_err(),
+            "no line opens: a wrong identity"
+        );
     }
 
     #[test]

@@ -189,7 +189,13 @@ mod tests {
     async fn an_endless_answer_is_refused_at_the_cap() {
         let url = crate::loopback::endless_server().await;
         let http = Http::new(Duration::from_secs(60));
-        let r = http.post_json(&format!("{url}/auth"), &[], "{}".into()).await;
-        assert!(matches!(r, Err(HttpError::TooBig(MAX_BODY))), "{:?}", r.err());
+        let r = http
+            .post_json(&format!("{url}/auth"), &[], "{}".into())
+            .await;
+        assert!(
+            matches!(r, Err(HttpError::TooBig(MAX_BODY))),
+            "{:?}",
+            r.err()
+        );
     }
 }

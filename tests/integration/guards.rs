@@ -36,23 +36,46 @@ fn no_output_may_be_the_vault_journal_a_lock_the_secrets_or_the_csv() {
     std::fs::hard_link(d.join("v.jsonl"), d.join("hard.jsonl")).unwrap();
     std::os::unix::fs::symlink(d, d.join("here")).unwrap();
     let cases: &[(&[&str], &str)] = &[
-        (&["--report", "v.jsonl"], "--report v.jsonl is the same file as the vault"),
+        (
+            &["--report", "v.jsonl"],
+            "--report v.jsonl is the same file as the vault",
+        ),
         (&["--report", "sub/../v.jsonl"], "as the vault (v.jsonl)"),
-        (&["--html", "hard.jsonl"], "--html hard.jsonl is the same file as the vault"),
+        (
+            &["--html", "hard.jsonl"],
+            "--html hard.jsonl is the same file as the vault",
+        ),
         (&["--html", "here/v.jsonl"], "as the vault"),
-        (&["--log-file", "v.jsonl"], "--log-file v.jsonl is the same file as the vault"),
+        (
+            &["--log-file", "v.jsonl"],
+            "--log-file v.jsonl is the same file as the vault",
+        ),
         (&["--report", "v.jsonl.lock"], "the vault's lock"),
         (&["--report", "einvreg-journal.jsonl"], "the journal"),
-        (&["--html", "./einvreg-journal.jsonl.lock"], "the journal's lock"),
+        (
+            &["--html", "./einvreg-journal.jsonl.lock"],
+            "the journal's lock",
+        ),
         (&["--report", "secrets.toml"], "the secrets file"),
         (&["--report", "batch.csv"], "the CSV"),
-        (&["--report", "r.csv", "--html", "r.csv"], "--html r.csv is the same file as --report"),
+        (
+            &["--report", "r.csv", "--html", "r.csv"],
+            "--html r.csv is the same file as --report",
+        ),
     ];
     for (extra, says) in cases {
         let out = batch(d, extra);
         assert!(out.stderr.contains(says), "{extra:?}: {}", out.stderr);
-        assert!(!out.stderr.contains("einvreg batch:"), "{extra:?} started: {}", out.stderr);
-        assert_eq!(std::fs::read_to_string(d.join("v.jsonl")).unwrap(), VAULT, "{extra:?}");
+        assert!(
+            !out.stderr.contains("einvreg batch:"),
+            "{extra:?} started: {}",
+            out.stderr
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.join("v.jsonl")).unwrap(),
+            VAULT,
+            "{extra:?}"
+        );
     }
     let secrets = std::fs::read_to_string(d.join("secrets.toml")).unwrap();
     assert!(secrets.starts_with("[portal_password]"), "{secrets}");
@@ -66,12 +89,24 @@ fn a_symlinked_report_is_refused_before_the_batch_runs() {
     std::os::unix::fs::symlink(d.join("elsewhere.csv"), d.join("r.csv")).unwrap();
     std::os::unix::fs::symlink(d.join("elsewhere.csv"), d.join("r.html")).unwrap();
     for flag in ["--report", "--html"] {
-        let file = if flag == "--report" { "r.csv" } else { "r.html" };
+        let file = if flag == "--report" {
+            "r.csv"
+        } else {
+            "r.html"
+        };
         let out = batch(d, &[flag, file]);
-        assert!(out.stderr.contains(&format!("{flag} {file}: is a symbolic link")), "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("{flag} {file}: is a symbolic link")),
+            "{}",
+            out.stderr
+        );
         assert!(!out.stderr.contains("einvreg batch:"), "{}", out.stderr);
     }
-    assert_eq!(std::fs::read_to_string(d.join("elsewhere.csv")).unwrap(), "theirs\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("elsewhere.csv")).unwrap(),
+        "theirs\n"
+    );
 }
 
 #[test]
@@ -87,23 +122,48 @@ fn vault_export_never_writes_over_the_vault_or_an_existing_file_without_force() 
             .run()
     };
     let out = export(&["-o", "sub/../v.jsonl", "--force"], 2);
-    assert!(out.stderr.contains("-o sub/../v.jsonl is the same file as the vault"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("-o sub/../v.jsonl is the same file as the vault"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(std::fs::read_to_string(d.join("v.jsonl")).unwrap(), VAULT);
     std::fs::write(d.join("old.csv"), "keep\n").unwrap();
     let out = export(&["-o", "old.csv"], 2);
-    assert!(out.stderr.contains("old.csv: exists; give --force"), "{}", out.stderr);
-    assert_eq!(std::fs::read_to_string(d.join("old.csv")).unwrap(), "keep\n");
+    assert!(
+        out.stderr.contains("old.csv: exists; give --force"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("old.csv")).unwrap(),
+        "keep\n"
+    );
     export(&["-o", "old.csv", "--force"], 0);
-    assert!(std::fs::read_to_string(d.join("old.csv")).unwrap().starts_with("gstin,"));
+    assert!(std::fs::read_to_string(d.join("old.csv"))
+        .unwrap()
+        .starts_with("gstin,"));
 }
 
 /// `run` with `extra`, its portal never reached (port 9).
 fn run(dir: &Path, extra: &[&str]) -> Done {
     Test::new()
         .cwd(dir)
-        .args(["run", "production-api-user", "--portal", "http://127.0.0.1:9", "--auto-answer"])
+        .args([
+            "run",
+            "production-api-user",
+            "--portal",
+            "http://127.0.0.1:9",
+            "--auto-answer",
+        ])
         .args(["--var", "gstin=27AAPFU0939F1ZV", "--var", "through=gsp"])
-        .args(["--var", "provider=Tera Software Limited", "--var", "api_username=udaytera"])
+        .args([
+            "--var",
+            "provider=Tera Software Limited",
+            "--var",
+            "api_username=udaytera",
+        ])
         .args(extra)
         .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
         .status(2)
@@ -114,22 +174,58 @@ fn run(dir: &Path, extra: &[&str]) -> Done {
 fn a_newline_in_a_value_is_refused_not_typed_as_enter() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(dir.path(), &["--var", "portal_username=udaytrd01\nX"]);
-    assert!(out.stderr.contains("--var portal_username: `portal_username` holds a control character (U+000A)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "--var portal_username: `portal_username` holds a control character (U+000A)"
+        ),
+        "{}",
+        out.stderr
+    );
     // A secret with one, from the environment or the secrets file, likewise (never shown).
     let out = Test::new()
         .cwd(dir.path())
-        .args(["run", "production-api-user", "--portal", "http://127.0.0.1:9", "--auto-answer"])
-        .args(["--var", "gstin=27AAPFU0939F1ZV", "--var", "portal_username=udaytrd01", "--var", "through=gsp"])
-        .args(["--var", "provider=Tera Software Limited", "--var", "api_username=udaytera"])
+        .args([
+            "run",
+            "production-api-user",
+            "--portal",
+            "http://127.0.0.1:9",
+            "--auto-answer",
+        ])
+        .args([
+            "--var",
+            "gstin=27AAPFU0939F1ZV",
+            "--var",
+            "portal_username=udaytrd01",
+            "--var",
+            "through=gsp",
+        ])
+        .args([
+            "--var",
+            "provider=Tera Software Limited",
+            "--var",
+            "api_username=udaytera",
+        ])
         .env("EINVREG_PORTAL_PASSWORD", "Uday@Login\r2024")
         .status(2)
         .run();
-    assert!(out.stderr.contains("holds a control character (U+000D)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("holds a control character (U+000D)"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("Uday@Login"), "{}", out.stderr);
-    write_secrets(dir.path(), "[portal_password]\nudaytrd01 = \"Uday@Login\\n2024\"\n");
+    write_secrets(
+        dir.path(),
+        "[portal_password]\nudaytrd01 = \"Uday@Login\\n2024\"\n",
+    );
     std::fs::write(dir.path().join("batch.csv"), "gstin,portal_username,through,provider,api_username\n27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udaytera\n").unwrap();
     let out = batch(dir.path(), &[]);
-    assert!(out.stderr.contains("`portal_password.udaytrd01` holds a control character"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("`portal_password.udaytrd01` holds a control character"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("Uday@Login"), "{}", out.stderr);
 }
 
@@ -138,12 +234,25 @@ fn a_vars_file_others_may_read_may_not_hold_a_secret() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let vars = dir.path().join("vars.toml");
-    std::fs::write(&vars, "portal_username = \"udaytrd01\"\nportal_password = \"Uday@Login2024\"\n").unwrap();
+    std::fs::write(
+        &vars,
+        "portal_username = \"udaytrd01\"\nportal_password = \"Uday@Login2024\"\n",
+    )
+    .unwrap();
     std::fs::set_permissions(&vars, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = run(dir.path(), &["--vars", "vars.toml"]);
-    assert!(out.stderr.contains("vars.toml: permissions are 644"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("vars.toml: permissions are 644"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("chmod 600 vars.toml"), "{}", out.stderr);
-    assert!(out.stderr.contains("the secret `portal_password` at vars.toml:2:1"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the secret `portal_password` at vars.toml:2:1"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("Uday@Login2024"), "{}", out.stderr);
 }
 
@@ -156,12 +265,22 @@ fn a_fifo_as_the_secrets_file_is_refused_at_once() {
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     let out = Test::new()
         .cwd(dir.path())
-        .args(["batch", "production-api-user", "batch.csv", "--portal", "http://127.0.0.1:9"])
+        .args([
+            "batch",
+            "production-api-user",
+            "batch.csv",
+            "--portal",
+            "http://127.0.0.1:9",
+        ])
         .args(["--auto-answer", "--secrets", "fifo.toml"])
         .timeout(std::time::Duration::from_secs(20))
         .status(2)
         .run();
-    assert!(out.stderr.contains("fifo.toml: not a regular file"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("fifo.toml: not a regular file"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -185,7 +304,11 @@ fn terminal_escapes_in_arguments_and_csv_cells_are_shown_escaped() {
         .args(["--strict-providers"])
         .status(2)
         .run();
-    assert!(out.stderr.contains("Evil\\x1b]0;owned\\x07 Soft\\x1b[2J"), "{:?}", out.stderr);
+    assert!(
+        out.stderr.contains("Evil\\x1b]0;owned\\x07 Soft\\x1b[2J"),
+        "{:?}",
+        out.stderr
+    );
     assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
 }
 
@@ -200,8 +323,18 @@ fn a_grid_password_on_the_command_line_is_warned_about_and_the_environment_is_of
         .args(["--webdriver", "http://ops:Gr1d-S3cret@127.0.0.1:9"])
         .status(2)
         .run();
-    assert!(out.stderr.contains("warning: --webdriver http://127.0.0.1:9: a password on the command line shows in `ps`"), "{}", out.stderr);
-    assert!(out.stderr.contains("EINVREG_WEBDRIVER_PASSWORD"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "warning: --webdriver http://127.0.0.1:9: a password on the command line shows in `ps`"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("EINVREG_WEBDRIVER_PASSWORD"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("Gr1d-S3cret"), "{}", out.stderr);
     let out = Test::new()
         .cwd(dir.path())
@@ -210,7 +343,11 @@ fn a_grid_password_on_the_command_line_is_warned_about_and_the_environment_is_of
         .env("EINVREG_WEBDRIVER_PASSWORD", "Gr1d-S3cret")
         .status(2)
         .run();
-    assert!(!out.stderr.contains("warning: --webdriver"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("warning: --webdriver"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("Gr1d-S3cret"), "{}", out.stderr);
 }
 
@@ -221,15 +358,30 @@ fn an_artifacts_folder_that_is_a_symlink_or_another_users_is_refused() {
     let d = dir.path();
     std::fs::create_dir(d.join("real")).unwrap();
     std::os::unix::fs::symlink(d.join("real"), d.join("runs")).unwrap();
-    let out = run(d, &["--var", "portal_username=udaytrd01", "--artifacts", "runs"]);
-    assert!(out.stderr.contains("--artifacts runs: is a symbolic link"), "{}", out.stderr);
+    let out = run(
+        d,
+        &["--var", "portal_username=udaytrd01", "--artifacts", "runs"],
+    );
+    assert!(
+        out.stderr.contains("--artifacts runs: is a symbolic link"),
+        "{}",
+        out.stderr
+    );
     let theirs = d.join("theirs");
     std::fs::create_dir(&theirs).unwrap();
     std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o777)).unwrap();
     let c = std::ffi::CString::new(theirs.to_str().unwrap()).unwrap();
     // SAFETY: chown reads a NUL-terminated path. The tests run as root (CI).
     let owned = unsafe { libc::chown(c.as_ptr(), 65534, 65534) } == 0;
-    assert!(owned, "the test needs root to make a folder another user owns");
+    assert!(
+        owned,
+        "the test needs root to make a folder another user owns"
+    );
     let out = batch(d, &["--artifacts", "theirs"]);
-    assert!(out.stderr.contains("--artifacts theirs: belongs to another user (uid 65534)"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("--artifacts theirs: belongs to another user (uid 65534)"),
+        "{}",
+        out.stderr
+    );
 }

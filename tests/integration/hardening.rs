@@ -22,7 +22,14 @@ fn counter(url: &str, name: &str) -> u64 {
 fn spawn_batch(dir: &Path, url: &str, out: Stdio, err: Stdio) -> std::process::Child {
     Command::new(bin())
         .args(batch_on("production-api-user", url))
-        .args(["--parallel", "1", "--report", "report.csv", "--html", "report.html"])
+        .args([
+            "--parallel",
+            "1",
+            "--report",
+            "report.csv",
+            "--html",
+            "report.html",
+        ])
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("EINVREG_PORTAL_PASSWORD", PORTAL_SECRET)
@@ -39,7 +46,10 @@ fn wait_for(what: &str, child: &mut std::process::Child, mut f: impl FnMut() -> 
     let deadline = Instant::now() + Duration::from_secs(120);
     while !f() {
         assert!(Instant::now() < deadline, "never: {what}");
-        assert!(child.try_wait().unwrap().is_none(), "einvreg ended before {what}");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "einvreg ended before {what}"
+        );
         std::thread::sleep(Duration::from_millis(25));
     }
 }
@@ -74,12 +84,21 @@ fn sigterm_mid_batch_finishes_the_row_in_flight_writes_everything_and_exits_143(
     let url = r.production.clone();
     let mut child = spawn_batch(dir.path(), &url, Stdio::null(), Stdio::null());
     let pid = child.id();
-    wait_for("the submit window", &mut child, || counter(&url, "create_held") > 0);
+    wait_for("the submit window", &mut child, || {
+        counter(&url, "create_held") > 0
+    });
 
     // No core file, and no child holds einvreg's EINVREG_* variables.
     let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
-    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
-    assert_eq!(core.split_whitespace().collect::<Vec<_>>()[4..6], ["0", "0"], "{core}");
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    assert_eq!(
+        core.split_whitespace().collect::<Vec<_>>()[4..6],
+        ["0", "0"],
+        "{core}"
+    );
     let kids = procs::descendants(pid);
     assert!(kids.iter().any(|p| p.comm == "chromedriver"), "{kids:?}");
     assert!(kids.iter().any(|p| p.comm.starts_with("chrom")), "{kids:?}");
@@ -89,21 +108,37 @@ fn sigterm_mid_batch_finishes_the_row_in_flight_writes_everything_and_exits_143(
         };
         let env = String::from_utf8_lossy(&env);
         for bad in ["EINVREG_", PORTAL_SECRET, API_SECRET, CLIENT_SECRET] {
-            assert!(!env.contains(bad), "{} ({}) has {bad} in its environment", p.comm, p.pid);
+            assert!(
+                !env.contains(bad),
+                "{} ({}) has {bad} in its environment",
+                p.comm,
+                p.pid
+            );
         }
     }
-    let groups: Vec<i32> = kids.iter().map(|p| p.pgid).filter(|g| *g != pid as i32).collect();
+    let groups: Vec<i32> = kids
+        .iter()
+        .map(|p| p.pgid)
+        .filter(|g| *g != pid as i32)
+        .collect();
 
     // SIGTERM: as a first Ctrl-C.
     // SAFETY: kill(2) has no memory-safety preconditions.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     assert_eq!(exit_code(&mut child), Some(143));
     let done = finished(dir.path());
-    assert_eq!(done.len(), 1, "the row in flight finished, no other started: {done:?}");
+    assert_eq!(
+        done.len(),
+        1,
+        "the row in flight finished, no other started: {done:?}"
+    );
     assert_eq!(done[0]["status"], "registered", "{done:?}");
     let report = std::fs::read_to_string(dir.path().join("report.csv")).unwrap();
     assert_eq!(report.lines().count(), 4, "every row is reported: {report}");
-    assert!(report.contains("registered") && report.contains("not_started"), "{report}");
+    assert!(
+        report.contains("registered") && report.contains("not_started"),
+        "{report}"
+    );
     assert!(dir.path().join("report.html").exists());
     // EINVREG_API_PASSWORD is the API password of every GSTIN the secrets file names none for.
     let vault = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();

@@ -201,7 +201,9 @@ fn a_page_of_another_origin_is_never_typed_into() {
 
 /// Pixels of pure red (the replica draws its tricks in #f00, nothing else).
 fn red_pixels(png_path: &Path) -> usize {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(png_path).unwrap(),
+    ));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
@@ -230,13 +232,21 @@ fn secrets_drawn_where_markup_masking_does_not_look_never_reach_a_pixel_or_a_fil
     // The control: unmasked, every trick paints the secret in red.
     let chrome = Chrome::start();
     let dir = tempfile::tempdir().unwrap();
-    let values = std::collections::HashMap::from([("Password".to_string(), API_PASSWORD.to_string())]);
+    let values =
+        std::collections::HashMap::from([("Password".to_string(), API_PASSWORD.to_string())]);
     for trick in ["alt", "attr", "bidi", "canvas", "flex"] {
         let page = dir.path().join(format!("{trick}.html"));
-        std::fs::write(&page, einvreg::replica::tricks_page(&values, trick).unwrap()).unwrap();
+        std::fs::write(
+            &page,
+            einvreg::replica::tricks_page(&values, trick).unwrap(),
+        )
+        .unwrap();
         chrome.open(&page);
         let shot = chrome.keep_screenshot(&format!("trick-{trick}.png"));
-        assert!(red_pixels(&shot) > 20, "the {trick} trick paints nothing red");
+        assert!(
+            red_pixels(&shot) > 20,
+            "the {trick} trick paints nothing red"
+        );
     }
     drop(chrome);
     // Alt text, generated content, a bidi override and a canvas: each is
@@ -246,7 +256,10 @@ fn secrets_drawn_where_markup_masking_does_not_look_never_reach_a_pixel_or_a_fil
     reversed_anywhere(dir.path(), &d);
     let runs = dir.path().join("einvreg-runs/0002-27AAPFU0939F1ZV");
     let shot = runs.join("screenshot.png");
-    assert!(shot.exists(), "every trick can be hidden: the screenshot is kept");
+    assert!(
+        shot.exists(),
+        "every trick can be hidden: the screenshot is kept"
+    );
     assert_eq!(red_pixels(&shot), 0, "a secret is drawn in the screenshot");
     // Single characters laid out reversed cannot be hidden: no screenshot,
     // and no page.html either (the markup splits the secret); both say why.

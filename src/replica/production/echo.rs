@@ -70,17 +70,22 @@ pub(super) fn page(
 pub fn tricks_page(values: &HashMap<String, String>, tricks_list: &str) -> Result<String, String> {
     let bits = crate::replica::config::tricks(tricks_list).map_err(|e| e.to_string())?;
     let (html, js) = tricks(values, bits);
-    let json = serde_json::to_string(values).unwrap_or_default().replace("</", "<\\/");
+    let json = serde_json::to_string(values)
+        .unwrap_or_default()
+        .replace("</", "<\\/");
     Ok(format!("<!doctype html><html><head><style>{STYLE}</style></head><body>{html}<script>var posted = {json};</script>{js}</body></html>"))
 }
 
-const STYLE: &str = ".trick{color:#f00;font:20px sans-serif} .trick-attr::after{content:attr(data-v)}";
+const STYLE: &str =
+    ".trick{color:#f00;font:20px sans-serif} .trick-attr::after{content:attr(data-v)}";
 
 /// Each posted password drawn by the chosen tricks, in pure red (a test counts
 /// red pixels in einvreg's screenshot); the canvas is drawn by script.
 fn tricks(f: &HashMap<String, String>, bits: u8) -> (String, String) {
     let on = |name: &str| {
-        let i = crate::replica::config::TRICKS.iter().position(|n| *n == name);
+        let i = crate::replica::config::TRICKS
+            .iter()
+            .position(|n| *n == name);
         i.is_some_and(|i| bits & 1 << i != 0)
     };
     let (mut html, mut js) = (String::from(r#"<div id="tricks">"#), String::new());
@@ -94,17 +99,28 @@ fn tricks(f: &HashMap<String, String>, bits: u8) -> (String, String) {
             html.push_str(&format!(r#"<p><img class="trick" alt="{}" src="/no-such-image-{n}.png" width="300" height="30"></p>"#, esc(v)));
         }
         if on("attr") {
-            html.push_str(&format!(r#"<p class="trick trick-attr" data-v="{}"></p>"#, esc(v)));
+            html.push_str(&format!(
+                r#"<p class="trick trick-attr" data-v="{}"></p>"#,
+                esc(v)
+            ));
         }
         if on("bidi") {
-            html.push_str(&format!(r#"<p class="trick"><bdo dir="rtl">{}</bdo></p>"#, esc(&rev)));
+            html.push_str(&format!(
+                r#"<p class="trick"><bdo dir="rtl">{}</bdo></p>"#,
+                esc(&rev)
+            ));
         }
         if on("canvas") {
-            html.push_str(&format!(r#"<p><canvas id="trick-canvas-{n}" width="400" height="30"></canvas></p>"#));
+            html.push_str(&format!(
+                r#"<p><canvas id="trick-canvas-{n}" width="400" height="30"></canvas></p>"#
+            ));
             js.push_str(&format!("<script>(function(){{var c=document.getElementById('trick-canvas-{n}').getContext('2d');c.fillStyle='#f00';c.font='20px sans-serif';c.fillText(posted[{k}],2,22);}})();</script>", k = serde_json::to_string(k).unwrap_or_default()));
         }
         if on("flex") {
-            let spans: String = rev.chars().map(|c| format!("<span>{}</span>", esc(&c.to_string()))).collect();
+            let spans: String = rev
+                .chars()
+                .map(|c| format!("<span>{}</span>", esc(&c.to_string())))
+                .collect();
             html.push_str(&format!(r#"<div class="trick" style="display:flex;flex-direction:row-reverse;justify-content:flex-end">{spans}</div>"#));
         }
     }

@@ -9,7 +9,8 @@ use fantoccini::Client;
 use serde_json::json;
 
 /// Elements whose pixels may hold a secret that no text check can read.
-const OPAQUE: &str = "canvas,iframe,frame,embed,object,video,svg image,img[src^='data:' i],img[src^='blob:' i]";
+const OPAQUE: &str =
+    "canvas,iframe,frame,embed,object,video,svg image,img[src^='data:' i],img[src^='blob:' i]";
 
 /// What a screenshot of the masked page would show.
 pub struct Shown {
