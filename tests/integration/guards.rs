@@ -18,6 +18,17 @@ fn folder() -> tempfile::TempDir {
     dir
 }
 
+/// `out`'s stderr says `text`.
+fn says(out: &Done, text: &str) {
+    assert!(out.stderr.contains(text), "no {text:?} in:\n{}", out.stderr);
+}
+
+/// `out` shows no `secret`.
+fn silent(out: &Done, secret: &str) {
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(!all.contains(secret), "{secret:?} shown:\n{all}");
+}
+
 fn batch(dir: &Path, extra: &[&str]) -> Done {
     let base = batch_on("production-api-user", "http://127.0.0.1:9");
     Test::new()
@@ -95,13 +106,8 @@ fn a_symlinked_report_is_refused_before_the_batch_runs() {
             "r.html"
         };
         let out = batch(d, &[flag, file]);
-        assert!(
-            out.stderr
-                .contains(&format!("{flag} {file}: is a symbolic link")),
-            "{}",
-            out.stderr
-        );
-        assert!(!out.stderr.contains("einvreg batch:"), "{}", out.stderr);
+        says(&out, &format!("{flag} {file}: is a symbolic link"));
+        silent(&out, "einvreg batch:");
     }
     assert_eq!(
         std::fs::read_to_string(d.join("elsewhere.csv")).unwrap(),
@@ -122,20 +128,11 @@ fn vault_export_never_writes_over_the_vault_or_an_existing_file_without_force() 
             .run()
     };
     let out = export(&["-o", "sub/../v.jsonl", "--force"], 2);
-    assert!(
-        out.stderr
-            .contains("-o sub/../v.jsonl is the same file as the vault"),
-        "{}",
-        out.stderr
-    );
+    says(&out, "-o sub/../v.jsonl is the same file as the vault");
     assert_eq!(std::fs::read_to_string(d.join("v.jsonl")).unwrap(), VAULT);
     std::fs::write(d.join("old.csv"), "keep\n").unwrap();
     let out = export(&["-o", "old.csv"], 2);
-    assert!(
-        out.stderr.contains("old.csv: exists; give --force"),
-        "{}",
-        out.stderr
-    );
+    says(&out, "old.csv: exists; give --force");
     assert_eq!(
         std::fs::read_to_string(d.join("old.csv")).unwrap(),
         "keep\n"
@@ -148,6 +145,11 @@ fn vault_export_never_writes_over_the_vault_or_an_existing_file_without_force() 
 
 /// `run` with `extra`, its portal never reached (port 9).
 fn run(dir: &Path, extra: &[&str]) -> Done {
+    run_with(dir, extra, "Uday@Login2024")
+}
+
+/// `run` with `password` as EINVREG_PORTAL_PASSWORD.
+fn run_with(dir: &Path, extra: &[&str], password: &str) -> Done {
     Test::new()
         .cwd(dir)
         .args([
@@ -165,7 +167,7 @@ fn run(dir: &Path, extra: &[&str]) -> Done {
             "api_username=udaytera",
         ])
         .args(extra)
-        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .env("EINVREG_PORTAL_PASSWORD", password)
         .status(2)
         .run()
 }
@@ -174,59 +176,26 @@ fn run(dir: &Path, extra: &[&str]) -> Done {
 fn a_newline_in_a_value_is_refused_not_typed_as_enter() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(dir.path(), &["--var", "portal_username=udaytrd01\nX"]);
-    assert!(
-        out.stderr.contains(
-            "--var portal_username: `portal_username` holds a control character (U+000A)"
-        ),
-        "{}",
-        out.stderr
+    says(
+        &out,
+        "--var portal_username: `portal_username` holds a control character (U+000A)",
     );
     // A secret with one, from the environment or the secrets file, likewise (never shown).
-    let out = Test::new()
-        .cwd(dir.path())
-        .args([
-            "run",
-            "production-api-user",
-            "--portal",
-            "http://127.0.0.1:9",
-            "--auto-answer",
-        ])
-        .args([
-            "--var",
-            "gstin=27AAPFU0939F1ZV",
-            "--var",
-            "portal_username=udaytrd01",
-            "--var",
-            "through=gsp",
-        ])
-        .args([
-            "--var",
-            "provider=Tera Software Limited",
-            "--var",
-            "api_username=udaytera",
-        ])
-        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login\r2024")
-        .status(2)
-        .run();
-    assert!(
-        out.stderr.contains("holds a control character (U+000D)"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("Uday@Login"), "{}", out.stderr);
+    let login = ["--var", "portal_username=udaytrd01"];
+    let out = run_with(dir.path(), &login, "Uday@Login\r2024");
+    says(&out, "holds a control character (U+000D)");
+    silent(&out, "Uday@Login");
     write_secrets(
         dir.path(),
         "[portal_password]\nudaytrd01 = \"Uday@Login\\n2024\"\n",
     );
     std::fs::write(dir.path().join("batch.csv"), "gstin,portal_username,through,provider,api_username\n27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udaytera\n").unwrap();
     let out = batch(dir.path(), &[]);
-    assert!(
-        out.stderr
-            .contains("`portal_password.udaytrd01` holds a control character"),
-        "{}",
-        out.stderr
+    says(
+        &out,
+        "`portal_password.udaytrd01` holds a control character",
     );
-    assert!(!out.stderr.contains("Uday@Login"), "{}", out.stderr);
+    silent(&out, "Uday@Login");
 }
 
 #[test]
@@ -241,19 +210,10 @@ fn a_vars_file_others_may_read_may_not_hold_a_secret() {
     .unwrap();
     std::fs::set_permissions(&vars, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = run(dir.path(), &["--vars", "vars.toml"]);
-    assert!(
-        out.stderr.contains("vars.toml: permissions are 644"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("chmod 600 vars.toml"), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("the secret `portal_password` at vars.toml:2:1"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("Uday@Login2024"), "{}", out.stderr);
+    says(&out, "vars.toml: permissions are 644");
+    says(&out, "chmod 600 vars.toml");
+    says(&out, "the secret `portal_password` at vars.toml:2:1");
+    silent(&out, "Uday@Login2024");
 }
 
 #[test]
@@ -276,11 +236,7 @@ fn a_fifo_as_the_secrets_file_is_refused_at_once() {
         .timeout(std::time::Duration::from_secs(20))
         .status(2)
         .run();
-    assert!(
-        out.stderr.contains("fifo.toml: not a regular file"),
-        "{}",
-        out.stderr
-    );
+    says(&out, "fifo.toml: not a regular file");
 }
 
 #[test]
@@ -323,19 +279,12 @@ fn a_grid_password_on_the_command_line_is_warned_about_and_the_environment_is_of
         .args(["--webdriver", "http://ops:Gr1d-S3cret@127.0.0.1:9"])
         .status(2)
         .run();
-    assert!(
-        out.stderr.contains(
-            "warning: --webdriver http://127.0.0.1:9: a password on the command line shows in `ps`"
-        ),
-        "{}",
-        out.stderr
+    says(
+        &out,
+        "warning: --webdriver http://127.0.0.1:9: a password on the command line shows in `ps`",
     );
-    assert!(
-        out.stderr.contains("EINVREG_WEBDRIVER_PASSWORD"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("Gr1d-S3cret"), "{}", out.stderr);
+    says(&out, "EINVREG_WEBDRIVER_PASSWORD");
+    silent(&out, "Gr1d-S3cret");
     let out = Test::new()
         .cwd(dir.path())
         .args(batch_on("production-api-user", "http://127.0.0.1:9"))
@@ -343,12 +292,8 @@ fn a_grid_password_on_the_command_line_is_warned_about_and_the_environment_is_of
         .env("EINVREG_WEBDRIVER_PASSWORD", "Gr1d-S3cret")
         .status(2)
         .run();
-    assert!(
-        !out.stderr.contains("warning: --webdriver"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("Gr1d-S3cret"), "{}", out.stderr);
+    silent(&out, "warning: --webdriver");
+    silent(&out, "Gr1d-S3cret");
 }
 
 #[test]
@@ -362,11 +307,7 @@ fn an_artifacts_folder_that_is_a_symlink_or_another_users_is_refused() {
         d,
         &["--var", "portal_username=udaytrd01", "--artifacts", "runs"],
     );
-    assert!(
-        out.stderr.contains("--artifacts runs: is a symbolic link"),
-        "{}",
-        out.stderr
-    );
+    says(&out, "--artifacts runs: is a symbolic link");
     let theirs = d.join("theirs");
     std::fs::create_dir(&theirs).unwrap();
     std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -378,10 +319,8 @@ fn an_artifacts_folder_that_is_a_symlink_or_another_users_is_refused() {
         "the test needs root to make a folder another user owns"
     );
     let out = batch(d, &["--artifacts", "theirs"]);
-    assert!(
-        out.stderr
-            .contains("--artifacts theirs: belongs to another user (uid 65534)"),
-        "{}",
-        out.stderr
+    says(
+        &out,
+        "--artifacts theirs: belongs to another user (uid 65534)",
     );
 }
