@@ -4,10 +4,12 @@
 //! One folder per concern. The engine: `flow` (the TOML flow language),
 //! `rules` (portal rules), `driver` (WebDriver sessions), `runner` (walks a
 //! flow, for `run` and `smoke` alike), `operator` (asks people), `desk`
-//! (the answer desk: a web page where people answer), `vault`
-//! (credentials), `batch`, `smoke`, `events` (the stream every display and
-//! record consumes), `redact`, `secrets`, `exit` (typed results to stable
-//! codes), `loopback` (a loopback-only HTTP client). Beside it, a leaf
+//! (the answer desk: a web page where people answer), `process` (every
+//! child kept together and ended with einvreg), `vault` (credentials),
+//! `batch`, `smoke`, `events` (the stream every display and record
+//! consumes), `redact`, `output` (printing that never panics), `secrets`,
+//! `exit` (typed results to stable codes), `loopback` (a loopback-only
+//! HTTP client). Beside it, a leaf
 //! nothing in the engine imports: `replica` (a stateful copy of both
 //! portals). At the edge: `cli`. `docs/architecture.md` draws the map.
 
@@ -27,6 +29,7 @@ mod flow;
 mod html;
 pub mod loopback;
 mod operator;
+mod process;
 mod redact;
 pub mod replica;
 mod rules;

@@ -163,7 +163,7 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
     });
     // Every row opens a session: the first ones start now, the next ones
     // while earlier rows run.
-    endpoint.expect(spec.rows.len(), spec.parallel.max(1));
+    endpoint.plan_sessions(spec.rows.len(), spec.parallel.max(1));
     let mut handles = vec![];
     for row in spec.rows.clone() {
         let (shared, endpoint) = (shared.clone(), endpoint.clone());

@@ -85,7 +85,7 @@ pub fn main() -> i32 {
             errln!("warning: core dumps could not be turned off ({e}): a crash may write secrets to a core file");
         }
     }
-    crate::driver::group::hide_env(common::own_env());
+    crate::process::hide_env(common::own_env());
     let (written, kept) = outputs::of(&cli);
     if let Err(e) = outputs::check(&written, &kept) {
         return common::usage(e);
@@ -93,7 +93,7 @@ pub fn main() -> i32 {
     logging::init(&cli.log);
     let code = dispatch(cli);
     // Whatever path the exit took, no browser einvreg started outlives it.
-    let left = crate::driver::group::reap_all();
+    let left = crate::process::reap_all();
     if left > 0 {
         tracing::warn!(
             "{left} browser process group(s) einvreg started were still running at exit: ended"

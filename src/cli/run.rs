@@ -270,7 +270,7 @@ async fn run_async(
         Err(code) => return code,
     };
     // The browser starts while the rest is set up.
-    endpoint.expect(1, 1);
+    endpoint.plan_sessions(1, 1);
     if !super::logging::quiet() {
         errln!(
             "einvreg: {} on {} for {} (answers: {})",

@@ -79,7 +79,7 @@ pub fn run(args: Args) -> i32 {
             Ok(e) => std::sync::Arc::new(e),
             Err(code) => return code,
         };
-        endpoint.expect(flows.len(), 1);
+        endpoint.plan_sessions(flows.len(), 1);
         let mut findings: Vec<Finding> = vec![];
         for flow in &flows {
             let base_url = match (&replica, &args.portal.portal) {

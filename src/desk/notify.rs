@@ -40,7 +40,7 @@ impl Notify {
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
         let gstin = m.gstin.to_string();
-        crate::driver::group::contain(&mut cmd);
+        crate::process::contain(&mut cmd);
         let child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {

@@ -6,8 +6,8 @@
 //! the driver's child, not einvreg's.
 
 use super::caps::BrowserKind;
-use super::group::{self, Guard};
 use super::{Binary, DriverConfig, DriverError, APT_FIX, FIREFOX_FIX};
+use crate::process::{self as group, Guard};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};

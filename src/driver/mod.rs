@@ -9,7 +9,6 @@ pub mod address;
 pub mod caps;
 pub mod command;
 pub mod endpoints;
-pub(crate) mod group;
 mod local;
 mod own;
 pub mod pool;
@@ -227,7 +226,7 @@ impl Endpoint {
     /// From now on `n` sessions will be asked for, `parallel` at a time:
     /// the first ones started ahead (`--warm`, else [`warm_default`])
     /// start now, in the background.
-    pub fn expect(self: &Arc<Self>, n: usize, parallel: usize) {
+    pub fn plan_sessions(self: &Arc<Self>, n: usize, parallel: usize) {
         self.parallel.store(parallel.max(1), Ordering::SeqCst);
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         let remote = matches!(self.source, Source::Remote(_));
@@ -235,7 +234,7 @@ impl Endpoint {
             .config
             .warm
             .unwrap_or_else(|| warm_default(remote, parallel, cores));
-        self.warm.expect(n, ahead);
+        self.warm.plan(n, ahead);
         self.start_ahead();
     }
 

@@ -28,7 +28,7 @@ struct State {
 
 impl Warm {
     /// From now on, `n` sessions will be asked for; keep `ahead` started.
-    pub(super) fn expect(&self, n: usize, ahead: usize) {
+    pub(super) fn plan(&self, n: usize, ahead: usize) {
         let mut s = self.state.lock().expect("warm lock");
         (s.left, s.ahead) = (n, ahead);
     }
@@ -71,7 +71,7 @@ mod tests {
     async fn starts_ahead_only_for_sessions_still_to_come() {
         let w = Warm::default();
         assert_eq!(w.to_start(), 0, "nothing expected, nothing started");
-        w.expect(3, 2);
+        w.plan(3, 2);
         assert_eq!(w.to_start(), 2);
         w.push(never());
         w.push(never());
@@ -89,7 +89,7 @@ mod tests {
     #[tokio::test]
     async fn none_ahead_means_none_started() {
         let w = Warm::default();
-        w.expect(10, 0);
+        w.plan(10, 0);
         assert_eq!(w.to_start(), 0);
         assert!(w.take().is_none());
     }
@@ -97,7 +97,7 @@ mod tests {
     #[tokio::test]
     async fn drain_hands_back_the_unused_and_stops_starting() {
         let w = Warm::default();
-        w.expect(5, 1);
+        w.plan(5, 1);
         w.push(never());
         assert_eq!(w.drain().len(), 1);
         assert_eq!(w.to_start(), 0);

@@ -36,7 +36,7 @@ pub(crate) struct Group(pub(crate) Option<u32>);
 impl Drop for Group {
     fn drop(&mut self) {
         if let Some(pid) = self.0 {
-            crate::driver::group::kill(pid);
+            crate::process::kill(pid);
         }
     }
 }
@@ -79,7 +79,7 @@ impl Operator for CommandOperator {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .kill_on_drop(true);
-            crate::driver::group::contain(&mut cmd);
+            crate::process::contain(&mut cmd);
             let child = cmd
                 .spawn()
                 .map_err(|e| OperatorError::Failed(format!("cannot run answer command: {e}")))?;

@@ -114,7 +114,9 @@ impl Runner<'_> {
                 let Ok(want) = text.render(&self.vars) else {
                     return Ok(true);
                 };
-                let (class, detail) = match self.expect(screen, st, target, Some(text), false).await
+                let (class, detail) = match self
+                    .check_expected(screen, st, target, Some(text), false)
+                    .await
                 {
                     Ok(_) => (Class::Ok, "present".to_string()),
                     Err(StepErr::Fail(RunError::Drift(d))) => (Class::Drift, d.what),

@@ -144,7 +144,7 @@ impl Runner<'_> {
                 text,
                 absent,
             } => {
-                self.expect(screen, st, target, text.as_ref(), *absent)
+                self.check_expected(screen, st, target, text.as_ref(), *absent)
                     .await
             }
             StepKind::Alert {
@@ -394,7 +394,7 @@ impl Runner<'_> {
         self.after_lead(st, lead, token).await.map(|_| ())
     }
 
-    pub(super) async fn expect(
+    pub(super) async fn check_expected(
         &mut self,
         screen: &Screen,
         st: &Step,

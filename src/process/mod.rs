@@ -1,4 +1,5 @@
-//! Keeping chromedriver and every Chromium it starts together, so none
+//! Process containment, for every child einvreg starts (a driver and its
+//! browsers, answer and notify commands): kept together, so none
 //! outlives einvreg. On Unix they share one process group, killed at
 //! once; a guard `sh` waits on a pipe only einvreg holds and kills the
 //! group when einvreg dies, however it dies (on Linux, chromedriver also
