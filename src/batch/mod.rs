@@ -17,7 +17,7 @@ pub use prepare::{prepare, Checks, CsvSource, PrepareError, Prepared};
 pub use report::RowResult;
 
 use crate::driver::Endpoint;
-use crate::events::{self, Event, RowStatus, RunStatus, Sink};
+use crate::events::{self, Ending, Event, RowStatus, RunStatus, Sink};
 use crate::flow::inputs;
 use crate::flow::Flow;
 use crate::operator::Queue;
@@ -85,6 +85,9 @@ struct RowInputs(Vec<inputs::InputProblem>);
 struct Shared {
     spec: Arc<BatchSpec>,
     store_errors: Mutex<Vec<String>>,
+    /// With `--resume`: the vault as the earlier run left it, read (and
+    /// decrypted) once for every row.
+    earlier: Vec<vault::Credential>,
 }
 
 impl Shared {
@@ -160,6 +163,7 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
     let shared = Arc::new(Shared {
         spec: spec.clone(),
         store_errors: Mutex::new(vec![]),
+        earlier: earlier_vault(&spec),
     });
     // Every row opens a session: the first ones start now, the next ones
     // while earlier rows run.
@@ -270,7 +274,7 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
     };
     // Resuming, any credential of this row still in doubt is submitted again as is.
     let reuse = match spec.resume.is_some() {
-        true => match in_doubt(spec, row, known.as_deref()) {
+        true => match in_doubt(spec, &shared.earlier, row, known.as_deref()) {
             InDoubt::Created => {
                 let why = "registered in an earlier run (the vault records it created)";
                 return RowResult::plain(row, RowStatus::Skipped, why);
@@ -299,13 +303,13 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
     if let Some(e) = &report.store_error {
         shared.store_failed(format!("line {} ({}): {e}", row.line, row.gstin()));
     }
-    let (status, message) = match &reuse {
+    let end = match &reuse {
         // The portal's answer to the credential resubmitted decides.
         Some(c) => confirm(shared, &c.id, &report),
-        None => (report.status, report.message.clone()),
+        None => Ending::new(report.status, report.message.clone()),
     };
-    let (status, message) = unrecorded(&report, status, message);
-    let (status, message) = verify::after(shared, row, &report, status, message).await;
+    let end = unrecorded(&report, end);
+    let Ending { status, message } = verify::after(shared, row, &report, end).await;
     let message = spec.redactor.redact(&message);
     let mut fin = entry(row, State::Finished);
     fin.answered = report.answered.clone();
@@ -369,13 +373,13 @@ fn journal_finished(shared: &Shared, mut fin: Entry, status: RunStatus, message:
 
 /// A registration the vault could not record as created stays in doubt
 /// (its record says pending), so `--resume` settles it.
-fn unrecorded(report: &runner::RunReport, status: RunStatus, msg: String) -> (RunStatus, String) {
-    match (&report.store_error, status) {
-        (Some(e), RunStatus::Registered) => (
+fn unrecorded(report: &runner::RunReport, end: Ending) -> Ending {
+    match (&report.store_error, end.status) {
+        (Some(e), RunStatus::Registered) => Ending::new(
             RunStatus::NeedsVerification,
             format!("the portal created it, but {e}"),
         ),
-        _ => (status, msg),
+        _ => end,
     }
 }
 
@@ -383,16 +387,16 @@ fn unrecorded(report: &runner::RunReport, status: RunStatus, msg: String) -> (Ru
 /// again: the portal's "already registered" or "already created" means
 /// the interrupted run created it, so it is confirmed; "created" was
 /// recorded by the walk itself (same vault id). Exactly one `created`.
-fn confirm(shared: &Shared, id: &str, report: &runner::RunReport) -> (RunStatus, String) {
+fn confirm(shared: &Shared, id: &str, report: &runner::RunReport) -> Ending {
     let portal_knows = report.status == RunStatus::AlreadyRegistered
         || (report.status == RunStatus::NeedsVerification && report.outcome.is_some());
     if !portal_knows {
-        return (report.status, report.message.clone());
+        return Ending::new(report.status, report.message.clone());
     }
     let note = "confirmed on resume: the portal already holds this credential";
     shared.set_vault(id, vault::Status::Created, note);
     let msg = "confirmed: created by the interrupted run (credential in the vault)";
-    (RunStatus::Registered, msg.into())
+    Ending::new(RunStatus::Registered, msg)
 }
 
 /// What the vault holds for a resumed row.
@@ -407,14 +411,12 @@ enum InDoubt {
 
 /// The journal's credential for this row (`known`), or else the newest one
 /// still pending or unverified for its GSTIN, portal and provider.
-fn in_doubt(spec: &BatchSpec, row: &Row, known: Option<&str>) -> InDoubt {
-    let creds = match spec.vault.read_all() {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!("cannot read the vault to resume line {}: {e}", row.line);
-            return InDoubt::None;
-        }
-    };
+fn in_doubt(
+    spec: &BatchSpec,
+    creds: &[vault::Credential],
+    row: &Row,
+    known: Option<&str>,
+) -> InDoubt {
     let open = |c: &vault::Credential| {
         matches!(
             c.status,
@@ -436,7 +438,7 @@ fn in_doubt(spec: &BatchSpec, row: &Row, known: Option<&str>) -> InDoubt {
         .find(|p| !p.is_empty())
         .unwrap_or("");
     creds
-        .into_iter()
+        .iter()
         .rev()
         .find(|c| {
             c.gstin == gstin
@@ -444,7 +446,19 @@ fn in_doubt(spec: &BatchSpec, row: &Row, known: Option<&str>) -> InDoubt {
                 && (provider.is_empty() || c.provider == provider)
                 && open(c)
         })
-        .map_or(InDoubt::None, |c| InDoubt::Pending(Box::new(c)))
+        .map_or(InDoubt::None, |c| InDoubt::Pending(Box::new(c.clone())))
+}
+
+/// The vault as the earlier run left it, when resuming (read once: a
+/// row's own credentials are never another row's in doubt).
+fn earlier_vault(spec: &BatchSpec) -> Vec<vault::Credential> {
+    if spec.resume.is_none() {
+        return vec![];
+    }
+    spec.vault.read_all().unwrap_or_else(|e| {
+        tracing::error!("cannot read the vault to resume: {e}");
+        vec![]
+    })
 }
 
 /// Marks rows still in flight as in doubt (second Ctrl-C).

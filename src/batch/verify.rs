@@ -3,7 +3,7 @@
 //! after a row that ends in doubt (or created, with `--verify all`).
 
 use super::{Row, Shared};
-use crate::events::RunStatus;
+use crate::events::{Ending, RunStatus};
 use crate::runner::RunReport;
 use crate::vault::Credential;
 use crate::verify::settle::{self, Settled};
@@ -38,27 +38,21 @@ pub(super) async fn resumed(shared: &Shared, row: &Row, c: &Credential) -> Resum
 }
 
 /// The row's status after its run, its credential verified when asked for.
-pub(super) async fn after(
-    shared: &Shared,
-    row: &Row,
-    report: &RunReport,
-    status: RunStatus,
-    message: String,
-) -> (RunStatus, String) {
+pub(super) async fn after(shared: &Shared, row: &Row, report: &RunReport, end: Ending) -> Ending {
     let Some(v) = &shared.spec.verify else {
-        return (status, message);
+        return end;
     };
-    let wanted = status == RunStatus::NeedsVerification
-        || (v.created_too && status == RunStatus::Registered);
+    let wanted = end.status == RunStatus::NeedsVerification
+        || (v.created_too && end.status == RunStatus::Registered);
     let Some(id) = report.credential.as_deref().filter(|_| wanted) else {
-        return (status, message);
+        return end;
     };
     match settle::by_id(&shared.spec.vault, &v.verifier, id).await {
         Some(s) => {
             noted(shared, row, &s);
-            settle::status_after(status, &message, &s)
+            settle::status_after(end, &s)
         }
-        None => (status, message),
+        None => end,
     }
 }
 

@@ -341,7 +341,9 @@ async fn verified(
         return r;
     };
     if let Some(s) = crate::verify::settle::by_id(vault, &v.verifier, &id).await {
-        (r.status, r.message) = crate::verify::settle::status_after(r.status, &r.message, &s);
+        let end = crate::events::Ending::new(r.status, std::mem::take(&mut r.message));
+        let end = crate::verify::settle::status_after(end, &s);
+        (r.status, r.message) = (end.status, end.message);
         if let Some(e) = s.store_error {
             r.store_error.get_or_insert(e);
         }

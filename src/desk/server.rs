@@ -302,14 +302,25 @@ async fn answer(
     }
 }
 
+/// Why an answer typed on the desk is sent back to the operator.
+#[derive(Debug, thiserror::Error)]
+enum BadAnswer {
+    /// Not an OTP.
+    #[error(transparent)]
+    Otp(crate::rules::Invalid),
+    /// Not what a captcha holds.
+    #[error("type the characters in the image (letters and digits)")]
+    Captcha,
+}
+
 /// Checked before the portal sees it: an OTP is 6 digits; a captcha, a few letters or digits.
-fn valid(what: &str, text: &str) -> Result<(), String> {
+fn valid(what: &str, text: &str) -> Result<(), BadAnswer> {
     match what {
-        "OTP" => crate::rules::validate_otp(text).map_err(|e| e.to_string()),
+        "OTP" => crate::rules::validate_otp(text).map_err(BadAnswer::Otp),
         _ if (1..=12).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric()) => {
             Ok(())
         }
-        _ => Err("type the characters in the image (letters and digits)".into()),
+        _ => Err(BadAnswer::Captcha),
     }
 }
 

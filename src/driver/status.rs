@@ -6,9 +6,6 @@
 use super::address::Address;
 use base64::Engine;
 use http_body_util::{BodyExt, Empty};
-
-/// The most a `/status` answer may hold: a Grid of hundreds of nodes fits.
-const MAX_STATUS: usize = 4 << 20;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -17,6 +14,54 @@ use std::time::Duration;
 
 /// How long a `/status` may take before the endpoint counts as down.
 const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most a `/status` answer may hold: a Grid of hundreds of nodes fits.
+const MAX_STATUS: usize = 4 << 20;
+
+/// Why an endpoint's `/status` (or a Delete Session) gave no answer to use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusError {
+    /// A URL that cannot carry the request.
+    #[error("not a URL that can be asked")]
+    BadUrl,
+    /// Connection, TLS or protocol failure: the causes, one line.
+    #[error("{0}")]
+    Transport(String),
+    /// More than [`MAX_STATUS`] bytes.
+    #[error("{path} answered more than {} MiB: not a WebDriver status", MAX_STATUS >> 20)]
+    TooBig {
+        /// What was asked.
+        path: String,
+    },
+    /// 401 or 403.
+    #[error("{path} answered {status}: check the user and password in the URL")]
+    Refused {
+        /// What was asked.
+        path: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Another status than 200.
+    #[error("{path} answered {status}")]
+    Status {
+        /// What was asked.
+        path: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// No answer within [`STATUS_TIMEOUT`].
+    #[error("{path} did not answer within {}s", STATUS_TIMEOUT.as_secs())]
+    Timeout {
+        /// What was asked.
+        path: String,
+    },
+    /// An answer that is not JSON.
+    #[error("/status is not JSON")]
+    NotJson,
+    /// A plain driver that says it is not ready, and why.
+    #[error("not ready: {0}")]
+    NotReady(String),
+}
 
 /// What `/status` says about room for new sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,16 +80,16 @@ pub enum Capacity {
 }
 
 /// Reads `/status` at `addr` (basic auth from its userinfo).
-pub async fn fetch(addr: &Address, browser: &str) -> Result<Capacity, String> {
+pub async fn fetch(addr: &Address, browser: &str) -> Result<Capacity, StatusError> {
     let body = request(addr, "GET", "/status").await?;
-    let v: Value = serde_json::from_slice(&body).map_err(|_| "/status is not JSON".to_string())?;
+    let v: Value = serde_json::from_slice(&body).map_err(|_| StatusError::NotJson)?;
     parse(&v, browser)
 }
 
 /// Ends session `id` at `addr` (https://www.w3.org/TR/webdriver2/#delete-session)
 /// with the basic auth fantoccini 0.22 leaves off its own Delete Session,
 /// so a Grid behind auth frees the slot.
-pub async fn delete_session(addr: &Address, id: &str) -> Result<(), String> {
+pub async fn delete_session(addr: &Address, id: &str) -> Result<(), StatusError> {
     request(addr, "DELETE", &format!("/session/{id}"))
         .await
         .map(|_| ())
@@ -52,8 +97,8 @@ pub async fn delete_session(addr: &Address, id: &str) -> Result<(), String> {
 
 /// One request to `addr` + `path`, basic auth from its userinfo; the
 /// body of a 200.
-async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, String> {
-    let u = url::Url::parse(&format!("{}{path}", addr.full())).map_err(|e| e.to_string())?;
+async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, StatusError> {
+    let u = url::Url::parse(&format!("{}{path}", addr.full())).map_err(|_| StatusError::BadUrl)?;
     let mut plain = u.clone();
     // Both setters fail only for URLs that cannot have credentials.
     if plain
@@ -61,7 +106,7 @@ async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, St
         .and(plain.set_password(None))
         .is_err()
     {
-        return Err("not a URL that can be asked".into());
+        return Err(StatusError::BadUrl);
     }
     let mut req = hyper::Request::builder()
         .method(method)
@@ -73,32 +118,39 @@ async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, St
         let b64 = base64::engine::general_purpose::STANDARD.encode(pair);
         req = req.header("authorization", format!("Basic {b64}"));
     }
-    let req = req.body(Empty::<Bytes>::new()).map_err(|e| e.to_string())?;
+    let req = req
+        .body(Empty::<Bytes>::new())
+        .map_err(|_| StatusError::BadUrl)?;
+    let path = path.to_string();
     let call = async {
         let client = shared_client();
-        let res = client.request(req).await.map_err(|e| chain(&e))?;
+        let res = client
+            .request(req)
+            .await
+            .map_err(|e| StatusError::Transport(chain(&e)))?;
         let status = res.status().as_u16();
         let body = http_body_util::Limited::new(res.into_body(), MAX_STATUS)
             .collect()
             .await
             .map_err(|e| match e.is::<http_body_util::LengthLimitError>() {
-                true => format!(
-                    "{path} answered more than {} MiB: not a WebDriver status",
-                    MAX_STATUS >> 20
-                ),
-                false => e.to_string(),
+                true => StatusError::TooBig { path: path.clone() },
+                false => StatusError::Transport(e.to_string()),
             })?;
         match status {
             200 => Ok(body.to_bytes().to_vec()),
-            401 | 403 => Err(format!(
-                "{path} answered {status}: check the user and password in the URL"
-            )),
-            s => Err(format!("{path} answered {s}")),
+            401 | 403 => Err(StatusError::Refused {
+                path: path.clone(),
+                status,
+            }),
+            status => Err(StatusError::Status {
+                path: path.clone(),
+                status,
+            }),
         }
     };
     tokio::time::timeout(STATUS_TIMEOUT, call)
         .await
-        .map_err(|_| format!("{path} did not answer within {}s", STATUS_TIMEOUT.as_secs()))?
+        .map_err(|_| StatusError::Timeout { path: path.clone() })?
 }
 
 /// One client for every endpoint's `/status` and Delete Session: the
@@ -122,13 +174,15 @@ fn chain(e: &dyn std::error::Error) -> String {
 
 /// A Grid (its status has `nodes`) or a plain driver; `browser` is the
 /// W3C `browserName` the sessions will ask for.
-pub fn parse(v: &Value, browser: &str) -> Result<Capacity, String> {
+pub fn parse(v: &Value, browser: &str) -> Result<Capacity, StatusError> {
     let value = &v["value"];
     let Some(nodes) = value["nodes"].as_array() else {
         return match value["ready"].as_bool() {
-            Some(false) => Err(format!(
-                "not ready: {}",
-                value["message"].as_str().unwrap_or("no reason given")
+            Some(false) => Err(StatusError::NotReady(
+                value["message"]
+                    .as_str()
+                    .unwrap_or("no reason given")
+                    .to_string(),
             )),
             _ => Ok(Capacity::Plain),
         };
@@ -198,7 +252,7 @@ mod tests {
         let busy = json!({"value": {"ready": false, "message": "Session already started"}});
         assert_eq!(
             parse(&busy, "firefox"),
-            Err("not ready: Session already started".into())
+            Err(StatusError::NotReady("Session already started".into()))
         );
         let hub = json!({"value": {"ready": false, "nodes": []}});
         assert_eq!(
@@ -212,6 +266,7 @@ mod tests {
         let url = crate::loopback::endless_server().await;
         let addr = crate::driver::address::Address::parse(&url).unwrap();
         let e = fetch(&addr, "chrome").await.unwrap_err();
-        assert!(e.contains("more than 4 MiB"), "{e}");
+        assert!(matches!(e, StatusError::TooBig { .. }), "{e}");
+        assert!(e.to_string().contains("more than 4 MiB"), "{e}");
     }
 }

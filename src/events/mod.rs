@@ -15,7 +15,7 @@ mod check;
 mod status;
 
 pub use check::{Check, CheckKind, Class};
-pub use status::{RowStatus, RunStatus};
+pub use status::{Ending, RowStatus, RunStatus};
 
 /// One thing that happened. Cheap to clone; carries no secrets.
 #[derive(Debug, Clone)]

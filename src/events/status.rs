@@ -4,6 +4,26 @@
 use crate::flow::OutcomeKind;
 use serde::{Deserialize, Serialize};
 
+/// How a run ended, and the words that say why: what the batch's
+/// confirm, record and verify steps hand on to one another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    /// The status.
+    pub status: RunStatus,
+    /// Why (redacted before it is shown or written).
+    pub message: String,
+}
+
+impl Ending {
+    /// `status` because of `message`.
+    pub fn new(status: RunStatus, message: impl Into<String>) -> Ending {
+        Ending {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
 /// How a run ended. [`crate::exit`] maps each to one stable exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

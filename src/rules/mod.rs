@@ -10,5 +10,5 @@ pub use gstin::{validate_gstin, GstinStrictness};
 pub use password::{generate_password, validate_password};
 pub use people::{
     mask_mobile, validate_api_username, validate_email, validate_mobile, validate_otp,
-    validate_web_username,
+    validate_web_username, Invalid,
 };

@@ -49,7 +49,7 @@ type Https = hyper_rustls::HttpsConnector<Plain>;
 /// the replica; only an https call says the roots are missing.
 pub struct Http {
     plain: Client<Plain, Full<Bytes>>,
-    tls: Result<Client<Https, Full<Bytes>>, String>,
+    tls: Result<Client<Https, Full<Bytes>>, std::sync::Arc<std::io::Error>>,
     timeout: Duration,
 }
 
@@ -59,7 +59,7 @@ impl Http {
             .with_native_roots()
             .map(|b| b.https_only().enable_http1().build())
             .map(|c| Client::builder(TokioExecutor::new()).build(c))
-            .map_err(|e| format!("{e} (install Debian's ca-certificates)"));
+            .map_err(std::sync::Arc::new);
         Http {
             plain: Client::builder(TokioExecutor::new()).build_http(),
             tls,
@@ -87,7 +87,10 @@ impl Http {
         let call = async {
             let res = match (req.uri().scheme_str(), &self.tls) {
                 (Some("https"), Ok(c)) => c.request(req).await,
-                (Some("https"), Err(why)) => return Err(HttpError::Tls(why.clone())),
+                (Some("https"), Err(why)) => {
+                    let why = format!("{why} (install Debian's ca-certificates)");
+                    return Err(HttpError::Tls(why));
+                }
                 _ => self.plain.request(req).await,
             };
             read(res.map_err(|e| HttpError::Transport(transport(&e)))?).await

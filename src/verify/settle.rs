@@ -113,28 +113,25 @@ pub async fn by_id(vault: &Vault, verifier: &Verifier, id: &str) -> Option<Settl
 
 /// A run's status and message once its credential was checked: confirmed
 /// is registered, rejected is failed, anything else leaves the run's own.
-pub fn status_after(
-    status: crate::events::RunStatus,
-    message: &str,
-    s: &Settled,
-) -> (crate::events::RunStatus, String) {
-    use crate::events::RunStatus;
+pub fn status_after(end: crate::events::Ending, s: &Settled) -> crate::events::Ending {
+    use crate::events::{Ending, RunStatus};
+    let message = &end.message;
     let store = s
         .store_error
         .as_ref()
         .map(|e| format!("; but {e}"))
         .unwrap_or_default();
     match &s.verdict {
-        Verdict::Works if store.is_empty() => (
+        Verdict::Works if store.is_empty() => Ending::new(
             RunStatus::Registered,
             format!("confirmed by the e-Invoice auth API · {message}"),
         ),
-        Verdict::Rejected { .. } if store.is_empty() => (
+        Verdict::Rejected { .. } if store.is_empty() => Ending::new(
             RunStatus::Failed,
             format!("{message}; {}", s.verdict.describe()),
         ),
-        _ => (
-            status,
+        _ => Ending::new(
+            end.status,
             format!("{message}; verify: {}{store}", s.verdict.describe()),
         ),
     }

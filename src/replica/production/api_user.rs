@@ -172,8 +172,23 @@ pub(super) fn pick(list: &[&str], idx: Option<&String>) -> Option<String> {
     list.get(i.checked_sub(1)?).map(|s| s.to_string())
 }
 
+/// The portal's refusal of a form, in the words its page shows.
+struct Refusal(String);
+
+impl From<&str> for Refusal {
+    fn from(s: &str) -> Refusal {
+        Refusal(s.to_string())
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(s: String) -> Refusal {
+        Refusal(s)
+    }
+}
+
 /// The provider a submitted form names, or the refusal to show.
-fn provider_of(p: &Portal, g: &str, t: &str, f: &F) -> Result<String, String> {
+fn provider_of(p: &Portal, g: &str, t: &str, f: &F) -> Result<String, Refusal> {
     let field = |k: &str| f.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
     match t {
         "G" => pick(&p.shared.gsp_list(), f.get("GspId")).ok_or("Please select GSP".into()),
@@ -205,7 +220,7 @@ fn provider_of(p: &Portal, g: &str, t: &str, f: &F) -> Result<String, String> {
 }
 
 /// The username a submitted form asks for (with `API_`), or the refusal.
-fn username_of(p: &Portal, f: &F) -> Result<String, String> {
+fn username_of(p: &Portal, f: &F) -> Result<String, Refusal> {
     let posted = f
         .get("UserName")
         .map(|x| x.trim().to_string())
@@ -218,7 +233,7 @@ fn username_of(p: &Portal, f: &F) -> Result<String, String> {
         },
         false => posted,
     };
-    validate_api_username(&name).map_err(|e| format!("Invalid Username: username {e}"))?;
+    validate_api_username(&name).map_err(|e| Refusal(format!("Invalid Username: username {e}")))?;
     Ok(format!("API_{name}"))
 }
 
@@ -242,11 +257,11 @@ pub(super) async fn create_user(
     let fail = |msg: &str| -> Response { s.respond(form_again(&p, &g, &t, msg)) };
     let provider = match provider_of(&p, &g, &t, &f) {
         Ok(x) => x,
-        Err(m) => return fail(&m),
+        Err(Refusal(m)) => return fail(&m),
     };
     let username = match username_of(&p, &f) {
         Ok(u) => u,
-        Err(m) => return fail(&m),
+        Err(Refusal(m)) => return fail(&m),
     };
     let pass = f.get("Password").cloned().unwrap_or_default();
     if let Err(e) = validate_password(&pass) {

@@ -67,8 +67,11 @@ pub(super) fn page(
 
 /// A page of its own with `values` drawn by `tricks` (`alt+attr+…`), for a
 /// test to see that each trick paints red pixels when nothing masks it.
-pub fn tricks_page(values: &HashMap<String, String>, tricks_list: &str) -> Result<String, String> {
-    let bits = crate::replica::config::tricks(tricks_list).map_err(|e| e.to_string())?;
+pub fn tricks_page(
+    values: &HashMap<String, String>,
+    tricks_list: &str,
+) -> Result<String, crate::replica::ConfigError> {
+    let bits = crate::replica::config::tricks(tricks_list)?;
     let (html, js) = tricks(values, bits);
     let json = serde_json::to_string(values)
         .unwrap_or_default()
