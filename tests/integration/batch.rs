@@ -193,32 +193,6 @@ fn no_valid_rows_starts_no_browser_and_all_invalid_is_an_error() {
     assert!(!dir.path().join("einvreg-runs").exists());
 }
 
-pub(crate) fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, HashMap<String, String>) {
-    let tps = generated_taxpayers(n);
-    let mut csv = String::from("gstin,portal_username,through,provider,api_username\n");
-    let mut secrets = String::from("[portal_password]\n");
-    let mut logins = HashMap::new();
-    for (i, t) in tps.iter().enumerate() {
-        csv.push_str(&format!(
-            "{},{},gsp,Tera Software Limited,kill{i:05}\n",
-            t.gstin, t.username
-        ));
-        secrets.push_str(&format!("{} = \"{}\"\n", t.username, t.password));
-        logins.insert(t.username.clone(), t.password.clone());
-    }
-    std::fs::write(dir.join("batch.csv"), csv).unwrap();
-    write_secrets(dir, &secrets);
-    (tps.into_iter().map(|t| t.gstin).collect(), logins)
-}
-
-pub(crate) fn journal_states(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("einvreg-journal.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 fn children_pgids(pid: u32) -> Vec<i32> {
     // chromedriver runs in its own process group; Chromium is in it too.
     let mut out = vec![];

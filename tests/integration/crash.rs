@@ -72,12 +72,6 @@ fn batch_args<'a>(flow: &'a str, url: &'a str) -> Vec<&'a str> {
     [batch_on(flow, url), vec!["--report", "report.json"]].concat()
 }
 
-fn counter(url: &str, name: &str) -> u64 {
-    get_json(&format!("{url}/__replica/counters"))[name]
-        .as_u64()
-        .unwrap_or(0)
-}
-
 /// Waits until the portal holds a created credential's answer.
 fn wait_for_window(url: &str, child: &mut std::process::Child) {
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -272,10 +266,7 @@ fn chromedriver_killed_in_the_submit_window_other_gstin() {
 }
 
 fn finished(dir: &Path) -> usize {
-    crate::batch::journal_states(dir)
-        .iter()
-        .filter(|e| e["state"] == "finished")
-        .count()
+    finished_entries(dir).len()
 }
 
 fn prod_batch_args(url: &str) -> Vec<String> {
@@ -295,7 +286,7 @@ fn each_exactly_once(dir: &Path, url: &str, gstins: &[String]) {
 #[test]
 fn a_killed_chromedriver_is_replaced_and_the_batch_goes_on() {
     let dir = tempfile::tempdir().unwrap();
-    let (gstins, _) = crate::batch::prod_rows(dir.path(), 4);
+    let (gstins, _) = prod_rows(dir.path(), 4);
     let r = ReplicaProc::start(&["--taxpayers", "4"]);
     let args = prod_batch_args(&r.production);
     let one_at_a_time = [&args[..], &["--parallel".into(), "1".into()]].concat();
@@ -342,7 +333,7 @@ fn twenty_sigkills_at_random_moments_then_resume() {
         .unwrap_or(11);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
-    let (gstins, _) = crate::batch::prod_rows(dir.path(), 6);
+    let (gstins, _) = prod_rows(dir.path(), 6);
     let r = ReplicaProc::start(&["--taxpayers", "6"]);
     let args = prod_batch_args(&r.production);
     for round in 0..20 {

@@ -2,7 +2,6 @@
 //! spread by room, an endpoint lost mid-batch, sessions kept alive while a
 //! person is slow, and `se:name` labels.
 
-use crate::batch::{journal_states, prod_rows};
 use crate::support::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;

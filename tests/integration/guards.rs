@@ -12,7 +12,7 @@ const VAULT: &str = r#"{"id":"keep-me","at":"2026-01-01T00:00:00Z","status":"cre
 /// reached: a check that let the batch start would fail differently.
 fn folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    crate::batch::prod_rows(dir.path(), 1);
+    prod_rows(dir.path(), 1);
     std::fs::write(dir.path().join("v.jsonl"), VAULT).unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     dir

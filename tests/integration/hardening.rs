@@ -13,12 +13,6 @@ const PORTAL_SECRET: &str = "Env@Portal2024q";
 const API_SECRET: &str = "Env@Api2024zz";
 const CLIENT_SECRET: &str = "env-client-secret-7731";
 
-fn counter(url: &str, name: &str) -> u64 {
-    get_json(&format!("{url}/__replica/counters"))[name]
-        .as_u64()
-        .unwrap_or(0)
-}
-
 fn spawn_batch(dir: &Path, url: &str, out: Stdio, err: Stdio) -> std::process::Child {
     Command::new(bin())
         .args(batch_on("production-api-user", url))
@@ -43,15 +37,11 @@ fn spawn_batch(dir: &Path, url: &str, out: Stdio, err: Stdio) -> std::process::C
 }
 
 fn wait_for(what: &str, child: &mut std::process::Child, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !f() {
-        assert!(Instant::now() < deadline, "never: {what}");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "einvreg ended before {what}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    wait_until(what, || {
+        let ended = child.try_wait().unwrap();
+        assert!(ended.is_none(), "einvreg ended before {what}");
+        f()
+    });
 }
 
 /// The exit code, or a panic after two minutes.
@@ -69,17 +59,10 @@ fn exit_code(child: &mut std::process::Child) -> Option<i32> {
     }
 }
 
-fn finished(dir: &Path) -> Vec<serde_json::Value> {
-    crate::batch::journal_states(dir)
-        .into_iter()
-        .filter(|e| e["state"] == "finished")
-        .collect()
-}
-
 #[test]
 fn sigterm_mid_batch_finishes_the_row_in_flight_writes_everything_and_exits_143() {
     let dir = tempfile::tempdir().unwrap();
-    crate::batch::prod_rows(dir.path(), 3);
+    prod_rows(dir.path(), 3);
     let r = ReplicaProc::start(&["--taxpayers", "3", "--faults", "hold_create=3s"]);
     let url = r.production.clone();
     let mut child = spawn_batch(dir.path(), &url, Stdio::null(), Stdio::null());
@@ -126,7 +109,7 @@ fn sigterm_mid_batch_finishes_the_row_in_flight_writes_everything_and_exits_143(
     // SAFETY: kill(2) has no memory-safety preconditions.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     assert_eq!(exit_code(&mut child), Some(143));
-    let done = finished(dir.path());
+    let done = finished_entries(dir.path());
     assert_eq!(
         done.len(),
         1,
@@ -152,14 +135,14 @@ fn sigterm_mid_batch_finishes_the_row_in_flight_writes_everything_and_exits_143(
 #[test]
 fn a_closed_stdout_and_stderr_never_stop_a_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let (gstins, _) = crate::batch::prod_rows(dir.path(), 2);
+    let (gstins, _) = prod_rows(dir.path(), 2);
     let r = ReplicaProc::start(&["--taxpayers", "2"]);
     // `| head -0` on both: the reading ends are closed before einvreg writes.
     let mut child = spawn_batch(dir.path(), &r.production, Stdio::piped(), Stdio::piped());
     drop(child.stdout.take());
     drop(child.stderr.take());
     assert_eq!(exit_code(&mut child), Some(0), "no panic, no abort");
-    let done = finished(dir.path());
+    let done = finished_entries(dir.path());
     assert_eq!(done.len(), gstins.len(), "{done:?}");
     assert!(done.iter().all(|e| e["status"] == "registered"), "{done:?}");
     let report = std::fs::read_to_string(dir.path().join("report.csv")).unwrap();

@@ -5,7 +5,6 @@
 use crate::support::*;
 use einvreg::vault::{Status, Vault};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 /// A vault already holding `bytes` or a little more of earlier, valid records.
 fn padded_vault(path: &Path, bytes: usize) -> Vec<u8> {
@@ -34,14 +33,6 @@ fn fill_disk(pid: u32, limit: u64) {
     assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !f() {
-        assert!(Instant::now() < deadline, "never: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn args(url: &str) -> Vec<String> {
     [
         batch_on("production-api-user", url),
@@ -65,7 +56,7 @@ fn api_users_of(url: &str, gstin: &str) -> usize {
 #[test]
 fn a_full_disk_at_the_pending_write_submits_nothing_and_stops_the_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let (gstins, _) = crate::batch::prod_rows(dir.path(), 2);
+    let (gstins, _) = prod_rows(dir.path(), 2);
     let r = ReplicaProc::start(&["--taxpayers", "2"]);
     let vault = dir.path().join("einvreg-vault.jsonl");
     let before = padded_vault(&vault, 64 * 1024);
@@ -101,7 +92,7 @@ fn a_full_disk_at_the_pending_write_submits_nothing_and_stops_the_batch() {
 #[test]
 fn a_full_disk_at_the_status_update_is_an_error_naming_the_credential() {
     let dir = tempfile::tempdir().unwrap();
-    let (gstins, _) = crate::batch::prod_rows(dir.path(), 1);
+    let (gstins, _) = prod_rows(dir.path(), 1);
     let r = ReplicaProc::start(&["--taxpayers", "1", "--faults", "hold_create=3s"]);
     let vault = dir.path().join("einvreg-vault.jsonl");
     padded_vault(&vault, 64 * 1024);
@@ -157,7 +148,7 @@ fn wait_output(child: &mut std::process::Child) -> (Option<i32>, String, String)
 #[test]
 fn a_second_batch_on_the_same_vault_is_refused_naming_the_first() {
     let dir = tempfile::tempdir().unwrap();
-    crate::batch::prod_rows(dir.path(), 2);
+    prod_rows(dir.path(), 2);
     let r = ReplicaProc::start(&["--taxpayers", "2", "--faults", "hold_create=20s"]);
     let a = args(&r.production);
     let mut first = spawn(dir.path(), &a, true);
@@ -190,7 +181,7 @@ fn a_second_batch_on_the_same_vault_is_refused_naming_the_first() {
 #[test]
 fn a_symlinked_vault_is_refused_and_its_target_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    crate::batch::prod_rows(dir.path(), 1);
+    prod_rows(dir.path(), 1);
     let target = dir.path().join("target.txt");
     std::fs::write(&target, "not a vault\n").unwrap();
     std::os::unix::fs::symlink(&target, dir.path().join("einvreg-vault.jsonl")).unwrap();

@@ -634,3 +634,64 @@ pub fn demo_run(portal: &str) -> Vec<String> {
     .map(String::from)
     .to_vec()
 }
+
+/// `batch.csv` and `secrets.toml` for `n` of the replica's generated
+/// taxpayers (start it with `--taxpayers N`); their GSTINs and logins.
+pub fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, std::collections::HashMap<String, String>) {
+    let tps = einvreg::replica::generated_taxpayers(n);
+    let mut csv = String::from("gstin,portal_username,through,provider,api_username\n");
+    let mut secrets = String::from("[portal_password]\n");
+    let mut logins = std::collections::HashMap::new();
+    for (i, t) in tps.iter().enumerate() {
+        csv.push_str(&format!(
+            "{},{},gsp,Tera Software Limited,kill{i:05}\n",
+            t.gstin, t.username
+        ));
+        secrets.push_str(&format!("{} = \"{}\"\n", t.username, t.password));
+        logins.insert(t.username.clone(), t.password.clone());
+    }
+    std::fs::write(dir.join("batch.csv"), csv).unwrap();
+    write_secrets(dir, &secrets);
+    (tps.into_iter().map(|t| t.gstin).collect(), logins)
+}
+
+/// Every entry of the journal in `dir`.
+pub fn journal_states(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("einvreg-journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The journal's `finished` entries in `dir`.
+pub fn finished_entries(dir: &Path) -> Vec<serde_json::Value> {
+    journal_states(dir)
+        .into_iter()
+        .filter(|e| e["state"] == "finished")
+        .collect()
+}
+
+/// The replica counter `name` at `url`.
+pub fn counter(url: &str, name: &str) -> u64 {
+    get_json(&format!("{url}/__replica/counters"))[name]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// Polls `f` until it holds; fails the test, naming `what`, after two minutes.
+pub fn wait_until(what: &str, f: impl FnMut() -> bool) {
+    wait_within(std::time::Duration::from_secs(120), f, what);
+}
+
+/// Polls `f` until it holds; fails the test, naming `what`, after `limit`.
+pub fn wait_within(limit: std::time::Duration, mut f: impl FnMut() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + limit;
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {limit:?} for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

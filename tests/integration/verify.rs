@@ -33,12 +33,6 @@ fn secrets(dir: &Path, client_secret: &str) {
     );
 }
 
-fn counter(url: &str, name: &str) -> u64 {
-    get_json(&format!("{url}/__replica/counters"))[name]
-        .as_u64()
-        .unwrap_or(0)
-}
-
 fn vault(dir: &Path) -> Vec<einvreg::vault::Credential> {
     Vault::read(&dir.join("einvreg-vault.jsonl")).unwrap()
 }

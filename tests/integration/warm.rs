@@ -2,7 +2,6 @@
 //! every GSTIN still gets a browser no other login has touched, and one
 //! that died while it waited is replaced.
 
-use crate::batch::prod_rows;
 use crate::procs;
 use crate::support::*;
 use std::time::{Duration, Instant};

@@ -105,7 +105,7 @@ fn two_operators_answer_a_whole_batch_on_the_desk_and_never_the_same_prompt_twic
 /// The first prompt, answered by the first operator, then posted again by
 /// the second: refused. Without the CSRF token or a session, nothing.
 fn a_prompt_is_taken_once(first: &Operator, second: &Operator, answers: &Answers, base: &str) {
-    wait_until(
+    wait_within(
         Duration::from_secs(60),
         || !first.open_cards().is_empty(),
         "a first prompt",
@@ -303,7 +303,7 @@ fn taxpayer_types_it(phone: &Chrome, link: &str, otp: &str) -> Vec<String> {
         .unwrap();
     // The click posts the form; the answer page follows.
     let mut thanks = String::new();
-    wait_until(
+    wait_within(
         Duration::from_secs(20),
         || {
             thanks = page_text(phone);
@@ -324,7 +324,7 @@ fn wrong_expired_then_locked(phone: &Chrome, base: &str, link: &str) -> String {
     phone.goto(&format!("{base}/otp/{}", "A".repeat(43)));
     let wrong = page_text(phone);
     assert!(wrong.contains("not valid"), "{wrong}");
-    wait_until(
+    wait_within(
         Duration::from_secs(60),
         || {
             phone.goto(link);

@@ -50,7 +50,7 @@ impl Pipe {
     /// All of it, once the child and anything it started have closed the pipe.
     fn all(self) -> String {
         let closed = || self.reader.is_finished();
-        wait_until(
+        wait_within(
             Duration::from_secs(10),
             closed,
             "einvreg's children to close its output",
@@ -216,7 +216,7 @@ impl Operator {
 
     pub(super) fn wait_for_view(&self) {
         let live = "return document.getElementById('status')?.textContent === 'live'";
-        wait_until(
+        wait_within(
             Duration::from_secs(20),
             || self.chrome.js(live) == true,
             "the operator view",
@@ -289,7 +289,7 @@ impl Operator {
     fn state_after(&self, id: u64) -> String {
         let js = format!("const a = document.querySelector('article[data-id=\"{id}\"]'); return a ? (a.dataset.state || '') : 'withdrawn'");
         let mut state = String::new();
-        wait_until(
+        wait_within(
             Duration::from_secs(20),
             || {
                 state = self.chrome.js(&js).as_str().unwrap_or("").to_string();
@@ -326,14 +326,6 @@ pub(super) fn page_text(c: &Chrome) -> String {
         .as_str()
         .unwrap()
         .to_string()
-}
-
-pub(super) fn wait_until(limit: Duration, mut f: impl FnMut() -> bool, what: &str) {
-    let deadline = Instant::now() + limit;
-    while !f() {
-        assert!(Instant::now() < deadline, "waited {limit:?} for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 pub(super) fn sandbox_rows(dir: &Path, n: usize, r: &ReplicaProc) -> (Vec<String>, Answers) {

@@ -1,0 +1,310 @@
+//! What a run needs from people: captchas and OTPs wrong then right, expiry,
+//! no answer source, answer commands, the terminal prompt.
+
+use super::*;
+
+#[test]
+fn wrong_captcha_then_right_and_wrong_otp_then_right() {
+    let c = prod(
+        "27AAPFU0939F1ZV",
+        "udaytrd01",
+        "Uday@Login2024",
+        "gsp",
+        &[
+            "--portal",
+            "replica",
+            "--auto-answer-mistakes",
+            "captcha=1,otp=1",
+            "--var",
+            "provider=Tera Software Limited",
+            "--var",
+            "api_username=udaytera",
+        ],
+    );
+    let d = c.test.run();
+    assert!(d.stdout.contains("registered"), "{}", d.stdout);
+    assert!(
+        d.stderr
+            .contains("↺ wrong captcha: back to \"E-INVOICE SYSTEM LOGIN\" (try 2)"),
+        "{}",
+        d.stderr
+    );
+    assert!(
+        d.stderr
+            .contains("↺ wrong login otp: back to \"Two Factor Authentication\" (try 2)"),
+        "{}",
+        d.stderr
+    );
+    let r = results(&trace(c.dir.path()));
+    assert!(
+        r.contains(&"outcome:wrong-captcha".to_string())
+            && r.contains(&"outcome:wrong-login-otp".to_string()),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn expired_otp_retries_on_production_and_stops_on_sandbox() {
+    let c = prod(
+        "29AAFCC9980MZZT",
+        "gstzendemo",
+        "Zen@Login2024x",
+        "direct",
+        &[
+            "--portal",
+            "replica",
+            "--auto-answer-mistakes",
+            "expire_otp=1",
+            "--var",
+            "api_username=zenexp",
+        ],
+    );
+    let d = c.test.run();
+    assert!(
+        d.stderr
+            .contains("↺ login otp expired: back to \"Home page\""),
+        "{}",
+        d.stderr
+    );
+    assert!(d.stdout.contains("registered"), "{}", d.stdout);
+    let c = sandbox(
+        "29AAFCC9980MZZT",
+        "GSTZEN DEMO",
+        "9845012345",
+        "gst@gstzen-demo.example",
+        &[
+            "--portal",
+            "replica",
+            "--auto-answer-mistakes",
+            "expire_otp=1",
+            "--var",
+            "provider=Tera Software Limited",
+            "--var",
+            "client_id=X",
+            "--var",
+            "api_username=gstzensbx",
+        ],
+    );
+    let d = c.test.status(1).run();
+    assert!(d.stdout.contains("failed: otp expired"), "{}", d.stdout);
+    assert!(vault(c.dir.path()).is_empty(), "nothing was submitted");
+}
+
+#[test]
+fn repeat_registration_is_already_registered() {
+    let state = tempfile::tempdir().unwrap();
+    let st = state.path().join("replica.json");
+    let args = [
+        "--portal",
+        "replica",
+        "--replica-state",
+        st.to_str().unwrap(),
+        "--var",
+        "provider=Tera Software Limited",
+        "--var",
+        "api_username=udaytera",
+    ];
+    let c = prod(
+        "27AAPFU0939F1ZV",
+        "udaytrd01",
+        "Uday@Login2024",
+        "gsp",
+        &args,
+    );
+    c.test.run();
+    let mut args2 = args.to_vec();
+    args2[7] = "api_username=udaytera2";
+    let c = prod(
+        "27AAPFU0939F1ZV",
+        "udaytrd01",
+        "Uday@Login2024",
+        "gsp",
+        &args2,
+    );
+    let d = c.test.status(3).run();
+    assert!(
+        d.stdout.contains(
+            "already registered: this GSTIN already has an API user for the chosen GSP/ERP"
+        ),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        vault(c.dir.path()).is_empty(),
+        "no second credential was made"
+    );
+}
+
+#[test]
+fn session_expiry_mid_flow_logs_in_again() {
+    let c = prod(
+        "29AAFCC9980MZZT",
+        "gstzendemo",
+        "Zen@Login2024x",
+        "direct",
+        &[
+            "--portal",
+            "replica",
+            "--auto-answer-mistakes",
+            "expire_session=1",
+            "--var",
+            "api_username=zensess",
+        ],
+    );
+    let d = c.test.run();
+    assert!(
+        d.stderr
+            .contains("↺ session expired: back to \"Home page\""),
+        "{}",
+        d.stderr
+    );
+    assert!(d.stdout.contains("registered"), "{}", d.stdout);
+}
+
+#[test]
+fn spurious_already_created_keeps_the_credential_and_exits_7() {
+    let c = prod(
+        "29AAFCC9980MZZT",
+        "gstzendemo",
+        "Zen@Login2024x",
+        "gsp",
+        &[
+            "--portal",
+            "replica",
+            "--replica-faults",
+            "spurious_already_created",
+            "--var",
+            "provider=Masters India Private Limited",
+            "--var",
+            "api_username=zenspur",
+        ],
+    );
+    let d = c.test.status(7).run();
+    assert!(
+        d.stdout.contains("NEEDS VERIFICATION") && d.stdout.contains("API user    API_zenspur"),
+        "{}",
+        d.stdout
+    );
+    let v = vault(c.dir.path());
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0]["status"], "pending");
+    assert!(
+        v[0]["password"].as_str().unwrap().len() >= 8,
+        "the password is kept"
+    );
+    assert_eq!(v[1]["status"], "needs_verification");
+}
+
+#[test]
+fn unattended_without_answer_source_exits_4_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "run",
+            "production-api-user",
+            "--portal",
+            "replica",
+            "--var",
+            "gstin=27AAPFU0939F1ZV",
+            "--var",
+            "portal_username=udaytrd01",
+            "--var",
+            "provider=Tera Software Limited",
+            "--var",
+            "api_username=udaytera",
+        ])
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .timeout(Duration::from_secs(60))
+        .status(4)
+        .run();
+    assert!(
+        d.stdout.contains("stopped: a person was needed") && d.stdout.contains("--captcha-command"),
+        "{}",
+        d.stdout
+    );
+}
+
+#[test]
+fn answer_commands_supply_captcha_and_otp() {
+    let r = ReplicaProc::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    // The "SMS gateway": reads the replica's outbox for the mobile it is
+    // given (the flow's optional `mobile`, passed on as EINVREG_MOBILE).
+    let otp_cmd = format!("python3 -c \"import json,os,urllib.request;m=os.environ['EINVREG_MOBILE'];assert m, 'EINVREG_MOBILE is empty';print(json.load(urllib.request.urlopen('{}/__replica/sms?mobile='+m))[-1]['otp'])\"", r.production);
+    // The "captcha desk": the replica remembers what it showed (the PNG path arrives as $1).
+    let cap_cmd = format!("test -s \"$1\" && python3 -c \"import json,urllib.request;print(json.load(urllib.request.urlopen('{}/__replica/captchas'))[-1])\"", r.production);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "run",
+            "production-api-user",
+            "--portal",
+            &r.production,
+            "--captcha-command",
+            &cap_cmd,
+            "--otp-command",
+            &otp_cmd,
+            "--var",
+            "gstin=29AAFCC9980MZZT",
+            "--var",
+            "portal_username=gstzendemo",
+            "--var",
+            "through=direct",
+            "--var",
+            "api_username=zencmd",
+            "--var",
+            "client_id=OWN-CLIENT-ID-1",
+            "--var",
+            "mobile=9845012345",
+        ])
+        .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
+        .env("EINVREG_CLIENT_SECRET", "Own-Client-Secret-1")
+        .run();
+    assert!(
+        d.stdout.contains("registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+}
+
+/// The terminal operator in a real pseudo-terminal: names the GSTIN, portal
+/// and screen, saves the captcha and shows it inline, and times out cleanly.
+#[test]
+fn terminal_prompt_shows_captcha_and_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "{} run production-api-user --portal replica --prompt-timeout 2s --var gstin=29AAFCC9980MZZT --var portal_username=gstzendemo --var through=direct --var client_id=OWN-CLIENT-ID-1 --var api_username=zentty",
+        bin().display()
+    );
+    // `script` gives einvreg a terminal; its stdin stays open and silent.
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir.path())
+        .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
+        .env("EINVREG_CLIENT_SECRET", "Own-Client-Secret-1")
+        .env("TERM", "xterm-kitty")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs einvreg in a pseudo-terminal");
+    let _keep_stdin_open = child.stdin.take();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(4), "{text}");
+    assert!(text.contains("── captcha needed ── GSTIN 29AAFCC9980MZZT · production portal · E-INVOICE SYSTEM LOGIN › Login captcha"), "{text}");
+    assert!(
+        text.contains("image: einvreg-runs/") && text.contains("captcha-1.png"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\x1b_Gf=100,a=T"),
+        "kitty inline image expected"
+    );
+    assert!(
+        text.contains("no answer to the captcha prompt within 2s"),
+        "{text}"
+    );
+}
