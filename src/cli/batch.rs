@@ -279,7 +279,7 @@ fn env_defaults(mut s: SecretsFile, flow: &Flow) -> Result<SecretsFile, String> 
         let Ok(v) = std::env::var(&var) else {
             continue;
         };
-        if let Some(c) = v.chars().find(|c| c.is_control()) {
+        if let Some((_, c)) = crate::rules::control_char(&v) {
             return Err(format!(
                 "{var} holds a control character (U+{:04X}); it would be typed as a key: remove it",
                 c as u32

@@ -149,7 +149,7 @@ impl OperatorArgs {
     /// thing: bad input is refused before anything else is read.
     pub fn check(&self) -> Result<(), String> {
         let timeout = self.timeout()?;
-        self.desk.config(timeout, &[]).map(|_| ())
+        self.desk.config(timeout).map(|_| ())
     }
 
     pub async fn build(&self, base_url: &str) -> Result<Arc<dyn Operator>, String> {
@@ -184,14 +184,11 @@ impl OperatorArgs {
         } else {
             Arc::new(Nobody)
         };
-        // Secrets given as EINVREG_* variables stay with einvreg.
-        let hide = own_env();
         let cmd = |c: &Option<String>| -> Option<Arc<dyn Operator>> {
             c.as_ref().map(|c| {
                 Arc::new(CommandOperator {
                     command: c.clone(),
                     timeout,
-                    hide: hide.clone(),
                 }) as Arc<dyn Operator>
             })
         };
@@ -344,7 +341,7 @@ pub async fn portal_and_queue(
     let (replica, base_url) = portal.resolve(flow, operator.interactive()).await?;
     let op = operator.build(&base_url).await?;
     let queue = crate::operator::Queue::new(op, events.clone());
-    let desk = match operator.desk.config(operator.timeout()?, &own_env())? {
+    let desk = match operator.desk.config(operator.timeout()?)? {
         Some(cfg) => Some(super::desk::start(cfg).await?),
         None => None,
     };

@@ -33,13 +33,8 @@ pub struct DeskArgs {
 }
 
 impl DeskArgs {
-    /// The desk asked for, checked; `None` without `--desk`. `hide`: the
-    /// variables the notify command must not see.
-    pub fn config(
-        &self,
-        timeout: Duration,
-        hide: &[std::ffi::OsString],
-    ) -> Result<Option<DeskConfig>, String> {
+    /// The desk asked for, checked; `None` without `--desk`.
+    pub fn config(&self, timeout: Duration) -> Result<Option<DeskConfig>, String> {
         if !self.desk {
             return self.unused().map(|()| None);
         }
@@ -68,10 +63,10 @@ impl DeskArgs {
             bind,
             tls,
             links,
-            notify: self.desk_notify_command.as_ref().map(|c| Notify {
-                command: c.clone(),
-                hide: hide.to_vec(),
-            }),
+            notify: self
+                .desk_notify_command
+                .as_ref()
+                .map(|c| Notify { command: c.clone() }),
             timeout,
             public_url,
         }))
@@ -137,7 +132,7 @@ mod tests {
             ..DeskArgs::default()
         };
         f(&mut a);
-        a.config(Duration::from_secs(300), &[])
+        a.config(Duration::from_secs(300))
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! are compared as files (device and inode, else the path with `..` and
 //! symlinks resolved), not as spellings, before any browser starts.
 
+use super::common::is_stdin;
 use std::path::{Path, PathBuf};
 
 /// One file a command names, and what it is (`--report`, `the vault`).
@@ -29,17 +30,12 @@ pub fn store(what: &str, path: &Path) -> [Named; 2] {
 /// Refuses an output that is a symlink, that is a kept or read file, or
 /// that is another output.
 pub fn check(outputs: &[Named], kept: &[Named]) -> Result<(), String> {
-    for (i, out) in outputs.iter().enumerate() {
-        if is_stdio(&out.path) {
-            continue;
-        }
+    let (outs, kept) = (files(outputs), files(kept));
+    for (i, (out, id)) in outs.iter().enumerate() {
         refuse_symlink(out)?;
-        let id = Identity::of(&out.path);
-        let others = outputs[..i].iter().chain(kept);
-        for k in others.filter(|k| !is_stdio(&k.path)) {
-            if id.same(&Identity::of(&k.path)) {
-                return Err(clash(out, k));
-            }
+        let others = outs[..i].iter().chain(&kept);
+        if let Some((k, _)) = others.into_iter().find(|(_, kid)| id.same(kid)) {
+            return Err(clash(out, k));
         }
     }
     Ok(())
@@ -107,7 +103,8 @@ fn flow(arg: &str, kept: &mut Vec<Named>) {
     }
 }
 
-fn keys(k: &super::common::KeyArgs, kept: &mut Vec<Named>) {
+/// The age key files `k` names (read, never written).
+pub(super) fn keys(k: &super::common::KeyArgs, kept: &mut Vec<Named>) {
     kept.extend(
         k.vault_identity
             .iter()
@@ -117,8 +114,10 @@ fn keys(k: &super::common::KeyArgs, kept: &mut Vec<Named>) {
     kept.extend(r.map(|p| named("--vault-recipients-file", p)));
 }
 
-fn is_stdio(p: &Path) -> bool {
-    p.as_os_str() == "-"
+/// Each file with its identity, looked at once; `-` (stdin) is no file.
+fn files(list: &[Named]) -> Vec<(&Named, Identity)> {
+    let real = list.iter().filter(|n| !is_stdin(&n.path));
+    real.map(|n| (n, Identity::of(&n.path))).collect()
 }
 
 fn refuse_symlink(out: &Named) -> Result<(), String> {

@@ -92,16 +92,14 @@ pub fn gather(flow: &Flow, file: Option<&PathBuf>, vars: &[String]) -> Result<Ve
             source: format!("--var {}", k.trim()),
         });
     }
-    for g in given
-        .iter()
-        .filter(|g| flow.input(&g.name).is_some_and(|i| i.is_secret()))
-    {
-        if g.source.starts_with("--var") {
-            return Err(format!("{}: `{}` is a secret; command lines are visible to other users. Set EINVREG_{} or use --secrets FILE", g.source, g.name, g.name.to_uppercase()));
-        }
-        if let Some(f) = file {
-            private_if_secret(f, g)?;
-        }
+    let secret = |g: &&Given| flow.input(&g.name).is_some_and(|i| i.is_secret());
+    let secrets: Vec<&Given> = given.iter().filter(secret).collect();
+    if let Some(g) = secrets.iter().find(|g| g.source.starts_with("--var")) {
+        return Err(format!("{}: `{}` is a secret; command lines are visible to other users. Set EINVREG_{} or use --secrets FILE", g.source, g.name, g.name.to_uppercase()));
+    }
+    // The others came from the vars file: one look at its mode.
+    if let (Some(f), Some(g)) = (file, secrets.first()) {
+        private_if_secret(f, g)?;
     }
     Ok(given)
 }

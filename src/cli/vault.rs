@@ -113,12 +113,7 @@ pub(super) fn files(a: &Args, out: &mut Vec<Named>, kept: &mut Vec<Named>) {
         What::Keygen { .. } => return,
     };
     kept.extend(outputs::store("the vault", &which.vault));
-    let k = &which.keys;
-    kept.extend(
-        k.vault_identity
-            .iter()
-            .map(|p| outputs::named("--vault-identity", p)),
-    );
+    outputs::keys(&which.keys, kept);
 }
 
 /// An export never replaces a file unless told to.

@@ -11,8 +11,6 @@ const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone)]
 pub struct Notify {
     pub command: String,
-    /// Variables of einvreg's own environment the command must not see.
-    pub hide: Vec<std::ffi::OsString>,
 }
 
 /// One link to send.
@@ -28,9 +26,6 @@ impl Notify {
     /// the link) and the prompt stays open on the desk.
     pub fn send(&self, m: Message<'_>) {
         let mut cmd = crate::operator::command::shell(&self.command);
-        for name in &self.hide {
-            cmd.env_remove(name);
-        }
         cmd.env("EINVREG_DESK_LINK", m.link)
             .env("EINVREG_GSTIN", m.gstin)
             .env("EINVREG_MOBILE", m.mobile)

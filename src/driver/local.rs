@@ -153,6 +153,7 @@ impl LocalDriver {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .kill_on_drop(true);
+            group::scrub(cmd.as_std_mut());
             group::contain(&mut cmd);
             let mut child = cmd
                 .spawn()

@@ -110,14 +110,14 @@ pub fn check_value(flow: &Flow, name: &str, value: &str) -> Result<String, (Stri
 /// A control character in a value would be typed as a key: a newline is
 /// Enter, and submits a form early. Values are never shown (they may be secrets).
 fn control_problem(name: &str, value: &str, source: &str) -> Option<InputProblem> {
-    let (at, c) = value.chars().enumerate().find(|(_, c)| c.is_control())?;
+    let (at, c) = rules::control_char(value)?;
     Some(InputProblem {
         source: source.to_string(),
         input: name.to_string(),
         message: format!(
             "holds a control character (U+{:04X}) at character {}: it would be typed as a key (a newline is Enter)",
             c as u32,
-            at + 1
+            at
         ),
         fix: "remove it: values are typed exactly as given".into(),
     })

@@ -13,6 +13,13 @@ use std::time::Duration;
 /// captcha's path is `$1`), or on Windows `cmd /C CMD` (the path follows
 /// the command, and is in %EINVREG_CAPTCHA_PNG%).
 pub(crate) fn shell(command: &str) -> tokio::process::Command {
+    let mut cmd = shell_of(command);
+    // einvreg's own EINVREG_* variables (secrets among them) stay with it.
+    crate::process::scrub(cmd.as_std_mut());
+    cmd
+}
+
+fn shell_of(command: &str) -> tokio::process::Command {
     #[cfg(unix)]
     {
         let mut cmd = tokio::process::Command::new("sh");
@@ -44,18 +51,12 @@ impl Drop for Group {
 pub struct CommandOperator {
     pub command: String,
     pub timeout: Duration,
-    /// Variables of einvreg's own environment the command must not see
-    /// (`EINVREG_PORTAL_PASSWORD`, `EINVREG_API_PASSWORD`, ...).
-    pub hide: Vec<std::ffi::OsString>,
 }
 
 impl Operator for CommandOperator {
     fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
         Box::pin(async move {
             let mut cmd = shell(&self.command);
-            for name in &self.hide {
-                cmd.env_remove(name);
-            }
             cmd.env("EINVREG_GSTIN", &q.gstin)
                 .env("EINVREG_PORTAL", &q.portal)
                 .env("EINVREG_SCREEN", &q.screen)

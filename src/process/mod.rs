@@ -16,17 +16,18 @@ pub fn hide_env(names: Vec<std::ffi::OsString>) {
     }
 }
 
-/// Removes the hidden names from a child's environment.
+/// Removes the hidden names from a child's environment: called where a
+/// command is made, before it is given variables of its own (Chromium
+/// inherits chromedriver's).
 pub fn scrub(cmd: &mut std::process::Command) {
     for k in HIDDEN.get().into_iter().flatten() {
         cmd.env_remove(k);
     }
 }
 
-/// Sets up `cmd` (chromedriver) to lead its own process group, with a
-/// scrubbed environment (Chromium inherits chromedriver's).
+/// Sets up `cmd` (chromedriver, an answer or notify command) to lead its
+/// own process group.
 pub fn contain(cmd: &mut tokio::process::Command) {
-    scrub(cmd.as_std_mut());
     #[cfg(unix)]
     {
         let parent = std::process::id() as libc::pid_t;

@@ -37,8 +37,12 @@ impl Redactor {
         if s.chars().count() < 4 {
             return;
         }
-        let reversed: String = s.chars().rev().collect();
         let mut v = self.secrets.write().unwrap();
+        // A batch adds each row's secrets again: nothing twice.
+        if v.iter().any(|f| f == s) {
+            return;
+        }
+        let reversed: String = s.chars().rev().collect();
         for form in encoded_forms(s).into_iter().chain(encoded_forms(&reversed)) {
             if !v.contains(&form) {
                 v.push(form);
@@ -230,6 +234,8 @@ mod tests {
     fn masks_a_secret_reversed_or_spread_one_character_a_line() {
         let r = Redactor::new();
         r.add("Uday@Login2024");
+        r.add("Uday@Login2024");
+        assert_eq!(r.spread.read().unwrap().len(), 2, "added once");
         for shown in [
             "4202nigoL@yadU",
             "U d a y @ L o g i n 2 0 2 4",

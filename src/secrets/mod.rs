@@ -195,8 +195,8 @@ impl SecretsFile {
 
 /// A value as a secret, refused if it holds a control character.
 fn secret(file: &str, key: &str, s: String) -> Result<Secret, SecretsError> {
-    match s.chars().find(|c| c.is_control()) {
-        Some(c) => Err(SecretsError::Control {
+    match crate::rules::control_char(&s) {
+        Some((_, c)) => Err(SecretsError::Control {
             file: file.into(),
             key: key.into(),
             code: c as u32,
