@@ -322,7 +322,10 @@ const probe = () => ({ url: location.href, ready: document.readyState,
   text: (document.body ? document.body.innerText : '').slice(0, 200000),
   marked: !!nav && window.__einvregNav === nav, interrupt: __watch(watch),
   groups: gs.map(g => { const r = __find(g, 'see'); return r.el ? [r.index, (r.el.innerText||r.el.value||'').slice(0, 20000)] : null; }) });
-const loaded = () => !(nav && window.__einvregNav === nav) && document.readyState === 'complete';
+// Loaded once the load event's handlers ran (readyState turns 'complete'
+// just before them): an alert a handler opens is seen before the page is.
+const handled = () => { const n = performance.getEntriesByType('navigation')[0]; return !n || n.loadEventEnd > 0; };
+const loaded = () => !(nav && window.__einvregNav === nav) && document.readyState === 'complete' && handled();
 if (!o.ms || (o.until === 'loaded' && loaded())) done(probe());
 else if (o.until === 'loaded') __waitFor(false, loaded, x => x, o.ms, 50, () => done(probe()));
 else __waitFor(false, () => true, x => x, o.ms, 0, () => done(probe()));
