@@ -20,6 +20,7 @@
 mod output;
 
 mod batch;
+mod chain;
 pub mod cli;
 mod desk;
 mod driver;
@@ -27,6 +28,7 @@ mod events;
 mod exit;
 mod flow;
 mod html;
+mod ledger;
 pub mod loopback;
 mod operator;
 mod process;

@@ -48,6 +48,12 @@ impl Journal {
         })
     }
 
+    /// A journal on `store` (for tests: a store that fails).
+    #[cfg(test)]
+    pub(crate) fn on(store: Store) -> Journal {
+        Journal { store }
+    }
+
     pub fn path(&self) -> &Path {
         self.store.path()
     }

@@ -2,10 +2,13 @@
 //! `parallel` at a time, all prompts through one operator queue, with a
 //! journal of every transition and a vault written before every submit.
 //!
-//! The batch speaks through the event stream: `RowStarted` and
-//! `RowFinished` for the display, and each row's walk events, of which the
-//! journal consumes `CredentialPending`.
+//! Records that must not be lost (the journal, the vault) are written
+//! through `books`: each row's walk gets a [`Ledger`] that tells the
+//! journal before its submit, and every failed write comes back as a
+//! typed [`StoreFailure`]. The event stream (`RowStarted`,
+//! `RowFinished`, each row's walk events) is for displays only.
 
+mod books;
 pub mod journal;
 mod plan;
 pub mod prepare;
@@ -14,10 +17,11 @@ pub mod rows;
 mod verify;
 
 pub use prepare::{prepare, Checks, CsvSource, PrepareError, Prepared};
+pub use books::StoreFailure;
 pub use report::RowResult;
 
 use crate::driver::Endpoint;
-use crate::events::{self, Ending, Event, RowStatus, RunStatus, Sink};
+use crate::events::{Ending, Event, RowStatus, RunStatus, Sink};
 use crate::flow::inputs;
 use crate::flow::Flow;
 use crate::operator::Queue;
@@ -25,6 +29,8 @@ use crate::redact::{Redactor, Secret};
 use crate::runner::{self, Mode, RunSpec};
 use crate::secrets::{SecretsFile, Want};
 use crate::vault::{self, Vault};
+use books::{entry, RowBook};
+use crate::ledger::Ledger;
 use journal::{Entry, Journal, State};
 use plan::Plan;
 use rows::Row;
@@ -73,7 +79,7 @@ pub struct BatchOutcome {
     pub results: Vec<RowResult>,
     /// The journal or the vault could not be written: rows after the
     /// first failure were not started. Each names what was not recorded.
-    pub store_errors: Vec<String>,
+    pub store_errors: Vec<StoreFailure>,
 }
 
 /// A row's input problems, found when its secrets are resolved.
@@ -84,23 +90,33 @@ struct RowInputs(Vec<inputs::InputProblem>);
 /// Shared between the rows of one run.
 struct Shared {
     spec: Arc<BatchSpec>,
-    store_errors: Mutex<Vec<String>>,
+    store_errors: Mutex<Vec<StoreFailure>>,
     /// With `--resume`: the vault as the earlier run left it, read (and
     /// decrypted) once for every row.
     earlier: Vec<vault::Credential>,
 }
 
 impl Shared {
-    /// Appends to the journal. A failed write stops new rows: without the
-    /// journal a later `--resume` could not tell what was submitted.
-    fn record(&self, e: &Entry) {
-        let Err(err) = self.spec.journal.write(e) else {
-            return;
+    /// Appends `row`'s entry to the journal. A failed write stops new
+    /// rows: without the journal a later `--resume` could not tell what
+    /// was submitted.
+    fn record(&self, row: &Row, e: &Entry) {
+        if let Err(source) = self.spec.journal.write(e) {
+            self.store_failed(StoreFailure::Journal {
+                line: row.line,
+                gstin: row.gstin(),
+                source,
+            });
+        }
+    }
+
+    /// The ledger `row`'s walk records its credential through.
+    fn ledger(&self, row: &Row) -> Ledger {
+        let book = RowBook {
+            journal: self.spec.journal.clone(),
+            row: row.clone(),
         };
-        self.store_failed(format!(
-            "journal line {} ({}) not recorded: {err}. The vault still holds every credential",
-            e.line, e.gstin
-        ));
+        Ledger::vault(self.spec.vault.clone()).with_journal(Arc::new(book))
     }
 
     /// Why rows are no longer started.
@@ -117,8 +133,9 @@ impl Shared {
     }
 
     /// A write failed: start no new rows, let running ones finish, and
-    /// keep the message for the end (and the exit code).
-    fn store_failed(&self, msg: String) {
+    /// keep the failure for the end (and the exit code).
+    fn store_failed(&self, failure: StoreFailure) {
+        let msg = crate::chain::chain(&failure);
         tracing::error!("{msg}");
         let first = !self.spec.stop.swap(true, Ordering::SeqCst);
         let note = match first {
@@ -129,31 +146,7 @@ impl Shared {
         self.store_errors
             .lock()
             .expect("store errors lock")
-            .push(msg);
-    }
-
-    /// Changes a credential's status; a failure stops the batch.
-    fn set_vault(&self, id: &str, status: vault::Status, note: &str) {
-        if let Err(e) = self.spec.vault.set_status(id, status, Some(note.into())) {
-            self.store_failed(format!(
-                "credential {id} could not be marked {} in the vault: {e}",
-                status.name()
-            ));
-        }
-    }
-}
-
-fn entry(row: &Row, state: State) -> Entry {
-    Entry {
-        at: vault::now_rfc3339(),
-        key: row.key(),
-        gstin: row.gstin(),
-        line: row.line,
-        state,
-        status: None,
-        vault_id: None,
-        message: None,
-        answered: vec![],
+            .push(failure);
     }
 }
 
@@ -239,27 +232,17 @@ fn row_spec(
     for s in resolved.secrets.values() {
         spec.redactor.add(s.expose());
     }
-    // The journal hears when this row's credential is on disk, before the submit.
-    let (journal, row_c) = (shared.clone(), row.clone());
-    let on_pending: Sink = Arc::new(move |e| {
-        if let Event::CredentialPending { vault_id } = e {
-            let mut en = entry(&row_c, State::Submitting);
-            en.vault_id = Some(vault_id.clone());
-            journal.record(&en);
-        }
-    });
     Ok(RunSpec {
         flow: spec.flow.clone(),
         base_url: spec.base_url.clone(),
         vars: resolved.vars,
         secrets: resolved.secrets,
         artifacts: spec.artifacts_root.join(format!("{:04}-{gstin}", row.line)),
-        vault: Some(spec.vault.clone()),
+        ledger: shared.ledger(row).reusing(reuse.map(|c| c.id.clone())),
         queue: spec.queue.clone(),
         redactor: spec.redactor.clone(),
-        events: events::tee(vec![spec.events.clone(), on_pending]),
+        events: spec.events.clone(),
         mode: Mode::Register,
-        reuse: reuse.map(|c| c.id.clone()),
         keep_alive: spec.keep_alive,
     })
 }
@@ -294,18 +277,18 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
         Ok(s) => s,
         Err(why) => return RowResult::plain(row, RowStatus::Failed, &why.to_string()),
     };
-    shared.record(&entry(row, State::Started));
+    shared.record(row, &entry(row, State::Started));
     (spec.events)(&Event::RowStarted {
         line: row.line,
         gstin: row.gstin(),
     });
     let report = run_row(endpoint, shared, row, &run_spec).await;
     if let Some(e) = &report.store_error {
-        shared.store_failed(format!("line {} ({}): {e}", row.line, row.gstin()));
+        shared.store_failed(StoreFailure::row(row, e.clone()));
     }
     let end = match &reuse {
         // The portal's answer to the credential resubmitted decides.
-        Some(c) => confirm(shared, &c.id, &report),
+        Some(c) => confirm(shared, row, &c.id, &report),
         None => Ending::new(report.status, report.message.clone()),
     };
     let end = unrecorded(&report, end);
@@ -313,7 +296,7 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
     let message = spec.redactor.redact(&message);
     let mut fin = entry(row, State::Finished);
     fin.answered = report.answered.clone();
-    journal_finished(shared, fin, status, &message);
+    journal_finished(shared, row, fin, status, &message);
     RowResult {
         status: status.into(),
         message,
@@ -355,20 +338,20 @@ async fn run_row(
         );
         tracing::warn!("{note}");
         (shared.spec.events)(&Event::Note(note));
-        shared.record(&entry(row, State::Started));
+        shared.record(row, &entry(row, State::Started));
     }
 }
 
 /// A row settled without a run: journaled and reported.
 fn finished(shared: &Shared, row: &Row, status: RunStatus, message: String) -> RowResult {
-    journal_finished(shared, entry(row, State::Finished), status, &message);
+    journal_finished(shared, row, entry(row, State::Finished), status, &message);
     RowResult::plain(row, status.into(), &message)
 }
 
-fn journal_finished(shared: &Shared, mut fin: Entry, status: RunStatus, message: &str) {
+fn journal_finished(shared: &Shared, row: &Row, mut fin: Entry, status: RunStatus, message: &str) {
     fin.status = Some(status.into());
     fin.message = Some(message.to_string());
-    shared.record(&fin);
+    shared.record(row, &fin);
 }
 
 /// A registration the vault could not record as created stays in doubt
@@ -377,7 +360,7 @@ fn unrecorded(report: &runner::RunReport, end: Ending) -> Ending {
     match (&report.store_error, end.status) {
         (Some(e), RunStatus::Registered) => Ending::new(
             RunStatus::NeedsVerification,
-            format!("the portal created it, but {e}"),
+            format!("the portal created it, but {}", crate::chain::Chain(e.as_ref())),
         ),
         _ => end,
     }
@@ -387,14 +370,19 @@ fn unrecorded(report: &runner::RunReport, end: Ending) -> Ending {
 /// again: the portal's "already registered" or "already created" means
 /// the interrupted run created it, so it is confirmed; "created" was
 /// recorded by the walk itself (same vault id). Exactly one `created`.
-fn confirm(shared: &Shared, id: &str, report: &runner::RunReport) -> Ending {
+fn confirm(shared: &Shared, row: &Row, id: &str, report: &runner::RunReport) -> Ending {
     let portal_knows = report.status == RunStatus::AlreadyRegistered
         || (report.status == RunStatus::NeedsVerification && report.outcome.is_some());
     if !portal_knows {
         return Ending::new(report.status, report.message.clone());
     }
     let note = "confirmed on resume: the portal already holds this credential";
-    shared.set_vault(id, vault::Status::Created, note);
+    let settled = shared
+        .ledger(row)
+        .settle(id, vault::Status::Created, Some(note.into()));
+    if let Err(e) = settled {
+        shared.store_failed(StoreFailure::row(row, Arc::new(e)));
+    }
     let msg = "confirmed: created by the interrupted run (credential in the vault)";
     Ending::new(RunStatus::Registered, msg)
 }

@@ -59,6 +59,6 @@ pub(super) async fn after(shared: &Shared, row: &Row, report: &RunReport, end: E
 /// A verdict the vault could not take stops the batch like any store failure.
 fn noted(shared: &Shared, row: &Row, s: &Settled) {
     if let Some(e) = &s.store_error {
-        shared.store_failed(format!("line {} ({}): {e}", row.line, row.gstin()));
+        shared.store_failed(super::StoreFailure::row(row, e.clone()));
     }
 }

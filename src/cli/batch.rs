@@ -482,7 +482,7 @@ async fn run_async(
 
 /// The summary table, the report and the exit code, for every row (run,
 /// skipped or invalid) and every write that failed.
-fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<String>) -> i32 {
+fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<batch::StoreFailure>) -> i32 {
     out!("{}", report::table(&results));
     let mut code = exit::of_batch(results.iter().map(|r| r.status));
     if let Some(p) = &args.report {
@@ -499,7 +499,7 @@ fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<String>) -> i3
         }
     }
     for e in &store_errors {
-        errln!("error: {e}");
+        errln!("error: {}", crate::chain::Chain(e));
         code = code.max(exit::FAILURE);
     }
     code

@@ -284,12 +284,11 @@ async fn run_async(
         vars: resolved.vars,
         secrets: resolved.secrets,
         artifacts,
-        vault: Some(vault.clone()),
+        ledger: crate::ledger::Ledger::vault(vault.clone()),
         queue,
         redactor: redactor.clone(),
         events,
         mode: Mode::Register,
-        reuse: None,
         keep_alive: args.driver.keep_alive,
     };
     let mut stops = match super::signals::Stops::listen() {
@@ -319,7 +318,7 @@ async fn run_async(
     }
     match &report.store_error {
         Some(e) => {
-            errln!("error: {}", redactor.redact(e));
+            errln!("error: {}", redactor.redact(&crate::chain::chain(e.as_ref())));
             exit::of_run(report.status).max(exit::FAILURE)
         }
         None => exit::of_run(report.status),

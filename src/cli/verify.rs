@@ -263,7 +263,8 @@ fn show(done: &[Settled], json: bool) {
             let v = serde_json::json!({
                 "id": s.id, "gstin": s.gstin, "portal": s.portal, "provider": s.provider,
                 "username": s.username, "before": s.before.name(), "after": s.after.name(),
-                "detail": s.verdict.describe(), "store_error": s.store_error,
+                "detail": s.verdict.describe(),
+                "store_error": s.store_error.as_deref().map(|e| crate::chain::chain(e)),
             });
             outln!("{v}");
         }
@@ -280,7 +281,7 @@ fn show(done: &[Settled], json: bool) {
     for s in done {
         let detail = s.store_error.as_ref().map_or_else(
             || s.verdict.describe(),
-            |e| format!("{}; but {e}", s.verdict.describe()),
+            |e| format!("{}; but {}", s.verdict.describe(), crate::chain::Chain(e.as_ref())),
         );
         outln!(
             "{:<16} {:<10} {:<18} {:<19} {:<8} {detail}",

@@ -1,10 +1,12 @@
 //! The event stream: what the engine tells the world while it works.
 //!
 //! The walk, the operator queue and the batch emit typed [`Event`]s into a
-//! [`Sink`]; the step trace, the human display, the batch journal and the
-//! smoke findings are consumers of it, the way a test runner's reporter
-//! consumes its runner's events. Events never carry secret values: they
-//! name screens, steps and targets, never what was typed.
+//! [`Sink`]; the step trace, the human display, the logs and the smoke
+//! findings are consumers of it, the way a test runner's reporter consumes
+//! its runner's events. Events are for observers only: a record that must
+//! not be lost (the vault, the journal) goes through the ledger, whose
+//! writes return errors. Events never carry secret values: they name
+//! screens, steps and targets, never what was typed.
 
 use crate::vault;
 use serde::Serialize;

@@ -33,22 +33,36 @@ impl Runner<'_> {
         Ok(path)
     }
 
-    /// Writes the credential as `pending` before the step that submits it.
+    /// Writes the credential as `pending` (and, in a batch, the journal's
+    /// "submitting") before the step that submits it; on `Err` nothing is
+    /// submitted.
     pub(super) fn write_vault_pending(&mut self) -> Result<(), RunError> {
         if self.vault_id.is_some() {
             return Ok(()); // a retry of the submit: the record already exists
         }
-        if let Some(id) = &self.spec.reuse {
-            // A resumed row: its pending credential is submitted again, as is.
-            self.emit(Event::CredentialPending {
-                vault_id: id.clone(),
-            });
-            self.vault_id = Some(id.clone());
-            return Ok(());
-        }
-        let (Some(v), Some(c)) = (&self.spec.vault, &self.flow().credentials) else {
+        let Some(record) = self.pending_record() else {
             return Ok(());
         };
+        match self.spec.ledger.pending(record) {
+            Ok(Some(id)) => {
+                self.emit(Event::CredentialPending {
+                    vault_id: id.clone(),
+                });
+                self.vault_id = Some(id);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => {
+                let e = std::sync::Arc::new(e);
+                self.store_error = Some(e.clone());
+                Err(RunError::Ledger(e))
+            }
+        }
+    }
+
+    /// The credential this run is about to submit, as the vault records it.
+    fn pending_record(&self) -> Option<vault::Record> {
+        let c = self.flow().credentials.as_ref()?;
         let gstin = self.role(Role::Gstin).unwrap_or_default();
         let portal = self.flow().portal.as_str();
         let provider = c
@@ -60,8 +74,8 @@ impl Runner<'_> {
             "{gstin}-{portal}-{}",
             time::OffsetDateTime::now_utc().unix_timestamp_nanos()
         );
-        let record = vault::Record {
-            id: id.clone(),
+        Some(vault::Record {
+            id,
             at: vault::now_rfc3339(),
             status: vault::Status::Pending,
             portal: Some(portal.into()),
@@ -82,18 +96,7 @@ impl Runner<'_> {
                 .map(|s| s.expose().to_string()),
             note: None,
             verified_at: None,
-        };
-        if let Err(e) = v.append(&record) {
-            self.store_error = Some(format!(
-                "the vault could not take a pending credential: {e}"
-            ));
-            return Err(RunError::Vault(e));
-        }
-        self.emit(Event::CredentialPending {
-            vault_id: id.clone(),
-        });
-        self.vault_id = Some(id);
-        Ok(())
+        })
     }
 
     /// Keeps what a person needs to see why a run failed. Best effort: a

@@ -4,7 +4,7 @@ use crate::driver::DriverError;
 use crate::events::RunStatus;
 use crate::flow::{Outcome, TemplateError};
 use crate::operator::OperatorError;
-use crate::vault::VaultError;
+use crate::ledger::LedgerError;
 use fantoccini::error::CmdError;
 use std::path::PathBuf;
 
@@ -109,9 +109,9 @@ pub enum RunError {
     /// A template names a variable with no value yet.
     #[error(transparent)]
     Template(#[from] TemplateError),
-    /// The credential could not be written before the submit: nothing was submitted.
-    #[error("not submitting: the vault could not be written first: {0}")]
-    Vault(#[source] VaultError),
+    /// The credential could not be recorded before the submit: nothing was submitted.
+    #[error(transparent)]
+    Ledger(std::sync::Arc<LedgerError>),
     /// A file the run must write (a captcha image, a screenshot) could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {

@@ -42,7 +42,8 @@ use crate::events::{self, Collector, Event, RunStatus, Sink, StepResult, StepTra
 use crate::flow::{Condition, Flow, Role, Screen, Step};
 use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
-use crate::vault::{self, Vault};
+use crate::ledger::{Ledger, LedgerError};
+use crate::vault;
 use error::StepErr;
 use fantoccini::Client;
 use session::Session;
@@ -77,8 +78,9 @@ pub struct RunSpec {
     pub secrets: HashMap<String, Secret>,
     /// Folder for captcha images, `trace.json` and failure artifacts.
     pub artifacts: PathBuf,
-    /// Where credentials are written before the submit.
-    pub vault: Option<Arc<Vault>>,
+    /// Where the row's credential records go (the vault, the journal),
+    /// and a resumed row's pending credential to submit again.
+    pub ledger: Ledger,
     /// Who answers captchas and OTPs.
     pub queue: Arc<Queue>,
     /// Masks every secret in what leaves the run.
@@ -87,10 +89,6 @@ pub struct RunSpec {
     pub events: Sink,
     /// Register, or inspect only.
     pub mode: Mode,
-    /// A resumed row's pending credential (its vault id): the submit
-    /// reuses it, with the username and password already in `vars` and
-    /// `secrets`, instead of writing a new one.
-    pub reuse: Option<String>,
     /// While a person is awaited, a harmless command this often keeps the
     /// session from being ended as idle (a Grid's `--session-timeout`,
     /// 300 s by default); zero: never.
@@ -140,8 +138,8 @@ pub(crate) struct Runner<'a> {
     /// The credentials' username as its box held it after typing (a page
     /// that keeps a prefix in the box): what the vault records.
     typed_username: Option<String>,
-    /// Why the vault could not record this run's credential, if it could not.
-    store_error: Option<String>,
+    /// Why the ledger could not record this run's credential, if it could not.
+    store_error: Option<Arc<LedgerError>>,
     /// The look that recognised the screen just entered.
     arrival: Option<page::Probe>,
     /// The walk stopped because the browser session was lost.
@@ -293,7 +291,7 @@ impl<'a> Runner<'a> {
             None => Finish {
                 status: e.status(),
                 outcome: None,
-                message: e.to_string(),
+                message: crate::chain::chain(&e),
             },
         }
     }
@@ -342,12 +340,12 @@ impl<'a> Runner<'a> {
 
     /// Marks the pending credential with how the run ended.
     fn record_vault_status(&mut self, finish: &Finish) {
-        let (Some(v), Some(id)) = (&self.spec.vault, &self.vault_id) else {
+        let Some(id) = &self.vault_id else {
             return;
         };
         // A resubmitted credential the portal already holds is confirmed by
         // the resume, never marked failed on the way.
-        if self.spec.reuse.is_some() && finish.status == RunStatus::AlreadyRegistered {
+        if self.spec.ledger.reused().is_some() && finish.status == RunStatus::AlreadyRegistered {
             return;
         }
         let status = match finish.status {
@@ -357,19 +355,15 @@ impl<'a> Runner<'a> {
         };
         let note =
             (status != vault::Status::Created).then(|| self.spec.redactor.redact(&finish.message));
-        match v.set_status(id, status, note) {
+        match self.spec.ledger.settle(id, status, note) {
             Ok(()) => self.emit(Event::CredentialRecorded {
                 vault_id: id.clone(),
                 status,
             }),
             // The pending record stands; `--resume` reads it. The exit says so.
             Err(e) => {
-                let msg = format!(
-                    "credential {id} could not be marked {} in the vault ({e}); its pending record stands: run again with --resume once the disk is fixed",
-                    status.name()
-                );
-                tracing::error!("{msg}");
-                self.store_error = Some(msg);
+                tracing::error!("{}", crate::chain::Chain(&e));
+                self.store_error = Some(Arc::new(e));
             }
         }
     }
@@ -405,8 +399,8 @@ impl<'a> Runner<'a> {
             vault: self
                 .vault_id
                 .as_ref()
-                .and(self.spec.vault.as_ref())
-                .map(|v| v.path().to_path_buf()),
+                .and(self.spec.ledger.vault_path())
+                .map(|v| v.to_path_buf()),
             credential: self.vault_id.clone(),
             artifacts: self.spec.artifacts.clone(),
             session_wait: Duration::ZERO,

@@ -50,10 +50,10 @@ pub struct RunReport {
     /// again on another session.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub session_lost: bool,
-    /// The vault could not record the credential's status (or its pending
-    /// record): the run's result stands, but the exit is non-zero.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_error: Option<String>,
+    /// The ledger could not record the credential's status (or its
+    /// pending record): the run's result stands, but the exit is non-zero.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "chained")]
+    pub store_error: Option<std::sync::Arc<crate::ledger::LedgerError>>,
 }
 
 /// One prompt and who answered it.
@@ -62,6 +62,16 @@ pub struct Answered {
     /// "captcha" or "OTP".
     pub what: String,
     pub by: crate::operator::By,
+}
+
+fn chained<S: serde::Serializer>(
+    e: &Option<std::sync::Arc<crate::ledger::LedgerError>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match e {
+        Some(e) => s.serialize_str(&crate::chain::chain(e.as_ref())),
+        None => s.serialize_none(),
+    }
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -78,7 +88,7 @@ impl RunReport {
     pub(crate) fn not_started(spec: &RunSpec, e: RunError, took: Duration) -> RunReport {
         RunReport {
             status: RunStatus::Failed,
-            message: spec.redactor.redact(&e.to_string()),
+            message: spec.redactor.redact(&crate::chain::chain(&e)),
             outcome: None,
             gstin: role_value(&spec.flow, &spec.vars, Role::Gstin).unwrap_or_default(),
             portal: spec.flow.portal.as_str().into(),

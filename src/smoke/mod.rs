@@ -45,14 +45,13 @@ pub async fn smoke(c: &Client, spec: &SmokeSpec) -> Vec<Finding> {
         vars: spec.vars.clone(),
         secrets: HashMap::new(),
         artifacts: spec.artifacts.join(&spec.flow.name),
-        vault: None,
+        ledger: crate::ledger::Ledger::none(),
         queue: Arc::new(Queue::new(Arc::new(Nobody), events::discard())),
         redactor: Redactor::new(),
         events: sink,
         mode: Mode::Inspect {
             timeout: spec.timeout,
         },
-        reuse: None,
         // Smoke stops before anything a person answers.
         keep_alive: std::time::Duration::ZERO,
     };

@@ -91,6 +91,25 @@ impl Store {
         &self.path
     }
 
+    /// A store whose every append fails as on a full disk (`/dev/full`),
+    /// locked through a file in `dir`: for tests of what a failed write does.
+    #[cfg(test)]
+    pub(crate) fn failing(dir: &Path) -> Result<Store, StoreError> {
+        let full = Path::new("/dev/full");
+        let file = OpenOptions::new()
+            .append(true)
+            .open(full)
+            .map_err(|source| StoreError::Io {
+                path: full.into(),
+                source,
+            })?;
+        Ok(Store {
+            path: full.into(),
+            file: Mutex::new(file),
+            _lock: lock(&dir.join("full"))?,
+        })
+    }
+
     /// Appends `line` (a newline is added) in one write, then fsyncs.
     /// On failure the file is cut back to where it was.
     pub fn append(&self, line: &str) -> Result<(), StoreError> {

@@ -202,6 +202,15 @@ impl Vault {
         })
     }
 
+    /// A vault on `store` (for tests: a store that fails).
+    #[cfg(test)]
+    pub(crate) fn on(store: Store) -> Vault {
+        Vault {
+            store,
+            keys: Arc::new(Keys::default()),
+        }
+    }
+
     /// Every credential, read afresh with this vault's identities.
     pub fn read_all(&self) -> Result<Vec<Credential>, VaultError> {
         Vault::read_with(self.path(), &self.keys)

@@ -4,7 +4,8 @@
 
 use super::{Verdict, Verifier};
 use crate::flow::PortalKind;
-use crate::vault::{Credential, Status, Vault, VaultError};
+use crate::ledger::LedgerError;
+use crate::vault::{Credential, Status, Vault};
 use std::sync::Arc;
 
 /// Credentials checked at once (each GSTIN is paced on its own).
@@ -22,7 +23,7 @@ pub struct Settled {
     pub after: Status,
     pub verdict: Verdict,
     /// The vault could not record the verdict.
-    pub store_error: Option<String>,
+    pub store_error: Option<Arc<LedgerError>>,
 }
 
 /// The portal a vault record names.
@@ -35,18 +36,19 @@ pub fn portal_of(c: &Credential) -> Option<PortalKind> {
 }
 
 /// Records `v` for `c`; the status it has now.
-pub fn apply(vault: &Vault, c: &Credential, v: &Verdict) -> Result<Status, VaultError> {
-    match v {
-        Verdict::Works => {
-            vault.set_verified(&c.id, v.describe())?;
-            Ok(Status::Created)
-        }
-        Verdict::Rejected { .. } => {
-            vault.set_status(&c.id, Status::Failed, Some(v.describe()))?;
-            Ok(Status::Failed)
-        }
+pub fn apply(vault: &Vault, c: &Credential, v: &Verdict) -> Result<Status, LedgerError> {
+    let written = match v {
+        Verdict::Works => vault.set_verified(&c.id, v.describe()).map(|()| Status::Created),
+        Verdict::Rejected { .. } => vault
+            .set_status(&c.id, Status::Failed, Some(v.describe()))
+            .map(|()| Status::Failed),
         _ => Ok(c.status),
-    }
+    };
+    written.map_err(|source| LedgerError::Verdict {
+        id: c.id.clone(),
+        kept: c.status,
+        source,
+    })
 }
 
 /// Checks one credential and records the verdict.
@@ -57,7 +59,7 @@ pub async fn one(vault: &Vault, verifier: &Verifier, c: &Credential) -> Settled 
     };
     let (after, store_error) = match apply(vault, c, &verdict) {
         Ok(s) => (s, None),
-        Err(e) => (c.status, Some(e.to_string())),
+        Err(e) => (c.status, Some(Arc::new(e))),
     };
     Settled {
         id: c.id.clone(),
@@ -119,7 +121,7 @@ pub fn status_after(end: crate::events::Ending, s: &Settled) -> crate::events::E
     let store = s
         .store_error
         .as_ref()
-        .map(|e| format!("; but {e}"))
+        .map(|e| format!("; but {}", crate::chain::chain(e.as_ref())))
         .unwrap_or_default();
     match &s.verdict {
         Verdict::Works if store.is_empty() => Ending::new(

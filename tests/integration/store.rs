@@ -90,6 +90,42 @@ fn a_full_disk_at_the_pending_write_submits_nothing_and_stops_the_batch() {
 }
 
 #[test]
+fn a_full_disk_at_the_journals_submitting_line_submits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gstins, _) = prod_rows(dir.path(), 2);
+    let r = ReplicaProc::start(&["--taxpayers", "2"]);
+    let journal = dir.path().join("einvreg-journal.jsonl");
+    let mut text = String::new();
+    while text.len() < 64 * 1024 {
+        text.push_str("{\"at\":\"2026-01-01T00:00:00Z\",\"key\":\"old|\",\"gstin\":\"OLD\",\"line\":9,\"state\":\"started\"}\n");
+    }
+    std::fs::write(&journal, &text).unwrap();
+    let mut child = spawn(dir.path(), &args(&r.production), true);
+    let captcha = dir
+        .path()
+        .join(format!("einvreg-runs/0002-{}/captcha-1.png", gstins[0]));
+    wait_until("the login captcha", || captcha.exists());
+    // The row's "started" line is in; the vault (small) still has room.
+    let started = std::fs::read(&journal).unwrap();
+    assert!(started.len() > text.len(), "the started line is written");
+    fill_disk(child.id(), started.len() as u64 + 10);
+    let (code, _, stderr) = wait_output(&mut child);
+    assert_eq!(code, Some(1), "{stderr}");
+    let first = gstins[0].as_str();
+    assert!(
+        stderr.contains(&format!("line 2 ({first}): not submitting: the journal could not record credential {first}-production-")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("File too large"), "the cause, once: {stderr}");
+    assert_eq!(api_users_of(&r.production, first), 0, "nothing submitted");
+    assert_eq!(api_users_of(&r.production, &gstins[1]), 0, "no new row started");
+    let creds = Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    assert_eq!(creds.len(), 1, "{creds:?}");
+    assert_eq!(creds[0].status, Status::Failed, "marked not submitted");
+    assert_eq!(std::fs::read(&journal).unwrap(), started, "no torn line left");
+}
+
+#[test]
 fn a_full_disk_at_the_status_update_is_an_error_naming_the_credential() {
     let dir = tempfile::tempdir().unwrap();
     let (gstins, _) = prod_rows(dir.path(), 1);
