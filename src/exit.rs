@@ -48,19 +48,23 @@ use crate::events::{Check, Class, RowStatus, RunStatus};
 
 /// The exit code of `einvreg run`.
 pub fn of_run(s: RunStatus) -> i32 {
-    of_row(s.into())
+    match s {
+        RunStatus::Registered => OK,
+        RunStatus::AlreadyRegistered => ALREADY_REGISTERED,
+        RunStatus::NeedsVerification => NEEDS_VERIFICATION,
+        RunStatus::HumanNeeded => HUMAN_NEEDED,
+        RunStatus::Drift => DRIFT,
+        RunStatus::PortalError => PORTAL,
+        RunStatus::Failed => FAILURE,
+    }
 }
 
 /// A row's own code; [`of_batch`] picks the most urgent.
 pub fn of_row(s: RowStatus) -> i32 {
     match s {
-        RowStatus::Registered | RowStatus::Skipped => OK,
-        RowStatus::AlreadyRegistered => ALREADY_REGISTERED,
-        RowStatus::NeedsVerification => NEEDS_VERIFICATION,
-        RowStatus::HumanNeeded => HUMAN_NEEDED,
-        RowStatus::Drift => DRIFT,
-        RowStatus::PortalError => PORTAL,
-        RowStatus::Failed | RowStatus::NotStarted => FAILURE,
+        RowStatus::Ran(s) => of_run(s),
+        RowStatus::Skipped => OK,
+        RowStatus::NotStarted => FAILURE,
     }
 }
 
@@ -95,14 +99,17 @@ mod tests {
 
     #[test]
     fn the_most_urgent_row_decides_the_batch() {
-        use RowStatus::*;
-        assert_eq!(of_batch([Registered, AlreadyRegistered, Skipped]), OK);
-        assert_eq!(of_batch([Failed, Drift, HumanNeeded]), DRIFT);
+        use RunStatus::*;
+        let ran = |s: &[RunStatus]| s.iter().map(|&s| RowStatus::Ran(s)).collect::<Vec<_>>();
+        let mut done = ran(&[Registered, AlreadyRegistered]);
+        done.push(RowStatus::Skipped);
+        assert_eq!(of_batch(done), OK);
+        assert_eq!(of_batch(ran(&[Failed, Drift, HumanNeeded])), DRIFT);
         assert_eq!(
-            of_batch([PortalError, NeedsVerification]),
+            of_batch(ran(&[PortalError, NeedsVerification])),
             NEEDS_VERIFICATION
         );
-        assert_eq!(of_batch([NotStarted]), FAILURE);
+        assert_eq!(of_batch([RowStatus::NotStarted]), FAILURE);
         assert_eq!(of_run(RunStatus::AlreadyRegistered), ALREADY_REGISTERED);
     }
 

@@ -114,7 +114,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Arc::new(Journal::on(Store::failing(dir.path()).unwrap()));
         let vault = Arc::new(Vault::open(&dir.path().join("v.jsonl")).unwrap());
-        let book = RowBook { journal, row: row() };
+        let book = RowBook {
+            journal,
+            row: row(),
+        };
         let ledger = Ledger::vault(vault).with_journal(Arc::new(book));
         // What the runner does before the submit, and hands back in its report.
         let e = Arc::new(ledger.pending(record()).unwrap_err());
@@ -132,6 +135,9 @@ mod tests {
             shown.starts_with("line 2 (27AAAAA0000A1Z5): not submitting: the journal could not record credential c1 as submitting"),
             "{shown}"
         );
-        assert!(shown.ends_with("/dev/full: No space left on device (os error 28)"), "{shown}");
+        assert!(
+            shown.ends_with("/dev/full: No space left on device (os error 28)"),
+            "{shown}"
+        );
     }
 }

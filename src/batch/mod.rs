@@ -16,21 +16,21 @@ pub mod report;
 pub mod rows;
 mod verify;
 
-pub use prepare::{prepare, Checks, CsvSource, PrepareError, Prepared};
 pub use books::StoreFailure;
+pub use prepare::{prepare, Checks, CsvSource, PrepareError, Prepared};
 pub use report::RowResult;
 
 use crate::driver::Endpoint;
 use crate::events::{Ending, Event, RowStatus, RunStatus, Sink};
 use crate::flow::inputs;
 use crate::flow::Flow;
+use crate::ledger::Ledger;
 use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
 use crate::runner::{self, Mode, RunSpec};
 use crate::secrets::{SecretsFile, Want};
 use crate::vault::{self, Vault};
 use books::{entry, RowBook};
-use crate::ledger::Ledger;
 use journal::{Entry, Journal, State};
 use plan::Plan;
 use rows::Row;
@@ -275,7 +275,9 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
     };
     let run_spec = match row_spec(shared, row, reuse.as_ref()) {
         Ok(s) => s,
-        Err(why) => return RowResult::plain(row, RowStatus::Failed, &why.to_string()),
+        Err(why) => {
+            return RowResult::plain(row, RowStatus::Ran(RunStatus::Failed), &why.to_string())
+        }
     };
     shared.record(row, &entry(row, State::Started));
     (spec.events)(&Event::RowStarted {
@@ -360,7 +362,10 @@ fn unrecorded(report: &runner::RunReport, end: Ending) -> Ending {
     match (&report.store_error, end.status) {
         (Some(e), RunStatus::Registered) => Ending::new(
             RunStatus::NeedsVerification,
-            format!("the portal created it, but {}", crate::chain::Chain(e.as_ref())),
+            format!(
+                "the portal created it, but {}",
+                crate::chain::Chain(e.as_ref())
+            ),
         ),
         _ => end,
     }

@@ -1,7 +1,7 @@
 //! `--resume`: what an earlier run recorded decides whether a row runs.
 
 use super::journal::{Entry, State};
-use crate::events::RowStatus;
+use crate::events::{RowStatus, RunStatus};
 
 /// Whether a row needs running, given what an earlier run recorded.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,13 +21,13 @@ pub(crate) fn plan(prev: Option<&Entry>) -> Plan {
         return Plan::Run;
     };
     match (prev.state, prev.status) {
-        (State::Finished, Some(RowStatus::Registered)) => {
+        (State::Finished, Some(RowStatus::Ran(RunStatus::Registered))) => {
             Plan::Skip("registered in an earlier run")
         }
-        (State::Finished, Some(RowStatus::AlreadyRegistered)) => {
+        (State::Finished, Some(RowStatus::Ran(RunStatus::AlreadyRegistered))) => {
             Plan::Skip("already registered (earlier run)")
         }
-        (State::Finished, Some(RowStatus::NeedsVerification))
+        (State::Finished, Some(RowStatus::Ran(RunStatus::NeedsVerification)))
         | (State::Submitting, _)
         | (State::InDoubt, _) => Plan::Verify(prev.vault_id.clone()),
         (State::Started, _) => Plan::Verify(None),
@@ -56,9 +56,17 @@ mod tests {
     #[test]
     fn the_journal_decides_each_row() {
         assert_eq!(plan(None), Plan::Run);
-        let done = e(State::Finished, Some(RowStatus::Registered), None);
+        let done = e(
+            State::Finished,
+            Some(RowStatus::Ran(RunStatus::Registered)),
+            None,
+        );
         assert!(matches!(plan(Some(&done)), Plan::Skip(_)));
-        let failed = e(State::Finished, Some(RowStatus::Failed), None);
+        let failed = e(
+            State::Finished,
+            Some(RowStatus::Ran(RunStatus::Failed)),
+            None,
+        );
         assert_eq!(plan(Some(&failed)), Plan::Run);
         let submitting = e(State::Submitting, None, Some("v1"));
         assert_eq!(plan(Some(&submitting)), Plan::Verify(Some("v1".into())));

@@ -1,7 +1,7 @@
 //! Per-row results, the summary table and `--report` (CSV or JSON).
 
 use super::rows::Row;
-use crate::events::RowStatus;
+use crate::events::{RowStatus, RunStatus};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -71,10 +71,10 @@ pub fn table(results: &[RowResult]) -> String {
     }
     let count = |st: RowStatus| results.iter().filter(|r| r.status == st).count();
     let (reg, already, skipped, verify) = (
-        count(RowStatus::Registered),
-        count(RowStatus::AlreadyRegistered),
+        count(RowStatus::Ran(RunStatus::Registered)),
+        count(RowStatus::Ran(RunStatus::AlreadyRegistered)),
         count(RowStatus::Skipped),
-        count(RowStatus::NeedsVerification),
+        count(RowStatus::Ran(RunStatus::NeedsVerification)),
     );
     s.push_str(&format!(
         "{} rows: {reg} registered, {already} already registered, {skipped} skipped, {verify} need verification, {} failed\n",
@@ -183,7 +183,7 @@ mod tests {
             line: 2,
             gstin: "29AAACJ4323N1ZC".into(),
             provider: "=HYPERLINK(\"http://evil\")".into(),
-            status: RowStatus::Registered,
+            status: RowStatus::Ran(RunStatus::Registered),
             message: String::new(),
             api_username: None,
             machine_s: 0.0,

@@ -519,10 +519,7 @@ fn write_html(p: &Path, csv: &Path, results: &[RowResult]) -> std::io::Result<()
     let shots: Vec<Option<Vec<u8>>> = results
         .iter()
         .map(|r| {
-            let failed = !matches!(
-                r.status,
-                RowStatus::Registered | RowStatus::AlreadyRegistered | RowStatus::Skipped
-            );
+            let failed = !r.status.is_done();
             let f = r.artifacts.as_ref()?.join("screenshot.png");
             failed.then(|| std::fs::read(f).ok()).flatten()
         })

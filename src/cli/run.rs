@@ -318,7 +318,10 @@ async fn run_async(
     }
     match &report.store_error {
         Some(e) => {
-            errln!("error: {}", redactor.redact(&crate::chain::chain(e.as_ref())));
+            errln!(
+                "error: {}",
+                redactor.redact(&crate::chain::chain(e.as_ref()))
+            );
             exit::of_run(report.status).max(exit::FAILURE)
         }
         None => exit::of_run(report.status),

@@ -281,7 +281,13 @@ fn show(done: &[Settled], json: bool) {
     for s in done {
         let detail = s.store_error.as_ref().map_or_else(
             || s.verdict.describe(),
-            |e| format!("{}; but {}", s.verdict.describe(), crate::chain::Chain(e.as_ref())),
+            |e| {
+                format!(
+                    "{}; but {}",
+                    s.verdict.describe(),
+                    crate::chain::Chain(e.as_ref())
+                )
+            },
         );
         outln!(
             "{:<16} {:<10} {:<18} {:<19} {:<8} {detail}",

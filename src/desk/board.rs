@@ -461,7 +461,7 @@ mod tests {
         b.on_event(&Event::RowFinished {
             line: 2,
             gstin: "g".into(),
-            status: crate::events::RowStatus::Registered,
+            status: crate::events::RowStatus::Ran(crate::events::RunStatus::Registered),
             message: String::new(),
         });
         let p = b.snapshot().progress;

@@ -25,7 +25,7 @@ impl Ending {
 }
 
 /// How a run ended. [`crate::exit`] maps each to one stable exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// The API user was created.
@@ -61,55 +61,63 @@ impl RunStatus {
     }
 }
 
-/// How a batch row ended: a run's status, or not run at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+impl RunStatus {
+    /// Every status, in the order reports count them.
+    pub const ALL: [RunStatus; 7] = [
+        RunStatus::Registered,
+        RunStatus::AlreadyRegistered,
+        RunStatus::NeedsVerification,
+        RunStatus::HumanNeeded,
+        RunStatus::Drift,
+        RunStatus::PortalError,
+        RunStatus::Failed,
+    ];
+
+    /// The word used in journals, reports and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Registered => "registered",
+            RunStatus::AlreadyRegistered => "already_registered",
+            RunStatus::NeedsVerification => "needs_verification",
+            RunStatus::HumanNeeded => "human_needed",
+            RunStatus::Drift => "drift",
+            RunStatus::PortalError => "portal_error",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// How a batch row ended: its run's status, or not run at all. Written
+/// as one word (the run's, or `skipped`, `not_started`), as always.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RowStatus {
-    /// See [`RunStatus::Registered`].
-    Registered,
-    /// See [`RunStatus::AlreadyRegistered`].
-    AlreadyRegistered,
-    /// See [`RunStatus::NeedsVerification`].
-    NeedsVerification,
-    /// See [`RunStatus::HumanNeeded`].
-    HumanNeeded,
-    /// See [`RunStatus::Drift`].
-    Drift,
-    /// See [`RunStatus::PortalError`].
-    PortalError,
-    /// See [`RunStatus::Failed`].
-    Failed,
+    /// The row ran; how its run ended.
+    Ran(RunStatus),
     /// Registered in an earlier run (`--resume`).
     Skipped,
-    /// Never started (Ctrl-C).
+    /// Never started (Ctrl-C, or a write that failed).
     NotStarted,
 }
 
 impl From<RunStatus> for RowStatus {
     fn from(s: RunStatus) -> RowStatus {
-        match s {
-            RunStatus::Registered => RowStatus::Registered,
-            RunStatus::AlreadyRegistered => RowStatus::AlreadyRegistered,
-            RunStatus::NeedsVerification => RowStatus::NeedsVerification,
-            RunStatus::HumanNeeded => RowStatus::HumanNeeded,
-            RunStatus::Drift => RowStatus::Drift,
-            RunStatus::PortalError => RowStatus::PortalError,
-            RunStatus::Failed => RowStatus::Failed,
-        }
+        RowStatus::Ran(s)
     }
 }
 
 impl RowStatus {
+    /// Every row status.
+    pub fn all() -> impl Iterator<Item = RowStatus> {
+        RunStatus::ALL
+            .into_iter()
+            .map(RowStatus::Ran)
+            .chain([RowStatus::Skipped, RowStatus::NotStarted])
+    }
+
     /// The word used in journals, reports and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
-            RowStatus::Registered => "registered",
-            RowStatus::AlreadyRegistered => "already_registered",
-            RowStatus::NeedsVerification => "needs_verification",
-            RowStatus::HumanNeeded => "human_needed",
-            RowStatus::Drift => "drift",
-            RowStatus::PortalError => "portal_error",
-            RowStatus::Failed => "failed",
+            RowStatus::Ran(s) => s.as_str(),
             RowStatus::Skipped => "skipped",
             RowStatus::NotStarted => "not_started",
         }
@@ -119,7 +127,8 @@ impl RowStatus {
     pub fn is_done(self) -> bool {
         matches!(
             self,
-            RowStatus::Registered | RowStatus::AlreadyRegistered | RowStatus::Skipped
+            RowStatus::Ran(RunStatus::Registered | RunStatus::AlreadyRegistered)
+                | RowStatus::Skipped
         )
     }
 }
@@ -130,23 +139,36 @@ impl std::fmt::Display for RowStatus {
     }
 }
 
+impl Serialize for RowStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RowStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RowStatus, D::Error> {
+        let word = String::deserialize(d)?;
+        RowStatus::all()
+            .find(|s| s.as_str() == word)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown row status `{word}`")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn words_match_serde_names() {
-        for s in [
-            RowStatus::Registered,
-            RowStatus::AlreadyRegistered,
-            RowStatus::NeedsVerification,
-            RowStatus::HumanNeeded,
-            RowStatus::Drift,
-            RowStatus::PortalError,
-            RowStatus::Failed,
-            RowStatus::Skipped,
-            RowStatus::NotStarted,
-        ] {
+        for s in RunStatus::ALL {
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
+        }
+        let all: Vec<RowStatus> = RowStatus::all().collect();
+        assert_eq!(all.len(), 9);
+        for s in all {
             assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
             let back: RowStatus = serde_json::from_str(&format!("\"{s}\"")).unwrap();
             assert_eq!(back, s);
@@ -155,5 +177,6 @@ mod tests {
             RowStatus::from(RunStatus::HumanNeeded).as_str(),
             "human_needed"
         );
+        assert!(serde_json::from_str::<RowStatus>("\"done\"").is_err());
     }
 }

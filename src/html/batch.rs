@@ -4,7 +4,7 @@
 
 use super::{card, escape, page, png_src};
 use crate::batch::RowResult;
-use crate::events::{RowStatus, StepTrace};
+use crate::events::{RowStatus, RunStatus, StepTrace};
 
 /// One row as the report shows it.
 pub struct Row<'a> {
@@ -36,18 +36,17 @@ fn summary(rows: &[Row]) -> String {
     let n = |f: &dyn Fn(RowStatus) -> bool| rows.iter().filter(|r| f(r.result.status)).count();
     let machine: f64 = rows.iter().map(|r| r.result.machine_s).sum();
     let human: f64 = rows.iter().map(|r| r.result.human_s).sum();
-    let done = |s| {
-        matches!(
-            s,
-            RowStatus::Registered | RowStatus::AlreadyRegistered | RowStatus::Skipped
-        )
-    };
-    let doubt = |s| s == RowStatus::NeedsVerification;
+    let done = RowStatus::is_done;
+    let doubt = |s| s == RowStatus::Ran(RunStatus::NeedsVerification);
     [
-        card("registered", n(&|s| s == RowStatus::Registered), "good"),
+        card(
+            "registered",
+            n(&|s| s == RowStatus::Ran(RunStatus::Registered)),
+            "good",
+        ),
         card(
             "already registered or skipped",
-            n(&|s| done(s) && s != RowStatus::Registered),
+            n(&|s| done(s) && s != RowStatus::Ran(RunStatus::Registered)),
             "good",
         ),
         card("need verification", n(&doubt), "warn"),
@@ -62,8 +61,8 @@ fn summary(rows: &[Row]) -> String {
 
 fn status_class(s: RowStatus) -> &'static str {
     match s {
-        RowStatus::Registered | RowStatus::AlreadyRegistered | RowStatus::Skipped => "good",
-        RowStatus::NeedsVerification | RowStatus::NotStarted => "warn",
+        s if s.is_done() => "good",
+        RowStatus::Ran(RunStatus::NeedsVerification) | RowStatus::NotStarted => "warn",
         _ => "bad",
     }
 }

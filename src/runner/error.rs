@@ -3,8 +3,8 @@
 use crate::driver::DriverError;
 use crate::events::RunStatus;
 use crate::flow::{Outcome, TemplateError};
-use crate::operator::OperatorError;
 use crate::ledger::LedgerError;
+use crate::operator::OperatorError;
 use fantoccini::error::CmdError;
 use std::path::PathBuf;
 

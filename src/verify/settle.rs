@@ -38,7 +38,9 @@ pub fn portal_of(c: &Credential) -> Option<PortalKind> {
 /// Records `v` for `c`; the status it has now.
 pub fn apply(vault: &Vault, c: &Credential, v: &Verdict) -> Result<Status, LedgerError> {
     let written = match v {
-        Verdict::Works => vault.set_verified(&c.id, v.describe()).map(|()| Status::Created),
+        Verdict::Works => vault
+            .set_verified(&c.id, v.describe())
+            .map(|()| Status::Created),
         Verdict::Rejected { .. } => vault
             .set_status(&c.id, Status::Failed, Some(v.describe()))
             .map(|()| Status::Failed),

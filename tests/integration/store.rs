@@ -116,13 +116,24 @@ fn a_full_disk_at_the_journals_submitting_line_submits_nothing() {
         stderr.contains(&format!("line 2 ({first}): not submitting: the journal could not record credential {first}-production-")),
         "{stderr}"
     );
-    assert!(stderr.contains("File too large"), "the cause, once: {stderr}");
+    assert!(
+        stderr.contains("File too large"),
+        "the cause, once: {stderr}"
+    );
     assert_eq!(api_users_of(&r.production, first), 0, "nothing submitted");
-    assert_eq!(api_users_of(&r.production, &gstins[1]), 0, "no new row started");
+    assert_eq!(
+        api_users_of(&r.production, &gstins[1]),
+        0,
+        "no new row started"
+    );
     let creds = Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
     assert_eq!(creds.len(), 1, "{creds:?}");
     assert_eq!(creds[0].status, Status::Failed, "marked not submitted");
-    assert_eq!(std::fs::read(&journal).unwrap(), started, "no torn line left");
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        started,
+        "no torn line left"
+    );
 }
 
 #[test]
