@@ -68,7 +68,7 @@ pub struct Providers {
 #[derive(Debug, thiserror::Error)]
 pub enum RowsError {
     /// The provider list is not valid TOML of the expected shape.
-    #[error("{file}: {source}")]
+    #[error("{file}")]
     Providers {
         /// The file.
         file: String,
@@ -77,7 +77,7 @@ pub enum RowsError {
         source: toml::de::Error,
     },
     /// The CSV could not be read.
-    #[error("{file}: {source}")]
+    #[error("{file}")]
     Csv {
         /// The file.
         file: String,

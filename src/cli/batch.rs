@@ -1,7 +1,8 @@
 //! `einvreg batch FLOW BATCH.csv`: many GSTINs, in parallel, resumable.
 //! Reads the files and the terminal, then hands a prepared batch to the engine.
 
-use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
+use super::common::{self, DriverArgs, OperatorArgs, PortalArgs};
+use super::error::{CliError, Code};
 use super::signals::{Stop, Stops};
 use crate::batch::journal::Journal;
 use crate::batch::rows::Providers;
@@ -149,26 +150,13 @@ impl Display {
     }
 }
 
-pub fn run(args: Args) -> i32 {
-    if let Err(e) = args.operator.check() {
-        return usage(e);
-    }
+pub fn run(args: Args) -> Result<Code, CliError> {
+    args.operator.check()?;
     // Endpoints are read and checked once, before anything else starts.
-    let driver = match args.driver.config() {
-        Ok(d) => d,
-        Err(e) => return usage(e),
-    };
-    let flow = match common::load_flow(&args.flow) {
-        Ok(f) => Arc::new(f),
-        Err(e) => return usage(e),
-    };
-    let (mut prepared, api_client) = match prepare(&args, &flow) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    if let Err(e) = ask_missing_logins(&mut prepared, args.operator.auto_answer) {
-        return usage(e);
-    }
+    let driver = args.driver.config()?;
+    let flow = Arc::new(common::load_flow(&args.flow)?);
+    let (mut prepared, api_client) = prepare(&args, &flow)?;
+    ask_missing_logins(&mut prepared, args.operator.auto_answer)?;
     let redactor = Redactor::new();
     // The file's every secret, the API client's too.
     for s in prepared.secrets.all() {
@@ -179,13 +167,10 @@ pub fn run(args: Args) -> i32 {
         redactor.add(p);
     }
     // The rows' folders go in here: a folder of this user's, checked now.
-    if let Err(e) = crate::store::private::check_own_dir(&args.artifacts) {
-        return usage(format!("--artifacts {e}"));
-    }
-    let stores = match open_stores(&args) {
-        Ok(s) => s,
-        Err(e) => return usage(e),
-    };
+    // The io error names the folder already.
+    crate::store::private::check_own_dir(&args.artifacts)
+        .map_err(|e| CliError::Usage(format!("--artifacts {e}")))?;
+    let stores = open_stores(&args)?;
     super::block_on(run_async(
         args,
         flow,
@@ -198,21 +183,23 @@ pub fn run(args: Args) -> i32 {
 
 /// Reads the CSV, providers and secrets; validates every row before any
 /// browser. The secrets file's API client (for `--verify`) comes back apart.
-fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32> {
-    let read = |p: &PathBuf| common::read_text(p).map_err(usage);
+fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), CliError> {
+    let read = |p: &PathBuf| common::read_text(p);
     let (providers_name, providers_text) = match &args.providers {
         Some(p) => (p.display().to_string(), read(p)?),
         None => {
-            let f = common::fixtures().read("providers.toml").map_err(usage)?;
+            let f = common::fixtures()
+                .read("providers.toml")
+                .map_err(CliError::bad)?;
             (f.name, f.text)
         }
     };
-    let providers = Providers::parse(&providers_name, &providers_text).map_err(usage)?;
+    let providers = Providers::parse(&providers_name, &providers_text).map_err(CliError::bad)?;
     let secrets = match &args.secrets {
-        Some(p) => common::read_secrets(p).map_err(usage)?,
+        Some(p) => common::read_secrets(p)?,
         None => SecretsFile::default(),
     };
-    let secrets = env_defaults(secrets, flow).map_err(usage)?;
+    let secrets = env_defaults(secrets, flow)?;
     let api_client = secrets.api_client.clone();
     let name = match common::is_stdin(&args.csv) {
         true => "(stdin)".to_string(),
@@ -256,9 +243,9 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), i32
                 }
             }
             errln!("{e}");
-            Err(exit::USAGE)
+            Err(CliError::Reported { code: exit::USAGE })
         }
-        Err(e) => Err(usage(e)),
+        Err(e) => Err(CliError::bad(e)),
     }
 }
 
@@ -322,16 +309,16 @@ struct Stores {
     resume: Option<std::collections::HashMap<String, batch::journal::Entry>>,
 }
 
-fn open_stores(args: &Args) -> Result<Stores, String> {
-    let vault = Vault::open_with(&args.vault, args.keys.keys()?).map_err(|e| e.to_string())?;
+fn open_stores(args: &Args) -> Result<Stores, CliError> {
+    let vault = Vault::open_with(&args.vault, args.keys.keys()?).map_err(CliError::bad)?;
     // --resume and --verify read the vault back: a sealed one needs its
     // identity now, not after the first row has started.
     if args.resume || args.verify.verify.is_some() {
-        vault.read_all().map_err(|e| e.to_string())?;
+        vault.read_all().map_err(CliError::bad)?;
     }
     let vault = Arc::new(vault);
-    let jerr = |e: std::io::Error| format!("journal {}: {e}", args.journal.display());
-    let journal = Arc::new(Journal::open(&args.journal).map_err(|e| format!("journal {e}"))?);
+    let journal = Arc::new(Journal::open(&args.journal).map_err(|e| CliError::bad_with("journal", e))?);
+    let jerr = |e| CliError::bad_with(format!("journal {}", args.journal.display()), e);
     let resume = match args.resume {
         true => Some(Journal::last_states(&args.journal).map_err(jerr)?),
         false => None,
@@ -357,7 +344,7 @@ async fn run_async(
     redactor: Redactor,
     stores: Stores,
     driver: DriverConfig,
-) -> i32 {
+) -> Result<Code, CliError> {
     let invalid: Vec<RowResult> = prepared
         .invalid
         .iter()
@@ -369,7 +356,7 @@ async fn run_async(
             "no valid rows in {}: nothing was started",
             args.csv.display()
         );
-        return finish(&args, invalid, vec![]);
+        return Ok(finish(&args, invalid, vec![]));
     }
     let display = Arc::new(Display::new(prepared.rows.len()));
     let d = display.clone();
@@ -382,32 +369,21 @@ async fn run_async(
         queue,
         desk: _desk,
         events,
-    } = match common::portal_and_queue(
+    } = common::portal_and_queue(
         &args.portal,
         &args.operator,
         &flow,
         events,
         prepared.rows.len(),
     )
-    .await
-    {
-        Ok(x) => x,
-        Err(e) => return usage(e),
-    };
+    .await?;
     if display.queue.set(queue.clone()).is_err() {
         unreachable!("the display's queue is set once");
     }
-    let verify = match args
+    let verify = args
         .verify
-        .after_run(&api_client, flow.portal, &base_url, replica.is_some())
-    {
-        Ok(v) => v,
-        Err(e) => return usage(e),
-    };
-    let endpoint = match super::driver::start(&driver, &base_url).await {
-        Ok(e) => Arc::new(e),
-        Err(code) => return code,
-    };
+        .after_run(&api_client, flow.portal, &base_url, replica.is_some())?;
+    let endpoint = Arc::new(super::driver::start(&driver, &base_url).await?);
     errln!(
         "einvreg batch: {} rows of {} on {} ({} at a time; answers: {})",
         prepared.rows.len(),
@@ -436,13 +412,8 @@ async fn run_async(
         keep_alive: args.driver.keep_alive,
     });
     // Heard from here on: a press while the first rows start is not lost.
-    let mut stops = match Stops::listen() {
-        Ok(p) => p,
-        Err(e) => {
-            errln!("error: cannot listen for Ctrl-C and SIGTERM: {e}");
-            return crate::exit::FAILURE;
-        }
-    };
+    let mut stops = Stops::listen()
+        .map_err(|e| CliError::failed_with("cannot listen for Ctrl-C and SIGTERM", e))?;
     let work = batch::run(endpoint.clone(), spec);
     tokio::pin!(work);
     let mut stopped_by = None;
@@ -457,7 +428,7 @@ async fn run_async(
                 second = stops.next() => {
                     endpoint.kill();
                     display.pb.finish_and_clear();
-                    return abort(&stores.journal, &rows).max(second.code());
+                    return Ok(abort(&stores.journal, &rows).max(second.code()));
                 }
             }
         }
@@ -477,7 +448,7 @@ async fn run_async(
         stores.journal.path().display(),
         queue.asked()
     );
-    code
+    Ok(code)
 }
 
 /// The summary table, the report and the exit code, for every row (run,
@@ -509,7 +480,7 @@ fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<batch::StoreFa
 fn abort(journal: &Journal, rows: &[batch::rows::Row]) -> i32 {
     match batch::mark_in_doubt(journal, rows) {
         Ok(()) => errln!("aborted: in-flight GSTINs are recorded as in doubt in {}; run again with --resume to check them", journal.path().display()),
-        Err(e) => errln!("aborted, and the journal {} could not record the GSTINs in flight ({e}): check the vault's pending credentials before running again", journal.path().display()),
+        Err(e) => errln!("aborted, and the journal {} could not record the GSTINs in flight ({}): check the vault's pending credentials before running again", journal.path().display(), crate::chain::Chain(&e)),
     }
     exit::INTERRUPTED
 }

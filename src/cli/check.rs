@@ -1,6 +1,7 @@
 //! `einvreg check FLOW...`
 
 use crate::exit;
+use super::error::{CliError, Code};
 use crate::flow::{self, bundled::FlowArg, Diagnostic, Flow, Severity};
 use std::path::{Path, PathBuf};
 
@@ -40,7 +41,7 @@ struct Checked<'a> {
     diagnostics: &'a [Diagnostic],
 }
 
-pub fn run(args: Args) -> i32 {
+pub fn run(args: Args) -> Result<Code, CliError> {
     let mut problems = 0;
     for f in &args.flows {
         let (shown, flow, diags): (PathBuf, _, _) = match super::common::flow_text(f) {
@@ -64,9 +65,9 @@ pub fn run(args: Args) -> i32 {
         if args.format == Format::Text {
             errln!("{problems} problem(s) found");
         }
-        exit::FAILURE
+        Ok(exit::FAILURE)
     } else {
-        exit::OK
+        Ok(exit::OK)
     }
 }
 

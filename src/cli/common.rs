@@ -71,7 +71,7 @@ impl PortalArgs {
                 }
                 let r = Replica::start(o)
                     .await
-                    .map_err(|e| format!("cannot start the replica: {e}"))?;
+                    .map_err(|e| format!("cannot start the replica: {}", crate::chain::Chain(&e)))?;
                 let url = r.url_for(flow.portal).to_string();
                 Ok((Some(r), url))
             }
@@ -162,7 +162,7 @@ impl OperatorArgs {
             }
             Oracle::check_replica(base_url)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| crate::chain::chain(&e))?;
             let m = match &self.auto_answer_mistakes {
                 Some(s) => {
                     Mistakes::parse(s).map_err(|e| format!("--auto-answer-mistakes: {e}"))?
@@ -310,12 +310,6 @@ pub fn parse_duration_arg(what: &str, s: &str) -> Result<Duration, String> {
     flow::parse::parse_duration(s).ok_or_else(|| format!("{what}: `{s}` is not a duration"))
 }
 
-/// Prints a usage or input error (with its causes) and returns its exit code.
-pub fn usage(msg: impl std::fmt::Display) -> i32 {
-    errln!("error: {msg:#}");
-    crate::exit::USAGE
-}
-
 /// Where the run goes and who answers its prompts.
 pub struct Answering {
     /// The replica, when einvreg started one (it stops when dropped).
@@ -381,21 +375,21 @@ impl KeyArgs {
         let mut k = crate::vault::Keys::default();
         for r in &self.vault_recipient {
             k.add_recipient("--vault-recipient", r)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| crate::chain::chain(&e))?;
         }
         if let Some(f) = &self.vault_recipients_file {
             let text = read_text(f).map_err(|e| format!("--vault-recipients-file: {e:#}"))?;
             k.add_recipients_file(&f.display().to_string(), &text)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| crate::chain::chain(&e))?;
         }
         if let Some(f) = &self.vault_identity {
             let name = f.display().to_string();
             let meta = std::fs::metadata(f).map_err(|e| format!("--vault-identity {name}: {e}"))?;
             SecretsFile::check_mode(&name, crate::store::owner::mode_of(&meta))
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| crate::chain::chain(&e))?;
             let text = read_text(f).map_err(|e| format!("--vault-identity: {e:#}"))?;
             k.add_identity_file(&name, &text)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| crate::chain::chain(&e))?;
         }
         Ok(Arc::new(k))
     }

@@ -136,7 +136,7 @@ fn read_endpoints(f: &Path) -> Result<Vec<Address>, String> {
     let name = f.display().to_string();
     let text = std::fs::read_to_string(f).map_err(|e| format!("--webdriver-file {name}: {e}"))?;
     let mode = file_mode(f);
-    endpoints::parse(&name, &text, mode).map_err(|e| e.to_string())
+    endpoints::parse(&name, &text, mode).map_err(|e| crate::chain::chain(&e))
 }
 
 #[cfg(unix)]
@@ -151,14 +151,16 @@ fn file_mode(_: &Path) -> Option<u32> {
 }
 
 /// Starts our driver (or reaches the `--webdriver` endpoints) for the
-/// portal at `portal`; on failure prints why and returns the exit code.
-pub async fn start(config: &DriverConfig, portal: &str) -> Result<crate::driver::Endpoint, i32> {
+/// portal at `portal`.
+pub async fn start(
+    config: &DriverConfig,
+    portal: &str,
+) -> Result<crate::driver::Endpoint, super::error::CliError> {
     let mut config = config.clone();
     config.loopback_only = crate::driver::address::on_this_machine(portal);
-    crate::driver::Endpoint::start(&config).await.map_err(|e| {
-        errln!("error: {e}");
-        crate::exit::FAILURE
-    })
+    crate::driver::Endpoint::start(&config)
+        .await
+        .map_err(super::error::CliError::failed)
 }
 
 /// Where Chromium (or Chrome) is installed, per platform, in order of preference.

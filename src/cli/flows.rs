@@ -2,6 +2,7 @@
 //! one from, and the flow language's JSON Schema for editors.
 
 use crate::exit;
+use super::error::{CliError, Code};
 use crate::flow::bundled::{parse_arg, FlowArg, BUNDLED};
 
 #[derive(clap::Args, Debug)]
@@ -26,31 +27,28 @@ pub enum What {
     Schema,
 }
 
-pub fn run(args: Args) -> i32 {
+pub fn run(args: Args) -> Result<Code, CliError> {
     match args.what {
         What::List => {
             let width = BUNDLED.iter().map(|b| b.name.len()).max().unwrap_or(0);
             for b in BUNDLED {
                 outln!("{:width$}  {}", b.name, b.description());
             }
-            exit::OK
         }
-        What::Show { name } => match parse_arg(&name) {
-            Ok(FlowArg::Bundled(b)) => {
-                out!("{}", b.text);
-                exit::OK
+        What::Show { name } => match parse_arg(&name).map_err(CliError::bad)? {
+            FlowArg::Bundled(b) => out!("{}", b.text),
+            _ => {
+                return Err(format!(
+                    "`{name}` is a path: `flows show` prints a bundled flow (einvreg flows list)"
+                )
+                .into())
             }
-            Ok(_) => super::common::usage(format!(
-                "`{name}` is a path: `flows show` prints a bundled flow (einvreg flows list)"
-            )),
-            Err(e) => super::common::usage(e),
         },
-        What::Schema => match serde_json::to_string_pretty(&crate::flow::schema::schema()) {
-            Ok(s) => {
-                outln!("{s}");
-                exit::OK
-            }
-            Err(e) => super::common::usage(e),
-        },
+        What::Schema => {
+            let s = serde_json::to_string_pretty(&crate::flow::schema::schema())
+                .map_err(CliError::failed)?;
+            outln!("{s}");
+        }
     }
+    Ok(exit::OK)
 }

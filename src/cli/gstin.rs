@@ -1,6 +1,7 @@
 //! `einvreg gstin GSTIN...`
 
 use crate::exit;
+use super::error::{CliError, Code};
 use crate::rules::{validate_gstin, GstinStrictness};
 
 #[derive(clap::Args, Debug)]
@@ -13,7 +14,7 @@ pub struct Args {
     pub sandbox: bool,
 }
 
-pub fn run(args: Args) -> i32 {
+pub fn run(args: Args) -> Result<Code, CliError> {
     let strict = if args.sandbox {
         GstinStrictness::Sandbox
     } else {
@@ -30,9 +31,8 @@ pub fn run(args: Args) -> i32 {
             }
         }
     }
-    if bad > 0 {
-        exit::FAILURE
-    } else {
-        exit::OK
+    match bad > 0 {
+        true => Ok(exit::FAILURE),
+        false => Ok(exit::OK),
     }
 }

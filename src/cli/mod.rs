@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod desk;
 mod driver;
+mod error;
 mod flows;
 mod gstin;
 mod harden;
@@ -88,7 +89,7 @@ pub fn main() -> i32 {
     crate::process::hide_env(common::own_env());
     let (written, kept) = outputs::of(&cli);
     if let Err(e) = outputs::check(&written, &kept) {
-        return common::usage(e);
+        return error::CliError::from(e).report();
     }
     logging::init(&cli.log);
     let code = dispatch(cli);
@@ -104,15 +105,15 @@ pub fn main() -> i32 {
 
 fn dispatch(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run(a) => run::run(*a),
-        Command::Batch(a) => batch::run(*a),
-        Command::Smoke(a) => smoke::run(*a),
-        Command::Check(a) => check::run(a),
-        Command::Flows(a) => flows::run(a),
-        Command::Gstin(a) => gstin::run(a),
-        Command::Replica(a) => replica::run(a),
-        Command::Verify(a) => verify::run(*a),
-        Command::Vault(a) => vault::run(a),
+        Command::Run(a) => error::finish(run::run(*a)),
+        Command::Batch(a) => error::finish(batch::run(*a)),
+        Command::Smoke(a) => error::finish(smoke::run(*a)),
+        Command::Check(a) => error::finish(check::run(a)),
+        Command::Flows(a) => error::finish(flows::run(a)),
+        Command::Gstin(a) => error::finish(gstin::run(a)),
+        Command::Replica(a) => error::finish(replica::run(a)),
+        Command::Verify(a) => error::finish(verify::run(*a)),
+        Command::Vault(a) => error::finish(vault::run(a)),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -122,7 +123,7 @@ fn dispatch(cli: Cli) -> i32 {
             );
             exit::OK
         }
-        Command::Man { out_dir } => man(&out_dir),
+        Command::Man { out_dir } => error::finish(man(&out_dir)),
     }
 }
 
@@ -139,7 +140,7 @@ fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
 }
 
 /// Man pages into `dir`: einvreg.1 and one per command (einvreg-run.1, ...).
-fn man(dir: &std::path::Path) -> i32 {
+fn man(dir: &std::path::Path) -> Result<error::Code, error::CliError> {
     let cmd = Cli::command().version(env!("CARGO_PKG_VERSION"));
     let pages = std::iter::once(("einvreg".to_string(), cmd.clone())).chain(
         cmd.get_subcommands().filter(|s| !s.is_hide_set()).map(|s| {
@@ -153,10 +154,7 @@ fn man(dir: &std::path::Path) -> i32 {
         let r = clap_mangen::Man::new(c)
             .render(&mut out)
             .and_then(|_| std::fs::write(&path, &out));
-        if let Err(e) = r {
-            errln!("error: {}: {e}", path.display());
-            return exit::FAILURE;
-        }
+        r.map_err(|e| error::CliError::failed_with(path.display().to_string(), e))?;
     }
-    exit::OK
+    Ok(exit::OK)
 }

@@ -1,6 +1,7 @@
 //! `einvreg replica`: runs both portals on loopback until Ctrl-C.
 
 use crate::exit;
+use super::error::{CliError, Code};
 use crate::replica::{Drift, Faults, Layout, Options, Replica};
 use std::path::PathBuf;
 
@@ -69,22 +70,10 @@ impl Args {
     }
 }
 
-pub fn run(args: Args) -> i32 {
-    let opts = match args.options() {
-        Ok(o) => o,
-        Err(e) => {
-            errln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
+pub fn run(args: Args) -> Result<Code, CliError> {
+    let opts = args.options()?;
     super::block_on(async move {
-        let r = match Replica::start(opts).await {
-            Ok(r) => r,
-            Err(e) => {
-                errln!("error: {e}");
-                return exit::USAGE;
-            }
-        };
+        let r = Replica::start(opts).await.map_err(CliError::bad)?;
         // A reader that goes away must not take the replica down with it.
         use std::io::Write;
         let mut out = std::io::stdout();
@@ -98,10 +87,9 @@ pub fn run(args: Args) -> i32 {
         errln!(
             "replica running on 127.0.0.1 only; Ctrl-C stops it. Demo logins: fixtures/README.md"
         );
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            errln!("error: cannot wait for Ctrl-C: {e}");
-            return exit::FAILURE;
-        }
-        exit::OK
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| CliError::failed_with("cannot wait for Ctrl-C", e))?;
+        Ok(exit::OK)
     })
 }

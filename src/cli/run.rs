@@ -1,6 +1,6 @@
 //! `einvreg run FLOW`: registers one GSTIN end to end.
 
-use super::common::{self, usage, DriverArgs, OperatorArgs, PortalArgs};
+use super::common::{self, DriverArgs, OperatorArgs, PortalArgs};
 use crate::driver::DriverConfig;
 use crate::events::{self, Event, RunStatus, Sink};
 use crate::exit;
@@ -10,6 +10,7 @@ use crate::redact::{Redactor, Secret};
 use crate::runner::{self, Mode, RunSpec};
 use crate::secrets::{ApiClientSecrets, SecretsFile, Want};
 use crate::vault::Vault;
+use super::error::{CliError, Code};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -115,23 +116,12 @@ fn private_if_secret(file: &std::path::Path, g: &Given) -> Result<(), String> {
         .map_err(|e| format!("{e} (it holds the secret `{}` at {})", g.name, g.source))
 }
 
-pub fn run(args: Args) -> i32 {
-    if let Err(e) = args.operator.check() {
-        return usage(e);
-    }
+pub fn run(args: Args) -> Result<Code, CliError> {
+    args.operator.check()?;
     // Endpoints are read and checked once, before anything else starts.
-    let driver = match args.driver.config() {
-        Ok(d) => d,
-        Err(e) => return usage(e),
-    };
-    let flow = match common::load_flow(&args.flow) {
-        Ok(f) => Arc::new(f),
-        Err(e) => return usage(e),
-    };
-    let (resolved, api_client) = match resolve_inputs(&args, &flow) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
+    let driver = args.driver.config()?;
+    let flow = Arc::new(common::load_flow(&args.flow)?);
+    let (resolved, api_client) = resolve_inputs(&args, &flow)?;
     let redactor = Redactor::new();
     for s in resolved.secrets.values().chain(&api_client.secret) {
         redactor.add(s.expose());
@@ -141,18 +131,11 @@ pub fn run(args: Args) -> i32 {
         redactor.add(p);
     }
     if let Some(dir) = &args.artifacts {
-        if let Err(e) = crate::store::private::check_own_dir(dir) {
-            return usage(format!("--artifacts {e}"));
-        }
+        crate::store::private::check_own_dir(dir)
+            .map_err(|e| CliError::Usage(format!("--artifacts {e}")))?;
     }
-    let keys = match args.keys.keys() {
-        Ok(k) => k,
-        Err(e) => return usage(e),
-    };
-    let vault = match Vault::open_with(&args.vault, keys) {
-        Ok(v) => Arc::new(v),
-        Err(e) => return usage(e),
-    };
+    let keys = args.keys.keys()?;
+    let vault = Arc::new(Vault::open_with(&args.vault, keys).map_err(CliError::bad)?);
     super::block_on(run_async(
         args,
         flow,
@@ -165,10 +148,13 @@ pub fn run(args: Args) -> i32 {
 
 /// Every input from --var, --vars, --secrets, `EINVREG_<NAME>` or a prompt,
 /// checked before any browser starts; and the secrets file's API client.
-fn resolve_inputs(args: &Args, flow: &Flow) -> Result<(inputs::Resolved, ApiClientSecrets), i32> {
-    let given = gather(flow, args.vars_file.as_ref(), &args.vars).map_err(usage)?;
+fn resolve_inputs(
+    args: &Args,
+    flow: &Flow,
+) -> Result<(inputs::Resolved, ApiClientSecrets), CliError> {
+    let given = gather(flow, args.vars_file.as_ref(), &args.vars)?;
     let file_secrets: SecretsFile = match &args.secrets {
-        Some(p) => common::read_secrets(p).map_err(usage)?,
+        Some(p) => common::read_secrets(p)?,
         None => Default::default(),
     };
     let api_client = file_secrets.api_client.clone();
@@ -219,7 +205,7 @@ fn resolve_inputs(args: &Args, flow: &Flow) -> Result<(inputs::Resolved, ApiClie
             errln!("error: {p}");
         }
         errln!("{} input problem(s); nothing was started", problems.len());
-        exit::USAGE
+        CliError::Reported { code: exit::USAGE }
     })?;
     Ok((resolved, api_client))
 }
@@ -231,7 +217,7 @@ async fn run_async(
     redactor: Redactor,
     vault: Arc<Vault>,
     driver: DriverConfig,
-) -> i32 {
+) -> Result<Code, CliError> {
     let gstin = flow
         .input_for(Role::Gstin)
         .and_then(|i| resolved.vars.get(&i.name).cloned())
@@ -252,21 +238,11 @@ async fn run_async(
         queue,
         desk: _desk,
         events,
-    } = match common::portal_and_queue(&args.portal, &args.operator, &flow, events, 1).await {
-        Ok(x) => x,
-        Err(e) => return usage(e),
-    };
-    let verify = match args
+    } = common::portal_and_queue(&args.portal, &args.operator, &flow, events, 1).await?;
+    let verify = args
         .verify
-        .after_run(&api_client, flow.portal, &base_url, replica.is_some())
-    {
-        Ok(v) => v,
-        Err(e) => return usage(e),
-    };
-    let endpoint = match super::driver::start(&driver, &base_url).await {
-        Ok(e) => Arc::new(e),
-        Err(code) => return code,
-    };
+        .after_run(&api_client, flow.portal, &base_url, replica.is_some())?;
+    let endpoint = Arc::new(super::driver::start(&driver, &base_url).await?);
     // The browser starts while the rest is set up.
     endpoint.plan_sessions(1, 1);
     if !super::logging::quiet() {
@@ -291,18 +267,13 @@ async fn run_async(
         mode: Mode::Register,
         keep_alive: args.driver.keep_alive,
     };
-    let mut stops = match super::signals::Stops::listen() {
-        Ok(s) => s,
-        Err(e) => {
-            errln!("error: cannot listen for Ctrl-C and SIGTERM: {e}");
-            return exit::FAILURE;
-        }
-    };
+    let mut stops = super::signals::Stops::listen()
+        .map_err(|e| CliError::failed_with("cannot listen for Ctrl-C and SIGTERM", e))?;
     let report = tokio::select! {
         r = runner::run_in_new_session(&endpoint, &spec) => r,
         sig = stops.next() => {
             errln!("\n{}: the browser is closed; any credential already written stays in {}", sig.name(), vault.path().display());
-            return sig.code();
+            return Ok(sig.code());
         }
     };
     drop(endpoint);
@@ -322,9 +293,9 @@ async fn run_async(
                 "error: {}",
                 redactor.redact(&crate::chain::chain(e.as_ref()))
             );
-            exit::of_run(report.status).max(exit::FAILURE)
+            Ok(exit::of_run(report.status).max(exit::FAILURE))
         }
-        None => exit::of_run(report.status),
+        None => Ok(exit::of_run(report.status)),
     }
 }
 

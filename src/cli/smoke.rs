@@ -1,6 +1,7 @@
 //! `einvreg smoke FLOW...`: does the portal still match the flows? No side effects.
 
-use super::common::{self, usage, DriverArgs, PortalArgs};
+use super::common::{self, DriverArgs, PortalArgs};
+use super::error::{CliError, Code};
 use crate::exit;
 use crate::smoke::{self, junit, Finding, SmokeSpec};
 use std::collections::HashMap;
@@ -46,39 +47,24 @@ pub struct Args {
     pub driver: DriverArgs,
 }
 
-pub fn run(args: Args) -> i32 {
-    let driver = match args.driver.config() {
-        Ok(d) => d,
-        Err(e) => return usage(e),
-    };
+pub fn run(args: Args) -> Result<Code, CliError> {
+    let driver = args.driver.config()?;
     let mut flows = vec![];
     for f in &args.flows {
-        match common::load_flow(f) {
-            Ok(f) => flows.push(Arc::new(f)),
-            Err(e) => return usage(e),
-        }
+        flows.push(Arc::new(common::load_flow(f)?));
     }
-    let timeout = match common::parse_duration_arg("--timeout", &args.timeout) {
-        Ok(t) => t,
-        Err(e) => return usage(e),
-    };
+    let timeout = common::parse_duration_arg("--timeout", &args.timeout)?;
     let mut given = HashMap::new();
     for v in &args.vars {
         let Some((k, val)) = v.split_once('=') else {
-            return usage(format!("--var {v}: write NAME=VALUE"));
+            return Err(format!("--var {v}: write NAME=VALUE").into());
         };
         given.insert(k.trim().to_string(), val.to_string());
     }
     super::block_on(async move {
         // One replica (if asked) serves every flow, each at its portal's address.
-        let (replica, url) = match args.portal.resolve(&flows[0], false).await {
-            Ok(x) => x,
-            Err(e) => return usage(e),
-        };
-        let endpoint = match super::driver::start(&driver, &url).await {
-            Ok(e) => std::sync::Arc::new(e),
-            Err(code) => return code,
-        };
+        let (replica, url) = args.portal.resolve(&flows[0], false).await?;
+        let endpoint = std::sync::Arc::new(super::driver::start(&driver, &url).await?);
         endpoint.plan_sessions(flows.len(), 1);
         let mut findings: Vec<Finding> = vec![];
         for flow in &flows {
@@ -107,16 +93,9 @@ pub fn run(args: Args) -> i32 {
                 timeout,
                 artifacts: args.artifacts.clone(),
             };
-            match endpoint.session(None).await {
-                Ok(b) => {
-                    findings.extend(smoke::smoke(&b.client, &spec).await);
-                    b.close().await;
-                }
-                Err(e) => {
-                    errln!("error: {e}");
-                    return exit::FAILURE;
-                }
-            }
+            let b = endpoint.session(None).await.map_err(CliError::failed)?;
+            findings.extend(smoke::smoke(&b.client, &spec).await);
+            b.close().await;
         }
         out!("{}", smoke::table(&findings, args.all));
         let json = serde_json::to_string_pretty(&findings).expect("findings serialise");
@@ -135,12 +114,11 @@ pub fn run(args: Args) -> i32 {
         ];
         for (flag, path, text) in outputs {
             if let Some(p) = path {
-                if let Err(e) = write(p, &text) {
-                    return usage(format!("{flag} {}: {e}", p.display()));
-                }
+                write(p, &text)
+                    .map_err(|e| CliError::bad_with(format!("{flag} {}", p.display()), e))?;
             }
         }
-        exit::of_smoke(&findings, args.strict)
+        Ok(exit::of_smoke(&findings, args.strict))
     })
 }
 

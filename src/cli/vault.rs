@@ -1,7 +1,8 @@
 //! `einvreg vault list|show|export|keygen`: what the vault holds, without
 //! reading JSON lines; passwords only when asked for, and confirmed.
 
-use super::common::{usage, KeyArgs};
+use super::common::KeyArgs;
+use super::error::{CliError, Code};
 use super::outputs::{self, Named};
 use crate::batch::report::{csv_record, defuse};
 use crate::exit;
@@ -79,7 +80,7 @@ pub enum ExportFormat {
     Json,
 }
 
-pub fn run(args: Args) -> i32 {
+pub fn run(args: Args) -> Result<Code, CliError> {
     let r = match args.what {
         What::List { which } => read(&which).map(|c| list(&c)),
         What::Show {
@@ -99,7 +100,7 @@ pub fn run(args: Args) -> i32 {
             .and_then(|c| export(&c, format, &output, reveal)),
         What::Keygen { output } => keygen(&output),
     };
-    r.unwrap_or_else(usage)
+    r
 }
 
 /// What `vault` writes and reads, for [`super::outputs`].
@@ -117,24 +118,24 @@ pub(super) fn files(a: &Args, out: &mut Vec<Named>, kept: &mut Vec<Named>) {
 }
 
 /// An export never replaces a file unless told to.
-fn fresh(out: &Path, force: bool) -> Result<(), String> {
+fn fresh(out: &Path, force: bool) -> Result<(), CliError> {
     match out.exists() && !force {
         true => Err(format!(
             "{}: exists; give --force to replace it, or another path",
             out.display()
-        )),
+        ).into()),
         false => Ok(()),
     }
 }
 
-fn read(w: &Which) -> Result<Vec<Credential>, String> {
+fn read(w: &Which) -> Result<Vec<Credential>, CliError> {
     if !w.vault.exists() {
         return Err(format!(
             "{}: no such vault (give --vault FILE)",
             w.vault.display()
-        ));
+        ).into());
     }
-    Vault::read_with(&w.vault, &*w.keys.keys()?).map_err(|e| e.to_string())
+    Vault::read_with(&w.vault, &*w.keys.keys()?).map_err(CliError::bad)
 }
 
 fn list(creds: &[Credential]) -> i32 {
@@ -161,7 +162,7 @@ fn list(creds: &[Credential]) -> i32 {
     exit::OK
 }
 
-fn show(creds: &[Credential], gstin: &str, reveal: bool, yes: bool) -> Result<i32, String> {
+fn show(creds: &[Credential], gstin: &str, reveal: bool, yes: bool) -> Result<i32, CliError> {
     let mine: Vec<&Credential> = creds
         .iter()
         .filter(|c| c.gstin.eq_ignore_ascii_case(gstin))
@@ -169,7 +170,7 @@ fn show(creds: &[Credential], gstin: &str, reveal: bool, yes: bool) -> Result<i3
     if mine.is_empty() {
         return Err(format!(
             "no credential for {gstin} in the vault (einvreg vault list shows them)"
-        ));
+        ).into());
     }
     if reveal
         && !yes
@@ -203,15 +204,15 @@ fn show(creds: &[Credential], gstin: &str, reveal: bool, yes: bool) -> Result<i3
 }
 
 /// Asks on the terminal (or reads stdin's first line) for yes.
-fn confirm(question: &str) -> Result<bool, String> {
+fn confirm(question: &str) -> Result<bool, CliError> {
     errout!("{question} [y/N] ");
-    std::io::stderr().flush().map_err(|e| e.to_string())?;
+    std::io::stderr().flush().map_err(|e| crate::chain::chain(&e))?;
     let mut line = String::new();
     let stdin = std::io::stdin();
     if stdin
         .lock()
         .read_line(&mut line)
-        .map_err(|e| e.to_string())?
+        .map_err(|e| crate::chain::chain(&e))?
         == 0
         && !stdin.is_terminal()
     {
@@ -230,10 +231,10 @@ fn export(
     format: ExportFormat,
     out: &Path,
     reveal: bool,
-) -> Result<i32, String> {
+) -> Result<i32, CliError> {
     let rows: Vec<serde_json::Value> = creds.iter().map(|c| row(c, reveal)).collect();
     let bytes = match format {
-        ExportFormat::Json => serde_json::to_vec_pretty(&rows).map_err(|e| e.to_string())?,
+        ExportFormat::Json => serde_json::to_vec_pretty(&rows).map_err(|e| crate::chain::chain(&e))?,
         ExportFormat::Csv => csv_of(&rows, reveal)?,
     };
     crate::store::private::write(out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -276,7 +277,7 @@ fn row(c: &Credential, reveal: bool) -> serde_json::Value {
     v
 }
 
-fn csv_of(rows: &[serde_json::Value], reveal: bool) -> Result<Vec<u8>, String> {
+fn csv_of(rows: &[serde_json::Value], reveal: bool) -> Result<Vec<u8>, CliError> {
     let cols: Vec<&str> = COLUMNS
         .iter()
         .copied()
@@ -294,12 +295,12 @@ fn csv_of(rows: &[serde_json::Value], reveal: bool) -> Result<Vec<u8>, String> {
     Ok(out.into_bytes())
 }
 
-fn keygen(out: &Path) -> Result<i32, String> {
+fn keygen(out: &Path) -> Result<i32, CliError> {
     if out.exists() {
         return Err(format!(
             "{}: exists; an identity is never overwritten (choose another path)",
             out.display()
-        ));
+        ).into());
     }
     let (text, public) = crate::vault::seal::keygen();
     crate::store::private::write(out, text.as_bytes())

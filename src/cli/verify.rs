@@ -2,7 +2,8 @@
 //! auth API and records what it says; and the `--verify` options that
 //! `run` and `batch` share. The API client, keys and URLs are read here.
 
-use super::common::{self, usage};
+use super::common;
+use super::error::{CliError, Code};
 use crate::exit;
 use crate::flow::PortalKind;
 use crate::redact::Secret;
@@ -113,7 +114,7 @@ fn key_file(
     match replica {
         Some(fixtures) => fixtures
             .read(&format!("api-auth/{}-public.pem", portal.as_str()))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| crate::chain::chain(&e)),
         None => Err(format!(
             "no NIC public key for {p}: download it from the e-Invoice portal (API user management; NIC also mails production's) and pass --nic-public-key {p}=FILE",
             p = portal.as_str()
@@ -135,7 +136,7 @@ pub fn build(
             continue;
         }
         let file = key_file(api, *portal, replica)?;
-        let key = verify::key::parse(&file.name, &file.text).map_err(|e| e.to_string())?;
+        let key = verify::key::parse(&file.name, &file.text).map_err(|e| crate::chain::chain(&e))?;
         let url = for_portal(&api.urls, *portal)
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| verify::default_url(*portal, base));
@@ -203,50 +204,37 @@ fn select(all: Vec<Credential>, gstins: &[String], which: &[Which]) -> Vec<Crede
         .collect()
 }
 
-pub fn run(args: Args) -> i32 {
+pub fn run(args: Args) -> Result<Code, CliError> {
     let secrets = match &args.secrets {
-        Some(p) => match common::read_secrets(p) {
-            Ok(s) => s,
-            Err(e) => return usage(e),
-        },
+        Some(p) => common::read_secrets(p)?,
         None => SecretsFile::default(),
     };
-    let keys = match args.keys.keys() {
-        Ok(k) => k,
-        Err(e) => return usage(e),
-    };
-    let vault = match Vault::open_with(&args.vault, keys) {
-        Ok(v) => Arc::new(v),
-        Err(e) => return usage(e),
-    };
-    let creds = match vault.read_all() {
-        Ok(c) => select(c, &args.gstin, &args.status),
-        Err(e) => return usage(e),
-    };
+    let keys = args.keys.keys()?;
+    let vault = Arc::new(Vault::open_with(&args.vault, keys).map_err(CliError::bad)?);
+    let all = vault.read_all().map_err(CliError::bad)?;
+    let creds = select(all, &args.gstin, &args.status);
     if creds.is_empty() {
         errln!(
             "{}: no credential matches; nothing to verify",
             args.vault.display()
         );
-        return exit::OK;
+        return Ok(exit::OK);
     }
     let mut portals = vec![];
     for c in &creds {
         match settle::portal_of(c) {
             Some(p) => portals.push((p, c.base_url.clone())),
             None => {
-                return usage(format!(
+                return Err(format!(
                     "{}: credential {} names no portal",
                     args.vault.display(),
                     c.id
-                ))
+                )
+                .into())
             }
         }
     }
-    let verifier = match build(&args.api, &secrets.api_client, &portals, None) {
-        Ok(v) => v,
-        Err(e) => return usage(e),
-    };
+    let verifier = build(&args.api, &secrets.api_client, &portals, None)?;
     errln!(
         "einvreg verify: {} credential(s) of {}",
         creds.len(),
@@ -254,7 +242,7 @@ pub fn run(args: Args) -> i32 {
     );
     let done = super::block_on(settle::all(vault, verifier, creds));
     show(&done, args.json);
-    code(&done)
+    Ok(code(&done))
 }
 
 fn show(done: &[Settled], json: bool) {

@@ -59,7 +59,7 @@ impl std::fmt::Debug for DeskConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
-    #[error("the answer desk cannot listen on {addr}: {source}")]
+    #[error("the answer desk cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
         #[source]

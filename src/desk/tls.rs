@@ -17,7 +17,7 @@ const HANDSHAKE: Duration = Duration::from_secs(10);
 pub enum TlsError {
     #[error("{path}: {why}")]
     Pem { path: String, why: String },
-    #[error("the certificate and key do not go together: {0}")]
+    #[error("the certificate and key do not go together")]
     Config(#[source] rustls::Error),
 }
 

@@ -29,7 +29,7 @@ pub enum EndpointsError {
         what: String,
     },
     /// One URL is not a WebDriver endpoint.
-    #[error("{file}:{line}:{col}: webdriver: {source}")]
+    #[error("{file}:{line}:{col}: webdriver")]
     Url {
         /// The file.
         file: String,
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn errors_name_the_file_line_and_field_and_never_a_password() {
         let bad = "webdriver = [\n  \"http://a:4444\",\n  \"ftp://ops:hunter2@b:2121\",\n]\n";
-        let e = parse("e.toml", bad, None).unwrap_err().to_string();
+        let e = crate::chain::chain(&parse("e.toml", bad, None).unwrap_err());
         assert!(e.starts_with("e.toml:3:3: webdriver: ftp://b:2121"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
         let typo = "webdrivers = [\"http://a:4444\"]\n";

@@ -53,7 +53,7 @@ pub enum HttpError {
     #[error("bad URL {0}")]
     BadUrl(String),
     /// The connection failed.
-    #[error("{0}")]
+    #[error("the connection failed")]
     Io(#[from] std::io::Error),
     /// The answer was not HTTP/1.1.
     #[error("malformed HTTP response")]
@@ -379,6 +379,7 @@ mod bounded {
         let e = super::request("GET", &format!("{url}/status"), &[], None)
             .await
             .expect_err("refused");
-        assert!(e.to_string().contains("larger than 16 MiB"), "{e}");
+        let shown = crate::chain::chain(&e);
+        assert!(shown.contains("larger than 16 MiB"), "{shown}");
     }
 }

@@ -95,7 +95,7 @@ impl Oracle {
             None,
         )
         .await
-        .map_err(|e| refuse(format!("{base_url}: {e}")))?;
+        .map_err(|e| refuse(format!("{base_url}: {}", crate::chain::Chain(&e))))?;
         let v: serde_json::Value = serde_json::from_slice(&r.body)
             .map_err(|_| refuse(format!("{base_url} is not a replica")))?;
         if v["replica"] != "einvreg" {
@@ -120,7 +120,7 @@ async fn post(base: &str, path: &str) -> Result<(), OperatorError> {
     http::request("POST", &format!("{base}{path}"), &[], None)
         .await
         .map(|_| ())
-        .map_err(|e| OperatorError::Failed(format!("replica aid {path}: {e}")))
+        .map_err(|e| OperatorError::Failed(format!("replica aid {path}: {}", crate::chain::Chain(&e))))
 }
 
 impl Operator for Oracle {
@@ -231,7 +231,7 @@ async fn aid_answer(base: &str, aid: &str, sid: &str) -> Result<String, Operator
         None,
     )
     .await
-    .map_err(|e| OperatorError::Failed(format!("replica aid: {e}")))?;
+    .map_err(|e| OperatorError::Failed(format!("replica aid: {}", crate::chain::Chain(&e))))?;
     if r.status != 200 {
         return Err(OperatorError::Failed(format!(
             "the replica has no {aid} answer for this session"

@@ -101,7 +101,7 @@ impl Drop for Replica {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// A fixture file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -110,7 +110,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// A fixture file is not the TOML it should be.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
@@ -119,7 +119,7 @@ pub enum StartError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A port was taken.
-    #[error("cannot bind 127.0.0.1:{port}: {source}")]
+    #[error("cannot bind 127.0.0.1:{port}")]
     Bind {
         /// The port.
         port: u16,

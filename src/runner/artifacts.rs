@@ -185,7 +185,7 @@ impl Runner<'_> {
 
     fn keep(&self, path: &Path, bytes: &[u8]) {
         if let Err(e) = self.write_artifact(path, bytes) {
-            tracing::warn!("{e}");
+            tracing::warn!("{}", crate::chain::Chain(&e));
         }
     }
 }

@@ -68,7 +68,7 @@ pub enum RunError {
     #[error(transparent)]
     Operator(#[from] OperatorError),
     /// A page could not be opened.
-    #[error("cannot open {url}: {source}")]
+    #[error("cannot open {url}")]
     Open {
         /// The address.
         url: String,
@@ -92,13 +92,13 @@ pub enum RunError {
         screen: String,
     },
     /// A JS alert opened while a command ran, so the command did nothing.
-    #[error("an unexpected JS alert blocked the page: {0}")]
+    #[error("an unexpected JS alert blocked the page")]
     AlertOpen(#[source] CmdError),
     /// The browser went away.
-    #[error("lost the browser session: {0}")]
+    #[error("lost the browser session")]
     Lost(#[source] CmdError),
     /// Any other WebDriver failure.
-    #[error("WebDriver error: {0}")]
+    #[error("WebDriver error")]
     WebDriver(#[source] CmdError),
     /// No browser session could be opened.
     #[error(transparent)]
@@ -113,7 +113,7 @@ pub enum RunError {
     #[error(transparent)]
     Ledger(std::sync::Arc<LedgerError>),
     /// A file the run must write (a captcha image, a screenshot) could not be written.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write {
         /// The file.
         path: PathBuf,

@@ -332,7 +332,7 @@ impl<'a> Runner<'a> {
             }
             if let Err(StepErr::Fail(e)) = self.exec_traced(last, st).await {
                 // The error may quote the page: keep secrets out of the log.
-                let why = self.spec.redactor.redact(&e.to_string());
+                let why = self.spec.redactor.redact(&crate::chain::chain(&e));
                 tracing::info!(step = %st.label, "cleanup step not done: {why}");
             }
         }

@@ -161,7 +161,7 @@ impl Runner<'_> {
                 Ok(()) => {}
                 Err(StepErr::Outcome(o, alert)) => return self.outcome_to_walk(&o, alert).await,
                 Err(StepErr::Fail(e)) if st.optional && e.is_skippable() => {
-                    tracing::debug!(step = %st.label, "optional step skipped: {e}");
+                    tracing::debug!(step = %st.label, "optional step skipped: {}", crate::chain::Chain(&e));
                 }
                 Err(StepErr::Fail(e)) => return Err(e),
             }

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The file system said no.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

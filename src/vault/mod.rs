@@ -131,10 +131,10 @@ pub struct Credential {
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     /// Opening or appending failed (locked, a symlink, another owner, disk full).
-    #[error("vault {0}")]
+    #[error("vault")]
     Store(#[from] StoreError),
     /// The file system said no.
-    #[error("vault {}: {source}", path.display())]
+    #[error("vault {}", path.display())]
     Io {
         /// The vault file.
         path: PathBuf,
@@ -143,7 +143,7 @@ pub enum VaultError {
         source: std::io::Error,
     },
     /// A line that is not a record (other than a torn last line).
-    #[error("vault {} line {line}: {source}", path.display())]
+    #[error("vault {} line {line}", path.display())]
     Corrupt {
         /// The vault file.
         path: PathBuf,
@@ -154,7 +154,7 @@ pub enum VaultError {
         source: serde_json::Error,
     },
     /// A sealed line that could not be opened.
-    #[error("vault {} line {line}: {source}", path.display())]
+    #[error("vault {} line {line}", path.display())]
     Sealed {
         /// The vault file.
         path: PathBuf,
@@ -314,7 +314,10 @@ impl Vault {
             return Err(damaged.remove(0));
         }
         for e in &damaged {
-            tracing::warn!("{e}; that line is skipped, the other credentials are usable");
+            tracing::warn!(
+                "{}; that line is skipped, the other credentials are usable",
+                crate::chain::Chain(e)
+            );
         }
         Ok(out)
     }

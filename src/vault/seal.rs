@@ -44,7 +44,7 @@ pub enum SealError {
     #[error("its sealed text is damaged")]
     Damaged,
     /// age could not encrypt.
-    #[error("cannot encrypt: {0}")]
+    #[error("cannot encrypt")]
     Encrypt(#[source] age::EncryptError),
 }
 

@@ -273,7 +273,7 @@ impl Verifier {
     ) -> (Verdict, Option<u64>) {
         let body = match payload::body(&api.key, username, password, &payload::app_key()) {
             Ok(b) => b,
-            Err(e) => return (Verdict::Unsettled(e.to_string()), None),
+            Err(e) => return (Verdict::Unsettled(crate::chain::chain(&e)), None),
         };
         let url = format!("{}{AUTH_PATH}", api.url.trim_end_matches('/'));
         let shown = http::shown(&url);

@@ -24,7 +24,7 @@ pub enum Answer {
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadError {
     /// The credentials do not fit one RSA block of this key.
-    #[error("the credentials do not fit one RSA block of the public key ({0})")]
+    #[error("the credentials do not fit one RSA block of the public key")]
     TooLong(#[source] rsa::Error),
 }
 
