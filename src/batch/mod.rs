@@ -449,7 +449,10 @@ fn earlier_vault(spec: &BatchSpec) -> Vec<vault::Credential> {
         return vec![];
     }
     spec.vault.read_all().unwrap_or_else(|e| {
-        tracing::error!("cannot read the vault to resume: {}", crate::chain::Chain(&e));
+        tracing::error!(
+            "cannot read the vault to resume: {}",
+            crate::chain::Chain(&e)
+        );
         vec![]
     })
 }

@@ -317,7 +317,8 @@ fn open_stores(args: &Args) -> Result<Stores, CliError> {
         vault.read_all().map_err(CliError::bad)?;
     }
     let vault = Arc::new(vault);
-    let journal = Arc::new(Journal::open(&args.journal).map_err(|e| CliError::bad_with("journal", e))?);
+    let journal =
+        Arc::new(Journal::open(&args.journal).map_err(|e| CliError::bad_with("journal", e))?);
     let jerr = |e| CliError::bad_with(format!("journal {}", args.journal.display()), e);
     let resume = match args.resume {
         true => Some(Journal::last_states(&args.journal).map_err(jerr)?),

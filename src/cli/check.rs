@@ -1,7 +1,7 @@
 //! `einvreg check FLOW...`
 
-use crate::exit;
 use super::error::{CliError, Code};
+use crate::exit;
 use crate::flow::{self, bundled::FlowArg, Diagnostic, Flow, Severity};
 use std::path::{Path, PathBuf};
 

@@ -69,9 +69,9 @@ impl PortalArgs {
                 if let Some(l) = &self.replica_layout {
                     o.layout = Layout::parse(l).map_err(|e| format!("--replica-layout: {e}"))?;
                 }
-                let r = Replica::start(o)
-                    .await
-                    .map_err(|e| format!("cannot start the replica: {}", crate::chain::Chain(&e)))?;
+                let r = Replica::start(o).await.map_err(|e| {
+                    format!("cannot start the replica: {}", crate::chain::Chain(&e))
+                })?;
                 let url = r.url_for(flow.portal).to_string();
                 Ok((Some(r), url))
             }

@@ -41,7 +41,8 @@ impl DeskArgs {
         let bind = self.bind()?;
         let tls = match self.desk_tls.as_slice() {
             [cert, key] => Some(
-                crate::desk::server_config(cert, key).map_err(|e| format!("--desk-tls: {}", crate::chain::Chain(&e)))?,
+                crate::desk::server_config(cert, key)
+                    .map_err(|e| format!("--desk-tls: {}", crate::chain::Chain(&e)))?,
             ),
             _ => None,
         };
@@ -111,7 +112,9 @@ impl DeskArgs {
 
 /// Starts the desk and tells the person how to reach it.
 pub async fn start(cfg: DeskConfig) -> Result<Desk, String> {
-    let desk = Desk::start(cfg).await.map_err(|e| crate::chain::chain(&e))?;
+    let desk = Desk::start(cfg)
+        .await
+        .map_err(|e| crate::chain::chain(&e))?;
     // Printed for the person at the console only: never logged.
     errln!(
         "answer desk: {url}\n  sign in (this link works once): {once}\n  more operators: open {url}/login and paste the desk token {token}",

@@ -1,8 +1,8 @@
 //! `einvreg flows list|show|schema`: the bundled flows, to start a custom
 //! one from, and the flow language's JSON Schema for editors.
 
-use crate::exit;
 use super::error::{CliError, Code};
+use crate::exit;
 use crate::flow::bundled::{parse_arg, FlowArg, BUNDLED};
 
 #[derive(clap::Args, Debug)]

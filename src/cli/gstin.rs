@@ -1,7 +1,7 @@
 //! `einvreg gstin GSTIN...`
 
-use crate::exit;
 use super::error::{CliError, Code};
+use crate::exit;
 use crate::rules::{validate_gstin, GstinStrictness};
 
 #[derive(clap::Args, Debug)]

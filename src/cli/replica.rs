@@ -1,7 +1,7 @@
 //! `einvreg replica`: runs both portals on loopback until Ctrl-C.
 
-use crate::exit;
 use super::error::{CliError, Code};
+use crate::exit;
 use crate::replica::{Drift, Faults, Layout, Options, Replica};
 use std::path::PathBuf;
 

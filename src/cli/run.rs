@@ -1,6 +1,7 @@
 //! `einvreg run FLOW`: registers one GSTIN end to end.
 
 use super::common::{self, DriverArgs, OperatorArgs, PortalArgs};
+use super::error::{CliError, Code};
 use crate::driver::DriverConfig;
 use crate::events::{self, Event, RunStatus, Sink};
 use crate::exit;
@@ -10,7 +11,6 @@ use crate::redact::{Redactor, Secret};
 use crate::runner::{self, Mode, RunSpec};
 use crate::secrets::{ApiClientSecrets, SecretsFile, Want};
 use crate::vault::Vault;
-use super::error::{CliError, Code};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -123,17 +123,15 @@ fn fresh(out: &Path, force: bool) -> Result<(), CliError> {
         true => Err(format!(
             "{}: exists; give --force to replace it, or another path",
             out.display()
-        ).into()),
+        )
+        .into()),
         false => Ok(()),
     }
 }
 
 fn read(w: &Which) -> Result<Vec<Credential>, CliError> {
     if !w.vault.exists() {
-        return Err(format!(
-            "{}: no such vault (give --vault FILE)",
-            w.vault.display()
-        ).into());
+        return Err(format!("{}: no such vault (give --vault FILE)", w.vault.display()).into());
     }
     Vault::read_with(&w.vault, &*w.keys.keys()?).map_err(CliError::bad)
 }
@@ -170,7 +168,8 @@ fn show(creds: &[Credential], gstin: &str, reveal: bool, yes: bool) -> Result<i3
     if mine.is_empty() {
         return Err(format!(
             "no credential for {gstin} in the vault (einvreg vault list shows them)"
-        ).into());
+        )
+        .into());
     }
     if reveal
         && !yes
@@ -206,7 +205,9 @@ fn show(creds: &[Credential], gstin: &str, reveal: bool, yes: bool) -> Result<i3
 /// Asks on the terminal (or reads stdin's first line) for yes.
 fn confirm(question: &str) -> Result<bool, CliError> {
     errout!("{question} [y/N] ");
-    std::io::stderr().flush().map_err(|e| crate::chain::chain(&e))?;
+    std::io::stderr()
+        .flush()
+        .map_err(|e| crate::chain::chain(&e))?;
     let mut line = String::new();
     let stdin = std::io::stdin();
     if stdin
@@ -234,7 +235,9 @@ fn export(
 ) -> Result<i32, CliError> {
     let rows: Vec<serde_json::Value> = creds.iter().map(|c| row(c, reveal)).collect();
     let bytes = match format {
-        ExportFormat::Json => serde_json::to_vec_pretty(&rows).map_err(|e| crate::chain::chain(&e))?,
+        ExportFormat::Json => {
+            serde_json::to_vec_pretty(&rows).map_err(|e| crate::chain::chain(&e))?
+        }
         ExportFormat::Csv => csv_of(&rows, reveal)?,
     };
     crate::store::private::write(out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -300,7 +303,8 @@ fn keygen(out: &Path) -> Result<i32, CliError> {
         return Err(format!(
             "{}: exists; an identity is never overwritten (choose another path)",
             out.display()
-        ).into());
+        )
+        .into());
     }
     let (text, public) = crate::vault::seal::keygen();
     crate::store::private::write(out, text.as_bytes())

@@ -136,7 +136,8 @@ pub fn build(
             continue;
         }
         let file = key_file(api, *portal, replica)?;
-        let key = verify::key::parse(&file.name, &file.text).map_err(|e| crate::chain::chain(&e))?;
+        let key =
+            verify::key::parse(&file.name, &file.text).map_err(|e| crate::chain::chain(&e))?;
         let url = for_portal(&api.urls, *portal)
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| verify::default_url(*portal, base));

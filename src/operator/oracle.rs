@@ -120,7 +120,9 @@ async fn post(base: &str, path: &str) -> Result<(), OperatorError> {
     http::request("POST", &format!("{base}{path}"), &[], None)
         .await
         .map(|_| ())
-        .map_err(|e| OperatorError::Failed(format!("replica aid {path}: {}", crate::chain::Chain(&e))))
+        .map_err(|e| {
+            OperatorError::Failed(format!("replica aid {path}: {}", crate::chain::Chain(&e)))
+        })
 }
 
 impl Operator for Oracle {

@@ -24,11 +24,11 @@ impl Runner<'_> {
 
     /// Saves a captcha image for the person (and the answer command) to see.
     pub(super) fn save_captcha(&mut self, png: &[u8]) -> Result<std::path::PathBuf, RunError> {
-        self.captchas += 1;
+        self.people.captchas += 1;
         let path = self
             .spec
             .artifacts
-            .join(format!("captcha-{}.png", self.captchas));
+            .join(format!("captcha-{}.png", self.people.captchas));
         self.write_artifact(&path, png)?;
         Ok(path)
     }
@@ -37,7 +37,7 @@ impl Runner<'_> {
     /// "submitting") before the step that submits it; on `Err` nothing is
     /// submitted.
     pub(super) fn write_vault_pending(&mut self) -> Result<(), RunError> {
-        if self.vault_id.is_some() {
+        if self.cred.vault_id.is_some() {
             return Ok(()); // a retry of the submit: the record already exists
         }
         let Some(record) = self.pending_record() else {
@@ -48,13 +48,13 @@ impl Runner<'_> {
                 self.emit(Event::CredentialPending {
                     vault_id: id.clone(),
                 });
-                self.vault_id = Some(id);
+                self.cred.vault_id = Some(id);
                 Ok(())
             }
             Ok(None) => Ok(()),
             Err(e) => {
                 let e = std::sync::Arc::new(e);
-                self.store_error = Some(e.clone());
+                self.cred.store_error = Some(e.clone());
                 Err(RunError::Ledger(e))
             }
         }
@@ -83,7 +83,7 @@ impl Runner<'_> {
             flow: Some(self.flow().name.clone()),
             gstin: Some(gstin),
             provider,
-            username: Some(self.typed_username.clone().unwrap_or_else(|| {
+            username: Some(self.cred.typed_username.clone().unwrap_or_else(|| {
                 self.vars
                     .get(&c.username)
                     .map(|u| format!("{}{u}", c.prefix))

@@ -48,14 +48,14 @@ impl Runner<'_> {
         detail: String,
         fix: Option<String>,
     ) {
-        if self.registers() {
+        if !self.mode().reports_checks() {
             return;
         }
         if class >= Class::Drift {
             self.drifted
                 .store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        let step = match (check, &self.last_step) {
+        let step = match (check, &self.at.last_step) {
             (CheckKind::Recognise, Some(prev)) => format!("recognise (after \"{prev}\")"),
             _ => step.to_string(),
         };
@@ -166,7 +166,7 @@ impl Runner<'_> {
             CheckKind::Navigation,
             selector,
             class,
-            e.to_string(),
+            crate::chain::chain(e),
         );
     }
 

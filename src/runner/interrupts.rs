@@ -44,8 +44,8 @@ impl<'a> Runner<'a> {
         let Some(intr) = self.watched().get(i).copied() else {
             return Ok(());
         };
-        self.interrupts_met += 1;
-        if self.interrupts_met > MAX_INTERRUPTS {
+        self.at.interrupts_met += 1;
+        if self.at.interrupts_met > MAX_INTERRUPTS {
             let what = format!(
                 "\"{}\" showed {MAX_INTERRUPTS} times: its steps do not close it",
                 intr.label
@@ -82,7 +82,7 @@ impl<'a> Runner<'a> {
         text: &str,
         screen: Option<&Screen>,
     ) -> Result<AlertIs, StepErr> {
-        if self.registers() {
+        if self.mode().watches_outcomes() {
             if let Some(m) = self.match_outcomes(Some(text), None, false) {
                 return Ok(AlertIs::Outcome(Box::new(m)));
             }

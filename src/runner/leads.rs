@@ -34,7 +34,7 @@ impl Runner<'_> {
             Lead::Load => self.wait_load(st, token).await?,
             Lead::Screen(id) => self.wait_screen_or_load(st, id, token).await?,
         };
-        if self.registers() {
+        if self.mode().watches_outcomes() {
             self.outcome_now(None).await?;
         }
         Ok(landed)
@@ -45,11 +45,7 @@ impl Runner<'_> {
     /// stays, the click was lost ([`Landed::Interrupted`]).
     async fn wait_load(&mut self, st: &Step, token: &str) -> Result<Landed, StepErr> {
         let timeout = self.step_timeout(st);
-        let wait = match self.registers() {
-            // A slow portal gets at least five seconds to load a page.
-            true => timeout.max(Duration::from_secs(5)),
-            false => timeout,
-        };
+        let wait = self.mode().load_wait(timeout);
         let deadline = Instant::now() + wait;
         let mut interrupted = false;
         loop {
@@ -122,7 +118,7 @@ impl Runner<'_> {
             if Instant::now() >= deadline {
                 // The walk's look for the next screen says what showed,
                 // without waiting all over again.
-                self.waited_for_screen = true;
+                self.at.waited_for_screen = true;
                 return Ok(Landed::Arrived);
             }
         }

@@ -96,7 +96,7 @@ impl Runner<'_> {
                     Err(e) => return Err(e.into()),
                 }
                 polls += 1;
-                if self.registers() && polls.is_multiple_of(3) {
+                if self.mode().watches_outcomes() && polls.is_multiple_of(3) {
                     self.outcome_now(None).await?;
                 }
                 Ok::<_, StepErr>(None)
@@ -130,7 +130,7 @@ impl Runner<'_> {
     ) -> Result<(Hit, Used), StepErr> {
         let (mark, found) = self.locate(screen, st, t, need, prep).await?;
         let Some(i) = found.matched else {
-            if self.registers() {
+            if self.mode().watches_outcomes() {
                 self.outcome_now(None).await?;
             }
             return Err(self.no_element(screen, st, t, &found).await.into());
@@ -235,18 +235,18 @@ impl Runner<'_> {
             screen: screen.label.clone(),
             step: st.label.clone(),
             prompt,
-            attempt: 1 + self.retries.values().sum::<u32>(),
+            attempt: 1 + self.at.retries.values().sum::<u32>(),
             browser_cookies: cookies,
             can_renew,
         };
         let asked = self.spec.queue.ask(&q);
         let (r, waited) = self.s.keep_alive(self.spec.keep_alive, asked).await;
-        self.human += waited;
+        self.people.human += waited;
         let reply = r?;
         if let Reply::Answer(s, by) = &reply {
             self.spec.redactor.add(s.expose());
             tracing::info!(screen = %screen.id, "{} answered by {by}", q.what());
-            self.answered.push(super::report::Answered {
+            self.people.answered.push(super::report::Answered {
                 what: q.what().into(),
                 by: *by,
             });

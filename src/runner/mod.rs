@@ -25,6 +25,7 @@ mod inspect;
 mod interrupts;
 mod leads;
 mod lookup;
+mod mode;
 mod outcomes;
 pub(crate) mod page;
 pub(crate) mod proposal;
@@ -35,6 +36,7 @@ mod typing;
 mod walk;
 
 pub use error::{Drift, RunError};
+pub use mode::Mode;
 pub use report::{Answered, RunReport};
 
 use crate::driver::Endpoint;
@@ -51,20 +53,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What the walk is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Do every step: register the GSTIN.
-    Register,
-    /// The smoke check: stop before a captcha, an OTP, a submit or a
-    /// barrier; check every target on the way; change nothing. Every wait
-    /// uses `timeout` instead of the flow's own.
-    Inspect {
-        /// The longest wait for any page or element.
-        timeout: Duration,
-    },
-}
 
 /// Everything one walk needs besides the browser.
 pub struct RunSpec {
@@ -116,34 +104,58 @@ pub(crate) struct Runner<'a> {
     events: Sink,
     trace: Collector<StepTrace>,
     vars: HashMap<String, String>,
-    retries: HashMap<String, u32>,
-    current: Option<usize>,
     started: Instant,
-    human: Duration,
-    /// Who answered each prompt, in order (never what).
-    answered: Vec<Answered>,
-    vault_id: Option<String>,
-    captchas: u32,
-    /// The last step that opened or left a page (smoke names it on recognition).
-    last_step: Option<String>,
+    /// Where the walk is.
+    at: Place,
+    /// The people's share of the walk.
+    people: People,
+    /// The credential this walk submits.
+    cred: Submitted,
     /// Outcome patterns, rendered and compiled once per distinct text.
     patterns: HashMap<String, regex::Regex>,
     /// Smoke: a check found drift (the page is kept as a screenshot).
     drifted: std::sync::atomic::AtomicBool,
+    /// The walk stopped because the browser session was lost.
+    session_lost: bool,
+}
+
+/// Where the walk is: its screen, its retries, what it last did.
+#[derive(Default)]
+struct Place {
+    current: Option<usize>,
+    retries: HashMap<String, u32>,
+    /// The last step that opened or left a page (smoke names it on recognition).
+    last_step: Option<String>,
     /// Interrupts handled so far (a bound on ones that never go away).
     interrupts_met: u32,
     /// A `then` step already waited its time for the next screen in vain:
     /// the walk looks for it once, without waiting again.
     waited_for_screen: bool,
+    /// The look that recognised the screen just entered.
+    arrival: Option<page::Probe>,
+}
+
+/// The people's share: who answered each prompt, how long they took.
+#[derive(Default)]
+struct People {
+    /// Time spent waiting for people (queue and answer).
+    human: Duration,
+    /// Who answered each prompt, in order (never what).
+    answered: Vec<Answered>,
+    /// Captcha images saved so far (each gets the next number).
+    captchas: u32,
+}
+
+/// The credential the walk submits, as the ledger has it.
+#[derive(Default)]
+struct Submitted {
+    /// Its vault id, once it is recorded pending (the submit may follow).
+    vault_id: Option<String>,
     /// The credentials' username as its box held it after typing (a page
     /// that keeps a prefix in the box): what the vault records.
     typed_username: Option<String>,
-    /// Why the ledger could not record this run's credential, if it could not.
+    /// Why the ledger could not record it, if it could not.
     store_error: Option<Arc<LedgerError>>,
-    /// The look that recognised the screen just entered.
-    arrival: Option<page::Probe>,
-    /// The walk stopped because the browser session was lost.
-    session_lost: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -163,21 +175,12 @@ impl<'a> Runner<'a> {
             events: events::tee(vec![spec.events.clone(), trace_sink]),
             trace,
             vars: spec.vars.clone(),
-            retries: HashMap::new(),
-            current: None,
             started: Instant::now(),
-            human: Duration::ZERO,
-            answered: vec![],
-            vault_id: None,
-            captchas: 0,
-            last_step: None,
+            at: Place::default(),
+            people: People::default(),
+            cred: Submitted::default(),
             patterns: HashMap::new(),
             drifted: std::sync::atomic::AtomicBool::new(false),
-            interrupts_met: 0,
-            waited_for_screen: false,
-            typed_username: None,
-            store_error: None,
-            arrival: None,
             session_lost: false,
         }
     }
@@ -197,8 +200,10 @@ impl<'a> Runner<'a> {
         (self.events)(&e);
     }
 
-    fn registers(&self) -> bool {
-        self.spec.mode == Mode::Register
+    /// What the walk is for: every difference between registering and
+    /// inspecting is a question to it.
+    fn mode(&self) -> Mode {
+        self.spec.mode
     }
 
     fn holds(&self, c: &Option<Condition>) -> bool {
@@ -216,17 +221,11 @@ impl<'a> Runner<'a> {
     }
 
     fn step_timeout(&self, st: &Step) -> Duration {
-        match self.spec.mode {
-            Mode::Inspect { timeout } => timeout,
-            Mode::Register => st.timeout.unwrap_or(self.flow().timeout),
-        }
+        self.mode().step_timeout(st, self.flow())
     }
 
     fn screen_timeout(&self, screen: &Screen) -> Duration {
-        match self.spec.mode {
-            Mode::Inspect { timeout } => timeout,
-            Mode::Register => screen.timeout.unwrap_or(self.flow().timeout),
-        }
+        self.mode().screen_timeout(screen, self.flow())
     }
 
     /// A path on the portal as a full address.
@@ -241,9 +240,8 @@ impl<'a> Runner<'a> {
     /// Walks the flow to its end and always returns a report; artifacts
     /// are written for anything but success.
     pub(crate) async fn run(mut self) -> RunReport {
-        if let Mode::Inspect { timeout } = self.spec.mode {
-            // An unreachable portal must fail within the smoke timeout.
-            let t = fantoccini::wd::TimeoutConfiguration::new(None, Some(timeout), None);
+        if let Some(limit) = self.mode().page_load_limit() {
+            let t = fantoccini::wd::TimeoutConfiguration::new(None, Some(limit), None);
             if let Err(e) = self.s.c.update_timeouts(t).await {
                 tracing::warn!("could not set the page-load timeout: {e}");
             }
@@ -262,7 +260,7 @@ impl<'a> Runner<'a> {
         if finish.status != RunStatus::Registered && !self.session_lost {
             self.save_failure_artifacts().await;
         }
-        if self.registers() && !self.session_lost {
+        if self.mode().cleans_up() && !self.session_lost {
             self.clean_up().await;
         }
         self.emit(Event::Finished {
@@ -301,7 +299,7 @@ impl<'a> Runner<'a> {
     /// a recognised outcome (drift, a lost page or browser, a time-out, no
     /// person) leaves it in doubt: needs verification, never "failed".
     fn after_submit(&self, finish: Finish) -> Finish {
-        if self.vault_id.is_none() || finish.outcome.is_some() {
+        if self.cred.vault_id.is_none() || finish.outcome.is_some() {
             return finish;
         }
         if matches!(
@@ -340,7 +338,7 @@ impl<'a> Runner<'a> {
 
     /// Marks the pending credential with how the run ended.
     fn record_vault_status(&mut self, finish: &Finish) {
-        let Some(id) = &self.vault_id else {
+        let Some(id) = &self.cred.vault_id else {
             return;
         };
         // A resubmitted credential the portal already holds is confirmed by
@@ -363,7 +361,7 @@ impl<'a> Runner<'a> {
             // The pending record stands; `--resume` reads it. The exit says so.
             Err(e) => {
                 tracing::error!("{}", crate::chain::Chain(&e));
-                self.store_error = Some(Arc::new(e));
+                self.cred.store_error = Some(Arc::new(e));
             }
         }
     }
@@ -374,7 +372,7 @@ impl<'a> Runner<'a> {
         c.created
             .as_ref()
             .and_then(|v| self.vars.get(v).cloned())
-            .or_else(|| self.typed_username.clone())
+            .or_else(|| self.cred.typed_username.clone())
             .or_else(|| {
                 self.vars
                     .get(&c.username)
@@ -393,22 +391,23 @@ impl<'a> Runner<'a> {
             outcome: finish.outcome,
             gstin: self.role(Role::Gstin).unwrap_or_default(),
             portal: self.flow().portal.as_str().to_string(),
-            api_username: (created || self.vault_id.is_some())
+            api_username: (created || self.cred.vault_id.is_some())
                 .then(|| self.api_username())
                 .flatten(),
             vault: self
+                .cred
                 .vault_id
                 .as_ref()
                 .and(self.spec.ledger.vault_path())
                 .map(|v| v.to_path_buf()),
-            credential: self.vault_id.clone(),
+            credential: self.cred.vault_id.clone(),
             artifacts: self.spec.artifacts.clone(),
             session_wait: Duration::ZERO,
             total: self.started.elapsed(),
-            human_wait: self.human,
-            answered: self.answered.clone(),
+            human_wait: self.people.human,
+            answered: self.people.answered.clone(),
             steps: self.trace.take(),
-            store_error: self.store_error.clone(),
+            store_error: self.cred.store_error.clone(),
             session_lost: self.session_lost,
         }
     }

@@ -24,7 +24,7 @@ pub(super) type Matched = (Outcome, Option<String>);
 impl<'a> Runner<'a> {
     /// Outcomes that may apply now: scoped to the current screen, or unscoped.
     fn candidates(&self, terminal_only: bool) -> Vec<&'a Outcome> {
-        let cur = self.current.map(|i| self.flow().screens[i].id.as_str());
+        let cur = self.at.current.map(|i| self.flow().screens[i].id.as_str());
         self.flow()
             .outcomes
             .iter()
@@ -175,7 +175,7 @@ impl<'a> Runner<'a> {
     }
 
     fn retry(&mut self, o: &Outcome, to: &str) -> Result<Next, RunError> {
-        let n = self.retries.entry(o.id.clone()).or_insert(0);
+        let n = self.at.retries.entry(o.id.clone()).or_insert(0);
         if *n >= o.max_retries {
             return Ok(Next::Done(Finish {
                 status: RunStatus::from_outcome(o.kind),

@@ -20,7 +20,7 @@ impl Runner<'_> {
     pub(super) async fn exec_traced(&mut self, screen: &Screen, st: &Step) -> Result<(), StepErr> {
         let t0 = Instant::now();
         let started_ms = self.ms_since_start();
-        let human_before = self.human;
+        let human_before = self.people.human;
         let mut r = self.exec(screen, st).await;
         // An alert that opened mid-step (an interrupt, a late notice) made
         // the step's command do nothing: sort it, then do the step again.
@@ -35,13 +35,13 @@ impl Runner<'_> {
             };
         }
         let ms = t0.elapsed().as_millis() as u64;
-        let waited = self.human > human_before;
+        let waited = self.people.human > human_before;
         let (result, target, fallback, detail) = match &r {
             Ok(u) if waited => (StepResult::Waited, u.target.clone(), u.fallback, None),
             Ok(u) => (StepResult::Ok, u.target.clone(), u.fallback, None),
             Err(StepErr::Outcome(o, _)) => (StepResult::Outcome(o.id.clone()), None, false, None),
             Err(StepErr::Fail(e)) => {
-                let detail = self.spec.redactor.redact(&e.to_string());
+                let detail = self.spec.redactor.redact(&crate::chain::chain(e));
                 (StepResult::Failed, None, false, Some(detail))
             }
         };
@@ -178,7 +178,7 @@ impl Runner<'_> {
 
     async fn goto(&mut self, st: &Step, url: &Template) -> StepResultOf {
         let url = self.url(&url.render(&self.vars)?);
-        self.last_step = Some(st.label.clone());
+        self.at.last_step = Some(st.label.clone());
         crate::driver::command::navigate(self.s.c, &url)
             .await
             .map_err(|source| RunError::opening(url, source))?;
@@ -272,7 +272,7 @@ impl Runner<'_> {
         let (token, armed) = (self.lead_token(lead), self.s.mark());
         let prep = self.click_prep(&token, &armed);
         let (hit, used) = self.find_with(screen, st, t, Need::Click, prep).await?;
-        self.last_step = Some(st.label.clone());
+        self.at.last_step = Some(st.label.clone());
         if choose && hit.found.checked {
             return Ok(used);
         }
@@ -423,7 +423,7 @@ impl Runner<'_> {
                 fallback: false,
             });
         }
-        if self.registers() {
+        if self.mode().watches_outcomes() {
             self.outcome_now(last.as_ref()).await?;
         }
         let what = match (&want, absent) {
@@ -522,7 +522,7 @@ impl Runner<'_> {
         if seen.is_some() {
             return Ok(Used::default());
         }
-        if self.registers() {
+        if self.mode().watches_outcomes() {
             self.outcome_now(last.as_ref()).await?;
         }
         let what = format!("waited {}s for {}", timeout.as_secs(), page::list(t));

@@ -91,7 +91,7 @@ impl Runner<'_> {
             return Ok(());
         }
         let (_, now) = page::tag_and_value(self.s.c, mark).await?;
-        self.typed_username = now.starts_with(prefix).then_some(now);
+        self.cred.typed_username = now.starts_with(prefix).then_some(now);
         Ok(())
     }
 }

@@ -48,14 +48,14 @@ impl Runner<'_> {
             match self.walk_screens(idx).await? {
                 Walked::Done(f) => return Ok(f),
                 Walked::Retry(to) => idx = to,
-                Walked::End if !self.registers() => return Ok(self.inspected()),
+                Walked::End if !self.mode().acts() => return Ok(self.inspected()),
                 Walked::End => match self.await_result().await? {
                     Next::Done(f) => return Ok(f),
                     Next::Retry(to) => idx = to,
                 },
             }
             // The old page's error may still show: do not match it again.
-            self.current = None;
+            self.at.current = None;
         }
     }
 
@@ -130,7 +130,7 @@ impl Runner<'_> {
     /// Runs screen `idx`'s steps from `first` on.
     async fn enter_screen(&mut self, idx: usize, first: usize) -> Result<Walked, RunError> {
         let screen = &self.flow().screens[idx];
-        self.current = Some(idx);
+        self.at.current = Some(idx);
         self.emit(Event::ScreenEntered {
             screen: screen.id.clone(),
             label: screen.label.clone(),
@@ -139,8 +139,8 @@ impl Runner<'_> {
         // Known end states visible on arrival (e.g. provider already
         // registered). When none is shown by an element, the look that
         // recognised the screen has all they need.
-        let arrival = self.arrival.take();
-        if self.registers() {
+        let arrival = self.at.arrival.take();
+        if self.mode().watches_outcomes() {
             let seen = arrival.filter(|_| self.outcome_groups(true).is_empty());
             if let Some((o, a)) = self.check_outcomes(seen.as_ref(), true).await? {
                 return self.outcome_to_walk(&o, a).await;
@@ -151,7 +151,7 @@ impl Runner<'_> {
                 self.trace_skipped(screen, st);
                 continue;
             }
-            if !self.registers() {
+            if !self.mode().acts() {
                 if self.inspect_step(screen, st).await? {
                     continue;
                 }
@@ -247,7 +247,7 @@ impl Runner<'_> {
     pub(super) async fn await_screen(&mut self, idx: usize) -> Result<Seen, RunError> {
         let cands = self.candidates_from(idx);
         let timeout = self.screen_timeout(&self.flow().screens[idx]);
-        let deadline = match std::mem::take(&mut self.waited_for_screen) {
+        let deadline = match std::mem::take(&mut self.at.waited_for_screen) {
             true => Instant::now(),
             false => Instant::now() + timeout,
         };
@@ -277,13 +277,13 @@ impl Runner<'_> {
                     ));
                 }
                 if let Some(c) = self.recognised(&cands, &p) {
-                    self.arrival = Some(p);
+                    self.at.arrival = Some(p);
                     return Ok(Some(Seen::Screen(c)));
                 }
                 if let Some(i) = p.interrupt() {
                     return seen_after(self.handle_interrupt(i).await);
                 }
-                if self.registers() {
+                if self.mode().watches_outcomes() {
                     if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
                         return Ok(Some(Seen::Outcome(Box::new(o), a)));
                     }

@@ -107,7 +107,10 @@ pub async fn by_id(vault: &Vault, verifier: &Verifier, id: &str) -> Option<Settl
     let creds = match vault.read_all() {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!("cannot read the vault to verify {id}: {}", crate::chain::Chain(&e));
+            tracing::error!(
+                "cannot read the vault to verify {id}: {}",
+                crate::chain::Chain(&e)
+            );
             return None;
         }
     };
