@@ -81,7 +81,7 @@ pub enum ExportFormat {
 }
 
 pub fn run(args: Args) -> Result<Code, CliError> {
-    let r = match args.what {
+    match args.what {
         What::List { which } => read(&which).map(|c| list(&c)),
         What::Show {
             gstin,
@@ -99,8 +99,7 @@ pub fn run(args: Args) -> Result<Code, CliError> {
             .and_then(|_| read(&which))
             .and_then(|c| export(&c, format, &output, reveal)),
         What::Keygen { output } => keygen(&output),
-    };
-    r
+    }
 }
 
 /// What `vault` writes and reads, for [`super::outputs`].
