@@ -6,10 +6,11 @@
 //! flow, for `run` and `smoke` alike), `operator` (asks people), `desk`
 //! (the answer desk: a web page where people answer), `process` (every
 //! child kept together and ended with einvreg), `vault` (credentials),
-//! `batch`, `smoke`, `events` (the stream every display and record
+//! `ledger` (a row's credential records: vault and journal, every write
+//! checked), `batch`, `smoke`, `events` (the stream every display
 //! consumes), `redact`, `output` (printing that never panics), `secrets`,
-//! `exit` (typed results to stable codes), `loopback` (a loopback-only
-//! HTTP client). Beside it, a leaf
+//! `exit` (typed results to stable codes), `chain` (an error and its
+//! causes, printed once), `loopback` (a loopback-only HTTP client). Beside it, a leaf
 //! nothing in the engine imports: `replica` (a stateful copy of both
 //! portals). At the edge: `cli`. `docs/architecture.md` draws the map.
 

@@ -1,4 +1,4 @@
-//! Actions (https://www.w3.org/TR/webdriver2/#actions): clicks as a
+//! Actions (<https://www.w3.org/TR/webdriver2/#actions>): clicks as a
 //! mouse makes them and typing as keys, each in one round trip.
 
 use super::Session;

@@ -1,4 +1,4 @@
-//! Contexts (https://www.w3.org/TR/webdriver2/#contexts): the window,
+//! Contexts (<https://www.w3.org/TR/webdriver2/#contexts>): the window,
 //! touched while a person is awaited so an endpoint that ends idle
 //! sessions keeps this one.
 
@@ -9,7 +9,7 @@ impl Session<'_> {
     /// Awaits `wait` (a person answering) while a harmless command goes
     /// to the browser every `every`, so an endpoint that ends idle
     /// sessions keeps this one. Get Window Handle touches neither page nor
-    /// alert (https://www.w3.org/TR/webdriver2/#get-window-handle).
+    /// alert (<https://www.w3.org/TR/webdriver2/#get-window-handle>).
     pub(crate) async fn keep_alive<T>(
         &self,
         every: Duration,

@@ -1,4 +1,4 @@
-//! Elements (https://www.w3.org/TR/webdriver2/#elements): the element a
+//! Elements (<https://www.w3.org/TR/webdriver2/#elements>): the element a
 //! page script found, by its reference or by the tag it was given.
 
 use super::Session;

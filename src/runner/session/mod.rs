@@ -1,7 +1,7 @@
 //! The session layer: what the walk asks of one browser session.
 //!
 //! WebDriver commands are grouped by the chapters of the spec
-//! (https://www.w3.org/TR/webdriver2/), as fantoccini groups them:
+//! (<https://www.w3.org/TR/webdriver2/>), as fantoccini groups them:
 //! `contexts` (the window, kept alive), `elements`, `actions` (clicks and
 //! keys), `prompts` (user prompts: alerts and confirms). Apart from them,
 //! `probes`: the one-round-trip page scripts that look at the page and

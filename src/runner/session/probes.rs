@@ -1,5 +1,5 @@
 //! Page probes: one-round-trip page scripts (Execute Script,
-//! https://www.w3.org/TR/webdriver2/#execute-script) that look at the
+//! <https://www.w3.org/TR/webdriver2/#execute-script>) that look at the
 //! page, find targets and wait in it for a change or a load, each
 //! answered with the alert that blocked it when one is open.
 

@@ -1,4 +1,4 @@
-//! User prompts (https://www.w3.org/TR/webdriver2/#user-prompts): the
+//! User prompts (<https://www.w3.org/TR/webdriver2/#user-prompts>): the
 //! open alert's text, accepting and dismissing it.
 
 use super::Session;
