@@ -6,7 +6,7 @@ use einvreg::replica::generated_taxpayers;
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn sandbox_csv(dir: &Path, rows: usize) -> (std::path::PathBuf, Vec<String>) {
     let tps = generated_taxpayers(rows);
@@ -240,8 +240,8 @@ fn sigkill_mid_batch_then_resume_registers_each_gstin_exactly_once() {
         .spawn()
         .unwrap();
     // Kill once some rows finished and another is between start and finish.
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
+    let ripe = poll("some rows finished and another in flight");
+    ripe.within(Duration::from_secs(180)).until(|| {
         let j = journal_states(dir.path());
         let finished = j.iter().filter(|e| e["state"] == "finished").count();
         let mut last: HashMap<String, String> = HashMap::new();
@@ -255,19 +255,12 @@ fn sigkill_mid_batch_then_resume_registers_each_gstin_exactly_once() {
             .values()
             .filter(|s| *s == "submitting" || *s == "started")
             .count();
-        if finished >= 2 && in_flight >= 1 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the batch never got going: {j:?}"
-        );
         assert!(
             child.try_wait().unwrap().is_none(),
             "the batch ended before it could be killed"
         );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        finished >= 2 && in_flight >= 1
+    });
     let groups = children_pgids(child.id());
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -294,7 +287,7 @@ fn sigkill_mid_batch_then_resume_registers_each_gstin_exactly_once() {
         );
     }
     // The vault: exactly one `created` credential per GSTIN, and each logs in.
-    let creds = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let creds = vault_in(dir.path());
     for g in &gstins {
         let created: Vec<_> = creds
             .iter()
@@ -451,7 +444,7 @@ fn the_readme_main_job_runs_hands_free() {
         "{}",
         d.stdout
     );
-    let creds = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let creds = vault_in(dir.path());
     assert!(creds.iter().all(|c| c.verified_at.is_some()), "{creds:?}");
     let main_job = std::fs::read_to_string(root().join("scripts/main-job")).unwrap();
     assert!(
@@ -537,14 +530,7 @@ fn spawn_batch(dir: &Path, r: &ReplicaProc, extra: &[&str]) -> std::process::Chi
 }
 
 fn wait_for_journal(dir: &Path, what: impl Fn(&[serde_json::Value]) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !what(&journal_states(dir)) {
-        assert!(
-            Instant::now() < deadline,
-            "journal never reached the expected state"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll("the journal's expected state").until(|| what(&journal_states(dir)));
 }
 
 #[test]

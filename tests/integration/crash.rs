@@ -6,9 +6,9 @@
 
 use crate::procs;
 use crate::support::*;
-use einvreg::vault::{Status, Vault};
+use einvreg::vault::Status;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::fidelity::SECRETS;
 
@@ -74,15 +74,13 @@ fn batch_args<'a>(flow: &'a str, url: &'a str) -> Vec<&'a str> {
 
 /// Waits until the portal holds a created credential's answer.
 fn wait_for_window(url: &str, child: &mut std::process::Child) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while counter(url, "create_held") == 0 {
-        assert!(Instant::now() < deadline, "the submit window never opened");
+    poll("the submit window").until(|| {
         assert!(
             child.try_wait().unwrap().is_none(),
             "einvreg ended before the submit window opened"
         );
-        std::thread::sleep(Duration::from_millis(25));
-    }
+        counter(url, "create_held") > 0
+    });
 }
 
 /// The one process named `comm` under `root`.
@@ -144,7 +142,7 @@ fn crash_in_the_submit_window(route: Route, what: Kill) {
             Some(7),
             "a crash after the submit is in doubt, not failed"
         );
-        let creds = Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+        let creds = vault_in(dir.path());
         assert_eq!(creds.len(), 1, "{creds:?}");
         assert_eq!(creds[0].status, Status::NeedsVerification, "{creds:?}");
     }
@@ -169,7 +167,7 @@ fn exactly_once(dir: &Path, url: &str, gstin: &str, statuses: &[&str]) {
         .filter(|u| u["gstin"] == gstin)
         .collect();
     assert_eq!(held.len(), 1, "{gstin} on the portal: {held:?}");
-    let creds = Vault::read(&dir.join("einvreg-vault.jsonl")).unwrap();
+    let creds = vault_in(dir);
     let created: Vec<_> = creds
         .iter()
         .filter(|c| c.gstin == gstin && c.status == Status::Created)
@@ -291,11 +289,7 @@ fn a_killed_chromedriver_is_replaced_and_the_batch_goes_on() {
     let args = prod_batch_args(&r.production);
     let one_at_a_time = [&args[..], &["--parallel".into(), "1".into()]].concat();
     let child = spawn(dir.path(), &one_at_a_time, true);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while finished(dir.path()) < 1 {
-        assert!(Instant::now() < deadline, "no row finished");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll("a row to finish").until(|| finished(dir.path()) >= 1);
     let first = find(child.id(), "chromedriver").pid;
     procs::kill(first);
     let out = child.wait_with_output().unwrap();

@@ -153,11 +153,10 @@ impl DriverProc {
             .spawn()
             .expect("chromedriver (bash scripts/test installs chromium-driver)");
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while loopback("GET", &format!("{url}/status"), None).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll("chromedriver to start")
+            .within(Duration::from_secs(20))
+            .every(Duration::from_millis(50))
+            .until(|| loopback("GET", &format!("{url}/status"), None).is_ok());
         DriverProc { child, url }
     }
 }
@@ -213,9 +212,9 @@ fn two_endpoints_lose_the_grid_mid_batch_and_every_gstin_registers_once() {
         .unwrap();
     // Kill the Grid while it runs a row that has been walking a while,
     // before its submit.
-    let deadline = Instant::now() + Duration::from_secs(240);
     let mut first_seen: HashMap<String, Instant> = HashMap::new();
-    loop {
+    let ripe = poll("a row the Grid ran long enough to lose it");
+    ripe.within(Duration::from_secs(240)).until(|| {
         let walking = last_states(dir.path());
         let on_grid = grid.sessions();
         for g in &on_grid {
@@ -225,19 +224,12 @@ fn two_endpoints_lose_the_grid_mid_batch_and_every_gstin_registers_once() {
             walking.get(g).is_some_and(|s| s == "started")
                 && first_seen[g].elapsed() > Duration::from_millis(600)
         });
-        if ripe {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the Grid never ran a row long enough to lose it"
-        );
         assert!(
             child.try_wait().unwrap().is_none(),
             "the batch ended before the Grid could be killed"
         );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        ripe
+    });
     grid.kill();
     let out = child.wait_with_output().unwrap();
     let (stdout, stderr) = (
@@ -271,7 +263,7 @@ fn two_endpoints_lose_the_grid_mid_batch_and_every_gstin_registers_once() {
         d.stderr
     );
     assert_each_registered_once(&r.production, &gstins);
-    let creds = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let creds = vault_in(dir.path());
     for g in &gstins {
         let created = creds
             .iter()

@@ -7,7 +7,7 @@ use crate::procs;
 use crate::support::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PORTAL_SECRET: &str = "Env@Portal2024q";
 const API_SECRET: &str = "Env@Api2024zz";
@@ -37,7 +37,7 @@ fn spawn_batch(dir: &Path, url: &str, out: Stdio, err: Stdio) -> std::process::C
 }
 
 fn wait_for(what: &str, child: &mut std::process::Child, mut f: impl FnMut() -> bool) {
-    wait_until(what, || {
+    poll(what).until(|| {
         let ended = child.try_wait().unwrap();
         assert!(ended.is_none(), "einvreg ended before {what}");
         f()
@@ -46,16 +46,13 @@ fn wait_for(what: &str, child: &mut std::process::Child, mut f: impl FnMut() -> 
 
 /// The exit code, or a panic after two minutes.
 fn exit_code(child: &mut std::process::Child) -> Option<i32> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.code();
-        }
-        if Instant::now() > deadline {
+    let ended = poll("einvreg to end").try_value(|| child.try_wait().unwrap());
+    match ended {
+        Some(st) => st.code(),
+        None => {
             child.kill().unwrap();
             panic!("einvreg did not end");
         }
-        std::thread::sleep(Duration::from_millis(25));
     }
 }
 
@@ -124,7 +121,7 @@ fn sigterm_mid_batch_finishes_the_row_in_flight_writes_everything_and_exits_143(
     );
     assert!(dir.path().join("report.html").exists());
     // EINVREG_API_PASSWORD is the API password of every GSTIN the secrets file names none for.
-    let vault = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let vault = vault_in(dir.path());
     assert_eq!(vault.len(), 1, "{vault:?}");
     assert_eq!(vault[0].password, API_SECRET);
     if let Err(left) = procs::wait_gone(&groups, Duration::from_secs(10)) {

@@ -88,7 +88,7 @@ fn the_release_binary_alone_runs_check_run_and_smoke() {
         d.stdout,
         d.stderr
     );
-    let creds = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let creds = vault_in(dir.path());
     assert_eq!(creds.len(), 1);
     let d = t()
         .args([

@@ -1,7 +1,7 @@
 //! The processes einvreg starts, read from /proc: to kill one of them at a
 //! chosen moment, and to prove none outlives einvreg.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One process: its pid, parent, process group and command name.
 #[derive(Debug, Clone)]
@@ -65,16 +65,13 @@ pub fn alive_in(groups: &[i32]) -> Vec<Proc> {
 
 /// Waits until no process is left in `groups`; the survivors on time-out.
 pub fn wait_gone(groups: &[i32], within: Duration) -> Result<(), Vec<Proc>> {
-    let deadline = Instant::now() + within;
-    loop {
-        let left = alive_in(groups);
-        if left.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(left);
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let gone = crate::support::poll("the groups to end")
+        .within(within)
+        .every(Duration::from_millis(50))
+        .try_value(|| alive_in(groups).is_empty().then_some(()));
+    match gone {
+        Some(()) => Ok(()),
+        None => Err(alive_in(groups)),
     }
 }
 

@@ -66,7 +66,7 @@ fn the_batch_report_opens_in_chromium_and_shows_each_rows_status() {
         assert!(!html.contains(external), "the report loads `{external}`");
     }
     // No password: the logins', and the API passwords the vault holds.
-    let creds = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let creds = vault_in(dir.path());
     assert_eq!(creds.len(), 2);
     for pw in creds
         .iter()

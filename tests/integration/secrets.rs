@@ -14,7 +14,7 @@ fn run_args() -> Vec<String> {
 
 /// The one credential `dir`'s vault holds: its password.
 fn vault_password(dir: &std::path::Path) -> String {
-    let creds = einvreg::vault::Vault::read(&dir.join("einvreg-vault.jsonl")).unwrap();
+    let creds = vault_in(dir);
     assert_eq!(creds.len(), 1, "{creds:?}");
     assert_eq!(creds[0].status, einvreg::vault::Status::Created);
     creds[0].password.clone()

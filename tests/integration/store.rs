@@ -66,7 +66,7 @@ fn a_full_disk_at_the_pending_write_submits_nothing_and_stops_the_batch() {
     let captcha = dir
         .path()
         .join(format!("einvreg-runs/0002-{}/captcha-1.png", gstins[0]));
-    wait_until("the login captcha", || captcha.exists());
+    poll("the login captcha").until(|| captcha.exists());
     fill_disk(child.id(), before.len() as u64 + 10);
     let out = wait_output(&mut child);
     assert_eq!(out.0, Some(1), "{}", out.2);
@@ -104,7 +104,7 @@ fn a_full_disk_at_the_journals_submitting_line_submits_nothing() {
     let captcha = dir
         .path()
         .join(format!("einvreg-runs/0002-{}/captcha-1.png", gstins[0]));
-    wait_until("the login captcha", || captcha.exists());
+    poll("the login captcha").until(|| captcha.exists());
     // The row's "started" line is in; the vault (small) still has room.
     let started = std::fs::read(&journal).unwrap();
     assert!(started.len() > text.len(), "the started line is written");
@@ -126,7 +126,7 @@ fn a_full_disk_at_the_journals_submitting_line_submits_nothing() {
         0,
         "no new row started"
     );
-    let creds = Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let creds = vault_in(dir.path());
     assert_eq!(creds.len(), 1, "{creds:?}");
     assert_eq!(creds[0].status, Status::Failed, "marked not submitted");
     assert_eq!(
@@ -145,7 +145,7 @@ fn a_full_disk_at_the_status_update_is_an_error_naming_the_credential() {
     padded_vault(&vault, 64 * 1024);
     let a = args(&r.production);
     let mut child = spawn(dir.path(), &a, true);
-    wait_until("the submit window", || {
+    poll("the submit window").until(|| {
         get_json(&format!("{}/__replica/counters", r.production))["create_held"]
             .as_u64()
             .is_some_and(|n| n > 0)
@@ -200,9 +200,8 @@ fn a_second_batch_on_the_same_vault_is_refused_naming_the_first() {
     let a = args(&r.production);
     let mut first = spawn(dir.path(), &a, true);
     let lock = dir.path().join("einvreg-vault.jsonl.lock");
-    wait_until("the first batch holds the vault", || {
-        std::fs::read_to_string(&lock).is_ok_and(|p| p.trim() == first.id().to_string())
-    });
+    poll("the first batch holds the vault")
+        .until(|| std::fs::read_to_string(&lock).is_ok_and(|p| p.trim() == first.id().to_string()));
     let d = Test::new()
         .cwd(dir.path())
         .args(&a)

@@ -33,10 +33,6 @@ fn secrets(dir: &Path, client_secret: &str) {
     );
 }
 
-fn vault(dir: &Path) -> Vec<einvreg::vault::Credential> {
-    Vault::read(&dir.join("einvreg-vault.jsonl")).unwrap()
-}
-
 /// Registers the two rows on `r` (exit 0); the batch's output.
 fn register(dir: &Path, r: &ReplicaProc, extra: &[&str]) -> Done {
     std::fs::write(dir.join("batch.csv"), ROWS).unwrap();
@@ -85,7 +81,7 @@ fn verify(dir: &Path, extra: &[&str]) -> Test {
 /// Neither the client secret, a password, a token nor a Sek is in the
 /// output or in any file but the vault.
 fn nothing_leaked(dir: &Path, url: &str, outputs: &[&Done]) {
-    let mut secrets: Vec<String> = vault(dir).into_iter().map(|c| c.password).collect();
+    let mut secrets: Vec<String> = vault_in(dir).into_iter().map(|c| c.password).collect();
     secrets.push(CLIENT_SECRET.into());
     let issued = get_json(&format!("{url}/__replica/auth-tokens"));
     for pair in issued.as_array().unwrap() {
@@ -117,7 +113,7 @@ fn a_created_credential_verifies_and_wrong_ones_fail_with_nics_codes() {
     secrets(dir.path(), CLIENT_SECRET);
     let r = ReplicaProc::start(&[]);
     let d = register(dir.path(), &r, &["-vv", "--log-file", "log.txt"]);
-    let uday = vault(dir.path())
+    let uday = vault_in(dir.path())
         .into_iter()
         .find(|c| c.gstin == "27AAPFU0939F1ZV")
         .unwrap();
@@ -158,7 +154,7 @@ fn a_created_credential_verifies_and_wrong_ones_fail_with_nics_codes() {
     );
     let d2 = verify(dir.path(), &["--status", "created"]).status(0).run();
     assert!(d2.stdout.contains("2 confirmed, 0 failed"), "{}", d2.stdout);
-    let creds = vault(dir.path());
+    let creds = vault_in(dir.path());
     for c in &creds {
         match c.id.as_str() {
             "wrong-password" | "no-such-user" => {
@@ -197,7 +193,7 @@ fn already_created_on_a_first_try_ends_created_and_verified() {
         "{}",
         d.stdout
     );
-    let creds = vault(dir.path());
+    let creds = vault_in(dir.path());
     assert_eq!(creds.len(), 2, "{creds:?}");
     for c in &creds {
         assert_eq!(c.status, Status::Created, "{c:?}");
@@ -240,7 +236,7 @@ fn already_created_on_a_first_try_ends_created_and_verified() {
         "{}",
         d2.stdout
     );
-    let c = Vault::read(&run.path().join("einvreg-vault.jsonl")).unwrap();
+    let c = vault_in(run.path());
     assert_eq!(c[0].status, Status::Created);
     assert!(c[0].verified_at.is_some());
     assert!(!d2.stdout.contains(CLIENT_SECRET) && !d2.stderr.contains(CLIENT_SECRET));
@@ -259,7 +255,7 @@ fn busy_and_rate_limited_answers_are_retried_and_calls_are_paced() {
     let state = dir.path().join("replica-state.json");
     let r = ReplicaProc::start(&["--state", &state.display().to_string()]);
     register(dir.path(), &r, &[]);
-    let uday = vault(dir.path())
+    let uday = vault_in(dir.path())
         .into_iter()
         .find(|c| c.gstin == "27AAPFU0939F1ZV")
         .unwrap();
@@ -381,7 +377,7 @@ fn a_wrong_client_or_key_stops_every_further_call() {
         .run();
     assert!(d.stderr.contains("no e-Invoice API client"), "{}", d.stderr);
     assert_eq!(counter(&r.production, "auth_api"), 2);
-    for c in vault(dir.path()) {
+    for c in vault_in(dir.path()) {
         assert_eq!(c.status, Status::Created, "left as it was: {c:?}");
         assert!(c.verified_at.is_none());
     }
@@ -410,16 +406,12 @@ fn the_crash_window_resumed_with_verify_settles_every_row_without_a_person() {
     ];
     let first = [&args[..], &["--auto-answer", "--parallel", "4"]].concat();
     let mut child = spawn(dir.path(), &first, false);
-    let deadline = std::time::Instant::now() + Duration::from_secs(150);
     // Every row's create is held open by the portal: all four are in the window.
-    while counter(&r.production, "create_held") < 4 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the rows never all reached the window"
-        );
+    let window = poll("every row in the submit window").within(Duration::from_secs(150));
+    window.until(|| {
         assert!(child.try_wait().unwrap().is_none(), "einvreg ended early");
-        std::thread::sleep(Duration::from_millis(25));
-    }
+        counter(&r.production, "create_held") >= 4
+    });
     crate::procs::sigkill_alone(&mut child).expect("nothing outlives einvreg");
     // No answer source at all: any captcha or OTP would end the row "human needed".
     let d = Test::new()
@@ -435,7 +427,7 @@ fn the_crash_window_resumed_with_verify_settles_every_row_without_a_person() {
         "{}",
         d.stdout
     );
-    let creds = vault(dir.path());
+    let creds = vault_in(dir.path());
     assert_eq!(creds.len(), 4, "{creds:?}");
     for c in &creds {
         assert_eq!(c.status, Status::Created, "{c:?}");
@@ -476,7 +468,7 @@ fn sandbox_credentials_verify_with_the_sandbox_key_and_not_with_productions() {
         "{}",
         d.stdout
     );
-    let c = &vault(dir.path())[0];
+    let c = &vault_in(dir.path())[0];
     assert_eq!((c.portal.as_str(), c.status), ("sandbox", Status::Created));
     assert!(c.verified_at.is_some());
     // Production's key is not the sandbox's: NIC's 1013, and nothing changes.

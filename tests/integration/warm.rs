@@ -4,7 +4,7 @@
 
 use crate::procs;
 use crate::support::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Logins per browser, as the replica's browser cookie tells them apart.
 fn logins_per_browser(r: &ReplicaProc) -> Vec<u64> {
@@ -95,18 +95,14 @@ fn a_browser_that_died_while_it_waited_is_replaced() {
         "delay=1500",
     ]);
     let child = spawn(dir.path(), &args, true);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let waiting = loop {
+    let ahead = poll("a browser started ahead").within(Duration::from_secs(30));
+    let waiting = ahead.every(Duration::from_millis(50)).value(|| {
         // Two sessions: the first row's, and the next row's, started ahead and waiting.
         let up = sessions_of(child.id()).is_some_and(|(_, n)| n >= 2);
         let b = browsers_of(child.id());
-        if up && b.len() >= 2 {
-            // The later one is the browser started ahead for the next row.
-            break b.into_iter().max_by_key(|p| p.pid).unwrap();
-        }
-        assert!(Instant::now() < deadline, "no browser was started ahead");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        // The later one is the browser started ahead for the next row.
+        (up && b.len() >= 2).then(|| b.into_iter().max_by_key(|p| p.pid).unwrap())
+    });
     procs::kill(waiting.pid);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn two_operators_answer_a_whole_batch_on_the_desk_and_never_the_same_prompt_twice() {
@@ -105,11 +105,9 @@ fn two_operators_answer_a_whole_batch_on_the_desk_and_never_the_same_prompt_twic
 /// The first prompt, answered by the first operator, then posted again by
 /// the second: refused. Without the CSRF token or a session, nothing.
 fn a_prompt_is_taken_once(first: &Operator, second: &Operator, answers: &Answers, base: &str) {
-    wait_within(
-        Duration::from_secs(60),
-        || !first.open_cards().is_empty(),
-        "a first prompt",
-    );
+    poll("a first prompt")
+        .within(Duration::from_secs(60))
+        .until(|| !first.open_cards().is_empty());
     first.chrome.keep_screenshot("desk-operator-view.png");
     let card = first.open_cards()[0].clone();
     assert_eq!(card.what, "captcha", "the sandbox asks a captcha first");
@@ -173,11 +171,10 @@ fn both_answer_until_done(
         })
     };
     let (a, b) = (work(first), work(second));
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while desk.running() {
-        assert!(Instant::now() < deadline, "the batch did not end");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    poll("the batch to end")
+        .within(Duration::from_secs(300))
+        .every(Duration::from_millis(200))
+        .until(|| !desk.running());
     stop.store(true, Ordering::SeqCst);
     let (mut log, mut pages) = a.join().unwrap();
     let (log_b, pages_b) = b.join().unwrap();
@@ -224,10 +221,12 @@ fn taxpayers_type_their_own_otp_through_a_link_that_works_once() {
             .collect()
     };
     let mut pages: Vec<String> = vec![];
-    let deadline = Instant::now() + Duration::from_secs(300);
     let mut handled = 0;
-    while desk.running() {
-        assert!(Instant::now() < deadline, "the batch did not end");
+    let end = poll("the batch to end").within(Duration::from_secs(300));
+    end.every(Duration::from_millis(100)).until(|| {
+        if !desk.running() {
+            return true;
+        }
         operator.answer_open(&answers, handled >= 2);
         let l = links();
         if l.len() > handled {
@@ -261,8 +260,8 @@ fn taxpayers_type_their_own_otp_through_a_link_that_works_once() {
             }
             handled += 1;
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        false
+    });
     let (status, stdout, stderr) = desk.finish(Duration::from_secs(10));
     assert!(status.success(), "{stdout}\n{stderr}");
     assert_eq!(handled, 2, "one link per OTP");
@@ -303,14 +302,12 @@ fn taxpayer_types_it(phone: &Chrome, link: &str, otp: &str) -> Vec<String> {
         .unwrap();
     // The click posts the form; the answer page follows.
     let mut thanks = String::new();
-    wait_within(
-        Duration::from_secs(20),
-        || {
+    poll("the page after sending")
+        .within(Duration::from_secs(20))
+        .until(|| {
             thanks = page_text(phone);
             !thanks.contains("Send the OTP")
-        },
-        "the page after sending",
-    );
+        });
     assert!(thanks.contains("The OTP has been passed on"), "{thanks}");
     phone.goto(link);
     let used = page_text(phone);
@@ -324,14 +321,12 @@ fn wrong_expired_then_locked(phone: &Chrome, base: &str, link: &str) -> String {
     phone.goto(&format!("{base}/otp/{}", "A".repeat(43)));
     let wrong = page_text(phone);
     assert!(wrong.contains("not valid"), "{wrong}");
-    wait_within(
-        Duration::from_secs(60),
-        || {
+    poll("the link to expire")
+        .within(Duration::from_secs(60))
+        .until(|| {
             phone.goto(link);
             page_text(phone).contains("expired")
-        },
-        "the link to expire",
-    );
+        });
     let expired = page_text(phone);
     let locked_at = (0..12).find(|i| {
         let s = get_status(&format!("{base}/otp/guess{i:040}"));
@@ -445,9 +440,11 @@ fn off_loopback_the_desk_needs_tls_and_with_a_certificate_it_serves_https() {
     // The operator asks for a new image, then a new OTP, before answering each.
     let mut renewed: Vec<String> = vec![];
     let mut seen: Vec<(String, u64, Option<String>)> = vec![];
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while desk.running() {
-        assert!(Instant::now() < deadline, "the batch did not end");
+    let end = poll("the batch to end").within(Duration::from_secs(180));
+    end.every(Duration::from_millis(100)).until(|| {
+        if !desk.running() {
+            return true;
+        }
         // Only the cards of this one look are answered, so none goes unseen.
         let cards = operator.open_cards();
         for c in &cards {
@@ -466,13 +463,13 @@ fn off_loopback_the_desk_needs_tls_and_with_a_certificate_it_serves_https() {
                 c.what
             );
             renewed.push(c.what.clone());
-            continue;
+            return false;
         }
         for c in cards {
             operator.answer(c, &answers);
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        false
+    });
     let (status, stdout, stderr) = desk.finish(Duration::from_secs(10));
     assert!(status.success(), "{stdout}\n{stderr}");
     assert_eq!(renewed, ["captcha", "OTP"]);
@@ -520,9 +517,11 @@ fn an_answer_command_and_the_desk_race_and_the_first_answer_wins() {
     let operator = Operator::sign_in_once(&desk.once);
     let watch = "return [...document.querySelectorAll('article.prompt[data-what=OTP]')].map(a => [a.dataset.gstin, a.dataset.state || ''])";
     let mut seen_withdrawn = false;
-    let deadline = Instant::now() + Duration::from_secs(240);
-    while desk.running() {
-        assert!(Instant::now() < deadline, "the batch did not end");
+    let end = poll("the batch to end").within(Duration::from_secs(240));
+    end.every(Duration::from_millis(50)).until(|| {
+        if !desk.running() {
+            return true;
+        }
         for c in operator.chrome.js(watch).as_array().unwrap() {
             if c[0] == gstins[0].as_str() && !go.exists() {
                 std::fs::write(&go, "").unwrap();
@@ -535,8 +534,8 @@ fn an_answer_command_and_the_desk_race_and_the_first_answer_wins() {
                 assert_eq!(operator.type_answer(c.id, &answers.otp(&c.gstin)), "sent");
             }
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        false
+    });
     let (status, stdout, stderr) = desk.finish(Duration::from_secs(10));
     assert!(status.success(), "{stdout}\n{stderr}");
     let left: Vec<String> = std::fs::read_dir("/proc")
@@ -584,12 +583,14 @@ fn the_production_flow_is_answered_on_the_desk_too() {
     let answers = Answers::of(&r.production);
     let operator = Operator::sign_in_once(&desk.once);
     let mut log = vec![];
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while desk.running() {
-        assert!(Instant::now() < deadline, "the run did not end");
+    let end = poll("the run to end").within(Duration::from_secs(180));
+    end.every(Duration::from_millis(100)).until(|| {
+        if !desk.running() {
+            return true;
+        }
         log.extend(operator.answer_open(&answers, true));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        false
+    });
     let (status, stdout, stderr) = desk.finish(Duration::from_secs(10));
     assert!(status.success(), "{stdout}\n{stderr}");
     let sent: Vec<&str> = log
@@ -602,7 +603,7 @@ fn the_production_flow_is_answered_on_the_desk_too() {
         ["captcha", "OTP", "OTP"],
         "the login captcha, the login OTP, the API OTP: {log:?}"
     );
-    let creds = einvreg::vault::Vault::read(&dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let creds = vault_in(dir.path());
     assert_eq!(creds.len(), 1, "{creds:?}");
     assert_eq!(creds[0].username, "API_udaytera");
 }

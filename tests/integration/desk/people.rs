@@ -10,7 +10,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `einvreg` with `--desk`, its stderr read as it comes (the desk's
 /// address and token are printed there).
@@ -50,11 +50,9 @@ impl Pipe {
     /// All of it, once the child and anything it started have closed the pipe.
     fn all(self) -> String {
         let closed = || self.reader.is_finished();
-        wait_within(
-            Duration::from_secs(10),
-            closed,
-            "einvreg's children to close its output",
-        );
+        poll("einvreg's children to close its output")
+            .within(Duration::from_secs(10))
+            .until(closed);
         self.reader.join().unwrap();
         let text = self.text.lock().unwrap().clone();
         text
@@ -75,8 +73,8 @@ impl DeskProc {
             .unwrap();
         let out = Pipe::read(child.stdout.take().unwrap());
         let err = Pipe::read(child.stderr.take().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
+        let printed = poll("the desk's address").within(Duration::from_secs(60));
+        let (url, once, token) = printed.every(Duration::from_millis(50)).value(|| {
             let text = err.so_far();
             let after = |label: &str| {
                 text.lines()
@@ -87,23 +85,20 @@ impl DeskProc {
                 after("(this link works once):"),
                 after("paste the desk token"),
             ) {
-                return DeskProc {
-                    child,
-                    out,
-                    err,
-                    url,
-                    once,
-                    token,
-                };
+                return Some((url, once, token));
             }
             if let Some(s) = child.try_wait().unwrap() {
                 panic!("einvreg ended ({s}) before its desk started:\n{text}");
             }
-            assert!(
-                Instant::now() < deadline,
-                "no desk address printed:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+            None
+        });
+        DeskProc {
+            child,
+            out,
+            err,
+            url,
+            once,
+            token,
         }
     }
 
@@ -113,16 +108,13 @@ impl DeskProc {
 
     /// Waits for einvreg to end: its status, stdout and stderr.
     pub(super) fn finish(mut self, limit: Duration) -> (ExitStatus, String, String) {
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("einvreg ran past {limit:?}:\n{}", self.err.so_far());
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let ended = poll("einvreg to end")
+            .within(limit)
+            .every(Duration::from_millis(100))
+            .try_value(|| self.child.try_wait().unwrap());
+        let Some(status) = ended else {
+            self.child.kill().expect("einvreg killed");
+            panic!("einvreg ran past {limit:?}:\n{}", self.err.so_far());
         };
         (status, self.out.all(), self.err.all())
     }
@@ -216,11 +208,9 @@ impl Operator {
 
     pub(super) fn wait_for_view(&self) {
         let live = "return document.getElementById('status')?.textContent === 'live'";
-        wait_within(
-            Duration::from_secs(20),
-            || self.chrome.js(live) == true,
-            "the operator view",
-        );
+        poll("the operator view")
+            .within(Duration::from_secs(20))
+            .until(|| self.chrome.js(live) == true);
     }
 
     /// The prompts shown and not yet answered from this page, oldest first.
@@ -289,14 +279,12 @@ impl Operator {
     fn state_after(&self, id: u64) -> String {
         let js = format!("const a = document.querySelector('article[data-id=\"{id}\"]'); return a ? (a.dataset.state || '') : 'withdrawn'");
         let mut state = String::new();
-        wait_within(
-            Duration::from_secs(20),
-            || {
+        poll("the desk's reply")
+            .within(Duration::from_secs(20))
+            .until(|| {
                 state = self.chrome.js(&js).as_str().unwrap_or("").to_string();
                 !state.is_empty() && state != "sending"
-            },
-            "the desk's reply",
-        );
+            });
         state
     }
 

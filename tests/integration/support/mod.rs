@@ -2,6 +2,11 @@
 
 #![allow(dead_code)]
 
+mod stores;
+mod wait;
+pub use stores::*;
+pub use wait::*;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -655,43 +660,9 @@ pub fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, std::collections::HashMa
     (tps.into_iter().map(|t| t.gstin).collect(), logins)
 }
 
-/// Every entry of the journal in `dir`.
-pub fn journal_states(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("einvreg-journal.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// The journal's `finished` entries in `dir`.
-pub fn finished_entries(dir: &Path) -> Vec<serde_json::Value> {
-    journal_states(dir)
-        .into_iter()
-        .filter(|e| e["state"] == "finished")
-        .collect()
-}
-
 /// The replica counter `name` at `url`.
 pub fn counter(url: &str, name: &str) -> u64 {
     get_json(&format!("{url}/__replica/counters"))[name]
         .as_u64()
         .unwrap_or(0)
-}
-
-/// Polls `f` until it holds; fails the test, naming `what`, after two minutes.
-pub fn wait_until(what: &str, f: impl FnMut() -> bool) {
-    wait_within(std::time::Duration::from_secs(120), f, what);
-}
-
-/// Polls `f` until it holds; fails the test, naming `what`, after `limit`.
-pub fn wait_within(limit: std::time::Duration, mut f: impl FnMut() -> bool, what: &str) {
-    let deadline = std::time::Instant::now() + limit;
-    while !f() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "waited {limit:?} for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
 }

@@ -1,0 +1,27 @@
+//! What einvreg wrote, read back: the journal's entries and the vault's
+//! credentials, in a test's folder.
+
+use einvreg::vault::{Credential, Vault};
+use std::path::Path;
+
+/// Every entry of the journal in `dir`.
+pub fn journal_states(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("einvreg-journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The journal's `finished` entries in `dir`.
+pub fn finished_entries(dir: &Path) -> Vec<serde_json::Value> {
+    journal_states(dir)
+        .into_iter()
+        .filter(|e| e["state"] == "finished")
+        .collect()
+}
+
+/// Every credential in the vault in `dir` (`einvreg-vault.jsonl`).
+pub fn vault_in(dir: &Path) -> Vec<Credential> {
+    Vault::read(&dir.join("einvreg-vault.jsonl")).expect("the vault reads")
+}
