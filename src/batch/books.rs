@@ -92,23 +92,6 @@ mod tests {
         }
     }
 
-    fn record() -> vault::Record {
-        vault::Record {
-            id: "c1".into(),
-            at: vault::now_rfc3339(),
-            status: vault::Status::Pending,
-            portal: Some("production".into()),
-            base_url: None,
-            flow: None,
-            gstin: Some("27AAAAA0000A1Z5".into()),
-            provider: None,
-            username: Some("u".into()),
-            password: Some("p".into()),
-            note: None,
-            verified_at: None,
-        }
-    }
-
     #[test]
     fn a_journal_that_fails_inside_a_row_comes_back_as_a_typed_failure() {
         let dir = tempfile::tempdir().unwrap();
@@ -120,7 +103,7 @@ mod tests {
         };
         let ledger = Ledger::vault(vault).with_journal(Arc::new(book));
         // What the runner does before the submit, and hands back in its report.
-        let e = Arc::new(ledger.pending(record()).unwrap_err());
+        let e = Arc::new(ledger.pending(vault::Record::sample("c1")).unwrap_err());
         let failure = StoreFailure::row(&row(), e);
         let StoreFailure::Row { line, source, .. } = &failure else {
             panic!("{failure:?}");

@@ -176,29 +176,12 @@ mod tests {
         }
     }
 
-    fn record(id: &str) -> vault::Record {
-        vault::Record {
-            id: id.into(),
-            at: vault::now_rfc3339(),
-            status: vault::Status::Pending,
-            portal: Some("production".into()),
-            base_url: None,
-            flow: None,
-            gstin: Some("27AAAAA0000A1Z5".into()),
-            provider: None,
-            username: Some("u".into()),
-            password: Some("p".into()),
-            note: None,
-            verified_at: None,
-        }
-    }
-
     #[test]
     fn a_journal_that_fails_stops_the_submit_and_marks_the_credential_not_submitted() {
         let dir = tempfile::tempdir().unwrap();
         let vault = Arc::new(Vault::open(&dir.path().join("v.jsonl")).unwrap());
         let ledger = Ledger::vault(vault.clone()).with_journal(Arc::new(FullJournal));
-        let err = ledger.pending(record("c1")).unwrap_err();
+        let err = ledger.pending(vault::Record::sample("c1")).unwrap_err();
         let LedgerError::Journal { id, source } = &err else {
             panic!("not a journal error: {err:?}");
         };
@@ -216,12 +199,12 @@ mod tests {
     fn a_resubmitted_credential_stays_pending_when_the_journal_fails() {
         let dir = tempfile::tempdir().unwrap();
         let vault = Arc::new(Vault::open(&dir.path().join("v.jsonl")).unwrap());
-        vault.append(&record("old")).unwrap();
+        vault.append(&vault::Record::sample("old")).unwrap();
         let ledger = Ledger::vault(vault.clone())
             .with_journal(Arc::new(FullJournal))
             .reusing(Some("old".into()));
         assert!(matches!(
-            ledger.pending(record("new")),
+            ledger.pending(vault::Record::sample("new")),
             Err(LedgerError::Journal { .. })
         ));
         let creds = vault.read_all().unwrap();
@@ -243,7 +226,7 @@ mod tests {
         let journal = Arc::new(Counting(0.into()));
         let ledger = Ledger::vault(vault).with_journal(journal.clone());
         assert!(matches!(
-            ledger.pending(record("c1")),
+            ledger.pending(vault::Record::sample("c1")),
             Err(LedgerError::Pending(_))
         ));
         assert_eq!(journal.0.load(std::sync::atomic::Ordering::SeqCst), 0);
@@ -251,7 +234,10 @@ mod tests {
 
     #[test]
     fn without_a_vault_nothing_is_recorded() {
-        assert_eq!(Ledger::none().pending(record("c1")).unwrap(), None);
+        assert_eq!(
+            Ledger::none().pending(vault::Record::sample("c1")).unwrap(),
+            None
+        );
         assert!(Ledger::none()
             .settle("c1", vault::Status::Created, None)
             .is_ok());

@@ -79,6 +79,25 @@ pub struct Record {
 }
 
 impl Record {
+    /// A pending credential `id` for a GSTIN, as tests need one.
+    #[cfg(test)]
+    pub(crate) fn sample(id: &str) -> Record {
+        Record {
+            id: id.into(),
+            at: now_rfc3339(),
+            status: Status::Pending,
+            portal: Some("production".into()),
+            base_url: None,
+            flow: None,
+            gstin: Some("27AAAAA0000A1Z5".into()),
+            provider: None,
+            username: Some("u".into()),
+            password: Some("p".into()),
+            note: None,
+            verified_at: None,
+        }
+    }
+
     /// A later record of credential `id`: its new status, nothing else.
     fn change(id: &str, status: Status, note: Option<String>) -> Record {
         Record {

@@ -200,20 +200,8 @@ fn unattended_without_answer_source_exits_4_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = Test::new()
         .cwd(dir.path())
-        .args([
-            "run",
-            "production-api-user",
-            "--portal",
-            "replica",
-            "--var",
-            "gstin=27AAPFU0939F1ZV",
-            "--var",
-            "portal_username=udaytrd01",
-            "--var",
-            "provider=Tera Software Limited",
-            "--var",
-            "api_username=udaytera",
-        ])
+        // The demo run without its answer source.
+        .args(demo_run("replica").iter().filter(|a| *a != "--auto-answer"))
         .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
         .timeout(Duration::from_secs(60))
         .status(4)

@@ -178,22 +178,12 @@ impl ReplicaProc {
             .spawn()
             .unwrap();
         let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let sandbox = lines
-            .next()
-            .unwrap()
-            .unwrap()
-            .split_whitespace()
-            .nth(1)
-            .unwrap()
-            .to_string();
-        let production = lines
-            .next()
-            .unwrap()
-            .unwrap()
-            .split_whitespace()
-            .nth(1)
-            .unwrap()
-            .to_string();
+        // "sandbox    URL", then "production URL".
+        let mut url = || {
+            let line = lines.next().unwrap().unwrap();
+            line.split_whitespace().nth(1).unwrap().to_string()
+        };
+        let (sandbox, production) = (url(), url());
         ReplicaProc {
             child,
             sandbox,
