@@ -35,6 +35,12 @@ struct Checked<'a> {
     source: &'static str,
     shown: String,
     ok: bool,
+    /// The flow language the file is written in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<u32>,
+    /// Roles given as the earlier language did: `{role: input}`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    inferred_roles: std::collections::BTreeMap<&'static str, String>,
     inputs: usize,
     screens: usize,
     outcomes: usize,
@@ -94,12 +100,19 @@ fn print_text(arg: &str, shown: &Path, fl: Option<&Flow>, diags: &[Diagnostic]) 
             n => format!(", {n} warnings"),
         };
         errln!(
-            "{}: ok ({} inputs, {} screens, {} outcomes{warned}){about}",
+            "{}: ok (language {}, {} inputs, {} screens, {} outcomes{warned}){about}",
             shown.display(),
+            fl.language,
             fl.inputs.len(),
             fl.screens.len(),
             fl.outcomes.len(),
         );
+        for (role, name) in &fl.inferred {
+            errln!(
+                "  note: input `{name}` plays role `{r}`, as in flows written before roles (by its name or its type); add role = \"{r}\" to it to say so",
+                r = role.as_str()
+            );
+        }
     }
     // A name always means the bundled flow; say so when a local file of
     // that name might have been meant.
@@ -121,6 +134,12 @@ fn print_json(arg: &str, shown: &Path, fl: Option<&Flow>, diags: &[Diagnostic], 
         source: source_of(arg),
         shown: shown.display().to_string(),
         ok: ok && fl.is_some(),
+        language: fl.map(|f| f.language),
+        inferred_roles: fl
+            .iter()
+            .flat_map(|f| &f.inferred)
+            .map(|(r, n)| (r.as_str(), n.clone()))
+            .collect(),
         inputs: fl.map_or(0, |f| f.inputs.len()),
         screens: fl.map_or(0, |f| f.screens.len()),
         outcomes: fl.map_or(0, |f| f.outcomes.len()),

@@ -110,10 +110,39 @@ pub fn lint(flow: &Flow) -> Vec<Diagnostic> {
     l.interrupts();
     l.cleanup();
     l.outcomes();
+    l.roles();
     l.out
 }
 
 impl<'f> L<'f> {
+    /// A role the earlier language gave by type that no input can be
+    /// given now: two inputs fit and none names the role. (A role given by
+    /// name or by the one input of its type is kept: `check` notes it.)
+    fn roles(&mut self) {
+        let flow = self.flow;
+        for role in [Role::Gstin, Role::Mobile] {
+            let fitting: Vec<&crate::flow::Input> =
+                flow.inputs.iter().filter(|i| role.fits(&i.ty)).collect();
+            if flow.input_for(role).is_some() || fitting.len() < 2 {
+                continue;
+            }
+            let names: Vec<String> = fitting.iter().map(|i| format!("`{}`", i.name)).collect();
+            let what = match role {
+                Role::Gstin => "which GSTIN prompts, the vault and reports name",
+                _ => "which number the OTP goes to (answer commands get an empty EINVREG_MOBILE)",
+            };
+            self.warn(
+                fitting[0].loc,
+                format!(
+                    "inputs {} are all of type {r} and none has role = \"{r}\": einvreg cannot tell {what}",
+                    names.join(", "),
+                    r = role.as_str()
+                ),
+                format!("add role = \"{}\" to the one that plays it", role.as_str()),
+            );
+        }
+    }
+
     fn inputs(&mut self) {
         let flow = self.flow;
         let l = self;

@@ -24,6 +24,11 @@ impl PortalKind {
 #[derive(Debug, Clone)]
 pub struct Flow {
     pub file: PathBuf,
+    /// The flow language the file is written in (`[flow] language`, 1 if absent).
+    pub language: u32,
+    /// Roles no input names but the earlier language gave by name or type
+    /// (the input named `mobile`, or the one of type `mobile`): role, input.
+    pub inferred: Vec<(Role, String)>,
     pub name: String,
     pub portal: PortalKind,
     pub base_url: String,
@@ -115,7 +120,17 @@ impl Role {
             Role::Route => "route",
         }
     }
+    /// Whether an input of type `ty` is the kind this role's value is.
+    pub fn fits(self, ty: &InputType) -> bool {
+        matches!(
+            (self, ty),
+            (Role::Gstin, InputType::Gstin { .. }) | (Role::Mobile, InputType::Mobile)
+        )
+    }
 }
+
+/// The newest flow language this einvreg reads (`[flow] language`).
+pub const LANGUAGE: u32 = 1;
 
 /// A regular expression from a flow file, compiled once when the flow is
 /// loaded. An invalid one is kept with its error for `einvreg check` to

@@ -83,6 +83,7 @@ fn value(key: &str) -> Value {
         "optional" | "required" | "strict" | "generate" | "fast" | "barrier" | "submits"
         | "navigates" | "absent" => json!({"type": "boolean"}),
         "max_retries" => json!({"type": "integer", "minimum": 0}),
+        "language" => json!({"type": "integer", "minimum": 1, "maximum": super::model::LANGUAGE}),
         "origins" | "values" | "screens" | "texts" => r("strings"),
         "credentials" => object(CREDENTIAL_KEYS, &[]),
         "recognise" => object(RECOGNISE_KEYS, &[]),

@@ -322,3 +322,84 @@ fn durations_stdin_headers_and_crlf_lines() {
         d.stderr
     );
 }
+
+/// The bundled sandbox flow as it was written before roles and language
+/// versions: no `role`, no `language`.
+fn before_roles() -> String {
+    let d = Test::new()
+        .args(["flows", "show", "sandbox-register"])
+        .run();
+    d.stdout
+        .lines()
+        .filter(|l| !l.starts_with("role = ") && !l.starts_with("language = "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn a_flow_written_before_roles_keeps_its_meaning_and_check_says_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.toml");
+    std::fs::write(&old, before_roles()).unwrap();
+    let d = Test::new().args(["check", old.to_str().unwrap()]).run();
+    assert!(d.stderr.contains("ok (language 1,"), "{}", d.stderr);
+    for role in ["gstin", "mobile"] {
+        assert!(
+            d.stderr.contains(&format!(
+                "note: input `{role}` plays role `{role}`, as in flows written before roles"
+            )) && d.stderr.contains(&format!("add role = \"{role}\" to it")),
+            "{}",
+            d.stderr
+        );
+    }
+    let j = Test::new()
+        .args(["check", "--format", "json", old.to_str().unwrap()])
+        .run();
+    let v: serde_json::Value = serde_json::from_str(j.stdout.trim()).unwrap();
+    assert_eq!(v["inferred_roles"]["mobile"], "mobile", "{v}");
+    assert_eq!(v["language"], 1);
+    // Two numbers that could be the OTP's and none named: said, and
+    // --deny-warnings fails on it.
+    let two = before_roles().replace(
+        "[inputs.mobile]",
+        "[inputs.alt_phone]\ntype = \"mobile\"\nrequired = false\n\n[inputs.mobile]",
+    );
+    let two = two
+        .replace("[inputs.mobile]", "[inputs.phone]")
+        .replace("${mobile}", "${phone}");
+    std::fs::write(&old, two).unwrap();
+    let d = Test::new()
+        .args(["check", "--deny-warnings", old.to_str().unwrap()])
+        .status(1)
+        .run();
+    assert!(
+        d.stdout.contains(
+            "inputs `alt_phone`, `phone` are all of type mobile and none has role = \"mobile\""
+        ) || d.stdout.contains(
+            "inputs `phone`, `alt_phone` are all of type mobile and none has role = \"mobile\""
+        ),
+        "{}",
+        d.stdout
+    );
+}
+
+#[test]
+fn a_language_this_einvreg_does_not_know_is_refused_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("new.toml");
+    let text = before_roles().replacen("[flow]\n", "[flow]\nlanguage = 7\n", 1);
+    std::fs::write(&f, &text).unwrap();
+    let d = Test::new()
+        .args(["check", f.to_str().unwrap()])
+        .status(1)
+        .run();
+    let line = text.lines().position(|l| l == "language = 7").unwrap() + 1;
+    let says = format!(
+        "new.toml:{line}:12: error: flow language 7 is not one this einvreg reads (it reads language 1)"
+    );
+    assert!(
+        d.stdout.contains(&says) && d.stdout.contains("install a newer einvreg"),
+        "{}",
+        d.stdout
+    );
+}

@@ -5,6 +5,7 @@
 //! `outcome` parse one part of a flow each.
 
 mod input;
+mod language;
 mod outcome;
 mod screen;
 mod step;
@@ -22,6 +23,7 @@ use toml::Spanned;
 
 pub(super) type Sv<'i> = Spanned<DeValue<'i>>;
 use input::input;
+use language::{infer_roles, language};
 use outcome::outcome;
 use screen::{screen, Section};
 pub use values::parse_duration;
@@ -36,6 +38,7 @@ pub const TOP_KEYS: &[&str] = &[
     "outcomes",
 ];
 pub const FLOW_KEYS: &[&str] = &[
+    "language",
     "name",
     "portal",
     "base_url",
@@ -167,6 +170,7 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         return (None, p.diags);
     };
     h.check_keys(&mut p, FLOW_KEYS, &[]);
+    let language = language(&mut p, &h);
     let name = h
         .req_str(&mut p, "name", "add name = \"my-flow\" under [flow]")
         .map(|x| x.0)
@@ -180,13 +184,16 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         .unwrap_or_default();
     let timeout = duration(&mut p, &h, "timeout").unwrap_or(Duration::from_secs(20));
     let credentials = credentials(&mut p, &h);
-    let inputs = inputs(&mut p, &top);
+    let mut inputs = inputs(&mut p, &top);
+    let inferred = infer_roles(&mut inputs);
     let screens = screens(&mut p, &top);
     let interrupts = interrupts(&mut p, &top);
     let cleanup = cleanup(&mut p, &top);
     let outcomes = outcomes(&mut p, &top);
     let flow = portal.map(|portal| Flow {
         file: file.to_path_buf(),
+        language,
+        inferred,
         name,
         portal,
         base_url,
