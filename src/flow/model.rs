@@ -38,6 +38,9 @@ pub struct Flow {
     pub description: String,
     /// Default for steps and screen recognition.
     pub timeout: Duration,
+    /// A target missing from a page this long still (no DOM change, no
+    /// request, no load) is drift at once, not after the step's timeout.
+    pub settled: Duration,
     pub inputs: Vec<Input>,
     /// Which inputs are the credentials the flow creates (for the vault).
     pub credentials: Option<Credentials>,

@@ -78,7 +78,7 @@ fn value(key: &str) -> Value {
         "role" => json!({"enum": ROLES}),
         "kind" => json!({"enum": OUTCOME_KINDS}),
         "action" => json!({"enum": ["accept", "dismiss"]}),
-        "timeout" | "rotates" => r("duration"),
+        "timeout" | "rotates" | "settled" => r("duration"),
         "when" | "required_when" => r("when"),
         "optional" | "required" | "strict" | "generate" | "fast" | "barrier" | "submits"
         | "navigates" | "absent" => json!({"type": "boolean"}),

@@ -16,7 +16,7 @@ impl std::ops::Deref for ConfigError {
     }
 }
 
-/// Faults to inject (`--faults "latency=50-200ms;http500=login@0.3;idle_expiry=30s;spurious_already_created;slow_alert=2s;hold_create=30s"`).
+/// Faults to inject (`--faults "latency=50-200ms;http500=login@0.3;idle_expiry=30s;spurious_already_created;slow_alert=2s;hold_create=30s;unknown_confirm"`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Added before every page: fixed (lo == hi) or uniformly random.
@@ -40,6 +40,9 @@ pub struct Faults {
     /// encoding (text, escaped, URL-encoded, JSON, base64, an input's
     /// value); `stubborn` also undoes any style put on the echo.
     pub echo_form: Option<Echo>,
+    /// The dashboard asks a confirm no flow knows [guess]: OK opens
+    /// another page (counted as `unknown_confirm.accepted`), Cancel stays.
+    pub unknown_confirm: bool,
     /// The auth API's first N calls answer HTTP 503.
     pub auth_busy: u64,
     /// The auth API answers HTTP 429 past N calls a second for one GSTIN.
@@ -84,6 +87,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "interruptions",
     "hold_create",
     "echo_form",
+    "unknown_confirm",
     "auth_busy",
     "auth_rate",
 ];
@@ -192,6 +196,7 @@ impl Faults {
                 }
                 "idle_expiry" => f.idle_expiry = Some(dur(need(name, val)?)?),
                 "spurious_already_created" => f.spurious_already_created = true,
+                "unknown_confirm" => f.unknown_confirm = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),

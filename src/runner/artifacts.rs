@@ -107,7 +107,7 @@ impl Runner<'_> {
         if let Ok(Some(t)) = self.s.alert_text().await {
             let text = self.spec.redactor.redact(&t);
             self.keep(&dir.join("alert.txt"), text.as_bytes());
-            if let Err(e) = self.s.accept_alert().await {
+            if let Err(e) = self.s.close_unknown().await {
                 tracing::debug!("closing the alert: {e}");
             }
         }

@@ -90,6 +90,11 @@ impl Runner<'_> {
                         return Ok(None);
                     }
                     Ok(f) if f.matched.is_some() => return Ok(Some(f)),
+                    // Nothing will change by itself: no use waiting out the step's time.
+                    Ok(f) if f.still.is_some_and(|s| s >= self.flow().settled) => {
+                        tracing::debug!(step = %st.label, "the page is settled without the target");
+                        return Ok(Some(f));
+                    }
                     Ok(f) => last = f,
                     Err(e) if page::is_alert_open(&e) => self.on_alert_during_step(screen).await?,
                     Err(e) if page::is_transient(&e) => crate::wait::between().await,
@@ -163,9 +168,14 @@ impl Runner<'_> {
         found: &Found,
     ) -> Drift {
         let p = self.s.probe_lenient().await;
+        let waited = match found.still {
+            Some(s) if s >= self.flow().settled => {
+                format!("on a page still for {:.1}s", s.as_secs_f64())
+            }
+            _ => format!("after {}s", self.step_timeout(st).as_secs()),
+        };
         let what = format!(
-            "no usable element after {}s; tried {}; page {}",
-            self.step_timeout(st).as_secs(),
+            "no usable element {waited}; tried {}; page {}",
             page::describe_targets(t, &found.report),
             p.url
         );
@@ -182,7 +192,7 @@ impl Runner<'_> {
             AlertIs::Outcome(m) => Err(StepErr::Outcome(Box::new(m.0), m.1)),
             AlertIs::Handled | AlertIs::Expected => Ok(()),
             AlertIs::Unknown => {
-                self.s.accept_alert().await?;
+                self.s.close_unknown().await?;
                 let what = format!("unexpected alert \"{}\"", self.spec.redactor.redact(&text));
                 Err(Drift::on_screen(&screen.label, what).into())
             }

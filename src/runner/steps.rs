@@ -79,7 +79,7 @@ impl Runner<'_> {
             self.write_vault_pending()?;
         }
         match &st.kind {
-            StepKind::Goto { url } => self.goto(st, url).await,
+            StepKind::Goto { url } => self.goto(screen, st, url).await,
             StepKind::Fill {
                 target,
                 value,
@@ -176,12 +176,15 @@ impl Runner<'_> {
         }
     }
 
-    async fn goto(&mut self, st: &Step, url: &Template) -> StepResultOf {
+    async fn goto(&mut self, screen: &Screen, st: &Step, url: &Template) -> StepResultOf {
         let url = self.url(&url.render(&self.vars)?);
         self.at.last_step = Some(st.label.clone());
-        crate::driver::command::navigate(self.s.c, &url)
-            .await
-            .map_err(|source| RunError::opening(url, source))?;
+        match crate::driver::command::navigate(self.s.c, &url).await {
+            Ok(()) => {}
+            // The page loaded and a dialog opened as it did: sorted like any other.
+            Err(e) if e.is_unexpected_alert_open() => self.on_alert_during_step(screen).await?,
+            Err(source) => return Err(RunError::opening(url, source).into()),
+        }
         Ok(Used::default())
     }
 
@@ -469,7 +472,7 @@ impl Runner<'_> {
                 AlertIs::Handled | AlertIs::Expected => continue,
                 AlertIs::Unknown => {}
             }
-            self.s.accept_alert().await?;
+            self.s.close_unknown().await?;
             let shown = self.spec.redactor.redact(&text);
             let what = format!("expected an alert matching /{pattern}/, got \"{shown}\"");
             return Err(Drift::at_step(&screen.label, &st.label, what).into());

@@ -215,7 +215,7 @@ impl Runner<'_> {
             Err(StepErr::Fail(e)) => Err(e),
             Err(StepErr::Outcome(o, a)) => Ok(Some((*o, a))),
             Ok(AlertIs::Unknown) => {
-                self.s.accept_alert().await?;
+                self.s.close_unknown().await?;
                 let shown = self.spec.redactor.redact(text);
                 Err(Drift::between(format!(
                     "waiting for the result: unexpected alert \"{shown}\""
@@ -323,7 +323,7 @@ impl Runner<'_> {
             Ok(AlertIs::Unknown) => {}
             Err(e) => return seen_after(Err(e)),
         }
-        if let Err(e) = self.s.accept_alert().await {
+        if let Err(e) = self.s.close_unknown().await {
             tracing::debug!("closing an unexpected alert: {e}");
         }
         let label = &screens[cands[0]].label;

@@ -29,6 +29,10 @@ use screen::{screen, Section};
 pub use values::parse_duration;
 use values::*;
 
+/// How long a page must stay still before a target missing from it is
+/// drift, unless the flow says (`[flow] settled`).
+const SETTLED: Duration = Duration::from_secs(3);
+
 pub const TOP_KEYS: &[&str] = &[
     "flow",
     "inputs",
@@ -45,6 +49,7 @@ pub const FLOW_KEYS: &[&str] = &[
     "origins",
     "description",
     "timeout",
+    "settled",
     "credentials",
 ];
 pub const CREDENTIAL_KEYS: &[&str] = &["username", "password", "prefix", "provider", "created"];
@@ -183,6 +188,7 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         .map(|x| x.0)
         .unwrap_or_default();
     let timeout = duration(&mut p, &h, "timeout").unwrap_or(Duration::from_secs(20));
+    let settled = duration(&mut p, &h, "settled").unwrap_or(SETTLED);
     let credentials = credentials(&mut p, &h);
     let mut inputs = inputs(&mut p, &top);
     let inferred = infer_roles(&mut inputs);
@@ -200,6 +206,7 @@ pub fn parse(file: &Path, src: &str) -> (Option<Flow>, Vec<Diagnostic>) {
         origins,
         description,
         timeout,
+        settled,
         inputs,
         credentials,
         screens,

@@ -48,6 +48,7 @@ pub fn router() -> Router<Portal> {
         .route("/UserAccount/TechPersonContacts", get(tech_popup))
         .route("/UserAccount/CloseTechPerson", post(close_tech_notice))
         .route("/Home/MainMenu", get(dashboard))
+        .route("/Home/AadhaarLink", get(aadhaar_link))
         .route("/Home/Logout", get(logout))
         .route("/APIUserAccount/CreateAPIUser", get(create_api_user))
         .route(
@@ -407,8 +408,38 @@ pub(super) async fn dashboard(State(p): State<Portal>, h: HeaderMap) -> Response
         Page {
             title: "Dash Board",
             body,
-            script: String::new(),
+            script: unknown_confirm(&p),
             gstin: Some(g),
+        },
+    ))
+}
+
+/// The `unknown_confirm` fault: a confirm no flow knows, asked as the
+/// dashboard loads [guess]. OK opens the Aadhaar page; Cancel stays.
+fn unknown_confirm(p: &Portal) -> String {
+    if !p.shared.faults.unknown_confirm {
+        return String::new();
+    }
+    p.shared.inner.lock().unwrap().bump("unknown_confirm.asked");
+    r##"<script>window.addEventListener('load',function(){if(confirm("Link your Aadhaar with this GSTIN now? Click OK to continue."))location.href='/Home/AadhaarLink';});</script>"##.into()
+}
+
+/// Where OK on the `unknown_confirm` dialog leads: counted, so tests can
+/// tell it was agreed to.
+async fn aadhaar_link(State(p): State<Portal>, h: HeaderMap) -> Response {
+    p.shared
+        .inner
+        .lock()
+        .unwrap()
+        .bump("unknown_confirm.accepted");
+    let s = p.session(&h);
+    s.respond(render(
+        &p,
+        Page {
+            title: "Aadhaar Authentication",
+            body: "<h2>Aadhaar Authentication</h2><p>Link Aadhaar.</p>".into(),
+            script: String::new(),
+            gstin: None,
         },
     ))
 }

@@ -65,3 +65,21 @@ function __covered(el){ let q = el.getBoundingClientRect();
   if (q.top < 0 || q.left < 0 || q.bottom > innerHeight || q.right > innerWidth) { el.scrollIntoView({block:'center', inline:'nearest'}); q = el.getBoundingClientRect(); }
   const h = document.elementFromPoint(q.left + q.width / 2, q.top + q.height / 2);
   return !!h && h !== el && !el.contains(h); }
+// How long the page has been still, in ms: no DOM change of its own, no
+// request of its own in flight, loaded and not leaving; -1 while it is not.
+// The watchers go in once per document; a page first seen now counts from
+// now. einvreg's own marks (data-einvreg-*) are not changes.
+function __still(){ const w=window;
+  if(!w.__einvregStill){ const s=w.__einvregStill={changed:performance.now(), busy:0, leaving:false};
+    const touch=()=>{ s.changed=performance.now(); };
+    const ours=r=>r.type==='attributes' && (r.attributeName||'').startsWith('data-einvreg');
+    new MutationObserver(rs=>{ if(!rs.every(ours)) touch(); }).observe(document,{subtree:true,childList:true,attributes:true,characterData:true});
+    addEventListener('beforeunload',()=>{ s.leaving=true; });
+    addEventListener('pageshow',()=>{ s.leaving=false; touch(); });
+    const X=XMLHttpRequest.prototype, send=X.send;
+    X.send=function(){ s.busy++; touch(); this.addEventListener('loadend',()=>{ s.busy--; touch(); }); return send.apply(this, arguments); };
+    if(w.fetch){ const f=w.fetch; w.fetch=function(){ s.busy++; touch(); const done=()=>{ s.busy--; touch(); };
+      return f.apply(this, arguments).then(r=>{ done(); return r; }, e=>{ done(); throw e; }); }; } }
+  const s=w.__einvregStill;
+  if(s.busy>0 || s.leaving || document.readyState!=='complete') return -1;
+  return Math.round(performance.now()-s.changed); }

@@ -78,6 +78,17 @@ pub struct Found {
     /// The loaded image's own pixels as a PNG data URL ([`Prep::image`];
     /// empty when the page may not read them, e.g. another origin's image).
     pub png: String,
+    /// When nothing matched: how long the page has been still (no DOM
+    /// change, no request in flight, loaded, not leaving); `None` while it
+    /// is not, or when something matched.
+    #[serde(deserialize_with = "still")]
+    pub still: Option<std::time::Duration>,
+}
+
+/// The page's still time in ms, -1 (or absent) for not still.
+fn still<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<std::time::Duration>, D::Error> {
+    let ms = i64::deserialize(d)?;
+    Ok(u64::try_from(ms).ok().map(std::time::Duration::from_millis))
 }
 
 /// A page index, -1 for none.
@@ -172,7 +183,7 @@ document.querySelectorAll('[data-einvreg-target="'+mark+'"]').forEach(e=>e.remov
 const look = () => { const w = __watch(watch); return w >= 0 ? {index:-1, report:[], interrupt:w} : __find(list, need); };
 const ok = r => !!r.el || r.interrupt >= 0;
 function finish(r){
-  if (!r.el) return done({index:-1, report:r.report, interrupt: r.interrupt >= 0 ? r.interrupt : -1});
+  if (!r.el) return done({index:-1, report:r.report, interrupt: r.interrupt >= 0 ? r.interrupt : -1, still:__still()});
   const el = r.el, out = {index:r.index, report:r.report, interrupt:-1, el:el, tag:el.tagName.toLowerCase(),
     checked:!!el.checked, covered:false, value:'', origin:'', href:'', png:'',
     loaded: el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0)};

@@ -442,3 +442,81 @@ fn registers_through_selenium_grid() {
     let d = c.test.run();
     assert!(d.stdout.contains("API user    API_himgrid"), "{}", d.stdout);
 }
+
+/// A step whose button is gone, on a page that has stopped changing: drift
+/// once the page has been still for `[flow] settled` (3 s), not after the
+/// step's 20 s.
+#[test]
+fn a_missing_button_on_a_settled_page_is_drift_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = Test::new()
+        .args(["flows", "show", "sandbox-register"])
+        .run()
+        .stdout;
+    let gone = r##"click = ["#ctl00_ContentPlaceHolder1_lnkRegister", "text:Register here"]"##;
+    assert!(bundled.contains(gone));
+    let mine = bundled.replace(gone, r##"click = "#no-such-button""##);
+    std::fs::write(dir.path().join("mine.toml"), mine).unwrap();
+    let vars = [
+        "gstin=33GSPTN9771G3ZP",
+        "trade_name=TAMIL GSP SERVICES",
+        "mobile=8056012345",
+        "email=gsp@tamilgsp.example",
+        "provider=DEFMACRO SOFTWARE PRIVATE LIMITED",
+        "client_id=AACCT29GSPB5H8G",
+        "api_username=tngspsbx",
+    ];
+    let mut args = vec!["run", "./mine.toml", "--portal", "replica", "--auto-answer"];
+    for v in &vars {
+        args.extend(["--var", v]);
+    }
+    let d = Test::new().cwd(dir.path()).args(args).status(5).run();
+    assert!(
+        d.stdout
+            .contains("step \"Register here\": no usable element on a page still for"),
+        "{}",
+        d.stdout
+    );
+    let t = super::trace(dir.path());
+    let step = t["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "Register here")
+        .expect("the step is traced")
+        .clone();
+    assert_eq!(step["result"], "failed", "{step}");
+    // The step's own timeout is 20 s: waiting it out would take that long.
+    let ms = step["ms"].as_u64().unwrap();
+    assert!(ms < 10_000, "drift after {ms} ms");
+}
+
+/// A confirm the flow does not know is never agreed to: einvreg says no
+/// (Cancel), stops as drift quoting it, and the portal shows it was not
+/// accepted.
+#[test]
+fn an_unknown_confirm_before_the_submit_is_refused_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--faults", "unknown_confirm"]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(demo_run(&r.production))
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .status(5)
+        .run();
+    assert!(
+        d.stdout.contains(
+            "unexpected alert \"Link your Aadhaar with this GSTIN now? Click OK to continue.\""
+        ),
+        "{}",
+        d.stdout
+    );
+    assert_eq!(counter(&r.production, "unknown_confirm.asked"), 1);
+    assert_eq!(
+        counter(&r.production, "unknown_confirm.accepted"),
+        0,
+        "the confirm was agreed to"
+    );
+    let users = get_json(&format!("{}/__replica/users", r.production));
+    assert_eq!(users["api_users"].as_array().unwrap().len(), 0, "{users}");
+}
