@@ -330,6 +330,12 @@ fn display(e: &Event) {
     match e {
         Event::ScreenEntered { label, .. } => errln!("  → {label}"),
         Event::Interrupted { label } => errln!("  ⤷ {label} (closed)"),
+        Event::Dialog(d) => match d.sorted {
+            crate::events::DialogSort::Unknown => {
+                errln!("  ! dialog \"{}\": answered no (nothing in the flow names it)", d.text)
+            }
+            sorted => errln!("  ◇ dialog \"{}\": {:?} ({sorted:?})", d.text, d.answer),
+        },
         Event::Retry { outcome, screen, attempt } => errln!("  ↺ {outcome}: back to \"{screen}\" (try {attempt})"),
         Event::Fallback { screen, step, used, primary } => errln!("  ! {screen} › {step}: `{primary}` no longer matches; fallback `{used}` did (update the flow)"),
         _ => {}

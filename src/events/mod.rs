@@ -31,6 +31,8 @@ pub enum Event {
     },
     /// A step finished (or was skipped), with its target and timing.
     StepDone(StepTrace),
+    /// A JS dialog was read, sorted and answered.
+    Dialog(DialogTrace),
     /// A known error sent the walk back to an earlier screen.
     Retry {
         /// The outcome's message.
@@ -123,6 +125,7 @@ impl Event {
     pub fn texts(&self) -> Vec<&str> {
         match self {
             Event::ScreenEntered { screen, label } => vec![screen, label],
+            Event::Dialog(d) => vec![&d.text],
             Event::Interrupted { label } => vec![label],
             Event::StepDone(t) => [Some(&t.step), t.target.as_ref(), t.detail.as_ref()]
                 .into_iter()
@@ -152,6 +155,49 @@ impl Event {
     }
 }
 
+/// A JS dialog (alert, confirm, prompt) as the walk met it: read before
+/// it was answered, in the order dialogs came.
+#[derive(Debug, Clone, Serialize)]
+pub struct DialogTrace {
+    /// Milliseconds since the walk began.
+    pub at_ms: u64,
+    /// The screen the walk was on, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screen: Option<String>,
+    /// What it said (redacted).
+    pub text: String,
+    /// What the flow made of it.
+    pub sorted: DialogSort,
+    /// The answer given.
+    pub answer: DialogAnswer,
+}
+
+/// What the flow made of a dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialogSort {
+    /// An `[[outcomes]]` entry matched it.
+    Outcome,
+    /// An interrupt recognised it.
+    Interrupt,
+    /// A step named it: an `alert` step, or the `confirm` of the step running.
+    Step,
+    /// The screen expects it (a notice it is recognised by or waits for).
+    Expected,
+    /// Nothing names it: answered no.
+    Unknown,
+}
+
+/// The answer given to a dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialogAnswer {
+    /// OK.
+    Accept,
+    /// Cancel (an alert is only closed).
+    Dismiss,
+}
+
 /// Where events go. Consumers are cheap functions; slow work belongs elsewhere.
 pub type Sink = Arc<dyn Fn(&Event) + Send + Sync>;
 
@@ -166,6 +212,9 @@ pub fn log() -> Sink {
     Arc::new(|e| match e {
         Event::ScreenEntered { screen, label } => tracing::info!(screen, label, "screen entered"),
         Event::Interrupted { label } => tracing::info!(label, "interrupt handled"),
+        Event::Dialog(d) => {
+            tracing::info!(text = %d.text, sorted = ?d.sorted, answer = ?d.answer, "dialog answered")
+        }
         Event::StepDone(t) => {
             tracing::debug!(screen = %t.screen, step = %t.step, ms = t.ms, result = ?t.result, "step done")
         }

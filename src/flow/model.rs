@@ -304,6 +304,10 @@ pub struct Step {
     pub barrier: bool,
     /// This step creates the credentials: the vault is written before it runs.
     pub submits: bool,
+    /// A dialog (a confirm) this step may raise, answered yes while it
+    /// runs; any other dialog is sorted as always, and one nothing names
+    /// is answered no.
+    pub confirm: Option<Pattern>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,6 +40,9 @@ pub struct Faults {
     /// encoding (text, escaped, URL-encoded, JSON, base64, an input's
     /// value); `stubborn` also undoes any style put on the echo.
     pub echo_form: Option<Echo>,
+    /// The API user form asks "Are you sure you want to create the API
+    /// user?" before it posts [guess]; Cancel posts nothing.
+    pub confirm_create: bool,
     /// The dashboard asks a confirm no flow knows [guess]: OK opens
     /// another page (counted as `unknown_confirm.accepted`), Cancel stays.
     pub unknown_confirm: bool,
@@ -88,6 +91,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "hold_create",
     "echo_form",
     "unknown_confirm",
+    "confirm_create",
     "auth_busy",
     "auth_rate",
 ];
@@ -197,6 +201,7 @@ impl Faults {
                 "idle_expiry" => f.idle_expiry = Some(dur(need(name, val)?)?),
                 "spurious_already_created" => f.spurious_already_created = true,
                 "unknown_confirm" => f.unknown_confirm = true,
+                "confirm_create" => f.confirm_create = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),

@@ -5,7 +5,7 @@
 use super::error::RunError;
 use super::page;
 use super::{RunReport, Runner};
-use crate::events::Event;
+use crate::events::{DialogAnswer, DialogSort, Event};
 use crate::flow::Role;
 use crate::vault;
 use std::path::Path;
@@ -107,7 +107,8 @@ impl Runner<'_> {
         if let Ok(Some(t)) = self.s.alert_text().await {
             let text = self.spec.redactor.redact(&t);
             self.keep(&dir.join("alert.txt"), text.as_bytes());
-            if let Err(e) = self.s.close_unknown().await {
+            let closed = self.answer(&t, DialogSort::Unknown, DialogAnswer::Dismiss);
+            if let Err(e) = closed.await {
                 tracing::debug!("closing the alert: {e}");
             }
         }

@@ -8,7 +8,7 @@ use super::error::{Drift, StepErr};
 use super::outcomes::Matched;
 use super::session::until;
 use super::Runner;
-use crate::events::Event;
+use crate::events::{DialogAnswer, DialogSort, Event};
 use crate::flow::{Screen, StepKind};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -90,8 +90,15 @@ impl<'a> Runner<'a> {
         if self.interrupt_alert().await? {
             return Ok(AlertIs::Handled);
         }
+        // The confirm the running step says it raises: yes, on that step only.
+        if self.at.confirm.as_ref().is_some_and(|p| p.is_match(text)) {
+            self.answer(text, DialogSort::Step, DialogAnswer::Accept)
+                .await?;
+            return Ok(AlertIs::Expected);
+        }
         if screen.is_some_and(|s| expects_alert(s, text)) {
-            self.s.accept_alert().await?;
+            self.answer(text, DialogSort::Expected, DialogAnswer::Accept)
+                .await?;
             return Ok(AlertIs::Expected);
         }
         Ok(AlertIs::Unknown)
@@ -110,24 +117,29 @@ impl<'a> Runner<'a> {
                     .is_some_and(|p| p.is_match(&text))
         });
         match hit {
-            Some(i) => self.handle_alert_interrupt(i).await.map(|()| true),
+            Some(i) => self.handle_alert_interrupt(i, &text).await.map(|()| true),
             None => Ok(false),
         }
     }
 
     /// An interrupt shown as an alert: its steps (which should answer it),
     /// or simply accepting it when it has none that does.
-    async fn handle_alert_interrupt(&mut self, i: usize) -> Result<(), StepErr> {
+    async fn handle_alert_interrupt(&mut self, i: usize, text: &str) -> Result<(), StepErr> {
         let answers = self.watched()[i]
             .steps
             .iter()
             .any(|st| matches!(st.kind, StepKind::Alert { .. }));
         if !answers {
-            self.s.accept_alert().await?;
+            self.answer(text, DialogSort::Interrupt, DialogAnswer::Accept)
+                .await?;
         }
         self.handle_interrupt(i).await?;
-        // A step that did not answer it leaves it open: accept it now.
-        self.s.accept_alert().await?;
+        // A step that did not answer it leaves it open: accept it now, and
+        // only it (another dialog may have opened meanwhile: the walk sorts it).
+        if self.s.alert_text().await?.as_deref() == Some(text) {
+            self.answer(text, DialogSort::Interrupt, DialogAnswer::Accept)
+                .await?;
+        }
         // While a page load is under way the dialog may linger a moment
         // after its answer: let it go before anyone looks again.
         let gone = Instant::now() + LINGER;

@@ -7,7 +7,7 @@ use super::interrupts::AlertIs;
 use super::page::{self, Found, Need, Prep};
 use super::session::{until, Click};
 use super::{Runner, Used};
-use crate::events::Event;
+use crate::events::{DialogAnswer, DialogSort, Event};
 use crate::flow::{Screen, Step, Targets};
 use crate::operator::{Ask, Question, Reply};
 use std::time::Instant;
@@ -168,9 +168,14 @@ impl Runner<'_> {
         found: &Found,
     ) -> Drift {
         let p = self.s.probe_lenient().await;
+        // The rule's own figure, not the measured one: run and smoke say the same.
+        let settled = self.flow().settled;
         let waited = match found.still {
-            Some(s) if s >= self.flow().settled => {
-                format!("on a page still for {:.1}s", s.as_secs_f64())
+            Some(s) if s >= settled => {
+                format!(
+                    "on a page still for {}",
+                    humantime::format_duration(settled)
+                )
             }
             _ => format!("after {}s", self.step_timeout(st).as_secs()),
         };
@@ -192,7 +197,8 @@ impl Runner<'_> {
             AlertIs::Outcome(m) => Err(StepErr::Outcome(Box::new(m.0), m.1)),
             AlertIs::Handled | AlertIs::Expected => Ok(()),
             AlertIs::Unknown => {
-                self.s.close_unknown().await?;
+                self.answer(&text, DialogSort::Unknown, DialogAnswer::Dismiss)
+                    .await?;
                 let what = format!("unexpected alert \"{}\"", self.spec.redactor.redact(&text));
                 Err(Drift::on_screen(&screen.label, what).into())
             }

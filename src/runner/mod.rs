@@ -40,7 +40,10 @@ pub use mode::Mode;
 pub use report::{Answered, RunReport};
 
 use crate::driver::Endpoint;
-use crate::events::{self, Collector, Event, RunStatus, Sink, StepResult, StepTrace};
+use crate::events::{
+    self, Collector, DialogAnswer, DialogSort, DialogTrace, Event, RunStatus, Sink, StepResult,
+    StepTrace,
+};
 use crate::flow::{Condition, Flow, Role, Screen, Step};
 use crate::ledger::{Ledger, LedgerError};
 use crate::operator::Queue;
@@ -103,6 +106,8 @@ pub(crate) struct Runner<'a> {
     spec: &'a RunSpec,
     events: Sink,
     trace: Collector<StepTrace>,
+    /// Every dialog answered, in order.
+    dialogs: Collector<DialogTrace>,
     vars: HashMap<String, String>,
     started: Instant,
     /// Where the walk is.
@@ -133,6 +138,8 @@ struct Place {
     waited_for_screen: bool,
     /// The look that recognised the screen just entered.
     arrival: Option<page::Probe>,
+    /// The confirm the running step raises (its `confirm`): answered yes.
+    confirm: Option<crate::flow::Pattern>,
 }
 
 /// The people's share: who answered each prompt, how long they took.
@@ -164,6 +171,10 @@ impl<'a> Runner<'a> {
             Event::StepDone(t) => Some(t.clone()),
             _ => None,
         });
+        let (dialogs, dialog_sink) = Collector::new(|e| match e {
+            Event::Dialog(d) => Some(d.clone()),
+            _ => None,
+        });
         let watch = interrupts::watched(&spec.flow, &spec.vars)
             .iter()
             .enumerate()
@@ -172,8 +183,9 @@ impl<'a> Runner<'a> {
         Runner {
             s: Session::new(c, watch),
             spec,
-            events: events::tee(vec![spec.events.clone(), trace_sink]),
+            events: events::tee(vec![spec.events.clone(), trace_sink, dialog_sink]),
             trace,
+            dialogs,
             vars: spec.vars.clone(),
             started: Instant::now(),
             at: Place::default(),
@@ -407,9 +419,39 @@ impl<'a> Runner<'a> {
             human_wait: self.people.human,
             answered: self.people.answered.clone(),
             steps: self.trace.take(),
+            dialogs: self.dialogs.take(),
             store_error: self.cred.store_error.clone(),
             session_lost: self.session_lost,
         }
+    }
+
+    /// Answers the open dialog, whose text the walk read and sorted, and
+    /// records it: the one place a dialog is answered. A dialog nothing
+    /// names is answered no (an alert is only closed, a confirm or prompt
+    /// cancelled): nothing unknown is ever agreed to.
+    async fn answer(
+        &mut self,
+        text: &str,
+        sorted: DialogSort,
+        answer: DialogAnswer,
+    ) -> Result<(), fantoccini::error::CmdError> {
+        match answer {
+            DialogAnswer::Accept => self.s.accept_alert().await?,
+            DialogAnswer::Dismiss => self.s.dismiss_alert().await?,
+        }
+        let screen = self
+            .at
+            .current
+            .and_then(|i| self.flow().screens.get(i))
+            .map(|s| s.label.clone());
+        self.emit(Event::Dialog(DialogTrace {
+            at_ms: self.ms_since_start(),
+            screen,
+            text: self.spec.redactor.redact(text),
+            sorted,
+            answer,
+        }));
+        Ok(())
     }
 
     /// Records a step that did not run because its `when` does not hold.

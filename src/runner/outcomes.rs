@@ -7,7 +7,7 @@ use super::page::Probe;
 use super::page::Wait;
 use super::session::Look;
 use super::{Finish, Runner};
-use crate::events::{Event, RunStatus};
+use crate::events::{DialogAnswer, DialogSort, Event, RunStatus};
 use crate::flow::{Outcome, OutcomeKind, Targets, Template};
 
 /// What an outcome means for the walk.
@@ -153,8 +153,9 @@ impl<'a> Runner<'a> {
         o: &Outcome,
         alert: Option<&str>,
     ) -> Result<Next, RunError> {
-        if alert.is_some() {
-            self.s.accept_alert().await?;
+        if let Some(text) = alert {
+            self.answer(text, DialogSort::Outcome, DialogAnswer::Accept)
+                .await?;
         }
         if let (true, Some(to)) = (o.kind.may_retry(), &o.retry_from) {
             return self.retry(o, to);

@@ -45,6 +45,10 @@ pub struct RunReport {
     pub answered: Vec<Answered>,
     /// Every step, in order.
     pub steps: Vec<StepTrace>,
+    /// Every JS dialog met, in order: its text, what the flow made of it
+    /// and the answer given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dialogs: Vec<crate::events::DialogTrace>,
     /// The browser session was lost (its driver or Grid node went away,
     /// or the Grid ended it): before the submit a batch starts the row
     /// again on another session.
@@ -102,6 +106,7 @@ impl RunReport {
             answered: vec![],
             session_lost: false,
             steps: vec![],
+            dialogs: vec![],
             store_error: None,
         }
     }

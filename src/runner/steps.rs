@@ -7,7 +7,7 @@ use super::page::{self, Need, Prep};
 use super::session::until;
 use super::typing::Typing;
 use super::{Runner, Used};
-use crate::events::{Event, StepResult, StepTrace};
+use crate::events::{DialogAnswer, DialogSort, Event, StepResult, StepTrace};
 use crate::flow::{
     AlertAction, OptionChoice, Pattern, Screen, Step, StepKind, Target, Targets, Template,
 };
@@ -21,6 +21,9 @@ impl Runner<'_> {
         let t0 = Instant::now();
         let started_ms = self.ms_since_start();
         let human_before = self.people.human;
+        // While this step runs, the confirm it names is answered yes; an
+        // interrupt's steps inside it name their own.
+        let outer = std::mem::replace(&mut self.at.confirm, st.confirm.clone());
         let mut r = self.exec(screen, st).await;
         // An alert that opened mid-step (an interrupt, a late notice) made
         // the step's command do nothing: sort it, then do the step again.
@@ -34,6 +37,7 @@ impl Runner<'_> {
                 Err(e) => Err(e),
             };
         }
+        self.at.confirm = outer;
         let ms = t0.elapsed().as_millis() as u64;
         let waited = self.people.human > human_before;
         let (result, target, fallback, detail) = match &r {
@@ -461,10 +465,11 @@ impl Runner<'_> {
                 if let (Some(var), Some(g)) = (capture, m.get(1)) {
                     self.vars.insert(var.to_string(), g.as_str().to_string());
                 }
-                match action {
-                    AlertAction::Accept => self.s.accept_alert().await?,
-                    AlertAction::Dismiss => self.s.dismiss_alert().await?,
-                }
+                let answer = match action {
+                    AlertAction::Accept => DialogAnswer::Accept,
+                    AlertAction::Dismiss => DialogAnswer::Dismiss,
+                };
+                self.answer(&text, DialogSort::Step, answer).await?;
                 return Ok(Used::default());
             }
             match self.sort_alert(&text, None).await? {
@@ -472,7 +477,8 @@ impl Runner<'_> {
                 AlertIs::Handled | AlertIs::Expected => continue,
                 AlertIs::Unknown => {}
             }
-            self.s.close_unknown().await?;
+            self.answer(&text, DialogSort::Unknown, DialogAnswer::Dismiss)
+                .await?;
             let shown = self.spec.redactor.redact(&text);
             let what = format!("expected an alert matching /{pattern}/, got \"{shown}\"");
             return Err(Drift::at_step(&screen.label, &st.label, what).into());

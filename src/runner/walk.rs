@@ -9,7 +9,7 @@ use super::page::{self, snippet, Probe, Wait};
 use super::session::until;
 use super::session::Look;
 use super::{Finish, Runner};
-use crate::events::{CheckKind, Class, Event, RunStatus};
+use crate::events::{CheckKind, Class, DialogAnswer, DialogSort, Event, RunStatus};
 use crate::flow::{Outcome, Recognise, Screen, StepKind, Targets};
 use std::time::Instant;
 
@@ -215,7 +215,8 @@ impl Runner<'_> {
             Err(StepErr::Fail(e)) => Err(e),
             Err(StepErr::Outcome(o, a)) => Ok(Some((*o, a))),
             Ok(AlertIs::Unknown) => {
-                self.s.close_unknown().await?;
+                self.answer(text, DialogSort::Unknown, DialogAnswer::Dismiss)
+                    .await?;
                 let shown = self.spec.redactor.redact(text);
                 Err(Drift::between(format!(
                     "waiting for the result: unexpected alert \"{shown}\""
@@ -323,7 +324,8 @@ impl Runner<'_> {
             Ok(AlertIs::Unknown) => {}
             Err(e) => return seen_after(Err(e)),
         }
-        if let Err(e) = self.s.close_unknown().await {
+        let closed = self.answer(text, DialogSort::Unknown, DialogAnswer::Dismiss);
+        if let Err(e) = closed.await {
             tracing::debug!("closing an unexpected alert: {e}");
         }
         let label = &screens[cands[0]].label;

@@ -5,6 +5,7 @@ mod batch;
 mod check;
 mod crash;
 mod desk;
+mod dialogs;
 mod fidelity;
 mod grid;
 mod guards;

@@ -306,7 +306,7 @@ fn run_and_smoke_meet_a_drift_at_the_same_screen_step_and_selector() {
         .unwrap_or_else(|| panic!("no drift line:\n{}", smoke.stdout));
     assert!(
         line.contains(
-            "sandbox-register › Registration Form › Captcha: no usable element after 20s; tried "
+            "sandbox-register › Registration Form › Captcha: no usable element on a page still for 3s; tried "
         ),
         "{line}"
     );
@@ -322,7 +322,7 @@ fn run_and_smoke_meet_a_drift_at_the_same_screen_step_and_selector() {
         "{tried}"
     );
     let want = format!(
-        "stopped: the portal does not match the flow: screen \"Registration Form\", step \"Captcha\": no usable element after 20s; tried {tried}; page"
+        "stopped: the portal does not match the flow: screen \"Registration Form\", step \"Captcha\": no usable element on a page still for 3s; tried {tried}; page"
     );
     assert!(
         run.stdout.contains(&want),

@@ -91,7 +91,9 @@ pub const OUTCOME_KEYS: &[&str] = &[
     "retry_from",
     "max_retries",
 ];
-pub const STEP_COMMON: &[&str] = &["label", "timeout", "optional", "when", "barrier", "submits"];
+pub const STEP_COMMON: &[&str] = &[
+    "label", "timeout", "optional", "when", "barrier", "submits", "confirm",
+];
 pub const STEP_KINDS: &[(&str, &[&str])] = &[
     ("goto", &[]),
     ("fill", &["value", "fast", "keep_prefix"]),

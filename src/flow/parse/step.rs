@@ -26,6 +26,7 @@ pub(super) fn step(p: &mut P, screen: &str, i: usize, v: &Sv) -> Option<Step> {
         when,
         barrier: o.bool(p, "barrier"),
         submits: o.bool(p, "submits"),
+        confirm: o.str(p, "confirm").map(|x| Pattern::new(x.0)),
     })
 }
 

@@ -123,6 +123,16 @@ pub(super) fn route_page(
     form_page(p, g, body, &script)
 }
 
+/// The `confirm_create` fault: the form asks before it posts [guess].
+fn confirm_create(p: &Portal) -> &'static str {
+    match p.shared.faults.confirm_create {
+        true => {
+            r##"<script>(function(){var v=validateForm;validateForm=function(){if(!v())return false;return confirm("Are you sure you want to create the API user?");};})();</script>"##
+        }
+        false => "",
+    }
+}
+
 /// An API Registration page with the form's script.
 fn form_page(p: &Portal, g: &str, body: String, script: &str) -> Html<String> {
     render(
@@ -130,7 +140,7 @@ fn form_page(p: &Portal, g: &str, body: String, script: &str) -> Html<String> {
         Page {
             title: "API Registration",
             body,
-            script: format!("{FORM_SCRIPT}{script}"),
+            script: format!("{FORM_SCRIPT}{}{script}", confirm_create(p)),
             gstin: Some(g.to_string()),
         },
     )

@@ -31,13 +31,6 @@ impl Session<'_> {
         gone_is_fine(self.c.accept_alert().await)
     }
 
-    /// Closes a dialog the flow does not know by saying no: an alert is
-    /// only closed, a confirm or prompt is cancelled. Nothing unknown is
-    /// ever agreed to.
-    pub(crate) async fn close_unknown(&self) -> Result<(), CmdError> {
-        self.dismiss_alert().await
-    }
-
     /// Dismisses the open alert; an alert that closed meanwhile is fine.
     pub(crate) async fn dismiss_alert(&self) -> Result<(), CmdError> {
         gone_is_fine(self.c.dismiss_alert().await)

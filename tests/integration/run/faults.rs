@@ -473,7 +473,7 @@ fn a_missing_button_on_a_settled_page_is_drift_at_once() {
     let d = Test::new().cwd(dir.path()).args(args).status(5).run();
     assert!(
         d.stdout
-            .contains("step \"Register here\": no usable element on a page still for"),
+            .contains("step \"Register here\": no usable element on a page still for 3s; tried"),
         "{}",
         d.stdout
     );
@@ -489,34 +489,4 @@ fn a_missing_button_on_a_settled_page_is_drift_at_once() {
     // The step's own timeout is 20 s: waiting it out would take that long.
     let ms = step["ms"].as_u64().unwrap();
     assert!(ms < 10_000, "drift after {ms} ms");
-}
-
-/// A confirm the flow does not know is never agreed to: einvreg says no
-/// (Cancel), stops as drift quoting it, and the portal shows it was not
-/// accepted.
-#[test]
-fn an_unknown_confirm_before_the_submit_is_refused_and_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = ReplicaProc::start(&["--faults", "unknown_confirm"]);
-    let d = Test::new()
-        .cwd(dir.path())
-        .args(demo_run(&r.production))
-        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
-        .status(5)
-        .run();
-    assert!(
-        d.stdout.contains(
-            "unexpected alert \"Link your Aadhaar with this GSTIN now? Click OK to continue.\""
-        ),
-        "{}",
-        d.stdout
-    );
-    assert_eq!(counter(&r.production, "unknown_confirm.asked"), 1);
-    assert_eq!(
-        counter(&r.production, "unknown_confirm.accepted"),
-        0,
-        "the confirm was agreed to"
-    );
-    let users = get_json(&format!("{}/__replica/users", r.production));
-    assert_eq!(users["api_users"].as_array().unwrap().len(), 0, "{users}");
 }

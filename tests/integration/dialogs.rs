@@ -1,0 +1,91 @@
+//! JS dialogs as the walk meets them: each read, sorted and answered in
+//! order and recorded in trace.json; a confirm the flow names is answered
+//! yes on its step, one nothing names is answered no.
+
+use crate::support::*;
+
+/// 20 registrations in a row, each with a confirm before the create and
+/// the success alert right after it: each created, and the trace lists
+/// both dialogs in order.
+#[test]
+fn a_confirm_before_the_create_and_the_alert_right_after_are_both_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20;
+    let (gstins, _) = prod_rows(dir.path(), n);
+    let r = ReplicaProc::start(&["--taxpayers", "20", "--faults", "confirm_create"]);
+    let mut args = batch_on("production-api-user", &r.production);
+    args.extend(["--parallel", "2"]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(args)
+        .timeout(std::time::Duration::from_secs(600))
+        .run();
+    assert!(!d.stdout.contains("needs_verification"), "{}", d.stdout);
+    let created = vault_in(dir.path())
+        .into_iter()
+        .filter(|c| c.status == einvreg::vault::Status::Created)
+        .count();
+    assert_eq!(created, n, "{}", d.stdout);
+    for (i, g) in gstins.iter().enumerate() {
+        let trace = dir
+            .path()
+            .join(format!("einvreg-runs/{:04}-{g}/trace.json", i + 2));
+        let t: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+        let dialogs: Vec<(String, String, String)> = t["dialogs"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no dialogs in {}", trace.display()))
+            .iter()
+            .map(|d| {
+                let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+                (s("text"), s("sorted"), s("answer"))
+            })
+            .collect();
+        let confirm = dialogs
+            .iter()
+            .position(|d| d.0 == "Are you sure you want to create the API user?")
+            .unwrap_or_else(|| panic!("{g}: no confirm in {dialogs:?}"));
+        assert_eq!(
+            (dialogs[confirm].1.as_str(), dialogs[confirm].2.as_str()),
+            ("step", "accept"),
+            "{g}: {dialogs:?}"
+        );
+        let after = &dialogs[confirm + 1..];
+        assert!(
+            after
+                .iter()
+                .any(|d| d.1 == "outcome" && d.2 == "accept" && d.0.contains("created")),
+            "{g}: the success alert after the confirm: {dialogs:?}"
+        );
+    }
+}
+
+/// A confirm the flow does not know is never agreed to: einvreg says no
+/// (Cancel), stops as drift quoting it, and the portal shows it was not
+/// accepted.
+#[test]
+fn an_unknown_confirm_before_the_submit_is_refused_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--faults", "unknown_confirm"]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(demo_run(&r.production))
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .status(5)
+        .run();
+    assert!(
+        d.stdout.contains(
+            "unexpected alert \"Link your Aadhaar with this GSTIN now? Click OK to continue.\""
+        ),
+        "{}",
+        d.stdout
+    );
+    assert_eq!(counter(&r.production, "unknown_confirm.asked"), 1);
+    assert_eq!(
+        counter(&r.production, "unknown_confirm.accepted"),
+        0,
+        "the confirm was agreed to"
+    );
+    let users = get_json(&format!("{}/__replica/users", r.production));
+    assert_eq!(users["api_users"].as_array().unwrap().len(), 0, "{users}");
+}
