@@ -34,6 +34,7 @@ pub mod loopback;
 mod operator;
 mod process;
 mod redact;
+mod repair;
 pub mod replica;
 mod rules;
 mod runner;

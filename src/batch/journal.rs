@@ -36,6 +36,25 @@ pub struct Entry {
     pub answered: Vec<crate::runner::Answered>,
 }
 
+/// A repair (`--repair`) as its journal line: `{"at": …, "repair": …}`.
+/// Resume reads entries only; this line is for people and audits.
+#[derive(Serialize)]
+struct RepairLine<'a> {
+    at: String,
+    repair: &'a crate::repair::Repair,
+}
+
+impl crate::repair::RepairLog for Journal {
+    fn record(&self, r: &crate::repair::Repair) -> Result<(), StoreError> {
+        let line = RepairLine {
+            at: crate::vault::now_rfc3339(),
+            repair: r,
+        };
+        self.store
+            .append(&serde_json::to_string(&line).expect("repair serialises"))
+    }
+}
+
 /// The open journal: locked, append-only, fsync'd per entry.
 pub struct Journal {
     store: Store,

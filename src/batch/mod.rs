@@ -71,6 +71,8 @@ pub struct BatchSpec {
     pub verify: Option<crate::verify::AfterRun>,
     /// How often a session awaiting a person is touched (zero: never).
     pub keep_alive: std::time::Duration,
+    /// `--repair`: one book for every row, so a drift is asked about once.
+    pub repairs: Option<Arc<crate::repair::Book>>,
 }
 
 /// What a batch run produced.
@@ -244,6 +246,7 @@ fn row_spec(
         events: spec.events.clone(),
         mode: Mode::Register,
         keep_alive: spec.keep_alive,
+        repairs: spec.repairs.clone(),
     })
 }
 
@@ -302,6 +305,7 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
     RowResult {
         status: status.into(),
         message,
+        fix: report.fix.clone(),
         api_username: report.api_username.clone(),
         machine_s: report.machine_time().as_secs_f64(),
         human_s: report.human_wait.as_secs_f64(),

@@ -18,6 +18,9 @@ pub struct RowResult {
     pub status: RowStatus,
     /// One line, redacted.
     pub message: String,
+    /// On drift: what stands there now and the TOML to paste.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
     /// The API username, once a submit happened.
     pub api_username: Option<String>,
     /// Seconds of machine time.
@@ -44,6 +47,7 @@ impl RowResult {
                 .to_string(),
             status,
             message: msg.into(),
+            fix: None,
             api_username: None,
             machine_s: 0.0,
             human_s: 0.0,
@@ -108,6 +112,7 @@ pub fn render(path: &Path, results: &[RowResult]) -> String {
         "human_s",
         "artifacts",
         "message",
+        "fix",
     ];
     let rows = std::iter::once(header.map(String::from)).chain(results.iter().map(|r| {
         [
@@ -123,6 +128,7 @@ pub fn render(path: &Path, results: &[RowResult]) -> String {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             r.message.clone(),
+            r.fix.clone().unwrap_or_default(),
         ]
     }));
     rows.map(|rec| csv_record(rec.iter().map(|c| defuse(c))))
@@ -185,6 +191,7 @@ mod tests {
             provider: "=HYPERLINK(\"http://evil\")".into(),
             status: RowStatus::Ran(RunStatus::Registered),
             message: String::new(),
+            fix: None,
             api_username: None,
             machine_s: 0.0,
             human_s: 0.0,

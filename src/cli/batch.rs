@@ -144,6 +144,13 @@ impl Display {
                 self.pb.set_draw_target(ProgressDrawTarget::stderr())
             }
             Event::Note(msg) => self.pb.suspend(|| errln!("{msg}")),
+            Event::Repaired { screen, step, what } => {
+                let at = step
+                    .as_ref()
+                    .map_or(screen.clone(), |s| format!("{screen} › {s}"));
+                self.pb
+                    .suspend(|| errln!("  ✎ {at}: {what} (repaired; later rows use it)"))
+            }
             _ => return,
         }
         self.refresh();
@@ -170,7 +177,10 @@ pub fn run(args: Args) -> Result<Code, CliError> {
     // The io error names the folder already.
     crate::store::private::check_own_dir(&args.artifacts)
         .map_err(|e| CliError::Usage(format!("--artifacts {e}")))?;
-    let stores = open_stores(&args)?;
+    let mut stores = open_stores(&args)?;
+    // Each repair is journaled as it is made.
+    let book = crate::repair::Book::logged(stores.journal.clone());
+    stores.repair = super::repaired::plan(&args.flow, &flow, &args.operator, book)?;
     super::block_on(run_async(
         args,
         flow,
@@ -307,6 +317,8 @@ struct Stores {
     vault: Arc<Vault>,
     journal: Arc<Journal>,
     resume: Option<std::collections::HashMap<String, batch::journal::Entry>>,
+    /// `--repair`: the book every row shares and where the repaired flow goes.
+    repair: Option<super::repaired::Plan>,
 }
 
 fn open_stores(args: &Args) -> Result<Stores, CliError> {
@@ -335,6 +347,7 @@ fn open_stores(args: &Args) -> Result<Stores, CliError> {
         vault,
         journal,
         resume,
+        repair: None,
     })
 }
 
@@ -411,6 +424,7 @@ async fn run_async(
         events: events.clone(),
         verify,
         keep_alive: args.driver.keep_alive,
+        repairs: stores.repair.as_ref().map(|p| p.book.clone()),
     });
     // Heard from here on: a press while the first rows start is not lost.
     let mut stops = Stops::listen()
@@ -440,6 +454,9 @@ async fn run_async(
     results.extend(invalid);
     results.sort_by_key(|r| r.line);
     let mut code = finish(&args, results, outcome.store_errors);
+    if let Some(Err(e)) = stores.repair.as_ref().map(|p| p.write(false)) {
+        code = code.max(e.report());
+    }
     if let Some(sig) = stopped_by.filter(|s| *s == Stop::Terminate) {
         code = sig.code();
     }

@@ -8,7 +8,7 @@ use crate::operator::{
     command::CommandOperator,
     oracle::{Mistakes, Oracle},
     terminal::{ImageMode, Terminal},
-    Nobody, Operator, Split,
+    Nobody, Operator, Split, WithRepair,
 };
 use crate::replica::{Drift, Faults, Fixtures, Layout, Options, Replica};
 use crate::secrets::SecretsFile;
@@ -121,6 +121,21 @@ pub struct OperatorArgs {
     /// How long a prompt or answer command may take
     #[arg(long, default_value = "5m")]
     pub prompt_timeout: String,
+    /// On drift, ask what stands there now (in the terminal, or
+    /// --repair-command) and go on in the same session; the repaired flow
+    /// is written at the end
+    #[arg(long)]
+    pub repair: bool,
+    /// Command that answers repair questions (implies --repair): gets the
+    /// candidates' JSON file as $1, EINVREG_REPAIR_KIND, EINVREG_REPAIR_SCREEN,
+    /// EINVREG_REPAIR_STEP and EINVREG_GSTIN; prints a number, a target,
+    /// skip, accept, dismiss or stop
+    #[arg(long)]
+    pub repair_command: Option<String>,
+    /// Where the repaired flow goes [default: NAME.repaired.toml here]; the
+    /// flow's own file only when this names it
+    #[arg(long)]
+    pub repair_out: Option<PathBuf>,
     #[command(flatten)]
     pub desk: super::desk::DeskArgs,
 }
@@ -149,10 +164,38 @@ impl OperatorArgs {
     /// thing: bad input is refused before anything else is read.
     pub fn check(&self) -> Result<(), String> {
         let timeout = self.timeout()?;
+        if self.repair_out.is_some() && !self.repairs() {
+            return Err("--repair-out needs --repair or --repair-command".into());
+        }
+        if self.repair && self.repair_command.is_none() && !std::io::stdin().is_terminal() {
+            return Err("--repair asks in the terminal, and stdin is not one: pass --repair-command CMD to answer repair questions".into());
+        }
         self.desk.config(timeout).map(|_| ())
     }
 
+    /// Whether drift is asked about (`--repair` or `--repair-command`).
+    pub fn repairs(&self) -> bool {
+        self.repair || self.repair_command.is_some()
+    }
+
+    /// Who answers: captchas and OTPs as [`OperatorArgs::answers`] says,
+    /// repair questions from `--repair-command` or the terminal.
     pub async fn build(&self, base_url: &str) -> Result<Arc<dyn Operator>, String> {
+        let rest = self.answers(base_url).await?;
+        if !self.repairs() {
+            return Ok(rest);
+        }
+        let repair: Arc<dyn Operator> = match &self.repair_command {
+            Some(c) => Arc::new(CommandOperator {
+                command: c.clone(),
+                timeout: self.timeout()?,
+            }),
+            None => Arc::new(Terminal::new(self.timeout()?, ImageMode::Off)),
+        };
+        Ok(Arc::new(WithRepair { rest, repair }))
+    }
+
+    async fn answers(&self, base_url: &str) -> Result<Arc<dyn Operator>, String> {
         let timeout = self.timeout()?;
         if self.auto_answer {
             if self.captcha_command.is_some() || self.otp_command.is_some() {

@@ -12,6 +12,7 @@ mod gstin;
 mod harden;
 mod logging;
 mod outputs;
+mod repaired;
 mod replica;
 mod run;
 mod signals;

@@ -57,7 +57,7 @@ pub(super) fn of(cli: &super::Cli) -> (Vec<Named>, Vec<Named>) {
             kept.push(named("the CSV", &a.csv));
             kept.extend(a.secrets.iter().map(|p| named("the secrets file", p)));
             kept.extend(a.providers.iter().map(|p| named("--providers", p)));
-            flow(&a.flow, &mut kept);
+            flow_unless_repaired(&a.flow, &a.operator, &mut kept);
             keys(&a.keys, &mut kept);
         }
         C::Run(a) => {
@@ -65,7 +65,7 @@ pub(super) fn of(cli: &super::Cli) -> (Vec<Named>, Vec<Named>) {
             operator(&a.operator, &mut out);
             kept.extend(a.secrets.iter().map(|p| named("the secrets file", p)));
             kept.extend(a.vars_file.iter().map(|p| named("--vars", p)));
-            flow(&a.flow, &mut kept);
+            flow_unless_repaired(&a.flow, &a.operator, &mut kept);
             keys(&a.keys, &mut kept);
         }
         C::Smoke(a) => {
@@ -94,6 +94,20 @@ fn operator(o: &super::common::OperatorArgs, out: &mut Vec<Named>) {
             .iter()
             .map(|p| named("--auto-answer-log", p)),
     );
+    out.extend(o.repair_out.iter().map(|p| named("--repair-out", p)));
+}
+
+/// The flow is kept, unless `--repair-out` names it: writing the repaired
+/// flow over the user's own file is what that asks for.
+fn flow_unless_repaired(arg: &str, o: &super::common::OperatorArgs, kept: &mut Vec<Named>) {
+    let named_by_out = o.repair_out.as_ref().is_some_and(|out| {
+        let both = [named("the flow", arg), named("--repair-out", out)];
+        let f = files(&both);
+        matches!(f.as_slice(), [(_, a), (_, b)] if a.same(b))
+    });
+    if !named_by_out {
+        flow(arg, kept);
+    }
 }
 
 /// A flow given as a file (a bundled flow's name is no file).

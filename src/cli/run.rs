@@ -136,12 +136,13 @@ pub fn run(args: Args) -> Result<Code, CliError> {
     }
     let keys = args.keys.keys()?;
     let vault = Arc::new(Vault::open_with(&args.vault, keys).map_err(CliError::bad)?);
+    let repair = super::repaired::plan(&args.flow, &flow, &args.operator, Default::default())?;
     super::block_on(run_async(
         args,
         flow,
         (resolved, api_client),
         redactor,
-        vault,
+        (vault, repair),
         driver,
     ))
 }
@@ -215,7 +216,7 @@ async fn run_async(
     flow: Arc<Flow>,
     (resolved, api_client): (inputs::Resolved, ApiClientSecrets),
     redactor: Redactor,
-    vault: Arc<Vault>,
+    (vault, repair): (Arc<Vault>, Option<super::repaired::Plan>),
     driver: DriverConfig,
 ) -> Result<Code, CliError> {
     let gstin = flow
@@ -266,6 +267,7 @@ async fn run_async(
         events,
         mode: Mode::Register,
         keep_alive: args.driver.keep_alive,
+        repairs: repair.as_ref().map(|p| p.book.clone()),
     };
     let mut stops = super::signals::Stops::listen()
         .map_err(|e| CliError::failed_with("cannot listen for Ctrl-C and SIGTERM", e))?;
@@ -287,16 +289,18 @@ async fn run_async(
     } else {
         summary(&report, &redactor);
     }
-    match &report.store_error {
-        Some(e) => {
-            errln!(
-                "error: {}",
-                redactor.redact(&crate::chain::chain(e.as_ref()))
-            );
-            Ok(exit::of_run(report.status).max(exit::FAILURE))
-        }
-        None => Ok(exit::of_run(report.status)),
+    let mut code = exit::of_run(report.status);
+    if let Some(e) = &report.store_error {
+        errln!(
+            "error: {}",
+            redactor.redact(&crate::chain::chain(e.as_ref()))
+        );
+        code = code.max(exit::FAILURE);
     }
+    if let Some(Err(e)) = repair.map(|p| p.write(args.json)) {
+        code = code.max(e.report());
+    }
+    Ok(code)
 }
 
 /// `--verify`: the run's credential checked through the auth API, its
@@ -330,6 +334,10 @@ fn display(e: &Event) {
     match e {
         Event::ScreenEntered { label, .. } => errln!("  → {label}"),
         Event::Interrupted { label } => errln!("  ⤷ {label} (closed)"),
+        Event::Repaired { screen, step, what } => match step {
+            Some(step) => errln!("  ✎ {screen} › {step}: {what} (repaired)"),
+            None => errln!("  ✎ {screen}: {what} (repaired)"),
+        },
         Event::Dialog(d) => match d.sorted {
             crate::events::DialogSort::Unknown => {
                 errln!("  ! dialog \"{}\": answered no (nothing in the flow names it)", d.text)
@@ -353,6 +361,9 @@ fn summary(r: &runner::RunReport, redactor: &Redactor) {
         RunStatus::Failed => "failed",
     };
     outln!("{head}: {}", redactor.redact(&r.message));
+    if let Some(fix) = &r.fix {
+        outln!("  proposal    {}", fix.replace('\n', "\n              "));
+    }
     outln!("  GSTIN       {} ({})", r.gstin, r.portal);
     if let Some(u) = &r.api_username {
         outln!("  API user    {u}");

@@ -164,6 +164,7 @@ impl Board {
         let (png, mobile) = match &q.ask {
             Ask::Captcha { png, .. } => (Some(Arc::new(png.clone())), None),
             Ask::Otp { mobile, .. } => (None, mobile.clone()),
+            Ask::Repair(_) => (None, None), // the queue never shows repairs on the desk
         };
         let masked = mobile.as_deref().map(crate::rules::mask_mobile);
         let is_otp = matches!(q.ask, Ask::Otp { .. });

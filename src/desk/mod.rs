@@ -291,7 +291,7 @@ impl Operator for DeskOperator {
             {
                 let mobile = match &q.ask {
                     Ask::Otp { mobile, .. } => mobile.clone().unwrap_or_default(),
-                    Ask::Captcha { .. } => String::new(),
+                    Ask::Captcha { .. } | Ask::Repair(_) => String::new(),
                 };
                 n.send(notify::Message {
                     link: &format!("{}/otp/{}", s.settings.base, t.expose()),

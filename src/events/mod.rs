@@ -33,6 +33,15 @@ pub enum Event {
     StepDone(StepTrace),
     /// A JS dialog was read, sorted and answered.
     Dialog(DialogTrace),
+    /// `--repair`: a person's answer stood in for what the flow said.
+    Repaired {
+        /// Screen label.
+        screen: String,
+        /// Step label (none for a dialog).
+        step: Option<String>,
+        /// What changed: "`text:Save` put first", "dialog \"…\": Accept".
+        what: String,
+    },
     /// A known error sent the walk back to an earlier screen.
     Retry {
         /// The outcome's message.
@@ -127,6 +136,11 @@ impl Event {
             Event::ScreenEntered { screen, label } => vec![screen, label],
             Event::Dialog(d) => vec![&d.text],
             Event::Interrupted { label } => vec![label],
+            Event::Repaired { screen, step, what } => [Some(screen), step.as_ref(), Some(what)]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect(),
             Event::StepDone(t) => [Some(&t.step), t.target.as_ref(), t.detail.as_ref()]
                 .into_iter()
                 .flatten()
@@ -184,6 +198,8 @@ pub enum DialogSort {
     Step,
     /// The screen expects it (a notice it is recognised by or waits for).
     Expected,
+    /// Nothing in the flow names it; a repair (`--repair`) said how to answer.
+    Repaired,
     /// Nothing names it: answered no.
     Unknown,
 }
@@ -196,6 +212,16 @@ pub enum DialogAnswer {
     Accept,
     /// Cancel (an alert is only closed).
     Dismiss,
+}
+
+impl DialogAnswer {
+    /// The word a report shows: `accepted` or `dismissed`.
+    pub fn past(self) -> &'static str {
+        match self {
+            DialogAnswer::Accept => "accepted",
+            DialogAnswer::Dismiss => "dismissed",
+        }
+    }
 }
 
 /// Where events go. Consumers are cheap functions; slow work belongs elsewhere.
@@ -212,6 +238,9 @@ pub fn log() -> Sink {
     Arc::new(|e| match e {
         Event::ScreenEntered { screen, label } => tracing::info!(screen, label, "screen entered"),
         Event::Interrupted { label } => tracing::info!(label, "interrupt handled"),
+        Event::Repaired { screen, step, what } => {
+            tracing::info!(screen, step = ?step, what, "repaired")
+        }
         Event::Dialog(d) => {
             tracing::info!(text = %d.text, sorted = ?d.sorted, answer = ?d.answer, "dialog answered")
         }

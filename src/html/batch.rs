@@ -78,6 +78,9 @@ fn row(r: &Row) -> String {
         hp = 100.0 * x.human_s / total,
     );
     let mut detail = escape(&x.message);
+    if let Some(fix) = &x.fix {
+        detail.push_str(&format!("<pre class=\"fix\">{}</pre>", escape(fix)));
+    }
     if !x.steps.is_empty() {
         detail.push_str(&timeline(&x.steps));
     }

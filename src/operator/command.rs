@@ -2,7 +2,9 @@
 //! `--otp-command CMD` gets the GSTIN and mobile in its environment. Each
 //! prints the answer on stdout, or `RENEW` to ask the portal for a new
 //! image or OTP when `EINVREG_CAN_RENEW=1`. This is how a team with an SMS
-//! gateway or a captcha desk automates runs.
+//! gateway or a captcha desk automates runs. `--repair-command CMD` gets
+//! the candidates' JSON file as `$1` and `EINVREG_REPAIR_KIND`,
+//! `EINVREG_REPAIR_SCREEN`, `EINVREG_REPAIR_STEP` and `EINVREG_GSTIN`.
 
 use super::{Ask, BoxFut, By, Operator, OperatorError, Question, Reply, RENEW_WORD};
 use crate::redact::Secret;
@@ -74,6 +76,13 @@ impl Operator for CommandOperator {
                     if let Some(r) = rotates {
                         cmd.env("EINVREG_CODE_PERIOD", r.as_secs().to_string());
                     }
+                }
+                // The interface scripts rely on: kind, screen, step, GSTIN, $1.
+                Ask::Repair(r) => {
+                    cmd.arg(&r.file)
+                        .env("EINVREG_REPAIR_KIND", r.kind.as_str())
+                        .env("EINVREG_REPAIR_SCREEN", &q.screen)
+                        .env("EINVREG_REPAIR_STEP", &q.step);
                 }
             }
             cmd.stdin(Stdio::null())

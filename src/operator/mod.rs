@@ -30,6 +30,26 @@ pub enum Ask {
         /// says how long the current one has left.
         rotates: Option<Duration>,
     },
+    /// `--repair`: the page differs from the flow; what now?
+    Repair(Box<RepairAsk>),
+}
+
+/// A repair question: what was tried, what the page shows instead.
+#[derive(Debug, Clone)]
+pub struct RepairAsk {
+    pub kind: crate::repair::RepairKind,
+    /// What the step tried and found, or the dialog's text.
+    pub what: String,
+    /// The page as it is now (secrets masked), when one could be taken.
+    pub screenshot: Option<PathBuf>,
+    /// The elements most like what the step named, best first.
+    pub candidates: Vec<crate::repair::Candidate>,
+    /// The candidates (or the dialog) as JSON: `$1` of a repair command.
+    pub file: PathBuf,
+    /// Why the last answer did not do (asked again), if it did not.
+    pub again: Option<String>,
+    /// The step may be left out.
+    pub can_skip: bool,
 }
 
 /// What a person (or a stand-in) answers.
@@ -95,13 +115,14 @@ impl Question {
         match self.ask {
             Ask::Captcha { .. } => "captcha",
             Ask::Otp { .. } => "OTP",
+            Ask::Repair(_) => "repair",
         }
     }
     /// What a renewal brings: "a new image" or "a new OTP".
     pub fn renewal(&self) -> &'static str {
         match self.ask {
             Ask::Captcha { .. } => "a new image",
-            Ask::Otp { .. } => "a new OTP",
+            Ask::Otp { .. } | Ask::Repair(_) => "a new OTP",
         }
     }
 }
@@ -136,9 +157,12 @@ pub struct Nobody;
 
 impl Operator for Nobody {
     fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
+        let how = match q.ask {
+            Ask::Repair(_) => "run in a terminal, or pass --repair-command",
+            _ => "run in a terminal, or pass --captcha-command/--otp-command (or --auto-answer against the replica)",
+        };
         let msg = format!(
-            "a person is needed for the {} on \"{}\" ({} portal, GSTIN {}), but stdin is not a terminal and no answer source was given; \
-             run in a terminal, or pass --captcha-command/--otp-command (or --auto-answer against the replica)",
+            "a person is needed for the {} on \"{}\" ({} portal, GSTIN {}), but stdin is not a terminal and no answer source was given; {how}",
             q.what(),
             q.screen,
             q.portal,
@@ -165,6 +189,8 @@ impl Operator for Split {
         match q.ask {
             Ask::Captcha { .. } => self.captcha.answer(q),
             Ask::Otp { .. } => self.otp.answer(q),
+            // Split only when repairs are not asked for: nobody answers them.
+            Ask::Repair(_) => Nobody.answer(q),
         }
     }
     fn describe(&self) -> String {
@@ -185,6 +211,39 @@ impl Operator for Split {
     }
     fn answers(&self) -> bool {
         self.captcha.answers() || self.otp.answers()
+    }
+}
+
+/// Captchas and OTPs from `rest`; repair questions (`--repair`) from
+/// `repair`, the terminal or a `--repair-command`.
+pub struct WithRepair {
+    pub rest: Arc<dyn Operator>,
+    pub repair: Arc<dyn Operator>,
+}
+
+impl Operator for WithRepair {
+    fn answer<'a>(&'a self, q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
+        match q.ask {
+            Ask::Repair(_) => self.repair.answer(q),
+            _ => self.rest.answer(q),
+        }
+    }
+    fn describe(&self) -> String {
+        format!(
+            "{}; repairs: {}",
+            self.rest.describe(),
+            self.repair.describe()
+        )
+    }
+    fn describe_answering(&self) -> String {
+        format!(
+            "{}; repairs: {}",
+            self.rest.describe_answering(),
+            self.repair.describe()
+        )
+    }
+    fn answers(&self) -> bool {
+        self.rest.answers() || self.repair.answers()
     }
 }
 
@@ -242,8 +301,11 @@ impl Queue {
         let start = Instant::now();
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let r = match &self.desk {
-            None => self.in_turn(q).await,
-            Some(d) => race::first_answer(self.in_turn(q), d.answer(q)).await,
+            // The desk shows captchas and OTPs; repairs are asked in turn.
+            Some(d) if !matches!(q.ask, Ask::Repair(_)) => {
+                race::first_answer(self.in_turn(q), d.answer(q)).await
+            }
+            _ => self.in_turn(q).await,
         };
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         self.asked.fetch_add(1, Ordering::SeqCst);

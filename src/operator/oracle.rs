@@ -197,6 +197,11 @@ impl Oracle {
                 }
                 ("captcha", self.take(|m| &mut m.wrong_captcha))
             }
+            Ask::Repair(_) => {
+                return Err(OperatorError::NoHuman(
+                    "the replica oracle answers captchas and OTPs, not repairs: pass --repair-command, or run in a terminal".into(),
+                ))
+            }
             Ask::Otp { rotates, .. } => {
                 if q.can_renew && self.take(|m| &mut m.resend) {
                     return Ok(Reply::Renew);

@@ -202,6 +202,38 @@ pub fn render_inline(png_bytes: &[u8], mode: ImageMode) -> Option<String> {
     }
 }
 
+/// What a repair question shows: what was tried, the screenshot, the
+/// numbered candidates.
+fn repair_head(r: &super::RepairAsk) -> String {
+    let mut s = String::new();
+    if let Some(why) = &r.again {
+        s.push_str(&format!("   {why}\n"));
+    }
+    s.push_str(&format!("   {}\n", r.what));
+    if let Some(p) = &r.screenshot {
+        s.push_str(&format!("   screenshot: {}\n", p.display()));
+    }
+    for c in &r.candidates {
+        s.push_str(&format!("   {:>2}. {}  →  {}\n", c.n, c.describe, c.target));
+    }
+    s
+}
+
+/// The answers a repair question takes.
+fn repair_label(r: &super::RepairAsk) -> String {
+    let skip = if r.can_skip { ", skip" } else { "" };
+    match r.kind {
+        crate::repair::RepairKind::Dialog => "   Answer (accept, dismiss or stop): ".into(),
+        crate::repair::RepairKind::Target if r.candidates.is_empty() => {
+            format!("   Answer (a target: #id, text:…, label:…, CSS{skip}, or stop): ")
+        }
+        crate::repair::RepairKind::Target => format!(
+            "   Answer (1-{}, a target: #id, text:…, label:…, CSS{skip}, or stop): ",
+            r.candidates.len()
+        ),
+    }
+}
+
 /// Whether a typed line asks for a new image or OTP.
 fn asks_renewal(line: &str) -> bool {
     matches!(line.trim(), "" | "r" | "R")
@@ -250,6 +282,9 @@ impl Operator for Terminal {
                     head.push_str(&img);
                 }
             }
+            if let Ask::Repair(r) = &q.ask {
+                head.push_str(&repair_head(r));
+            }
             {
                 let mut err = std::io::stderr().lock();
                 // A closed stderr cannot show the prompt; the read below still decides.
@@ -263,7 +298,9 @@ impl Operator for Terminal {
                 true => format!("; Enter or r for {}", q.renewal()),
                 false => String::new(),
             };
-            let label = if is_otp {
+            let label = if let Ask::Repair(r) = &q.ask {
+                repair_label(r)
+            } else if is_otp {
                 format!("   OTP (6 digits, not shown{renew}): ")
             } else {
                 format!("   Type the characters in the image{renew}: ")

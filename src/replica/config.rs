@@ -46,6 +46,13 @@ pub struct Faults {
     /// The dashboard asks a confirm no flow knows [guess]: OK opens
     /// another page (counted as `unknown_confirm.accepted`), Cancel stays.
     pub unknown_confirm: bool,
+    /// The dashboard asks, at a random moment up to 1.5 s after it loads,
+    /// "Your session will time out … Do you want to continue?" [guess]:
+    /// OK keeps the session (`session_confirm.kept`), Cancel logs out.
+    pub session_confirm: bool,
+    /// The page after the create asks a confirm no flow knows, then shows
+    /// the success alert [guess].
+    pub confirm_after_create: bool,
     /// The auth API's first N calls answer HTTP 503.
     pub auth_busy: u64,
     /// The auth API answers HTTP 429 past N calls a second for one GSTIN.
@@ -92,6 +99,8 @@ pub const FAULT_NAMES: &[&str] = &[
     "echo_form",
     "unknown_confirm",
     "confirm_create",
+    "session_confirm",
+    "confirm_after_create",
     "auth_busy",
     "auth_rate",
 ];
@@ -202,6 +211,8 @@ impl Faults {
                 "spurious_already_created" => f.spurious_already_created = true,
                 "unknown_confirm" => f.unknown_confirm = true,
                 "confirm_create" => f.confirm_create = true,
+                "session_confirm" => f.session_confirm = true,
+                "confirm_after_create" => f.confirm_after_create = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),
@@ -237,7 +248,7 @@ impl Faults {
 /// `legacy` is the replica as it was first built from our guesses; both
 /// may be real (fixtures/README.md gives each behaviour's source).
 /// `renamed` is `evidence` with every id and name that is not public
-/// renamed. Single behaviours switch with `+name` / `-name`, e.g.
+/// renamed; `relabelled` is `renamed` whose buttons also read otherwise. Single behaviours switch with `+name` / `-name`, e.g.
 /// `evidence,-options-in-place`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -266,6 +277,8 @@ pub struct Layout {
     pub ack_account_created: bool,
     /// Every id and name that is not public is renamed; labels stay.
     pub renamed_ids: bool,
+    /// The buttons and menu entries a flow clicks read otherwise [guess].
+    pub relabelled_buttons: bool,
 }
 
 /// The behaviours `+name` / `-name` switch.
@@ -279,10 +292,11 @@ pub const BEHAVIOURS: &[&str] = &[
     "route-forms",
     "ack-account-created",
     "renamed-ids",
+    "relabelled-buttons",
 ];
 
 /// Layout names `--layout` takes.
-pub const LAYOUT_NAMES: &[&str] = &["evidence", "legacy", "renamed"];
+pub const LAYOUT_NAMES: &[&str] = &["evidence", "legacy", "renamed", "relabelled"];
 
 impl Default for Layout {
     fn default() -> Self {
@@ -304,10 +318,11 @@ impl Layout {
             route_forms: evidence,
             ack_account_created: evidence,
             renamed_ids: match name {
-                "renamed" => true,
+                "renamed" | "relabelled" => true,
                 "evidence" | "legacy" => false,
                 _ => return None,
             },
+            relabelled_buttons: name == "relabelled",
         })
     }
 
@@ -322,6 +337,7 @@ impl Layout {
             "route-forms" => &mut self.route_forms,
             "ack-account-created" => &mut self.ack_account_created,
             "renamed-ids" => &mut self.renamed_ids,
+            "relabelled-buttons" => &mut self.relabelled_buttons,
             _ => return None,
         })
     }

@@ -13,6 +13,7 @@ mod fixtures;
 mod hash;
 mod html;
 mod production;
+mod relabel;
 mod rename;
 mod sandbox;
 mod state;
@@ -205,6 +206,11 @@ impl Replica {
             shared: shared.clone(),
             kind: PortalKind::Production,
         });
+        if opts.layout.relabelled_buttons {
+            // Inside the renaming: it sees the pages' own ids.
+            sandbox_app = sandbox_app.layer(axum::middleware::from_fn(relabel::layer));
+            production_app = production_app.layer(axum::middleware::from_fn(relabel::layer));
+        }
         if opts.layout.renamed_ids {
             // The portals' pages only: the test aids keep their names.
             sandbox_app = sandbox_app.layer(axum::middleware::from_fn(rename::layer));

@@ -113,6 +113,11 @@ pub async fn layer(req: Request, next: Next) -> Response {
         Err(_) => Body::from(bytes),
     };
     let resp = next.run(Request::from_parts(parts, body)).await;
+    map_html(resp, |html| rename_html(html, &path)).await
+}
+
+/// `resp` with its HTML (only an HTML body) turned into `f`'s.
+pub(super) async fn map_html(resp: Response, f: impl FnOnce(&str) -> String) -> Response {
     let html = resp
         .headers()
         .get(header::CONTENT_TYPE)
@@ -123,7 +128,7 @@ pub async fn layer(req: Request, next: Next) -> Response {
     }
     let (mut parts, body) = resp.into_parts();
     let bytes = to_bytes(body, 16 << 20).await.unwrap_or_default();
-    let text = rename_html(&String::from_utf8_lossy(&bytes), &path);
+    let text = f(&String::from_utf8_lossy(&bytes));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(text))
 }

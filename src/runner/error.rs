@@ -19,6 +19,8 @@ pub struct Drift {
     pub step: Option<String>,
     /// What was expected and what the page showed.
     pub what: String,
+    /// What stands there now and the TOML to paste, when something does.
+    pub fix: Option<String>,
 }
 
 impl Drift {
@@ -28,6 +30,7 @@ impl Drift {
             screen: Some(screen.into()),
             step: Some(step.into()),
             what: what.into(),
+            fix: None,
         }
     }
 
@@ -37,6 +40,7 @@ impl Drift {
             screen: Some(screen.into()),
             step: None,
             what: what.into(),
+            fix: None,
         }
     }
 
@@ -46,6 +50,7 @@ impl Drift {
             screen: None,
             step: None,
             what: what.into(),
+            fix: None,
         }
     }
 

@@ -68,7 +68,10 @@ impl Runner<'_> {
             let path = self.save_captcha(&png)?;
             let can_renew = refresh.is_some() && renewals < MAX_RENEWALS;
             let ask = Ask::Captcha { png, path };
-            match self.ask(screen, st, ask, String::new(), can_renew).await? {
+            match self
+                .ask(screen, &st.label, ask, String::new(), can_renew)
+                .await?
+            {
                 Reply::Answer(answer, _) => {
                     self.type_answer(screen, st, input, None, answer.expose())
                         .await?;
@@ -110,7 +113,7 @@ impl Runner<'_> {
                 mobile,
                 rotates: extras.rotates,
             };
-            match self.ask(screen, st, ask, text, can_renew).await? {
+            match self.ask(screen, &st.label, ask, text, can_renew).await? {
                 Reply::Answer(answer, _) => {
                     self.type_answer(screen, st, input, Some(first), answer.expose())
                         .await?;

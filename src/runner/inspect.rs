@@ -216,7 +216,7 @@ impl Runner<'_> {
 
     /// For a fallback: the element it found, first. For drift: the element
     /// most like what the targets named, first, if there is one.
-    async fn propose(
+    pub(super) async fn propose(
         &self,
         screen: &Screen,
         st: &Step,

@@ -101,6 +101,10 @@ impl<'a> Runner<'a> {
                 .await?;
             return Ok(AlertIs::Expected);
         }
+        // Boxed: asking may meet another dialog, sorted by this same rule.
+        if Box::pin(self.repair_dialog(text, screen)).await? {
+            return Ok(AlertIs::Handled);
+        }
         Ok(AlertIs::Unknown)
     }
 

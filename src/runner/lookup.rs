@@ -133,12 +133,16 @@ impl Runner<'_> {
         need: Need,
         prep: Prep,
     ) -> Result<(Hit, Used), StepErr> {
+        let flows = t;
+        let t = &*self.repaired(flows);
         let (mark, found) = self.locate(screen, st, t, need, prep).await?;
         let Some(i) = found.matched else {
             if self.mode().watches_outcomes() {
                 self.outcome_now(None).await?;
             }
-            return Err(self.no_element(screen, st, t, &found).await.into());
+            let mut drift = self.no_element(screen, st, t, &found).await;
+            drift.fix = self.proposal(screen, st, flows, need).await;
+            return self.repair_target(screen, st, flows, need, drift).await;
         };
         let used = t.list[i].to_string();
         if i > 0 {
@@ -157,6 +161,24 @@ impl Runner<'_> {
                 fallback: i > 0,
             },
         ))
+    }
+
+    /// Smoke's proposal for a step target that drifted: what stands there
+    /// now, most like what the targets named, and the TOML to paste.
+    pub(super) async fn proposal(
+        &self,
+        screen: &Screen,
+        st: &Step,
+        t: &Targets,
+        need: Need,
+    ) -> Option<String> {
+        let named = st.kind.named_targets();
+        let key = named
+            .iter()
+            .find(|(_, x)| x.loc == t.loc)
+            .map(|(k, _)| *k)?;
+        let drift = crate::events::Class::Drift;
+        self.propose(screen, st, (key, t), drift, "", need).await
     }
 
     /// The drift of a target with no usable element: what each target showed.
@@ -237,19 +259,24 @@ impl Runner<'_> {
     pub(super) async fn ask(
         &mut self,
         screen: &Screen,
-        st: &Step,
+        step: &str,
         ask: Ask,
         prompt: String,
         can_renew: bool,
     ) -> Result<Reply, StepErr> {
-        let cookies = self.cookies(screen).await?;
+        // A repair may be asked with a dialog open, when no cookie can be read
+        // (reading would sort that dialog again); it needs none.
+        let cookies = match ask {
+            Ask::Repair(_) => vec![],
+            _ => self.cookies(screen).await?,
+        };
         let q = Question {
             ask,
             gstin: self.role(crate::flow::Role::Gstin).unwrap_or_default(),
             portal: self.flow().portal.as_str().into(),
             base_url: self.spec.base_url.clone(),
             screen: screen.label.clone(),
-            step: st.label.clone(),
+            step: step.to_string(),
             prompt,
             attempt: 1 + self.at.retries.values().sum::<u32>(),
             browser_cookies: cookies,
@@ -260,7 +287,10 @@ impl Runner<'_> {
         self.people.human += waited;
         let reply = r?;
         if let Reply::Answer(s, by) = &reply {
-            self.spec.redactor.add(s.expose());
+            // A repair's answer is a target or a word, not a secret.
+            if !matches!(q.ask, Ask::Repair(_)) {
+                self.spec.redactor.add(s.expose());
+            }
             tracing::info!(screen = %screen.id, "{} answered by {by}", q.what());
             self.people.answered.push(super::report::Answered {
                 what: q.what().into(),

@@ -29,6 +29,7 @@ mod mode;
 mod outcomes;
 pub(crate) mod page;
 pub(crate) mod proposal;
+mod repair;
 mod report;
 mod session;
 mod steps;
@@ -80,6 +81,9 @@ pub struct RunSpec {
     pub events: Sink,
     /// Register, or inspect only.
     pub mode: Mode,
+    /// `--repair`: drift is asked about instead of ending the run; the
+    /// repairs are shared by every row of a batch.
+    pub repairs: Option<Arc<crate::repair::Book>>,
     /// While a person is awaited, a harmless command this often keeps the
     /// session from being ended as idle (a Grid's `--session-timeout`,
     /// 300 s by default); zero: never.
@@ -91,6 +95,8 @@ pub(crate) struct Finish {
     status: RunStatus,
     outcome: Option<String>,
     message: String,
+    /// Drift's proposal: what stands there now and the TOML to paste.
+    fix: Option<String>,
 }
 
 /// What a step used: its target and whether that was a fallback.
@@ -122,6 +128,8 @@ pub(crate) struct Runner<'a> {
     drifted: std::sync::atomic::AtomicBool,
     /// The walk stopped because the browser session was lost.
     session_lost: bool,
+    /// Repairs this walk made (`--repair`), in order.
+    repairs: Vec<crate::repair::Repair>,
 }
 
 /// Where the walk is: its screen, its retries, what it last did.
@@ -140,6 +148,8 @@ struct Place {
     arrival: Option<page::Probe>,
     /// The confirm the running step raises (its `confirm`): answered yes.
     confirm: Option<crate::flow::Pattern>,
+    /// The walk is over and its cleanup runs: best effort, never repaired.
+    cleaning: bool,
 }
 
 /// The people's share: who answered each prompt, how long they took.
@@ -151,6 +161,9 @@ struct People {
     answered: Vec<Answered>,
     /// Captcha images saved so far (each gets the next number).
     captchas: u32,
+    /// Repair screenshots and question files saved so far.
+    repairs: u32,
+    repair_files: u32,
 }
 
 /// The credential the walk submits, as the ledger has it.
@@ -194,6 +207,7 @@ impl<'a> Runner<'a> {
             patterns: HashMap::new(),
             drifted: std::sync::atomic::AtomicBool::new(false),
             session_lost: false,
+            repairs: vec![],
         }
     }
 
@@ -297,11 +311,16 @@ impl<'a> Runner<'a> {
                 status: RunStatus::PortalError,
                 outcome: None,
                 message: format!("the portal is unreachable: Chromium shows {why}"),
+                fix: None,
             },
             None => Finish {
                 status: e.status(),
                 outcome: None,
                 message: crate::chain::chain(&e),
+                fix: match &e {
+                    RunError::Drift(d) => d.fix.clone(),
+                    _ => None,
+                },
             },
         }
     }
@@ -327,6 +346,7 @@ impl<'a> Runner<'a> {
                 "after the submit the portal's answer was not recognised ({}); the credential may exist: verify it before creating another",
                 finish.message
             ),
+            fix: None,
         }
     }
 
@@ -336,6 +356,7 @@ impl<'a> Runner<'a> {
         let Some(last) = self.flow().screens.last() else {
             return;
         };
+        self.at.cleaning = true;
         for st in &self.flow().cleanup {
             if !self.holds(&st.when) {
                 continue;
@@ -400,6 +421,7 @@ impl<'a> Runner<'a> {
         RunReport {
             status: finish.status,
             message: self.spec.redactor.redact(&finish.message),
+            fix: finish.fix.map(|f| self.spec.redactor.redact(&f)),
             outcome: finish.outcome,
             gstin: self.role(Role::Gstin).unwrap_or_default(),
             portal: self.flow().portal.as_str().to_string(),
@@ -420,6 +442,7 @@ impl<'a> Runner<'a> {
             answered: self.people.answered.clone(),
             steps: self.trace.take(),
             dialogs: self.dialogs.take(),
+            repairs: self.repairs.clone(),
             store_error: self.cred.store_error.clone(),
             session_lost: self.session_lost,
         }

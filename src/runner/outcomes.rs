@@ -172,6 +172,7 @@ impl<'a> Runner<'a> {
             status: RunStatus::from_outcome(o.kind),
             outcome: Some(o.id.clone()),
             message,
+            fix: None,
         }))
     }
 
@@ -182,6 +183,7 @@ impl<'a> Runner<'a> {
                 status: RunStatus::from_outcome(o.kind),
                 outcome: Some(o.id.clone()),
                 message: format!("{} (gave up after {} retries)", o.message, o.max_retries),
+                fix: None,
             }));
         }
         *n += 1;

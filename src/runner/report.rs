@@ -15,6 +15,10 @@ pub struct RunReport {
     pub status: RunStatus,
     /// One line: the outcome's message or the error (redacted).
     pub message: String,
+    /// On drift: what stands where the flow's target stood, and the TOML
+    /// to paste (redacted), when the page shows something like it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
     /// The outcome's id, when one matched.
     pub outcome: Option<String>,
     /// The GSTIN registered.
@@ -49,6 +53,9 @@ pub struct RunReport {
     /// and the answer given.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dialogs: Vec<crate::events::DialogTrace>,
+    /// `--repair`: what a person's answers changed, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repairs: Vec<crate::repair::Repair>,
     /// The browser session was lost (its driver or Grid node went away,
     /// or the Grid ended it): before the submit a batch starts the row
     /// again on another session.
@@ -93,6 +100,7 @@ impl RunReport {
         RunReport {
             status: RunStatus::Failed,
             message: spec.redactor.redact(&crate::chain::chain(&e)),
+            fix: None,
             outcome: None,
             gstin: role_value(&spec.flow, &spec.vars, Role::Gstin).unwrap_or_default(),
             portal: spec.flow.portal.as_str().into(),
@@ -107,6 +115,7 @@ impl RunReport {
             session_lost: false,
             steps: vec![],
             dialogs: vec![],
+            repairs: vec![],
             store_error: None,
         }
     }

@@ -80,6 +80,8 @@ impl Runner<'_> {
     /// Runs one step; returns the target used.
     async fn exec(&mut self, screen: &Screen, st: &Step) -> StepResultOf {
         if st.submits {
+            // A repair of the submit's own target is asked before the pending record.
+            self.ready_to_submit(screen, st).await?;
             self.write_vault_pending()?;
         }
         match &st.kind {

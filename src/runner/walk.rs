@@ -70,6 +70,7 @@ impl Runner<'_> {
             status,
             outcome: None,
             message: message.into(),
+            fix: None,
         }
     }
 

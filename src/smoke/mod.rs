@@ -54,6 +54,7 @@ pub async fn smoke(c: &Client, spec: &SmokeSpec) -> Vec<Finding> {
         },
         // Smoke stops before anything a person answers.
         keep_alive: std::time::Duration::ZERO,
+        repairs: None,
     };
     let report = crate::runner::run_in(c, &run).await;
     let mut out = checks.take();

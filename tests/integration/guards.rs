@@ -324,3 +324,32 @@ fn an_artifacts_folder_that_is_a_symlink_or_another_users_is_refused() {
         "--artifacts theirs: belongs to another user (uid 65534)",
     );
 }
+
+/// `--repair` refusals, before any browser: a repaired flow with nowhere
+/// to go, a person to ask with no terminal, the vault as the repaired flow.
+#[test]
+fn repair_options_that_cannot_work_are_refused_before_any_browser() {
+    let dir = folder();
+    let d = dir.path();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--repair-out", "fixed.toml"],
+            "--repair-out needs --repair or --repair-command",
+        ),
+        (&["--repair"], "stdin is not one: pass --repair-command CMD"),
+        (
+            &["--repair-command", "true", "--repair-out", "v.jsonl"],
+            "--repair-out v.jsonl is the same file as the vault",
+        ),
+    ];
+    for (extra, text) in cases {
+        let out = run(d, &[&["--vault", "v.jsonl"], *extra].concat());
+        says(&out, text);
+        assert!(!d.join("fixed.toml").exists(), "{extra:?}");
+        assert_eq!(
+            std::fs::read_to_string(d.join("v.jsonl")).unwrap(),
+            VAULT,
+            "{extra:?}"
+        );
+    }
+}

@@ -13,6 +13,7 @@ mod hardening;
 mod install;
 mod leaks;
 mod procs;
+mod repair;
 mod replica;
 mod report;
 mod run;

@@ -329,6 +329,20 @@ fn run_and_smoke_meet_a_drift_at_the_same_screen_step_and_selector() {
         "run says:\n{}\nsmoke says:\n{line}",
         run.stdout
     );
+    // run proposes what smoke proposes: the same TOML line to paste.
+    let fix = smoke
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("drift"))
+        .nth(1)
+        .filter(|l| l.starts_with("    "))
+        .unwrap_or_else(|| panic!("no fix under the drift:\n{}", smoke.stdout))
+        .trim();
+    assert!(
+        run.stdout.contains(&format!("  proposal    {fix}")),
+        "run proposes otherwise than smoke ({fix}):\n{}",
+        run.stdout
+    );
 }
 
 /// Replaces, after the line `label = "{after}"`, the first line that sets `key`.

@@ -326,10 +326,16 @@ fn created_page(p: &Portal, s: &crate::replica::SessionRef, g: &str, username: &
         r##"<h2>API Registration</h2><p class="info" id="lblResult">API user registration completed.</p>{}"##,
         registered_table(p, g)
     );
-    let script = alert_script(
-        &format!("Api user {username} has been created successfully"),
-        0,
-    );
+    let said = format!("Api user {username} has been created successfully");
+    let script = match p.shared.faults.confirm_after_create {
+        // A question no flow knows, then the success alert [guess].
+        true => format!(
+            "<script>window.addEventListener('load',function(){{confirm({});alert({});}});</script>",
+            js("Would you like to register this GSTIN for the e-Way Bill API as well?"),
+            js(&said)
+        ),
+        false => alert_script(&said, 0),
+    };
     s.respond(render(
         p,
         Page {

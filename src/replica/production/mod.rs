@@ -49,6 +49,7 @@ pub fn router() -> Router<Portal> {
         .route("/UserAccount/CloseTechPerson", post(close_tech_notice))
         .route("/Home/MainMenu", get(dashboard))
         .route("/Home/AadhaarLink", get(aadhaar_link))
+        .route("/Home/KeepSession", get(keep_session))
         .route("/Home/Logout", get(logout))
         .route("/APIUserAccount/CreateAPIUser", get(create_api_user))
         .route(
@@ -408,7 +409,7 @@ pub(super) async fn dashboard(State(p): State<Portal>, h: HeaderMap) -> Response
         Page {
             title: "Dash Board",
             body,
-            script: unknown_confirm(&p),
+            script: format!("{}{}", unknown_confirm(&p), session_confirm(&p)),
             gstin: Some(g),
         },
     ))
@@ -422,6 +423,28 @@ fn unknown_confirm(p: &Portal) -> String {
     }
     p.shared.inner.lock().unwrap().bump("unknown_confirm.asked");
     r##"<script>window.addEventListener('load',function(){if(confirm("Link your Aadhaar with this GSTIN now? Click OK to continue."))location.href='/Home/AadhaarLink';});</script>"##.into()
+}
+
+/// The `session_confirm` fault: a session-expiry question at a random
+/// moment [guess in wording and kind]. OK keeps the session; Cancel logs out.
+fn session_confirm(p: &Portal) -> String {
+    if !p.shared.faults.session_confirm {
+        return String::new();
+    }
+    let delay = {
+        let mut inner = p.shared.inner.lock().unwrap();
+        inner.bump("session_confirm.asked");
+        rand::Rng::random_range(&mut inner.rng, 0..=1500u64)
+    };
+    format!(
+        r##"<script>window.addEventListener('load',function(){{setTimeout(function(){{if(confirm("Your session will time out in 2 minutes due to inactivity. Do you want to continue the session?"))fetch('/Home/KeepSession');else location.href='/Home/Logout';}},{delay});}});</script>"##
+    )
+}
+
+/// OK on the `session_confirm` question: counted.
+async fn keep_session(State(p): State<Portal>) -> &'static str {
+    p.shared.inner.lock().unwrap().bump("session_confirm.kept");
+    "ok"
 }
 
 /// Where OK on the `unknown_confirm` dialog leads: counted, so tests can

@@ -3,7 +3,7 @@
 // CSS selectors of the screen's other targets]. With a mark: describes that
 // element. Else: the visible element of the right kind, not another
 // target's, most like any token by id, name, label or text, if close enough.
-const [mark, tokens, need, others] = arguments;
+const [mark, tokens, need, others, limit] = arguments;
 const taken = new Set();
 for (const sel of others || []) { try { document.querySelectorAll(sel).forEach(e => taken.add(e)); } catch (_) {} }
 const clean = s => (s || '').trim().replace(/\s+/g, ' ').slice(0, 80);
@@ -18,7 +18,9 @@ const desc = e => {
   const tag = e.tagName.toLowerCase(), name = e.getAttribute('name') || '';
   return {
     tag, id: e.id || '', name, type: e.getAttribute('type') || '', label: labelOf(e),
-    text: ['input', 'select', 'textarea'].includes(tag) ? '' : clean(e.innerText || e.getAttribute('alt')),
+    // A button made of an input reads its value.
+    text: tag === 'input' && ['submit', 'button', 'reset'].includes(e.type) ? clean(e.value)
+      : ['input', 'select', 'textarea'].includes(tag) ? '' : clean(e.innerText || e.getAttribute('alt')),
     unique_id: !!e.id && count('#' + CSS.escape(e.id)) === 1,
     unique_name: !!name && count(tag + '[name="' + CSS.escape(name) + '"]') === 1,
     score: 1,
@@ -33,7 +35,10 @@ const kinds = {
   click: 'button,a,input[type=submit],input[type=button],input[type=image],input[type=radio],input[type=checkbox],[role=button]',
   see: 'input:not([type=hidden]),textarea,select,button,a,img,table,[id]',
 };
-const norm = s => (s || '').toLowerCase().replace(/[^a-z0-9]/g, '');
+// The part of a name that says what it is: no ASP.NET container prefix
+// (every WebForms id shares it) and no type prefix (btn, txt, ...).
+const core = s => (s || '').replace(/^.*ContentPlaceHolder\d*[_$]/, '').replace(/^(btn|txt|lnk|ddl|lbl|rbl|chk|img|menu)(?=[A-Z_])/, '');
+const norm = s => core(s).toLowerCase().replace(/[^a-z0-9]/g, '');
 const lev = (a, b) => {
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 0; i < a.length; i++) {
@@ -52,12 +57,33 @@ const like = (x, y) => {
   return 1 - lev(a, b) / long;
 };
 const visible = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
+// Words shared, a word's stem (its first 5 letters) counting: "Register
+// for API" is like "API Registration" though no spelling is close.
+const words = s => core(s).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(w => w.length > 1 && !['txt', 'btn', 'lnk', 'ctl00', 'menu', 'contentplaceholder1'].includes(w)).map(w => w.slice(0, 5));
+const overlap = (x, y) => {
+  const a = new Set(words(x)), b = new Set(words(y));
+  if (!a.size || !b.size) return 0;
+  let n = 0; for (const w of a) if (b.has(w)) n++;
+  return 0.9 * n / Math.max(a.size, b.size);
+};
+if (limit) {
+  const all = [];
+  for (const e of document.querySelectorAll(kinds[need] || kinds.see)) {
+    if (!visible(e) || taken.has(e) || (need !== 'see' && e.disabled)) continue;
+    const d = desc(e);
+    let score = 0;
+    for (const t of tokens) for (const v of [d.id, d.name, d.label, d.text]) score = Math.max(score, like(t, v), overlap(t, v));
+    if (d.id || d.name || d.label || d.text) all.push(Object.assign(d, { score }));
+  }
+  all.sort((a, b) => b.score - a.score);
+  return all.slice(0, limit);
+}
 let best = null;
 for (const e of document.querySelectorAll(kinds[need] || kinds.see)) {
   if (!visible(e) || taken.has(e)) continue;
   const d = desc(e);
   for (const t of tokens) for (const v of [d.id, d.name, d.label, d.text]) {
-    const s = like(t, v);
+    const s = Math.max(like(t, v), overlap(t, v));
     if (!best || s > best.score) best = Object.assign({}, d, { score: s });
   }
 }

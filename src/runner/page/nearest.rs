@@ -43,16 +43,45 @@ pub async fn nearest(
     need: Need,
     others: &[String],
 ) -> Result<Option<Seen>, CmdError> {
-    let need = match need {
+    let args = vec![
+        json!(null),
+        json!(tokens(t)),
+        json!(kind(t, need)),
+        json!(others),
+    ];
+    let v = c.execute(NEAREST_JS, args).await?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+/// The visible elements of the kind `t` needs, most like what it named
+/// first, at most `limit`: a repair's candidates.
+pub async fn ranked(
+    c: &Client,
+    t: &Targets,
+    need: Need,
+    others: &[String],
+    limit: usize,
+) -> Result<Vec<Seen>, CmdError> {
+    let args = vec![
+        json!(null),
+        json!(tokens(t)),
+        json!(kind(t, need)),
+        json!(others),
+        json!(limit),
+    ];
+    let v = c.execute(NEAREST_JS, args).await?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+/// The kind of element the page script looks for.
+fn kind(t: &Targets, need: Need) -> &'static str {
+    match need {
         Need::Fill => "fill",
         Need::Click => "click",
         Need::See if kind_of(t) == Some(Need::Fill) => "fill",
         Need::See if kind_of(t) == Some(Need::Click) => "click",
         Need::See => "see",
-    };
-    let args = vec![json!(null), json!(tokens(t)), json!(need), json!(others)];
-    let v = c.execute(NEAREST_JS, args).await?;
-    Ok(serde_json::from_value(v).ok())
+    }
 }
 
 /// What kind of element a target list names, when it says: a `label:`
