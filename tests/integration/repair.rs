@@ -122,7 +122,7 @@ fn a_relabelled_portal_is_repaired_during_the_run_and_the_repaired_flow_stands_a
             .args(["--repair-command", &choose, "--repair-out", out])
             .env("EINVREG_PORTAL_PASSWORD", password)
             .run();
-        ended(d, "registered: created");
+        ended(&d, "registered: created");
         assert!(
             d.stderr.contains("✎ Dash Board › API Registration menu:"),
             "{}",
@@ -175,7 +175,7 @@ fn a_relabelled_portal_is_repaired_during_the_run_and_the_repaired_flow_stands_a
         .args(again)
         .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
         .run();
-    ended(d, "registered: created");
+    ended(&d, "registered: created");
 
     // The sandbox flow likewise.
     let sbx = Test::new()
@@ -183,13 +183,13 @@ fn a_relabelled_portal_is_repaired_during_the_run_and_the_repaired_flow_stands_a
         .args(sandbox_run(&r.sandbox))
         .args(["--repair-command", &choose])
         .run();
-    ended(sbx, "registered: acknowledged");
+    ended(&sbx, "registered: acknowledged");
     let written = dir.path().join("sandbox-register.repaired.toml");
     assert!(written.is_file(), "the default --repair-out");
     let mut again = sandbox_run(&fresh.sandbox);
     again[1] = written.display().to_string();
     let d = Test::new().cwd(dir.path()).args(again).run();
-    ended(d, "registered: acknowledged");
+    ended(&d, "registered: acknowledged");
     assert_eq!(
         asked(dir.path()).len(),
         9,
@@ -250,7 +250,7 @@ fn an_unknown_dialog_is_asked_about_and_becomes_an_interrupt() {
         .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
         .env("CHOOSER_DIALOG", "dismiss")
         .run();
-    ended(d, "registered: created");
+    ended(&d, "registered: created");
     let a = asked(dir.path());
     assert_eq!(a.len(), 1, "{a:?}");
     assert_eq!(
@@ -278,7 +278,7 @@ fn an_unknown_dialog_is_asked_about_and_becomes_an_interrupt() {
         .args(again)
         .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
         .run();
-    ended(d, "registered: created");
+    ended(&d, "registered: created");
     assert_eq!(counter(&fresh.production, "unknown_confirm.accepted"), 0);
     assert_eq!(asked(dir.path()).len(), 1);
 }
