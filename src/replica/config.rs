@@ -53,6 +53,9 @@ pub struct Faults {
     /// The page after the create asks a confirm no flow knows, then shows
     /// the success alert [guess].
     pub confirm_after_create: bool,
+    /// The success alert's page moves on by itself (to the dashboard) the
+    /// moment the alert is answered [guess].
+    pub success_moves_on: bool,
     /// The auth API's first N calls answer HTTP 503.
     pub auth_busy: u64,
     /// The auth API answers HTTP 429 past N calls a second for one GSTIN.
@@ -101,6 +104,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "confirm_create",
     "session_confirm",
     "confirm_after_create",
+    "success_moves_on",
     "auth_busy",
     "auth_rate",
 ];
@@ -213,6 +217,7 @@ impl Faults {
                 "confirm_create" => f.confirm_create = true,
                 "session_confirm" => f.session_confirm = true,
                 "confirm_after_create" => f.confirm_after_create = true,
+                "success_moves_on" => f.success_moves_on = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),
@@ -248,7 +253,9 @@ impl Faults {
 /// `legacy` is the replica as it was first built from our guesses; both
 /// may be real (fixtures/README.md gives each behaviour's source).
 /// `renamed` is `evidence` with every id and name that is not public
-/// renamed; `relabelled` is `renamed` whose buttons also read otherwise. Single behaviours switch with `+name` / `-name`, e.g.
+/// renamed; `relabelled` is `renamed` whose buttons also read otherwise;
+/// `widgets` is `evidence` with dropdown widgets and Create API User in a
+/// new window. Single behaviours switch with `+name` / `-name`, e.g.
 /// `evidence,-options-in-place`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -279,6 +286,10 @@ pub struct Layout {
     pub renamed_ids: bool,
     /// The buttons and menu entries a flow clicks read otherwise [guess].
     pub relabelled_buttons: bool,
+    /// The provider dropdowns are a widget over a hidden `<select>` [guess].
+    pub dropdown_widget: bool,
+    /// Create API User opens in a new window that closes itself [guess].
+    pub create_window: bool,
 }
 
 /// The behaviours `+name` / `-name` switch.
@@ -293,10 +304,12 @@ pub const BEHAVIOURS: &[&str] = &[
     "ack-account-created",
     "renamed-ids",
     "relabelled-buttons",
+    "dropdown-widget",
+    "create-window",
 ];
 
 /// Layout names `--layout` takes.
-pub const LAYOUT_NAMES: &[&str] = &["evidence", "legacy", "renamed", "relabelled"];
+pub const LAYOUT_NAMES: &[&str] = &["evidence", "legacy", "renamed", "relabelled", "widgets"];
 
 impl Default for Layout {
     fn default() -> Self {
@@ -319,10 +332,12 @@ impl Layout {
             ack_account_created: evidence,
             renamed_ids: match name {
                 "renamed" | "relabelled" => true,
-                "evidence" | "legacy" => false,
+                "evidence" | "legacy" | "widgets" => false,
                 _ => return None,
             },
             relabelled_buttons: name == "relabelled",
+            dropdown_widget: name == "widgets",
+            create_window: name == "widgets",
         })
     }
 
@@ -338,6 +353,8 @@ impl Layout {
             "ack-account-created" => &mut self.ack_account_created,
             "renamed-ids" => &mut self.renamed_ids,
             "relabelled-buttons" => &mut self.relabelled_buttons,
+            "dropdown-widget" => &mut self.dropdown_widget,
+            "create-window" => &mut self.create_window,
             _ => return None,
         })
     }
@@ -437,6 +454,14 @@ mod tests {
         let l = Layout::parse("legacy").unwrap();
         assert!(!l.login_on_home && !l.alert_errors && l.gsp_list_page);
         assert!(Layout::parse("renamed").unwrap().renamed_ids);
+        let w = Layout::parse("widgets").unwrap();
+        assert!(w.dropdown_widget && w.create_window && w.login_on_home && !w.renamed_ids);
+        assert!(!e.dropdown_widget && !e.create_window);
+        assert!(
+            Layout::parse("evidence,+create-window")
+                .unwrap()
+                .create_window
+        );
         let mixed = Layout::parse("evidence, -options-in-place, +gsp-list-page").unwrap();
         assert!(!mixed.options_in_place && mixed.gsp_list_page && mixed.login_on_home);
         assert!(Layout::parse("evidense")

@@ -17,6 +17,7 @@ mod relabel;
 mod rename;
 mod sandbox;
 mod state;
+mod widgets;
 
 pub use config::{ConfigError, Drift, Faults, Layout};
 pub use fixtures::{Fixture, Fixtures};
@@ -206,6 +207,14 @@ impl Replica {
             shared: shared.clone(),
             kind: PortalKind::Production,
         });
+        if opts.layout.dropdown_widget {
+            sandbox_app = sandbox_app.layer(axum::middleware::from_fn(widgets::dropdown_layer));
+            production_app =
+                production_app.layer(axum::middleware::from_fn(widgets::dropdown_layer));
+        }
+        if opts.layout.create_window {
+            production_app = production_app.layer(axum::middleware::from_fn(widgets::window_layer));
+        }
         if opts.layout.relabelled_buttons {
             // Inside the renaming: it sees the pages' own ids.
             sandbox_app = sandbox_app.layer(axum::middleware::from_fn(relabel::layer));

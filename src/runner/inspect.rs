@@ -14,7 +14,8 @@ use std::collections::HashMap;
 fn need_of(k: &StepKind) -> Need {
     match k {
         StepKind::Fill { .. } | StepKind::FillSecret { .. } | StepKind::Otp { .. } => Need::Fill,
-        StepKind::Click { .. } | StepKind::Choose { .. } | StepKind::Select { .. } => Need::Click,
+        StepKind::Click { .. } | StepKind::Choose { .. } => Need::Click,
+        StepKind::Select { .. } => Need::Pick,
         _ => Need::See,
     }
 }
@@ -277,7 +278,7 @@ impl Runner<'_> {
             return Ok(());
         }
         let mark = match self
-            .locate(screen, st, t, Need::See, page::Prep::default())
+            .locate(screen, st, t, Need::Pick, page::Prep::default())
             .await
         {
             Ok((m, f)) if f.matched.is_some() => m,

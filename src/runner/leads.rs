@@ -11,6 +11,9 @@ use super::Runner;
 use crate::flow::{Step, Targets};
 use std::time::{Duration, Instant};
 
+/// How often a page load that has not begun is checked for a new window.
+const WINDOW_LOOK: Duration = Duration::from_millis(400);
+
 impl Runner<'_> {
     /// The token the step's find marks the document with when the step
     /// leads somewhere (empty: it does not).
@@ -51,9 +54,12 @@ impl Runner<'_> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             // Loaded, or an alert opened: the new page's, or an interrupt.
-            let text = match self.s.wait_navigation(token, left).await? {
+            // Looked at in slices: the page may open in a new window instead.
+            let text = match self.s.wait_navigation(token, left.min(WINDOW_LOOK)).await? {
                 NavEnd::Loaded => return Ok(Landed::Arrived),
                 NavEnd::Alert(text) => text,
+                NavEnd::Late if self.s.follow_new_window().await? => return Ok(Landed::Arrived),
+                NavEnd::Late if Instant::now() < deadline => continue,
                 NavEnd::Late if interrupted => return Ok(Landed::Interrupted),
                 NavEnd::Late => {
                     let secs = timeout.as_secs();

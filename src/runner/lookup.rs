@@ -32,7 +32,12 @@ impl Runner<'_> {
                 .s
                 .click(&hit.mark, hit.found.el.as_ref(), covered.take());
             match click.await? {
-                Click::Done => return Ok(()),
+                // At once: chromedriver answers nothing more once a window
+                // it is not in shows a dialog (as a pop-up's page may on load).
+                Click::Done => {
+                    self.s.follow_new_window().await?;
+                    return Ok(());
+                }
                 Click::BlockedByAlert if alerts < 5 => {
                     alerts += 1;
                     self.on_alert_during_step(screen).await?;

@@ -19,6 +19,7 @@
 //! checks), `artifacts` (trace and failure files).
 
 mod artifacts;
+mod dropdown;
 mod error;
 mod human;
 mod inspect;
@@ -357,6 +358,10 @@ impl<'a> Runner<'a> {
             return;
         };
         self.at.cleaning = true;
+        if let Err(e) = self.s.back_to_first_window().await {
+            let why = self.spec.redactor.redact(&e.to_string());
+            tracing::info!("cannot go back to the first window for the cleanup: {why}");
+        }
         for st in &self.flow().cleanup {
             if !self.holds(&st.when) {
                 continue;

@@ -125,6 +125,7 @@ impl Runner<'_> {
             crate::flow::StepKind::Fill { .. } | crate::flow::StepKind::FillSecret { .. } => {
                 Need::Fill
             }
+            crate::flow::StepKind::Select { .. } => Need::Pick,
             _ => Need::Click,
         };
         for t in st.kind.targets() {

@@ -3,6 +3,7 @@
 use super::error::{Drift, RunError, StepErr};
 use super::interrupts::AlertIs;
 use super::leads::{Landed, Lead};
+use super::page::widget::Dropdown;
 use super::page::{self, Need, Prep};
 use super::session::until;
 use super::typing::Typing;
@@ -351,10 +352,20 @@ impl Runner<'_> {
     ) -> StepResultOf {
         let token = self.lead_token(lead);
         let prep = self.click_prep(&token, "");
-        let (hit, used) = self.find_with(screen, st, t, Need::Click, prep).await?;
+        let (hit, used) = self.find_with(screen, st, t, Need::Pick, prep).await?;
         let want = option.template().render(&self.vars)?;
-        self.pick(screen, st, &hit.mark, option, &want, (lead, &token))
-            .await?;
+        let boxm = self.s.mark();
+        match page::widget::stand(self.s.c, &hit.mark, &boxm).await? {
+            Dropdown::Widget => {
+                let marks = (hit.mark.as_str(), boxm.as_str());
+                self.pick_in_widget(screen, st, marks, option, &want, (lead, &token))
+                    .await?
+            }
+            Dropdown::Native | Dropdown::Gone => {
+                self.pick(screen, st, &hit.mark, option, &want, (lead, &token))
+                    .await?
+            }
+        }
         Ok(used)
     }
 
@@ -563,7 +574,7 @@ impl Runner<'_> {
 }
 
 /// Where `want` sits among a dropdown's (value, label) options.
-fn option_position(
+pub(super) fn option_position(
     options: &[(String, String)],
     choice: &OptionChoice,
     want: &str,

@@ -89,3 +89,26 @@ fn an_unknown_confirm_before_the_submit_is_refused_and_reported() {
     let users = get_json(&format!("{}/__replica/users", r.production));
     assert_eq!(users["api_users"].as_array().unwrap().len(), 0, "{users}");
 }
+
+/// A success alert whose page goes on to the dashboard the moment it is
+/// answered (and, on the widgets layout, a window that closes then): the
+/// run still ends created, and logs out.
+#[test]
+fn a_success_alert_whose_page_moves_on_ends_created() {
+    for layout in ["evidence", "widgets"] {
+        let dir = tempfile::tempdir().unwrap();
+        let r = ReplicaProc::start(&["--faults", "success_moves_on", "--layout", layout]);
+        let d = Test::new()
+            .cwd(dir.path())
+            .args(demo_run(&r.production))
+            .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+            .run();
+        assert!(
+            d.stdout.starts_with("registered: created"),
+            "{layout}: {}\n{}",
+            d.stdout,
+            d.stderr
+        );
+        assert_eq!(counter(&r.production, "logouts"), 1, "{layout}: logged out");
+    }
+}

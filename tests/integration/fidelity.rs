@@ -158,6 +158,12 @@ fn every_route_registers_with_every_private_id_renamed() {
     every_route_registers_on("renamed");
 }
 
+/// Provider dropdowns as widgets, Create API User in a new window.
+#[test]
+fn every_route_registers_through_widgets_and_a_new_window() {
+    every_route_registers_on("widgets");
+}
+
 #[test]
 fn smoke_passes_on_every_layout() {
     let dir = tempfile::tempdir().unwrap();
@@ -165,6 +171,7 @@ fn smoke_passes_on_every_layout() {
         "evidence",
         "legacy",
         "renamed",
+        "widgets",
         "evidence,-options-in-place,+gsp-list-page",
     ] {
         let d = Test::new()

@@ -49,58 +49,6 @@ const RELABELLED: &[&str] = &[
     "confirm_create,session_confirm",
 ];
 
-fn gsp_run(url: &str) -> Vec<String> {
-    demo_run(url)
-}
-
-fn erp_run(url: &str) -> Vec<String> {
-    [
-        "run",
-        "production-api-user",
-        "--portal",
-        url,
-        "--auto-answer",
-        "--var",
-        "gstin=29AAFCC9980MZZT",
-        "--var",
-        "portal_username=gstzendemo",
-        "--var",
-        "through=erp",
-        "--var",
-        "provider=CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen)",
-        "--var",
-        "api_username=zenerp",
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
-fn sandbox_run(url: &str) -> Vec<String> {
-    [
-        "run",
-        "sandbox-register",
-        "--portal",
-        url,
-        "--auto-answer",
-        "--var",
-        "gstin=33GSPTN9771G3ZP",
-        "--var",
-        "trade_name=TAMIL GSP SERVICES",
-        "--var",
-        "mobile=8056012345",
-        "--var",
-        "email=gsp@tamilgsp.example",
-        "--var",
-        "provider=DEFMACRO SOFTWARE PRIVATE LIMITED",
-        "--var",
-        "client_id=AACCT29GSPB5H8G",
-        "--var",
-        "api_username=tngspsbx",
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
 /// On a portal whose post-login buttons read otherwise and whose ids are
 /// all renamed, with a confirm before the create and a session-expiry
 /// confirm, a chooser that always answers `1` gets both bundled flows
@@ -113,7 +61,7 @@ fn a_relabelled_portal_is_repaired_during_the_run_and_the_repaired_flow_stands_a
     let choose = chooser(dir.path());
     let r = ReplicaProc::start(RELABELLED);
     for (args, password, out) in [
-        (gsp_run(&r.production), "Uday@Login2024", "gsp.toml"),
+        (demo_run(&r.production), "Uday@Login2024", "gsp.toml"),
         (erp_run(&r.production), "Zen@Login2024x", "erp.toml"),
     ] {
         let d = Test::new()

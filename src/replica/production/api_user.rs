@@ -334,6 +334,11 @@ fn created_page(p: &Portal, s: &crate::replica::SessionRef, g: &str, username: &
             js("Would you like to register this GSTIN for the e-Way Bill API as well?"),
             js(&said)
         ),
+        // The alert, then at once the dashboard, as some portals go on.
+        false if p.shared.faults.success_moves_on => format!(
+            "<script>window.addEventListener('load',function(){{alert({});location.href='/Home/MainMenu';}});</script>",
+            js(&said)
+        ),
         false => alert_script(&said, 0),
     };
     s.respond(render(

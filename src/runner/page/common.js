@@ -34,11 +34,18 @@ function __all(kind, expr){ if(kind==='css') return Array.from(document.querySel
 function __find(list, need){ const report=[];
   for(let i=0;i<list.length;i++){ let els; try{ els=__all(list[i][0], list[i][1]); }catch(e){ report.push(list[i][0]==='unsupported'?'unsupported':'invalid'); continue; }
     if(!els.length){ report.push('none'); continue; }
-    const vis = els.filter(__vis); if(!vis.length){ report.push('hidden'); continue; }
-    const ok = need==='fill' ? vis.filter(e=>!e.disabled && !e.readOnly) : need==='click' ? vis.filter(e=>!e.disabled) : vis;
+    const vis = els.filter(e=>__vis(e) || (need==='pick' && __stand(e))); if(!vis.length){ report.push('hidden'); continue; }
+    const ok = need==='fill' ? vis.filter(e=>!e.disabled && !e.readOnly) : need==='click'||need==='pick' ? vis.filter(e=>!e.disabled) : vis;
     if(!ok.length){ report.push('disabled'); continue; }
     return {index:i, report:report, el:ok[0]}; }
   return {index:-1, report:report, el:null}; }
+// The visible widget that stands for a hidden <select> (select2, chosen,
+// a portal's own): a combobox or widget-like sibling, else the first
+// visible sibling after it; null for a visible select or none.
+function __stand(s){ if(!s || s.tagName!=='SELECT' || __vis(s) || !s.parentElement) return null;
+  const near=Array.from(s.parentElement.children).filter(x=>x!==s && !['SELECT','SCRIPT','LABEL'].includes(x.tagName) && __vis(x));
+  const widgety=x=>x.getAttribute('role')==='combobox' || /select|combo|chosen|dropdown|choice/i.test(typeof x.className==='string' ? x.className : '');
+  return near.find(widgety) || near.find(x=>s.compareDocumentPosition(x) & Node.DOCUMENT_POSITION_FOLLOWING) || null; }
 function __watch(list){ let text=null;
   for(let i=0;i<list.length;i++){ const w=list[i];
     if(!w.page) continue;

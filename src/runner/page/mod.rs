@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 mod describe;
 mod mask;
 pub mod nearest;
+pub mod widget;
 
 pub use describe::{describe_targets, joined, list, snippet, target_of};
 pub use mask::{hide_texts, mask_secrets, unhide_texts, visible_text};
@@ -36,6 +37,9 @@ pub enum Need {
     Fill,
     /// Visible and enabled.
     Click,
+    /// A dropdown to pick from: visible and enabled, or a hidden `<select>`
+    /// with a visible widget standing for it (as select2 and chosen do).
+    Pick,
 }
 
 impl Need {
@@ -44,6 +48,7 @@ impl Need {
             Need::See => "see",
             Need::Fill => "fill",
             Need::Click => "click",
+            Need::Pick => "pick",
         }
     }
 }

@@ -76,7 +76,8 @@ pub async fn ranked(
 /// The kind of element the page script looks for.
 fn kind(t: &Targets, need: Need) -> &'static str {
     match need {
-        Need::Fill => "fill",
+        // A dropdown is found among fields (`select`), not among buttons.
+        Need::Fill | Need::Pick => "fill",
         Need::Click => "click",
         Need::See if kind_of(t) == Some(Need::Fill) => "fill",
         Need::See if kind_of(t) == Some(Need::Click) => "click",

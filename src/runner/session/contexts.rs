@@ -1,8 +1,11 @@
 //! Contexts (<https://www.w3.org/TR/webdriver2/#contexts>): the window,
 //! touched while a person is awaited so an endpoint that ends idle
-//! sessions keeps this one.
+//! sessions keeps this one; a window a step opened, followed, and the
+//! one that opened it, gone back to once it closes.
 
 use super::Session;
+use fantoccini::error::CmdError;
+use fantoccini::wd::WindowHandle;
 use std::time::Duration;
 
 impl Session<'_> {
@@ -38,4 +41,83 @@ impl Session<'_> {
             Err(_) => tracing::debug!("keep-alive: no answer within {every:?}"),
         }
     }
+
+    /// Follows a window that opened since the walk last looked: switches
+    /// to it ([Switch To Window](https://www.w3.org/TR/webdriver2/#switch-to-window)),
+    /// remembering the one it came from. `true` when there was one.
+    pub(crate) async fn follow_new_window(&self) -> Result<bool, CmdError> {
+        let all = self.c.windows().await?;
+        let mut w = self.followed();
+        if w.seen.is_empty() {
+            let first = self.c.window().await?;
+            w = Windows {
+                seen: vec![first.clone()],
+                path: vec![first],
+            };
+        }
+        let Some(new) = all.into_iter().find(|h| !w.seen.contains(h)) else {
+            self.keep_followed(w);
+            return Ok(false);
+        };
+        self.c.switch_to_window(new.clone()).await?;
+        tracing::info!(
+            windows = w.path.len() + 1,
+            "followed a window the step opened"
+        );
+        w.seen.push(new.clone());
+        w.path.push(new);
+        self.keep_followed(w);
+        Ok(true)
+    }
+
+    /// When the window the walk followed has closed: back to the newest
+    /// one still open that led to it. `true` when the walk switched.
+    pub(crate) async fn back_to_open_window(&self) -> Result<bool, CmdError> {
+        let mut w = self.followed();
+        if w.path.len() < 2 {
+            return Ok(false); // no window followed: nothing to go back to
+        }
+        let open = self.c.windows().await?;
+        let before = w.path.len();
+        while w.path.last().is_some_and(|h| !open.contains(h)) {
+            w.path.pop();
+        }
+        let Some(back) = w.path.last().cloned().filter(|_| w.path.len() < before) else {
+            return Ok(false);
+        };
+        self.c.switch_to_window(back).await?;
+        tracing::info!("the followed window closed: back to the one that opened it");
+        self.keep_followed(w);
+        Ok(true)
+    }
+
+    /// Back to the first window, whatever the walk followed since: the
+    /// cleanup (a logout) belongs to it.
+    pub(crate) async fn back_to_first_window(&self) -> Result<(), CmdError> {
+        let mut w = self.followed();
+        if w.path.len() > 1 {
+            w.path.truncate(1);
+            self.c.switch_to_window(w.path[0].clone()).await?;
+            self.keep_followed(w);
+        }
+        Ok(())
+    }
+
+    fn followed(&self) -> Windows {
+        self.windows.lock().map(|w| w.clone()).unwrap_or_default()
+    }
+
+    fn keep_followed(&self, w: Windows) {
+        if let Ok(mut kept) = self.windows.lock() {
+            *kept = w;
+        }
+    }
+}
+
+/// The windows the walk has met: every one seen (so one is new only
+/// once), and the path from the first to the current one.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Windows {
+    seen: Vec<WindowHandle>,
+    path: Vec<WindowHandle>,
 }

@@ -30,6 +30,8 @@ pub(crate) struct Session<'a> {
     /// Interrupts whose steps are running (innermost last): their own
     /// lookups must not see them again, but may meet another on top.
     pub(crate) busy: Vec<usize>,
+    /// The windows the walk has met (none known until a step clicks).
+    windows: std::sync::Mutex<contexts::Windows>,
 }
 
 impl<'a> Session<'a> {
@@ -39,6 +41,7 @@ impl<'a> Session<'a> {
             marks: 0,
             watch,
             busy: vec![],
+            windows: Default::default(),
         }
     }
 

@@ -74,6 +74,8 @@ impl Session<'_> {
                 Ok(self.alert_text().await?.map_or(Look::Between, Look::Alert))
             }
             None if page::is_transient(&e) => Ok(Look::Between),
+            // The window the walk followed closed (as a pop-up does when done).
+            None if e.is_no_such_window() && self.back_to_open_window().await? => Ok(Look::Between),
             None => Err(e),
         }
     }

@@ -634,6 +634,56 @@ pub fn demo_run(portal: &str) -> Vec<String> {
     .to_vec()
 }
 
+/// `run` through an ERP on production (GSTZen's demo login).
+pub fn erp_run(url: &str) -> Vec<String> {
+    [
+        "run",
+        "production-api-user",
+        "--portal",
+        url,
+        "--auto-answer",
+        "--var",
+        "gstin=29AAFCC9980MZZT",
+        "--var",
+        "portal_username=gstzendemo",
+        "--var",
+        "through=erp",
+        "--var",
+        "provider=CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen)",
+        "--var",
+        "api_username=zenerp",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// `run` on the sandbox through a GSP (its demo taxpayer).
+pub fn sandbox_run(url: &str) -> Vec<String> {
+    [
+        "run",
+        "sandbox-register",
+        "--portal",
+        url,
+        "--auto-answer",
+        "--var",
+        "gstin=33GSPTN9771G3ZP",
+        "--var",
+        "trade_name=TAMIL GSP SERVICES",
+        "--var",
+        "mobile=8056012345",
+        "--var",
+        "email=gsp@tamilgsp.example",
+        "--var",
+        "provider=DEFMACRO SOFTWARE PRIVATE LIMITED",
+        "--var",
+        "client_id=AACCT29GSPB5H8G",
+        "--var",
+        "api_username=tngspsbx",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// `batch.csv` and `secrets.toml` for `n` of the replica's generated
 /// taxpayers (start it with `--taxpayers N`); their GSTINs and logins.
 pub fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, std::collections::HashMap<String, String>) {
