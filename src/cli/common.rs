@@ -121,9 +121,9 @@ pub struct OperatorArgs {
     /// How long a prompt or answer command may take
     #[arg(long, default_value = "5m")]
     pub prompt_timeout: String,
-    /// On drift, ask what stands there now (in the terminal, or
-    /// --repair-command) and go on in the same session; the repaired flow
-    /// is written at the end
+    /// On drift, ask what stands there now (in the terminal, on the desk,
+    /// or --repair-command) and go on in the same session; the repaired
+    /// flow is written at the end
     #[arg(long)]
     pub repair: bool,
     /// Command that answers repair questions (implies --repair): gets the
@@ -167,8 +167,9 @@ impl OperatorArgs {
         if self.repair_out.is_some() && !self.repairs() {
             return Err("--repair-out needs --repair or --repair-command".into());
         }
-        if self.repair && self.repair_command.is_none() && !std::io::stdin().is_terminal() {
-            return Err("--repair asks in the terminal, and stdin is not one: pass --repair-command CMD to answer repair questions".into());
+        let asker = self.repair_command.is_some() || self.desk.desk;
+        if self.repair && !asker && !std::io::stdin().is_terminal() {
+            return Err("--repair asks in the terminal, and stdin is not one: pass --repair-command CMD (or --desk) to answer repair questions".into());
         }
         self.desk.config(timeout).map(|_| ())
     }
@@ -190,7 +191,11 @@ impl OperatorArgs {
                 command: c.clone(),
                 timeout: self.timeout()?,
             }),
-            None => Arc::new(Terminal::new(self.timeout()?, ImageMode::Off)),
+            None if std::io::stdin().is_terminal() => {
+                Arc::new(Terminal::new(self.timeout()?, ImageMode::Off))
+            }
+            // The desk (checked: it is on) answers.
+            None => Arc::new(Nobody),
         };
         Ok(Arc::new(WithRepair { rest, repair }))
     }

@@ -164,7 +164,7 @@ impl Board {
         let (png, mobile) = match &q.ask {
             Ask::Captcha { png, .. } => (Some(Arc::new(png.clone())), None),
             Ask::Otp { mobile, .. } => (None, mobile.clone()),
-            Ask::Repair(_) => (None, None), // the queue never shows repairs on the desk
+            Ask::Repair(_) => (None, None),
         };
         let masked = mobile.as_deref().map(crate::rules::mask_mobile);
         let is_otp = matches!(q.ask, Ask::Otp { .. });
@@ -191,7 +191,10 @@ impl Board {
                 portal: q.portal.clone(),
                 screen: q.screen.clone(),
                 step: q.step.clone(),
-                prompt: q.prompt.clone(),
+                prompt: match &q.ask {
+                    Ask::Repair(r) => format!("{}Answer: {}", r.text(), r.answers()),
+                    _ => q.prompt.clone(),
+                },
                 attempt: q.attempt,
                 can_renew: q.can_renew,
                 mobile: masked,

@@ -30,7 +30,7 @@ function card(p) {
   const input = el('input', {
     type: p.what === 'OTP' ? 'password' : 'text', name: 'answer', autocomplete: 'off',
     inputMode: p.what === 'OTP' ? 'numeric' : 'text', required: true,
-    placeholder: p.what === 'OTP' ? '6 digits' : 'the characters',
+    placeholder: p.what === 'OTP' ? '6 digits' : p.what === 'repair' ? 'a number, a target, or a word' : 'the characters',
   });
   const send = el('button', { type: 'submit', className: 'send' }, 'Send');
   const form = el('form', {}, input, send);
@@ -42,7 +42,8 @@ function card(p) {
   box.append(el('h2', {}, p.what + again + ' · GSTIN ' + p.gstin));
   box.append(el('p', { className: 'meta' }, p.portal + ' portal · ' + p.screen + ' › ' + p.step + ' · ',
     el('span', { className: 'age' })));
-  if (p.prompt) box.append(el('p', {}, p.prompt));
+  // A repair question keeps its lines: the numbered candidates.
+  if (p.prompt) box.append(el(p.what === 'repair' ? 'pre' : 'p', {}, p.prompt));
   if (p.mobile) box.append(el('p', { className: 'meta' }, 'sent to mobile ' + p.mobile));
   const link = el('p', { className: 'meta link' });
   box.append(link);

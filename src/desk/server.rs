@@ -311,12 +311,20 @@ enum BadAnswer {
     /// Not what a captcha holds.
     #[error("type the characters in the image (letters and digits)")]
     Captcha,
+    /// Not one line.
+    #[error("answer on one line: a number, a target, accept, dismiss, skip or stop")]
+    Repair,
 }
 
 /// Checked before the portal sees it: an OTP is 6 digits; a captcha, a few letters or digits.
 fn valid(what: &str, text: &str) -> Result<(), BadAnswer> {
     match what {
         "OTP" => crate::rules::validate_otp(text).map_err(BadAnswer::Otp),
+        // A number, a target or a word: one line of reasonable length.
+        "repair" if (1..=500).contains(&text.len()) && !text.chars().any(char::is_control) => {
+            Ok(())
+        }
+        "repair" => Err(BadAnswer::Repair),
         _ if (1..=12).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric()) => {
             Ok(())
         }

@@ -52,6 +52,40 @@ pub struct RepairAsk {
     pub can_skip: bool,
 }
 
+impl RepairAsk {
+    /// The question as a person reads it: why it is asked again, what was
+    /// tried, the screenshot, the numbered candidates.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        if let Some(why) = &self.again {
+            s.push_str(&format!("{why}\n"));
+        }
+        s.push_str(&format!("{}\n", self.what));
+        if let Some(p) = &self.screenshot {
+            s.push_str(&format!("screenshot: {}\n", p.display()));
+        }
+        for c in &self.candidates {
+            s.push_str(&format!("{:>2}. {}  →  {}\n", c.n, c.describe, c.target));
+        }
+        s
+    }
+
+    /// The answers it takes.
+    pub fn answers(&self) -> String {
+        let skip = if self.can_skip { ", skip" } else { "" };
+        match self.kind {
+            crate::repair::RepairKind::Dialog => "accept, dismiss or stop".into(),
+            crate::repair::RepairKind::Target if self.candidates.is_empty() => {
+                format!("a target: #id, text:…, label:…, CSS{skip}, or stop")
+            }
+            crate::repair::RepairKind::Target => format!(
+                "1-{}, a target: #id, text:…, label:…, CSS{skip}, or stop",
+                self.candidates.len()
+            ),
+        }
+    }
+}
+
 /// What a person (or a stand-in) answers.
 #[derive(Debug)]
 pub enum Reply {
@@ -301,11 +335,8 @@ impl Queue {
         let start = Instant::now();
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let r = match &self.desk {
-            // The desk shows captchas and OTPs; repairs are asked in turn.
-            Some(d) if !matches!(q.ask, Ask::Repair(_)) => {
-                race::first_answer(self.in_turn(q), d.answer(q)).await
-            }
-            _ => self.in_turn(q).await,
+            Some(d) => race::first_answer(self.in_turn(q), d.answer(q)).await,
+            None => self.in_turn(q).await,
         };
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         self.asked.fetch_add(1, Ordering::SeqCst);

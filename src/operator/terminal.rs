@@ -202,36 +202,14 @@ pub fn render_inline(png_bytes: &[u8], mode: ImageMode) -> Option<String> {
     }
 }
 
-/// What a repair question shows: what was tried, the screenshot, the
-/// numbered candidates.
+/// What a repair question shows, indented under its heading.
 fn repair_head(r: &super::RepairAsk) -> String {
-    let mut s = String::new();
-    if let Some(why) = &r.again {
-        s.push_str(&format!("   {why}\n"));
-    }
-    s.push_str(&format!("   {}\n", r.what));
-    if let Some(p) = &r.screenshot {
-        s.push_str(&format!("   screenshot: {}\n", p.display()));
-    }
-    for c in &r.candidates {
-        s.push_str(&format!("   {:>2}. {}  →  {}\n", c.n, c.describe, c.target));
-    }
-    s
+    r.text().lines().map(|l| format!("   {l}\n")).collect()
 }
 
 /// The answers a repair question takes.
 fn repair_label(r: &super::RepairAsk) -> String {
-    let skip = if r.can_skip { ", skip" } else { "" };
-    match r.kind {
-        crate::repair::RepairKind::Dialog => "   Answer (accept, dismiss or stop): ".into(),
-        crate::repair::RepairKind::Target if r.candidates.is_empty() => {
-            format!("   Answer (a target: #id, text:…, label:…, CSS{skip}, or stop): ")
-        }
-        crate::repair::RepairKind::Target => format!(
-            "   Answer (1-{}, a target: #id, text:…, label:…, CSS{skip}, or stop): ",
-            r.candidates.len()
-        ),
-    }
+    format!("   Answer ({}): ", r.answers())
 }
 
 /// Whether a typed line asks for a new image or OTP.

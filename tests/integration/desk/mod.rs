@@ -607,3 +607,48 @@ fn the_production_flow_is_answered_on_the_desk_too() {
     assert_eq!(creds.len(), 1, "{creds:?}");
     assert_eq!(creds[0].username, "API_udaytera");
 }
+
+/// `--repair --desk` with no terminal: each repair question is a card on
+/// the desk showing what was tried and the numbered candidates; answering
+/// `1` there gets the run through, in the same session.
+#[test]
+fn repairs_are_answered_on_the_desk() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--layout", "relabelled"]);
+    write_secrets(dir.path(), "udaytrd01 = \"Uday@Login2024\"\n");
+    let mut args = demo_run(&r.production);
+    args.extend(["--desk", "--repair", "--secrets", "secrets.toml"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut desk = DeskProc::start(dir.path(), &args);
+    let operator = Operator::sign_in_once(&desk.once);
+    let mut shown = vec![];
+    let end = poll("the run to end").within(Duration::from_secs(180));
+    end.every(Duration::from_millis(100)).until(|| {
+        if !desk.running() {
+            return true;
+        }
+        for card in operator
+            .open_cards()
+            .into_iter()
+            .filter(|c| c.what == "repair")
+        {
+            let text = operator.card_text(card.id);
+            if operator.type_answer(card.id, "1") == "sent" {
+                shown.push(text);
+            }
+        }
+        false
+    });
+    let (status, stdout, stderr) = desk.finish(Duration::from_secs(10));
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.starts_with("registered: created"), "{stdout}");
+    assert!(!shown.is_empty(), "no repair was asked on the desk");
+    for text in &shown {
+        assert!(
+            text.contains("no usable element") && text.contains(" 1. "),
+            "{text}"
+        );
+        assert!(text.contains("Answer: 1-"), "{text}");
+    }
+    assert_eq!(counter(&r.production, "login_submit"), 1, "one login");
+}

@@ -241,6 +241,12 @@ impl Operator {
         v.as_str().map(String::from)
     }
 
+    /// What the card shows, as text.
+    pub(super) fn card_text(&self, id: u64) -> String {
+        let js = format!("const a = document.querySelector('article[data-id=\"{id}\"]'); return a ? a.innerText : ''");
+        self.chrome.js(&js).as_str().unwrap_or("").to_string()
+    }
+
     /// Types `answer` into the card and sends it: the card's state after
     /// ("sent", "gone": someone else answered first, "withdrawn", "refused").
     pub(super) fn type_answer(&self, id: u64, answer: &str) -> String {
