@@ -254,8 +254,8 @@ impl Faults {
 /// may be real (fixtures/README.md gives each behaviour's source).
 /// `renamed` is `evidence` with every id and name that is not public
 /// renamed; `relabelled` is `renamed` whose buttons also read otherwise;
-/// `widgets` is `evidence` with dropdown widgets and Create API User in a
-/// new window. Single behaviours switch with `+name` / `-name`, e.g.
+/// `widgets` is `evidence` with dropdown widgets, the second factor in a
+/// frame and Create API User in a new window. Single behaviours switch with `+name` / `-name`, e.g.
 /// `evidence,-options-in-place`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -290,6 +290,8 @@ pub struct Layout {
     pub dropdown_widget: bool,
     /// Create API User opens in a new window that closes itself [guess].
     pub create_window: bool,
+    /// The login's second factor is inside an iframe [guess].
+    pub framed_2fa: bool,
 }
 
 /// The behaviours `+name` / `-name` switch.
@@ -306,6 +308,7 @@ pub const BEHAVIOURS: &[&str] = &[
     "relabelled-buttons",
     "dropdown-widget",
     "create-window",
+    "framed-2fa",
 ];
 
 /// Layout names `--layout` takes.
@@ -338,6 +341,7 @@ impl Layout {
             relabelled_buttons: name == "relabelled",
             dropdown_widget: name == "widgets",
             create_window: name == "widgets",
+            framed_2fa: name == "widgets",
         })
     }
 
@@ -355,6 +359,7 @@ impl Layout {
             "relabelled-buttons" => &mut self.relabelled_buttons,
             "dropdown-widget" => &mut self.dropdown_widget,
             "create-window" => &mut self.create_window,
+            "framed-2fa" => &mut self.framed_2fa,
             _ => return None,
         })
     }
@@ -455,7 +460,13 @@ mod tests {
         assert!(!l.login_on_home && !l.alert_errors && l.gsp_list_page);
         assert!(Layout::parse("renamed").unwrap().renamed_ids);
         let w = Layout::parse("widgets").unwrap();
-        assert!(w.dropdown_widget && w.create_window && w.login_on_home && !w.renamed_ids);
+        assert!(
+            w.dropdown_widget
+                && w.create_window
+                && w.framed_2fa
+                && w.login_on_home
+                && !w.renamed_ids
+        );
         assert!(!e.dropdown_widget && !e.create_window);
         assert!(
             Layout::parse("evidence,+create-window")

@@ -212,6 +212,9 @@ impl Replica {
             production_app =
                 production_app.layer(axum::middleware::from_fn(widgets::dropdown_layer));
         }
+        if opts.layout.framed_2fa {
+            production_app = production_app.layer(axum::middleware::from_fn(widgets::frame_layer));
+        }
         if opts.layout.create_window {
             production_app = production_app.layer(axum::middleware::from_fn(widgets::window_layer));
         }

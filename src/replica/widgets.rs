@@ -9,6 +9,8 @@
 //! - `create-window`: Create API User opens in a new window (by script,
 //!   as portals' pop-ups do), which closes itself once the success alert
 //!   is answered: the walk must follow it and come back.
+//! - `framed-2fa`: the login's second factor is a page inside an iframe
+//!   (same origin) of a page of its own; its form and links go to the top.
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -111,6 +113,48 @@ pub fn create_window(html: &str) -> String {
     }
 }
 
+/// The second factor's address: its page, and the same inside the frame.
+const TWO_FACTOR: &str = "/Home/VerifyLoginOTP";
+
+/// The page that frames the second factor.
+fn frame_shell() -> String {
+    format!(
+        r#"<!DOCTYPE html><html><head><meta charset="utf-8"><title>Two Factor Authentication</title></head>
+<body style="font-family:sans-serif;margin:0"><div style="background:#1f3864;color:#fff;padding:10px 20px"><b>GOODS AND SERVICES TAX</b> · e-Invoice System</div>
+<h2 style="margin:16px 20px">Two Factor Authentication</h2>
+<iframe id="fraLoginOtp" name="fraLoginOtp" src="{TWO_FACTOR}?frame=1" title="Two Factor Authentication" style="width:100%;height:560px;border:0"></iframe>
+</body></html>"#
+    )
+}
+
+/// The framed page: its forms and links go to the top window.
+pub fn framed(html: &str) -> String {
+    match html.find("<head>") {
+        Some(i) => format!(
+            "{}<head><base target=\"_top\">{}",
+            &html[..i],
+            &html[i + 6..]
+        ),
+        None => html.to_string(),
+    }
+}
+
+/// The middleware for `framed-2fa`: a GET of the second factor is the
+/// frame's page; inside the frame (`?frame=1`), the page itself.
+pub async fn frame_layer(req: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    let two_factor = req.method() == axum::http::Method::GET && req.uri().path() == TWO_FACTOR;
+    let inner = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|kv| kv == "frame=1"));
+    match (two_factor, inner) {
+        (true, false) => axum::response::Html(frame_shell()).into_response(),
+        (true, true) => super::rename::map_html(next.run(req).await, framed).await,
+        _ => next.run(req).await,
+    }
+}
+
 /// The middleware for `dropdown-widget`.
 pub async fn dropdown_layer(req: Request, next: Next) -> Response {
     super::rename::map_html(next.run(req).await, dropdowns).await
@@ -140,6 +184,15 @@ mod tests {
         assert!(out.contains(r#"var IDS = ["ddlGSP","ddlERP","ddlCompany"];"#));
         assert!(out.ends_with("</script></body></html>"), "{out}");
         assert_eq!(dropdowns("no body"), "no body");
+    }
+
+    #[test]
+    fn the_framed_page_sends_its_forms_to_the_top() {
+        assert_eq!(
+            framed("<html><head><title>x</title></head>"),
+            "<html><head><base target=\"_top\"><title>x</title></head>"
+        );
+        assert!(frame_shell().contains("src=\"/Home/VerifyLoginOTP?frame=1\""));
     }
 
     #[test]

@@ -39,6 +39,13 @@ impl Runner<'_> {
             };
         }
         self.at.confirm = outer;
+        // A step that acted in a frame leaves it: the walk looks at the page.
+        if let Err(e) = self.s.leave_frame().await {
+            tracing::debug!(
+                "still in a frame after the step: {}",
+                self.spec.redactor.redact(&e.to_string())
+            );
+        }
         let ms = t0.elapsed().as_millis() as u64;
         let waited = self.people.human > human_before;
         let (result, target, fallback, detail) = match &r {

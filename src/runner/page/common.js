@@ -1,12 +1,21 @@
 // Shared by every page script einvreg runs (see mod.rs): finding targets
 // by css/xpath/text/label, visibility, and the interrupt watch.
 function __vis(el){ if(!el || !el.isConnected) return false; if(!el.getClientRects().length) return false;
-  const cs = getComputedStyle(el); return cs.visibility !== 'hidden' && cs.display !== 'none'; }
+  const cs = (el.ownerDocument.defaultView || window).getComputedStyle(el); if(cs.visibility === 'hidden' || cs.display === 'none') return false;
+  const f = el.ownerDocument === document ? null : el.ownerDocument.defaultView.frameElement; return !f || __vis(f); }
+// This document and those of its same-origin frames (one level: the walk
+// switches into a frame to act there), frames' last.
+function __docs(){ const ds=[document];
+  for(let i=0;i<window.frames.length;i++){ try{ const d=window.frames[i].document; if(d && d.documentElement) ds.push(d); }catch(_){} }
+  return ds; }
+// The index among window.frames of the frame holding el (-1: this document).
+function __frameOf(el){ if(el.ownerDocument===document) return -1;
+  for(let i=0;i<window.frames.length;i++){ try{ if(window.frames[i].document===el.ownerDocument) return i; }catch(_){} } return -1; }
 function __norm(s){ return (s||'').replace(/\s+/g,' ').trim(); }
 function __lnorm(s){ return __norm(s).replace(/[\s:*]+$/,'').toLowerCase(); }
-function __byText(t){ const want=__norm(t), out=new Set();
+function __byText(t, doc){ const want=__norm(t), out=new Set();
   const ctl = l => l.control || l.querySelector('input,select,textarea');
-  document.querySelectorAll('button,a,label,span,input').forEach(e=>{
+  doc.querySelectorAll('button,a,label,span,input').forEach(e=>{
     if(e.tagName==='INPUT'){
       if(e.type==='radio'||e.type==='checkbox'){ const n=e.nextSibling; if(n && n.nodeType===3 && __norm(n.textContent)===want) out.add(e); }
       else if((e.type==='submit'||e.type==='button') && __norm(e.value)===want) out.add(e);
@@ -21,16 +30,18 @@ function __names(c){ const ns=[];
   if(c.placeholder) ns.push(c.placeholder);
   const cell=c.closest('td,th'); const prev=cell && cell.previousElementSibling; if(prev) ns.push(prev.innerText||prev.textContent);
   return ns.map(__lnorm).filter(x=>x); }
-function __byLabel(t){ const want=__lnorm(t), exact=[], part=[];
-  document.querySelectorAll('input:not([type=hidden]),select,textarea').forEach(c=>{ const ns=__names(c);
+function __byLabel(t, doc){ const want=__lnorm(t), exact=[], part=[];
+  doc.querySelectorAll('input:not([type=hidden]),select,textarea').forEach(c=>{ const ns=__names(c);
     if(ns.some(n=>n===want)) exact.push(c); else if(ns.some(n=>n.includes(want))) part.push(c); });
   return exact.length ? exact : part; }
-function __all(kind, expr){ if(kind==='css') return Array.from(document.querySelectorAll(expr));
-  if(kind==='text') return __byText(expr);
-  if(kind==='label') return __byLabel(expr);
+function __allIn(doc, kind, expr){ if(kind==='css') return Array.from(doc.querySelectorAll(expr));
+  if(kind==='text') return __byText(expr, doc);
+  if(kind==='label') return __byLabel(expr, doc);
   if(kind!=='xpath') throw new Error('unsupported');
-  const r = document.evaluate(expr, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+  const r = doc.evaluate(expr, doc, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
   const out=[]; for(let i=0;i<r.snapshotLength;i++){ const n=r.snapshotItem(i); if(n.nodeType===1) out.push(n); } return out; }
+// Matches in this document first, then in its frames.
+function __all(kind, expr){ return __docs().flatMap(d=>__allIn(d, kind, expr)); }
 function __find(list, need){ const report=[];
   for(let i=0;i<list.length;i++){ let els; try{ els=__all(list[i][0], list[i][1]); }catch(e){ report.push(list[i][0]==='unsupported'?'unsupported':'invalid'); continue; }
     if(!els.length){ report.push('none'); continue; }

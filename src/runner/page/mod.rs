@@ -75,6 +75,10 @@ pub struct Found {
     pub checked: bool,
     /// Another element is at its centre ([`Prep::click`]): a click would land there.
     pub covered: bool,
+    /// The match is inside this frame (an index among the page's frames):
+    /// nothing was tagged; look again inside it.
+    #[serde(default)]
+    pub frame: Option<u16>,
     /// The page's origin and address ([`Prep::secret`]).
     pub origin: String,
     pub href: String,
@@ -189,6 +193,11 @@ const look = () => { const w = __watch(watch); return w >= 0 ? {index:-1, report
 const ok = r => !!r.el || r.interrupt >= 0;
 function finish(r){
   if (!r.el) return done({index:-1, report:r.report, interrupt: r.interrupt >= 0 ? r.interrupt : -1, still:__still()});
+  // In a frame: say which (the walk switches into it and looks again there).
+  const frame = __frameOf(r.el);
+  if (frame >= 0) return done({index:r.index, report:r.report, interrupt:-1, frame:frame, tag:r.el.tagName.toLowerCase()});
+  // Inside a frame, the top's document is marked too: a page the click loads there ends the frame.
+  if (o.nav && window.top !== window) { try { window.top.__einvregNav = o.nav; } catch (_) {} }
   const el = r.el, out = {index:r.index, report:r.report, interrupt:-1, el:el, tag:el.tagName.toLowerCase(),
     checked:!!el.checked, covered:false, value:'', origin:'', href:'', png:'',
     loaded: el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0)};

@@ -4,16 +4,20 @@
 // element. Else: the visible element of the right kind, not another
 // target's, most like any token by id, name, label or text, if close enough.
 const [mark, tokens, need, others, limit] = arguments;
+// This document and its same-origin frames, as the walk's finds look.
+const docs = [document];
+for (let i = 0; i < window.frames.length; i++) { try { const d = window.frames[i].document; if (d && d.documentElement) docs.push(d); } catch (_) {} }
+const everywhere = sel => docs.flatMap(d => Array.from(d.querySelectorAll(sel)));
 const taken = new Set();
-for (const sel of others || []) { try { document.querySelectorAll(sel).forEach(e => taken.add(e)); } catch (_) {} }
+for (const sel of others || []) { try { everywhere(sel).forEach(e => taken.add(e)); } catch (_) {} }
 const clean = s => (s || '').trim().replace(/\s+/g, ' ').slice(0, 80);
 const labelOf = e => {
   let l = '';
-  if (e.id) { const f = document.querySelector('label[for="' + CSS.escape(e.id) + '"]'); if (f) l = f.innerText; }
+  if (e.id) { const f = e.ownerDocument.querySelector('label[for="' + CSS.escape(e.id) + '"]'); if (f) l = f.innerText; }
   if (!l) { const p = e.closest('label'); if (p && p !== e) l = p.innerText; }
   return clean(l || e.getAttribute('aria-label') || e.getAttribute('placeholder') || e.getAttribute('title'));
 };
-const count = sel => { try { return document.querySelectorAll(sel).length; } catch (_) { return 0; } };
+const count = sel => { try { return everywhere(sel).length; } catch (_) { return 0; } };
 const desc = e => {
   const tag = e.tagName.toLowerCase(), name = e.getAttribute('name') || '';
   return {
@@ -56,7 +60,7 @@ const like = (x, y) => {
   if (short >= 4 && (a.includes(b) || b.includes(a))) return 0.6 + 0.4 * short / long;
   return 1 - lev(a, b) / long;
 };
-const visible = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
+const visible = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && (e.ownerDocument.defaultView || window).getComputedStyle(e).visibility !== 'hidden'; };
 // Words shared, a word's stem (its first 5 letters) counting: "Register
 // for API" is like "API Registration" though no spelling is close.
 const words = s => core(s).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(w => w.length > 1 && !['txt', 'btn', 'lnk', 'ctl00', 'menu', 'contentplaceholder1'].includes(w)).map(w => w.slice(0, 5));
@@ -68,7 +72,7 @@ const overlap = (x, y) => {
 };
 if (limit) {
   const all = [];
-  for (const e of document.querySelectorAll(kinds[need] || kinds.see)) {
+  for (const e of everywhere(kinds[need] || kinds.see)) {
     if (!visible(e) || taken.has(e) || (need !== 'see' && e.disabled)) continue;
     const d = desc(e);
     let score = 0;
@@ -79,7 +83,7 @@ if (limit) {
   return all.slice(0, limit);
 }
 let best = null;
-for (const e of document.querySelectorAll(kinds[need] || kinds.see)) {
+for (const e of everywhere(kinds[need] || kinds.see)) {
   if (!visible(e) || taken.has(e)) continue;
   const d = desc(e);
   for (const t of tokens) for (const v of [d.id, d.name, d.label, d.text]) {

@@ -114,6 +114,34 @@ impl Session<'_> {
     }
 }
 
+impl Session<'_> {
+    /// [Switch To Frame](https://www.w3.org/TR/webdriver2/#switch-to-frame)
+    /// `index` of the page's frames, where a step's element is.
+    pub(crate) async fn enter_frame(&self, index: u16) -> Result<(), CmdError> {
+        self.c.enter_frame(index).await?;
+        self.framed.store(true, std::sync::atomic::Ordering::SeqCst);
+        tracing::debug!(frame = index, "acting inside a frame");
+        Ok(())
+    }
+
+    /// Back to the page's top from a frame the walk entered ([Switch To
+    /// Parent Frame](https://www.w3.org/TR/webdriver2/#switch-to-parent-frame):
+    /// one level, as deep as the walk goes); nothing when not in one.
+    pub(crate) async fn leave_frame(&self) -> Result<(), CmdError> {
+        if self.in_frame() {
+            self.c.enter_parent_frame().await?;
+            self.framed
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Whether the walk is inside a frame.
+    pub(crate) fn in_frame(&self) -> bool {
+        self.framed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// The windows the walk has met: every one seen (so one is new only
 /// once), and the path from the first to the current one.
 #[derive(Debug, Clone, Default)]

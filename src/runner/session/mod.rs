@@ -32,6 +32,8 @@ pub(crate) struct Session<'a> {
     pub(crate) busy: Vec<usize>,
     /// The windows the walk has met (none known until a step clicks).
     windows: std::sync::Mutex<contexts::Windows>,
+    /// The walk is inside a frame (for the step that found its element there).
+    framed: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> Session<'a> {
@@ -42,6 +44,7 @@ impl<'a> Session<'a> {
             watch,
             busy: vec![],
             windows: Default::default(),
+            framed: Default::default(),
         }
     }
 

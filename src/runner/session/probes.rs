@@ -73,6 +73,11 @@ impl Session<'_> {
             None if page::is_no_answer(&e) => {
                 Ok(self.alert_text().await?.map_or(Look::Between, Look::Alert))
             }
+            // In a frame whose document went (the page around it moved on): the top.
+            None if self.in_frame() && (page::is_transient(&e) || e.is_no_such_frame()) => {
+                self.leave_frame().await?;
+                Ok(Look::Between)
+            }
             None if page::is_transient(&e) => Ok(Look::Between),
             // The window the walk followed closed (as a pop-up does when done).
             None if e.is_no_such_window() && self.back_to_open_window().await? => Ok(Look::Between),
@@ -117,6 +122,13 @@ impl Session<'_> {
         mark: &str,
         prep: &Prep,
     ) -> Result<Found, CmdError> {
+        let found = page::find(self.c, t, need, mark, &self.watching(), prep).await?;
+        let Some(frame) = found.frame else {
+            return Ok(found);
+        };
+        // The element is in a frame: act there (WebDriver finds elements
+        // only in the current frame), until the step ends.
+        self.enter_frame(frame).await?;
         page::find(self.c, t, need, mark, &self.watching(), prep).await
     }
 
