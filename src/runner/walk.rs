@@ -297,8 +297,34 @@ impl Runner<'_> {
         )?;
         match seen {
             Some(s) => Ok(s),
-            None => Err(self.unrecognised(idx, &last, timeout.as_secs()).into()),
+            None => {
+                let mut drift = self.unrecognised(idx, &last, timeout.as_secs());
+                drift.fix = self.screen_proposal(idx, &last).await;
+                Err(drift.into())
+            }
         }
+    }
+
+    /// For a screen that did not show: what now stands where its first
+    /// missing element stood, and the `recognise` line to paste (as smoke
+    /// proposes it).
+    async fn screen_proposal(&self, idx: usize, p: &Probe) -> Option<String> {
+        let s = &self.flow().screens[idx];
+        let r = &s.recognise;
+        let group = (0..r.elements.len()).find(|&i| p.groups.get(i).is_none_or(|g| g.is_none()))?;
+        let others = super::proposal::css_of(s, &r.elements[group]);
+        let seen = page::nearest::nearest(self.s.c, &r.elements[group], page::Need::See, &others)
+            .await
+            .ok()
+            .flatten()?;
+        let first = seen.target()?;
+        Some(super::proposal::for_recognise(
+            &s.label,
+            r,
+            group,
+            Some(&seen),
+            &first,
+        ))
     }
 
     /// An alert is open while waiting for a screen: a screen that shows

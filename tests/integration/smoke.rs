@@ -458,3 +458,40 @@ fn drift_comes_with_the_fix_and_the_fix_works() {
         }
     }
 }
+
+/// A screen `run` does not recognise comes with the proposal smoke makes
+/// for it: the `recognise` line to paste, naming what stands there now.
+#[test]
+fn run_proposes_for_a_screen_it_does_not_recognise_as_smoke_does() {
+    let r = ReplicaProc::start(&["--drift", "renamed-field"]);
+    let dir = tempfile::tempdir().unwrap();
+    let smoke = Test::new()
+        .cwd(dir.path())
+        .args(["smoke", "production-api-user", "--portal", &r.production])
+        .args(["--timeout", "4s"])
+        .status(5)
+        .run();
+    let fix: Vec<&str> = smoke
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("drift"))
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .map(str::trim)
+        .collect();
+    let paste = fix
+        .iter()
+        .find(|l| l.starts_with("recognise = "))
+        .unwrap_or_else(|| panic!("no recognise line:\n{}", smoke.stdout));
+    let run = Test::new()
+        .cwd(dir.path())
+        .args(demo_run(&r.production))
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .status(5)
+        .run();
+    assert!(
+        run.stdout.contains("  proposal    ") && run.stdout.contains(paste),
+        "run proposes otherwise than smoke ({paste}):\n{}",
+        run.stdout
+    );
+}
