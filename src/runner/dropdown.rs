@@ -1,14 +1,14 @@
-//! `select` on a dropdown widget: a box that opens a list of items, with
-//! or without a search field, over a hidden `<select>` or over none. It
-//! is opened, typed into where it can be, the item that reads the wanted
-//! option clicked, and the pick checked, as a person would.
+//! `select`: a native `<select>`'s option clicked as a person's pick is
+//! made; or a dropdown widget (a box that opens a list of items, with or
+//! without a search field, over a hidden `<select>` or over none) opened,
+//! typed into where it can be, the item that reads the wanted option
+//! clicked, and the pick checked.
 
 use super::error::{Drift, StepErr};
 use super::leads::Lead;
 use super::lookup::Hit;
 use super::page::widget::{self, Marks, Opened};
 use super::page::{self, Found};
-use super::steps::{missing_option, option_position};
 use super::Runner;
 use crate::flow::{OptionChoice, Screen, Step};
 use std::time::{Duration, Instant};
@@ -19,6 +19,51 @@ const LIST_WAIT: Duration = Duration::from_secs(5);
 const TAKE_WAIT: Duration = Duration::from_secs(2);
 
 impl Runner<'_> {
+    /// Picks `want` in the tagged dropdown; a missing option is drift
+    /// naming the closest label.
+    pub(super) async fn pick(
+        &mut self,
+        screen: &Screen,
+        st: &Step,
+        mark: &str,
+        option: &OptionChoice,
+        want: &str,
+        (lead, token): (Lead<'_>, &str),
+    ) -> Result<(), StepErr> {
+        let (mut options, mut els) = page::select_options(self.s.c, mark).await?;
+        // A dialog opening as the options are read leaves none: sort it, read again.
+        for _ in 0..2 {
+            if !options.is_empty() || !self.interrupt_alert().await? {
+                break;
+            }
+            (options, els) = page::select_options(self.s.c, mark).await?;
+        }
+        let Some(pos) = option_position(&options, option, want) else {
+            let what = missing_option(&options, want);
+            return Err(Drift::at_step(&screen.label, &st.label, what).into());
+        };
+        // Element Click on an <option> selects it as a person's pick does.
+        let opt = self.s.element(mark, els.get(pos)).await?;
+        opt.clone().click().await?;
+        // An interrupt opening just then may take the click: pick again.
+        for _ in 0..2 {
+            let picked = match page::selected_index(self.s.c, mark).await {
+                Err(e) if page::is_alert_open(&e) => match self.interrupt_alert().await? {
+                    true => page::selected_index(self.s.c, mark).await?,
+                    false => break,
+                },
+                r => r?,
+            };
+            match picked {
+                Some(i) if i != pos => {}
+                _ => break, // picked, or the page moved on
+            }
+            self.uncover().await?;
+            opt.clone().click().await?;
+        }
+        self.after_lead(st, lead, token).await.map(|_| ())
+    }
+
     /// Picks `want` in the widget tagged `boxm` that stands for the
     /// dropdown tagged `mark` (a hidden `<select>`, or the widget itself).
     #[allow(clippy::too_many_arguments)]
@@ -115,4 +160,38 @@ impl Runner<'_> {
             tokio::time::sleep(crate::wait::POLL).await;
         }
     }
+}
+
+/// Where `want` sits among a dropdown's (value, label) options.
+pub(super) fn option_position(
+    options: &[(String, String)],
+    choice: &OptionChoice,
+    want: &str,
+) -> Option<usize> {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let by_value = || options.iter().position(|(v, _)| v == want);
+    match choice {
+        // A label first; a `fill` on a dropdown may give the value instead.
+        OptionChoice::Label(_) => options
+            .iter()
+            .position(|(_, l)| norm(l) == norm(want))
+            .or_else(by_value),
+        OptionChoice::Value(_) => by_value(),
+    }
+}
+
+/// "the dropdown has no option ..." with the closest label.
+pub(super) fn missing_option(options: &[(String, String)], want: &str) -> String {
+    let labels: Vec<&str> = options
+        .iter()
+        .filter(|(v, l)| !v.is_empty() && !l.is_empty())
+        .map(|(_, l)| l.as_str())
+        .collect();
+    let close = crate::flow::suggest::did_you_mean(want, labels.iter().copied())
+        .map(|c| format!("; did you mean \"{c}\"?"))
+        .unwrap_or_default();
+    format!(
+        "the dropdown has no option \"{want}\" ({} options{close})",
+        labels.len()
+    )
 }

@@ -293,7 +293,7 @@ impl Runner<'_> {
             });
             let (class, detail) = match listed {
                 true => (Class::Ok, "listed".to_string()),
-                false => (Class::Drift, super::steps::missing_option(&options, &w)),
+                false => (Class::Drift, super::dropdown::missing_option(&options, &w)),
             };
             self.check(
                 &screen.label,

@@ -376,51 +376,6 @@ impl Runner<'_> {
         Ok(used)
     }
 
-    /// Picks `want` in the tagged dropdown; a missing option is drift
-    /// naming the closest label.
-    async fn pick(
-        &mut self,
-        screen: &Screen,
-        st: &Step,
-        mark: &str,
-        option: &OptionChoice,
-        want: &str,
-        (lead, token): (Lead<'_>, &str),
-    ) -> Result<(), StepErr> {
-        let (mut options, mut els) = page::select_options(self.s.c, mark).await?;
-        // A dialog opening as the options are read leaves none: sort it, read again.
-        for _ in 0..2 {
-            if !options.is_empty() || !self.interrupt_alert().await? {
-                break;
-            }
-            (options, els) = page::select_options(self.s.c, mark).await?;
-        }
-        let Some(pos) = option_position(&options, option, want) else {
-            let what = missing_option(&options, want);
-            return Err(Drift::at_step(&screen.label, &st.label, what).into());
-        };
-        // Element Click on an <option> selects it as a person's pick does.
-        let opt = self.s.element(mark, els.get(pos)).await?;
-        opt.clone().click().await?;
-        // An interrupt opening just then may take the click: pick again.
-        for _ in 0..2 {
-            let picked = match page::selected_index(self.s.c, mark).await {
-                Err(e) if page::is_alert_open(&e) => match self.interrupt_alert().await? {
-                    true => page::selected_index(self.s.c, mark).await?,
-                    false => break,
-                },
-                r => r?,
-            };
-            match picked {
-                Some(i) if i != pos => {}
-                _ => break, // picked, or the page moved on
-            }
-            self.uncover().await?;
-            opt.clone().click().await?;
-        }
-        self.after_lead(st, lead, token).await.map(|_| ())
-    }
-
     pub(super) async fn check_expected(
         &mut self,
         screen: &Screen,
@@ -578,38 +533,4 @@ impl Runner<'_> {
             fallback: false,
         })
     }
-}
-
-/// Where `want` sits among a dropdown's (value, label) options.
-pub(super) fn option_position(
-    options: &[(String, String)],
-    choice: &OptionChoice,
-    want: &str,
-) -> Option<usize> {
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let by_value = || options.iter().position(|(v, _)| v == want);
-    match choice {
-        // A label first; a `fill` on a dropdown may give the value instead.
-        OptionChoice::Label(_) => options
-            .iter()
-            .position(|(_, l)| norm(l) == norm(want))
-            .or_else(by_value),
-        OptionChoice::Value(_) => by_value(),
-    }
-}
-
-/// "the dropdown has no option ..." with the closest label.
-pub(super) fn missing_option(options: &[(String, String)], want: &str) -> String {
-    let labels: Vec<&str> = options
-        .iter()
-        .filter(|(v, l)| !v.is_empty() && !l.is_empty())
-        .map(|(_, l)| l.as_str())
-        .collect();
-    let close = crate::flow::suggest::did_you_mean(want, labels.iter().copied())
-        .map(|c| format!("; did you mean \"{c}\"?"))
-        .unwrap_or_default();
-    format!(
-        "the dropdown has no option \"{want}\" ({} options{close})",
-        labels.len()
-    )
 }
