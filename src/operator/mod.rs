@@ -75,10 +75,10 @@ impl RepairAsk {
         let skip = if self.can_skip { ", skip" } else { "" };
         match self.kind {
             crate::repair::RepairKind::Dialog => "accept, dismiss or stop".into(),
-            crate::repair::RepairKind::Target if self.candidates.is_empty() => {
+            _ if self.candidates.is_empty() => {
                 format!("a target: #id, text:…, label:…, CSS{skip}, or stop")
             }
-            crate::repair::RepairKind::Target => format!(
+            crate::repair::RepairKind::Target | crate::repair::RepairKind::Screen => format!(
                 "1-{}, a target: #id, text:…, label:…, CSS{skip}, or stop",
                 self.candidates.len()
             ),

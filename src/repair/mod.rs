@@ -143,6 +143,8 @@ pub struct Candidate {
 pub enum RepairKind {
     /// A step's target found nothing.
     Target,
+    /// A screen did not show: an element it is known by found nothing.
+    Screen,
     /// A dialog nothing in the flow names.
     Dialog,
 }
@@ -152,6 +154,7 @@ impl RepairKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RepairKind::Target => "target",
+            RepairKind::Screen => "screen",
             RepairKind::Dialog => "dialog",
         }
     }

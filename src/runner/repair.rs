@@ -6,7 +6,7 @@
 
 use super::error::{Drift, StepErr};
 use super::lookup::Hit;
-use super::page::{nearest, Need, Prep};
+use super::page::{nearest, Need, Prep, Probe};
 use super::{Runner, Used};
 use crate::events::{DialogAnswer, DialogSort, Event};
 use crate::flow::{Screen, Step, Target, Targets};
@@ -16,6 +16,8 @@ use crate::repair::{Book, Candidate, DialogRepair, Repair, RepairKind, TargetRep
 use std::borrow::Cow;
 use std::sync::Arc;
 
+/// The step a screen's repair names (it is the screen's recognition).
+const RECOGNITION: &str = "(recognition)";
 /// How many answers one question takes before the run stops as drift.
 const TRIES: usize = 3;
 /// Candidates offered, best first.
@@ -100,7 +102,7 @@ impl Runner<'_> {
             };
             match self.try_target(&target, t, need).await? {
                 Some(hit) => {
-                    self.record_target(&book, screen, st, (key, t), &target)
+                    self.record(&book, screen, &st.label, (key, t), &target)
                         .await;
                     return Ok(hit);
                 }
@@ -108,6 +110,73 @@ impl Runner<'_> {
             }
         }
         Err(drift.into())
+    }
+
+    /// A screen that did not show because an element it is known by found
+    /// nothing: asks what stands for that element now, checks it, records
+    /// it. `true` when the walk may look for the screen again.
+    pub(super) async fn repair_screen(
+        &mut self,
+        idx: usize,
+        last: &Probe,
+    ) -> Result<bool, StepErr> {
+        let Some(book) = self.may_repair() else {
+            return Ok(false);
+        };
+        let screen = &self.flow().screens[idx];
+        let r = &screen.recognise;
+        let missing =
+            (0..r.elements.len()).find(|&i| last.groups.get(i).is_none_or(|g| g.is_none()));
+        let Some(t) = missing.map(|i| &r.elements[i]) else {
+            return Ok(false); // an address or a text: nothing to point at
+        };
+        let _turn = book.turn().await;
+        let need = nearest::kind_of(t).unwrap_or(Need::See);
+        if let Some(first) = book.target_for(t.loc) {
+            if self.try_target(&first, t, need).await?.is_some() {
+                return Ok(true);
+            }
+        }
+        let candidates = self.repair_candidates(screen, t, need, "elements").await;
+        let shot = self.repair_shot().await;
+        let what = format!(
+            "screen \"{}\" did not show: no element matches {}",
+            screen.label,
+            super::page::list(t)
+        );
+        let mut again = None;
+        for _ in 0..TRIES {
+            let ask = RepairAsk {
+                kind: RepairKind::Screen,
+                what: what.clone(),
+                screenshot: shot.clone(),
+                file: self.repair_file(&candidates_json(&candidates))?,
+                candidates: candidates.clone(),
+                again: again.take(),
+                can_skip: false,
+            };
+            let line = self.ask_repair(screen, RECOGNITION, ask).await?;
+            let target = match answer::parse(&line, candidates.len()) {
+                Ok(Answer::Candidate(n)) => candidates[n - 1].target.clone(),
+                Ok(Answer::Target(x)) => x.to_string(),
+                Ok(Answer::Stop) => return Ok(false),
+                Ok(_) => {
+                    again = Some(format!("`{line}`: answer a number, a target or stop"));
+                    continue;
+                }
+                Err(e) => {
+                    again = Some(e.to_string());
+                    continue;
+                }
+            };
+            if self.try_target(&target, t, need).await?.is_some() {
+                self.record(&book, screen, RECOGNITION, ("elements", t), &target)
+                    .await;
+                return Ok(true);
+            }
+            again = Some(format!("`{target}` finds nothing on this page"));
+        }
+        Ok(false)
     }
 
     /// With `--repair`: finds the submit step's target before the
@@ -249,11 +318,11 @@ impl Runner<'_> {
         }
     }
 
-    async fn record_target(
+    async fn record(
         &mut self,
         book: &Book,
         screen: &Screen,
-        st: &Step,
+        step: &str,
         (key, t): (&str, &Targets),
         target: &str,
     ) {
@@ -262,7 +331,7 @@ impl Runner<'_> {
             loc: t.loc,
             key: key.into(),
             screen: screen.label.clone(),
-            step: st.label.clone(),
+            step: step.into(),
             target: target.into(),
             old: t.list.iter().map(|x| x.to_string()).collect(),
             page: self.spec.redactor.redact(&page.unwrap_or_default()),
@@ -270,7 +339,7 @@ impl Runner<'_> {
         };
         self.emit(Event::Repaired {
             screen: screen.label.clone(),
-            step: Some(st.label.clone()),
+            step: Some(step.into()),
             what: format!("`{target}` put first"),
         });
         self.keep_repair(book, Repair::Target(r));

@@ -258,7 +258,12 @@ impl Runner<'_> {
         let seen = until!(
             deadline,
             async {
-                let groups = recognition_groups(self.flow(), &cands);
+                // A repaired list leads with the target a repair put first.
+                let owned: Vec<_> = recognition_groups(self.flow(), &cands)
+                    .into_iter()
+                    .map(|g| self.repaired(g))
+                    .collect();
+                let groups: Vec<&Targets> = owned.iter().map(|g| g.as_ref()).collect();
                 let look = self.s.look(&groups, "", wait).await?;
                 // After the first look, each waits in the page for a change.
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -298,6 +303,13 @@ impl Runner<'_> {
         match seen {
             Some(s) => Ok(s),
             None => {
+                // With --repair: what stands for the missing element now, and look again.
+                match self.repair_screen(idx, &last).await {
+                    Ok(true) => return Box::pin(self.await_screen(idx)).await,
+                    Ok(false) => {}
+                    Err(StepErr::Fail(e)) => return Err(e),
+                    Err(StepErr::Outcome(o, a)) => return Ok(Seen::Outcome(o, a)),
+                }
                 let mut drift = self.unrecognised(idx, &last, timeout.as_secs());
                 drift.fix = self.screen_proposal(idx, &last).await;
                 Err(drift.into())

@@ -404,3 +404,52 @@ fn drift_in_a_batch_carries_the_proposal_in_every_report() {
     let row = reader.records().next().unwrap().unwrap();
     assert_eq!(row.iter().next_back(), Some(fix), "{text}");
 }
+
+/// A screen that does not show (its Login button reads "Sign In" now, with
+/// an id of its own) is asked about as a screen, then the step that clicks
+/// the same button as a target; a chooser that answers with a target gets
+/// the run through, and the repaired flow leads both lists with it.
+#[test]
+fn a_screen_not_recognised_is_asked_about_as_a_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sign-in.sh");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\nprintf '%s|%s|%s|%s|%s\\n' \"$EINVREG_REPAIR_KIND\" \"$EINVREG_REPAIR_SCREEN\" \"$EINVREG_REPAIR_STEP\" \"$EINVREG_GSTIN\" \"$1\" >> \"$(dirname \"$0\")/asked.log\"\necho '#btnSignIn'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let r = ReplicaProc::start(&["--drift", "relabelled-button"]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(demo_run(&r.production))
+        .args([
+            "--repair-command",
+            &path.display().to_string(),
+            "--repair-out",
+            "fixed.toml",
+        ])
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .run();
+    ended(&d, "registered: created");
+    let a = asked(dir.path());
+    let kinds: Vec<(&str, &str, &str)> = a
+        .iter()
+        .map(|l| (l[0].as_str(), l[1].as_str(), l[2].as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("screen", "Home page", "(recognition)"),
+            ("target", "Home page", "Login button")
+        ],
+        "{a:?}"
+    );
+    let flow = std::fs::read_to_string(dir.path().join("fixed.toml")).unwrap();
+    assert!(
+        flow.contains(
+            r##"recognise = { elements = [["#btnSignIn", "button#btnLogin", "text:Login"]] }"##
+        ) && flow.contains(r##"click = ["#btnSignIn", "button#btnLogin", "text:Login"]"##),
+        "{flow}"
+    );
+}
