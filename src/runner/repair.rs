@@ -69,45 +69,17 @@ impl Runner<'_> {
         }
         let key = key_of(st, t);
         let candidates = self.repair_candidates(screen, t, need, key).await;
-        let shot = self.repair_shot().await;
-        let mut again = None;
-        for _ in 0..TRIES {
-            let ask = RepairAsk {
-                kind: RepairKind::Target,
-                what: drift.what.clone(),
-                screenshot: shot.clone(),
-                file: self.repair_file(&candidates_json(&candidates))?,
-                candidates: candidates.clone(),
-                again: again.take(),
-                can_skip: st.optional,
-            };
-            let line = self.ask_repair(screen, &st.label, ask).await?;
-            let target = match answer::parse(&line, candidates.len()) {
-                Ok(Answer::Candidate(n)) => candidates[n - 1].target.clone(),
-                Ok(Answer::Target(x)) => x.to_string(),
-                Ok(Answer::Skip) if st.optional => return Err(drift.into()),
-                Ok(Answer::Stop) => return Err(drift.into()),
-                Ok(Answer::Skip) => {
-                    again = Some("skip is for optional steps only".into());
-                    continue;
-                }
-                Ok(_) => {
-                    again = Some(format!("`{line}` answers a dialog, not a missing target"));
-                    continue;
-                }
-                Err(e) => {
-                    again = Some(e.to_string());
-                    continue;
-                }
-            };
-            match self.try_target(&target, t, need).await? {
-                Some(hit) => {
-                    self.record(&book, screen, &st.label, (key, t), &target)
-                        .await;
-                    return Ok(hit);
-                }
-                None => again = Some(format!("`{target}` finds nothing usable on this page")),
-            }
+        let q = Missing {
+            kind: RepairKind::Target,
+            step: &st.label,
+            what: self.spec.redactor.redact(&drift.what),
+            candidates,
+            can_skip: st.optional,
+        };
+        if let Some((target, hit)) = self.choose_target(screen, q, t, need).await? {
+            self.record(&book, screen, &st.label, (key, t), &target)
+                .await;
+            return Ok(hit);
         }
         Err(drift.into())
     }
@@ -138,30 +110,59 @@ impl Runner<'_> {
             }
         }
         let candidates = self.repair_candidates(screen, t, need, "elements").await;
+        let q = Missing {
+            kind: RepairKind::Screen,
+            step: RECOGNITION,
+            what: format!(
+                "screen \"{}\" did not show: no element matches {}",
+                screen.label,
+                super::page::list(t)
+            ),
+            candidates,
+            can_skip: false,
+        };
+        if let Some((target, _)) = self.choose_target(screen, q, t, need).await? {
+            self.record(&book, screen, RECOGNITION, ("elements", t), &target)
+                .await;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Asks what stands where `t` stood, up to [`TRIES`] answers, each
+    /// checked on the page: the target chosen and what it found, or
+    /// `None` (skip, stop, or no answer that found anything).
+    async fn choose_target(
+        &mut self,
+        screen: &Screen,
+        q: Missing<'_>,
+        t: &Targets,
+        need: Need,
+    ) -> Result<Option<(String, (Hit, Used))>, StepErr> {
         let shot = self.repair_shot().await;
-        let what = format!(
-            "screen \"{}\" did not show: no element matches {}",
-            screen.label,
-            super::page::list(t)
-        );
         let mut again = None;
         for _ in 0..TRIES {
             let ask = RepairAsk {
-                kind: RepairKind::Screen,
-                what: what.clone(),
+                kind: q.kind,
+                what: q.what.clone(),
                 screenshot: shot.clone(),
-                file: self.repair_file(&candidates_json(&candidates))?,
-                candidates: candidates.clone(),
+                file: self.repair_file(&candidates_json(&q.candidates))?,
+                candidates: q.candidates.clone(),
                 again: again.take(),
-                can_skip: false,
+                can_skip: q.can_skip,
             };
-            let line = self.ask_repair(screen, RECOGNITION, ask).await?;
-            let target = match answer::parse(&line, candidates.len()) {
-                Ok(Answer::Candidate(n)) => candidates[n - 1].target.clone(),
+            let line = self.ask_repair(screen, q.step, ask).await?;
+            let target = match answer::parse(&line, q.candidates.len()) {
+                Ok(Answer::Candidate(n)) => q.candidates[n - 1].target.clone(),
                 Ok(Answer::Target(x)) => x.to_string(),
-                Ok(Answer::Stop) => return Ok(false),
+                Ok(Answer::Skip) if q.can_skip => return Ok(None),
+                Ok(Answer::Stop) => return Ok(None),
+                Ok(Answer::Skip) => {
+                    again = Some("skip is for optional steps only".into());
+                    continue;
+                }
                 Ok(_) => {
-                    again = Some(format!("`{line}`: answer a number, a target or stop"));
+                    again = Some(format!("`{line}` answers a dialog, not a missing target"));
                     continue;
                 }
                 Err(e) => {
@@ -169,14 +170,12 @@ impl Runner<'_> {
                     continue;
                 }
             };
-            if self.try_target(&target, t, need).await?.is_some() {
-                self.record(&book, screen, RECOGNITION, ("elements", t), &target)
-                    .await;
-                return Ok(true);
+            match self.try_target(&target, t, need).await? {
+                Some(hit) => return Ok(Some((target, hit))),
+                None => again = Some(format!("`{target}` finds nothing usable on this page")),
             }
-            again = Some(format!("`{target}` finds nothing on this page"));
         }
-        Ok(false)
+        Ok(None)
     }
 
     /// With `--repair`: finds the submit step's target before the
@@ -430,4 +429,16 @@ fn key_of(st: &Step, t: &Targets) -> &'static str {
 /// The candidates as a repair command reads them.
 fn candidates_json(c: &[Candidate]) -> String {
     serde_json::to_string_pretty(c).expect("candidates serialise")
+}
+
+/// A question about a missing target: what it is about and what to offer.
+struct Missing<'a> {
+    kind: RepairKind,
+    /// The step it is asked for (a screen's: its recognition).
+    step: &'a str,
+    /// What was tried and found.
+    what: String,
+    candidates: Vec<Candidate>,
+    /// `skip` may be answered (an optional step).
+    can_skip: bool,
 }
