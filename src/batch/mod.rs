@@ -210,7 +210,7 @@ fn row_spec(
     let spec = &shared.spec;
     let gstin = row.gstin();
     let api_pw_input = spec.flow.credentials.as_ref().map(|c| c.password.clone());
-    let mut resolved = inputs::resolve(&spec.flow, &row.given, |name| {
+    let mut resolved = inputs::resolve(&spec.flow, &row.given, |name, _| {
         let want = Want {
             input: name,
             gstin: Some(&gstin),

@@ -263,7 +263,7 @@ fn row_of(
 fn row_problems(flow: &Flow, file: &str, row: &Row) -> Vec<InputProblem> {
     let line = row.line;
     let mut problems = vec![];
-    if let Err(ps) = inputs::resolve(flow, &row.given, |_| Some(Secret::new(String::new()))) {
+    if let Err(ps) = inputs::resolve(flow, &row.given, |_, _| Some(Secret::new(String::new()))) {
         for mut p in ps {
             if p.source == "inputs" {
                 p.source = format!("{file}:{line} column {}", p.input);

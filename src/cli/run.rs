@@ -172,7 +172,7 @@ fn resolve_inputs(
         .input_for(crate::flow::Role::Gstin)
         .and_then(|i| value_of(&i.name));
     let login = value_of("portal_username");
-    let resolved = inputs::resolve(flow, &given, |name| {
+    let resolved = inputs::resolve(flow, &given, |name, needed| {
         let want = Want {
             input: name,
             gstin: gstin.as_deref(),
@@ -189,7 +189,8 @@ fn resolve_inputs(
             flow.input(name).map(|i| &i.ty),
             Some(crate::flow::InputType::Secret { generate: true })
         );
-        if !interactive || generated {
+        // Another route's secret (e.g. Directly's Client Secret on a GSP run) is not asked.
+        if !interactive || generated || !needed {
             return None;
         }
         let label = flow

@@ -29,3 +29,28 @@ impl WebDriverCompatibleCommand for NavigateTo {
 pub async fn navigate(c: &Client, url: &str) -> Result<(), CmdError> {
     c.issue_cmd(NavigateTo(url.to_string())).await.map(|_| ())
 }
+
+/// [Switch To Frame](https://www.w3.org/TR/webdriver2/#switch-to-frame)
+/// with a null id: the page's top, from a frame at any depth, in one
+/// round trip (fantoccini offers only an index or the parent).
+#[derive(Debug)]
+struct ToTop;
+
+impl WebDriverCompatibleCommand for ToTop {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/frame", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (hyper::Method, Option<String>) {
+        (hyper::Method::POST, Some(r#"{"id":null}"#.into()))
+    }
+}
+
+/// Back to the page's top-level browsing context.
+pub async fn to_top(c: &Client) -> Result<(), CmdError> {
+    c.issue_cmd(ToTop).await.map(|_| ())
+}

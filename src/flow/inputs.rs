@@ -133,12 +133,14 @@ fn check_rule(rule: Option<&str>, v: String) -> Result<String, (String, String)>
     Ok(v)
 }
 
-/// Resolves every input. `secret_of` supplies secrets from elsewhere
-/// (secrets file, environment, prompt) when not given.
+/// Resolves every input. `secret_of(name, needed)` supplies secrets from
+/// elsewhere (secrets file, environment, prompt) when not given; `needed`
+/// says whether the run cannot go without it (as the route's own secret),
+/// so a person is asked only for those.
 pub fn resolve(
     flow: &Flow,
     given: &[Given],
-    mut secret_of: impl FnMut(&str) -> Option<Secret>,
+    mut secret_of: impl FnMut(&str, bool) -> Option<Secret>,
 ) -> Result<Resolved, Vec<InputProblem>> {
     let mut out = Resolved::default();
     let mut problems = vec![];
@@ -208,7 +210,7 @@ pub fn resolve(
         };
         match &i.ty {
             InputType::Secret { generate } => {
-                if let Some(s) = secret_of(&i.name) {
+                if let Some(s) = secret_of(&i.name, needed) {
                     let from = format!("the secret {}", i.name);
                     match control_problem(&i.name, s.expose(), &from) {
                         Some(p) => problems.push(p),

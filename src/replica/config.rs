@@ -292,6 +292,8 @@ pub struct Layout {
     pub create_window: bool,
     /// The login's second factor is inside an iframe [guess].
     pub framed_2fa: bool,
+    /// That iframe sits in an iframe of its own [guess].
+    pub frame_in_frame: bool,
 }
 
 /// The behaviours `+name` / `-name` switch.
@@ -309,6 +311,7 @@ pub const BEHAVIOURS: &[&str] = &[
     "dropdown-widget",
     "create-window",
     "framed-2fa",
+    "frame-in-frame",
 ];
 
 /// Layout names `--layout` takes.
@@ -342,6 +345,7 @@ impl Layout {
             dropdown_widget: name == "widgets",
             create_window: name == "widgets",
             framed_2fa: name == "widgets",
+            frame_in_frame: false,
         })
     }
 
@@ -360,6 +364,7 @@ impl Layout {
             "dropdown-widget" => &mut self.dropdown_widget,
             "create-window" => &mut self.create_window,
             "framed-2fa" => &mut self.framed_2fa,
+            "frame-in-frame" => &mut self.frame_in_frame,
             _ => return None,
         })
     }
@@ -467,7 +472,12 @@ mod tests {
                 && w.login_on_home
                 && !w.renamed_ids
         );
-        assert!(!e.dropdown_widget && !e.create_window);
+        assert!(!e.dropdown_widget && !e.create_window && !w.frame_in_frame);
+        assert!(
+            Layout::parse("widgets,+frame-in-frame")
+                .unwrap()
+                .frame_in_frame
+        );
         assert!(
             Layout::parse("evidence,+create-window")
                 .unwrap()

@@ -212,8 +212,16 @@ impl Replica {
             production_app =
                 production_app.layer(axum::middleware::from_fn(widgets::dropdown_layer));
         }
-        if opts.layout.framed_2fa {
-            production_app = production_app.layer(axum::middleware::from_fn(widgets::frame_layer));
+        match (opts.layout.framed_2fa, opts.layout.frame_in_frame) {
+            (true, false) => {
+                production_app =
+                    production_app.layer(axum::middleware::from_fn(widgets::frame_layer))
+            }
+            (true, true) => {
+                production_app =
+                    production_app.layer(axum::middleware::from_fn(widgets::nested_frame_layer))
+            }
+            (false, _) => {}
         }
         if opts.layout.create_window {
             production_app = production_app.layer(axum::middleware::from_fn(widgets::window_layer));

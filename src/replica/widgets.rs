@@ -11,6 +11,7 @@
 //!   is answered: the walk must follow it and come back.
 //! - `framed-2fa`: the login's second factor is a page inside an iframe
 //!   (same origin) of a page of its own; its form and links go to the top.
+//!   With `frame-in-frame`, that iframe's page is itself a frame around it.
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -118,12 +119,25 @@ const TWO_FACTOR: &str = "/Home/VerifyLoginOTP";
 
 /// The page that frames the second factor.
 fn frame_shell() -> String {
+    shell(&format!("{TWO_FACTOR}?frame=1"))
+}
+
+/// A page of the second factor's look framing `src` in `#fraLoginOtp`.
+fn shell(src: &str) -> String {
     format!(
         r#"<!DOCTYPE html><html><head><meta charset="utf-8"><title>Two Factor Authentication</title></head>
 <body style="font-family:sans-serif;margin:0"><div style="background:#1f3864;color:#fff;padding:10px 20px"><b>GOODS AND SERVICES TAX</b> · e-Invoice System</div>
 <h2 style="margin:16px 20px">Two Factor Authentication</h2>
-<iframe id="fraLoginOtp" name="fraLoginOtp" src="{TWO_FACTOR}?frame=1" title="Two Factor Authentication" style="width:100%;height:560px;border:0"></iframe>
+<iframe id="fraLoginOtp" name="fraLoginOtp" src="{src}" title="Two Factor Authentication" style="width:100%;height:560px;border:0"></iframe>
 </body></html>"#
+    )
+}
+
+/// The middle page of `frame-in-frame`: a frame holding the second factor.
+fn middle_shell() -> String {
+    format!(
+        r#"<!DOCTYPE html><html><head><meta charset="utf-8"><title>OTP</title></head>
+<body style="margin:0"><iframe id="fraOtpInner" name="fraOtpInner" src="{TWO_FACTOR}?frame=2" title="OTP" style="width:100%;height:540px;border:0"></iframe></body></html>"#
     )
 }
 
@@ -142,16 +156,30 @@ pub fn framed(html: &str) -> String {
 /// The middleware for `framed-2fa`: a GET of the second factor is the
 /// frame's page; inside the frame (`?frame=1`), the page itself.
 pub async fn frame_layer(req: Request, next: Next) -> Response {
-    use axum::response::IntoResponse;
+    frames(req, next, 1).await
+}
+
+/// `framed-2fa` with `frame-in-frame`: the frame's page (`?frame=1`)
+/// frames the page itself (`?frame=2`).
+pub async fn nested_frame_layer(req: Request, next: Next) -> Response {
+    frames(req, next, 2).await
+}
+
+/// The second factor `depth` frames down.
+async fn frames(req: Request, next: Next, depth: u8) -> Response {
+    use axum::response::{Html, IntoResponse};
     let two_factor = req.method() == axum::http::Method::GET && req.uri().path() == TWO_FACTOR;
-    let inner = req
+    let level = req
         .uri()
         .query()
-        .is_some_and(|q| q.split('&').any(|kv| kv == "frame=1"));
-    match (two_factor, inner) {
-        (true, false) => axum::response::Html(frame_shell()).into_response(),
-        (true, true) => super::rename::map_html(next.run(req).await, framed).await,
-        _ => next.run(req).await,
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("frame=")))
+        .and_then(|n| n.parse::<u8>().ok())
+        .unwrap_or(0);
+    match (two_factor, level) {
+        (false, _) => next.run(req).await,
+        (true, 0) => Html(frame_shell()).into_response(),
+        (true, l) if l < depth => Html(middle_shell()).into_response(),
+        (true, _) => super::rename::map_html(next.run(req).await, framed).await,
     }
 }
 

@@ -269,7 +269,12 @@ impl Runner<'_> {
                 let left = deadline.saturating_duration_since(Instant::now());
                 wait = Wait::Change(left.min(crate::wait::IN_PAGE));
                 let p = match look {
-                    Look::Alert(text) => return self.alert_while_waiting(&cands, &text).await,
+                    Look::Alert(text) => {
+                        return self
+                            .alert_while_waiting(&cands, &text)
+                            .await
+                            .map(|s| s.map(Some))
+                    }
                     Look::Between => {
                         crate::wait::between().await;
                         return Ok(None);
@@ -285,22 +290,24 @@ impl Runner<'_> {
                 }
                 if let Some(c) = self.recognised(&cands, &p) {
                     self.at.arrival = Some(p);
-                    return Ok(Some(Seen::Screen(c)));
+                    return Ok(Some(Some(Seen::Screen(c))));
                 }
                 if let Some(i) = p.interrupt() {
-                    return seen_after(self.handle_interrupt(i).await);
+                    return seen_after(self.handle_interrupt(i).await).map(|s| s.map(Some));
                 }
                 if self.mode().watches_outcomes() {
                     if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
-                        return Ok(Some(Seen::Outcome(Box::new(o), a)));
+                        return Ok(Some(Some(Seen::Outcome(Box::new(o), a))));
                     }
                 }
+                // Nothing will change by itself: no use waiting out the screen's time.
+                let settled = p.still.is_some_and(|s| s >= self.flow().settled);
                 last = p;
-                Ok::<_, RunError>(None)
+                Ok::<_, RunError>(settled.then_some(None))
             },
             std::time::Duration::ZERO
         )?;
-        match seen {
+        match seen.flatten() {
             Some(s) => Ok(s),
             None => {
                 // With --repair: what stands for the missing element now, and look again.
@@ -310,7 +317,8 @@ impl Runner<'_> {
                     Err(StepErr::Fail(e)) => return Err(e),
                     Err(StepErr::Outcome(o, a)) => return Ok(Seen::Outcome(o, a)),
                 }
-                let mut drift = self.unrecognised(idx, &last, timeout.as_secs());
+                let waited = self.waited_for(&last, timeout);
+                let mut drift = self.unrecognised(idx, &last, &waited);
                 drift.fix = self.screen_proposal(idx, &last).await;
                 Err(drift.into())
             }
@@ -431,8 +439,23 @@ impl Runner<'_> {
         }
     }
 
+    /// How long the walk waited for a screen, as its drift says it: the
+    /// rule's own figure when the page settled (run and smoke say the same).
+    fn waited_for(&self, p: &Probe, timeout: std::time::Duration) -> String {
+        let settled = self.flow().settled;
+        match p.still {
+            Some(s) if s >= settled => {
+                format!(
+                    "on a page still for {}",
+                    humantime::format_duration(settled)
+                )
+            }
+            _ => format!("within {}s", timeout.as_secs()),
+        }
+    }
+
     /// The drift of a screen that never showed, with each missing piece reported.
-    fn unrecognised(&self, idx: usize, p: &Probe, secs: u64) -> Drift {
+    fn unrecognised(&self, idx: usize, p: &Probe, waited: &str) -> Drift {
         let s = &self.flow().screens[idx];
         let r = &s.recognise;
         let mut want = vec![];
@@ -479,7 +502,7 @@ impl Runner<'_> {
             );
         }
         Drift::between(format!(
-            "expected screen \"{}\" ({}) within {secs}s, but the page at {} shows: {}",
+            "expected screen \"{}\" ({}) {waited}, but the page at {} shows: {}",
             s.label,
             want.join(", "),
             p.url,

@@ -164,6 +164,24 @@ fn every_route_registers_through_widgets_and_a_new_window() {
     every_route_registers_on("widgets");
 }
 
+/// The second factor two frames down: the walk finds and fills the OTP
+/// there, and is back at the top for the dashboard.
+#[test]
+fn a_second_factor_two_frames_down_is_found_and_filled() {
+    let r = ReplicaProc::start(&["--layout", "widgets,+frame-in-frame"]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(demo_run(&r.production))
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .run();
+    assert!(
+        d.stdout.contains("API user    API_udaytera"),
+        "{}",
+        d.stdout
+    );
+}
+
 #[test]
 fn smoke_passes_on_every_layout() {
     let dir = tempfile::tempdir().unwrap();

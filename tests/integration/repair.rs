@@ -278,7 +278,7 @@ fn a_person_repairs_at_the_terminal_by_number() {
         .args(["180", "script", "-qfec", &cmd, "/dev/null"])
         .current_dir(dir.path())
         .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
-        .env("EINVREG_CLIENT_SECRET", "unused-by-gsp")
+        // No Client Secret: the GSP route has no use for one, so none is asked.
         .env("TERM", "dumb")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -319,6 +319,7 @@ fn a_person_repairs_at_the_terminal_by_number() {
     assert!(text.contains("Answer (1-9, a target"), "{text}");
     assert_eq!(asked, 3, "{text}");
     assert!(text.contains("registered: created"), "{text}");
+    assert!(!text.contains("(client_secret):"), "{text}");
     let runs = dir.path().join("einvreg-runs");
     let run = std::fs::read_dir(&runs)
         .unwrap()

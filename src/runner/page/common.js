@@ -3,14 +3,22 @@
 function __vis(el){ if(!el || !el.isConnected) return false; if(!el.getClientRects().length) return false;
   const cs = (el.ownerDocument.defaultView || window).getComputedStyle(el); if(cs.visibility === 'hidden' || cs.display === 'none') return false;
   const f = el.ownerDocument === document ? null : el.ownerDocument.defaultView.frameElement; return !f || __vis(f); }
-// This document and those of its same-origin frames (one level: the walk
-// switches into a frame to act there), frames' last.
+// How deep frames are searched: portals nest a frame in a frame, rarely more.
+var __FRAME_DEPTH=3;
+// This document and those of its same-origin frames, frames within them
+// down to __FRAME_DEPTH, frames' last (the walk switches into a frame to
+// act there). Another origin's frame cannot be read, nor what it holds.
 function __docs(){ const ds=[document];
-  for(let i=0;i<window.frames.length;i++){ try{ const d=window.frames[i].document; if(d && d.documentElement) ds.push(d); }catch(_){} }
-  return ds; }
-// The index among window.frames of the frame holding el (-1: this document).
-function __frameOf(el){ if(el.ownerDocument===document) return -1;
-  for(let i=0;i<window.frames.length;i++){ try{ if(window.frames[i].document===el.ownerDocument) return i; }catch(_){} } return -1; }
+  const walk=(w,depth)=>{ for(let i=0;i<w.frames.length;i++){ try{ const f=w.frames[i], d=f.document;
+    if(d && d.documentElement){ ds.push(d); if(depth<__FRAME_DEPTH) walk(f, depth+1); } }catch(_){} } };
+  walk(window, 1); return ds; }
+// The path of indices (each among its parent's window.frames) to the frame
+// holding el, or null when el is in this document.
+function __frameOf(el){ if(el.ownerDocument===document) return null;
+  const path=(w,depth)=>{ for(let i=0;i<w.frames.length;i++){ try{ const f=w.frames[i];
+    if(f.document===el.ownerDocument) return [i];
+    if(depth<__FRAME_DEPTH){ const p=path(f, depth+1); if(p) return [i].concat(p); } }catch(_){} } return null; };
+  return path(window, 1); }
 function __norm(s){ return (s||'').replace(/\s+/g,' ').trim(); }
 function __lnorm(s){ return __norm(s).replace(/[\s:*]+$/,'').toLowerCase(); }
 function __byText(t, doc){ const want=__norm(t), out=new Set();

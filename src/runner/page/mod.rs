@@ -75,10 +75,10 @@ pub struct Found {
     pub checked: bool,
     /// Another element is at its centre ([`Prep::click`]): a click would land there.
     pub covered: bool,
-    /// The match is inside this frame (an index among the page's frames):
-    /// nothing was tagged; look again inside it.
+    /// The match is inside this frame (the path of indices to it, each
+    /// among its parent's frames): nothing was tagged; look again inside it.
     #[serde(default)]
-    pub frame: Option<u16>,
+    pub frame: Option<Vec<u16>>,
     /// The page's origin and address ([`Prep::secret`]).
     pub origin: String,
     pub href: String,
@@ -195,7 +195,7 @@ function finish(r){
   if (!r.el) return done({index:-1, report:r.report, interrupt: r.interrupt >= 0 ? r.interrupt : -1, still:__still()});
   // In a frame: say which (the walk switches into it and looks again there).
   const frame = __frameOf(r.el);
-  if (frame >= 0) return done({index:r.index, report:r.report, interrupt:-1, frame:frame, tag:r.el.tagName.toLowerCase()});
+  if (frame) return done({index:r.index, report:r.report, interrupt:-1, frame:frame, tag:r.el.tagName.toLowerCase()});
   // Inside a frame, the top's document is marked too: a page the click loads there ends the frame.
   if (o.nav && window.top !== window) { try { window.top.__einvregNav = o.nav; } catch (_) {} }
   const el = r.el, out = {index:r.index, report:r.report, interrupt:-1, el:el, tag:el.tagName.toLowerCase(),
@@ -254,6 +254,9 @@ pub struct Probe {
     /// The first interrupt of the watch list that shows, or -1.
     #[serde(default = "none_shows")]
     pub interrupt: i64,
+    /// How long the page has been still (as [`Found::still`]).
+    #[serde(default, deserialize_with = "still")]
+    pub still: Option<std::time::Duration>,
 }
 
 fn none_shows() -> i64 {
@@ -269,6 +272,7 @@ impl Default for Probe {
             marked: false,
             groups: vec![],
             interrupt: -1,
+            still: None,
         }
     }
 }
@@ -345,7 +349,7 @@ const PROBE_JS: &str = r#"
 const [gs, nav, watch, o, done] = arguments;
 const probe = () => ({ url: location.href, ready: document.readyState,
   text: (document.body ? document.body.innerText : '').slice(0, 200000),
-  marked: !!nav && window.__einvregNav === nav, interrupt: __watch(watch),
+  marked: !!nav && window.__einvregNav === nav, interrupt: __watch(watch), still: __still(),
   groups: gs.map(g => { const r = __find(g, 'see'); return r.el ? [r.index, (r.el.innerText||r.el.value||'').slice(0, 20000)] : null; }) });
 // Loaded once the load event's handlers ran (readyState turns 'complete'
 // just before them): an alert a handler opens is seen before the page is.

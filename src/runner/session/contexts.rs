@@ -116,20 +116,23 @@ impl Session<'_> {
 
 impl Session<'_> {
     /// [Switch To Frame](https://www.w3.org/TR/webdriver2/#switch-to-frame)
-    /// `index` of the page's frames, where a step's element is.
-    pub(crate) async fn enter_frame(&self, index: u16) -> Result<(), CmdError> {
-        self.c.enter_frame(index).await?;
+    /// down `path` (each an index among its parent's frames), where a
+    /// step's element is.
+    pub(crate) async fn enter_frame(&self, path: &[u16]) -> Result<(), CmdError> {
+        // Marked first: a failure half-way down still leaves for the top.
         self.framed.store(true, std::sync::atomic::Ordering::SeqCst);
-        tracing::debug!(frame = index, "acting inside a frame");
+        for &index in path {
+            self.c.enter_frame(index).await?;
+        }
+        tracing::debug!(frame = ?path, "acting inside a frame");
         Ok(())
     }
 
-    /// Back to the page's top from a frame the walk entered ([Switch To
-    /// Parent Frame](https://www.w3.org/TR/webdriver2/#switch-to-parent-frame):
-    /// one level, as deep as the walk goes); nothing when not in one.
+    /// Back to the page's top from a frame the walk entered, however deep
+    /// (Switch To Frame with a null id); nothing when not in one.
     pub(crate) async fn leave_frame(&self) -> Result<(), CmdError> {
         if self.in_frame() {
-            self.c.enter_parent_frame().await?;
+            crate::driver::command::to_top(self.c).await?;
             self.framed
                 .store(false, std::sync::atomic::Ordering::SeqCst);
         }

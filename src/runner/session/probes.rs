@@ -128,7 +128,7 @@ impl Session<'_> {
         };
         // The element is in a frame: act there (WebDriver finds elements
         // only in the current frame), until the step ends.
-        self.enter_frame(frame).await?;
+        self.enter_frame(&frame).await?;
         page::find(self.c, t, need, mark, &self.watching(), prep).await
     }
 

@@ -443,6 +443,17 @@ fn registers_through_selenium_grid() {
     assert!(d.stdout.contains("API user    API_himgrid"), "{}", d.stdout);
 }
 
+/// A sandbox registration's variables (a GSP route).
+const SANDBOX_VARS: [&str; 7] = [
+    "gstin=33GSPTN9771G3ZP",
+    "trade_name=TAMIL GSP SERVICES",
+    "mobile=8056012345",
+    "email=gsp@tamilgsp.example",
+    "provider=DEFMACRO SOFTWARE PRIVATE LIMITED",
+    "client_id=AACCT29GSPB5H8G",
+    "api_username=tngspsbx",
+];
+
 /// A step whose button is gone, on a page that has stopped changing: drift
 /// once the page has been still for `[flow] settled` (3 s), not after the
 /// step's 20 s.
@@ -457,17 +468,8 @@ fn a_missing_button_on_a_settled_page_is_drift_at_once() {
     assert!(bundled.contains(gone));
     let mine = bundled.replace(gone, r##"click = "#no-such-button""##);
     std::fs::write(dir.path().join("mine.toml"), mine).unwrap();
-    let vars = [
-        "gstin=33GSPTN9771G3ZP",
-        "trade_name=TAMIL GSP SERVICES",
-        "mobile=8056012345",
-        "email=gsp@tamilgsp.example",
-        "provider=DEFMACRO SOFTWARE PRIVATE LIMITED",
-        "client_id=AACCT29GSPB5H8G",
-        "api_username=tngspsbx",
-    ];
     let mut args = vec!["run", "./mine.toml", "--portal", "replica", "--auto-answer"];
-    for v in &vars {
+    for v in SANDBOX_VARS {
         args.extend(["--var", v]);
     }
     let d = Test::new().cwd(dir.path()).args(args).status(5).run();
@@ -489,4 +491,34 @@ fn a_missing_button_on_a_settled_page_is_drift_at_once() {
     // The step's own timeout is 20 s: waiting it out would take that long.
     let ms = step["ms"].as_u64().unwrap();
     assert!(ms < 10_000, "drift after {ms} ms");
+}
+
+/// A screen that does not show on a page that has stopped changing: drift
+/// once the page has been still for `[flow] settled`, not after the
+/// screen's whole timeout (the message says which rule ended the wait).
+#[test]
+fn an_unrecognised_screen_on_a_settled_page_is_drift_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = Test::new()
+        .args(["flows", "show", "sandbox-register"])
+        .run()
+        .stdout;
+    let known = r#"texts = ["Registration Form"] }"#;
+    assert!(bundled.contains(known));
+    let mine = bundled.replace(known, r#"texts = ["Registration Page"] }"#);
+    std::fs::write(dir.path().join("mine.toml"), mine).unwrap();
+    let mut args = vec!["run", "./mine.toml", "--portal", "replica", "--auto-answer"];
+    for v in SANDBOX_VARS {
+        args.extend(["--var", v]);
+    }
+    let d = Test::new().cwd(dir.path()).args(args).status(5).run();
+    assert!(
+        d.stdout.contains(
+            "expected screen \"Registration Form\" (URL containing \"Registration.aspx\", element "
+        ) && d
+            .stdout
+            .contains("text \"Registration Page\") on a page still for 3s, but the page at"),
+        "{}",
+        d.stdout
+    );
 }
