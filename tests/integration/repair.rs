@@ -10,13 +10,25 @@ use std::path::Path;
 /// screen, step, GSTIN and the candidates' JSON) and answers `1`, or
 /// `accept` for a dialog.
 fn chooser(dir: &Path) -> String {
-    let path = dir.join("chooser.sh");
+    answering_script(
+        dir,
+        "chooser.sh",
+        r#"if [ "$EINVREG_REPAIR_KIND" = dialog ]; then echo "${CHOOSER_DIALOG:-accept}"; else echo 1; fi"#,
+    )
+}
+
+/// A repair command in `dir` that logs each question to `asked.log`
+/// (kind|screen|step|GSTIN|file) and answers with the shell line `answer`.
+fn answering_script(dir: &Path, name: &str, answer: &str) -> String {
+    let path = dir.join(name);
     std::fs::write(
         &path,
-        r#"#!/bin/sh
+        format!(
+            r#"#!/bin/sh
 printf '%s|%s|%s|%s|%s\n' "$EINVREG_REPAIR_KIND" "$EINVREG_REPAIR_SCREEN" "$EINVREG_REPAIR_STEP" "$EINVREG_GSTIN" "$1" >> "$(dirname "$0")/asked.log"
-if [ "$EINVREG_REPAIR_KIND" = dialog ]; then echo "${CHOOSER_DIALOG:-accept}"; else echo 1; fi
-"#,
+{answer}
+"#
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -413,23 +425,12 @@ fn drift_in_a_batch_carries_the_proposal_in_every_report() {
 #[test]
 fn a_screen_not_recognised_is_asked_about_as_a_screen() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sign-in.sh");
-    std::fs::write(
-        &path,
-        "#!/bin/sh\nprintf '%s|%s|%s|%s|%s\\n' \"$EINVREG_REPAIR_KIND\" \"$EINVREG_REPAIR_SCREEN\" \"$EINVREG_REPAIR_STEP\" \"$EINVREG_GSTIN\" \"$1\" >> \"$(dirname \"$0\")/asked.log\"\necho '#btnSignIn'\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = answering_script(dir.path(), "sign-in.sh", "echo '#btnSignIn'");
     let r = ReplicaProc::start(&["--drift", "relabelled-button"]);
     let d = Test::new()
         .cwd(dir.path())
         .args(demo_run(&r.production))
-        .args([
-            "--repair-command",
-            &path.display().to_string(),
-            "--repair-out",
-            "fixed.toml",
-        ])
+        .args(["--repair-command", &path, "--repair-out", "fixed.toml"])
         .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
         .run();
     ended(&d, "registered: created");
