@@ -35,6 +35,12 @@ pub struct Args {
     /// Browser sessions at once
     #[arg(long, default_value_t = 2)]
     pub parallel: usize,
+    /// How GSTINs are kept apart: context (a fresh user context each, in a browser kept per parallel slot; needs WebDriver BiDi, else falls back to session, saying so) or session (a fresh browser each)
+    #[arg(long, value_enum, default_value_t = IsolationArg::Context)]
+    pub isolation: IsolationArg,
+    /// With --isolation context: rows one browser serves before it is replaced
+    #[arg(long, value_name = "N", default_value_t = crate::driver::RECYCLE_DEFAULT, value_parser = parse_recycle)]
+    pub recycle: usize,
     /// Run the valid rows and report the invalid ones
     #[arg(long)]
     pub skip_invalid: bool,
@@ -75,6 +81,22 @@ pub struct Args {
     pub operator: OperatorArgs,
     #[command(flatten)]
     pub verify: super::verify::VerifyArgs,
+}
+
+fn parse_recycle(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("give a number of rows, 1 or more (e.g. 25)".into()),
+    }
+}
+
+/// `--isolation`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationArg {
+    /// A fresh user context per GSTIN in a kept browser (WebDriver BiDi).
+    Context,
+    /// A fresh browser session per GSTIN.
+    Session,
 }
 
 /// The progress bar: a consumer of the batch's events.
@@ -160,7 +182,12 @@ impl Display {
 pub fn run(args: Args) -> Result<Code, CliError> {
     args.operator.check()?;
     // Endpoints are read and checked once, before anything else starts.
-    let driver = args.driver.config()?;
+    let mut driver = args.driver.config()?;
+    driver.isolation = match args.isolation {
+        IsolationArg::Context => crate::driver::Isolation::Context,
+        IsolationArg::Session => crate::driver::Isolation::Session,
+    };
+    driver.recycle = args.recycle;
     let flow = Arc::new(common::load_flow(&args.flow)?);
     let (mut prepared, api_client) = prepare(&args, &flow)?;
     ask_missing_logins(&mut prepared, args.operator.auto_answer)?;

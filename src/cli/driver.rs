@@ -103,6 +103,9 @@ impl DriverArgs {
             warm: self.warm,
             // Set by `start`, which knows the portal.
             loopback_only: false,
+            // A batch's own options (one run or smoke needs one browser).
+            isolation: crate::driver::Isolation::Session,
+            recycle: crate::driver::RECYCLE_DEFAULT,
         })
     }
 

@@ -92,6 +92,19 @@ impl Address {
         self.password.as_deref()
     }
 
+    /// The `Authorization` header value for its userinfo, as fantoccini
+    /// sends it (the userinfo as written), if it has any.
+    pub fn basic_auth(&self) -> Option<String> {
+        use base64::Engine;
+        let u = url::Url::parse(&self.full).ok()?;
+        if u.username().is_empty() && u.password().is_none() {
+            return None;
+        }
+        let pair = format!("{}:{}", u.username(), u.password().unwrap_or(""));
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pair);
+        Some(format!("Basic {b64}"))
+    }
+
     /// Whether basic auth would cross a network unencrypted.
     pub fn auth_in_clear(&self) -> bool {
         let Ok(u) = url::Url::parse(&self.full) else {

@@ -6,9 +6,11 @@
 //! (https://www.w3.org/TR/webdriver2/#capabilities); see [`caps`].
 
 pub mod address;
+pub mod bidi;
 pub mod caps;
 pub mod command;
 pub mod endpoints;
+mod hosts;
 mod local;
 mod own;
 pub mod pool;
@@ -17,6 +19,7 @@ mod warm;
 
 pub use address::Address;
 pub use caps::BrowserKind;
+pub use hosts::{Scope, RECYCLE_DEFAULT};
 pub use local::LocalDriver;
 
 use fantoccini::{Client, ClientBuilder};
@@ -53,6 +56,22 @@ pub struct DriverConfig {
     /// no host name, so nothing it does leaves the machine (Chromium
     /// otherwise looks up Google's hosts even with background networking off).
     pub loopback_only: bool,
+    /// How rows are kept apart: a user context each in kept browsers
+    /// (where the endpoint offers WebDriver BiDi), or a browser each.
+    pub isolation: Isolation,
+    /// Rows one kept browser serves before it is replaced.
+    pub recycle: usize,
+}
+
+/// How one GSTIN's browsing is kept from the next one's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// A fresh browser session per row.
+    #[default]
+    Session,
+    /// A fresh user context per row in a browser kept for many rows
+    /// (falls back to sessions where the endpoint offers no BiDi).
+    Context,
 }
 
 /// Sessions started ahead when `--warm` does not say: none with
@@ -109,6 +128,14 @@ pub struct Endpoint {
     parallel: AtomicUsize,
     /// Sessions started ahead.
     warm: warm::Warm,
+    /// Browsers kept for many rows (context isolation).
+    hosts: Arc<hosts::Hosts>,
+    /// Context isolation was asked for and not (yet) found wanting.
+    contexts: std::sync::atomic::AtomicBool,
+    /// Held from reading the endpoints' room to counting the session in:
+    /// rows asking at once (kept browsers start together) would all see
+    /// the same room and all pick the same endpoint.
+    picking: tokio::sync::Mutex<()>,
 }
 
 enum Source {
@@ -135,6 +162,8 @@ pub struct Browser {
     remote: Option<Arc<pool::Remote>>,
     /// Its own geckodriver (Firefox), killed when the session ends.
     _driver: Option<Arc<LocalDriver>>,
+    /// The row's user context in a kept browser (context isolation).
+    lease: Option<hosts::Lease>,
 }
 
 impl Browser {
@@ -142,6 +171,10 @@ impl Browser {
     /// with it first (fantoccini's own is sent without), so the Grid frees
     /// the slot at once instead of after its session timeout.
     pub async fn close(&self) {
+        if let Some(l) = &self.lease {
+            // Boxed: ending a lease may close its host, a Browser too.
+            return Box::pin(l.end()).await;
+        }
         let authed = self.remote.as_ref().filter(|r| r.addr.password().is_some());
         if let (Some(r), Ok(Some(id))) = (authed, self.client.session_id().await) {
             if let Err(e) = status::delete_session(&r.addr, &id).await {
@@ -156,10 +189,20 @@ impl Browser {
     /// The session was lost: its endpoint rests, so the next session
     /// goes elsewhere.
     pub fn lost(&self) {
+        if let Some(l) = &self.lease {
+            return l.lost();
+        }
         if let Some(r) = &self.remote {
             let rest = r.failed();
             tracing::warn!(endpoint = %r.addr, "a session there was lost; resting it for {}", humantime::format_duration(rest));
         }
+    }
+}
+
+impl Browser {
+    /// The row's user context, when it runs in one (context isolation).
+    pub fn scope(&self) -> Option<Scope> {
+        self.lease.as_ref().map(hosts::Lease::scope)
     }
 }
 
@@ -184,6 +227,9 @@ impl Endpoint {
             source,
             parallel: AtomicUsize::new(1),
             warm: warm::Warm::default(),
+            hosts: Arc::new(hosts::Hosts::new(config.recycle, config.warm != Some(0))),
+            contexts: (config.isolation == Isolation::Context).into(),
+            picking: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -220,7 +266,18 @@ impl Endpoint {
 
     /// The capabilities of a new session, labelled `name` for a Grid.
     pub fn capabilities(&self, name: Option<&str>) -> serde_json::Map<String, serde_json::Value> {
-        caps::capabilities(&self.config, name)
+        let mut caps = caps::capabilities(&self.config, name);
+        if self.uses_contexts() {
+            // https://w3c.github.io/webdriver-bidi/#establishing
+            caps.insert("webSocketUrl".into(), serde_json::Value::Bool(true));
+        }
+        caps
+    }
+
+    /// Rows run in user contexts of kept browsers (asked for, and the
+    /// endpoint has not shown it cannot).
+    fn uses_contexts(&self) -> bool {
+        self.contexts.load(Ordering::SeqCst)
     }
 
     /// From now on `n` sessions will be asked for, `parallel` at a time:
@@ -228,6 +285,9 @@ impl Endpoint {
     /// start now, in the background.
     pub fn plan_sessions(self: &Arc<Self>, n: usize, parallel: usize) {
         self.parallel.store(parallel.max(1), Ordering::SeqCst);
+        if self.uses_contexts() {
+            return; // kept browsers make each next context ahead instead
+        }
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         let remote = matches!(self.source, Source::Remote(_));
         let ahead = self
@@ -250,6 +310,9 @@ impl Endpoint {
     /// labelled `name` on a Grid: one started ahead if there is one and it
     /// is still alive, else a new one. Taking one starts the next ahead.
     pub async fn session(self: &Arc<Self>, name: Option<&str>) -> Result<Browser, DriverError> {
+        if self.uses_contexts() {
+            return self.context_session(name).await;
+        }
         let got = match self.warm.take() {
             Some(started) => self.ready(started).await,
             None => None,
@@ -291,6 +354,72 @@ impl Endpoint {
                 b.close().await;
             }
         }
+        self.hosts.close_idle().await;
+    }
+
+    /// A fresh user context in a kept browser: an idle one, else a new
+    /// one. A browser that fails to give one is closed and the next tried;
+    /// an endpoint that offers no BiDi socket turns contexts off for good.
+    async fn context_session(&self, name: Option<&str>) -> Result<Browser, DriverError> {
+        let mut last = None;
+        for _ in 0..3 {
+            let host = match self.hosts.take_idle() {
+                Some(h) => h,
+                None => match self.new_host(name).await? {
+                    Ok(h) => h,
+                    Err(plain) => return Ok(plain),
+                },
+            };
+            match self.hosts.lease(host, name).await {
+                Ok(b) => return Ok(b),
+                Err((host, e)) => {
+                    tracing::warn!(
+                        "a kept browser could not give a fresh user context ({e}); closing it"
+                    );
+                    host.lost();
+                    self.hosts.retire(host).await;
+                    last = Some(e);
+                }
+            }
+        }
+        Err(DriverError::Setup(format!(
+            "no browser gave a fresh user context: {}",
+            last.map_or_else(String::new, |e| e.to_string())
+        )))
+    }
+
+    /// A new browser to keep, with its BiDi socket; or, where the endpoint
+    /// offers none, the plain session (used as is, and contexts end here).
+    async fn new_host(
+        &self,
+        name: Option<&str>,
+    ) -> Result<Result<Arc<hosts::Host>, Browser>, DriverError> {
+        let b = self.new_session(name).await?;
+        let url = b
+            .client
+            .capabilities()
+            .and_then(|c| c.get("webSocketUrl"))
+            .and_then(|u| u.as_str())
+            .map(String::from);
+        let Some(url) = url else {
+            self.no_contexts("the endpoint offers no WebDriver BiDi socket");
+            return Ok(Err(b));
+        };
+        let auth = b.remote.as_ref().and_then(|r| r.addr.basic_auth());
+        match bidi::Bidi::connect(&url, auth.as_deref()).await {
+            Ok(socket) => Ok(Ok(self.hosts.host(b, socket))),
+            Err(e) => {
+                self.no_contexts(&e.to_string());
+                Ok(Err(b))
+            }
+        }
+    }
+
+    /// Context isolation cannot be had here: said once, sessions from now on.
+    fn no_contexts(&self, why: &str) {
+        if self.contexts.swap(false, Ordering::SeqCst) {
+            tracing::warn!("{why}: each GSTIN gets its own browser session instead of a user context (--isolation session)");
+        }
     }
 
     /// A new browser session, from our driver or the endpoint with most room.
@@ -325,6 +454,7 @@ impl Endpoint {
             at: driver.url.clone(),
             remote: None,
             _driver: per_session.then_some(driver),
+            lease: None,
         })
     }
 
@@ -337,11 +467,14 @@ impl Endpoint {
     ) -> Result<Browser, DriverError> {
         let mut last = None;
         for _ in 0..SESSION_TRIES {
+            let picking = self.picking.lock().await;
             let Some(r) = self.pick(remotes).await else {
+                drop(picking);
                 wait_for_rest(remotes).await;
                 continue;
             };
             r.in_use.fetch_add(1, Ordering::SeqCst);
+            drop(picking);
             let name = name.filter(|_| r.grid.load(Ordering::SeqCst));
             let open = connect(r.addr.full(), r.addr.shown(), self.capabilities(name));
             let got = match tokio::time::timeout(REMOTE_SESSION_TIMEOUT, open).await {
@@ -359,6 +492,7 @@ impl Endpoint {
                         at: r.addr.shown().into(),
                         remote: Some(r.clone()),
                         _driver: None,
+                        lease: None,
                     });
                 }
                 Err(e) => {

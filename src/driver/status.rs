@@ -4,7 +4,6 @@
 //! start now are counted.
 
 use super::address::Address;
-use base64::Engine;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -112,11 +111,8 @@ async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, St
         .method(method)
         .uri(plain.as_str())
         .header("accept", "application/json");
-    if !u.username().is_empty() || u.password().is_some() {
-        // As fantoccini sends it: the userinfo as written (Address refuses %-escapes).
-        let pair = format!("{}:{}", u.username(), u.password().unwrap_or(""));
-        let b64 = base64::engine::general_purpose::STANDARD.encode(pair);
-        req = req.header("authorization", format!("Basic {b64}"));
+    if let Some(auth) = addr.basic_auth() {
+        req = req.header("authorization", auth);
     }
     let req = req
         .body(Empty::<Bytes>::new())

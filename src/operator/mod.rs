@@ -184,6 +184,11 @@ pub trait Operator: Send + Sync {
     fn describe_answering(&self) -> String {
         self.describe()
     }
+    /// Whether it reads the browser's cookies (the replica oracle finds
+    /// the session by them): the walk reads them per prompt only then.
+    fn wants_cookies(&self) -> bool {
+        false
+    }
 }
 
 /// Answers nothing: unattended runs without an answer source fail fast.
@@ -246,6 +251,9 @@ impl Operator for Split {
     fn answers(&self) -> bool {
         self.captcha.answers() || self.otp.answers()
     }
+    fn wants_cookies(&self) -> bool {
+        self.captcha.wants_cookies() || self.otp.wants_cookies()
+    }
 }
 
 /// Captchas and OTPs from `rest`; repair questions (`--repair`) from
@@ -278,6 +286,9 @@ impl Operator for WithRepair {
     }
     fn answers(&self) -> bool {
         self.rest.answers() || self.repair.answers()
+    }
+    fn wants_cookies(&self) -> bool {
+        self.rest.wants_cookies() || self.repair.wants_cookies()
     }
 }
 
@@ -318,6 +329,11 @@ impl Queue {
     pub fn with_desk(mut self, desk: Arc<dyn Operator>) -> Queue {
         self.desk = Some(desk);
         self
+    }
+
+    /// Whether a prompt must carry the browser's cookies.
+    pub fn wants_cookies(&self) -> bool {
+        self.op.wants_cookies() || self.desk.as_ref().is_some_and(|d| d.wants_cookies())
     }
 
     pub fn describe(&self) -> String {

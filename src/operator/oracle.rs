@@ -176,6 +176,9 @@ impl Operator for Oracle {
             r
         })
     }
+    fn wants_cookies(&self) -> bool {
+        true
+    }
     fn describe(&self) -> String {
         "replica oracle (--auto-answer)".into()
     }

@@ -469,12 +469,29 @@ impl SessionRef {
 /// cookie), never cleared by a logout.
 const BROWSER_COOKIE: &str = "replica_browser";
 
+/// The cookie a login post carries saying whether the browser's
+/// localStorage (`L`) or sessionStorage (`S`) still held an earlier
+/// login's mark, or `none`; set by [`STORAGE_MARK_JS`].
+const STORAGE_COOKIE: &str = "replica_storage";
+
+/// [replica aid] At each login post, notes in [`STORAGE_COOKIE`] whether
+/// the storage holds an earlier login's mark, then marks it: counted as
+/// `logins.storage_fresh` or `logins.storage_seen`.
+pub const STORAGE_MARK_JS: &str = "document.addEventListener('submit',function(e){var f=e.target;if(!f.getAttribute||f.getAttribute('action')!=='/Home/Login')return;var k='replica_login',l=localStorage.getItem(k)?'L':'',s=sessionStorage.getItem(k)?'S':'';document.cookie='replica_storage='+(l+s||'none')+';path=/';localStorage.setItem(k,'1');sessionStorage.setItem(k,'1');},true);";
+
 impl Portal {
     /// Counts a login post against the browser that sent it; a browser
-    /// seen for the first time gets its cookie on `resp`.
+    /// seen for the first time gets its cookie on `resp`. Whether its
+    /// storage held an earlier login's mark is counted too.
     pub fn count_login(&self, headers: &HeaderMap, resp: Response) -> Response {
-        let known = cookies(headers).remove(BROWSER_COOKIE);
+        let mut jar = cookies(headers);
+        let known = jar.remove(BROWSER_COOKIE);
         let mut inner = self.shared.inner.lock().unwrap();
+        match jar.remove(STORAGE_COOKIE).as_deref() {
+            Some("none") => inner.bump("logins.storage_fresh"),
+            Some(_) => inner.bump("logins.storage_seen"),
+            None => {}
+        }
         let id = known.clone().unwrap_or_else(|| inner.new_id(16));
         *inner.logins_by_browser.entry(id.clone()).or_default() += 1;
         drop(inner);

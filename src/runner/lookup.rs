@@ -236,6 +236,14 @@ impl Runner<'_> {
     /// would block reading them, and would greet the person: it is sorted
     /// first, and again if another opens meanwhile.
     async fn cookies(&mut self, screen: &Screen) -> Result<Vec<(String, String)>, StepErr> {
+        // A user context's cookies come from BiDi (no alert blocks it, and
+        // geckodriver's classic cookies are the default context's).
+        if let Some(scope) = &self.s.scope {
+            match scope.cookies().await {
+                Ok(cs) => return Ok(cs),
+                Err(e) => tracing::debug!("reading the context's cookies over BiDi: {e}"),
+            }
+        }
         for _ in 0..5 {
             match self.s.c.get_all_cookies().await {
                 Ok(cs) => {
@@ -273,6 +281,7 @@ impl Runner<'_> {
         // (reading would sort that dialog again); it needs none.
         let cookies = match ask {
             Ask::Repair(_) => vec![],
+            _ if !self.spec.queue.wants_cookies() => vec![],
             _ => self.cookies(screen).await?,
         };
         let q = Question {

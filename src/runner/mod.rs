@@ -276,7 +276,7 @@ impl<'a> Runner<'a> {
         let finish = match self.walk().await {
             Ok(f) => f,
             Err(e) => {
-                self.session_lost = e.is_lost();
+                self.session_lost = e.is_lost() || self.s.context_gone().await;
                 self.stopped_by(e).await
             }
         };
@@ -518,7 +518,9 @@ pub async fn run_in_new_session(endpoint: &Arc<Endpoint>, spec: &RunSpec) -> Run
         Err(e) => return RunReport::not_started(spec, RunError::from(e), started.elapsed()),
     };
     tracing::debug!(endpoint = %browser.at, "browser session open");
-    let mut report = Runner::new(&browser.client, spec).run().await;
+    let mut runner = Runner::new(&browser.client, spec);
+    runner.s.scope = browser.scope();
+    let mut report = runner.run().await;
     report.session_wait = started.elapsed().saturating_sub(report.total);
     if report.session_lost {
         browser.lost();

@@ -135,39 +135,6 @@ fn twelve_gstins_run_three_at_a_time_through_a_grid_with_basic_auth() {
     );
 }
 
-/// A chromedriver someone started: a plain W3C endpoint, in its own process group.
-struct DriverProc {
-    child: std::process::Child,
-    url: String,
-}
-
-impl DriverProc {
-    fn start() -> DriverProc {
-        use std::os::unix::process::CommandExt;
-        let port = free_port();
-        let child = std::process::Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver (bash scripts/test installs chromium-driver)");
-        let url = format!("http://127.0.0.1:{port}");
-        poll("chromedriver to start")
-            .within(Duration::from_secs(20))
-            .every(Duration::from_millis(50))
-            .until(|| loopback("GET", &format!("{url}/status"), None).is_ok());
-        DriverProc { child, url }
-    }
-}
-
-impl Drop for DriverProc {
-    fn drop(&mut self) {
-        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
-        let _ = self.child.wait();
-    }
-}
-
 /// The last journal state of each GSTIN.
 fn last_states(dir: &Path) -> HashMap<String, String> {
     let mut last = HashMap::new();
@@ -202,40 +169,41 @@ fn two_endpoints_lose_the_grid_mid_batch_and_every_gstin_registers_once() {
     args.extend(["--webdriver-file", "webdrivers.toml", "--parallel", "4"]);
     let mut child = std::process::Command::new(bin())
         .args(&args)
-        // Slow answers keep rows in their browsers long enough to lose one.
-        .args(["--auto-answer-mistakes", "delay=400"])
+        // Slow answers keep rows in their browsers long enough to lose one;
+        // -v logs which GSTIN each kept browser serves.
+        .args(["--auto-answer-mistakes", "delay=400", "-v"])
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Kill the Grid while it runs a row that has been walking a while,
-    // before its submit.
+    let log = LiveLog::follow(child.stderr.take().unwrap());
+    // Kill the Grid while one of its browsers runs a row that has been
+    // walking a while, before its submit.
     let mut first_seen: HashMap<String, Instant> = HashMap::new();
     let ripe = poll("a row the Grid ran long enough to lose it");
     ripe.within(Duration::from_secs(240)).until(|| {
         let walking = last_states(dir.path());
-        let on_grid = grid.sessions();
-        for g in &on_grid {
-            first_seen.entry(g.clone()).or_insert_with(Instant::now);
+        for g in rows_on(&log.text(), &grid.url) {
+            let since = *first_seen.entry(g.clone()).or_insert_with(Instant::now);
+            if walking.get(&g).is_some_and(|s| s == "started")
+                && since.elapsed() > Duration::from_millis(600)
+            {
+                return true;
+            }
         }
-        let ripe = on_grid.iter().any(|g| {
-            walking.get(g).is_some_and(|s| s == "started")
-                && first_seen[g].elapsed() > Duration::from_millis(600)
-        });
         assert!(
             child.try_wait().unwrap().is_none(),
-            "the batch ended before the Grid could be killed"
+            "the batch ended before the Grid could be killed:\n{}",
+            log.text()
         );
-        ripe
+        false
     });
     grid.kill();
     let out = child.wait_with_output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = log.finish();
     assert!(stdout.contains("8 rows:"), "{stdout}\n{stderr}");
     // Rows the Grid held: started again elsewhere if before the submit, in doubt after.
     let restarted = stderr.contains("starting the row again");
@@ -270,6 +238,75 @@ fn two_endpoints_lose_the_grid_mid_batch_and_every_gstin_registers_once() {
             .filter(|c| &c.gstin == g && c.status == einvreg::vault::Status::Created)
             .count();
         assert_eq!(created, 1, "{g}: {created} created credentials");
+    }
+}
+
+/// The GSTINs that kept browsers on `endpoint` serve now, read off the
+/// batch's `-v` log: "started a browser … browser=N at=URL", then "a fresh
+/// user context for this GSTIN browser=N … gstin=\"G\"" for each row.
+fn rows_on(log: &str, endpoint: &str) -> Vec<String> {
+    let field = |line: &str, key: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .map(|v| v.trim_matches('"').to_string())
+    };
+    let mut at: HashMap<String, String> = HashMap::new();
+    let mut serving: HashMap<String, String> = HashMap::new();
+    for line in log.lines() {
+        let Some(n) = field(line, "browser=") else {
+            continue;
+        };
+        if line.contains("started a browser") {
+            at.insert(n.clone(), field(line, "at=").unwrap_or_default());
+        } else if line.contains("a fresh user context") {
+            serving.insert(n, field(line, "gstin=").unwrap_or_default());
+        }
+    }
+    let on = |n: &String| {
+        at.get(n)
+            .is_some_and(|a| a.trim_end_matches('/') == endpoint.trim_end_matches('/'))
+    };
+    serving
+        .into_iter()
+        .filter(|(n, _)| on(n))
+        .map(|(_, g)| g)
+        .collect()
+}
+
+/// A child's stderr, read as it comes.
+struct LiveLog {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl LiveLog {
+    fn follow(stderr: std::process::ChildStderr) -> LiveLog {
+        use std::io::BufRead;
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let into = text.clone();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let mut t = into.lock().unwrap();
+                t.push_str(&line);
+                t.push('\n');
+            }
+        });
+        LiveLog { text, reader }
+    }
+
+    fn text(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    /// Everything, once the child has ended.
+    fn finish(self) -> String {
+        let LiveLog { text, reader } = self;
+        reader.join().unwrap();
+        let t = text.lock().unwrap().clone();
+        t
     }
 }
 

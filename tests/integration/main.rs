@@ -3,6 +3,7 @@
 
 mod batch;
 mod check;
+mod contexts;
 mod crash;
 mod desk;
 mod dialogs;

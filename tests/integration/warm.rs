@@ -30,12 +30,42 @@ fn each_gstin_gets_a_browser_no_other_login_touched() {
     let r = ReplicaProc::start(&["--taxpayers", "3"]);
     prod_rows(dir.path(), 3);
     let mut args = batch_on("production-api-user", &r.production);
-    args.extend(["--parallel", "1", "--warm", "1", "-v"]);
+    // Warm browsers serve session isolation (contexts make theirs ahead).
+    args.extend([
+        "--parallel",
+        "1",
+        "--isolation",
+        "session",
+        "--warm",
+        "1",
+        "-v",
+    ]);
     let d = Test::new().cwd(dir.path()).args(&args).run();
     // Every row's browser was started ahead of it (the first at the batch's start)...
     let ahead = d.stderr.matches("using a browser started ahead").count();
     assert_eq!(ahead, 3, "{}", d.stderr);
     // ...and each logged in once: no cookie of one GSTIN's login reached another's.
+    assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
+    assert_eq!(api_users(&r), 3);
+}
+
+/// With contexts (the default), what is made ahead is the next row's
+/// user context in the browser the batch keeps.
+#[test]
+fn each_gstin_gets_a_context_made_ahead_no_other_login_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--taxpayers", "3"]);
+    prod_rows(dir.path(), 3);
+    let mut args = batch_on("production-api-user", &r.production);
+    args.extend(["--parallel", "1", "-v"]);
+    let d = Test::new().cwd(dir.path()).args(&args).run();
+    let fresh = d
+        .stderr
+        .matches("a fresh user context for this GSTIN")
+        .count();
+    let ahead = d.stderr.matches("made_ahead=true").count();
+    assert_eq!((fresh, ahead), (3, 2), "{}", d.stderr);
+    assert_eq!(d.stderr.matches("using a browser started ahead").count(), 0);
     assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
     assert_eq!(api_users(&r), 3);
 }
@@ -89,6 +119,8 @@ fn a_browser_that_died_while_it_waited_is_replaced() {
     args.extend([
         "--parallel",
         "1",
+        "--isolation",
+        "session",
         "--warm",
         "1",
         "--auto-answer-mistakes",

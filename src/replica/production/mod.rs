@@ -93,7 +93,14 @@ pub(super) fn render(p: &Portal, page: Page) -> Html<String> {
             ("userbar", &userbar),
             ("menu", &menu),
             ("body", &page.body),
-            ("script", &format!("{}{interruption}", page.script)),
+            (
+                "script",
+                &format!(
+                    "{}{interruption}<script>{}</script>",
+                    page.script,
+                    super::STORAGE_MARK_JS
+                ),
+            ),
         ],
     ))
 }

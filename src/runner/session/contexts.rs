@@ -46,7 +46,7 @@ impl Session<'_> {
     /// to it ([Switch To Window](https://www.w3.org/TR/webdriver2/#switch-to-window)),
     /// remembering the one it came from. `true` when there was one.
     pub(crate) async fn follow_new_window(&self) -> Result<bool, CmdError> {
-        let all = self.c.windows().await?;
+        let all = self.windows().await?;
         let mut w = self.followed();
         if w.seen.is_empty() {
             let first = self.c.window().await?;
@@ -77,7 +77,7 @@ impl Session<'_> {
         if w.path.len() < 2 {
             return Ok(false); // no window followed: nothing to go back to
         }
-        let open = self.c.windows().await?;
+        let open = self.windows().await?;
         let before = w.path.len();
         while w.path.last().is_some_and(|h| !open.contains(h)) {
             w.path.pop();
@@ -101,6 +101,35 @@ impl Session<'_> {
             self.keep_followed(w);
         }
         Ok(())
+    }
+
+    /// The open windows that are the walk's: all of the session's, or
+    /// in a shared browser only those of the row's user context.
+    async fn windows(&self) -> Result<Vec<WindowHandle>, CmdError> {
+        let Some(scope) = &self.scope else {
+            return self.c.windows().await;
+        };
+        match scope.windows().await {
+            Ok(ids) => Ok(ids
+                .into_iter()
+                .filter_map(|id| WindowHandle::try_from(id).ok())
+                .collect()),
+            Err(e) => {
+                tracing::debug!("listing the row's windows over BiDi: {e}");
+                // The classic list is all the browser's tabs: the current
+                // one only, since others may be other rows'.
+                Ok(vec![self.c.window().await?])
+            }
+        }
+    }
+
+    /// Whether the row's user context is gone (removed, or its browser
+    /// died) in a shared browser: its session counts as lost.
+    pub(crate) async fn context_gone(&self) -> bool {
+        match &self.scope {
+            Some(scope) => !scope.alive().await,
+            None => false,
+        }
     }
 
     fn followed(&self) -> Windows {

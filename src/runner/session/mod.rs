@@ -34,6 +34,9 @@ pub(crate) struct Session<'a> {
     windows: std::sync::Mutex<contexts::Windows>,
     /// The walk is inside a frame (for the step that found its element there).
     framed: std::sync::atomic::AtomicBool,
+    /// The row's user context, when it has one in a browser other rows
+    /// share: only its windows are the walk's.
+    pub(crate) scope: Option<crate::driver::Scope>,
 }
 
 impl<'a> Session<'a> {
@@ -45,6 +48,7 @@ impl<'a> Session<'a> {
             busy: vec![],
             windows: Default::default(),
             framed: Default::default(),
+            scope: None,
         }
     }
 

@@ -3,9 +3,11 @@
 #![allow(dead_code)]
 
 mod args;
+mod proxy;
 mod stores;
 mod wait;
 pub use args::*;
+pub use proxy::*;
 pub use stores::*;
 pub use wait::*;
 
@@ -424,6 +426,43 @@ impl GridProc {
 impl Drop for GridProc {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A chromedriver someone started: a plain W3C endpoint, in its own process group.
+pub struct DriverProc {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl DriverProc {
+    pub fn start() -> DriverProc {
+        use std::os::unix::process::CommandExt;
+        let port = free_port();
+        let child = std::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver (bash scripts/test installs chromium-driver)");
+        let url = format!("http://127.0.0.1:{port}");
+        poll("chromedriver to start")
+            .within(std::time::Duration::from_secs(20))
+            .every(std::time::Duration::from_millis(50))
+            .until(|| loopback("GET", &format!("{url}/status"), None).is_ok());
+        DriverProc { child, url }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for DriverProc {
+    fn drop(&mut self) {
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        let _ = self.child.wait();
     }
 }
 

@@ -1,0 +1,310 @@
+//! `batch --isolation context`: one browser kept for many GSTINs, each in
+//! a fresh WebDriver BiDi user context.
+
+use crate::fidelity::SECRETS;
+use crate::procs;
+use crate::support::*;
+use std::time::Duration;
+
+/// Three rows of one login (udaytrd01), one API user per provider.
+const SAME_LOGIN: &str = "gstin,portal_username,through,provider,api_username
+27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udaytera
+27AAPFU0939F1ZV,udaytrd01,gsp,Masters India Private Limited,udaymasters
+27AAPFU0939F1ZV,udaytrd01,erp,CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen),udayzen
+";
+
+fn same_login_batch(dir: &std::path::Path, r: &ReplicaProc, isolation: &str) -> Done {
+    same_login_batch_on(dir, r, isolation, "chromium")
+}
+
+fn same_login_batch_on(
+    dir: &std::path::Path,
+    r: &ReplicaProc,
+    isolation: &str,
+    browser: &str,
+) -> Done {
+    std::fs::write(dir.join("batch.csv"), SAME_LOGIN).unwrap();
+    write_secrets(dir, SECRETS);
+    let mut args = batch_on("production-api-user", &r.production);
+    args.extend([
+        "--parallel",
+        "1",
+        "--isolation",
+        isolation,
+        "--browser",
+        browser,
+        "-v",
+    ]);
+    Test::new().cwd(dir).args(&args).run()
+}
+
+fn counter(r: &ReplicaProc, name: &str) -> u64 {
+    let c = get_json(&format!("{}/__replica/counters", r.production));
+    c[name].as_u64().unwrap_or(0)
+}
+
+/// Logins per browser, as the replica's visitor cookie tells them apart.
+fn logins_per_browser(r: &ReplicaProc) -> Vec<u64> {
+    let v = get_json(&format!("{}/__replica/browsers", r.production));
+    let mut n: Vec<u64> = v
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    n.sort();
+    n
+}
+
+#[test]
+fn rows_of_one_login_share_a_browser_and_nothing_else() {
+    one_browser_nothing_shared_on("chromium");
+}
+
+/// The same on Firefox, through its geckodriver's BiDi socket.
+#[test]
+fn rows_of_one_login_share_a_firefox_and_nothing_else() {
+    one_browser_nothing_shared_on("firefox");
+}
+
+fn one_browser_nothing_shared_on(browser: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let d = same_login_batch_on(dir.path(), &r, "context", browser);
+    assert!(
+        d.stdout.contains("3 rows: 3 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    // One browser served the three rows, each in a user context of its own...
+    let started = d
+        .stderr
+        .matches("started a browser for the batch's rows")
+        .count();
+    let contexts = d
+        .stderr
+        .matches("a fresh user context for this GSTIN")
+        .count();
+    assert_eq!((started, contexts), (1, 3), "{}", d.stderr);
+    // The second and third contexts were made while the row before ran.
+    assert_eq!(
+        d.stderr.matches("made_ahead=true").count(),
+        2,
+        "{}",
+        d.stderr
+    );
+    // ...where no cookie of the row before reached it (a new visitor each
+    // time, each logging in afresh), nor any localStorage or sessionStorage.
+    assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
+    assert_eq!(counter(&r, "logins.storage_fresh"), 3);
+    assert_eq!(counter(&r, "logins.storage_seen"), 0);
+}
+
+/// The storage mark the test above relies on is seen when storage stays:
+/// one row logging in twice in its own context (its first captcha wrong).
+#[test]
+fn a_login_in_the_same_context_finds_the_storage_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let mut args = demo_run(&r.production);
+    args.extend(["--auto-answer-mistakes".into(), "captcha=1".into()]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(&args)
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .run();
+    assert!(
+        d.stdout.starts_with("registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    assert_eq!(counter(&r, "logins.storage_fresh"), 1);
+    assert_eq!(counter(&r, "logins.storage_seen"), 1);
+}
+
+#[test]
+fn with_isolation_session_rows_get_a_browser_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let d = same_login_batch(dir.path(), &r, "session");
+    assert!(
+        d.stdout.contains("3 rows: 3 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    assert_eq!(d.stderr.matches("a fresh user context").count(), 0);
+    assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
+}
+
+/// The browser a row runs in is killed before the submit: the row starts
+/// again in a new browser, and the batch goes on there.
+#[test]
+fn a_browser_killed_mid_row_takes_only_its_row_which_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--taxpayers", "2"]);
+    prod_rows(dir.path(), 2);
+    let mut args = batch_on("production-api-user", &r.production);
+    // A slow operator: the kill lands while the first row waits for its captcha.
+    args.extend([
+        "--parallel",
+        "1",
+        "--auto-answer-mistakes",
+        "delay=1500",
+        "-v",
+    ]);
+    let child = spawn(dir.path(), &args, true);
+    // The first row is on the login page (its captcha drawn), its answer
+    // a second and a half away.
+    let captchas = format!("{}/__replica/captchas", r.production);
+    let browser = poll("the first row at its captcha")
+        .within(Duration::from_secs(60))
+        .every(Duration::from_millis(50))
+        .value(|| {
+            let drawn = get_json(&captchas)
+                .as_array()
+                .is_some_and(|a| !a.is_empty());
+            drawn
+                .then(|| browsers(child.id()).into_iter().next())
+                .flatten()
+        });
+    procs::kill(browser.pid);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("2 rows: 2 registered"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("the browser session was lost before the submit; starting the row again"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr
+            .matches("started a browser for the batch's rows")
+            .count(),
+        2,
+        "{stderr}"
+    );
+}
+
+/// The row's user context is removed under it (by the browser, or another
+/// client of it) while the row waits for its captcha: the row is lost and
+/// starts again in a fresh context, as a lost session does.
+#[test]
+fn a_context_removed_mid_row_loses_only_that_row_which_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--taxpayers", "2"]);
+    prod_rows(dir.path(), 2);
+    let driver = DriverProc::start();
+    let proxy = WdProxy::start(driver.port(), Bidi::Relayed);
+    let endpoint = proxy.url();
+    let mut args = batch_on("production-api-user", &r.production);
+    // No context made ahead: the last one made is the row's.
+    args.extend([
+        "--parallel",
+        "1",
+        "--warm",
+        "0",
+        "--webdriver",
+        &endpoint,
+        "--chromium",
+        "/usr/bin/chromium",
+        "--auto-answer-mistakes",
+        "delay=1500",
+        "-v",
+    ]);
+    let child = spawn(dir.path(), &args, true);
+    let captchas = format!("{}/__replica/captchas", r.production);
+    poll("the first row at its captcha")
+        .within(Duration::from_secs(60))
+        .every(Duration::from_millis(50))
+        .until(|| {
+            get_json(&captchas)
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        });
+    let gone = proxy.remove_last_context();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!gone.is_empty());
+    assert!(
+        stdout.contains("2 rows: 2 registered"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("the browser session was lost before the submit; starting the row again"),
+        "{stderr}"
+    );
+    // The first row's first try, its second, and the second row; none
+    // made ahead (--warm 0).
+    assert_eq!(
+        stderr
+            .matches("a fresh user context for this GSTIN")
+            .count(),
+        3,
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("made_ahead=true").count(), 0, "{stderr}");
+}
+
+/// The main Chromium processes under einvreg (children of its chromedriver).
+fn browsers(pid: u32) -> Vec<procs::Proc> {
+    let all = procs::descendants(pid);
+    let drivers: Vec<i32> = all
+        .iter()
+        .filter(|p| p.comm == "chromedriver")
+        .map(|p| p.pid)
+        .collect();
+    all.into_iter()
+        .filter(|p| p.comm.starts_with("chromium") && drivers.contains(&p.ppid))
+        .collect()
+}
+
+/// An endpoint without WebDriver BiDi: a chromedriver behind a loopback
+/// proxy that takes `webSocketUrl` out of every new session's answer.
+#[test]
+fn an_endpoint_without_bidi_falls_back_to_a_browser_each_and_says_so_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let driver = DriverProc::start();
+    let proxy = WdProxy::start(driver.port(), Bidi::Hidden);
+    std::fs::write(dir.path().join("batch.csv"), SAME_LOGIN).unwrap();
+    write_secrets(dir.path(), SECRETS);
+    let endpoint = proxy.url();
+    let mut args = batch_on("production-api-user", &r.production);
+    args.extend([
+        "--parallel",
+        "1",
+        "--webdriver",
+        &endpoint,
+        "--chromium",
+        "/usr/bin/chromium",
+    ]);
+    let d = Test::new().cwd(dir.path()).args(&args).run();
+    drop(driver);
+    assert!(
+        d.stdout.contains("3 rows: 3 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let said = d
+        .stderr
+        .matches(
+            "the endpoint offers no WebDriver BiDi socket: each GSTIN gets its own browser session",
+        )
+        .count();
+    assert_eq!(said, 1, "{}", d.stderr);
+    assert_eq!(
+        d.stderr.matches("a fresh user context").count(),
+        0,
+        "{}",
+        d.stderr
+    );
+    assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
+}
