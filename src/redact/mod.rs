@@ -3,6 +3,9 @@
 //! process for a person or a file (errors, events, artifacts) passes
 //! through [`Redactor::redact`]. The vault is the one exception.
 
+mod spread;
+
+use spread::Spread;
 use std::sync::{Arc, RwLock};
 
 pub const MASK: &str = "[REDACTED]";
@@ -12,7 +15,7 @@ pub struct Redactor {
     secrets: Arc<RwLock<Vec<String>>>,
     /// Each secret, forwards and reversed, with any whitespace between its
     /// characters (a page may lay single characters out one per box).
-    spread: Arc<RwLock<Vec<regex::Regex>>>,
+    spread: Arc<RwLock<Spread>>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -51,7 +54,8 @@ impl Redactor {
         // Longest first, so a secret containing another is masked whole.
         v.sort_by_key(|x| std::cmp::Reverse(x.len()));
         let mut spread = self.spread.write().unwrap();
-        spread.extend([spread_out(s), spread_out(&reversed)].into_iter().flatten());
+        spread.add(s);
+        spread.add(&reversed);
     }
 
     pub fn redact(&self, text: &str) -> String {
@@ -62,12 +66,7 @@ impl Redactor {
                 out = out.replace(s.as_str(), MASK);
             }
         }
-        for r in self.spread.read().unwrap().iter() {
-            if r.is_match(&out) {
-                out = r.replace_all(&out, MASK).into_owned();
-            }
-        }
-        out
+        self.spread.read().unwrap().mask(&out, MASK)
     }
 
     /// The secrets (in whichever forms) that occur in `text`.
@@ -88,18 +87,8 @@ impl Redactor {
             .unwrap()
             .iter()
             .any(|s| text.contains(s.as_str()));
-        whole || self.spread.read().unwrap().iter().any(|r| r.is_match(text))
+        whole || !self.spread.read().unwrap().find(text).is_empty()
     }
-}
-
-/// `s` with any whitespace allowed between its characters (none for a
-/// secret under 6 characters: too likely to match innocent text).
-fn spread_out(s: &str) -> Option<regex::Regex> {
-    if s.chars().count() < 6 {
-        return None;
-    }
-    let parts: Vec<String> = s.chars().map(|c| regex::escape(&c.to_string())).collect();
-    regex::Regex::new(&parts.join(r"\s*")).ok()
 }
 
 /// The ways a secret shows up in what a page or a file holds: as is,
@@ -228,6 +217,36 @@ mod tests {
             let out = out.replace("==;", ";").replace("=;", ";");
             assert_eq!(out, "x=[REDACTED];", "{f} is not masked");
         }
+    }
+
+    /// A secrets file of hundreds of logins: each secret, spread out,
+    /// still masked whole; a secret that contains another (added first)
+    /// masked whole too.
+    #[test]
+    fn hundreds_of_secrets_are_each_masked_spread_out() {
+        let r = Redactor::new();
+        r.add("Load@17Pw");
+        for i in 0..400 {
+            r.add(&format!("Load@{i}Pw"));
+        }
+        r.add("Load@17Pw-and-more");
+        assert_eq!(
+            r.spread.read().unwrap().len(),
+            802,
+            "401 secrets, each reversed too"
+        );
+        for i in [0, 17, 399] {
+            let spread: String = format!("Load@{i}Pw")
+                .chars()
+                .map(|c| format!("{c} "))
+                .collect();
+            assert_eq!(r.redact(&format!("<b>{spread}</b>")), "<b>[REDACTED] </b>");
+        }
+        let spread: String = "Load@17Pw-and-more"
+            .chars()
+            .map(|c| format!("{c}\n"))
+            .collect();
+        assert_eq!(r.redact(&spread), "[REDACTED]\n");
     }
 
     #[test]
