@@ -38,24 +38,6 @@ fn same_login_batch_on(
     Test::new().cwd(dir).args(&args).run()
 }
 
-fn counter(r: &ReplicaProc, name: &str) -> u64 {
-    let c = get_json(&format!("{}/__replica/counters", r.production));
-    c[name].as_u64().unwrap_or(0)
-}
-
-/// Logins per browser, as the replica's visitor cookie tells them apart.
-fn logins_per_browser(r: &ReplicaProc) -> Vec<u64> {
-    let v = get_json(&format!("{}/__replica/browsers", r.production));
-    let mut n: Vec<u64> = v
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|x| x.as_u64().unwrap())
-        .collect();
-    n.sort();
-    n
-}
-
 #[test]
 fn rows_of_one_login_share_a_browser_and_nothing_else() {
     one_browser_nothing_shared_on("chromium");
@@ -97,8 +79,16 @@ fn one_browser_nothing_shared_on(browser: &str) {
     // ...where no cookie of the row before reached it (a new visitor each
     // time, each logging in afresh), nor any localStorage or sessionStorage.
     assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
-    assert_eq!(counter(&r, "logins.storage_fresh"), 3);
-    assert_eq!(counter(&r, "logins.storage_seen"), 0);
+    assert_eq!(storage_at_login(&r), (3, 0));
+}
+
+/// Logins that found no storage mark of an earlier page, and logins that
+/// found one (the replica marks localStorage and sessionStorage).
+fn storage_at_login(r: &ReplicaProc) -> (u64, u64) {
+    (
+        counter(&r.production, "logins.storage_fresh"),
+        counter(&r.production, "logins.storage_seen"),
+    )
 }
 
 /// The storage mark the test above relies on is seen when storage stays:
@@ -120,8 +110,7 @@ fn a_login_in_the_same_context_finds_the_storage_mark() {
         d.stdout,
         d.stderr
     );
-    assert_eq!(counter(&r, "logins.storage_fresh"), 1);
-    assert_eq!(counter(&r, "logins.storage_seen"), 1);
+    assert_eq!(storage_at_login(&r), (1, 1));
 }
 
 #[test]
@@ -167,7 +156,7 @@ fn a_browser_killed_mid_row_takes_only_its_row_which_starts_again() {
                 .as_array()
                 .is_some_and(|a| !a.is_empty());
             drawn
-                .then(|| browsers(child.id()).into_iter().next())
+                .then(|| procs::browsers_under(child.id()).into_iter().next())
                 .flatten()
         });
     procs::kill(browser.pid);
@@ -250,19 +239,6 @@ fn a_context_removed_mid_row_loses_only_that_row_which_starts_again() {
         "{stderr}"
     );
     assert_eq!(stderr.matches("made_ahead=true").count(), 0, "{stderr}");
-}
-
-/// The main Chromium processes under einvreg (children of its chromedriver).
-fn browsers(pid: u32) -> Vec<procs::Proc> {
-    let all = procs::descendants(pid);
-    let drivers: Vec<i32> = all
-        .iter()
-        .filter(|p| p.comm == "chromedriver")
-        .map(|p| p.pid)
-        .collect();
-    all.into_iter()
-        .filter(|p| p.comm.starts_with("chromium") && drivers.contains(&p.ppid))
-        .collect()
 }
 
 /// An endpoint without WebDriver BiDi: a chromedriver behind a loopback

@@ -56,6 +56,19 @@ pub fn descendants(root: u32) -> Vec<Proc> {
 }
 
 /// Processes still alive in any of `groups`.
+/// The main Chromium processes under `root` (children of its chromedrivers).
+pub fn browsers_under(root: u32) -> Vec<Proc> {
+    let all = descendants(root);
+    let drivers: Vec<i32> = all
+        .iter()
+        .filter(|p| p.comm == "chromedriver")
+        .map(|p| p.pid)
+        .collect();
+    all.into_iter()
+        .filter(|p| p.comm.starts_with("chromium") && drivers.contains(&p.ppid))
+        .collect()
+}
+
 pub fn alive_in(groups: &[i32]) -> Vec<Proc> {
     all()
         .into_iter()

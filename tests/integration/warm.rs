@@ -6,19 +6,6 @@ use crate::procs;
 use crate::support::*;
 use std::time::Duration;
 
-/// Logins per browser, as the replica's browser cookie tells them apart.
-fn logins_per_browser(r: &ReplicaProc) -> Vec<u64> {
-    let v = get_json(&format!("{}/__replica/browsers", r.production));
-    let mut n: Vec<u64> = v
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|x| x.as_u64().unwrap())
-        .collect();
-    n.sort();
-    n
-}
-
 fn api_users(r: &ReplicaProc) -> usize {
     let v = get_json(&format!("{}/__replica/users", r.production));
     v["api_users"].as_array().unwrap().len()
@@ -96,19 +83,6 @@ fn sessions_of(pid: u32) -> Option<(u16, usize)> {
     Some((port, v["value"].as_array()?.len()))
 }
 
-/// The main Chromium processes under einvreg (children of its chromedriver).
-fn browsers_of(pid: u32) -> Vec<procs::Proc> {
-    let all = procs::descendants(pid);
-    let drivers: Vec<i32> = all
-        .iter()
-        .filter(|p| p.comm == "chromedriver")
-        .map(|p| p.pid)
-        .collect();
-    all.into_iter()
-        .filter(|p| p.comm.starts_with("chromium") && drivers.contains(&p.ppid))
-        .collect()
-}
-
 #[test]
 fn a_browser_that_died_while_it_waited_is_replaced() {
     let dir = tempfile::tempdir().unwrap();
@@ -131,7 +105,7 @@ fn a_browser_that_died_while_it_waited_is_replaced() {
     let waiting = ahead.every(Duration::from_millis(50)).value(|| {
         // Two sessions: the first row's, and the next row's, started ahead and waiting.
         let up = sessions_of(child.id()).is_some_and(|(_, n)| n >= 2);
-        let b = browsers_of(child.id());
+        let b = procs::browsers_under(child.id());
         // The later one is the browser started ahead for the next row.
         (up && b.len() >= 2).then(|| b.into_iter().max_by_key(|p| p.pid).unwrap())
     });

@@ -638,6 +638,20 @@ impl Drop for Chrome {
     }
 }
 
+/// Logins per browser on a replica's production portal, as its visitor
+/// cookie tells browsers (and user contexts) apart; sorted.
+pub fn logins_per_browser(r: &ReplicaProc) -> Vec<u64> {
+    let v = get_json(&format!("{}/__replica/browsers", r.production));
+    let mut n: Vec<u64> = v
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    n.sort();
+    n
+}
+
 /// The replica counter `name` at `url`.
 pub fn counter(url: &str, name: &str) -> u64 {
     get_json(&format!("{url}/__replica/counters"))[name]
