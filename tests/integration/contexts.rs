@@ -160,9 +160,22 @@ fn a_browser_killed_mid_row_takes_only_its_row_which_starts_again() {
                 .flatten()
         });
     procs::kill(browser.pid);
+    let stderr = both_registered_one_restarted(child);
+    assert_eq!(
+        stderr
+            .matches("started a browser for the batch's rows")
+            .count(),
+        2,
+        "{stderr}"
+    );
+}
+
+/// The batch of two ended with both registered, the first row lost
+/// before its submit and started again; its log.
+fn both_registered_one_restarted(child: std::process::Child) -> String {
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(
         stdout.contains("2 rows: 2 registered"),
         "{stdout}\n{stderr}"
@@ -171,13 +184,7 @@ fn a_browser_killed_mid_row_takes_only_its_row_which_starts_again() {
         stderr.contains("the browser session was lost before the submit; starting the row again"),
         "{stderr}"
     );
-    assert_eq!(
-        stderr
-            .matches("started a browser for the batch's rows")
-            .count(),
-        2,
-        "{stderr}"
-    );
+    stderr
 }
 
 /// The row's user context is removed under it (by the browser, or another
@@ -217,18 +224,8 @@ fn a_context_removed_mid_row_loses_only_that_row_which_starts_again() {
                 .is_some_and(|a| !a.is_empty())
         });
     let gone = proxy.remove_last_context();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!gone.is_empty());
-    assert!(
-        stdout.contains("2 rows: 2 registered"),
-        "{stdout}\n{stderr}"
-    );
-    assert!(
-        stderr.contains("the browser session was lost before the submit; starting the row again"),
-        "{stderr}"
-    );
+    let stderr = both_registered_one_restarted(child);
     // The first row's first try, its second, and the second row; none
     // made ahead (--warm 0).
     assert_eq!(
