@@ -60,6 +60,10 @@ pub struct Faults {
     pub auth_busy: u64,
     /// The auth API answers HTTP 429 past N calls a second for one GSTIN.
     pub auth_rate: Option<u32>,
+    /// The first page after a login shows the session-expiry alert three
+    /// times in a row, as a browser does when a driver's answers do not
+    /// reach it (seen under load); once per replica.
+    pub stuck_alert: bool,
 }
 
 /// How the `echo_form` page behaves.
@@ -107,6 +111,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "success_moves_on",
     "auth_busy",
     "auth_rate",
+    "stuck_alert",
 ];
 
 /// Page names that `http500=PAGE@P` may name.
@@ -218,6 +223,7 @@ impl Faults {
                 "session_confirm" => f.session_confirm = true,
                 "confirm_after_create" => f.confirm_after_create = true,
                 "success_moves_on" => f.success_moves_on = true,
+                "stuck_alert" => f.stuck_alert = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),

@@ -102,6 +102,11 @@ pub enum RunError {
     /// The browser went away.
     #[error("lost the browser session")]
     Lost(#[source] CmdError),
+    /// A dialog stayed open after it was answered twice (a driver that
+    /// says it answered, yet the browser still shows it): the session is
+    /// treated as lost, so the row starts again in a fresh one.
+    #[error("the browser kept a dialog open after it was answered twice")]
+    DialogStuck,
     /// Any other WebDriver failure.
     #[error("WebDriver error")]
     WebDriver(#[source] CmdError),
@@ -149,7 +154,7 @@ impl RunError {
 
     /// Whether the browser session is gone (the walk cannot go on in it).
     pub fn is_lost(&self) -> bool {
-        matches!(self, RunError::Lost(_))
+        matches!(self, RunError::Lost(_) | RunError::DialogStuck)
     }
 
     /// Whether an optional step may swallow this error (a person's absence never is).

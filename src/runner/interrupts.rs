@@ -4,7 +4,7 @@
 //! by one rule: a known outcome, an interrupt, one the screen expects, or
 //! drift.
 
-use super::error::{Drift, StepErr};
+use super::error::{Drift, RunError, StepErr};
 use super::outcomes::Matched;
 use super::session::until;
 use super::Runner;
@@ -147,9 +147,15 @@ impl<'a> Runner<'a> {
         // While a page load is under way the dialog may linger a moment
         // after its answer: let it go before anyone looks again.
         let gone = Instant::now() + LINGER;
-        until!(gone, async {
+        let closed = until!(gone, async {
             Ok::<_, StepErr>(self.s.alert_text().await?.is_none().then_some(()))
         })?;
+        // Still the same one, answered twice: the driver's answers do not
+        // reach the browser (seen under load), and answering again would
+        // only repeat that until the screen's timeout.
+        if closed.is_none() && self.s.alert_text().await?.as_deref() == Some(text) {
+            return Err(StepErr::Fail(RunError::DialogStuck));
+        }
         Ok(())
     }
 }

@@ -60,6 +60,35 @@ fn a_confirm_before_the_create_and_the_alert_right_after_are_both_seen() {
     }
 }
 
+/// A dialog that stays open after it was answered twice (the replica opens
+/// the same alert three times in a row, as a browser does when a driver's
+/// answers do not reach it): the session counts as lost, and the row,
+/// before its submit, starts again in a fresh one instead of answering
+/// until the screen's timeout.
+#[test]
+fn a_dialog_still_open_after_two_answers_loses_the_session_and_the_row_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    prod_rows(dir.path(), 1);
+    let r = ReplicaProc::start(&["--taxpayers", "1", "--faults", "stuck_alert"]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(batch_on("production-api-user", &r.production))
+        .run();
+    assert!(
+        d.stdout.contains("1 rows: 1 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    assert!(
+        d.stderr
+            .contains("the browser session was lost before the submit; starting the row again"),
+        "{}",
+        d.stderr
+    );
+    assert_eq!(counter(&r.production, "stuck_alert.shown"), 1);
+}
+
 /// A confirm the flow does not know is never agreed to: einvreg says no
 /// (Cancel), stops as drift quoting it, and the portal shows it was not
 /// accepted.

@@ -53,3 +53,26 @@ pub(super) fn maybe(p: &Portal) -> String {
     };
     format!("<script>window.addEventListener('load',function(){{setTimeout(function(){{{show};}},{delay});}});</script>")
 }
+
+/// The `stuck_alert` fault: on the first page after a login, the expiry
+/// alert three times in a row (each answer opens the next); once.
+pub(super) fn stuck(p: &Portal) -> String {
+    if !p.shared.faults.stuck_alert {
+        return String::new();
+    }
+    let mut inner = p.shared.inner.lock().unwrap();
+    if inner
+        .counters
+        .get("stuck_alert.shown")
+        .copied()
+        .unwrap_or(0)
+        > 0
+    {
+        return String::new();
+    }
+    inner.bump("stuck_alert.shown");
+    format!(
+        "<script>window.addEventListener('load',function(){{for(var i=0;i<3;i++)alert({});}});</script>",
+        js(EXPIRY)
+    )
+}

@@ -49,8 +49,11 @@ fn two_operators_answer_a_whole_batch_on_the_desk_and_never_the_same_prompt_twic
     let base = desk.url.trim_end_matches("/desk").to_string();
     a_prompt_is_taken_once(&first, &second, &answers, &base);
     let (log, pages) = both_answer_until_done(first, second, answers, &mut desk);
+    // Some count between none and all was on view: two rows at a time may
+    // end within one look of each other, so not necessarily "1".
+    let midway = (1..4).any(|n| pages.contains(&format!(r#"<b id="done">{n}</b>"#)));
     assert!(
-        pages.contains(r#"<b id="total">4</b>"#) && pages.contains(r#"<b id="done">1</b>"#),
+        pages.contains(r#"<b id="total">4</b>"#) && midway,
         "the view showed the rows' progress as it happened"
     );
     let (status, stdout, stderr) = desk.finish(Duration::from_secs(10));
