@@ -197,9 +197,7 @@ impl Browser {
             tracing::warn!(endpoint = %r.addr, "a session there was lost; resting it for {}", humantime::format_duration(rest));
         }
     }
-}
 
-impl Browser {
     /// The row's user context, when it runs in one (context isolation).
     pub fn scope(&self) -> Option<Scope> {
         self.lease.as_ref().map(hosts::Lease::scope)

@@ -49,16 +49,20 @@ fn rows_of_one_login_share_a_firefox_and_nothing_else() {
     one_browser_nothing_shared_on("firefox");
 }
 
-fn one_browser_nothing_shared_on(browser: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let r = ReplicaProc::start(&[]);
-    let d = same_login_batch_on(dir.path(), &r, "context", browser);
+fn assert_three_registered(d: &Done) {
     assert!(
         d.stdout.contains("3 rows: 3 registered"),
         "{}\n{}",
         d.stdout,
         d.stderr
     );
+}
+
+fn one_browser_nothing_shared_on(browser: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let d = same_login_batch_on(dir.path(), &r, "context", browser);
+    assert_three_registered(&d);
     // One browser served the three rows, each in a user context of its own...
     let started = d
         .stderr
@@ -118,12 +122,7 @@ fn with_isolation_session_rows_get_a_browser_each() {
     let dir = tempfile::tempdir().unwrap();
     let r = ReplicaProc::start(&[]);
     let d = same_login_batch(dir.path(), &r, "session");
-    assert!(
-        d.stdout.contains("3 rows: 3 registered"),
-        "{}\n{}",
-        d.stdout,
-        d.stderr
-    );
+    assert_three_registered(&d);
     assert_eq!(d.stderr.matches("a fresh user context").count(), 0);
     assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
 }
@@ -260,12 +259,7 @@ fn an_endpoint_without_bidi_falls_back_to_a_browser_each_and_says_so_once() {
     ]);
     let d = Test::new().cwd(dir.path()).args(&args).run();
     drop(driver);
-    assert!(
-        d.stdout.contains("3 rows: 3 registered"),
-        "{}\n{}",
-        d.stdout,
-        d.stderr
-    );
+    assert_three_registered(&d);
     let said = d
         .stderr
         .matches(
