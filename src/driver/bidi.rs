@@ -1,7 +1,9 @@
 //! WebDriver BiDi (<https://w3c.github.io/webdriver-bidi/>) over the
 //! session's WebSocket: only the commands einvreg uses. fantoccini keeps
 //! the classic commands; BiDi gives what classic WebDriver has not: user
-//! contexts, so one browser serves many GSTINs, each in a fresh profile.
+//! contexts, so one browser serves many GSTINs, each in a fresh profile,
+//! and events pushed in order (tabs opened and closed, dialogs), kept in
+//! [`Pushed`] so the walk reads them without a round trip.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -53,11 +55,107 @@ pub enum BidiError {
 type Reply = Result<Value, BidiError>;
 type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
 
+/// The events einvreg subscribes to: every tab opened and closed (a row's
+/// windows, without asking), every dialog opened and closed, in order.
+const EVENTS: [&str; 4] = [
+    "browsingContext.contextCreated",
+    "browsingContext.contextDestroyed",
+    "browsingContext.userPromptOpened",
+    "browsingContext.userPromptClosed",
+];
+
+/// What the browser pushed since the subscription, in arrival order.
+#[derive(Debug, Default)]
+pub struct Pushed {
+    /// The events arrive (`session.subscribe` succeeded).
+    subscribed: bool,
+    /// Each open top-level tab and the user context it is in.
+    tabs: Vec<(Tab, UserContext)>,
+    /// Every dialog opened in a known tab, in order.
+    dialogs: Vec<Dialog>,
+}
+
+/// One dialog a page opened, as BiDi pushed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dialog {
+    /// The user context whose page opened it.
+    pub uc: UserContext,
+    /// The tab it opened in.
+    pub tab: Tab,
+    /// `alert`, `confirm`, `prompt` or `beforeunload`.
+    pub kind: String,
+    /// Its text, as the page wrote it (may hold anything: redact before showing).
+    pub message: String,
+    /// `None` while open; then whether it was accepted.
+    pub accepted: Option<bool>,
+}
+
+impl Pushed {
+    /// Takes one event in; anything not subscribed to is ignored.
+    fn take(&mut self, method: &str, p: &Value) {
+        let tab = Tab(str_of(p, "context"));
+        match method {
+            // Frames are the page's business: only tabs are windows.
+            "browsingContext.contextCreated" if p["parent"].is_null() => {
+                self.tabs.push((tab, UserContext(str_of(p, "userContext"))))
+            }
+            "browsingContext.contextDestroyed" => self.tabs.retain(|(t, _)| *t != tab),
+            "browsingContext.userPromptOpened" => {
+                let Some(uc) = self.uc_of(&tab) else { return };
+                self.dialogs.push(Dialog {
+                    uc,
+                    tab,
+                    kind: str_of(p, "type"),
+                    message: str_of(p, "message"),
+                    accepted: None,
+                })
+            }
+            "browsingContext.userPromptClosed" => {
+                let open = self.dialogs.iter_mut().rev();
+                if let Some(d) = open.filter(|d| d.tab == tab).find(|d| d.accepted.is_none()) {
+                    d.accepted = Some(p["accepted"].as_bool().unwrap_or(false));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Which of `open` are `uc`'s; `None` while one is not announced yet.
+    fn mine(&self, uc: &UserContext, open: &[String]) -> Option<Vec<Tab>> {
+        let mut mine = vec![];
+        for h in open {
+            let tab = Tab(h.clone());
+            match self.uc_of(&tab)? {
+                u if u == *uc => mine.push(tab),
+                _ => {}
+            }
+        }
+        Some(mine)
+    }
+
+    fn uc_of(&self, tab: &Tab) -> Option<UserContext> {
+        self.tabs
+            .iter()
+            .find(|(t, _)| t == tab)
+            .map(|(_, uc)| uc.clone())
+    }
+
+    /// Takes the dialogs of `uc` out (its row is over).
+    fn take_dialogs(&mut self, uc: &UserContext) -> Vec<Dialog> {
+        let (mine, rest) = std::mem::take(&mut self.dialogs)
+            .into_iter()
+            .partition(|d| d.uc == *uc);
+        self.dialogs = rest;
+        mine
+    }
+}
+
 /// One BiDi connection. Commands may be sent from many tasks at once;
 /// each answer finds its caller by id. Dropping it closes the socket.
 pub struct Bidi {
     out: mpsc::UnboundedSender<Message>,
     waiting: Waiting,
+    pushed: Arc<Mutex<Pushed>>,
     next: AtomicU64,
     io: tokio::task::JoinHandle<()>,
 }
@@ -89,6 +187,8 @@ impl Bidi {
         let (out, mut queue) = mpsc::unbounded_channel::<Message>();
         let waiting: Waiting = Default::default();
         let answers = waiting.clone();
+        let pushed: Arc<Mutex<Pushed>> = Default::default();
+        let events = pushed.clone();
         let io = tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -97,7 +197,7 @@ impl Bidi {
                         None => break,
                     },
                     m = stream.next() => match m {
-                        Some(Ok(Message::Text(t))) => answer(&answers, t.as_str()),
+                        Some(Ok(Message::Text(t))) => incoming(&answers, &events, t.as_str()),
                         Some(Ok(_)) => {}
                         Some(Err(_)) | None => break,
                     },
@@ -114,6 +214,7 @@ impl Bidi {
         Ok(Bidi {
             out,
             waiting,
+            pushed,
             next: AtomicU64::new(1),
             io,
         })
@@ -180,6 +281,55 @@ impl Bidi {
 }
 
 impl Bidi {
+    /// [session.subscribe](https://w3c.github.io/webdriver-bidi/#command-session-subscribe)
+    /// to [`EVENTS`]; from then on a row's windows are known without asking.
+    pub async fn subscribe(&self) -> Result<(), BidiError> {
+        self.call("session.subscribe", json!({ "events": EVENTS }))
+            .await?;
+        // The tabs open before the subscription, which no event announces.
+        let r = self
+            .call("browsingContext.getTree", json!({"maxDepth": 0}))
+            .await?;
+        let mut p = self.pushed();
+        for c in r["contexts"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let tab = Tab(str_of(c, "context"));
+            if p.uc_of(&tab).is_none() {
+                p.tabs.push((tab, UserContext(str_of(c, "userContext"))));
+            }
+        }
+        p.subscribed = true;
+        Ok(())
+    }
+
+    /// Which of `open` (the browser's tabs, as classic Get Window Handles
+    /// lists them) are `uc`'s, as the events said: `None` before a
+    /// subscription, or while a tab in `open` has not been announced yet
+    /// (an event lags behind the browser by a few ms).
+    pub fn tabs_pushed(&self, uc: &UserContext, open: &[String]) -> Option<Vec<Tab>> {
+        let p = self.pushed();
+        p.subscribed.then(|| p.mine(uc, open)).flatten()
+    }
+
+    /// The dialogs the pages of `uc` opened, in order, taken out.
+    pub fn take_dialogs(&self, uc: &UserContext) -> Vec<Dialog> {
+        self.pushed().take_dialogs(uc)
+    }
+
+    /// The dialogs the pages of `uc` opened so far, in order.
+    pub fn dialogs(&self, uc: &UserContext) -> Vec<Dialog> {
+        let p = self.pushed();
+        p.dialogs.iter().filter(|d| d.uc == *uc).cloned().collect()
+    }
+
+    fn pushed(&self) -> std::sync::MutexGuard<'_, Pushed> {
+        // A panic while holding it left plain data: still good to read.
+        self.pushed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The tabs of `uc`, by [browsingContext.getTree](https://w3c.github.io/webdriver-bidi/#command-browsingContext-getTree)
     /// (top-level contexts only): the windows one GSTIN's pages opened.
     pub async fn tabs_in(&self, uc: &UserContext) -> Result<Vec<Tab>, BidiError> {
@@ -204,12 +354,22 @@ impl Drop for Bidi {
     }
 }
 
-/// Hands one incoming message to the command it answers (events are not
-/// asked for yet, so anything else is ignored).
-fn answer(waiting: &Waiting, text: &str) {
+/// Hands one incoming message to the command it answers, or an event to
+/// what was pushed.
+fn incoming(waiting: &Waiting, pushed: &Mutex<Pushed>, text: &str) {
     let Ok(v) = serde_json::from_str::<Value>(text) else {
         return;
     };
+    if v["type"] == "event" {
+        let mut p = pushed.lock().unwrap_or_else(|e| e.into_inner());
+        p.take(v["method"].as_str().unwrap_or_default(), &v["params"]);
+        return;
+    }
+    answer(waiting, v);
+}
+
+/// Hands a command's answer to its caller.
+fn answer(waiting: &Waiting, v: Value) {
     let Some(id) = v["id"].as_u64() else {
         return;
     };
@@ -274,6 +434,10 @@ fn shown(url: &str) -> String {
 mod tests {
     use super::*;
 
+    fn answer(w: &Waiting, text: &str) {
+        incoming(w, &Mutex::default(), text)
+    }
+
     #[test]
     fn an_answer_reaches_its_caller_and_an_error_says_what() {
         let w: Waiting = Default::default();
@@ -306,6 +470,78 @@ mod tests {
         );
         answer(&w, r#"{"type":"success","id":99,"result":{}}"#);
         assert!(w.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn pushed_events_keep_each_user_contexts_tabs_and_dialogs_in_order() {
+        let (w, p): (Waiting, Mutex<Pushed>) = Default::default();
+        let ev = |method: &str, params: Value| {
+            let m = json!({"type": "event", "method": method, "params": params});
+            incoming(&w, &p, &m.to_string())
+        };
+        let created = "browsingContext.contextCreated";
+        ev(
+            created,
+            json!({"context": "T1", "parent": null, "userContext": "uc-1"}),
+        );
+        ev(
+            created,
+            json!({"context": "F1", "parent": "T1", "userContext": "uc-1"}),
+        );
+        ev(
+            created,
+            json!({"context": "T2", "parent": null, "userContext": "uc-2"}),
+        );
+        ev(
+            created,
+            json!({"context": "T3", "parent": null, "userContext": "uc-1"}),
+        );
+        let opened = "browsingContext.userPromptOpened";
+        ev(
+            opened,
+            json!({"context": "T1", "type": "alert", "message": "one"}),
+        );
+        ev(
+            "browsingContext.userPromptClosed",
+            json!({"context": "T1", "accepted": true}),
+        );
+        ev(
+            opened,
+            json!({"context": "T2", "type": "confirm", "message": "other row"}),
+        );
+        ev(
+            opened,
+            json!({"context": "T3", "type": "confirm", "message": "two"}),
+        );
+        ev(
+            opened,
+            json!({"context": "nowhere", "type": "alert", "message": "?"}),
+        );
+        ev("browsingContext.contextDestroyed", json!({"context": "T3"}));
+        let (uc1, mut p) = (UserContext("uc-1".into()), p.lock().unwrap());
+        assert_eq!(p.uc_of(&Tab("T1".into())), Some(uc1.clone()));
+        assert_eq!(p.uc_of(&Tab("T3".into())), None, "closed");
+        let open = |hs: &[&str]| hs.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            p.mine(&uc1, &open(&["T1", "T2"])),
+            Some(vec![Tab("T1".into())])
+        );
+        assert_eq!(
+            p.mine(&uc1, &open(&["T1", "T9"])),
+            None,
+            "T9 not announced yet"
+        );
+        let d = p.take_dialogs(&uc1);
+        let seen: Vec<_> = d
+            .iter()
+            .map(|d| (d.kind.as_str(), d.message.as_str(), d.accepted))
+            .collect();
+        assert_eq!(
+            seen,
+            [("alert", "one", Some(true)), ("confirm", "two", None)]
+        );
+        assert!(p.take_dialogs(&uc1).is_empty(), "taken out");
+        assert_eq!(p.dialogs.len(), 1, "the other row's dialog stays");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! A browser (a "host") serves one row at a time and is replaced after
 //! `--recycle` rows, or at once when a row's session on it was lost.
 
-use super::bidi::{Bidi, BidiError, Tab, UserContext};
+use super::bidi::{Bidi, BidiError, Dialog, Tab, UserContext};
 use super::Browser;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +18,10 @@ use tokio::task::JoinHandle;
 /// Rows one browser serves before it is replaced, when `--recycle` does
 /// not say: a long-lived Chromium slowly grows (caches, leaked renderers).
 pub const RECYCLE_DEFAULT: usize = 25;
+
+/// How long a tab the browser lists may go unannounced by the events
+/// before its user context is asked for instead (they lag by a few ms).
+const EVENT_LAG: Duration = Duration::from_secs(1);
 
 /// How long a look at whether a row's tab is still there may take (a
 /// browser that died may leave its driver's socket open and silent).
@@ -56,10 +60,27 @@ pub struct Scope {
 
 impl Scope {
     /// The row's windows, as classic window handles (a BiDi context id is
-    /// its window handle).
-    pub async fn windows(&self) -> Result<Vec<String>, BidiError> {
-        let tabs = self.bidi.tabs_in(&self.uc).await?;
+    /// its window handle): as the events said, else asked for.
+    /// `open`: the browser's tabs as classic Get Window Handles lists them
+    /// (up to date the moment a click returns, where an event may lag).
+    pub async fn windows(&self, open: Vec<String>) -> Result<Vec<String>, BidiError> {
+        let deadline = tokio::time::Instant::now() + EVENT_LAG;
+        let tabs = loop {
+            if let Some(tabs) = self.bidi.tabs_pushed(&self.uc, &open) {
+                break tabs;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                break self.bidi.tabs_in(&self.uc).await?;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
         Ok(tabs.into_iter().map(|t| t.0).collect())
+    }
+
+    /// The dialogs the row's pages opened so far, in order (none known
+    /// where the endpoint pushes no events).
+    pub fn dialogs(&self) -> Vec<Dialog> {
+        self.bidi.dialogs(&self.uc)
     }
 
     /// The cookies of the row's user context, as (name, value).
@@ -244,6 +265,8 @@ impl Lease {
     /// The row is over: its user context goes (its tabs, cookies,
     /// storage, cache), and the browser goes back to the pool.
     pub(super) async fn end(&self) {
+        // The row's dialogs are kept no longer than its context.
+        drop(self.host.bidi.take_dialogs(&self.room.uc));
         if let Err(e) = self.host.bidi.remove_user_context(&self.room.uc).await {
             tracing::warn!(
                 browser = self.host.number,

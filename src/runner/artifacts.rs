@@ -99,6 +99,36 @@ impl Runner<'_> {
         })
     }
 
+    /// Every dialog the row's pages opened, in order, as the browser pushed
+    /// them (BiDi events, in a shared browser): one that opened and closed
+    /// before einvreg looked shows only here.
+    fn keep_dialogs(&self, dir: &std::path::Path) {
+        let Some(scope) = &self.s.scope else { return };
+        let dialogs = scope.dialogs();
+        if dialogs.is_empty() {
+            return;
+        }
+        let lines: Vec<String> = dialogs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let end = match d.accepted {
+                    None => "still open",
+                    Some(true) => "accepted",
+                    Some(false) => "dismissed or closed by the page",
+                };
+                let text = self.spec.redactor.redact(&d.message);
+                format!(
+                    "{}. {} ({end}): {}\n",
+                    i + 1,
+                    d.kind,
+                    text.replace('\n', " ")
+                )
+            })
+            .collect();
+        self.keep(&dir.join("dialogs.txt"), lines.concat().as_bytes());
+    }
+
     /// Keeps what a person needs to see why a run failed. Best effort: a
     /// file that cannot be written is logged, and the run's result stands.
     pub(super) async fn save_failure_artifacts(&mut self) {
@@ -112,6 +142,7 @@ impl Runner<'_> {
                 tracing::debug!("closing the alert: {e}");
             }
         }
+        self.keep_dialogs(&dir);
         match self.safe_screenshot().await {
             Ok(Some(png)) => self.keep(&dir.join("screenshot.png"), &png),
             Ok(None) => {

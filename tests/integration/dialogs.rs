@@ -119,6 +119,37 @@ fn an_unknown_confirm_before_the_submit_is_refused_and_reported() {
     assert_eq!(users["api_users"].as_array().unwrap().len(), 0, "{users}");
 }
 
+/// In a shared browser the dialogs come pushed, in order (WebDriver BiDi
+/// events): a row that fails on an unknown confirm keeps every dialog its
+/// pages opened, and how each closed, in its failure artifacts.
+#[test]
+fn a_failed_rows_artifacts_list_the_dialogs_its_pages_opened_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gstins, _) = prod_rows(dir.path(), 1);
+    let r = ReplicaProc::start(&["--taxpayers", "1", "--faults", "unknown_confirm"]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(batch_on("production-api-user", &r.production))
+        .any_status()
+        .run();
+    assert!(
+        d.stdout.contains("1 rows: 0 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let at = dir
+        .path()
+        .join(format!("einvreg-runs/0002-{}/dialogs.txt", gstins[0]));
+    let listed = std::fs::read_to_string(&at)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", at.display(), d.stderr));
+    assert_eq!(
+        listed,
+        "1. confirm (dismissed or closed by the page): Link your Aadhaar with this GSTIN now? Click OK to continue.\n"
+    );
+    assert_eq!(counter(&r.production, "unknown_confirm.accepted"), 0);
+}
+
 /// A success alert whose page goes on to the dashboard the moment it is
 /// answered (and, on the widgets layout, a window that closes then): the
 /// run still ends created, and logs out.

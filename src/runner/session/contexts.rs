@@ -109,7 +109,8 @@ impl Session<'_> {
         let Some(scope) = &self.scope else {
             return self.c.windows().await;
         };
-        match scope.windows().await {
+        let open = self.c.windows().await?.into_iter().map(String::from);
+        match scope.windows(open.collect()).await {
             Ok(ids) => Ok(ids
                 .into_iter()
                 .filter_map(|id| WindowHandle::try_from(id).ok())
