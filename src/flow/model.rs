@@ -424,6 +424,21 @@ impl StepKind {
             StepKind::Screenshot { .. } => "screenshot",
         }
     }
+    /// Whether the step begins by finding its element (a check of the box
+    /// typed into before can ride on that find).
+    pub fn starts_with_find(&self) -> bool {
+        matches!(
+            self,
+            StepKind::Fill { .. }
+                | StepKind::FillSecret { .. }
+                | StepKind::Click { .. }
+                | StepKind::Choose { .. }
+                | StepKind::Select { .. }
+                | StepKind::Captcha { .. }
+                | StepKind::Otp { .. }
+        )
+    }
+
     /// Every target list the step uses, for the smoke check.
     pub fn targets(&self) -> Vec<&Targets> {
         match self {

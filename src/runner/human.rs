@@ -158,7 +158,7 @@ impl Runner<'_> {
                 fast: false,
                 focused,
             };
-            match self.type_checked(&mark, answer, how).await {
+            match self.type_checked(&mark, answer, how, true).await {
                 // A dialog opening mid-typing may also make the box "not interactable".
                 Err(StepErr::Fail(RunError::AlertOpen(_) | RunError::WebDriver(_)))
                     if self.s.alert_text().await?.is_some() =>

@@ -87,6 +87,7 @@ impl Runner<'_> {
                 // Each look waits in the page for the element, up to the deadline.
                 let left = deadline.saturating_duration_since(Instant::now());
                 prep.wait_ms = left.min(crate::wait::IN_PAGE).as_millis() as u64;
+                prep.typed = self.at.typed.as_ref().map(|t| t.check());
                 match self.s.find_once(t, need, &mark, &prep).await {
                     Ok(Found {
                         interrupt: Some(i), ..
@@ -94,6 +95,8 @@ impl Runner<'_> {
                         self.handle_interrupt(i).await?;
                         return Ok(None);
                     }
+                    // The box before did not hold what was typed: typed again, look again.
+                    Ok(f) if self.typed_seen(f.typed).await? => return Ok(None),
                     Ok(f) if f.matched.is_some() => return Ok(Some(f)),
                     // Nothing will change by itself: no use waiting out the step's time.
                     Ok(f) if f.still.is_some_and(|s| s >= self.flow().settled) => {

@@ -151,6 +151,8 @@ struct Place {
     confirm: Option<crate::flow::Pattern>,
     /// The walk is over and its cleanup runs: best effort, never repaired.
     cleaning: bool,
+    /// A box typed into whose check rides on the next find.
+    typed: Option<typing::Typed>,
 }
 
 /// The people's share: who answered each prompt, how long they took.

@@ -87,6 +87,11 @@ impl Runner<'_> {
 
     /// Runs one step; returns the target used.
     async fn exec(&mut self, screen: &Screen, st: &Step) -> StepResultOf {
+        // A box's check rides on the next find; a submit, or a step that
+        // starts with no find, has it made first.
+        if st.submits || !st.kind.starts_with_find() {
+            self.settle_typed().await?;
+        }
         if st.submits {
             // A repair of the submit's own target is asked before the pending record.
             self.ready_to_submit(screen, st).await?;
@@ -231,14 +236,16 @@ impl Runner<'_> {
         match keep_prefix {
             // Type over what follows the prefix; the prefix stays.
             Some(p) if current.starts_with(p) => {
-                self.type_checked(&mark, &v, Typing::After(p)).await?
+                self.type_checked(&mark, &v, Typing::After(p), false)
+                    .await?
             }
             _ => {
                 let how = Typing::Whole {
                     fast,
                     focused: true,
                 };
-                self.type_checked(&mark, &v, how).await?
+                self.type_checked(&mark, &v, how, keep_prefix.is_none())
+                    .await?
             }
         }
         if let Some(p) = keep_prefix {
@@ -272,7 +279,7 @@ impl Runner<'_> {
             fast,
             focused: true,
         };
-        self.type_checked(&hit.mark, v.expose(), how).await?;
+        self.type_checked(&hit.mark, v.expose(), how, true).await?;
         Ok(used)
     }
 

@@ -43,36 +43,107 @@ impl Runner<'_> {
 
     /// Types, then checks the box holds what was typed: a dialog that
     /// opens mid-typing (an interrupt) can swallow keys without an error.
-    /// Typed again, twice at most; a page that changes what is typed is
-    /// left to show its own answer.
+    /// With `later`, the check rides on the next step's find (one round
+    /// trip fewer); else, or inside a frame, it is made now.
     pub(super) async fn type_checked(
         &mut self,
         mark: &str,
         value: &str,
         how: Typing<'_>,
+        later: bool,
     ) -> Result<(), StepErr> {
-        // Only the first try may rely on the find having focused the box.
-        let mut focused = matches!(how, Typing::Whole { focused: true, .. });
-        for _ in 0..3 {
-            let want = match how {
-                Typing::Whole { fast, .. } => {
-                    self.s.type_into(mark, value, fast, focused).await?;
-                    value.to_string()
-                }
-                Typing::After(prefix) => {
-                    page::select_after(self.s.c, mark, prefix.chars().count()).await?;
-                    self.s.type_keys(value).await?;
-                    format!("{prefix}{value}")
-                }
-            };
-            focused = false;
-            if page::value_is(self.s.c, mark, &want).await? {
+        self.settle_typed().await?;
+        let want = self.type_once(mark, value, how).await?;
+        let typed = Typed {
+            mark: mark.to_string(),
+            value: value.to_string(),
+            want,
+            how: how.into(),
+        };
+        match later && !self.s.in_frame() {
+            true => self.at.typed = Some(typed),
+            false => self.retype_until_held(typed, 2).await?,
+        }
+        Ok(())
+    }
+
+    /// Types once; returns what the box should hold then.
+    async fn type_once(
+        &mut self,
+        mark: &str,
+        value: &str,
+        how: Typing<'_>,
+    ) -> Result<String, StepErr> {
+        match how {
+            Typing::Whole { fast, focused } => {
+                self.s.type_into(mark, value, fast, focused).await?;
+                Ok(value.to_string())
+            }
+            Typing::After(prefix) => {
+                page::select_after(self.s.c, mark, prefix.chars().count()).await?;
+                self.s.type_keys(value).await?;
+                Ok(format!("{prefix}{value}"))
+            }
+        }
+    }
+
+    /// Checks the box, typing again up to `again` times while it does
+    /// not hold what was typed; a page that changes what is typed is left
+    /// to show its own answer.
+    async fn retype_until_held(&mut self, t: Typed, again: u32) -> Result<(), StepErr> {
+        for _ in 0..again {
+            if page::value_is(self.s.c, &t.mark, &t.want).await? {
                 return Ok(());
             }
-            self.interrupt_alert().await?;
+            self.typed_wrong(&t).await?;
         }
-        tracing::debug!("the box does not hold what was typed; going on");
+        if !page::value_is(self.s.c, &t.mark, &t.want).await? {
+            tracing::debug!("the box does not hold what was typed; going on");
+        }
         Ok(())
+    }
+
+    /// The box did not hold what was typed: an alert that took the keys
+    /// is closed, and the value typed again (the find no longer focused it).
+    async fn typed_wrong(&mut self, t: &Typed) -> Result<(), StepErr> {
+        self.interrupt_alert().await?;
+        let how = match &t.how {
+            Retype::Whole { fast } => Typing::Whole {
+                fast: *fast,
+                focused: false,
+            },
+            Retype::After(p) => Typing::After(p),
+        };
+        self.type_once(&t.mark, &t.value, how).await.map(drop)
+    }
+
+    /// A check left for the next find, made now: what comes next is no find.
+    pub(super) async fn settle_typed(&mut self) -> Result<(), StepErr> {
+        match self.at.typed.take() {
+            Some(t) => self.retype_until_held(t, 2).await,
+            None => Ok(()),
+        }
+    }
+
+    /// What a find said of the box typed into before (`None`: the box is
+    /// not on this page any more, which a later step will show). `true`
+    /// when it was typed again, so the find must look again (focus moved).
+    pub(super) async fn typed_seen(&mut self, held: Option<bool>) -> Result<bool, StepErr> {
+        let Some(t) = self.at.typed.take() else {
+            return Ok(false);
+        };
+        match held {
+            Some(true) => Ok(false),
+            None => {
+                tracing::debug!("the box typed into is gone from the page; not checked");
+                Ok(false)
+            }
+            Some(false) => {
+                self.typed_wrong(&t).await?;
+                self.retype_until_held(t, 1).await?;
+                Ok(true)
+            }
+        }
     }
 
     /// Keeps the credentials' username as the box now holds it (prefix
@@ -93,6 +164,40 @@ impl Runner<'_> {
         let (_, now) = page::tag_and_value(self.s.c, mark).await?;
         self.cred.typed_username = now.starts_with(prefix).then_some(now);
         Ok(())
+    }
+}
+
+/// A box typed into, its check left for the next find. No Debug: the
+/// value may be a secret.
+pub(super) struct Typed {
+    mark: String,
+    value: String,
+    want: String,
+    how: Retype,
+}
+
+impl Typed {
+    /// What the next find is asked to check.
+    pub(super) fn check(&self) -> page::TypedCheck {
+        page::TypedCheck {
+            mark: self.mark.clone(),
+            want: self.want.clone(),
+        }
+    }
+}
+
+/// How a value goes into a box again (the find's focus no longer holds).
+enum Retype {
+    Whole { fast: bool },
+    After(String),
+}
+
+impl From<Typing<'_>> for Retype {
+    fn from(how: Typing<'_>) -> Retype {
+        match how {
+            Typing::Whole { fast, .. } => Retype::Whole { fast },
+            Typing::After(p) => Retype::After(p.to_string()),
+        }
     }
 }
 

@@ -132,6 +132,8 @@ impl Runner<'_> {
     async fn enter_screen(&mut self, idx: usize, first: usize) -> Result<Walked, RunError> {
         let screen = &self.flow().screens[idx];
         self.at.current = Some(idx);
+        // A check left by a screen the walk left early is of no use here.
+        self.at.typed = None;
         self.emit(Event::ScreenEntered {
             screen: screen.id.clone(),
             label: screen.label.clone(),
@@ -167,7 +169,12 @@ impl Runner<'_> {
                 Err(StepErr::Fail(e)) => return Err(e),
             }
         }
-        Ok(Walked::End)
+        // The last box's check, if no find took it: made before the next screen.
+        match self.settle_typed().await {
+            Ok(()) => Ok(Walked::End),
+            Err(StepErr::Outcome(o, alert)) => self.outcome_to_walk(&o, alert).await,
+            Err(StepErr::Fail(e)) => Err(e),
+        }
     }
 
     /// The last screen is done: its result arrives as a page or an alert.

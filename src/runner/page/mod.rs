@@ -92,6 +92,9 @@ pub struct Found {
     /// is not, or when something matched.
     #[serde(deserialize_with = "still")]
     pub still: Option<std::time::Duration>,
+    /// What [`Prep::typed`] found: whether the box holds what was typed
+    /// (`None`: not asked, or the box is not on this page).
+    pub typed: Option<bool>,
 }
 
 /// The page's still time in ms, -1 (or absent) for not still.
@@ -126,6 +129,23 @@ pub struct Prep {
     pub secret: bool,
     /// Wait in the page up to this long for a match (0: look once).
     pub wait_ms: u64,
+    /// A box typed into before, checked in the same round trip.
+    pub typed: Option<TypedCheck>,
+}
+
+/// A box typed into and what it should hold now, checked by the next
+/// find instead of a round trip of its own. Debug shows no value: it may
+/// be a secret.
+#[derive(Clone, Default, Serialize)]
+pub struct TypedCheck {
+    pub mark: String,
+    pub want: String,
+}
+
+impl std::fmt::Debug for TypedCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TypedCheck({})", self.mark)
+    }
 }
 
 /// The CSS selector of the element tagged `mark`.
@@ -186,7 +206,10 @@ pub async fn find(
 }
 
 const FIND_JS: &str = r#"
-const [list, need, mark, watch, o, done] = arguments;
+const [list, need, mark, watch, o, reply] = arguments;
+// The box typed into before: does it hold what was typed? (null: not asked, or gone)
+const typed = o.typed ? (b => b ? b.value === o.typed.want : null)(document.querySelector('[data-einvreg-target="'+o.typed.mark+'"]')) : null;
+const done = r => reply(Object.assign(r, {typed}));
 // Only this mark's old element: an interrupt's lookup must not untag the step it interrupted.
 document.querySelectorAll('[data-einvreg-target="'+mark+'"]').forEach(e=>e.removeAttribute('data-einvreg-target'));
 const look = () => { const w = __watch(watch); return w >= 0 ? {index:-1, report:[], interrupt:w} : __find(list, need); };
