@@ -220,6 +220,16 @@ impl Bidi {
         })
     }
 
+    /// Connects, and subscribes to the events where the endpoint has them
+    /// (without, a row's windows are asked for each time).
+    pub async fn open(url: &str, authorization: Option<&str>) -> Result<Bidi, BidiError> {
+        let socket = Bidi::connect(url, authorization).await?;
+        if let Err(e) = socket.subscribe().await {
+            tracing::debug!("no BiDi events ({e}): windows are asked for");
+        }
+        Ok(socket)
+    }
+
     /// Sends one command and awaits its result.
     async fn call(&self, method: &'static str, params: Value) -> Reply {
         let id = self.next.fetch_add(1, Ordering::SeqCst);

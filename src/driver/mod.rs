@@ -404,14 +404,8 @@ impl Endpoint {
             return Ok(Err(b));
         };
         let auth = b.remote.as_ref().and_then(|r| r.addr.basic_auth());
-        match bidi::Bidi::connect(&url, auth.as_deref()).await {
-            Ok(socket) => {
-                // Without events, a row's windows are asked for each time.
-                if let Err(e) = socket.subscribe().await {
-                    tracing::debug!("no BiDi events ({e}): windows are asked for");
-                }
-                Ok(Ok(self.hosts.host(b, socket)))
-            }
+        match bidi::Bidi::open(&url, auth.as_deref()).await {
+            Ok(socket) => Ok(Ok(self.hosts.host(b, socket))),
             Err(e) => {
                 self.no_contexts(&e.to_string());
                 Ok(Err(b))
