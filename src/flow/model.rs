@@ -424,6 +424,14 @@ impl StepKind {
             StepKind::Screenshot { .. } => "screenshot",
         }
     }
+    /// Whether a box's value check may still be pending when this step
+    /// starts: its own find makes it, or (an alert) it must not be made
+    /// first, as the check would meet and sort away the very dialog the
+    /// step waits for.
+    pub fn takes_a_pending_check(&self) -> bool {
+        self.starts_with_find() || matches!(self, StepKind::Alert { .. })
+    }
+
     /// Whether the step begins by finding its element (a check of the box
     /// typed into before can ride on that find).
     pub fn starts_with_find(&self) -> bool {

@@ -64,6 +64,12 @@ pub struct Faults {
     /// times in a row, as a browser does when a driver's answers do not
     /// reach it (seen under load); once per replica.
     pub stuck_alert: bool,
+    /// While the API password is typed the re-enter box hides; 150 ms
+    /// after its last key the session-expiry alert opens, and answered, the
+    /// box shows again: the next step's look, waiting for the box, meets
+    /// the alert while the password's value check is still to be made;
+    /// once per replica.
+    pub expiry_after_password: bool,
 }
 
 /// How the `echo_form` page behaves.
@@ -112,6 +118,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "auth_busy",
     "auth_rate",
     "stuck_alert",
+    "expiry_after_password",
 ];
 
 /// Page names that `http500=PAGE@P` may name.
@@ -224,6 +231,7 @@ impl Faults {
                 "confirm_after_create" => f.confirm_after_create = true,
                 "success_moves_on" => f.success_moves_on = true,
                 "stuck_alert" => f.stuck_alert = true,
+                "expiry_after_password" => f.expiry_after_password = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),

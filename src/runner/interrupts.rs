@@ -57,6 +57,10 @@ impl<'a> Runner<'a> {
             label: intr.label.clone(),
         });
         self.s.busy.push(i);
+        // The check of a box typed into before belongs to the page under
+        // the interrupt: made after it is closed, never by its own steps
+        // (an alert step would have its alert sorted away by that check).
+        let under = self.at.typed.take();
         let mut r = Ok(());
         for st in &intr.steps {
             if !self.holds(&st.when) {
@@ -72,6 +76,11 @@ impl<'a> Runner<'a> {
                 break;
             }
         }
+        if r.is_ok() {
+            // Boxed: typing again may meet (and handle) an interrupt again.
+            r = Box::pin(self.settle_typed()).await;
+        }
+        self.at.typed = under;
         self.s.busy.pop();
         r
     }

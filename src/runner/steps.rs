@@ -88,8 +88,8 @@ impl Runner<'_> {
     /// Runs one step; returns the target used.
     async fn exec(&mut self, screen: &Screen, st: &Step) -> StepResultOf {
         // A box's check rides on the next find; a submit, or a step that
-        // starts with no find, has it made first.
-        if st.submits || !st.kind.starts_with_find() {
+        // starts with no find (an alert step aside), has it made first.
+        if st.submits || !st.kind.takes_a_pending_check() {
             self.settle_typed().await?;
         }
         if st.submits {

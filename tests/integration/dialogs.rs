@@ -89,6 +89,55 @@ fn a_dialog_still_open_after_two_answers_loses_the_session_and_the_row_starts_ag
     assert_eq!(counter(&r.production, "stuck_alert.shown"), 1);
 }
 
+/// The expiry alert opens after the password is typed, while its value
+/// check still rides on the next step's find, and that find meets it: the
+/// interrupt's own step answers it (the check is made after it is closed),
+/// and the row registers in its first session.
+#[test]
+fn an_interrupt_alert_met_by_a_pending_value_check_is_answered_by_its_own_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gstins, _) = prod_rows(dir.path(), 1);
+    let r = ReplicaProc::start(&["--taxpayers", "1", "--faults", "expiry_after_password"]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(batch_on("production-api-user", &r.production))
+        .run();
+    assert!(
+        d.stdout.contains("1 rows: 1 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    assert!(!d.stderr.contains("starting the row again"), "{}", d.stderr);
+    assert_eq!(counter(&r.production, "expiry_after_password.shown"), 1);
+    let trace = dir
+        .path()
+        .join(format!("einvreg-runs/0002-{}/trace.json", gstins[0]));
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let expiry: Vec<(String, String)> = t["dialogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            d["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("about to expire")
+        })
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+            (s("sorted"), s("answer"))
+        })
+        .collect();
+    assert_eq!(
+        expiry,
+        [("step".to_string(), "accept".to_string())],
+        "{}",
+        t["dialogs"]
+    );
+}
+
 /// A confirm the flow does not know is never agreed to: einvreg says no
 /// (Cancel), stops as drift quoting it, and the portal shows it was not
 /// accepted.

@@ -76,3 +76,23 @@ pub(super) fn stuck(p: &Portal) -> String {
         js(EXPIRY)
     )
 }
+
+/// The `expiry_after_password` fault: while the password is typed the
+/// re-enter box hides; 150 ms after the last key the expiry alert opens;
+/// answered, the box shows again; once.
+pub(super) fn after_password(p: &Portal) -> String {
+    if !p.shared.faults.expiry_after_password {
+        return String::new();
+    }
+    let mut inner = p.shared.inner.lock().unwrap();
+    let shown = "expiry_after_password.shown";
+    if inner.counters.get(shown).copied().unwrap_or(0) > 0 {
+        return String::new();
+    }
+    inner.bump(shown);
+    // By type, not id: the renamed layout changes ids.
+    format!(
+        "<script>(function(){{var timer=null;document.addEventListener('input',function(e){{var b=document.querySelectorAll('input[type=password]');if(b.length<2||e.target!==b[0]||timer===false)return;b[1].style.display='none';clearTimeout(timer);timer=setTimeout(function(){{timer=false;alert({});b[1].style.display='';}},150);}},true);}})();</script>",
+        js(EXPIRY)
+    )
+}

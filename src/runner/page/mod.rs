@@ -202,6 +202,10 @@ pub async fn find(
         json!(prep),
     ];
     let v = c.execute_async(&js, args).await?;
+    // Never "nothing found, the box typed into gone": an alert opened.
+    if v.is_null() {
+        return Err(no_answer());
+    }
     Ok(serde_json::from_value(v).unwrap_or_default())
 }
 
