@@ -60,18 +60,12 @@ fn a_confirm_before_the_create_and_the_alert_right_after_are_both_seen() {
     }
 }
 
-/// A dialog that stays open after it was answered twice (the replica opens
-/// the same alert three times in a row, as a browser does when a driver's
-/// answers do not reach it): the session counts as lost, and the row,
-/// before its submit, starts again in a fresh one instead of answering
-/// until the screen's timeout.
-#[test]
-fn a_dialog_still_open_after_two_answers_loses_the_session_and_the_row_starts_again() {
-    let dir = tempfile::tempdir().unwrap();
-    prod_rows(dir.path(), 1);
-    let r = ReplicaProc::start(&["--taxpayers", "1", "--faults", "stuck_alert"]);
+/// One production row on a replica with `fault`, registered.
+fn one_row_registers_with(dir: &std::path::Path, fault: &str) -> (Vec<String>, ReplicaProc, Done) {
+    let (gstins, _) = prod_rows(dir, 1);
+    let r = ReplicaProc::start(&["--taxpayers", "1", "--faults", fault]);
     let d = Test::new()
-        .cwd(dir.path())
+        .cwd(dir)
         .args(batch_on("production-api-user", &r.production))
         .run();
     assert!(
@@ -80,6 +74,18 @@ fn a_dialog_still_open_after_two_answers_loses_the_session_and_the_row_starts_ag
         d.stdout,
         d.stderr
     );
+    (gstins, r, d)
+}
+
+/// A dialog that stays open after it was answered twice (the replica opens
+/// the same alert three times in a row, as a browser does when a driver's
+/// answers do not reach it): the session counts as lost, and the row,
+/// before its submit, starts again in a fresh one instead of answering
+/// until the screen's timeout.
+#[test]
+fn a_dialog_still_open_after_two_answers_loses_the_session_and_the_row_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, r, d) = one_row_registers_with(dir.path(), "stuck_alert");
     assert!(
         d.stderr
             .contains("the browser session was lost before the submit; starting the row again"),
@@ -96,18 +102,7 @@ fn a_dialog_still_open_after_two_answers_loses_the_session_and_the_row_starts_ag
 #[test]
 fn an_interrupt_alert_met_by_a_pending_value_check_is_answered_by_its_own_step() {
     let dir = tempfile::tempdir().unwrap();
-    let (gstins, _) = prod_rows(dir.path(), 1);
-    let r = ReplicaProc::start(&["--taxpayers", "1", "--faults", "expiry_after_password"]);
-    let d = Test::new()
-        .cwd(dir.path())
-        .args(batch_on("production-api-user", &r.production))
-        .run();
-    assert!(
-        d.stdout.contains("1 rows: 1 registered"),
-        "{}\n{}",
-        d.stdout,
-        d.stderr
-    );
+    let (gstins, r, d) = one_row_registers_with(dir.path(), "expiry_after_password");
     assert!(!d.stderr.contains("starting the row again"), "{}", d.stderr);
     assert_eq!(counter(&r.production, "expiry_after_password.shown"), 1);
     let trace = dir
