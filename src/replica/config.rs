@@ -70,6 +70,10 @@ pub struct Faults {
     /// the alert while the password's value check is still to be made;
     /// once per replica.
     pub expiry_after_password: bool,
+    /// The session-expiry alert the moment the first key goes into the
+    /// re-enter box: the keys typed while it is open are lost; once per
+    /// replica.
+    pub expiry_mid_retype: bool,
 }
 
 /// How the `echo_form` page behaves.
@@ -119,6 +123,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "auth_rate",
     "stuck_alert",
     "expiry_after_password",
+    "expiry_mid_retype",
 ];
 
 /// Page names that `http500=PAGE@P` may name.
@@ -232,6 +237,7 @@ impl Faults {
                 "success_moves_on" => f.success_moves_on = true,
                 "stuck_alert" => f.stuck_alert = true,
                 "expiry_after_password" => f.expiry_after_password = true,
+                "expiry_mid_retype" => f.expiry_mid_retype = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),

@@ -62,7 +62,7 @@ impl Runner<'_> {
         };
         match later && !self.s.in_frame() {
             true => self.at.typed = Some(typed),
-            false => self.retype_until_held(typed, 2).await?,
+            false => self.retype_until_held(&typed, 2).await?,
         }
         Ok(())
     }
@@ -90,12 +90,12 @@ impl Runner<'_> {
     /// Checks the box, typing again up to `again` times while it does
     /// not hold what was typed; a page that changes what is typed is left
     /// to show its own answer.
-    async fn retype_until_held(&mut self, t: Typed, again: u32) -> Result<(), StepErr> {
+    async fn retype_until_held(&mut self, t: &Typed, again: u32) -> Result<(), StepErr> {
         for _ in 0..again {
             if page::value_is(self.s.c, &t.mark, &t.want).await? {
                 return Ok(());
             }
-            self.typed_wrong(&t).await?;
+            self.typed_wrong(t).await?;
         }
         if !page::value_is(self.s.c, &t.mark, &t.want).await? {
             tracing::debug!("the box does not hold what was typed; going on");
@@ -118,11 +118,22 @@ impl Runner<'_> {
     }
 
     /// A check left for the next find, made now: what comes next is no find.
+    /// Kept when the check fails (an alert opened under it): the step is
+    /// done again once the alert is sorted, and makes the check then.
     pub(super) async fn settle_typed(&mut self) -> Result<(), StepErr> {
-        match self.at.typed.take() {
-            Some(t) => self.retype_until_held(t, 2).await,
-            None => Ok(()),
+        let Some(t) = self.at.typed.take() else {
+            return Ok(());
+        };
+        let r = self.retype_until_held(&t, 2).await;
+        self.keep_unless_done(t, r)
+    }
+
+    /// Puts a check back when making it failed; a check made is gone.
+    fn keep_unless_done(&mut self, t: Typed, r: Result<(), StepErr>) -> Result<(), StepErr> {
+        if r.is_err() {
+            self.at.typed = Some(t);
         }
+        r
     }
 
     /// What a find said of the box typed into before (`None`: the box is
@@ -139,9 +150,11 @@ impl Runner<'_> {
                 Ok(false)
             }
             Some(false) => {
-                self.typed_wrong(&t).await?;
-                self.retype_until_held(t, 1).await?;
-                Ok(true)
+                let r = match self.typed_wrong(&t).await {
+                    Ok(()) => self.retype_until_held(&t, 1).await,
+                    Err(e) => Err(e),
+                };
+                self.keep_unless_done(t, r).map(|()| true)
             }
         }
     }

@@ -133,6 +133,19 @@ fn an_interrupt_alert_met_by_a_pending_value_check_is_answered_by_its_own_step()
     );
 }
 
+/// The expiry alert opens as the re-entered password is typed and takes
+/// the keys after it; the check of that box, made as the next step
+/// starts, meets the alert: it is kept until the alert is sorted, then
+/// finds the box short and types it again. The portal gets matching
+/// passwords.
+#[test]
+fn keys_an_interrupt_alert_took_are_typed_again_before_the_submit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, r, d) = one_row_registers_with(dir.path(), "expiry_mid_retype");
+    assert!(!d.stdout.contains("do not match"), "{}", d.stdout);
+    assert_eq!(counter(&r.production, "expiry_mid_retype.shown"), 1);
+}
+
 /// A confirm the flow does not know is never agreed to: einvreg says no
 /// (Cancel), stops as drift quoting it, and the portal shows it was not
 /// accepted.

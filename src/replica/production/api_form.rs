@@ -84,7 +84,7 @@ fn credential_fields(p: &Portal) -> String {
 <div class="row"><label for="txtPassword">Password:</label><input type="password" id="txtPassword" name="Password" maxlength="15" autocomplete="new-password" oninput="strength(this.value)"> <span id="pwdStrength" class="pwstrength"></span></div>
 <div class="row"><label for="txtRePassword">Re-enter Password:</label><input type="password" id="txtRePassword" name="RePassword" maxlength="15" autocomplete="new-password"></div>
 <div class="row"><button type="submit" id="btnSubmit" class="btn">Submit</button> <a class="btn btn-exit" id="btnExitReg" href="/Home/MainMenu">Exit</a></div>{retype}"##,
-        retype = super::interrupt::after_password(p)
+        retype = super::interrupt::on_password_boxes(p)
     )
 }
 

@@ -79,20 +79,27 @@ pub(super) fn stuck(p: &Portal) -> String {
 
 /// The `expiry_after_password` fault: while the password is typed the
 /// re-enter box hides; 150 ms after the last key the expiry alert opens;
-/// answered, the box shows again; once.
-pub(super) fn after_password(p: &Portal) -> String {
-    if !p.shared.faults.expiry_after_password {
-        return String::new();
-    }
+/// answered, the box shows again. `expiry_mid_retype`: the alert the
+/// moment the first key goes into the re-enter box. Each once.
+pub(super) fn on_password_boxes(p: &Portal) -> String {
+    let f = &p.shared.faults;
+    let (name, on_input) = match (f.expiry_after_password, f.expiry_mid_retype) {
+        (true, _) => ("expiry_after_password.shown", AFTER_PASSWORD),
+        (false, true) => ("expiry_mid_retype.shown", MID_RETYPE),
+        (false, false) => return String::new(),
+    };
     let mut inner = p.shared.inner.lock().unwrap();
-    let shown = "expiry_after_password.shown";
-    if inner.counters.get(shown).copied().unwrap_or(0) > 0 {
+    if inner.counters.get(name).copied().unwrap_or(0) > 0 {
         return String::new();
     }
-    inner.bump(shown);
+    inner.bump(name);
     // By type, not id: the renamed layout changes ids.
-    format!(
-        "<script>(function(){{var timer=null;document.addEventListener('input',function(e){{var b=document.querySelectorAll('input[type=password]');if(b.length<2||e.target!==b[0]||timer===false)return;b[1].style.display='none';clearTimeout(timer);timer=setTimeout(function(){{timer=false;alert({});b[1].style.display='';}},150);}},true);}})();</script>",
-        js(EXPIRY)
-    )
+    let script = on_input.replace("ALERT", &format!("alert({})", js(EXPIRY)));
+    format!("<script>(function(){{var timer=null;document.addEventListener('input',function(e){{var b=document.querySelectorAll('input[type=password]');if(b.length<2||timer===false)return;{script}}},true);}})();</script>")
 }
+
+/// On input into the password box: hide the re-enter box; alert 150 ms after the last key.
+const AFTER_PASSWORD: &str = "if(e.target!==b[0])return;b[1].style.display='none';clearTimeout(timer);timer=setTimeout(function(){timer=false;ALERT;b[1].style.display='';},150);";
+
+/// On the first input into the re-enter box: the alert at once.
+const MID_RETYPE: &str = "if(e.target!==b[1])return;timer=false;setTimeout(function(){ALERT;},0);";
