@@ -27,14 +27,10 @@ fn a_confirm_before_the_create_and_the_alert_right_after_are_both_seen() {
         .count();
     assert_eq!(created, n, "{}", d.stdout);
     for (i, g) in gstins.iter().enumerate() {
-        let trace = dir
-            .path()
-            .join(format!("einvreg-runs/{:04}-{g}/trace.json", i + 2));
-        let t: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+        let t = trace_of(dir.path(), i + 2, g);
         let dialogs: Vec<(String, String, String)> = t["dialogs"]
             .as_array()
-            .unwrap_or_else(|| panic!("no dialogs in {}", trace.display()))
+            .unwrap_or_else(|| panic!("no dialogs in the trace.json of {g}"))
             .iter()
             .map(|d| {
                 let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
@@ -58,6 +54,12 @@ fn a_confirm_before_the_create_and_the_alert_right_after_are_both_seen() {
             "{g}: the success alert after the confirm: {dialogs:?}"
         );
     }
+}
+
+/// The trace.json of a batch row (CSV line `line`).
+fn trace_of(dir: &std::path::Path, line: usize, gstin: &str) -> serde_json::Value {
+    let trace = dir.join(format!("einvreg-runs/{line:04}-{gstin}/trace.json"));
+    serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap()
 }
 
 /// One production row on a replica with `fault`, registered.
@@ -105,11 +107,7 @@ fn an_interrupt_alert_met_by_a_pending_value_check_is_answered_by_its_own_step()
     let (gstins, r, d) = one_row_registers_with(dir.path(), "expiry_after_password");
     assert!(!d.stderr.contains("starting the row again"), "{}", d.stderr);
     assert_eq!(counter(&r.production, "expiry_after_password.shown"), 1);
-    let trace = dir
-        .path()
-        .join(format!("einvreg-runs/0002-{}/trace.json", gstins[0]));
-    let t: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let t = trace_of(dir.path(), 2, &gstins[0]);
     let expiry: Vec<(String, String)> = t["dialogs"]
         .as_array()
         .unwrap()
