@@ -74,6 +74,11 @@ pub struct Faults {
     /// re-enter box: the keys typed while it is open are lost; once per
     /// replica.
     pub expiry_mid_retype: bool,
+    /// The Create API User page is 1.5 s slow to come, and the
+    /// session-expiry alert opens on the old page 50 ms after its link is
+    /// clicked: a load under way when the alert is answered; once per
+    /// replica.
+    pub expiry_while_loading: bool,
 }
 
 /// How the `echo_form` page behaves.
@@ -124,6 +129,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "stuck_alert",
     "expiry_after_password",
     "expiry_mid_retype",
+    "expiry_while_loading",
 ];
 
 /// Page names that `http500=PAGE@P` may name.
@@ -238,6 +244,7 @@ impl Faults {
                 "stuck_alert" => f.stuck_alert = true,
                 "expiry_after_password" => f.expiry_after_password = true,
                 "expiry_mid_retype" => f.expiry_mid_retype = true,
+                "expiry_while_loading" => f.expiry_while_loading = true,
                 "slow_alert" => f.slow_alert = Some(dur(need(name, val)?)?),
                 "interruptions" => f.interruptions = Some(probability(name, val)?),
                 "hold_create" => f.hold_create = Some(dur(need(name, val)?)?),

@@ -128,7 +128,7 @@ impl Runner<'_> {
             mark: mark.to_string(),
             found: Found::default(),
         };
-        self.click_through_alerts(screen, st, &hit).await
+        self.click_through_alerts(screen, st, &hit, "").await
     }
 
     /// Whether the pick took: the hidden `<select>` holds the option, or

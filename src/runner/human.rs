@@ -195,7 +195,7 @@ impl Runner<'_> {
         let (hit, _) = self
             .find_with(screen, st, control, Need::Click, prep)
             .await?;
-        self.click_through_alerts(screen, st, &hit).await?;
+        self.click_through_alerts(screen, st, &hit, "").await?;
         let clicked = Instant::now();
         let deadline = clicked + self.step_timeout(st);
         until!(deadline, async {

@@ -154,10 +154,12 @@ impl<'a> Runner<'a> {
                 .await?;
         }
         // While a page load is under way the dialog may linger a moment
-        // after its answer: let it go before anyone looks again.
+        // after its answer: let it go before anyone looks again. Another
+        // dialog in its place (the next page's) is the walk's to sort.
         let gone = Instant::now() + LINGER;
         let closed = until!(gone, async {
-            Ok::<_, StepErr>(self.s.alert_text().await?.is_none().then_some(()))
+            let now = self.s.alert_text().await?;
+            Ok::<_, StepErr>((now.as_deref() != Some(text)).then_some(()))
         })?;
         // Still the same one, answered twice: the driver's answers do not
         // reach the browser (seen under load), and answering again would

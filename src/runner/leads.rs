@@ -116,8 +116,9 @@ impl Runner<'_> {
                 if loaded || super::walk::recognises(r, &p, &p.groups) {
                     return Ok(Landed::Arrived);
                 }
-                // The old page stays a while after an interrupt: the click was lost.
-                if p.marked && interrupted.is_some_and(|t| t.elapsed() >= IN_PLACE) {
+                // The old page stays a while after an interrupt, with no
+                // load under way: the click was lost.
+                if p.marked && !p.leaving && interrupted.is_some_and(|t| t.elapsed() >= IN_PLACE) {
                     return Ok(Landed::Interrupted);
                 }
             }

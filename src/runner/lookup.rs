@@ -14,14 +14,16 @@ use std::time::Instant;
 
 impl Runner<'_> {
     /// Clicks. An alert that opened just before (a late notice the screen
-    /// expects, an interrupt) is answered and the click tried again; so is
-    /// a click that something covers, after closing the interrupt that
-    /// covers it, until the step's time is up.
+    /// expects, an interrupt) is answered and the click tried again, unless
+    /// the page says the click `armed` arrived after all; so is a click
+    /// that something covers, after closing the interrupt that covers it,
+    /// until the step's time is up.
     pub(super) async fn click_through_alerts(
         &mut self,
         screen: &Screen,
         st: &Step,
         hit: &Hit,
+        armed: &str,
     ) -> Result<(), StepErr> {
         let deadline = Instant::now() + self.step_timeout(st);
         let mut alerts = 0;
@@ -41,6 +43,10 @@ impl Runner<'_> {
                 Click::BlockedByAlert if alerts < 5 => {
                     alerts += 1;
                     self.on_alert_during_step(screen).await?;
+                    if self.click_arrived(armed).await? {
+                        self.s.follow_new_window().await?;
+                        return Ok(());
+                    }
                 }
                 Click::BlockedByAlert => {
                     let what = "alerts kept opening before the click could happen";
@@ -49,6 +55,24 @@ impl Runner<'_> {
                 Click::Covered(e) if Instant::now() >= deadline => return Err(e.into()),
                 Click::Covered(_) => self.uncover().await?,
             }
+        }
+    }
+
+    /// Whether the click armed under `armed` reached its element, though
+    /// the driver said an alert blocked it (one that opened as the click
+    /// went in, or during the page load it began); `false` when not armed.
+    async fn click_arrived(&self, armed: &str) -> Result<bool, StepErr> {
+        if armed.is_empty() {
+            return Ok(false);
+        }
+        match page::click_seen(self.s.c, armed).await {
+            // `None`: another document by now, which the click loaded.
+            Ok(seen) => Ok(seen != Some(false)),
+            // Another alert: clicking meets it and has it sorted.
+            Err(e) if page::is_alert_open(&e) => Ok(false),
+            // Between documents: a load is under way.
+            Err(e) if page::is_transient(&e) => Ok(true),
+            Err(e) => Err(e.into()),
         }
     }
 

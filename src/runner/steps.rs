@@ -300,7 +300,7 @@ impl Runner<'_> {
         if choose && hit.found.checked {
             return Ok(used);
         }
-        self.click_through_alerts(screen, st, &hit).await?;
+        self.click_through_alerts(screen, st, &hit, &armed).await?;
         // An interrupt that opened as the click went in (a dialog, a modal
         // on top) may have taken it: the page says whether it arrived; if
         // not, the interrupt is closed and the element clicked again.
@@ -310,7 +310,7 @@ impl Runner<'_> {
             }
             tracing::info!(step = %st.label, "the click did not arrive; clicking again");
             self.uncover().await?;
-            self.click_through_alerts(screen, st, &hit).await?;
+            self.click_through_alerts(screen, st, &hit, &armed).await?;
         }
         if self.after_lead(st, lead, &token).await? == Landed::Interrupted && !st.submits {
             // An interrupt's alert swallowed the click: click once more, as
@@ -318,7 +318,7 @@ impl Runner<'_> {
             let token = self.lead_token(lead);
             let prep = self.click_prep(&token, "");
             let (hit, _) = self.find_with(screen, st, t, Need::Click, prep).await?;
-            self.click_through_alerts(screen, st, &hit).await?;
+            self.click_through_alerts(screen, st, &hit, "").await?;
             self.after_lead(st, lead, &token).await?;
         }
         Ok(used)
@@ -336,24 +336,26 @@ impl Runner<'_> {
     }
 
     /// Whether the armed click never reached its element (looked at for a
-    /// moment: a click held up by a dialog may arrive just after it).
+    /// moment: a click held up by a dialog may arrive just after it; the
+    /// moment starts again once an interrupt's dialog is closed, however
+    /// long that took).
     async fn click_lost(&mut self, armed: &str) -> Result<bool, StepErr> {
-        let deadline = Instant::now() + super::human::IN_PLACE;
-        let arrived = until!(deadline, async {
+        let mut deadline = Instant::now() + super::human::IN_PLACE;
+        loop {
             match page::click_seen(self.s.c, armed).await {
-                Ok(Some(false)) => Ok(None),
-                Ok(_) => Ok(Some(())),
+                Ok(Some(false)) if Instant::now() >= deadline => return Ok(true),
+                Ok(Some(false)) => tokio::time::sleep(crate::wait::POLL).await,
+                Ok(_) => return Ok(false),
                 // An interrupt's dialog is closed and the page asked again;
                 // another dialog (or page): do not risk clicking twice.
                 Err(e) if page::is_alert_open(&e) => match self.interrupt_alert().await? {
-                    true => Ok(None),
-                    false => Ok(Some(())),
+                    true => deadline = Instant::now() + super::human::IN_PLACE,
+                    false => return Ok(false),
                 },
-                Err(e) if page::is_transient(&e) => Ok(Some(())),
-                Err(e) => Err(StepErr::from(e)),
+                Err(e) if page::is_transient(&e) => return Ok(false),
+                Err(e) => return Err(StepErr::from(e)),
             }
-        })?;
-        Ok(arrived.is_none())
+        }
     }
 
     async fn select(

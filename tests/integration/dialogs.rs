@@ -144,6 +144,18 @@ fn keys_an_interrupt_alert_took_are_typed_again_before_the_submit() {
     assert_eq!(counter(&r.production, "expiry_mid_retype.shown"), 1);
 }
 
+/// The expiry alert opens on the old page while the Create API User page
+/// is still loading: the click went through (the page had begun to leave),
+/// so it is not made again; the page, and its OTP, come once.
+#[test]
+fn a_click_whose_page_is_loading_when_an_interrupt_alert_opens_is_not_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, r, d) = one_row_registers_with(dir.path(), "expiry_while_loading");
+    assert!(!d.stderr.contains("starting the row again"), "{}", d.stderr);
+    assert_eq!(counter(&r.production, "expiry_while_loading.shown"), 1);
+    assert_eq!(counter(&r.production, "create_api_user"), 1, "{}", d.stderr);
+}
+
 /// A confirm the flow does not know is never agreed to: einvreg says no
 /// (Cancel), stops as drift quoting it, and the portal shows it was not
 /// accepted.

@@ -74,6 +74,7 @@ pub(super) async fn create_api_user(
     if let Some(r) = p.fault("create_api_user").await {
         return r;
     }
+    super::interrupt::slow_create_page(&p).await;
     let s = p.session(&h);
     let g = match require_login(&p, &s) {
         Ok(g) => g,

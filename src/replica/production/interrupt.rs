@@ -103,3 +103,31 @@ const AFTER_PASSWORD: &str = "if(e.target!==b[0])return;b[1].style.display='none
 
 /// On the first input into the re-enter box: the alert at once.
 const MID_RETYPE: &str = "if(e.target!==b[1])return;timer=false;setTimeout(function(){ALERT;},0);";
+
+/// Counted once the slow Create API User page is asked for.
+const WHILE_LOADING: &str = "expiry_while_loading.shown";
+
+/// The `expiry_while_loading` fault, on each page until it has fired: the
+/// expiry alert 50 ms after the Create API User link is clicked (by
+/// address: the renamed layout changes ids).
+pub(super) fn on_create_link(p: &Portal) -> String {
+    if !p.shared.faults.expiry_while_loading || fired(p, WHILE_LOADING) {
+        return String::new();
+    }
+    format!("<script>document.addEventListener('click',function(e){{if(e.target.closest&&e.target.closest('a[href$=\"/APIUserAccount/CreateAPIUser\"]'))setTimeout(function(){{alert({});}},50);}},true);</script>", js(EXPIRY))
+}
+
+/// The `expiry_while_loading` fault's slow page: the first Create API
+/// User page comes 1.5 s late, so the alert opens while it loads.
+pub(super) async fn slow_create_page(p: &Portal) {
+    if !p.shared.faults.expiry_while_loading || fired(p, WHILE_LOADING) {
+        return;
+    }
+    p.shared.inner.lock().unwrap().bump(WHILE_LOADING);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+}
+
+fn fired(p: &Portal, name: &str) -> bool {
+    let inner = p.shared.inner.lock().unwrap();
+    inner.counters.get(name).copied().unwrap_or(0) > 0
+}

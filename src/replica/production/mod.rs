@@ -81,7 +81,7 @@ pub(super) fn render(p: &Portal, page: Page) -> Html<String> {
             (
                 format!("<div class=\"userbar\">GSTIN: {} - Name: {} &nbsp;|&nbsp; Account: Main User &nbsp;|&nbsp; <a href=\"/Home/Logout\" id=\"lnkLogout\">Logout</a></div>", esc(g), esc(&name)),
                 menu(enabled),
-                interrupt::maybe(p) + &interrupt::stuck(p),
+                interrupt::maybe(p) + &interrupt::stuck(p) + &interrupt::on_create_link(p),
             )
         }
         None => (String::new(), String::new(), String::new()),

@@ -235,7 +235,8 @@ function finish(r){
   if (o.image && out.tag === 'img' && out.loaded) { try { const c = document.createElement('canvas');
     c.width = el.naturalWidth; c.height = el.naturalHeight; c.getContext('2d').drawImage(el, 0, 0); out.png = c.toDataURL('image/png'); } catch (_) {} }
   if (o.secret) { el.setAttribute('data-einvreg-secret', '1'); out.origin = location.origin; out.href = location.href; }
-  if (o.nav) window.__einvregNav = o.nav;
+  // The page's watchers go in now: a load the click begins is seen leaving.
+  if (o.nav) { window.__einvregNav = o.nav; __still(); }
   if (o.arm) { window.__einvregArmed = o.arm; window.__einvregClicked = null; const t = o.arm;
     document.addEventListener('click', ev => { if (el.contains(ev.target)) window.__einvregClicked = t; }, {capture:true}); }
   done(out);
@@ -284,6 +285,10 @@ pub struct Probe {
     /// How long the page has been still (as [`Found::still`]).
     #[serde(default, deserialize_with = "still")]
     pub still: Option<std::time::Duration>,
+    /// A page load has begun (`beforeunload` fired): the old document
+    /// stays only until the next one arrives.
+    #[serde(default)]
+    pub leaving: bool,
 }
 
 fn none_shows() -> i64 {
@@ -300,6 +305,7 @@ impl Default for Probe {
             groups: vec![],
             interrupt: -1,
             still: None,
+            leaving: false,
         }
     }
 }
@@ -377,6 +383,7 @@ const [gs, nav, watch, o, done] = arguments;
 const probe = () => ({ url: location.href, ready: document.readyState,
   text: (document.body ? document.body.innerText : '').slice(0, 200000),
   marked: !!nav && window.__einvregNav === nav, interrupt: __watch(watch), still: __still(),
+  leaving: window.__einvregStill.leaving,
   groups: gs.map(g => { const r = __find(g, 'see'); return r.el ? [r.index, (r.el.innerText||r.el.value||'').slice(0, 20000)] : null; }) });
 // Loaded once the load event's handlers ran (readyState turns 'complete'
 // just before them): an alert a handler opens is seen before the page is.

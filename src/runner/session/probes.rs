@@ -159,13 +159,14 @@ impl Session<'_> {
         }
     }
 
-    /// Whether the marked document is still the one shown after `grace`
-    /// (a page load that was about to begin has begun by then).
+    /// Whether the marked document is still the one shown after `grace`,
+    /// and not leaving (a page load that was about to begin has begun by
+    /// then; one under way, however slow, is moving on).
     pub(crate) async fn still_on(&self, token: &str, grace: Duration) -> Result<bool, CmdError> {
         let deadline = Instant::now() + grace;
         let moved = until!(deadline, async {
             match page::probe(self.c, &[], token, &NO_WATCH, Wait::Now).await {
-                Ok(p) => Ok((!p.marked).then_some(())),
+                Ok(p) => Ok((!p.marked || p.leaving).then_some(())),
                 Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(Some(())),
                 Err(e) => Err(e),
             }
