@@ -49,7 +49,7 @@ async fn shield(State(p): State<Portal>, Query(q): Query<HashMap<String, String>
                 .get(sid)
                 .and_then(|s| s.pending_login.clone().or_else(|| s.gstin.clone()))
         }
-        (None, Some(login)) => p.shared.taxpayer_by_login(login).map(|t| t.gstin.clone()),
+        (None, Some(login)) => p.shared.login(login).map(|(t, _)| t.gstin),
         (None, None) => None,
     };
     let Some(g) = gstin else {
@@ -110,8 +110,9 @@ async fn captcha(State(p): State<Portal>, Query(q): Query<HashMap<String, String
     }
 }
 
-/// The taxpayer directory without passwords: GSTIN, login, names, mobile,
-/// e-mail (the bench builds its batches and reference runs from it).
+/// The taxpayer directory without passwords: GSTIN, login (`null` until
+/// one is registered), names, mobile, e-mail (the bench builds its
+/// batches and reference runs from it).
 async fn taxpayers(State(p): State<Portal>) -> Json<serde_json::Value> {
     let list: Vec<_> = p
         .shared
@@ -119,7 +120,7 @@ async fn taxpayers(State(p): State<Portal>) -> Json<serde_json::Value> {
         .iter()
         .map(|t| {
             serde_json::json!({
-                "gstin": t.gstin, "username": t.username, "trade_name": t.trade_name,
+                "gstin": t.gstin, "username": p.shared.login_name(&t.gstin), "trade_name": t.trade_name,
                 "mobile": t.mobile, "email": t.email, "tech_popup": t.tech_popup,
             })
         })

@@ -9,11 +9,16 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// What the login form posts for `password` with this `salt`.
-pub fn salted_login(password: &str, salt: &str) -> String {
+/// The unsalted part of the login form's hash: what the replica keeps of
+/// a portal login's password.
+pub fn login_digest(password: &str) -> String {
     let md5 = hex(&Md5::digest(password.as_bytes()));
-    let once = hex(&Sha256::digest(md5.as_bytes()));
-    hex(&Sha256::digest(format!("{once}{salt}").as_bytes()))
+    hex(&Sha256::digest(md5.as_bytes()))
+}
+
+/// The login form's hash of a password whose `login_digest` is `digest`.
+pub fn salted(digest: &str, salt: &str) -> String {
+    hex(&Sha256::digest(format!("{digest}{salt}").as_bytes()))
 }
 
 #[cfg(test)]
@@ -22,7 +27,7 @@ mod tests {
     fn matches_the_page_script() {
         // The same value Python's hashlib and login-hash.js give.
         assert_eq!(
-            super::salted_login("Uday@Login2024", "SALT1234"),
+            super::salted(&super::login_digest("Uday@Login2024"), "SALT1234"),
             "4ba933617d64ce7401f4748790d31d6ce7d74db9a8adde785bc7f7971b960907"
         );
     }

@@ -24,10 +24,13 @@ pub struct Taxpayer {
     pub mobile: String,
     /// The registered e-mail.
     pub email: String,
-    /// Production (GST / e-way bill) login.
-    pub username: String,
+    /// Production (GST / e-way bill) login; `None`: the taxpayer has not
+    /// registered one yet (Registration → Portal Login makes it).
+    #[serde(default)]
+    pub username: Option<String>,
     /// Its password (demo data, replica only).
-    pub password: String,
+    #[serde(default)]
+    pub password: Option<String>,
     /// Shows the technical-person popup after login.
     #[serde(default)]
     pub tech_popup: bool,
@@ -92,10 +95,23 @@ pub struct ApiUser {
     pub password_hash: u64,
 }
 
+/// A portal login made on the replica (Registration → Portal Login),
+/// kept as the digest the login form's hash starts from, never the password.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PortalLogin {
+    pub gstin: String,
+    pub username: String,
+    /// `hash::login_digest` of the password.
+    pub digest: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct Persisted {
     pub sandbox_users: Vec<SandboxUser>,
     pub api_users: Vec<ApiUser>,
+    /// Older state files have none.
+    #[serde(default)]
+    pub portal_logins: Vec<PortalLogin>,
 }
 
 /// Not cryptographic: the replica only needs to tell passwords apart without keeping them.
@@ -145,6 +161,17 @@ pub enum RegStage {
     Verified,
 }
 
+/// Where a Registration → Portal Login stands in a session: each stage
+/// holds the GSTIN the Go button found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Signup {
+    #[default]
+    Form,
+    Found(String),
+    OtpSent(String),
+    Verified(String),
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Session {
     pub last_seen: Option<Instant>,
@@ -163,6 +190,8 @@ pub struct Session {
     pub otp_mode: String,
     /// The technical-person modal's Exit was pressed in this session.
     pub tech_notice_closed: bool,
+    /// Registration → Portal Login.
+    pub signup: Signup,
     // sandbox
     pub stage: RegStage,
     pub reg: HashMap<String, String>,
@@ -220,10 +249,37 @@ impl Shared {
     pub fn taxpayer(&self, gstin: &str) -> Option<&Taxpayer> {
         self.taxpayers.iter().find(|t| t.gstin == gstin)
     }
-    pub fn taxpayer_by_login(&self, username: &str) -> Option<&Taxpayer> {
-        self.taxpayers
-            .iter()
-            .find(|t| t.username.eq_ignore_ascii_case(username))
+    /// The taxpayer a login belongs to, and its password's digest: a
+    /// login from the directory or one registered on the replica.
+    pub fn login(&self, username: &str) -> Option<(Taxpayer, String)> {
+        let known = self.taxpayers.iter().find_map(|t| {
+            let (u, pw) = (t.username.as_deref()?, t.password.as_deref()?);
+            u.eq_ignore_ascii_case(username)
+                .then(|| (t.clone(), super::hash::login_digest(pw)))
+        });
+        known.or_else(|| {
+            let inner = self.inner.lock().unwrap();
+            let l = inner
+                .users
+                .portal_logins
+                .iter()
+                .find(|l| l.username.eq_ignore_ascii_case(username))?;
+            Some((self.taxpayer(&l.gstin)?.clone(), l.digest.clone()))
+        })
+    }
+
+    /// The GSTIN's portal login name, if it has one.
+    pub fn login_name(&self, gstin: &str) -> Option<String> {
+        let known = self.taxpayer(gstin).and_then(|t| t.username.clone());
+        known.or_else(|| {
+            let inner = self.inner.lock().unwrap();
+            let l = inner
+                .users
+                .portal_logins
+                .iter()
+                .find(|l| l.gstin == gstin)?;
+            Some(l.username.clone())
+        })
     }
     pub fn gsp_list(&self) -> Vec<&str> {
         self.providers
@@ -422,8 +478,8 @@ pub fn generated_taxpayers(n: usize) -> Vec<Taxpayer> {
                 legal_name: format!("Loadtest Traders {i:05} Private Limited"),
                 mobile: format!("9{:09}", 100_000_000 + i),
                 email: format!("gst{i:05}@loadtest.example"),
-                username: format!("load{i:05}"),
-                password: format!("Load@{i:05}Pw"),
+                username: Some(format!("load{i:05}")),
+                password: Some(format!("Load@{i:05}Pw")),
                 tech_popup: i % 3 == 0,
                 einvoice_enabled: true,
                 direct_eligible: false,

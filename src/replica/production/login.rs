@@ -149,15 +149,15 @@ fn posted_login(p: &Portal, sid: &str, f: &F) -> Option<crate::replica::Taxpayer
         "UserName",
         "LoginId",
     ]);
-    let tp = p.shared.taxpayer_by_login(&user)?.clone();
+    let (tp, digest) = p.shared.login(&user)?;
     let ok = match p.shared.layout.login_on_home {
         true => {
             let salt = p.with(sid, |s| s.salt.clone());
             !salt.is_empty()
                 && field(&["UserLogin.Salt"]) == salt
-                && field(&["UserLogin.Password"]) == hash::salted_login(&tp.password, &salt)
+                && field(&["UserLogin.Password"]) == hash::salted(&digest, &salt)
         }
-        false => field(&["Password"]) == tp.password,
+        false => hash::login_digest(&field(&["Password"])) == digest,
     };
     ok.then_some(tp)
 }

@@ -26,6 +26,7 @@ mod echo;
 pub use echo::tricks_page;
 mod interrupt;
 mod login;
+mod portal_login;
 mod second_factor;
 
 use api_user::*;
@@ -61,6 +62,10 @@ pub fn router() -> Router<Portal> {
             get(check_reg_get).post(check_reg_post),
         )
         .route("/APIUserAccount/CreateUserdata", post(create_user))
+        .route(
+            portal_login::PATH,
+            get(portal_login::get_page).post(portal_login::post_page),
+        )
 }
 
 pub(super) struct Page<'a> {
@@ -214,7 +219,8 @@ pub(super) fn home_page(p: &Portal, sid: &str, shown: bool, script: String) -> H
         false => String::new(),
     };
     let body = format!(
-        r##"<nav class="top" style="background:#1b3f73;padding:6px"><a href="/">Home</a><a href="#">Laws</a><a href="#">Help</a><a href="#">Search</a><a href="#">Contact Us</a><a href="#">Registration</a><a href="#">Statistics</a></nav>
+        r##"<nav class="top" style="background:#1b3f73;padding:6px"><a href="/">Home</a><a href="#">Laws</a><a href="#">Help</a><a href="#">Search</a><a href="#">Contact Us</a><a href="#" id="menuRegistration" onclick="var m=document.getElementById('subRegistration');m.style.display=m.style.display==='none'?'block':'none';return false;">Registration</a><a href="#">Statistics</a></nav>
+<ul id="subRegistration" style="display:none"><li><a href="/Registration/PortalLogin" id="lnkPortalLogin">Portal Login</a></li><li><a href="#">e-Invoice Enablement</a></li></ul>
 <h2>e-Invoice System</h2>
 <p><b>Dear Taxpayers,</b> We are happy to announce that second portal of e-Invoice System (https://einvoice2.gst.gov.in) will be operational from 1st April 2023.</p>
 <h3>LATEST UPDATES</h3><ul>

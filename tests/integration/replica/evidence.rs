@@ -23,7 +23,7 @@ fn salted(pw: &str, salt: &str) -> String {
 
 /// Logs in on the evidence layout's home page; returns the agent on the
 /// dashboard and the dashboard's HTML.
-async fn evidence_login(r: &Replica, user: &str, pass: &str) -> (Agent, String) {
+pub(super) async fn evidence_login(r: &Replica, user: &str, pass: &str) -> (Agent, String) {
     let mut a = Agent::new(&r.production_url);
     let home = a.get("/").await.unwrap().text();
     assert!(

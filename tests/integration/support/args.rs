@@ -99,12 +99,13 @@ pub fn prod_rows(dir: &Path, n: usize) -> (Vec<String>, std::collections::HashMa
     let mut secrets = String::from("[portal_password]\n");
     let mut logins = std::collections::HashMap::new();
     for (i, t) in tps.iter().enumerate() {
+        let (user, pass) = (t.username.clone().unwrap(), t.password.clone().unwrap());
         csv.push_str(&format!(
-            "{},{},gsp,Tera Software Limited,kill{i:05}\n",
-            t.gstin, t.username
+            "{},{user},gsp,Tera Software Limited,kill{i:05}\n",
+            t.gstin
         ));
-        secrets.push_str(&format!("{} = \"{}\"\n", t.username, t.password));
-        logins.insert(t.username.clone(), t.password.clone());
+        secrets.push_str(&format!("{user} = \"{pass}\"\n"));
+        logins.insert(user, pass);
     }
     std::fs::write(dir.join("batch.csv"), csv).unwrap();
     write_secrets(dir, &secrets);

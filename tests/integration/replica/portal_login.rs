@@ -1,0 +1,188 @@
+//! Registration → Portal Login: a GSTIN with no login gets one (the
+//! captcha, the OTP to its GST-registered mobile, a username and
+//! password), which then logs in; a GSTIN that has one is told so.
+
+use super::*;
+
+const PATH: &str = "/Registration/PortalLogin";
+const NO_LOGIN: &str = "27AADCN5521K1ZD";
+const NO_LOGIN_MOBILE: &str = "9820098765";
+const NEW_PASS: &str = "Navkar@Pass24";
+
+async fn json_at(url: &str) -> serde_json::Value {
+    let r = einvreg::loopback::request("GET", url, &[], None)
+        .await
+        .unwrap();
+    serde_json::from_str(&r.text()).unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
+}
+
+/// The page, then Go with `gstin` and the captcha shown: the answer page.
+async fn go(a: &mut Agent, gstin: &str) -> String {
+    let page = a.get(PATH).await.unwrap().text();
+    assert!(page.contains(r#"id="btngo""#), "{page}");
+    let cap = aid(a, "captcha", PC).await;
+    let fields = [
+        ("Gstin", gstin),
+        ("CaptchaCode", cap.as_str()),
+        ("cmd", "go"),
+    ];
+    a.post(PATH, &fields).await.unwrap().text()
+}
+
+/// Go, Send OTP and Verify OTP for `gstin`: the page asking for the username.
+async fn verified(a: &mut Agent, gstin: &str) -> String {
+    let found = go(a, gstin).await;
+    assert!(found.contains(r#"id="btnSendOPT""#), "{found}");
+    a.post(PATH, &[("cmd", "sendotp")]).await.unwrap();
+    let otp = aid(a, "otp", PC).await;
+    let fields = [("Otp", otp.as_str()), ("cmd", "verify")];
+    a.post(PATH, &fields).await.unwrap().text()
+}
+
+async fn save(a: &mut Agent, user: &str, pass: &str, confirm: &str) -> String {
+    let fields = [
+        ("UserName", user),
+        ("Password", pass),
+        ("ConfirmPassword", confirm),
+        ("cmd", "save"),
+    ];
+    a.post(PATH, &fields).await.unwrap().text()
+}
+
+#[tokio::test]
+async fn a_gstin_without_a_login_registers_one_that_then_logs_in() {
+    let r = start(|_| {}).await;
+    let list = json_at(&format!("{}/__replica/taxpayers", r.production_url)).await;
+    let without: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["username"].is_null())
+        .map(|t| t["gstin"].as_str().unwrap())
+        .collect();
+    assert!(without.len() >= 3 && without.contains(&NO_LOGIN), "{list}");
+
+    let mut a = Agent::new(&r.production_url);
+    let found = go(&mut a, NO_LOGIN).await;
+    for shown in [
+        "Navkar Packaging Private Limited",
+        "NAVKAR PACKAGING",
+        "98xxxxxx65",
+    ] {
+        assert!(found.contains(shown), "the details lack {shown}: {found}");
+    }
+    let sent = a.post(PATH, &[("cmd", "sendotp")]).await.unwrap().text();
+    assert!(sent.contains("OTP has been sent to your GST registered mobile number."));
+    assert!(sent.contains(r#"id="txtOtp""#) && sent.contains(r#"id="btnVerifyOTP""#));
+    let sms = json_at(&format!(
+        "{}/__replica/sms?mobile={NO_LOGIN_MOBILE}",
+        r.production_url
+    ))
+    .await;
+    let otp = aid(&a, "otp", PC).await;
+    assert_eq!(sms.as_array().unwrap().last().unwrap()["otp"], otp.as_str());
+    let wrong = a
+        .post(PATH, &[("Otp", "x"), ("cmd", "verify")])
+        .await
+        .unwrap()
+        .text();
+    assert!(
+        wrong.contains("Invalid OTP. You have 4 attempt(s) left."),
+        "{wrong}"
+    );
+    let form = a
+        .post(PATH, &[("Otp", &otp), ("cmd", "verify")])
+        .await
+        .unwrap()
+        .text();
+    assert!(form.contains("OTP verified successfully"), "{form}");
+    for id in [
+        "txtUserName",
+        "txtForgotPassword",
+        "txtConfirmPassword",
+        "btnSave",
+    ] {
+        assert!(form.contains(&format!("id=\"{id}\"")), "no #{id}: {form}");
+    }
+
+    // The username's and the password's rules, each refused on the same page.
+    let short = save(&mut a, "nav", NEW_PASS, NEW_PASS).await;
+    assert!(
+        short.contains("Username should be 6 to 15 characters"),
+        "{short}"
+    );
+    let taken = save(&mut a, "UDAYTRD01", NEW_PASS, NEW_PASS).await;
+    assert!(taken.contains("Username already exists"), "{taken}");
+    let weak = save(&mut a, "navkar27", "navkar", "navkar").await;
+    assert!(weak.contains("Password "), "{weak}");
+    let apart = save(&mut a, "navkar27", NEW_PASS, "Navkar@Pass25").await;
+    assert!(apart.contains("do not match"), "{apart}");
+    let done = save(&mut a, "navkar27", NEW_PASS, NEW_PASS).await;
+    assert!(done.contains("have been created successfully"), "{done}");
+
+    let list = json_at(&format!("{}/__replica/taxpayers", r.production_url)).await;
+    let me = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["gstin"] == NO_LOGIN);
+    assert_eq!(me.unwrap()["username"], "navkar27");
+    // The new login logs in (its second factor next); the GSTIN now has one.
+    let (_, page) = prod_login(&r, "navkar27", NEW_PASS).await;
+    assert!(
+        page.contains("NAVKAR") || page.contains("Dash Board"),
+        "{page}"
+    );
+    let again = go(&mut Agent::new(&r.production_url), NO_LOGIN).await;
+    assert!(again.contains("already registered"), "{again}");
+}
+
+#[tokio::test]
+async fn a_gstin_with_a_login_an_unknown_one_and_a_wrong_captcha_are_refused() {
+    let r = start(|_| {}).await;
+    let mut a = Agent::new(&r.production_url);
+    let has = go(&mut a, "27AAPFU0939F1ZV").await;
+    assert!(
+        has.contains("already registered") && !has.contains("btnSendOPT"),
+        "{has}"
+    );
+    let unknown = go(&mut a, "29AAGFK8812R1ZZ").await;
+    assert!(unknown.contains("not found"), "{unknown}");
+    a.get(PATH).await.unwrap();
+    let fields = [
+        ("Gstin", NO_LOGIN),
+        ("CaptchaCode", "000000"),
+        ("cmd", "go"),
+    ];
+    let bad = a.post(PATH, &fields).await.unwrap().text();
+    assert!(bad.contains("Invalid Captcha"), "{bad}");
+    // A step out of turn (Save before any OTP) is refused.
+    let early = save(&mut a, "navkar27", NEW_PASS, NEW_PASS).await;
+    assert!(early.contains("start again"), "{early}");
+}
+
+/// A login made before a restart with `--state` is still there, kept
+/// without its password, and logs in through the evidence layout's
+/// salted form.
+#[tokio::test]
+async fn a_registered_login_survives_a_restart_with_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let opts = |o: &mut Options| {
+        o.state_file = Some(state.clone());
+        o.layout = Layout::default();
+    };
+    let r = start(opts).await;
+    let mut a = Agent::new(&r.production_url);
+    let form = verified(&mut a, NO_LOGIN).await;
+    assert!(form.contains("txtForgotPassword"), "{form}");
+    save(&mut a, "navkar27", NEW_PASS, NEW_PASS).await;
+    let kept = std::fs::read_to_string(&state).unwrap();
+    assert!(
+        kept.contains("navkar27") && !kept.contains(NEW_PASS),
+        "{kept}"
+    );
+    drop(r);
+    let r = start(opts).await;
+    super::evidence::evidence_login(&r, "navkar27", NEW_PASS).await;
+}
