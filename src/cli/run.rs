@@ -367,7 +367,10 @@ fn summary(r: &runner::RunReport, redactor: &Redactor) {
     }
     outln!("  GSTIN       {} ({})", r.gstin, r.portal);
     if let Some(u) = &r.api_username {
-        outln!("  API user    {u}");
+        match r.credential_kind {
+            Some(crate::vault::Kind::PortalLogin) => outln!("  login       {u}"),
+            _ => outln!("  API user    {u}"),
+        }
     }
     if let Some(v) = &r.vault {
         outln!("  vault       {} (password stored there only)", v.display());

@@ -137,18 +137,20 @@ fn read(w: &Which) -> Result<Vec<Credential>, CliError> {
 
 fn list(creds: &[Credential]) -> i32 {
     outln!(
-        "{:<15}  {:<10}  {:<28}  {:<22}  {:<18}  changed",
+        "{:<15}  {:<10}  {:<12}  {:<28}  {:<22}  {:<18}  changed",
         "GSTIN",
         "portal",
+        "kind",
         "provider",
         "username",
         "status"
     );
     for c in creds {
         outln!(
-            "{:<15}  {:<10}  {:<28}  {:<22}  {:<18}  {}",
+            "{:<15}  {:<10}  {:<12}  {:<28}  {:<22}  {:<18}  {}",
             c.gstin,
             c.portal,
+            c.kind.name(),
             c.provider,
             c.username,
             c.status.name(),
@@ -182,6 +184,7 @@ fn show(creds: &[Credential], gstin: &str, reveal: bool, yes: bool) -> Result<i3
     for c in mine {
         outln!("GSTIN        {}", c.gstin);
         outln!("portal       {} ({})", c.portal, c.base_url);
+        outln!("kind         {}", c.kind.name());
         outln!("provider     {}", c.provider);
         outln!("username     {}", c.username);
         if reveal {
@@ -265,6 +268,8 @@ const COLUMNS: &[&str] = &[
     "changed_at",
     "verified_at",
     "id",
+    // Last, so the columns exports had before kinds keep their places.
+    "kind",
 ];
 
 fn row(c: &Credential, reveal: bool) -> serde_json::Value {
@@ -272,6 +277,7 @@ fn row(c: &Credential, reveal: bool) -> serde_json::Value {
         "gstin": c.gstin, "portal": c.portal, "base_url": c.base_url, "provider": c.provider,
         "username": c.username, "status": c.status.name(), "written_at": c.written_at,
         "changed_at": c.changed_at, "verified_at": c.verified_at, "id": c.id,
+        "kind": c.kind.name(),
     });
     if reveal {
         v["password"] = c.password.clone().into();

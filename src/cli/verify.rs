@@ -193,7 +193,8 @@ impl Which {
     }
 }
 
-/// The credentials `--gstin` and `--status` select.
+/// The credentials `--gstin` and `--status` select: API users, the only
+/// kind the e-Invoice auth API can check.
 fn select(all: Vec<Credential>, gstins: &[String], which: &[Which]) -> Vec<Credential> {
     let which = match which.is_empty() {
         true => &[Which::NeedsVerification, Which::Pending][..],
@@ -202,6 +203,7 @@ fn select(all: Vec<Credential>, gstins: &[String], which: &[Which]) -> Vec<Crede
     all.into_iter()
         .filter(|c| gstins.is_empty() || gstins.iter().any(|g| g.eq_ignore_ascii_case(&c.gstin)))
         .filter(|c| which.iter().any(|w| w.takes(c.status)))
+        .filter(|c| c.kind == crate::vault::Kind::ApiUser)
         .collect()
 }
 

@@ -23,6 +23,10 @@ pub const BUNDLED: &[Bundled] = &[
         name: "sandbox-register",
         text: include_str!("../../flows/sandbox-register.toml"),
     },
+    Bundled {
+        name: "portal-login-register",
+        text: include_str!("../../flows/portal-login-register.toml"),
+    },
 ];
 
 impl Bundled {

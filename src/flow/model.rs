@@ -89,6 +89,9 @@ pub struct Credentials {
     /// The variable an outcome captures with the username exactly as the
     /// portal reports it (e.g. `api_user` from "Api user API_x has been created").
     pub created: Option<String>,
+    /// What the credentials log in to (`kind = "portal_login"`; an API
+    /// user when not said).
+    pub kind: crate::vault::Kind,
 }
 
 /// What an input means to the runner beyond its value.

@@ -82,6 +82,7 @@ impl Runner<'_> {
             base_url: Some(self.spec.base_url.clone()),
             flow: Some(self.flow().name.clone()),
             gstin: Some(gstin),
+            kind: Some(c.kind),
             provider,
             username: Some(self.cred.typed_username.clone().unwrap_or_else(|| {
                 self.vars

@@ -435,6 +435,9 @@ impl<'a> Runner<'a> {
             api_username: (created || self.cred.vault_id.is_some())
                 .then(|| self.api_username())
                 .flatten(),
+            credential_kind: (created || self.cred.vault_id.is_some())
+                .then(|| self.flow().credentials.as_ref().map(|c| c.kind))
+                .flatten(),
             vault: self
                 .cred
                 .vault_id

@@ -25,8 +25,12 @@ pub struct RunReport {
     pub gstin: String,
     /// `sandbox` or `production`.
     pub portal: String,
-    /// The API username as the portal knows it, once a submit happened.
+    /// The API username as the portal knows it, once a submit happened
+    /// (the new login's username for a flow that makes portal logins).
     pub api_username: Option<String>,
+    /// What that credential logs in to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_kind: Option<crate::vault::Kind>,
     /// The vault holding the credential, when one was written.
     pub vault: Option<PathBuf>,
     /// The credential's id in the vault.
@@ -105,6 +109,7 @@ impl RunReport {
             gstin: role_value(&spec.flow, &spec.vars, Role::Gstin).unwrap_or_default(),
             portal: spec.flow.portal.as_str().into(),
             api_username: None,
+            credential_kind: None,
             vault: None,
             credential: None,
             artifacts: spec.artifacts.clone(),

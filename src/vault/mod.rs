@@ -40,6 +40,35 @@ impl Status {
     }
 }
 
+/// What a credential logs in to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An e-Invoice API user (Create API User, sandbox registration); what
+    /// records written before kinds existed hold.
+    #[default]
+    ApiUser,
+    /// A login to the portal's web pages (Registration → Portal Login).
+    PortalLogin,
+}
+
+impl Kind {
+    /// How listings and reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::ApiUser => "api_user",
+            Kind::PortalLogin => "portal_login",
+        }
+    }
+
+    /// The kind a flow's `credentials.kind` names.
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::ApiUser, Kind::PortalLogin]
+            .into_iter()
+            .find(|k| k.name() == s)
+    }
+}
+
 /// One line of the vault: a new credential, or a later status of one.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Record {
@@ -61,6 +90,9 @@ pub struct Record {
     /// The GSTIN.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub gstin: Option<String>,
+    /// What it logs in to; on the first record of a credential only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub kind: Option<Kind>,
     /// The GSP/ERP (or route) it is for.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub provider: Option<String>,
@@ -90,6 +122,7 @@ impl Record {
             base_url: None,
             flow: None,
             gstin: Some("27AAAAA0000A1Z5".into()),
+            kind: Some(Kind::ApiUser),
             provider: None,
             username: Some("u".into()),
             password: Some("p".into()),
@@ -108,6 +141,7 @@ impl Record {
             base_url: None,
             flow: None,
             gstin: None,
+            kind: None,
             provider: None,
             username: None,
             password: None,
@@ -130,6 +164,8 @@ pub struct Credential {
     pub base_url: String,
     /// The GSTIN.
     pub gstin: String,
+    /// What it logs in to.
+    pub kind: Kind,
     /// The GSP/ERP (or route).
     pub provider: String,
     /// The API username.
@@ -363,6 +399,7 @@ fn merge(out: &mut Vec<Credential>, r: Record) {
             portal: r.portal.unwrap_or_default(),
             base_url: r.base_url.unwrap_or_default(),
             gstin: r.gstin.unwrap_or_default(),
+            kind: r.kind.unwrap_or_default(),
             provider: r.provider.unwrap_or_default(),
             username: r.username.unwrap_or_default(),
             password: r.password.unwrap_or_default(),
@@ -427,6 +464,7 @@ mod tests {
             base_url: None,
             flow: None,
             gstin: Some("27AAPFU0939F1ZV".into()),
+            kind: None,
             provider: Some("Tera".into()),
             username: Some("API_x".into()),
             password: Some("Pw@12345x".into()),
@@ -439,6 +477,8 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].status, Status::Created);
         assert_eq!(c[0].password, "Pw@12345x");
+        // Written without a kind, as vaults were before kinds: an API user.
+        assert_eq!(c[0].kind, Kind::ApiUser);
         assert_eq!(
             std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600
@@ -458,5 +498,25 @@ mod tests {
             std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn a_portal_login_keeps_its_kind_through_status_changes() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("v.jsonl");
+        let v = Vault::open(&p).unwrap();
+        let mut rec = Record::sample("login");
+        rec.kind = Some(Kind::PortalLogin);
+        v.append(&rec).unwrap();
+        v.set_status("login", Status::Created, None).unwrap();
+        let c = Vault::read(&p).unwrap();
+        assert_eq!(
+            (c[0].kind, c[0].status),
+            (Kind::PortalLogin, Status::Created)
+        );
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(r#""kind":"portal_login""#), "{text}");
+        assert_eq!(Kind::parse("portal_login"), Some(Kind::PortalLogin));
+        assert_eq!(Kind::parse("portal-login"), None);
     }
 }

@@ -114,7 +114,10 @@ pub async fn by_id(vault: &Vault, verifier: &Verifier, id: &str) -> Option<Settl
             return None;
         }
     };
-    let c = creds.into_iter().find(|c| c.id == id)?;
+    // The auth API knows API users only: a portal login keeps its run's word.
+    let c = creds
+        .into_iter()
+        .find(|c| c.id == id && c.kind == crate::vault::Kind::ApiUser)?;
     Some(one(vault, verifier, &c).await)
 }
 

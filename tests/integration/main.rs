@@ -13,6 +13,7 @@ mod guards;
 mod hardening;
 mod install;
 mod leaks;
+mod onboarding;
 mod procs;
 mod repair;
 mod replica;

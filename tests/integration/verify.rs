@@ -57,6 +57,7 @@ fn add_in_doubt(dir: &Path, id: &str, gstin: &str, username: &str, password: &st
         base_url: Some(base.into()),
         flow: Some("production-api-user".into()),
         gstin: Some(gstin.into()),
+        kind: None,
         provider: Some("Tera Software Limited".into()),
         username: Some(username.into()),
         password: Some(password.into()),

@@ -52,7 +52,9 @@ pub const FLOW_KEYS: &[&str] = &[
     "settled",
     "credentials",
 ];
-pub const CREDENTIAL_KEYS: &[&str] = &["username", "password", "prefix", "provider", "created"];
+pub const CREDENTIAL_KEYS: &[&str] = &[
+    "username", "password", "prefix", "provider", "created", "kind",
+];
 pub const INPUT_KEYS: &[&str] = &[
     "type",
     "label",
@@ -299,6 +301,7 @@ fn credentials(p: &mut P, h: &Obj) -> Option<Credentials> {
             let prefix = c.str(p, "prefix").map(|x| x.0).unwrap_or_default();
             let provider = c.str(p, "provider").map(|x| x.0);
             let created = c.str(p, "created").map(|x| x.0);
+            let kind = credential_kind(p, &c);
             Some(Credentials {
                 loc: p.loc(&cv.span()),
                 username,
@@ -306,12 +309,27 @@ fn credentials(p: &mut P, h: &Obj) -> Option<Credentials> {
                 prefix,
                 provider,
                 created,
+                kind,
             })
         }),
         None => None,
     };
     credentials
 }
+/// `credentials.kind`: an API user when not said.
+fn credential_kind(p: &mut P, c: &Obj) -> crate::vault::Kind {
+    use crate::vault::Kind;
+    let Some((s, span)) = c.str(p, "kind") else {
+        return Kind::default();
+    };
+    Kind::parse(&s).unwrap_or_else(|| {
+        let names = [Kind::ApiUser.name(), Kind::PortalLogin.name()];
+        let msg = format!("`kind` in flow.credentials is `{s}`, which is no kind of credential");
+        p.err(&span, msg, hint(&s, &names));
+        Kind::default()
+    })
+}
+
 fn inputs(p: &mut P, top: &Obj) -> Vec<Input> {
     let mut inputs = vec![];
     if let Some(iv) = top.get("inputs") {

@@ -1,0 +1,120 @@
+//! From a bare GSTIN to a working API user: the portal login registered
+//! first (`portal-login-register`), then the API user made with it.
+
+use crate::support::*;
+use einvreg::vault::{Kind, Status};
+
+const NO_LOGIN: &str = "27AADCN5521K1ZD";
+
+fn register_login(dir: &std::path::Path, portal: &str, login: &str) -> Test {
+    Test::new().cwd(dir).args([
+        "run",
+        "portal-login-register",
+        "--var",
+        &format!("gstin={NO_LOGIN}"),
+        "--var",
+        &format!("portal_username={login}"),
+        "--portal",
+        portal,
+        "--auto-answer",
+    ])
+}
+
+/// The login is registered with a password einvreg makes, kept in the
+/// vault (a portal login, before the Save) and nowhere else; with it the
+/// API user is then created. A second registration is "already registered"
+/// and writes nothing.
+#[test]
+fn a_gstin_without_a_login_gets_one_then_its_api_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let d = register_login(dir.path(), &r.production, "navkar27").run();
+    assert!(d.stdout.contains("registered: created"), "{}", d.stdout);
+    assert!(d.stdout.contains("login       navkar27"), "{}", d.stdout);
+    let vault = vault_in(dir.path());
+    assert_eq!(vault.len(), 1);
+    let login = &vault[0];
+    assert_eq!(
+        (login.kind, login.status, login.username.as_str()),
+        (Kind::PortalLogin, Status::Created, "navkar27")
+    );
+    for text in [&d.stdout, &d.stderr] {
+        assert!(
+            !text.contains(&login.password),
+            "the password leaked: {text}"
+        );
+    }
+    let listed = get_json(&format!("{}/__replica/taxpayers", r.production));
+    let me = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["gstin"] == NO_LOGIN);
+    assert_eq!(me.unwrap()["username"], "navkar27");
+
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "run",
+            "production-api-user",
+            "--var",
+            &format!("gstin={NO_LOGIN}"),
+            "--var",
+            "portal_username=navkar27",
+            "--var",
+            "provider=Tera Software Limited",
+            "--var",
+            "api_username=navkarapi",
+            "--portal",
+            &r.production,
+            "--auto-answer",
+        ])
+        .env("EINVREG_PORTAL_PASSWORD", &login.password)
+        .run();
+    assert!(
+        d.stdout.contains("API user    API_navkarapi"),
+        "{}",
+        d.stdout
+    );
+    let kinds: Vec<(Kind, Status)> = vault_in(dir.path())
+        .iter()
+        .map(|c| (c.kind, c.status))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (Kind::PortalLogin, Status::Created),
+            (Kind::ApiUser, Status::Created)
+        ]
+    );
+    let list = Test::new().cwd(dir.path()).args(["vault", "list"]).run();
+    assert!(list.stdout.contains("portal_login") && list.stdout.contains("api_user"));
+
+    let d = register_login(dir.path(), &r.production, "navkar28")
+        .status(3) // already registered
+        .run();
+    assert!(d.stdout.contains("already registered"), "{}", d.stdout);
+    assert_eq!(vault_in(dir.path()).len(), 2, "nothing written for it");
+}
+
+/// The flow finds its way on every layout: by the public ids, or by what
+/// a person reads where every private id is renamed.
+#[test]
+fn the_portal_login_registers_on_every_layout() {
+    for layout in ["legacy", "renamed", "widgets"] {
+        let dir = tempfile::tempdir().unwrap();
+        let r = ReplicaProc::start(&["--layout", layout]);
+        let d = register_login(dir.path(), &r.production, "navkar27").run();
+        assert!(
+            d.stdout.contains("registered: created"),
+            "{layout}: {}",
+            d.stdout
+        );
+        let v = vault_in(dir.path());
+        assert_eq!(
+            (v[0].kind, v[0].status),
+            (Kind::PortalLogin, Status::Created),
+            "{layout}"
+        );
+    }
+}
