@@ -7,7 +7,8 @@
 //! (the answer desk: a web page where people answer), `process` (every
 //! child kept together and ended with einvreg), `vault` (credentials),
 //! `ledger` (a row's credential records: vault and journal, every write
-//! checked), `batch`, `smoke`, `events` (the stream every display
+//! checked), `batch`, `chained` (flows run in order for one GSTIN, what one
+//! created handed to the next), `smoke`, `events` (the stream every display
 //! consumes), `redact`, `output` (printing that never panics), `secrets`,
 //! `exit` (typed results to stable codes), `chain` (an error and its
 //! causes, printed once), `loopback` (a loopback-only HTTP client). Beside it, a leaf
@@ -22,6 +23,7 @@ mod output;
 
 mod batch;
 mod chain;
+mod chained;
 pub mod cli;
 mod desk;
 mod driver;

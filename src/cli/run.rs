@@ -2,10 +2,11 @@
 
 use super::common::{self, DriverArgs, OperatorArgs, PortalArgs};
 use super::error::{CliError, Code};
+use crate::chained;
 use crate::driver::DriverConfig;
 use crate::events::{self, Event, RunStatus, Sink};
 use crate::exit;
-use crate::flow::inputs::{self, Given};
+use crate::flow::inputs::Given;
 use crate::flow::{Flow, Loc, Role};
 use crate::redact::{Redactor, Secret};
 use crate::runner::{self, Mode, RunSpec};
@@ -20,7 +21,8 @@ use std::sync::Arc;
     after_help = "Examples:\n  export EINVREG_PORTAL_PASSWORD=...\n  einvreg run production-api-user --var gstin=27AAPFU0939F1ZV --var portal_username=udaytrd01 \\\n      --var through=gsp --var \"provider=Tera Software Limited\" --var api_username=udaytera\n  einvreg run sandbox-register --vars taxpayer.toml --secrets secrets.toml\n  einvreg run production-api-user --portal replica --auto-answer --vars demo.toml   # rehearse\n\nExit codes: einvreg --help"
 )]
 pub struct Args {
-    /// Flow file or bundled flow name (production-api-user, sandbox-register)
+    /// Flow file or bundled flow name (production-api-user, sandbox-register,
+    /// portal-login-register); A,B runs B after A, with what A created
     pub flow: String,
     /// An input: --var gstin=27AAPFU0939F1ZV (repeatable; not for secrets)
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -53,7 +55,11 @@ pub struct Args {
 }
 
 /// Inputs from `--vars FILE` and `--var`, with where each came from.
-pub fn gather(flow: &Flow, file: Option<&PathBuf>, vars: &[String]) -> Result<Vec<Given>, String> {
+pub fn gather(
+    flows: &[Arc<Flow>],
+    file: Option<&PathBuf>,
+    vars: &[String],
+) -> Result<Vec<Given>, String> {
     let mut given = vec![];
     if let Some(f) = file {
         let text = common::read_text(f).map_err(|e| format!("{e:#}"))?;
@@ -93,7 +99,11 @@ pub fn gather(flow: &Flow, file: Option<&PathBuf>, vars: &[String]) -> Result<Ve
             source: format!("--var {}", k.trim()),
         });
     }
-    let secret = |g: &&Given| flow.input(&g.name).is_some_and(|i| i.is_secret());
+    let secret = |g: &&Given| {
+        flows
+            .iter()
+            .any(|f| f.input(&g.name).is_some_and(|i| i.is_secret()))
+    };
     let secrets: Vec<&Given> = given.iter().filter(secret).collect();
     if let Some(g) = secrets.iter().find(|g| g.source.starts_with("--var")) {
         return Err(format!("{}: `{}` is a secret; command lines are visible to other users. Set EINVREG_{} or use --secrets FILE", g.source, g.name, g.name.to_uppercase()));
@@ -120,10 +130,16 @@ pub fn run(args: Args) -> Result<Code, CliError> {
     args.operator.check()?;
     // Endpoints are read and checked once, before anything else starts.
     let driver = args.driver.config()?;
-    let flow = Arc::new(common::load_flow(&args.flow)?);
-    let (resolved, api_client) = resolve_inputs(&args, &flow)?;
+    let names = chained::split(&args.flow);
+    let flows = names
+        .iter()
+        .map(|n| common::load_flow(n).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    chained::check(&flows).map_err(|e| CliError::Usage(e.to_string()))?;
+    let (links, api_client) = resolve_inputs(&args, &flows)?;
     let redactor = Redactor::new();
-    for s in resolved.secrets.values().chain(&api_client.secret) {
+    let secrets = links.iter().flat_map(|l| l.resolved.secrets.values());
+    for s in secrets.chain(&api_client.secret) {
         redactor.add(s.expose());
     }
     // A Grid's basic-auth password, in case an error ever echoes its URL.
@@ -136,13 +152,17 @@ pub fn run(args: Args) -> Result<Code, CliError> {
     }
     let keys = args.keys.keys()?;
     let vault = Arc::new(Vault::open_with(&args.vault, keys).map_err(CliError::bad)?);
-    let repair = super::repaired::plan(&args.flow, &flow, &args.operator, Default::default())?;
+    let repairs = names
+        .iter()
+        .zip(&flows)
+        .map(|(n, f)| super::repaired::plan(n, f, &args.operator, Default::default()))
+        .collect::<Result<Vec<_>, _>>()?;
     super::block_on(run_async(
         args,
-        flow,
-        (resolved, api_client),
+        links,
+        api_client,
         redactor,
-        (vault, repair),
+        (vault, repairs),
         driver,
     ))
 }
@@ -151,16 +171,23 @@ pub fn run(args: Args) -> Result<Code, CliError> {
 /// checked before any browser starts; and the secrets file's API client.
 fn resolve_inputs(
     args: &Args,
-    flow: &Flow,
-) -> Result<(inputs::Resolved, ApiClientSecrets), CliError> {
-    let given = gather(flow, args.vars_file.as_ref(), &args.vars)?;
+    flows: &[Arc<Flow>],
+) -> Result<(Vec<chained::Link>, ApiClientSecrets), CliError> {
+    let flow = &flows[0];
+    let given = gather(flows, args.vars_file.as_ref(), &args.vars)?;
     let file_secrets: SecretsFile = match &args.secrets {
         Some(p) => common::read_secrets(p)?,
         None => Default::default(),
     };
     let api_client = file_secrets.api_client.clone();
     let interactive = std::io::stdin().is_terminal();
-    let new_password = flow.credentials.as_ref().map(|c| c.password.as_str());
+    // The API password a flow creates has its own table in a secrets file;
+    // a portal login's password is looked up by its login, made or not.
+    let new_password = flows
+        .iter()
+        .filter_map(|f| f.credentials.as_ref())
+        .find(|c| c.kind == crate::vault::Kind::ApiUser)
+        .map(|c| c.password.as_str());
     let value_of = |name: &str| {
         given
             .iter()
@@ -172,7 +199,8 @@ fn resolve_inputs(
         .input_for(crate::flow::Role::Gstin)
         .and_then(|i| value_of(&i.name));
     let login = value_of("portal_username");
-    let resolved = inputs::resolve(flow, &given, |name, needed| {
+    let flow_of = |name: &str| flows.iter().find_map(|f| f.input(name));
+    let resolved = chained::resolve(flows, &given, |name, needed| {
         let want = Want {
             input: name,
             gstin: gstin.as_deref(),
@@ -186,17 +214,14 @@ fn resolve_inputs(
             return Some(Secret::new(v));
         }
         let generated = matches!(
-            flow.input(name).map(|i| &i.ty),
+            flow_of(name).map(|i| &i.ty),
             Some(crate::flow::InputType::Secret { generate: true })
         );
         // Another route's secret (e.g. Directly's Client Secret on a GSP run) is not asked.
         if !interactive || generated || !needed {
             return None;
         }
-        let label = flow
-            .input(name)
-            .map(|i| i.label.clone())
-            .unwrap_or_default();
+        let label = flow_of(name).map(|i| i.label.clone()).unwrap_or_default();
         rpassword::prompt_password(format!("{label} ({name}): "))
             .ok()
             .filter(|s| !s.is_empty())
@@ -214,15 +239,16 @@ fn resolve_inputs(
 
 async fn run_async(
     args: Args,
-    flow: Arc<Flow>,
-    (resolved, api_client): (inputs::Resolved, ApiClientSecrets),
+    mut links: Vec<chained::Link>,
+    api_client: ApiClientSecrets,
     redactor: Redactor,
-    (vault, repair): (Arc<Vault>, Option<super::repaired::Plan>),
+    (vault, repairs): (Arc<Vault>, Vec<Option<super::repaired::Plan>>),
     driver: DriverConfig,
 ) -> Result<Code, CliError> {
-    let gstin = flow
+    let first = links[0].flow.clone();
+    let gstin = first
         .input_for(Role::Gstin)
-        .and_then(|i| resolved.vars.get(&i.name).cloned())
+        .and_then(|i| links[0].resolved.vars.get(&i.name).cloned())
         .unwrap_or_default();
     let artifacts = args
         .artifacts
@@ -240,66 +266,95 @@ async fn run_async(
         queue,
         desk: _desk,
         events,
-    } = common::portal_and_queue(&args.portal, &args.operator, &flow, events, 1).await?;
+    } = common::portal_and_queue(&args.portal, &args.operator, &first, events, 1).await?;
     let verify = args
         .verify
-        .after_run(&api_client, flow.portal, &base_url, replica.is_some())?;
+        .after_run(&api_client, first.portal, &base_url, replica.is_some())?;
     let endpoint = Arc::new(super::driver::start(&driver, &base_url).await?);
     // The browser starts while the rest is set up.
-    endpoint.plan_sessions(1, 1);
+    endpoint.plan_sessions(links.len(), 1);
     if !super::logging::quiet() {
+        let names: Vec<&str> = links.iter().map(|l| l.flow.name.as_str()).collect();
         errln!(
             "einvreg: {} on {} for {} (answers: {})",
-            flow.name,
+            names.join(" then "),
             base_url,
             gstin,
             queue.describe()
         );
     }
-    let spec = RunSpec {
-        flow,
-        base_url,
-        vars: resolved.vars,
-        secrets: resolved.secrets,
-        artifacts,
-        ledger: crate::ledger::Ledger::vault(vault.clone()),
-        queue,
-        redactor: redactor.clone(),
-        events,
-        mode: Mode::Register,
-        keep_alive: args.driver.keep_alive,
-        repairs: repair.as_ref().map(|p| p.book.clone()),
-    };
     let mut stops = super::signals::Stops::listen()
         .map_err(|e| CliError::failed_with("cannot listen for Ctrl-C and SIGTERM", e))?;
-    let report = tokio::select! {
-        r = runner::run_in_new_session(&endpoint, &spec) => r,
-        sig = stops.next() => {
-            errln!("\n{}: the browser is closed; any credential already written stays in {}", sig.name(), vault.path().display());
-            return Ok(sig.code());
+    let chain = links.len() > 1;
+    let (mut reports, mut code) = (vec![], exit::OK);
+    for i in 0..links.len() {
+        if let Some(last) = reports.last().map(|r: &runner::RunReport| r.status) {
+            let (done, rest) = links.split_at_mut(i);
+            match chained::hand_on(&done[i - 1], last, &mut rest[0]) {
+                chained::Next::Run => {}
+                chained::Next::Stop => break,
+                chained::Next::Missing(why) => {
+                    errln!("stopped before {}: {why}", rest[0].flow.name);
+                    code = exit::FAILURE;
+                    break;
+                }
+            }
         }
-    };
+        let link = &links[i];
+        let spec = RunSpec {
+            flow: link.flow.clone(),
+            base_url: base_url.clone(),
+            vars: link.resolved.vars.clone(),
+            secrets: link.resolved.secrets.clone(),
+            // A chain's flows each keep their own folder.
+            artifacts: match chain {
+                true => artifacts.join(&link.flow.name),
+                false => artifacts.clone(),
+            },
+            ledger: crate::ledger::Ledger::vault(vault.clone()),
+            queue: queue.clone(),
+            redactor: redactor.clone(),
+            events: events.clone(),
+            mode: Mode::Register,
+            keep_alive: args.driver.keep_alive,
+            repairs: repairs[i].as_ref().map(|p| p.book.clone()),
+        };
+        let report = tokio::select! {
+            r = runner::run_in_new_session(&endpoint, &spec) => r,
+            sig = stops.next() => {
+                errln!("\n{}: the browser is closed; any credential already written stays in {}", sig.name(), vault.path().display());
+                return Ok(sig.code());
+            }
+        };
+        let report = match &verify {
+            Some(v) => verified(report, &vault, v).await,
+            None => report,
+        };
+        if !args.json {
+            summary(&report, &redactor);
+        }
+        code = exit::of_run(report.status);
+        if let Some(e) = &report.store_error {
+            errln!(
+                "error: {}",
+                redactor.redact(&crate::chain::chain(e.as_ref()))
+            );
+            code = code.max(exit::FAILURE);
+        }
+        reports.push(report);
+    }
     drop(endpoint);
-    let report = match &verify {
-        Some(v) => verified(report, &vault, v).await,
-        None => report,
-    };
     if args.json {
-        let json = serde_json::to_string_pretty(&report).expect("reports serialise");
-        outln!("{}", redactor.redact(&json));
-    } else {
-        summary(&report, &redactor);
+        let json = match chain {
+            true => serde_json::to_string_pretty(&reports),
+            false => serde_json::to_string_pretty(&reports[0]),
+        };
+        outln!("{}", redactor.redact(&json.expect("reports serialise")));
     }
-    let mut code = exit::of_run(report.status);
-    if let Some(e) = &report.store_error {
-        errln!(
-            "error: {}",
-            redactor.redact(&crate::chain::chain(e.as_ref()))
-        );
-        code = code.max(exit::FAILURE);
-    }
-    if let Some(Err(e)) = repair.map(|p| p.write(args.json)) {
-        code = code.max(e.report());
+    for plan in repairs.into_iter().flatten() {
+        if let Err(e) = plan.write(args.json) {
+            code = code.max(e.report());
+        }
     }
     Ok(code)
 }

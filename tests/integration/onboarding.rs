@@ -118,3 +118,111 @@ fn the_portal_login_registers_on_every_layout() {
         );
     }
 }
+
+fn chain(dir: &std::path::Path, portal: &str, gstin: &str, login: &str, api: &str) -> Test {
+    Test::new().cwd(dir).args([
+        "run",
+        "portal-login-register,production-api-user",
+        "--var",
+        &format!("gstin={gstin}"),
+        "--var",
+        &format!("portal_username={login}"),
+        "--var",
+        "provider=Tera Software Limited",
+        "--var",
+        &format!("api_username={api}"),
+        "--portal",
+        portal,
+        "--auto-answer",
+    ])
+}
+
+/// `run A,B`: the login A registers (its password made by einvreg, never
+/// printed) is what B logs in with; one report per flow.
+#[test]
+fn a_chain_takes_a_bare_gstin_to_its_api_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let d = chain(
+        dir.path(),
+        &r.production,
+        "29AAGFK8812R1ZH",
+        "kaveri29",
+        "kaveriapi",
+    )
+    .arg("--json")
+    .run();
+    let reports: serde_json::Value = serde_json::from_str(&d.stdout).unwrap();
+    let got: Vec<(&str, &str)> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_str().unwrap(),
+                r["api_username"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("registered", "kaveri29"), ("registered", "API_kaveriapi")]
+    );
+    let vault = vault_in(dir.path());
+    let kinds: Vec<_> = vault.iter().map(|c| (c.kind, c.status)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (Kind::PortalLogin, Status::Created),
+            (Kind::ApiUser, Status::Created)
+        ]
+    );
+    for text in [&d.stdout, &d.stderr] {
+        assert!(
+            !text.contains(&vault[0].password),
+            "the login's password leaked"
+        );
+    }
+}
+
+/// A GSTIN that has a login: the first flow ends "already registered" and
+/// the second logs in with the login given; with none given, the chain
+/// stops saying which secret to give, and nothing is written.
+#[test]
+fn a_chain_on_a_gstin_with_a_login_uses_the_given_one_or_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let d = chain(
+        dir.path(),
+        &r.production,
+        "27AAPFU0939F1ZV",
+        "udaytrd01",
+        "udaychain",
+    )
+    .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+    .run();
+    assert!(d.stdout.contains("already registered"), "{}", d.stdout);
+    assert!(
+        d.stdout.contains("API user    API_udaychain"),
+        "{}",
+        d.stdout
+    );
+    assert_eq!(vault_in(dir.path()).len(), 1);
+
+    let d = chain(
+        dir.path(),
+        &r.production,
+        "29AAFCC9980MZZT",
+        "gstzendemo",
+        "zenchain",
+    )
+    .status(1)
+    .run();
+    assert!(
+        d.stderr.contains("stopped before production-api-user")
+            && d.stderr.contains("`portal_password`"),
+        "{}",
+        d.stderr
+    );
+    assert_eq!(vault_in(dir.path()).len(), 1, "nothing written for it");
+}
