@@ -258,29 +258,23 @@ impl Shared {
                 .then(|| (t.clone(), super::hash::login_digest(pw)))
         });
         known.or_else(|| {
-            let inner = self.inner.lock().unwrap();
-            let l = inner
-                .users
-                .portal_logins
-                .iter()
-                .find(|l| l.username.eq_ignore_ascii_case(username))?;
-            Some((self.taxpayer(&l.gstin)?.clone(), l.digest.clone()))
+            let l = self.registered(|l| l.username.eq_ignore_ascii_case(username))?;
+            Some((self.taxpayer(&l.gstin)?.clone(), l.digest))
         })
     }
 
     /// The GSTIN's portal login name, if it has one.
     pub fn login_name(&self, gstin: &str) -> Option<String> {
         let known = self.taxpayer(gstin).and_then(|t| t.username.clone());
-        known.or_else(|| {
-            let inner = self.inner.lock().unwrap();
-            let l = inner
-                .users
-                .portal_logins
-                .iter()
-                .find(|l| l.gstin == gstin)?;
-            Some(l.username.clone())
-        })
+        known.or_else(|| self.registered(|l| l.gstin == gstin).map(|l| l.username))
     }
+
+    /// A portal login registered on the replica.
+    fn registered(&self, which: impl Fn(&PortalLogin) -> bool) -> Option<PortalLogin> {
+        let inner = self.inner.lock().unwrap();
+        inner.users.portal_logins.iter().find(|l| which(l)).cloned()
+    }
+
     pub fn gsp_list(&self) -> Vec<&str> {
         self.providers
             .gsp

@@ -6,18 +6,19 @@ use einvreg::vault::{Kind, Status};
 
 const NO_LOGIN: &str = "27AADCN5521K1ZD";
 
+/// `einvreg run FLOWS` on `portal`'s replica with these inputs, answered by its oracle.
+fn run_on(dir: &std::path::Path, portal: &str, flows: &str, vars: &[(&str, &str)]) -> Test {
+    let mut args = vec!["run".to_string(), flows.to_string()];
+    for (k, v) in vars {
+        args.extend(["--var".to_string(), format!("{k}={v}")]);
+    }
+    args.extend(["--portal", portal, "--auto-answer"].map(String::from));
+    Test::new().cwd(dir).args(args)
+}
+
 fn register_login(dir: &std::path::Path, portal: &str, login: &str) -> Test {
-    Test::new().cwd(dir).args([
-        "run",
-        "portal-login-register",
-        "--var",
-        &format!("gstin={NO_LOGIN}"),
-        "--var",
-        &format!("portal_username={login}"),
-        "--portal",
-        portal,
-        "--auto-answer",
-    ])
+    let vars = [("gstin", NO_LOGIN), ("portal_username", login)];
+    run_on(dir, portal, "portal-login-register", &vars)
 }
 
 /// The login is registered with a password einvreg makes, kept in the
@@ -52,23 +53,13 @@ fn a_gstin_without_a_login_gets_one_then_its_api_user() {
         .find(|t| t["gstin"] == NO_LOGIN);
     assert_eq!(me.unwrap()["username"], "navkar27");
 
-    let d = Test::new()
-        .cwd(dir.path())
-        .args([
-            "run",
-            "production-api-user",
-            "--var",
-            &format!("gstin={NO_LOGIN}"),
-            "--var",
-            "portal_username=navkar27",
-            "--var",
-            "provider=Tera Software Limited",
-            "--var",
-            "api_username=navkarapi",
-            "--portal",
-            &r.production,
-            "--auto-answer",
-        ])
+    let vars = [
+        ("gstin", NO_LOGIN),
+        ("portal_username", "navkar27"),
+        ("provider", "Tera Software Limited"),
+        ("api_username", "navkarapi"),
+    ];
+    let d = run_on(dir.path(), &r.production, "production-api-user", &vars)
         .env("EINVREG_PORTAL_PASSWORD", &login.password)
         .run();
     assert!(
@@ -120,21 +111,18 @@ fn the_portal_login_registers_on_every_layout() {
 }
 
 fn chain(dir: &std::path::Path, portal: &str, gstin: &str, login: &str, api: &str) -> Test {
-    Test::new().cwd(dir).args([
-        "run",
-        "portal-login-register,production-api-user",
-        "--var",
-        &format!("gstin={gstin}"),
-        "--var",
-        &format!("portal_username={login}"),
-        "--var",
-        "provider=Tera Software Limited",
-        "--var",
-        &format!("api_username={api}"),
-        "--portal",
+    let vars = [
+        ("gstin", gstin),
+        ("portal_username", login),
+        ("provider", "Tera Software Limited"),
+        ("api_username", api),
+    ];
+    run_on(
+        dir,
         portal,
-        "--auto-answer",
-    ])
+        "portal-login-register,production-api-user",
+        &vars,
+    )
 }
 
 /// `run A,B`: the login A registers (its password made by einvreg, never

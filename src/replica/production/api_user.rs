@@ -43,11 +43,6 @@ pub(super) fn api_otp_page(p: &Portal, g: &str, alert: bool, error: &str) -> Htm
 
 /// Sends the API registration OTP (`resend`: a new one, within the limit).
 fn send_api_otp(p: &Portal, sid: &str, g: &str, resend: bool) -> Result<(), &'static str> {
-    let mobile = p
-        .shared
-        .taxpayer(g)
-        .map(|t| t.mobile.clone())
-        .unwrap_or_default();
     let mut inner = p.shared.inner.lock().unwrap();
     if let Some(x) = inner.sessions.get_mut(sid) {
         x.api_otp_verified = false;
@@ -55,15 +50,10 @@ fn send_api_otp(p: &Portal, sid: &str, g: &str, resend: bool) -> Result<(), &'st
             x.otp = None;
         }
     }
-    inner.send_otp(
-        &p.shared,
-        "production",
-        "sms",
-        sid,
-        &mobile,
-        |c| format!("{c} is the OTP for API user registration on e-Invoice System. Do not share it with anyone. -NIC"),
-        resend,
-    )
+    let text = |c: &str| {
+        format!("{c} is the OTP for API user registration on e-Invoice System. Do not share it with anyone. -NIC")
+    };
+    sms_otp(p, &mut inner, (sid, g), text, resend)
 }
 
 pub(super) async fn create_api_user(

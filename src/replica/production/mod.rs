@@ -155,6 +155,27 @@ pub(super) fn alert_script(text: &str, delay_ms: u128) -> String {
     }
 }
 
+/// Sends an OTP by SMS to the mobile the GST records hold for `gstin`.
+pub(super) fn sms_otp(
+    p: &Portal,
+    inner: &mut crate::replica::state::Inner,
+    (sid, gstin): (&str, &str),
+    text_of: impl Fn(&str) -> String,
+    resend: bool,
+) -> Result<(), &'static str> {
+    let mobile = p.shared.taxpayer(gstin).map(|t| t.mobile.clone());
+    let mobile = mobile.unwrap_or_default();
+    inner.send_otp(
+        &p.shared,
+        "production",
+        "sms",
+        sid,
+        &mobile,
+        text_of,
+        resend,
+    )
+}
+
 /// An error as the layout shows them: a JS alert (evidence 2), or a
 /// line of red text. Returns (body part, script part).
 pub(super) fn error_parts(p: &Portal, error: &str) -> (String, String) {

@@ -86,22 +86,12 @@ fn go(p: &Portal, sid: &str, f: &F) -> Result<&'static str, String> {
 
 /// Send OTP: to the mobile the GST records hold for the GSTIN.
 fn send_otp(p: &Portal, sid: &str, g: &str) -> Result<&'static str, String> {
-    let mobile = p
-        .shared
-        .taxpayer(g)
-        .map(|t| t.mobile.clone())
-        .unwrap_or_default();
     let resend = p.with(sid, |x| matches!(x.signup, Signup::OtpSent(_)));
     let mut inner = p.shared.inner.lock().unwrap();
-    inner.send_otp(
-        &p.shared,
-        "production",
-        "sms",
-        sid,
-        &mobile,
-        |c| format!("{c} is the OTP for portal login registration on e-Invoice System. Do not share it with anyone. -NIC"),
-        resend,
-    )?;
+    let text = |c: &str| {
+        format!("{c} is the OTP for portal login registration on e-Invoice System. Do not share it with anyone. -NIC")
+    };
+    sms_otp(p, &mut inner, (sid, g), text, resend)?;
     if let Some(x) = inner.sessions.get_mut(sid) {
         x.signup = Signup::OtpSent(g.to_string());
     }
