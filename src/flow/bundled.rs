@@ -27,6 +27,10 @@ pub const BUNDLED: &[Bundled] = &[
         name: "portal-login-register",
         text: include_str!("../../flows/portal-login-register.toml"),
     },
+    Bundled {
+        name: "einvoice-enablement",
+        text: include_str!("../../flows/einvoice-enablement.toml"),
+    },
 ];
 
 impl Bundled {

@@ -112,6 +112,10 @@ pub struct Persisted {
     /// Older state files have none.
     #[serde(default)]
     pub portal_logins: Vec<PortalLogin>,
+    /// GSTINs enabled for e-invoicing on the replica (Registration →
+    /// e-Invoice Enablement).
+    #[serde(default)]
+    pub enabled: Vec<String>,
 }
 
 /// Not cryptographic: the replica only needs to tell passwords apart without keeping them.
@@ -161,8 +165,16 @@ pub enum RegStage {
     Verified,
 }
 
-/// Where a Registration → Portal Login stands in a session: each stage
-/// holds the GSTIN the Go button found.
+/// The Registration menu's forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegForm {
+    #[default]
+    PortalLogin,
+    Enablement,
+}
+
+/// Where a Registration form stands in a session: each stage holds the
+/// GSTIN the Go button found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Signup {
     #[default]
@@ -190,8 +202,8 @@ pub struct Session {
     pub otp_mode: String,
     /// The technical-person modal's Exit was pressed in this session.
     pub tech_notice_closed: bool,
-    /// Registration → Portal Login.
-    pub signup: Signup,
+    /// Registration → Portal Login or e-Invoice Enablement.
+    pub signup: (RegForm, Signup),
     // sandbox
     pub stage: RegStage,
     pub reg: HashMap<String, String>,
@@ -267,6 +279,29 @@ impl Shared {
     pub fn login_name(&self, gstin: &str) -> Option<String> {
         let known = self.taxpayer(gstin).and_then(|t| t.username.clone());
         known.or_else(|| self.registered(|l| l.gstin == gstin).map(|l| l.username))
+    }
+
+    /// Whether the GSTIN is enabled for e-invoicing: in the GST records,
+    /// or since through e-Invoice Enablement.
+    pub fn enabled(&self, gstin: &str) -> bool {
+        let known = self.taxpayer(gstin).is_none_or(|t| t.einvoice_enabled);
+        known
+            || self
+                .inner
+                .lock()
+                .unwrap()
+                .users
+                .enabled
+                .iter()
+                .any(|g| g == gstin)
+    }
+
+    /// Enables the GSTIN for e-invoicing (kept with `--state`).
+    pub fn enable(&self, gstin: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.users.enabled.push(gstin.to_string());
+        self.persist(&inner);
+        *inner.counters.entry("einvoice_enabled".into()).or_default() += 1;
     }
 
     /// A portal login registered on the replica.

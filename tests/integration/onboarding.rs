@@ -214,3 +214,39 @@ fn a_chain_on_a_gstin_with_a_login_uses_the_given_one_or_says_what_is_missing() 
     );
     assert_eq!(vault_in(dir.path()).len(), 1, "nothing written for it");
 }
+
+/// The GSTIN not enabled for e-invoicing: `einvoice-enablement` enables
+/// it (nothing for the vault), then its API user is created; enabling it
+/// again is "already registered".
+#[test]
+fn a_gstin_not_enabled_is_enabled_then_gets_its_api_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let vars = [
+        ("gstin", "24AAACJ3770E2ZV"),
+        ("portal_username", "jyoticer24"),
+        ("provider", "Tera Software Limited"),
+        ("api_username", "jyotiapi"),
+    ];
+    let flows = "einvoice-enablement,production-api-user";
+    let d = run_on(dir.path(), &r.production, flows, &vars)
+        .env("EINVREG_PORTAL_PASSWORD", "Jyo@Login2024c")
+        .run();
+    assert!(d.stdout.contains("registered: enabled"), "{}", d.stdout);
+    assert!(
+        d.stdout.contains("API user    API_jyotiapi"),
+        "{}",
+        d.stdout
+    );
+    let kinds: Vec<_> = vault_in(dir.path())
+        .iter()
+        .map(|c| (c.kind, c.status))
+        .collect();
+    assert_eq!(kinds, [(Kind::ApiUser, Status::Created)]);
+    let counters = get_json(&format!("{}/__replica/counters", r.production));
+    assert_eq!(counters["einvoice_enabled"], 1, "{counters}");
+    let again = run_on(dir.path(), &r.production, "einvoice-enablement", &vars[..1])
+        .status(3) // already registered
+        .run();
+    assert!(again.stdout.contains("already enabled"), "{}", again.stdout);
+}

@@ -26,7 +26,7 @@ mod echo;
 pub use echo::tricks_page;
 mod interrupt;
 mod login;
-mod portal_login;
+mod registration;
 mod second_factor;
 
 use api_user::*;
@@ -63,8 +63,12 @@ pub fn router() -> Router<Portal> {
         )
         .route("/APIUserAccount/CreateUserdata", post(create_user))
         .route(
-            portal_login::PATH,
-            get(portal_login::get_page).post(portal_login::post_page),
+            registration::PORTAL_LOGIN,
+            get(registration::portal_login_get).post(registration::portal_login_post),
+        )
+        .route(
+            registration::ENABLEMENT,
+            get(registration::enablement_get).post(registration::enablement_post),
         )
 }
 
@@ -82,7 +86,7 @@ pub(super) fn render(p: &Portal, page: Page) -> Html<String> {
         Some(g) => {
             let tp = p.shared.taxpayer(g);
             let name = tp.map(|t| t.legal_name.clone()).unwrap_or_default();
-            let enabled = tp.is_none_or(|t| t.einvoice_enabled);
+            let enabled = p.shared.enabled(g);
             (
                 format!("<div class=\"userbar\">GSTIN: {} - Name: {} &nbsp;|&nbsp; Account: Main User &nbsp;|&nbsp; <a href=\"/Home/Logout\" id=\"lnkLogout\">Logout</a></div>", esc(g), esc(&name)),
                 menu(enabled),
@@ -126,7 +130,7 @@ fn menu(enabled: bool) -> String {
   </ul></li>"##
         }
         false => {
-            r##"<li><a href="#">Registration</a><ul><li><a href="#">e-Invoice Enablement</a></li></ul></li>"##
+            r##"<li><a href="#">Registration</a><ul><li><a href="/Registration/EInvoiceEnablement" id="lnkEnablement">e-Invoice Enablement</a></li></ul></li>"##
         }
     };
     format!(
@@ -241,7 +245,7 @@ pub(super) fn home_page(p: &Portal, sid: &str, shown: bool, script: String) -> H
     };
     let body = format!(
         r##"<nav class="top" style="background:#1b3f73;padding:6px"><a href="/">Home</a><a href="#">Laws</a><a href="#">Help</a><a href="#">Search</a><a href="#">Contact Us</a><a href="#" id="menuRegistration" onclick="var m=document.getElementById('subRegistration');m.style.display=m.style.display==='none'?'block':'none';return false;">Registration</a><a href="#">Statistics</a></nav>
-<ul id="subRegistration" style="display:none"><li><a href="/Registration/PortalLogin" id="lnkPortalLogin">Portal Login</a></li><li><a href="#">e-Invoice Enablement</a></li></ul>
+<ul id="subRegistration" style="display:none"><li><a href="/Registration/PortalLogin" id="lnkPortalLogin">Portal Login</a></li><li><a href="/Registration/EInvoiceEnablement" id="lnkEnablement">e-Invoice Enablement</a></li></ul>
 <h2>e-Invoice System</h2>
 <p><b>Dear Taxpayers,</b> We are happy to announce that second portal of e-Invoice System (https://einvoice2.gst.gov.in) will be operational from 1st April 2023.</p>
 <h3>LATEST UPDATES</h3><ul>
@@ -413,7 +417,7 @@ pub(super) async fn dashboard(State(p): State<Portal>, h: HeaderMap) -> Response
         Err(r) => return r,
     };
     let tp = p.shared.taxpayer(&g);
-    let enabled = tp.is_none_or(|t| t.einvoice_enabled);
+    let enabled = p.shared.enabled(&g);
     let notice = match enabled {
         true => "",
         false => {

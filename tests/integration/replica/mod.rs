@@ -3,7 +3,7 @@
 //! evidence-based layout in their own files.
 
 mod evidence;
-mod portal_login;
+mod registration;
 mod sandbox;
 
 use einvreg::loopback::Agent;

@@ -1,6 +1,7 @@
-//! Registration → Portal Login: a GSTIN with no login gets one (the
-//! captcha, the OTP to its GST-registered mobile, a username and
+//! The Registration menu. Portal Login: a GSTIN with no login gets one
+//! (the captcha, the OTP to its GST-registered mobile, a username and
 //! password), which then logs in; a GSTIN that has one is told so.
+//! e-Invoice Enablement: a GSTIN not enabled is enabled.
 
 use super::*;
 
@@ -185,4 +186,70 @@ async fn a_registered_login_survives_a_restart_with_state() {
     drop(r);
     let r = start(opts).await;
     super::evidence::evidence_login(&r, "navkar27", NEW_PASS).await;
+}
+
+const NOT_ENABLED: &str = "24AAACJ3770E2ZV";
+const ENABLEMENT: &str = "/Registration/EInvoiceEnablement";
+
+/// Registration → e-Invoice Enablement: the declaration, the OTP to the
+/// GST-registered mobile, Save; the dashboard then offers API
+/// Registration, and a second enablement is refused.
+#[tokio::test]
+async fn a_gstin_not_enabled_is_enabled_and_then_offered_api_registration() {
+    let r = start(|_| {}).await;
+    let (mut user, dash) = prod_login(&r, "jyoticer24", "Jyo@Login2024c").await;
+    assert!(dash.contains("not enabled for e-Invoicing"), "{dash}");
+
+    let mut a = Agent::new(&r.production_url);
+    a.get(ENABLEMENT).await.unwrap();
+    let cap = aid(&a, "captcha", PC).await;
+    let go = [
+        ("Gstin", NOT_ENABLED),
+        ("CaptchaCode", cap.as_str()),
+        ("cmd", "go"),
+    ];
+    let found = a.post(ENABLEMENT, &go).await.unwrap().text();
+    assert!(
+        found.contains(r#"id="chkDeclaration""#) && found.contains("btnSendOPT"),
+        "{found}"
+    );
+    let undeclared = a
+        .post(ENABLEMENT, &[("cmd", "sendotp")])
+        .await
+        .unwrap()
+        .text();
+    assert!(
+        undeclared.contains("Please select the declaration"),
+        "{undeclared}"
+    );
+    let send = [("Declaration", "Y"), ("cmd", "sendotp")];
+    let sent = a.post(ENABLEMENT, &send).await.unwrap().text();
+    assert!(sent.contains("OTP has been sent"), "{sent}");
+    let otp = aid(&a, "otp", PC).await;
+    let verified = a
+        .post(ENABLEMENT, &[("Otp", &otp), ("cmd", "verify")])
+        .await
+        .unwrap()
+        .text();
+    assert!(verified.contains(r#"id="btnSave""#), "{verified}");
+    let saved = a.post(ENABLEMENT, &[("cmd", "save")]).await.unwrap().text();
+    assert!(
+        saved.contains("enabled for e-Invoicing successfully"),
+        "{saved}"
+    );
+
+    let dash = user.get("/Home/MainMenu").await.unwrap().text();
+    assert!(
+        dash.contains("menuApiRegistration") && !dash.contains("not enabled"),
+        "{dash}"
+    );
+    a.get(ENABLEMENT).await.unwrap();
+    let cap = aid(&a, "captcha", PC).await;
+    let go = [
+        ("Gstin", NOT_ENABLED),
+        ("CaptchaCode", cap.as_str()),
+        ("cmd", "go"),
+    ];
+    let again = a.post(ENABLEMENT, &go).await.unwrap().text();
+    assert!(again.contains("already enabled"), "{again}");
 }
