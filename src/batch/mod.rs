@@ -209,14 +209,8 @@ fn row_spec(
 ) -> Result<RunSpec, RowInputs> {
     let spec = &shared.spec;
     let gstin = row.gstin();
-    let api_pw_input = spec.flow.credentials.as_ref().map(|c| c.password.clone());
     let mut resolved = inputs::resolve(&spec.flow, &row.given, |name, _| {
-        let want = Want {
-            input: name,
-            gstin: Some(&gstin),
-            login: row.get("portal_username"),
-            new_password: Some(name) == api_pw_input.as_deref(),
-        };
+        let want = Want::of(&spec.flow, name, Some(&gstin), row.get("portal_username"));
         spec.secrets.find(want).cloned()
     })
     .map_err(RowInputs)?;

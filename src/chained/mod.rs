@@ -60,15 +60,15 @@ pub fn check(flows: &[Arc<Flow>]) -> Result<(), ChainError> {
 
 /// Resolves every flow's inputs from the same `given` values (each flow
 /// takes the ones it has; a value no flow has is a problem) and secrets
-/// from `secret_of(name, needed)`, which is asked as not needed when an
-/// earlier flow holds that secret (no one is prompted for it).
+/// from `secret_of(flow, name, needed)`, which is asked as not needed when
+/// an earlier flow holds that secret (no one is prompted for it).
 pub fn resolve(
     flows: &[Arc<Flow>],
     given: &[Given],
-    mut secret_of: impl FnMut(&str, bool) -> Option<Secret>,
+    mut secret_of: impl FnMut(&Flow, &str, bool) -> Option<Secret>,
 ) -> Result<Vec<Link>, Vec<InputProblem>> {
     if let [flow] = flows {
-        let resolved = inputs::resolve(flow, given, secret_of)?;
+        let resolved = inputs::resolve(flow, given, |n, need| secret_of(flow, n, need))?;
         let handed = vec![];
         let flow = flow.clone();
         return Ok(vec![Link {
@@ -105,7 +105,7 @@ pub fn resolve(
             let earlier = links
                 .iter()
                 .find_map(|l| l.resolved.secrets.get(name).map(|s| (l, s)));
-            if let Some(s) = secret_of(name, needed && earlier.is_none()) {
+            if let Some(s) = secret_of(flow, name, needed && earlier.is_none()) {
                 return Some(s);
             }
             let (link, s) = earlier?;

@@ -44,7 +44,7 @@ fn a_comma_makes_a_chain() {
 #[test]
 fn the_login_password_nobody_gave_is_handed_on_from_the_flow_that_makes_it() {
     let mut asked = vec![];
-    let links = resolve(&onboarding(), &bare_gstin(), |name, needed| {
+    let links = resolve(&onboarding(), &bare_gstin(), |_, name, needed| {
         asked.push((name.to_string(), needed));
         None
     })
@@ -64,7 +64,7 @@ fn the_login_password_nobody_gave_is_handed_on_from_the_flow_that_makes_it() {
 
 #[test]
 fn a_given_secret_is_not_handed() {
-    let links = resolve(&onboarding(), &bare_gstin(), |name, _| {
+    let links = resolve(&onboarding(), &bare_gstin(), |_, name, _| {
         (name == "portal_password").then(|| Secret::new("Given@Pass24"))
     })
     .unwrap();
@@ -73,7 +73,7 @@ fn a_given_secret_is_not_handed() {
 
 #[test]
 fn what_the_first_made_goes_on_and_an_existing_login_needs_its_password() {
-    let links = resolve(&onboarding(), &bare_gstin(), |_, _| None).unwrap();
+    let links = resolve(&onboarding(), &bare_gstin(), |_, _, _| None).unwrap();
     let mut next = links[1].clone();
     next.resolved
         .secrets
@@ -111,7 +111,7 @@ fn what_the_first_made_goes_on_and_an_existing_login_needs_its_password() {
 fn a_value_no_flow_takes_is_a_problem_and_portals_must_match() {
     let mut g = bare_gstin();
     g.extend(given(&[("api_usrname", "x")]));
-    let problems = resolve(&onboarding(), &g, |_, _| None).unwrap_err();
+    let problems = resolve(&onboarding(), &g, |_, _, _| None).unwrap_err();
     assert_eq!(problems.len(), 1);
     assert!(
         problems[0].fix.contains("api_username"),

@@ -181,13 +181,6 @@ fn resolve_inputs(
     };
     let api_client = file_secrets.api_client.clone();
     let interactive = std::io::stdin().is_terminal();
-    // The API password a flow creates has its own table in a secrets file;
-    // a portal login's password is looked up by its login, made or not.
-    let new_password = flows
-        .iter()
-        .filter_map(|f| f.credentials.as_ref())
-        .find(|c| c.kind == crate::vault::Kind::ApiUser)
-        .map(|c| c.password.as_str());
     let value_of = |name: &str| {
         given
             .iter()
@@ -200,13 +193,8 @@ fn resolve_inputs(
         .and_then(|i| value_of(&i.name));
     let login = value_of("portal_username");
     let flow_of = |name: &str| flows.iter().find_map(|f| f.input(name));
-    let resolved = chained::resolve(flows, &given, |name, needed| {
-        let want = Want {
-            input: name,
-            gstin: gstin.as_deref(),
-            login: login.as_deref(),
-            new_password: Some(name) == new_password,
-        };
+    let resolved = chained::resolve(flows, &given, |flow, name, needed| {
+        let want = Want::of(flow, name, gstin.as_deref(), login.as_deref());
         if let Some(s) = file_secrets.find(want) {
             return Some(s.clone());
         }

@@ -31,6 +31,10 @@ pub const BUNDLED: &[Bundled] = &[
         name: "einvoice-enablement",
         text: include_str!("../../flows/einvoice-enablement.toml"),
     },
+    Bundled {
+        name: "portal-forgot-password",
+        text: include_str!("../../flows/portal-forgot-password.toml"),
+    },
 ];
 
 impl Bundled {

@@ -171,6 +171,8 @@ pub enum RegForm {
     #[default]
     PortalLogin,
     Enablement,
+    /// Forgot Password (under the login form).
+    ForgotPassword,
 }
 
 /// Where a Registration form stands in a session: each stage holds the
@@ -202,8 +204,10 @@ pub struct Session {
     pub otp_mode: String,
     /// The technical-person modal's Exit was pressed in this session.
     pub tech_notice_closed: bool,
-    /// Registration → Portal Login or e-Invoice Enablement.
+    /// Registration → Portal Login or e-Invoice Enablement, or Forgot Password.
     pub signup: (RegForm, Signup),
+    /// The login Forgot Password is resetting.
+    pub resetting: Option<String>,
     // sandbox
     pub stage: RegStage,
     pub reg: HashMap<String, String>,
@@ -262,16 +266,18 @@ impl Shared {
         self.taxpayers.iter().find(|t| t.gstin == gstin)
     }
     /// The taxpayer a login belongs to, and its password's digest: a
-    /// login from the directory or one registered on the replica.
+    /// login registered (or reset) on the replica, or the directory's.
     pub fn login(&self, username: &str) -> Option<(Taxpayer, String)> {
-        let known = self.taxpayers.iter().find_map(|t| {
+        // One made or reset on the replica first: a reset password
+        // replaces the directory's.
+        let registered = self.registered(|l| l.username.eq_ignore_ascii_case(username));
+        if let Some(l) = registered {
+            return Some((self.taxpayer(&l.gstin)?.clone(), l.digest));
+        }
+        self.taxpayers.iter().find_map(|t| {
             let (u, pw) = (t.username.as_deref()?, t.password.as_deref()?);
             u.eq_ignore_ascii_case(username)
                 .then(|| (t.clone(), super::hash::login_digest(pw)))
-        });
-        known.or_else(|| {
-            let l = self.registered(|l| l.username.eq_ignore_ascii_case(username))?;
-            Some((self.taxpayer(&l.gstin)?.clone(), l.digest))
         })
     }
 
@@ -302,6 +308,21 @@ impl Shared {
         inner.users.enabled.push(gstin.to_string());
         self.persist(&inner);
         *inner.counters.entry("einvoice_enabled".into()).or_default() += 1;
+    }
+
+    /// Sets a login's password (Forgot Password): kept as a registered
+    /// login, which replaces the directory's.
+    pub fn reset_password(&self, gstin: &str, username: &str, password: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        let logins = &mut inner.users.portal_logins;
+        logins.retain(|l| !l.username.eq_ignore_ascii_case(username));
+        logins.push(PortalLogin {
+            gstin: gstin.to_string(),
+            username: username.to_string(),
+            digest: super::hash::login_digest(password),
+        });
+        self.persist(&inner);
+        *inner.counters.entry("password_reset".into()).or_default() += 1;
     }
 
     /// A portal login registered on the replica.

@@ -73,6 +73,30 @@ pub enum SecretsError {
     },
 }
 
+impl<'a> Want<'a> {
+    /// Where a secrets file keeps `flow`'s secret input `name`: the API
+    /// password a flow creates in its own table; a password a flow
+    /// creates for a portal login by GSTIN or flat, never as the login's
+    /// password (which it replaces, or which does not exist yet); any
+    /// other secret also by `login`.
+    pub fn of(
+        flow: &crate::flow::Flow,
+        name: &'a str,
+        gstin: Option<&'a str>,
+        login: Option<&'a str>,
+    ) -> Want<'a> {
+        use crate::vault::Kind;
+        let creates = flow.credentials.as_ref().filter(|c| c.password == name);
+        let kind = creates.map(|c| c.kind);
+        Want {
+            input: name,
+            gstin,
+            login: login.filter(|_| kind != Some(Kind::PortalLogin)),
+            new_password: kind == Some(Kind::ApiUser),
+        }
+    }
+}
+
 impl SecretsFile {
     /// Refuses a file others may read (`mode` is its permission bits).
     pub fn check_mode(file: &str, mode: u32) -> Result<(), SecretsError> {
@@ -348,5 +372,33 @@ mod tests {
             .find(want("client_secret", "05AAACH6188F1ZM", "27AAPFU0939F1ZV"))
             .is_none());
         assert!(SecretsFile::check_mode("s.toml", 0o600).is_ok());
+    }
+
+    #[test]
+    fn a_password_a_flow_creates_for_a_login_is_never_the_logins_own() {
+        use crate::flow::bundled::BUNDLED;
+        let flow = |name: &str| {
+            let b = BUNDLED.iter().find(|b| b.name == name).unwrap();
+            crate::flow::load_str(std::path::Path::new(name), b.text)
+                .unwrap()
+                .0
+        };
+        let file = SecretsFile::parse(
+            "s.toml",
+            "[portal_password]\nudaytrd01 = \"Old@Login2024\"\n",
+        )
+        .unwrap();
+        let g = Some("27AAPFU0939F1ZV");
+        let ask = |f: &str, input: &'static str| {
+            let f = flow(f);
+            file.find(Want::of(&f, input, g, Some("udaytrd01")))
+                .cloned()
+        };
+        // The login's own password, to log in with: by login.
+        let old = ask("production-api-user", "portal_password");
+        assert_eq!(old.unwrap().expose(), "Old@Login2024");
+        // The new password Forgot Password sets, or a login being made: not it.
+        assert!(ask("portal-forgot-password", "portal_password").is_none());
+        assert!(ask("portal-login-register", "portal_password").is_none());
     }
 }

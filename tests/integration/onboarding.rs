@@ -250,3 +250,65 @@ fn a_gstin_not_enabled_is_enabled_then_gets_its_api_user() {
         .run();
     assert!(again.stdout.contains("already enabled"), "{}", again.stdout);
 }
+
+/// `portal-forgot-password`: the new password einvreg makes is in the
+/// vault (a portal login, before the Save), not the old one from the
+/// secrets file, and it is what the API user is then made with.
+#[test]
+fn a_forgotten_password_is_reset_and_the_vault_holds_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    write_secrets(
+        dir.path(),
+        "[portal_password]\nudaytrd01 = \"Uday@Login2024\"\n",
+    );
+    let vars = [
+        ("gstin", "27AAPFU0939F1ZV"),
+        ("portal_username", "udaytrd01"),
+        ("mobile", "9876543210"),
+        ("provider", "Tera Software Limited"),
+        ("api_username", "udayreset"),
+    ];
+    let flows = "portal-forgot-password,production-api-user";
+    let d = run_on(dir.path(), &r.production, flows, &vars)
+        .args(["--secrets", "secrets.toml"])
+        .run();
+    assert!(
+        d.stdout.contains("API user    API_udayreset"),
+        "{}",
+        d.stdout
+    );
+    let vault = vault_in(dir.path());
+    let reset = &vault[0];
+    assert_eq!(
+        (reset.kind, reset.status),
+        (Kind::PortalLogin, Status::Created)
+    );
+    assert_ne!(
+        reset.password, "Uday@Login2024",
+        "the old password was kept"
+    );
+    assert_eq!(vault[1].kind, Kind::ApiUser);
+    let counters = get_json(&format!("{}/__replica/counters", r.production));
+    assert_eq!(counters["password_reset"], 1, "{counters}");
+}
+
+/// Smoke walks the new flows' public screens, up to their first captcha.
+#[test]
+fn smoke_passes_on_the_registration_and_recovery_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&[]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args([
+            "smoke",
+            "portal-login-register",
+            "einvoice-enablement",
+            "portal-forgot-password",
+            "--portal",
+            &r.production,
+        ])
+        .run();
+    assert!(d.stdout.contains("0 drift, 0 unreachable"), "{}", d.stdout);
+    assert!(!d.stdout.contains(" 0 checks"), "{}", d.stdout);
+}

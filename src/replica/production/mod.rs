@@ -67,6 +67,10 @@ pub fn router() -> Router<Portal> {
             get(registration::portal_login_get).post(registration::portal_login_post),
         )
         .route(
+            registration::FORGOT_PASSWORD,
+            get(registration::forgot_password_get).post(registration::forgot_password_post),
+        )
+        .route(
             registration::ENABLEMENT,
             get(registration::enablement_get).post(registration::enablement_post),
         )

@@ -2,7 +2,8 @@
 //! e-Invoice portal gets its login) and e-Invoice Enablement (a GSTIN not
 //! yet enabled is enabled). Both go GSTIN and captcha, Go, the details
 //! the GST records hold, Send OTP, Verify OTP, Save, each answered with an
-//! alert. The ids (`#txtGstin`, `#txtCaptchaCode`, `#btngo`, `#btnSendOPT`
+//! alert. Forgot Password (under the login form) goes the same way from
+//! a first form of username, GSTIN, registered mobile and captcha. The ids (`#txtGstin`, `#txtCaptchaCode`, `#btngo`, `#btnSendOPT`
 //! (sic), `#txtOtp`, `#btnVerifyOTP`, `#txtUserName`, `#txtForgotPassword`
 //! (sic), `#txtConfirmPassword`, `#btnSave`) and the alerts are public
 //! evidence; the paths, the alerts' words, the declaration's id and the
@@ -16,6 +17,11 @@ use axum::extract::Form;
 
 pub(super) const PORTAL_LOGIN: &str = "/Registration/PortalLogin";
 pub(super) const ENABLEMENT: &str = "/Registration/EInvoiceEnablement";
+pub(super) const FORGOT_PASSWORD: &str = "/Home/ForgotUserPwd";
+const NO_MATCH: &str = "The details entered do not match our records. Please check the username, GSTIN and registered mobile number.";
+const OTP_OK_RESET: &str = "OTP verified successfully. Please enter your new password.";
+const SAVED_RESET: &str =
+    "Your password has been changed successfully. Please login with your new password.";
 const BAD_CAPTCHA: &str = "Invalid Captcha. Please enter the characters shown in the image.";
 const UNKNOWN: &str = "GSTIN is not found in the GST Common Portal. Please check the GSTIN.";
 const HAS_LOGIN: &str = "This GSTIN is already registered in the e-Invoice portal. Please login with your username and password.";
@@ -32,6 +38,7 @@ impl RegForm {
         match self {
             RegForm::PortalLogin => PORTAL_LOGIN,
             RegForm::Enablement => ENABLEMENT,
+            RegForm::ForgotPassword => FORGOT_PASSWORD,
         }
     }
 
@@ -39,6 +46,7 @@ impl RegForm {
         match self {
             RegForm::PortalLogin => "Registration for Portal Login",
             RegForm::Enablement => "e-Invoice Enablement",
+            RegForm::ForgotPassword => "Forgot Password",
         }
     }
 
@@ -47,6 +55,7 @@ impl RegForm {
         match self {
             RegForm::PortalLogin => p.shared.login_name(g).map(|_| HAS_LOGIN),
             RegForm::Enablement => p.shared.enabled(g).then_some(ENABLED),
+            RegForm::ForgotPassword => None,
         }
     }
 }
@@ -95,6 +104,18 @@ pub(super) async fn enablement_post(
     post_page(&p, &h, RegForm::Enablement, &f)
 }
 
+pub(super) async fn forgot_password_get(State(p): State<Portal>, h: HeaderMap) -> Response {
+    get_page(&p, &h, RegForm::ForgotPassword)
+}
+
+pub(super) async fn forgot_password_post(
+    State(p): State<Portal>,
+    h: HeaderMap,
+    Form(f): Form<F>,
+) -> Response {
+    post_page(&p, &h, RegForm::ForgotPassword, &f)
+}
+
 fn get_page(p: &Portal, h: &HeaderMap, form: RegForm) -> Response {
     let s = p.session(h);
     p.with(&s.id, |x| x.signup = (form, Signup::Form));
@@ -109,6 +130,9 @@ fn post_page(p: &Portal, h: &HeaderMap, form: RegForm, f: &F) -> Response {
     let stage = if at == form { stage } else { Signup::Form };
     let answer = match (Cmd::of(f), stage) {
         (Some(Cmd::Go), _) => go(p, &s.id, form, f),
+        (Some(Cmd::SendOtp), Signup::Form) if form == RegForm::ForgotPassword => {
+            forgot(p, &s.id, f)
+        }
         (Some(Cmd::SendOtp), Signup::Found(g) | Signup::OtpSent(g)) => {
             send_otp(p, &s.id, form, &g, f)
         }
@@ -145,6 +169,26 @@ fn go(p: &Portal, sid: &str, form: RegForm, f: &F) -> Result<&'static str, Strin
     Ok("")
 }
 
+/// Forgot Password's Send OTP: the captcha, then the username, GSTIN and
+/// registered mobile must be one login's.
+fn forgot(p: &Portal, sid: &str, f: &F) -> Result<&'static str, String> {
+    let field = |n: &str| f.get(n).map(|v| v.trim().to_string()).unwrap_or_default();
+    if !p.check_captcha(sid, &field("CaptchaCode").to_ascii_uppercase()) {
+        return Err(BAD_CAPTCHA.into());
+    }
+    let (g, user) = (field("Gstin").to_ascii_uppercase(), field("UserName"));
+    let known = p.shared.login(&user).map(|(t, _)| t);
+    let matches = known.filter(|t| t.gstin == g && t.mobile == field("RegMobile"));
+    let Some(t) = matches else {
+        return Err(NO_MATCH.into());
+    };
+    p.with(sid, |x| {
+        x.signup = (RegForm::ForgotPassword, Signup::Found(t.gstin.clone()));
+        x.resetting = Some(user);
+    });
+    send_otp(p, sid, RegForm::ForgotPassword, &t.gstin, f)
+}
+
 /// Send OTP: to the mobile the GST records hold for the GSTIN (for
 /// enablement, once the declaration is ticked).
 fn send_otp(p: &Portal, sid: &str, form: RegForm, g: &str, f: &F) -> Result<&'static str, String> {
@@ -156,6 +200,7 @@ fn send_otp(p: &Portal, sid: &str, form: RegForm, g: &str, f: &F) -> Result<&'st
     let what = match form {
         RegForm::PortalLogin => "portal login registration",
         RegForm::Enablement => "e-Invoice enablement",
+        RegForm::ForgotPassword => "resetting your password",
     };
     let text = |c: &str| {
         format!("{c} is the OTP for {what} on e-Invoice System. Do not share it with anyone. -NIC")
@@ -181,6 +226,7 @@ fn verify(p: &Portal, sid: &str, form: RegForm, g: &str, f: &F) -> Result<&'stat
             Ok(match form {
                 RegForm::PortalLogin => OTP_OK,
                 RegForm::Enablement => OTP_OK_ENABLE,
+                RegForm::ForgotPassword => OTP_OK_RESET,
             })
         }
         OtpCheck::Wrong { left } => Err(format!("Invalid OTP. You have {left} attempt(s) left.")),
@@ -201,6 +247,7 @@ fn save(p: &Portal, s: &crate::replica::SessionRef, form: RegForm, g: &str, f: &
             p.shared.enable(g);
             Ok(SAVED_ENABLE)
         }
+        RegForm::ForgotPassword => save_reset(p, &s.id, g, f).map(|()| SAVED_RESET),
     };
     match saved {
         Ok(said) => {
@@ -213,6 +260,19 @@ fn save(p: &Portal, s: &crate::replica::SessionRef, form: RegForm, g: &str, f: &
             s.respond(page)
         }
     }
+}
+
+/// The new password, to the API password's rules (a guess).
+fn save_reset(p: &Portal, sid: &str, g: &str, f: &F) -> Result<(), String> {
+    let get = |n: &str| f.get(n).cloned().unwrap_or_default();
+    let pass = get("Password");
+    validate_password(&pass).map_err(|e| format!("Password {e}"))?;
+    if get("ConfirmPassword") != pass {
+        return Err("Password and Confirm Password do not match.".into());
+    }
+    let user = p.with(sid, |x| x.resetting.take()).unwrap_or_default();
+    p.shared.reset_password(g, &user, &pass);
+    Ok(())
 }
 
 /// The username (6-15 letters and digits, not taken) and the password
@@ -252,12 +312,14 @@ fn page(p: &Portal, sid: &str, notice: &str, error: &str) -> Html<String> {
     let last = match form {
         RegForm::PortalLogin => CREDENTIALS,
         RegForm::Enablement => SAVE,
+        RegForm::ForgotPassword => NEW_PASSWORD,
     };
     let send = match form {
-        RegForm::PortalLogin => SEND.to_string(),
+        RegForm::PortalLogin | RegForm::ForgotPassword => SEND.to_string(),
         RegForm::Enablement => format!("{DECLARATION}{SEND}"),
     };
     let body = match &stage {
+        Signup::Form if form == RegForm::ForgotPassword => forgot_part(p, sid),
         Signup::Form => gstin_part(p, sid, form),
         Signup::Found(g) => details(p, g) + &send,
         Signup::OtpSent(g) => details(p, g) + &send + OTP,
@@ -294,6 +356,21 @@ fn gstin_part(p: &Portal, sid: &str, form: RegForm) -> String {
     )
 }
 
+/// Forgot Password's first form: whose login, the captcha, and Send OTP
+/// (`#btnSendOTP`, spelt right here).
+fn forgot_part(p: &Portal, sid: &str) -> String {
+    let serial = p.new_captcha(sid);
+    format!(
+        r##"<div class="row"><label for="txtUserName">Username</label><input id="txtUserName" name="UserName" maxlength="15" autocomplete="off"></div>
+<div class="row"><label for="txtGstin">GSTIN</label><input id="txtGstin" name="Gstin" maxlength="15" autocomplete="off"></div>
+<div class="row"><label for="txtRegMobile">Registered Mobile Number</label><input id="txtRegMobile" name="RegMobile" maxlength="10" autocomplete="off"></div>
+<div class="row"><img id="captcha_image" src="/Home/Captcha?v={serial}" alt="captcha" width="180" height="60">
+ <a href="{FORGOT_PASSWORD}" title="Refresh captcha">&#x21bb;</a></div>
+<div class="row"><label for="txtCaptchaCode">Enter Captcha</label><input id="txtCaptchaCode" name="CaptchaCode" maxlength="6" autocomplete="off"></div>
+<div class="row"><button type="submit" id="btnSendOTP" name="cmd" value="sendotp" class="btn">Send OTP</button></div>"##
+    )
+}
+
 /// What the GST Common Portal holds for the GSTIN, filled in by the page.
 fn details(p: &Portal, g: &str) -> String {
     let Some(t) = p.shared.taxpayer(g) else {
@@ -324,3 +401,6 @@ const CREDENTIALS: &str = r##"<div class="row"><label for="txtUserName">Username
 <div class="row"><button type="submit" id="btnSave" name="cmd" value="save" class="btn">Save</button></div>"##;
 const DECLARATION: &str = r##"<div class="row"><input type="checkbox" id="chkDeclaration" name="Declaration" value="Y"><label for="chkDeclaration">I hereby declare that the aggregate turnover of the above GSTIN has crossed the limit for e-Invoicing, and I want to enable it.</label></div>"##;
 const SAVE: &str = r##"<div class="row"><button type="submit" id="btnSave" name="cmd" value="save" class="btn">Save</button></div>"##;
+const NEW_PASSWORD: &str = r##"<div class="row"><label for="txtForgotPassword">New Password</label><input type="password" id="txtForgotPassword" name="Password" maxlength="15" autocomplete="off"></div>
+<div class="row"><label for="txtConfirmPassword">Confirm Password</label><input type="password" id="txtConfirmPassword" name="ConfirmPassword" maxlength="15" autocomplete="off"></div>
+<div class="row"><button type="submit" id="btnSave" name="cmd" value="save" class="btn">Save</button></div>"##;

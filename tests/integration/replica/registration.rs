@@ -253,3 +253,71 @@ async fn a_gstin_not_enabled_is_enabled_and_then_offered_api_registration() {
     let again = a.post(ENABLEMENT, &go).await.unwrap().text();
     assert!(again.contains("already enabled"), "{again}");
 }
+
+const FORGOT: &str = "/Home/ForgotUserPwd";
+
+/// Forgot Password: the username, GSTIN and registered mobile must be one
+/// login's; after the OTP the new password logs in and the old one no
+/// longer does.
+#[tokio::test]
+async fn a_forgotten_password_is_reset_and_the_new_one_logs_in() {
+    let r = start(|_| {}).await;
+    let mut a = Agent::new(&r.production_url);
+    let login = a.get("/Home/Login").await.unwrap().text();
+    assert!(login.contains(r#"href="/Home/ForgotUserPwd""#), "{login}");
+    let send = |cap: String, mobile: &'static str| {
+        vec![
+            ("UserName", "udaytrd01".to_string()),
+            ("Gstin", "27AAPFU0939F1ZV".to_string()),
+            ("RegMobile", mobile.to_string()),
+            ("CaptchaCode", cap),
+            ("cmd", "sendotp".to_string()),
+        ]
+    };
+    a.get(FORGOT).await.unwrap();
+    let cap = aid(&a, "captcha", PC).await;
+    let wrong: Vec<(&str, String)> = send(cap, "9000000000");
+    let fields: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = a.post(FORGOT, &fields).await.unwrap().text();
+    assert!(refused.contains("do not match our records"), "{refused}");
+    let cap = aid(&a, "captcha", PC).await;
+    let right = send(cap, "9876543210");
+    let fields: Vec<(&str, &str)> = right.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let sent = a.post(FORGOT, &fields).await.unwrap().text();
+    assert!(
+        sent.contains("OTP has been sent") && sent.contains("txtOtp"),
+        "{sent}"
+    );
+    let otp = aid(&a, "otp", PC).await;
+    let verified = a
+        .post(FORGOT, &[("Otp", &otp), ("cmd", "verify")])
+        .await
+        .unwrap()
+        .text();
+    assert!(verified.contains("txtForgotPassword"), "{verified}");
+    let new = "Uday@Reset2026";
+    let save = [("Password", new), ("ConfirmPassword", new), ("cmd", "save")];
+    let done = a.post(FORGOT, &save).await.unwrap().text();
+    assert!(
+        done.contains("password has been changed successfully"),
+        "{done}"
+    );
+    prod_login(&r, "udaytrd01", new).await;
+    let mut old = Agent::new(&r.production_url);
+    old.get("/Home/Login").await.unwrap();
+    let cap = aid(&old, "captcha", PC).await;
+    let fields = [
+        ("UserName", "udaytrd01"),
+        ("Password", TP_PASS),
+        ("CaptchaCode", &cap),
+    ];
+    let page = old
+        .post_follow("/Home/Login", &fields)
+        .await
+        .unwrap()
+        .text();
+    assert!(
+        !page.contains("Two Factor Authentication"),
+        "the old password still logs in"
+    );
+}
