@@ -17,9 +17,14 @@ async fn json_at(url: &str) -> serde_json::Value {
     serde_json::from_str(&r.text()).unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
 }
 
-/// The page, then Go with `gstin` and the captcha shown: the answer page.
+/// Portal Login's page, then Go with `gstin` and the captcha shown: the answer page.
 async fn go(a: &mut Agent, gstin: &str) -> String {
-    let page = a.get(PATH).await.unwrap().text();
+    go_on(a, PATH, gstin).await
+}
+
+/// The Registration form at `path`, then Go with `gstin` and the captcha shown.
+async fn go_on(a: &mut Agent, path: &str, gstin: &str) -> String {
+    let page = a.get(path).await.unwrap().text();
     assert!(page.contains(r#"id="btngo""#), "{page}");
     let cap = aid(a, "captcha", PC).await;
     let fields = [
@@ -27,7 +32,7 @@ async fn go(a: &mut Agent, gstin: &str) -> String {
         ("CaptchaCode", cap.as_str()),
         ("cmd", "go"),
     ];
-    a.post(PATH, &fields).await.unwrap().text()
+    a.post(path, &fields).await.unwrap().text()
 }
 
 /// Go, Send OTP and Verify OTP for `gstin`: the page asking for the username.
@@ -201,14 +206,7 @@ async fn a_gstin_not_enabled_is_enabled_and_then_offered_api_registration() {
     assert!(dash.contains("not enabled for e-Invoicing"), "{dash}");
 
     let mut a = Agent::new(&r.production_url);
-    a.get(ENABLEMENT).await.unwrap();
-    let cap = aid(&a, "captcha", PC).await;
-    let go = [
-        ("Gstin", NOT_ENABLED),
-        ("CaptchaCode", cap.as_str()),
-        ("cmd", "go"),
-    ];
-    let found = a.post(ENABLEMENT, &go).await.unwrap().text();
+    let found = go_on(&mut a, ENABLEMENT, NOT_ENABLED).await;
     assert!(
         found.contains(r#"id="chkDeclaration""#) && found.contains("btnSendOPT"),
         "{found}"
@@ -243,14 +241,7 @@ async fn a_gstin_not_enabled_is_enabled_and_then_offered_api_registration() {
         dash.contains("menuApiRegistration") && !dash.contains("not enabled"),
         "{dash}"
     );
-    a.get(ENABLEMENT).await.unwrap();
-    let cap = aid(&a, "captcha", PC).await;
-    let go = [
-        ("Gstin", NOT_ENABLED),
-        ("CaptchaCode", cap.as_str()),
-        ("cmd", "go"),
-    ];
-    let again = a.post(ENABLEMENT, &go).await.unwrap().text();
+    let again = go_on(&mut a, ENABLEMENT, NOT_ENABLED).await;
     assert!(again.contains("already enabled"), "{again}");
 }
 
