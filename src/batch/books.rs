@@ -48,13 +48,14 @@ impl StoreFailure {
     }
 }
 
-/// A journal entry for `row` in `state`, stamped now.
-pub(super) fn entry(row: &Row, state: State) -> Entry {
+/// A journal entry for `row` (in a chain, its `flow`) in `state`, stamped now.
+pub(super) fn entry(row: &Row, flow: Option<&str>, state: State) -> Entry {
     Entry {
         at: vault::now_rfc3339(),
         key: row.key(),
         gstin: row.gstin(),
         line: row.line,
+        flow: flow.map(String::from),
         state,
         status: None,
         vault_id: None,
@@ -63,15 +64,17 @@ pub(super) fn entry(row: &Row, state: State) -> Entry {
     }
 }
 
-/// One row's page of the journal, as its walk's ledger writes it.
+/// One row's page of the journal (in a chain, one flow's), as its walk's
+/// ledger writes it.
 pub(super) struct RowBook {
     pub(super) journal: Arc<Journal>,
     pub(super) row: Row,
+    pub(super) flow: Option<String>,
 }
 
 impl RowJournal for RowBook {
     fn submitting(&self, vault_id: &str) -> Result<(), StoreError> {
-        let mut e = entry(&self.row, State::Submitting);
+        let mut e = entry(&self.row, self.flow.as_deref(), State::Submitting);
         e.vault_id = Some(vault_id.to_string());
         self.journal.write(&e)
     }
@@ -100,6 +103,7 @@ mod tests {
         let book = RowBook {
             journal,
             row: row(),
+            flow: None,
         };
         let ledger = Ledger::vault(vault).with_journal(Arc::new(book));
         // What the runner does before the submit, and hands back in its report.

@@ -24,6 +24,10 @@ pub struct Entry {
     pub key: String,
     pub gstin: String,
     pub line: usize,
+    /// In a chained batch (`batch A,B`): the flow this entry is about.
+    /// A batch of one flow leaves it out, as journals always have.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub flow: Option<String>,
     pub state: State,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub status: Option<RowStatus>,
@@ -34,6 +38,22 @@ pub struct Entry {
     /// On `finished`: who answered each prompt (never what).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub answered: Vec<crate::runner::Answered>,
+}
+
+impl Entry {
+    /// What `--resume` looks an entry up by: the row's key, and in a chain
+    /// the flow too (each flow of a row is resumed on its own).
+    pub fn slot(&self) -> String {
+        slot(&self.key, self.flow.as_deref())
+    }
+}
+
+/// The resume slot of row `key` in `flow` (none for a batch of one flow).
+pub fn slot(key: &str, flow: Option<&str>) -> String {
+    match flow {
+        Some(f) => format!("{key}>{f}"),
+        None => key.to_string(),
+    }
 }
 
 /// A repair (`--repair`) as its journal line: `{"at": …, "repair": …}`.
@@ -82,7 +102,7 @@ impl Journal {
         self.store.append(&line)
     }
 
-    /// The last entry per key. A torn last line (a crash mid-write) is skipped.
+    /// The last entry per slot ([`Entry::slot`]). A torn last line (a crash mid-write) is skipped.
     pub fn last_states(path: &Path) -> std::io::Result<HashMap<String, Entry>> {
         let mut out = HashMap::new();
         let text = match std::fs::read_to_string(path) {
@@ -93,13 +113,62 @@ impl Journal {
         for line in text.lines() {
             if let Ok(e) = serde_json::from_str::<Entry>(line) {
                 // Keep the vault id of an earlier "submitting" record.
+                let slot = e.slot();
                 let vault_id = e
                     .vault_id
                     .clone()
-                    .or_else(|| out.get(&e.key).and_then(|p: &Entry| p.vault_id.clone()));
-                out.insert(e.key.clone(), Entry { vault_id, ..e });
+                    .or_else(|| out.get(&slot).and_then(|p: &Entry| p.vault_id.clone()));
+                out.insert(slot, Entry { vault_id, ..e });
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(key: &str, flow: Option<&str>, state: &str, vault: Option<&str>) -> String {
+        let mut v =
+            serde_json::json!({"at": "t", "key": key, "gstin": "g", "line": 2, "state": state});
+        if let Some(f) = flow {
+            v["flow"] = f.into();
+        }
+        if let Some(id) = vault {
+            v["vault_id"] = id.into();
+        }
+        v.to_string()
+    }
+
+    /// A chain's flows are resumed each on its own; a batch of one flow
+    /// reads (and writes) the journal as it always has.
+    #[test]
+    fn each_flow_of_a_chained_row_has_its_own_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let lines = [
+            line("K|", None, "finished", None),
+            line(
+                "C|",
+                Some("portal-login-register"),
+                "submitting",
+                Some("v1"),
+            ),
+            line("C|", Some("portal-login-register"), "finished", None),
+            line("C|", Some("production-api-user"), "started", None),
+        ];
+        std::fs::write(&p, lines.join("\n")).unwrap();
+        let last = Journal::last_states(&p).unwrap();
+        assert_eq!(last.len(), 3);
+        assert_eq!(last["K|"].state, State::Finished);
+        let login = &last[&slot("C|", Some("portal-login-register"))];
+        assert_eq!(login.state, State::Finished);
+        // The finished entry keeps its flow's vault id, not another flow's.
+        assert_eq!(login.vault_id.as_deref(), Some("v1"));
+        let api = &last[&slot("C|", Some("production-api-user"))];
+        assert_eq!((api.state, api.vault_id.as_deref()), (State::Started, None));
+        let written = serde_json::to_string(&last["K|"]).unwrap();
+        assert!(!written.contains("\"flow\""), "{written}");
     }
 }

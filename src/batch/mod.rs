@@ -10,6 +10,7 @@
 
 mod books;
 pub mod journal;
+mod link;
 mod plan;
 pub mod prepare;
 pub mod report;
@@ -20,19 +21,17 @@ pub use books::StoreFailure;
 pub use prepare::{prepare, Checks, CsvSource, PrepareError, Prepared};
 pub use report::RowResult;
 
+use crate::chained;
 use crate::driver::Endpoint;
-use crate::events::{Ending, Event, RowStatus, RunStatus, Sink};
+use crate::events::{Event, RowStatus, RunStatus, Sink};
 use crate::flow::inputs;
 use crate::flow::Flow;
-use crate::ledger::Ledger;
 use crate::operator::Queue;
-use crate::redact::{Redactor, Secret};
-use crate::runner::{self, Mode, RunSpec};
+use crate::redact::Redactor;
 use crate::secrets::{SecretsFile, Want};
 use crate::vault::{self, Vault};
-use books::{entry, RowBook};
+use books::entry;
 use journal::{Entry, Journal, State};
-use plan::Plan;
 use rows::Row;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -41,8 +40,8 @@ use std::sync::{Arc, Mutex};
 
 /// Everything a batch run needs.
 pub struct BatchSpec {
-    /// The flow every row runs.
-    pub flow: Arc<Flow>,
+    /// The flows every row runs, in order (`batch A,B`: a chain).
+    pub flows: Vec<Arc<Flow>>,
     /// The portal's address.
     pub base_url: String,
     /// Valid rows, in file order.
@@ -71,8 +70,8 @@ pub struct BatchSpec {
     pub verify: Option<crate::verify::AfterRun>,
     /// How often a session awaiting a person is touched (zero: never).
     pub keep_alive: std::time::Duration,
-    /// `--repair`: one book for every row, so a drift is asked about once.
-    pub repairs: Option<Arc<crate::repair::Book>>,
+    /// `--repair`: per flow, one book for every row, so a drift is asked about once.
+    pub repairs: Vec<Option<Arc<crate::repair::Book>>>,
 }
 
 /// What a batch run produced.
@@ -112,13 +111,10 @@ impl Shared {
         }
     }
 
-    /// The ledger `row`'s walk records its credential through.
-    fn ledger(&self, row: &Row) -> Ledger {
-        let book = RowBook {
-            journal: self.spec.journal.clone(),
-            row: row.clone(),
-        };
-        Ledger::vault(self.spec.vault.clone()).with_journal(Arc::new(book))
+    /// How the journal names `flow`: in a chain, by name; a batch of one
+    /// flow leaves it out, as journals always have.
+    fn tag<'a>(&self, flow: &'a Flow) -> Option<&'a str> {
+        (self.spec.flows.len() > 1).then_some(flow.name.as_str())
     }
 
     /// Why rows are no longer started.
@@ -199,245 +195,60 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
     }
 }
 
-/// The walk's spec for one row, or why the row cannot run (its input problems, joined).
-/// A resumed row's pending credential (`reuse`) replaces the username and
-/// password it would otherwise get: the portal may already hold them.
-fn row_spec(
-    shared: &Arc<Shared>,
-    row: &Row,
-    reuse: Option<&vault::Credential>,
-) -> Result<RunSpec, RowInputs> {
+/// Every flow's inputs for `row`, resolved before any of them runs (a
+/// later flow's secret may be one an earlier flow makes); or why the row
+/// cannot run (its input problems, joined).
+fn links(shared: &Shared, row: &Row) -> Result<Vec<chained::Link>, RowInputs> {
     let spec = &shared.spec;
     let gstin = row.gstin();
-    let mut resolved = inputs::resolve(&spec.flow, &row.given, |name, _| {
-        let want = Want::of(&spec.flow, name, Some(&gstin), row.get("portal_username"));
+    let login = row.get("portal_username");
+    chained::resolve(&spec.flows, &row.given, |flow, name, _| {
+        let want = Want::of(flow, name, Some(&gstin), login);
         spec.secrets.find(want).cloned()
     })
-    .map_err(RowInputs)?;
-    if let (Some(c), Some(creds)) = (reuse, &spec.flow.credentials) {
-        let name = c
-            .username
-            .strip_prefix(&creds.prefix)
-            .unwrap_or(&c.username);
-        resolved
-            .vars
-            .insert(creds.username.clone(), name.to_string());
-        let password = Secret::new(c.password.clone());
-        resolved.secrets.insert(creds.password.clone(), password);
-    }
-    for s in resolved.secrets.values() {
-        spec.redactor.add(s.expose());
-    }
-    Ok(RunSpec {
-        flow: spec.flow.clone(),
-        base_url: spec.base_url.clone(),
-        vars: resolved.vars,
-        secrets: resolved.secrets,
-        artifacts: spec.artifacts_root.join(format!("{:04}-{gstin}", row.line)),
-        ledger: shared.ledger(row).reusing(reuse.map(|c| c.id.clone())),
-        queue: spec.queue.clone(),
-        redactor: spec.redactor.clone(),
-        events: spec.events.clone(),
-        mode: Mode::Register,
-        keep_alive: spec.keep_alive,
-        repairs: spec.repairs.clone(),
-    })
+    .map_err(RowInputs)
 }
 
+/// Runs the row's flows in order, each after the one before ended
+/// registered or already registered, what one made handed to the next.
 async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowResult {
-    let spec = &shared.spec;
-    let prev = spec.resume.as_ref().and_then(|m| m.get(&row.key()));
-    let known = match plan::plan(prev) {
-        Plan::Skip(why) => return RowResult::plain(row, RowStatus::Skipped, why),
-        Plan::Run => None,
-        Plan::Verify(v) => v,
-    };
-    // Resuming, any credential of this row still in doubt is submitted again as is.
-    let reuse = match spec.resume.is_some() {
-        true => match in_doubt(spec, &shared.earlier, row, known.as_deref()) {
-            InDoubt::Created => {
-                let why = "registered in an earlier run (the vault records it created)";
-                return RowResult::plain(row, RowStatus::Skipped, why);
-            }
-            InDoubt::Pending(c) => match verify::resumed(shared, row, &c).await {
-                verify::Resumed::Confirmed(why) => {
-                    return finished(shared, row, RunStatus::Registered, why)
-                }
-                verify::Resumed::Rejected => None,
-                verify::Resumed::Unsettled => Some(*c),
-            },
-            InDoubt::None => None,
-        },
-        false => None,
-    };
-    let run_spec = match row_spec(shared, row, reuse.as_ref()) {
-        Ok(s) => s,
+    let mut links = match links(shared, row) {
+        Ok(l) => l,
         Err(why) => {
             return RowResult::plain(row, RowStatus::Ran(RunStatus::Failed), &why.to_string())
         }
     };
-    shared.record(row, &entry(row, State::Started));
-    (spec.events)(&Event::RowStarted {
-        line: row.line,
-        gstin: row.gstin(),
-    });
-    let report = run_row(endpoint, shared, row, &run_spec).await;
-    if let Some(e) = &report.store_error {
-        shared.store_failed(StoreFailure::row(row, e.clone()));
-    }
-    let end = match &reuse {
-        // The portal's answer to the credential resubmitted decides.
-        Some(c) => confirm(shared, row, &c.id, &report),
-        None => Ending::new(report.status, report.message.clone()),
-    };
-    let end = unrecorded(&report, end);
-    let Ending { status, message } = verify::after(shared, row, &report, end).await;
-    let message = spec.redactor.redact(&message);
-    let mut fin = entry(row, State::Finished);
-    fin.answered = report.answered.clone();
-    journal_finished(shared, row, fin, status, &message);
-    RowResult {
-        status: status.into(),
-        message,
-        fix: report.fix.clone(),
-        api_username: report.api_username.clone(),
-        machine_s: report.machine_time().as_secs_f64(),
-        human_s: report.human_wait.as_secs_f64(),
-        artifacts: Some(run_spec.artifacts),
-        steps: report.steps.clone(),
-        ..RowResult::plain(row, status.into(), "")
-    }
-}
-
-/// Times a row is started again after its browser session was lost.
-const RESTARTS: u32 = 2;
-
-/// Walks the row. A session lost before the submit (nothing in the vault
-/// yet, so nothing can exist on the portal) starts the row again on a new
-/// session, which goes elsewhere while the endpoint that lost it rests;
-/// one lost after the submit is in doubt (the runner's in-flight rule).
-async fn run_row(
-    endpoint: &Arc<Endpoint>,
-    shared: &Shared,
-    row: &Row,
-    spec: &RunSpec,
-) -> runner::RunReport {
-    let mut restarts = 0;
-    loop {
-        let report = runner::run_in_new_session(endpoint, spec).await;
-        let before_submit = report.session_lost && report.credential.is_none();
-        let stopping = shared.spec.stop.load(Ordering::SeqCst);
-        if !before_submit || stopping || restarts == RESTARTS {
-            return report;
+    let mut ends: Vec<link::LinkEnd> = vec![];
+    let mut started = false;
+    for i in 0..links.len() {
+        let (done, rest) = links.split_at_mut(i);
+        let next = &mut rest[0];
+        if let (Some(last), Some(before)) = (ends.last(), done.last()) {
+            match chained::hand_on(before, last.carry, next) {
+                chained::Next::Run => {}
+                chained::Next::Stop => break,
+                chained::Next::Missing(why) => {
+                    let r = RowResult::plain(row, RowStatus::Ran(RunStatus::Failed), &why);
+                    ends.push(link::LinkEnd::stopped(r));
+                    break;
+                }
+            }
+            // Ctrl-C between two flows: the row stops here; --resume goes on.
+            if shared.spec.stop.load(Ordering::SeqCst) {
+                let r = RowResult::plain(row, RowStatus::NotStarted, shared.why_stopped());
+                ends.push(link::LinkEnd::stopped(r));
+                break;
+            }
         }
-        restarts += 1;
-        let note = format!(
-            "line {} ({}): the browser session was lost before the submit; starting the row again ({restarts} of {RESTARTS})",
-            row.line,
-            row.gstin()
-        );
-        tracing::warn!("{note}");
-        (shared.spec.events)(&Event::Note(note));
-        shared.record(row, &entry(row, State::Started));
+        let flow = next.flow.clone();
+        let at = link::At {
+            row,
+            tag: shared.tag(&flow),
+        };
+        ends.push(link::one(endpoint, shared, &at, (next, &mut started)).await);
     }
-}
-
-/// A row settled without a run: journaled and reported.
-fn finished(shared: &Shared, row: &Row, status: RunStatus, message: String) -> RowResult {
-    journal_finished(shared, row, entry(row, State::Finished), status, &message);
-    RowResult::plain(row, status.into(), &message)
-}
-
-fn journal_finished(shared: &Shared, row: &Row, mut fin: Entry, status: RunStatus, message: &str) {
-    fin.status = Some(status.into());
-    fin.message = Some(message.to_string());
-    shared.record(row, &fin);
-}
-
-/// A registration the vault could not record as created stays in doubt
-/// (its record says pending), so `--resume` settles it.
-fn unrecorded(report: &runner::RunReport, end: Ending) -> Ending {
-    match (&report.store_error, end.status) {
-        (Some(e), RunStatus::Registered) => Ending::new(
-            RunStatus::NeedsVerification,
-            format!(
-                "the portal created it, but {}",
-                crate::chain::Chain(e.as_ref())
-            ),
-        ),
-        _ => end,
-    }
-}
-
-/// A resumed row's result once its pending credential was submitted
-/// again: the portal's "already registered" or "already created" means
-/// the interrupted run created it, so it is confirmed; "created" was
-/// recorded by the walk itself (same vault id). Exactly one `created`.
-fn confirm(shared: &Shared, row: &Row, id: &str, report: &runner::RunReport) -> Ending {
-    let portal_knows = report.status == RunStatus::AlreadyRegistered
-        || (report.status == RunStatus::NeedsVerification && report.outcome.is_some());
-    if !portal_knows {
-        return Ending::new(report.status, report.message.clone());
-    }
-    let note = "confirmed on resume: the portal already holds this credential";
-    let settled = shared
-        .ledger(row)
-        .settle(id, vault::Status::Created, Some(note.into()));
-    if let Err(e) = settled {
-        shared.store_failed(StoreFailure::row(row, Arc::new(e)));
-    }
-    let msg = "confirmed: created by the interrupted run (credential in the vault)";
-    Ending::new(RunStatus::Registered, msg)
-}
-
-/// What the vault holds for a resumed row.
-enum InDoubt {
-    /// Nothing in doubt: register afresh.
-    None,
-    /// The journal's credential is already `created`.
-    Created,
-    /// A pending (or unverified) credential: resubmit it.
-    Pending(Box<vault::Credential>),
-}
-
-/// The journal's credential for this row (`known`), or else the newest one
-/// still pending or unverified for its GSTIN, portal and provider.
-fn in_doubt(
-    spec: &BatchSpec,
-    creds: &[vault::Credential],
-    row: &Row,
-    known: Option<&str>,
-) -> InDoubt {
-    let open = |c: &vault::Credential| {
-        matches!(
-            c.status,
-            vault::Status::Pending | vault::Status::NeedsVerification
-        )
-    };
-    if let Some(c) = known.and_then(|id| creds.iter().find(|c| c.id == id)) {
-        match c.status {
-            vault::Status::Created => return InDoubt::Created,
-            _ if open(c) => return InDoubt::Pending(Box::new(c.clone())),
-            _ => {}
-        }
-    }
-    let gstin = row.gstin();
-    // As the walk records it: the provider named, else the route.
-    let provider = [row.get("provider"), row.get("through")]
-        .into_iter()
-        .flatten()
-        .find(|p| !p.is_empty())
-        .unwrap_or("");
-    creds
-        .iter()
-        .rev()
-        .find(|c| {
-            c.gstin == gstin
-                && c.portal == spec.flow.portal.as_str()
-                && (provider.is_empty() || c.provider == provider)
-                && open(c)
-        })
-        .map_or(InDoubt::None, |c| InDoubt::Pending(Box::new(c.clone())))
+    let flows: Vec<&str> = links.iter().map(|l| l.flow.name.as_str()).collect();
+    report::of_chain(row, &flows, ends.into_iter().map(|e| e.result).collect())
 }
 
 /// The vault as the earlier run left it, when resuming (read once: a
@@ -455,21 +266,32 @@ fn earlier_vault(spec: &BatchSpec) -> Vec<vault::Credential> {
     })
 }
 
-/// Marks rows still in flight as in doubt (second Ctrl-C).
-pub fn mark_in_doubt(journal: &Journal, rows: &[Row]) -> Result<(), crate::store::StoreError> {
+/// Marks rows (in a chain, each flow of a row) still in flight as in
+/// doubt (second Ctrl-C). `flows` names a chain's flows; none for one flow.
+pub fn mark_in_doubt(
+    journal: &Journal,
+    rows: &[Row],
+    flows: &[String],
+) -> Result<(), crate::store::StoreError> {
     let last =
         Journal::last_states(journal.path()).map_err(|source| crate::store::StoreError::Io {
             path: journal.path().to_path_buf(),
             source,
         })?;
+    let tags: Vec<Option<&str>> = match flows.len() > 1 {
+        true => flows.iter().map(|f| Some(f.as_str())).collect(),
+        false => vec![None],
+    };
     for r in rows {
-        let Some(e) = last.get(&r.key()) else {
-            continue;
-        };
-        if matches!(e.state, State::Started | State::Submitting) {
-            let mut d = entry(r, State::InDoubt);
-            d.vault_id = e.vault_id.clone();
-            journal.write(&d)?;
+        for tag in &tags {
+            let Some(e) = last.get(&journal::slot(&r.key(), *tag)) else {
+                continue;
+            };
+            if matches!(e.state, State::Started | State::Submitting) {
+                let mut d = entry(r, *tag, State::InDoubt);
+                d.vault_id = e.vault_id.clone();
+                journal.write(&d)?;
+            }
         }
     }
     Ok(())

@@ -45,6 +45,7 @@ mod tests {
             key: "k".into(),
             gstin: "g".into(),
             line: 2,
+            flow: None,
             state,
             status,
             vault_id: vault.map(String::from),

@@ -5,6 +5,7 @@ use super::rows::{self, Loaded, Providers, Row, RowsError};
 use crate::flow::inputs::InputProblem;
 use crate::flow::Flow;
 use crate::secrets::SecretsFile;
+use std::sync::Arc;
 
 /// The CSV, read at the edge.
 pub struct CsvSource<'a> {
@@ -65,7 +66,7 @@ pub struct Prepared {
 
 /// Validates every row and sorts the secrets by what they unlock.
 pub fn prepare(
-    flow: &Flow,
+    flows: &[Arc<Flow>],
     csv: CsvSource<'_>,
     providers: &Providers,
     secrets: SecretsFile,
@@ -76,7 +77,13 @@ pub fn prepare(
         problems,
         bad_lines,
         warnings,
-    } = rows::parse(flow, csv.name, csv.text, providers, checks.strict_providers)?;
+    } = rows::parse(
+        flows,
+        csv.name,
+        csv.text,
+        providers,
+        checks.strict_providers,
+    )?;
     let skip_invalid = checks.skip_invalid;
     if !problems.is_empty() && !skip_invalid {
         return Err(PrepareError::Invalid {
@@ -93,16 +100,7 @@ pub fn prepare(
         .map(|r| (r.clone(), problems_of(csv.name, r.line, &problems)))
         .collect();
     rows.retain(|r| !bad_lines.contains(&r.line));
-    // A flow needs logins when every row needs a secret input besides the
-    // new password that the file gives neither by GSTIN nor for everyone.
-    // (One only some rows need, like `client_secret`, fails those rows alone.)
-    let new_password = flow.credentials.as_ref().map(|c| &c.password);
-    let needs_login = flow.inputs.iter().any(|i| {
-        i.is_secret()
-            && i.required_when.is_none()
-            && Some(&i.name) != new_password
-            && !secrets.covers(&i.name)
-    });
+    let needs_login = needs_login(flows, &secrets);
     Ok(Prepared {
         rows,
         skipped: problems,
@@ -112,6 +110,28 @@ pub fn prepare(
         secrets,
         needs_login,
     })
+}
+
+/// Whether every row needs a login's password: some flow has a secret
+/// input every row needs that the file gives neither by GSTIN nor for
+/// everyone, and that neither it nor an earlier flow of the chain creates
+/// (a new password). One only some rows need, like `client_secret`, fails
+/// those rows alone.
+fn needs_login(flows: &[Arc<Flow>], secrets: &SecretsFile) -> bool {
+    let mut made: Vec<&str> = vec![];
+    for flow in flows {
+        made.extend(flow.credentials.as_ref().map(|c| c.password.as_str()));
+        let needs = flow.inputs.iter().any(|i| {
+            i.is_secret()
+                && i.required_when.is_none()
+                && !made.contains(&i.name.as_str())
+                && !secrets.covers(&i.name)
+        });
+        if needs {
+            return true;
+        }
+    }
+    false
 }
 
 /// The problems of line `line` of `file`, joined on one line.
@@ -140,5 +160,81 @@ impl Prepared {
         missing.sort();
         missing.dedup();
         missing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::bundled::flow;
+
+    fn providers() -> Providers {
+        Providers::parse("p.toml", include_str!("../../fixtures/providers.toml")).unwrap()
+    }
+
+    fn chain() -> Vec<Arc<Flow>> {
+        vec![flow("portal-login-register"), flow("production-api-user")]
+    }
+
+    const CSV: &str = "gstin,mobile,portal_username,provider,api_username\n\
+                       27AADCN5521K1ZD,,navkar27,Tera Software Limited,navkarapi\n\
+                       29AAGFK8812R1ZH,,,Tera Software Limited,kaveriapi\n";
+
+    fn csv(text: &str) -> CsvSource<'_> {
+        CsvSource {
+            name: "b.csv",
+            text,
+        }
+    }
+
+    /// A chain's CSV is checked against every flow before any browser: a
+    /// column of either flow is allowed, a row's problem is named once,
+    /// and the login the first flow makes is not asked for.
+    #[test]
+    fn a_chained_batch_is_checked_across_its_flows() {
+        let checks = Checks {
+            skip_invalid: true,
+            ..Checks::default()
+        };
+        let p = prepare(
+            &chain(),
+            csv(CSV),
+            &providers(),
+            SecretsFile::default(),
+            checks,
+        )
+        .unwrap();
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.skipped.len(), 1, "{:?}", p.skipped);
+        assert_eq!(p.skipped[0].source, "b.csv:3 column portal_username");
+        assert!(p.missing_logins().is_empty(), "the chain makes the login");
+
+        let alone = [flow("production-api-user")];
+        let csv_alone = "gstin,portal_username,provider,api_username\n27AADCN5521K1ZD,navkar27,Tera Software Limited,navkarapi\n";
+        let p = prepare(
+            &alone,
+            csv(csv_alone),
+            &providers(),
+            SecretsFile::default(),
+            checks,
+        )
+        .unwrap();
+        assert_eq!(p.missing_logins(), ["navkar27"]);
+
+        let secret = "gstin,portal_username,portal_password\n27AADCN5521K1ZD,navkar27,x\n";
+        let e = prepare(
+            &chain(),
+            csv(secret),
+            &providers(),
+            SecretsFile::default(),
+            checks,
+        );
+        let Err(PrepareError::Rows(RowsError::Header(lines))) = e else {
+            panic!("a secret column is refused");
+        };
+        assert!(
+            lines[0].contains("column 3 `portal_password` is a secret"),
+            "{lines:?}"
+        );
     }
 }

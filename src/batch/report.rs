@@ -21,8 +21,11 @@ pub struct RowResult {
     /// On drift: what stands there now and the TOML to paste.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
-    /// The API username, once a submit happened.
+    /// The username made (an API user's, or a portal login's: see
+    /// `credential_kind`), once a submit happened. In a chain, the last made.
     pub api_username: Option<String>,
+    /// What `api_username` logs in to.
+    pub credential_kind: Option<crate::vault::Kind>,
     /// Seconds of machine time.
     pub machine_s: f64,
     /// Seconds spent waiting for people.
@@ -32,6 +35,73 @@ pub struct RowResult {
     /// Every step the run took (for the HTML report's timeline).
     #[serde(skip)]
     pub steps: Vec<crate::events::StepTrace>,
+    /// A chained batch (`batch A,B`): each flow's part, in order. The row's
+    /// status is the first flow's that did not end done, else the last's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<FlowResult>,
+}
+
+/// One flow's part of a chained row.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowResult {
+    /// The flow's name.
+    pub flow: String,
+    /// How it ended (`not_started` when an earlier flow stopped the chain).
+    pub status: RowStatus,
+    /// One line, redacted.
+    pub message: String,
+    /// The username it made, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// What that username logs in to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_kind: Option<crate::vault::Kind>,
+}
+
+/// The row's one result from its flows' (`parts`, in order; flows after
+/// the last part did not start). One flow's result is the row's as is.
+pub(super) fn of_chain(row: &Row, flows: &[&str], mut parts: Vec<RowResult>) -> RowResult {
+    if flows.len() == 1 && parts.len() == 1 {
+        return parts.remove(0);
+    }
+    let Some(at) = parts
+        .iter()
+        .position(|p| !p.status.is_done())
+        .or(parts.len().checked_sub(1))
+    else {
+        return RowResult::plain(row, RowStatus::NotStarted, "no flow started");
+    };
+    let mut r = parts[at].clone();
+    r.message = format!("{}: {}", flows[at], r.message);
+    let made = parts.iter().rev().find(|p| p.api_username.is_some());
+    (r.api_username, r.credential_kind) = made.map_or((None, None), |p| {
+        (p.api_username.clone(), p.credential_kind)
+    });
+    r.machine_s = parts.iter().map(|p| p.machine_s).sum();
+    r.human_s = parts.iter().map(|p| p.human_s).sum();
+    r.steps = parts.iter().flat_map(|p| p.steps.clone()).collect();
+    let stopped_by = flows[at];
+    r.flows = flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match parts.get(i) {
+            Some(p) => FlowResult {
+                flow: f.to_string(),
+                status: p.status,
+                message: p.message.clone(),
+                username: p.api_username.clone(),
+                credential_kind: p.credential_kind,
+            },
+            None => FlowResult {
+                flow: f.to_string(),
+                status: RowStatus::NotStarted,
+                message: format!("not started: {stopped_by} did not end registered"),
+                username: None,
+                credential_kind: None,
+            },
+        })
+        .collect();
+    r
 }
 
 impl RowResult {
@@ -49,10 +119,12 @@ impl RowResult {
             message: msg.into(),
             fix: None,
             api_username: None,
+            credential_kind: None,
             machine_s: 0.0,
             human_s: 0.0,
             artifacts: None,
             steps: vec![],
+            flows: vec![],
         }
     }
 }
@@ -113,6 +185,8 @@ pub fn render(path: &Path, results: &[RowResult]) -> String {
         "artifacts",
         "message",
         "fix",
+        "kind",
+        "flows",
     ];
     let rows = std::iter::once(header.map(String::from)).chain(results.iter().map(|r| {
         [
@@ -129,10 +203,24 @@ pub fn render(path: &Path, results: &[RowResult]) -> String {
                 .unwrap_or_default(),
             r.message.clone(),
             r.fix.clone().unwrap_or_default(),
+            r.credential_kind
+                .map(|k| k.name())
+                .unwrap_or_default()
+                .into(),
+            flows_cell(&r.flows),
         ]
     }));
     rows.map(|rec| csv_record(rec.iter().map(|c| defuse(c))))
         .collect()
+}
+
+/// A chained row's flows in one cell: `flow=status; …`.
+fn flows_cell(flows: &[FlowResult]) -> String {
+    flows
+        .iter()
+        .map(|f| format!("{}={}", f.flow, f.status.as_str()))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One CSV line. A cell holding a separator a spreadsheet may use (`,`,
@@ -193,15 +281,99 @@ mod tests {
             message: String::new(),
             fix: None,
             api_username: None,
+            credential_kind: None,
             machine_s: 0.0,
             human_s: 0.0,
             artifacts: None,
             steps: vec![],
+            flows: vec![],
         };
         let csv = render(Path::new("r.csv"), &[r]);
         assert!(
             csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
             "{csv}"
         );
+    }
+
+    fn row() -> Row {
+        Row {
+            line: 3,
+            given: vec![],
+            values: [("gstin".to_string(), "27AADCN5521K1ZD".to_string())].into(),
+        }
+    }
+
+    fn part(status: RowStatus, user: Option<&str>, kind: crate::vault::Kind) -> RowResult {
+        RowResult {
+            api_username: user.map(String::from),
+            credential_kind: user.map(|_| kind),
+            machine_s: 2.0,
+            ..RowResult::plain(&row(), status, "done")
+        }
+    }
+
+    /// A chained row is one line: the first flow not done decides its
+    /// status, the last username made is shown with its kind, and a flow
+    /// after a stop is listed as not started.
+    #[test]
+    fn a_chained_row_is_one_line_with_each_flows_status() {
+        use crate::vault::Kind;
+        let flows = ["portal-login-register", "production-api-user"];
+        let ok = RowStatus::Ran(RunStatus::Registered);
+        let both = of_chain(
+            &row(),
+            &flows,
+            vec![
+                part(ok, Some("navkar27"), Kind::PortalLogin),
+                part(ok, Some("API_navkar"), Kind::ApiUser),
+            ],
+        );
+        assert_eq!(both.status, ok);
+        assert_eq!(both.api_username.as_deref(), Some("API_navkar"));
+        assert_eq!(both.credential_kind, Some(Kind::ApiUser));
+        assert_eq!(both.machine_s, 4.0);
+        assert_eq!(both.message, "production-api-user: done");
+        let csv = render(Path::new("r.csv"), std::slice::from_ref(&both));
+        assert!(
+            csv.lines().next().unwrap().ends_with(",kind,flows"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains(
+                ",api_user,\"portal-login-register=registered; production-api-user=registered\"\n"
+            ),
+            "{csv}"
+        );
+
+        let drift = RowStatus::Ran(RunStatus::Drift);
+        let stopped = of_chain(&row(), &flows, vec![part(drift, None, Kind::PortalLogin)]);
+        assert_eq!(stopped.status, drift);
+        assert_eq!(stopped.message, "portal-login-register: done");
+        assert_eq!(stopped.flows[1].status, RowStatus::NotStarted);
+        assert!(stopped.flows[1].message.contains("portal-login-register"));
+
+        // Resumed: the first flow was done before, the second now.
+        let skipped = RowStatus::Skipped;
+        let resumed = of_chain(
+            &row(),
+            &flows,
+            vec![
+                part(skipped, None, Kind::PortalLogin),
+                part(ok, Some("API_navkar"), Kind::ApiUser),
+            ],
+        );
+        assert_eq!(resumed.status, ok);
+        let json = serde_json::to_value(&resumed).unwrap();
+        assert_eq!(json["flows"][0]["status"], "skipped");
+        assert_eq!(json["credential_kind"], "api_user");
+
+        // One flow: its result is the row's as is (no `flows` in the JSON).
+        let one = of_chain(
+            &row(),
+            &flows[1..],
+            vec![part(ok, Some("API_x"), Kind::ApiUser)],
+        );
+        assert_eq!(one.message, "done");
+        assert!(serde_json::to_value(&one).unwrap().get("flows").is_none());
     }
 }

@@ -1,11 +1,12 @@
 //! The batch CSV: columns, per-row validation with line and column, duplicate
 //! detection and the provider lists, all before any browser starts.
 
-use crate::flow::inputs::{self, Given, InputProblem};
+use crate::flow::inputs::{Given, InputProblem};
 use crate::flow::suggest::hint;
-use crate::flow::Flow;
+use crate::flow::{Flow, Input};
 use crate::redact::Secret;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Columns any bundled flow understands (README); a flow's own inputs are allowed too.
 pub const STANDARD_COLUMNS: &[&str] = &[
@@ -117,7 +118,7 @@ pub struct Loaded {
 /// provider missing from `providers` is a warning, or with
 /// `strict_providers` a problem.
 pub fn parse(
-    flow: &Flow,
+    flows: &[Arc<Flow>],
     file: &str,
     text: &str,
     providers: &Providers,
@@ -137,7 +138,7 @@ pub fn parse(
         .iter()
         .map(normalise_header)
         .collect();
-    check_header(flow, file, &headers)?;
+    check_header(flows, file, &headers)?;
     let mut out = Loaded {
         rows: vec![],
         problems: vec![],
@@ -148,10 +149,10 @@ pub fn parse(
     let starts = line_starts(text);
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let row = row_of(flow, (file, text), &headers, &rec, &starts);
+        let row = row_of(flows, (file, text), &headers, &rec, &starts);
         let before = out.problems.len();
-        out.problems.extend(row_problems(flow, file, &row));
-        let unlisted = unlisted_provider(flow, file, &row, providers);
+        out.problems.extend(row_problems(flows, file, &row));
+        let unlisted = unlisted_provider(flows, file, &row, providers);
         match strict_providers {
             true => out.problems.extend(unlisted),
             false => out.warnings.extend(unlisted),
@@ -180,17 +181,23 @@ fn normalise_header(h: &str) -> String {
         .join("_")
 }
 
+/// The input `name` of the first of `flows` that has one (a chain's flows
+/// share input names: what one makes, the next takes).
+fn input_of<'a>(flows: &'a [Arc<Flow>], name: &str) -> Option<&'a Input> {
+    flows.iter().find_map(|f| f.input(name))
+}
+
 /// Every column must be one a flow understands, and none a secret.
-fn check_header(flow: &Flow, file: &str, headers: &[String]) -> Result<(), RowsError> {
+fn check_header(flows: &[Arc<Flow>], file: &str, headers: &[String]) -> Result<(), RowsError> {
     let mut allowed: Vec<&str> = STANDARD_COLUMNS.to_vec();
-    for i in &flow.inputs {
+    for i in flows.iter().flat_map(|f| &f.inputs) {
         if !i.is_secret() && !allowed.contains(&i.name.as_str()) {
             allowed.push(&i.name);
         }
     }
     let mut errors = vec![];
     for (c, h) in headers.iter().enumerate() {
-        if flow.input(h).is_some_and(|i| i.is_secret()) {
+        if input_of(flows, h).is_some_and(|i| i.is_secret()) {
             errors.push(format!("{file}:1: column {} `{h}` is a secret; secrets never go in a CSV. Put API passwords in --secrets FILE under [api_password], or leave them out to have them generated", c + 1));
         } else if !allowed.contains(&h.as_str()) {
             errors.push(format!(
@@ -227,7 +234,7 @@ fn line_starts(text: &str) -> Vec<usize> {
 }
 
 fn row_of(
-    flow: &Flow,
+    flows: &[Arc<Flow>],
     (file, text): (&str, &str),
     headers: &[String],
     rec: &csv::StringRecord,
@@ -244,7 +251,7 @@ fn row_of(
     let mut given = vec![];
     for (h, v) in headers.iter().zip(rec.iter()) {
         values.insert(h.clone(), v.to_string());
-        if flow.input(h).is_some() && !v.is_empty() {
+        if input_of(flows, h).is_some() && !v.is_empty() {
             given.push(Given {
                 name: h.clone(),
                 value: v.to_string(),
@@ -259,17 +266,22 @@ fn row_of(
     }
 }
 
-/// What a run would refuse in this row (no secrets are needed to tell).
-fn row_problems(flow: &Flow, file: &str, row: &Row) -> Vec<InputProblem> {
+/// What a run would refuse in this row, for every flow of the chain (no
+/// secrets are needed to tell). A column two flows refuse is one problem.
+fn row_problems(flows: &[Arc<Flow>], file: &str, row: &Row) -> Vec<InputProblem> {
     let line = row.line;
-    let mut problems = vec![];
-    if let Err(ps) = inputs::resolve(flow, &row.given, |_, _| Some(Secret::new(String::new()))) {
+    let mut problems: Vec<InputProblem> = vec![];
+    let no_secrets = |_: &Flow, _: &str, _: bool| Some(Secret::new(String::new()));
+    if let Err(ps) = crate::chained::resolve(flows, &row.given, no_secrets) {
         for mut p in ps {
             if p.source == "inputs" {
                 p.source = format!("{file}:{line} column {}", p.input);
                 p.fix = format!("fill the `{}` column", p.input);
             }
-            problems.push(p);
+            let same = |q: &InputProblem| q.input == p.input && q.source == p.source;
+            if !problems.iter().any(same) {
+                problems.push(p);
+            }
         }
     }
     problems
@@ -277,7 +289,7 @@ fn row_problems(flow: &Flow, file: &str, row: &Row) -> Vec<InputProblem> {
 
 /// A provider the portal's list for the row's route does not have.
 fn unlisted_provider(
-    flow: &Flow,
+    flows: &[Arc<Flow>],
     file: &str,
     row: &Row,
     providers: &Providers,
@@ -286,7 +298,7 @@ fn unlisted_provider(
     let through = row
         .get("through")
         .map(str::to_lowercase)
-        .or_else(|| flow.input("through").and_then(|i| i.default.clone()))
+        .or_else(|| input_of(flows, "through").and_then(|i| i.default.clone()))
         .unwrap_or_default();
     let list: Vec<&str> = match through.as_str() {
         "gsp" => providers.gsp.iter().map(String::as_str).collect(),
@@ -326,9 +338,11 @@ fn duplicate(seen: &mut HashMap<String, usize>, file: &str, row: &Row) -> Option
 mod tests {
     use super::*;
 
-    fn flow() -> Flow {
+    fn flow() -> Vec<Arc<Flow>> {
         let b = &crate::flow::bundled::BUNDLED[0];
-        crate::flow::load_str(&b.shown(), b.text).unwrap().0
+        vec![Arc::new(
+            crate::flow::load_str(&b.shown(), b.text).unwrap().0,
+        )]
     }
 
     fn providers() -> Providers {

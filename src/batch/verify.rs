@@ -5,7 +5,7 @@
 use super::{Row, Shared};
 use crate::events::{Ending, RunStatus};
 use crate::runner::RunReport;
-use crate::vault::Credential;
+use crate::vault::{Credential, Kind};
 use crate::verify::settle::{self, Settled};
 use crate::verify::Verdict;
 
@@ -21,7 +21,13 @@ pub(super) enum Resumed {
 
 /// Verifies a resumed row's credential in doubt, when `--verify` is on.
 pub(super) async fn resumed(shared: &Shared, row: &Row, c: &Credential) -> Resumed {
-    let Some(v) = &shared.spec.verify else {
+    // The auth API knows API users only: a portal login is resubmitted.
+    let Some(v) = shared
+        .spec
+        .verify
+        .as_ref()
+        .filter(|_| c.kind == Kind::ApiUser)
+    else {
         return Resumed::Unsettled;
     };
     let s = settle::one(&shared.spec.vault, &v.verifier, c).await;

@@ -1,10 +1,7 @@
 use super::*;
-use crate::flow::bundled::BUNDLED;
-use std::path::Path;
 
 fn bundled(name: &str) -> Arc<Flow> {
-    let b = BUNDLED.iter().find(|b| b.name == name).unwrap();
-    Arc::new(crate::flow::load_str(Path::new(name), b.text).unwrap().0)
+    crate::flow::bundled::flow(name)
 }
 
 fn onboarding() -> Vec<Arc<Flow>> {

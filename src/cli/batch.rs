@@ -25,10 +25,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  einvreg batch production-api-user gstins.csv --secrets secrets.toml --parallel 4\n  einvreg batch production-api-user gstins.csv --resume --verify\n  einvreg batch production-api-user gstins.csv --html report.html --report report.csv\n  export-from-erp | einvreg batch production-api-user - --otp-command ./ask-client\n  einvreg batch production-api-user gstins.csv --desk --desk-otp-links --desk-notify-command ./send-sms\n  einvreg batch production-api-user gstins.csv --webdriver http://grid-a:4444 --webdriver http://grid-b:4444 --parallel 8\n\nCSV headers match ignoring case and spaces (\"Portal Username\"); CRLF files are fine.\nExit codes: einvreg --help"
+    after_help = "Examples:\n  einvreg batch production-api-user gstins.csv --secrets secrets.toml --parallel 4\n  einvreg batch production-api-user gstins.csv --resume --verify\n  einvreg batch production-api-user gstins.csv --html report.html --report report.csv\n  export-from-erp | einvreg batch production-api-user - --otp-command ./ask-client\n  einvreg batch production-api-user gstins.csv --desk --desk-otp-links --desk-notify-command ./send-sms\n  einvreg batch production-api-user gstins.csv --webdriver http://grid-a:4444 --webdriver http://grid-b:4444 --parallel 8\n  einvreg batch portal-login-register,production-api-user new-clients.csv --secrets secrets.toml --verify=all   # a login, then its API user\n\nCSV headers match ignoring case and spaces (\"Portal Username\"); CRLF files are fine.\nExit codes: einvreg --help"
 )]
 pub struct Args {
-    /// Flow file or bundled flow name
+    /// Flow file or bundled flow name; A,B runs B after A for each row,
+    /// with what A created
     pub flow: String,
     /// CSV with a header (columns: README.md)
     pub csv: PathBuf,
@@ -188,8 +189,13 @@ pub fn run(args: Args) -> Result<Code, CliError> {
         IsolationArg::Session => crate::driver::Isolation::Session,
     };
     driver.recycle = args.recycle;
-    let flow = Arc::new(common::load_flow(&args.flow)?);
-    let (mut prepared, api_client) = prepare(&args, &flow)?;
+    let names = crate::chained::split(&args.flow);
+    let flows = names
+        .iter()
+        .map(|n| common::load_flow(n).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::chained::check(&flows).map_err(|e| CliError::Usage(e.to_string()))?;
+    let (mut prepared, api_client) = prepare(&args, &flows)?;
     ask_missing_logins(&mut prepared, args.operator.auto_answer)?;
     let redactor = Redactor::new();
     // The file's every secret, the API client's too.
@@ -206,11 +212,13 @@ pub fn run(args: Args) -> Result<Code, CliError> {
         .map_err(|e| CliError::Usage(format!("--artifacts {e}")))?;
     let mut stores = open_stores(&args)?;
     // Each repair is journaled as it is made.
-    let book = crate::repair::Book::logged(stores.journal.clone());
-    stores.repair = super::repaired::plan(&args.flow, &flow, &args.operator, book)?;
+    let journal = stores.journal.clone();
+    stores.repair = super::repaired::plans(&names, &flows, &args.operator, || {
+        crate::repair::Book::logged(journal.clone())
+    })?;
     super::block_on(run_async(
         args,
-        flow,
+        flows,
         (prepared, api_client),
         redactor,
         stores,
@@ -220,7 +228,7 @@ pub fn run(args: Args) -> Result<Code, CliError> {
 
 /// Reads the CSV, providers and secrets; validates every row before any
 /// browser. The secrets file's API client (for `--verify`) comes back apart.
-fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), CliError> {
+fn prepare(args: &Args, flows: &[Arc<Flow>]) -> Result<(Prepared, ApiClientSecrets), CliError> {
     let read = |p: &PathBuf| common::read_text(p);
     let (providers_name, providers_text) = match &args.providers {
         Some(p) => (p.display().to_string(), read(p)?),
@@ -236,7 +244,7 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), Cli
         Some(p) => common::read_secrets(p)?,
         None => SecretsFile::default(),
     };
-    let secrets = env_defaults(secrets, flow)?;
+    let secrets = env_defaults(secrets, flows)?;
     let api_client = secrets.api_client.clone();
     let name = match common::is_stdin(&args.csv) {
         true => "(stdin)".to_string(),
@@ -250,7 +258,7 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), Cli
         skip_invalid: args.skip_invalid,
         strict_providers: args.strict_providers,
     };
-    match batch::prepare(flow, csv, &providers, secrets, checks) {
+    match batch::prepare(flows, csv, &providers, secrets, checks) {
         Ok(p) => {
             for w in &p.warnings {
                 errln!("warning: {w}");
@@ -290,10 +298,10 @@ fn prepare(args: &Args, flow: &Flow) -> Result<(Prepared, ApiClientSecrets), Cli
 /// API password, a client secret): one value for every GSTIN the file
 /// names none for, as a flat entry would be. Portal logins are per login:
 /// the file's, or asked.
-fn env_defaults(mut s: SecretsFile, flow: &Flow) -> Result<SecretsFile, String> {
-    let inputs = flow
-        .inputs
+fn env_defaults(mut s: SecretsFile, flows: &[Arc<Flow>]) -> Result<SecretsFile, String> {
+    let inputs = flows
         .iter()
+        .flat_map(|f| &f.inputs)
         .filter(|i| i.is_secret() && i.name != "portal_password");
     for i in inputs {
         if s.plain.contains_key(&i.name) {
@@ -344,8 +352,8 @@ struct Stores {
     vault: Arc<Vault>,
     journal: Arc<Journal>,
     resume: Option<std::collections::HashMap<String, batch::journal::Entry>>,
-    /// `--repair`: the book every row shares and where the repaired flow goes.
-    repair: Option<super::repaired::Plan>,
+    /// `--repair`: per flow, the book every row shares and where the repaired flow goes.
+    repair: Vec<Option<super::repaired::Plan>>,
 }
 
 fn open_stores(args: &Args) -> Result<Stores, CliError> {
@@ -374,13 +382,13 @@ fn open_stores(args: &Args) -> Result<Stores, CliError> {
         vault,
         journal,
         resume,
-        repair: None,
+        repair: vec![],
     })
 }
 
 async fn run_async(
     args: Args,
-    flow: Arc<Flow>,
+    flows: Vec<Arc<Flow>>,
     (prepared, api_client): (Prepared, ApiClientSecrets),
     redactor: Redactor,
     stores: Stores,
@@ -413,7 +421,7 @@ async fn run_async(
     } = common::portal_and_queue(
         &args.portal,
         &args.operator,
-        &flow,
+        &flows[0],
         events,
         prepared.rows.len(),
     )
@@ -421,9 +429,9 @@ async fn run_async(
     if display.queue.set(queue.clone()).is_err() {
         unreachable!("the display's queue is set once");
     }
-    let verify = args
-        .verify
-        .after_run(&api_client, flow.portal, &base_url, replica.is_some())?;
+    let verify =
+        args.verify
+            .after_run(&api_client, flows[0].portal, &base_url, replica.is_some())?;
     let endpoint = Arc::new(super::driver::start(&driver, &base_url).await?);
     errln!(
         "einvreg batch: {} rows of {} on {} ({} at a time; answers: {})",
@@ -435,8 +443,9 @@ async fn run_async(
     );
     let stop = Arc::new(AtomicBool::new(false));
     let rows = prepared.rows.clone();
+    let names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
     let spec = Arc::new(BatchSpec {
-        flow,
+        flows,
         base_url,
         rows: prepared.rows,
         parallel: args.parallel,
@@ -451,7 +460,11 @@ async fn run_async(
         events: events.clone(),
         verify,
         keep_alive: args.driver.keep_alive,
-        repairs: stores.repair.as_ref().map(|p| p.book.clone()),
+        repairs: stores
+            .repair
+            .iter()
+            .map(|p| p.as_ref().map(|p| p.book.clone()))
+            .collect(),
     });
     // Heard from here on: a press while the first rows start is not lost.
     let mut stops = Stops::listen()
@@ -470,7 +483,7 @@ async fn run_async(
                 second = stops.next() => {
                     endpoint.kill();
                     display.pb.finish_and_clear();
-                    return Ok(abort(&stores.journal, &rows).max(second.code()));
+                    return Ok(abort(&stores.journal, &rows, &names).max(second.code()));
                 }
             }
         }
@@ -481,8 +494,10 @@ async fn run_async(
     results.extend(invalid);
     results.sort_by_key(|r| r.line);
     let mut code = finish(&args, results, outcome.store_errors);
-    if let Some(Err(e)) = stores.repair.as_ref().map(|p| p.write(false)) {
-        code = code.max(e.report());
+    for plan in stores.repair.iter().flatten() {
+        if let Err(e) = plan.write(false) {
+            code = code.max(e.report());
+        }
     }
     if let Some(sig) = stopped_by.filter(|s| *s == Stop::Terminate) {
         code = sig.code();
@@ -522,8 +537,8 @@ fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<batch::StoreFa
 }
 
 /// The second Ctrl-C: rows in flight are recorded as in doubt for --resume.
-fn abort(journal: &Journal, rows: &[batch::rows::Row]) -> i32 {
-    match batch::mark_in_doubt(journal, rows) {
+fn abort(journal: &Journal, rows: &[batch::rows::Row], flows: &[String]) -> i32 {
+    match batch::mark_in_doubt(journal, rows, flows) {
         Ok(()) => errln!("aborted: in-flight GSTINs are recorded as in doubt in {}; run again with --resume to check them", journal.path().display()),
         Err(e) => errln!("aborted, and the journal {} could not record the GSTINs in flight ({}): check the vault's pending credentials before running again", journal.path().display(), crate::chain::Chain(&e)),
     }

@@ -58,6 +58,27 @@ pub fn plan(
     }))
 }
 
+/// With `--repair`: one plan per flow of a chain (`names` as given),
+/// each with its own book. A chain's repaired flows go to their own
+/// default files: one `--repair-out` cannot hold two flows.
+pub fn plans(
+    names: &[&str],
+    flows: &[std::sync::Arc<Flow>],
+    o: &OperatorArgs,
+    book: impl Fn() -> Book,
+) -> Result<Vec<Option<Plan>>, CliError> {
+    if flows.len() > 1 && o.repair_out.is_some() {
+        return Err(CliError::Usage(
+            "--repair-out names one file, and chained flows each have their own: leave it out (each repaired flow goes to NAME.repaired.toml)".into(),
+        ));
+    }
+    names
+        .iter()
+        .zip(flows)
+        .map(|(n, f)| plan(n, f, o, book()))
+        .collect()
+}
+
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,

@@ -152,11 +152,7 @@ pub fn run(args: Args) -> Result<Code, CliError> {
     }
     let keys = args.keys.keys()?;
     let vault = Arc::new(Vault::open_with(&args.vault, keys).map_err(CliError::bad)?);
-    let repairs = names
-        .iter()
-        .zip(&flows)
-        .map(|(n, f)| super::repaired::plan(n, f, &args.operator, Default::default()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let repairs = super::repaired::plans(&names, &flows, &args.operator, Default::default)?;
     super::block_on(run_async(
         args,
         links,

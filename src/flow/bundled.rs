@@ -78,6 +78,17 @@ pub struct UnknownFlow {
     pub hint: String,
 }
 
+/// The bundled flow `name`, loaded (for tests).
+#[cfg(test)]
+pub(crate) fn flow(name: &str) -> std::sync::Arc<super::Flow> {
+    let b = BUNDLED
+        .iter()
+        .find(|b| b.name == name)
+        .expect("a bundled flow");
+    let flow = super::load_str(std::path::Path::new(name), b.text).expect("it loads");
+    std::sync::Arc::new(flow.0)
+}
+
 /// Reads a flow argument without touching the file system.
 pub fn parse_arg(arg: &str) -> Result<FlowArg, UnknownFlow> {
     if arg == "-" {

@@ -24,7 +24,7 @@ pub fn render(title: &str, rows: &[Row]) -> String {
         crate::vault::now_rfc3339()
     );
     body.push_str(&summary(rows));
-    body.push_str("<table id=\"rows\"><thead><tr><th>line</th><th>GSTIN</th><th>provider</th><th>status</th><th>API username</th><th>time: machine / people</th><th>detail</th></tr></thead><tbody>\n");
+    body.push_str("<table id=\"rows\"><thead><tr><th>line</th><th>GSTIN</th><th>provider</th><th>status</th><th>username</th><th>time: machine / people</th><th>detail</th></tr></thead><tbody>\n");
     for r in rows {
         body.push_str(&row(r));
     }
@@ -77,7 +77,8 @@ fn row(r: &Row) -> String {
         mp = 100.0 * x.machine_s / total,
         hp = 100.0 * x.human_s / total,
     );
-    let mut detail = escape(&x.message);
+    let mut detail = flows(&x.flows);
+    detail.push_str(&escape(&x.message));
     if let Some(fix) = &x.fix {
         detail.push_str(&format!("<pre class=\"fix\">{}</pre>", escape(fix)));
     }
@@ -98,8 +99,38 @@ fn row(r: &Row) -> String {
         l = x.line,
         p = escape(&x.provider),
         c = status_class(x.status),
-        u = escape(x.api_username.as_deref().unwrap_or("–")),
+        u = username(x),
     )
+}
+
+/// The username made, with its kind when it is not an API user's.
+fn username(x: &crate::batch::RowResult) -> String {
+    let name = escape(x.api_username.as_deref().unwrap_or("–"));
+    match x.credential_kind {
+        Some(k @ crate::vault::Kind::PortalLogin) => {
+            format!("{name} <span class=\"kind\">{}</span>", k.name())
+        }
+        _ => name,
+    }
+}
+
+/// A chained row's flows, each with its status, before the detail.
+fn flows(flows: &[crate::batch::report::FlowResult]) -> String {
+    if flows.is_empty() {
+        return String::new();
+    }
+    let items: String = flows
+        .iter()
+        .map(|f| {
+            format!(
+                "<li>{} <span class=\"st {}\">{}</span></li>",
+                escape(&f.flow),
+                status_class(f.status),
+                f.status.as_str()
+            )
+        })
+        .collect();
+    format!("<ol class=\"flows\">{items}</ol>")
 }
 
 /// The steps as a table with a bar at each step's start, scaled to the run.

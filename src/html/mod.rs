@@ -39,6 +39,8 @@ details summary{cursor:pointer;color:#0366d6}
 td:last-child{max-width:720px;overflow-wrap:anywhere}
 img.shot{max-width:100%;border:1px solid #d1d5da;margin-top:6px}
 pre{background:#f6f8fa;padding:8px;white-space:pre-wrap}
+ol.flows{margin:0 0 4px;padding-left:20px}
+.kind{font-size:11px;color:#586069}
 ";
 
 /// A whole page around `body`.

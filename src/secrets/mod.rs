@@ -376,13 +376,7 @@ mod tests {
 
     #[test]
     fn a_password_a_flow_creates_for_a_login_is_never_the_logins_own() {
-        use crate::flow::bundled::BUNDLED;
-        let flow = |name: &str| {
-            let b = BUNDLED.iter().find(|b| b.name == name).unwrap();
-            crate::flow::load_str(std::path::Path::new(name), b.text)
-                .unwrap()
-                .0
-        };
+        let flow = |name: &str| crate::flow::bundled::flow(name);
         let file = SecretsFile::parse(
             "s.toml",
             "[portal_password]\nudaytrd01 = \"Old@Login2024\"\n",

@@ -2,6 +2,7 @@
 //! (and, from `replica`/`run` on, a real Chromium against the replica).
 
 mod batch;
+mod chains;
 mod check;
 mod contexts;
 mod crash;

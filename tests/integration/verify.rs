@@ -11,11 +11,11 @@ use einvreg::vault::{Record, Status, Vault};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const CLIENT_ID: &str = "EINVREG-REPLICA-GSP";
-const CLIENT_SECRET: &str = "Replica-Client-Secret-1";
+pub(crate) const CLIENT_ID: &str = "EINVREG-REPLICA-GSP";
+pub(crate) const CLIENT_SECRET: &str = "Replica-Client-Secret-1";
 const ROWS: &str = "gstin,portal_username,through,provider,api_username\n27AAPFU0939F1ZV,udaytrd01,gsp,Tera Software Limited,udayverify\n29AAFCC9980MZZT,gstzendemo,erp,CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen),zenverify\n";
 
-fn key(portal: &str) -> String {
+pub(crate) fn key(portal: &str) -> String {
     root()
         .join(format!("fixtures/api-auth/{portal}-public.pem"))
         .display()

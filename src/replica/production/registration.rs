@@ -89,7 +89,7 @@ pub(super) async fn portal_login_post(
     h: HeaderMap,
     Form(f): Form<F>,
 ) -> Response {
-    post_page(&p, &h, RegForm::PortalLogin, &f)
+    post_page(&p, &h, RegForm::PortalLogin, &f).await
 }
 
 pub(super) async fn enablement_get(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -101,7 +101,7 @@ pub(super) async fn enablement_post(
     h: HeaderMap,
     Form(f): Form<F>,
 ) -> Response {
-    post_page(&p, &h, RegForm::Enablement, &f)
+    post_page(&p, &h, RegForm::Enablement, &f).await
 }
 
 pub(super) async fn forgot_password_get(State(p): State<Portal>, h: HeaderMap) -> Response {
@@ -113,7 +113,7 @@ pub(super) async fn forgot_password_post(
     h: HeaderMap,
     Form(f): Form<F>,
 ) -> Response {
-    post_page(&p, &h, RegForm::ForgotPassword, &f)
+    post_page(&p, &h, RegForm::ForgotPassword, &f).await
 }
 
 fn get_page(p: &Portal, h: &HeaderMap, form: RegForm) -> Response {
@@ -123,7 +123,7 @@ fn get_page(p: &Portal, h: &HeaderMap, form: RegForm) -> Response {
     s.respond(page)
 }
 
-fn post_page(p: &Portal, h: &HeaderMap, form: RegForm, f: &F) -> Response {
+async fn post_page(p: &Portal, h: &HeaderMap, form: RegForm, f: &F) -> Response {
     let s = p.session(h);
     let (at, stage) = p.with(&s.id, |x| x.signup.clone());
     // A step posted to another form's page than the one it began on.
@@ -137,7 +137,7 @@ fn post_page(p: &Portal, h: &HeaderMap, form: RegForm, f: &F) -> Response {
             send_otp(p, &s.id, form, &g, f)
         }
         (Some(Cmd::Verify), Signup::OtpSent(g)) => verify(p, &s.id, form, &g, f),
-        (Some(Cmd::Save), Signup::Verified(g)) => return save(p, &s, form, &g, f),
+        (Some(Cmd::Save), Signup::Verified(g)) => return save(p, &s, form, &g, f).await,
         _ => Err("Your session has expired. Please start again.".to_string()),
     };
     let page = match answer {
@@ -240,7 +240,13 @@ fn verify(p: &Portal, sid: &str, form: RegForm, g: &str, f: &F) -> Result<&'stat
 }
 
 /// Save: makes what the form is for; the home page then says so.
-fn save(p: &Portal, s: &crate::replica::SessionRef, form: RegForm, g: &str, f: &F) -> Response {
+async fn save(
+    p: &Portal,
+    s: &crate::replica::SessionRef,
+    form: RegForm,
+    g: &str,
+    f: &F,
+) -> Response {
     let saved = match form {
         RegForm::PortalLogin => save_login(p, g, f).map(|()| SAVED),
         RegForm::Enablement => {
@@ -251,6 +257,10 @@ fn save(p: &Portal, s: &crate::replica::SessionRef, form: RegForm, g: &str, f: &
     };
     match saved {
         Ok(said) => {
+            // A new login is a create: `hold_create` delays its answer too.
+            if form == RegForm::PortalLogin {
+                p.hold_create().await;
+            }
             p.with(&s.id, |x| x.signup = (form, Signup::Form));
             let page = home_page(p, &s.id, false, alert_script(said, 0));
             s.respond(page)
