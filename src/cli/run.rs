@@ -21,8 +21,8 @@ use std::sync::Arc;
     after_help = "Examples:\n  export EINVREG_PORTAL_PASSWORD=...\n  einvreg run production-api-user --var gstin=27AAPFU0939F1ZV --var portal_username=udaytrd01 \\\n      --var through=gsp --var \"provider=Tera Software Limited\" --var api_username=udaytera\n  einvreg run sandbox-register --vars taxpayer.toml --secrets secrets.toml\n  einvreg run production-api-user --portal replica --auto-answer --vars demo.toml   # rehearse\n\nExit codes: einvreg --help"
 )]
 pub struct Args {
-    /// Flow file or bundled flow name (production-api-user, sandbox-register,
-    /// portal-login-register); A,B runs B after A, with what A created
+    /// Flow file or bundled flow name (`einvreg flows list`); A,B runs B
+    /// after A, with what A created
     pub flow: String,
     /// An input: --var gstin=27AAPFU0939F1ZV (repeatable; not for secrets)
     #[arg(long = "var", value_name = "NAME=VALUE")]

@@ -35,6 +35,10 @@ pub const BUNDLED: &[Bundled] = &[
         name: "portal-forgot-password",
         text: include_str!("../../flows/portal-forgot-password.toml"),
     },
+    Bundled {
+        name: "portal-forgot-username",
+        text: include_str!("../../flows/portal-forgot-username.toml"),
+    },
 ];
 
 impl Bundled {

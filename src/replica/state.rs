@@ -125,7 +125,7 @@ pub fn hash_password(p: &str) -> u64 {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct Sms {
     pub seq: u64,
     pub portal: &'static str,
@@ -173,6 +173,8 @@ pub enum RegForm {
     Enablement,
     /// Forgot Password (under the login form).
     ForgotPassword,
+    /// Forgot Username (under the login form): the username goes by SMS.
+    ForgotUsername,
 }
 
 /// Where a Registration form stands in a session: each stage holds the
@@ -375,6 +377,34 @@ impl Inner {
         format!("{:06}", self.rng.random_range(0..1_000_000u32))
     }
 
+    /// Sends a message (stamped and numbered here): stored in the outbox
+    /// and printed on the console, the simulated phone.
+    pub fn send(&mut self, shared: &Shared, mut sms: Sms) {
+        self.seq += 1;
+        sms.seq = self.seq;
+        sms.at_unix_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        if !shared.quiet {
+            use std::io::Write;
+            let app = if sms.channel == "sandes" {
+                "Sandes"
+            } else {
+                "SMS"
+            };
+            let shown = format!(
+                "[replica] {app} to {}: {}",
+                mask_mobile(&sms.mobile),
+                sms.text
+            );
+            if let Err(e) = writeln!(std::io::stderr(), "{shown}") {
+                tracing::debug!("replica: console gone: {e}");
+            }
+        }
+        self.outbox.push(sms);
+    }
+
     /// Sends an OTP by SMS (or the Sandes app, `channel`): stored in the
     /// outbox and printed on the console.
     #[allow(clippy::too_many_arguments)]
@@ -397,34 +427,17 @@ impl Inner {
             _ => 0,
         };
         let code = self.new_otp();
-        self.seq += 1;
         let text = text_of(&code);
-        if !shared.quiet {
-            use std::io::Write;
-            // The simulated phone: shown to the person running the demo.
-            if let Err(e) = writeln!(
-                std::io::stderr(),
-                "[replica] {} to {}: {}",
-                if channel == "sandes" { "Sandes" } else { "SMS" },
-                mask_mobile(mobile),
-                text
-            ) {
-                tracing::debug!("replica: console gone: {e}");
-            }
-        }
-        self.outbox.push(Sms {
-            seq: self.seq,
+        let sms = Sms {
             portal,
             channel,
             mobile: mobile.to_string(),
             text,
             otp: code.clone(),
             session: sid.to_string(),
-            at_unix_ms: SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0),
-        });
+            ..Sms::default()
+        };
+        self.send(shared, sms);
         if let Some(s) = self.sessions.get_mut(sid) {
             s.otp = Some(Otp {
                 code,

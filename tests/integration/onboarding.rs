@@ -293,6 +293,31 @@ fn a_forgotten_password_is_reset_and_the_vault_holds_the_new_one() {
     assert_eq!(counters["password_reset"], 1, "{counters}");
 }
 
+/// Forgot Username: the portal sends the username by SMS to the mobile
+/// registered with GST (einvreg never sees it, and the vault gets
+/// nothing), on the default layout and where every private id is renamed.
+#[test]
+fn a_forgotten_username_is_sent_to_the_registered_mobile() {
+    for layout in ["evidence", "renamed"] {
+        let dir = tempfile::tempdir().unwrap();
+        let r = ReplicaProc::start(&["--layout", layout]);
+        let vars = [("gstin", "27AAPFU0939F1ZV"), ("mobile", "9876543210")];
+        let d = run_on(dir.path(), &r.production, "portal-forgot-username", &vars).run();
+        assert!(
+            d.stdout
+                .contains("registered: the portal sent the username by SMS"),
+            "{layout}: {}",
+            d.stdout
+        );
+        let sms = get_json(&format!("{}/__replica/sms", r.production));
+        let sent = sms.as_array().unwrap().iter().any(|m| {
+            m["mobile"] == "9876543210" && m["text"].as_str().unwrap().contains("is udaytrd01")
+        });
+        assert!(sent, "{layout}: {sms}");
+        assert!(vault_in(dir.path()).is_empty(), "{layout}");
+    }
+}
+
 /// Smoke walks the new flows' public screens, up to their first captcha.
 #[test]
 fn smoke_passes_on_the_registration_and_recovery_flows() {
@@ -305,6 +330,7 @@ fn smoke_passes_on_the_registration_and_recovery_flows() {
             "portal-login-register",
             "einvoice-enablement",
             "portal-forgot-password",
+            "portal-forgot-username",
             "--portal",
             &r.production,
         ])

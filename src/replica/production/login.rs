@@ -51,7 +51,7 @@ pub(super) fn login_form(p: &Portal, sid: &str, shown: bool) -> String {
  <a href="javascript:void(0)" id="lnkRefreshCaptcha" title="Refresh Captcha" onclick="document.getElementById('captcha_image').src='/get-captcha-image?'+Date.now();">&#x21bb;</a></div>
 <div class="row"><label for="CaptchaCode">ENTER ABOVE CAPTCHA</label><input id="CaptchaCode" name="CaptchaCode" maxlength="6" autocomplete="off"></div>
 <div class="row"><button type="submit" class="btn btnlogin">Login</button></div>
-<div class="row"><a href="/Home/ForgotUserPwd" id="lnkForgotPassword">Forgot Password?</a> &nbsp; <a href="#">Forgot Username?</a></div>
+<div class="row"><a href="/Home/ForgotUserPwd" id="lnkForgotPassword">Forgot Password?</a> &nbsp; <a href="/Home/ForgotUserName" id="lnkForgotUsername">Forgot Username ?</a></div>
 </form></div>
 <script>{LOGIN_HASH_JS}</script>"##,
         user = user_row(p, "UserLogin.UserName")
@@ -73,7 +73,7 @@ pub(super) fn login_page(p: &Portal, sid: &str, error: &str) -> Html<String> {
  <a href="/Home/Login" title="Refresh captcha">&#x21bb;</a></div>
 <div class="row"><label for="CaptchaCode">ENTER ABOVE CAPTCHA</label><input id="CaptchaCode" name="CaptchaCode" maxlength="6" autocomplete="off"></div>
 <div class="row"><button type="submit" class="btn btnlogin">Login</button></div>
-<div class="row"><a href="/Home/ForgotUserPwd" id="lnkForgotPassword">Forgot Password?</a> &nbsp; <a href="#">Forgot Username?</a></div>
+<div class="row"><a href="/Home/ForgotUserPwd" id="lnkForgotPassword">Forgot Password?</a> &nbsp; <a href="/Home/ForgotUserName" id="lnkForgotUsername">Forgot Username ?</a></div>
 </form>"##,
         user = user_row(p, "UserName")
     );

@@ -71,6 +71,10 @@ pub fn router() -> Router<Portal> {
             get(registration::forgot_password_get).post(registration::forgot_password_post),
         )
         .route(
+            registration::FORGOT_USERNAME,
+            get(registration::forgot_username_get).post(registration::forgot_username_post),
+        )
+        .route(
             registration::ENABLEMENT,
             get(registration::enablement_get).post(registration::enablement_post),
         )

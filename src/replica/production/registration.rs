@@ -3,7 +3,9 @@
 //! yet enabled is enabled). Both go GSTIN and captcha, Go, the details
 //! the GST records hold, Send OTP, Verify OTP, Save, each answered with an
 //! alert. Forgot Password (under the login form) goes the same way from
-//! a first form of username, GSTIN, registered mobile and captcha. The ids (`#txtGstin`, `#txtCaptchaCode`, `#btngo`, `#btnSendOPT`
+//! a first form of username, GSTIN, registered mobile and captcha; Forgot
+//! Username is that first form alone (GSTIN, registered mobile, captcha,
+//! Go), and the username goes by SMS to the registered mobile. The ids (`#txtGstin`, `#txtCaptchaCode`, `#btngo`, `#btnSendOPT`
 //! (sic), `#txtOtp`, `#btnVerifyOTP`, `#txtUserName`, `#txtForgotPassword`
 //! (sic), `#txtConfirmPassword`, `#btnSave`) and the alerts are public
 //! evidence; the paths, the alerts' words, the declaration's id and the
@@ -18,6 +20,11 @@ use axum::extract::Form;
 pub(super) const PORTAL_LOGIN: &str = "/Registration/PortalLogin";
 pub(super) const ENABLEMENT: &str = "/Registration/EInvoiceEnablement";
 pub(super) const FORGOT_PASSWORD: &str = "/Home/ForgotUserPwd";
+pub(super) const FORGOT_USERNAME: &str = "/Home/ForgotUserName";
+const USERNAME_SENT: &str = "Your username has been sent to your registered mobile number.";
+const NO_MATCH_USERNAME: &str = "The details entered do not match our records. Please check the GSTIN and registered mobile number, or update your details from the GST Common Portal.";
+const NO_USERNAME: &str = "No username is registered for this GSTIN. Please register through Registration -> Portal Login.";
+const EXPIRED: &str = "Your session has expired. Please start again.";
 const NO_MATCH: &str = "The details entered do not match our records. Please check the username, GSTIN and registered mobile number.";
 const OTP_OK_RESET: &str = "OTP verified successfully. Please enter your new password.";
 const SAVED_RESET: &str =
@@ -39,6 +46,7 @@ impl RegForm {
             RegForm::PortalLogin => PORTAL_LOGIN,
             RegForm::Enablement => ENABLEMENT,
             RegForm::ForgotPassword => FORGOT_PASSWORD,
+            RegForm::ForgotUsername => FORGOT_USERNAME,
         }
     }
 
@@ -47,6 +55,7 @@ impl RegForm {
             RegForm::PortalLogin => "Registration for Portal Login",
             RegForm::Enablement => "e-Invoice Enablement",
             RegForm::ForgotPassword => "Forgot Password",
+            RegForm::ForgotUsername => "Forgot Username",
         }
     }
 
@@ -55,7 +64,7 @@ impl RegForm {
         match self {
             RegForm::PortalLogin => p.shared.login_name(g).map(|_| HAS_LOGIN),
             RegForm::Enablement => p.shared.enabled(g).then_some(ENABLED),
-            RegForm::ForgotPassword => None,
+            RegForm::ForgotPassword | RegForm::ForgotUsername => None,
         }
     }
 }
@@ -104,6 +113,18 @@ pub(super) async fn enablement_post(
     post_page(&p, &h, RegForm::Enablement, &f).await
 }
 
+pub(super) async fn forgot_username_get(State(p): State<Portal>, h: HeaderMap) -> Response {
+    get_page(&p, &h, RegForm::ForgotUsername)
+}
+
+pub(super) async fn forgot_username_post(
+    State(p): State<Portal>,
+    h: HeaderMap,
+    Form(f): Form<F>,
+) -> Response {
+    post_page(&p, &h, RegForm::ForgotUsername, &f).await
+}
+
 pub(super) async fn forgot_password_get(State(p): State<Portal>, h: HeaderMap) -> Response {
     get_page(&p, &h, RegForm::ForgotPassword)
 }
@@ -129,6 +150,7 @@ async fn post_page(p: &Portal, h: &HeaderMap, form: RegForm, f: &F) -> Response 
     // A step posted to another form's page than the one it began on.
     let stage = if at == form { stage } else { Signup::Form };
     let answer = match (Cmd::of(f), stage) {
+        (Some(Cmd::Go), _) if form == RegForm::ForgotUsername => remind(p, &s.id, f),
         (Some(Cmd::Go), _) => go(p, &s.id, form, f),
         (Some(Cmd::SendOtp), Signup::Form) if form == RegForm::ForgotPassword => {
             forgot(p, &s.id, f)
@@ -138,7 +160,7 @@ async fn post_page(p: &Portal, h: &HeaderMap, form: RegForm, f: &F) -> Response 
         }
         (Some(Cmd::Verify), Signup::OtpSent(g)) => verify(p, &s.id, form, &g, f),
         (Some(Cmd::Save), Signup::Verified(g)) => return save(p, &s, form, &g, f).await,
-        _ => Err("Your session has expired. Please start again.".to_string()),
+        _ => Err(EXPIRED.to_string()),
     };
     let page = match answer {
         Ok(notice) => page(p, &s.id, notice, ""),
@@ -189,6 +211,35 @@ fn forgot(p: &Portal, sid: &str, f: &F) -> Result<&'static str, String> {
     send_otp(p, sid, RegForm::ForgotPassword, &t.gstin, f)
 }
 
+/// Forgot Username's Go: the captcha, then the GSTIN and registered
+/// mobile must be a taxpayer's with a login; its username goes by SMS.
+fn remind(p: &Portal, sid: &str, f: &F) -> Result<&'static str, String> {
+    let field = |n: &str| f.get(n).map(|v| v.trim().to_string()).unwrap_or_default();
+    if !p.check_captcha(sid, &field("CaptchaCode").to_ascii_uppercase()) {
+        return Err(BAD_CAPTCHA.into());
+    }
+    let g = field("Gstin").to_ascii_uppercase();
+    let known = p.shared.taxpayer(&g);
+    let Some(t) = known.filter(|t| t.mobile == field("RegMobile")) else {
+        return Err(NO_MATCH_USERNAME.into());
+    };
+    let Some(user) = p.shared.login_name(&g) else {
+        return Err(NO_USERNAME.into());
+    };
+    let mut inner = p.shared.inner.lock().unwrap();
+    let sms = crate::replica::state::Sms {
+        portal: "production",
+        channel: "sms",
+        mobile: t.mobile.clone(),
+        text: format!("Your username for the e-Invoice System is {user}. -NIC"),
+        session: sid.to_string(),
+        ..Default::default()
+    };
+    inner.send(&p.shared, sms);
+    inner.bump("username_sent");
+    Ok(USERNAME_SENT)
+}
+
 /// Send OTP: to the mobile the GST records hold for the GSTIN (for
 /// enablement, once the declaration is ticked).
 fn send_otp(p: &Portal, sid: &str, form: RegForm, g: &str, f: &F) -> Result<&'static str, String> {
@@ -201,6 +252,7 @@ fn send_otp(p: &Portal, sid: &str, form: RegForm, g: &str, f: &F) -> Result<&'st
         RegForm::PortalLogin => "portal login registration",
         RegForm::Enablement => "e-Invoice enablement",
         RegForm::ForgotPassword => "resetting your password",
+        RegForm::ForgotUsername => "recovering your username",
     };
     let text = |c: &str| {
         format!("{c} is the OTP for {what} on e-Invoice System. Do not share it with anyone. -NIC")
@@ -225,7 +277,7 @@ fn verify(p: &Portal, sid: &str, form: RegForm, g: &str, f: &F) -> Result<&'stat
             p.with(sid, |x| x.signup = (form, Signup::Verified(g.to_string())));
             Ok(match form {
                 RegForm::PortalLogin => OTP_OK,
-                RegForm::Enablement => OTP_OK_ENABLE,
+                RegForm::Enablement | RegForm::ForgotUsername => OTP_OK_ENABLE,
                 RegForm::ForgotPassword => OTP_OK_RESET,
             })
         }
@@ -254,6 +306,7 @@ async fn save(
             Ok(SAVED_ENABLE)
         }
         RegForm::ForgotPassword => save_reset(p, &s.id, g, f).map(|()| SAVED_RESET),
+        RegForm::ForgotUsername => Err(EXPIRED.into()),
     };
     match saved {
         Ok(said) => {
@@ -321,15 +374,18 @@ fn page(p: &Portal, sid: &str, notice: &str, error: &str) -> Html<String> {
     let (err, err_script) = error_parts(p, error);
     let last = match form {
         RegForm::PortalLogin => CREDENTIALS,
-        RegForm::Enablement => SAVE,
+        RegForm::Enablement | RegForm::ForgotUsername => SAVE,
         RegForm::ForgotPassword => NEW_PASSWORD,
     };
     let send = match form {
-        RegForm::PortalLogin | RegForm::ForgotPassword => SEND.to_string(),
+        RegForm::PortalLogin | RegForm::ForgotPassword | RegForm::ForgotUsername => {
+            SEND.to_string()
+        }
         RegForm::Enablement => format!("{DECLARATION}{SEND}"),
     };
     let body = match &stage {
         Signup::Form if form == RegForm::ForgotPassword => forgot_part(p, sid),
+        Signup::Form if form == RegForm::ForgotUsername => remind_part(p, sid),
         Signup::Form => gstin_part(p, sid, form),
         Signup::Found(g) => details(p, g) + &send,
         Signup::OtpSent(g) => details(p, g) + &send + OTP,
@@ -378,6 +434,20 @@ fn forgot_part(p: &Portal, sid: &str) -> String {
  <a href="{FORGOT_PASSWORD}" title="Refresh captcha">&#x21bb;</a></div>
 <div class="row"><label for="txtCaptchaCode">Enter Captcha</label><input id="txtCaptchaCode" name="CaptchaCode" maxlength="6" autocomplete="off"></div>
 <div class="row"><button type="submit" id="btnSendOTP" name="cmd" value="sendotp" class="btn">Send OTP</button></div>"##
+    )
+}
+
+/// Forgot Username's form: the GSTIN, the registered mobile, the captcha
+/// and Go (the inputs' ids are not public: these are the other forms').
+fn remind_part(p: &Portal, sid: &str) -> String {
+    let serial = p.new_captcha(sid);
+    format!(
+        r##"<div class="row"><label for="txtGstin">GSTIN</label><input id="txtGstin" name="Gstin" maxlength="15" autocomplete="off"></div>
+<div class="row"><label for="txtRegMobile">Registered Mobile Number</label><input id="txtRegMobile" name="RegMobile" maxlength="10" autocomplete="off"></div>
+<div class="row"><img id="captcha_image" src="/Home/Captcha?v={serial}" alt="captcha" width="180" height="60">
+ <a href="{FORGOT_USERNAME}" title="Refresh captcha">&#x21bb;</a></div>
+<div class="row"><label for="txtCaptchaCode">Enter Captcha</label><input id="txtCaptchaCode" name="CaptchaCode" maxlength="6" autocomplete="off"></div>
+<div class="row"><button type="submit" id="btngo" name="cmd" value="go" class="btn">Go</button></div>"##
     )
 }
 

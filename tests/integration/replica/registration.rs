@@ -312,3 +312,44 @@ async fn a_forgotten_password_is_reset_and_the_new_one_logs_in() {
         "the old password still logs in"
     );
 }
+
+/// Forgot Username: the GSTIN and registered mobile must be a taxpayer's
+/// with a login, whose username then goes by SMS to that mobile; a GSTIN
+/// with no login is told to register one.
+#[tokio::test]
+async fn a_forgotten_username_is_sent_to_the_registered_mobile() {
+    const PATH: &str = "/Home/ForgotUserName";
+    let r = start(|_| {}).await;
+    let mut a = Agent::new(&r.production_url);
+    let login = a.get("/Home/Login").await.unwrap().text();
+    assert!(login.contains(&format!(r#"href="{PATH}""#)), "{login}");
+    let mut remind = async |gstin: &str, mobile: &str| {
+        a.get(PATH).await.unwrap();
+        let cap = aid(&a, "captcha", PC).await;
+        let fields = [
+            ("Gstin", gstin),
+            ("RegMobile", mobile),
+            ("CaptchaCode", cap.as_str()),
+            ("cmd", "go"),
+        ];
+        a.post(PATH, &fields).await.unwrap().text()
+    };
+    let refused = remind("27AAPFU0939F1ZV", "9000000000").await;
+    assert!(refused.contains("do not match our records"), "{refused}");
+    let none = remind(NO_LOGIN, NO_LOGIN_MOBILE).await;
+    assert!(none.contains("No username is registered"), "{none}");
+    let sent = remind("27AAPFU0939F1ZV", "9876543210").await;
+    assert!(sent.contains("username has been sent"), "{sent}");
+    let outbox = json_at(&format!("{}/__replica/sms", r.production_url)).await;
+    let texts: Vec<&str> = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["mobile"] == "9876543210")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["Your username for the e-Invoice System is udaytrd01. -NIC"]
+    );
+}
