@@ -209,6 +209,44 @@ fn links(shared: &Shared, row: &Row) -> Result<Vec<chained::Link>, RowInputs> {
     .map_err(RowInputs)
 }
 
+/// Why a row stops before its next flow: its status and message, or
+/// nothing to add (the flow before did not end done, and says why).
+type Stopped = Option<(RowStatus, String)>;
+
+/// Whether `next` runs after `before` ended with `carry` (what `before`
+/// made handed on to it), or the row stops: a flow not done, a secret
+/// only `before` could have made, or Ctrl-C between the two.
+fn gate(
+    shared: &Shared,
+    (before, carry): (&chained::Link, RunStatus),
+    next: &mut chained::Link,
+) -> Result<(), Stopped> {
+    match chained::hand_on(before, carry, next) {
+        chained::Next::Run => {}
+        chained::Next::Stop => return Err(None),
+        chained::Next::Missing(m) => {
+            let failed = RowStatus::Ran(RunStatus::Failed);
+            return Err(Some((failed, m.explain(secrets_entry))));
+        }
+    }
+    // Ctrl-C between two flows: the row stops here; --resume goes on.
+    match shared.spec.stop.load(Ordering::SeqCst) {
+        true => Err(Some((RowStatus::NotStarted, shared.why_stopped().into()))),
+        false => Ok(()),
+    }
+}
+
+/// Where a batch takes secret `name` from: a login's password by the
+/// login, any other by GSTIN (README, "The secrets file").
+fn secrets_entry(name: &str) -> String {
+    match name {
+        "portal_password" => {
+            "`portal_password` (in --secrets FILE, under [portal_password] by the row's portal_username)".into()
+        }
+        n => format!("`{n}` (in --secrets FILE, under [{n}] by the row's GSTIN)"),
+    }
+}
+
 /// Runs the row's flows in order, each after the one before ended
 /// registered or already registered, what one made handed to the next.
 async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowResult {
@@ -224,19 +262,9 @@ async fn one(endpoint: &Arc<Endpoint>, shared: &Arc<Shared>, row: &Row) -> RowRe
         let (done, rest) = links.split_at_mut(i);
         let next = &mut rest[0];
         if let (Some(last), Some(before)) = (ends.last(), done.last()) {
-            match chained::hand_on(before, last.carry, next) {
-                chained::Next::Run => {}
-                chained::Next::Stop => break,
-                chained::Next::Missing(why) => {
-                    let r = RowResult::plain(row, RowStatus::Ran(RunStatus::Failed), &why);
-                    ends.push(link::LinkEnd::stopped(r));
-                    break;
-                }
-            }
-            // Ctrl-C between two flows: the row stops here; --resume goes on.
-            if shared.spec.stop.load(Ordering::SeqCst) {
-                let r = RowResult::plain(row, RowStatus::NotStarted, shared.why_stopped());
-                ends.push(link::LinkEnd::stopped(r));
+            if let Err(stopped) = gate(shared, (before, last.carry), next) {
+                let said = stopped.map(|(status, why)| RowResult::plain(row, status, &why));
+                ends.extend(said.map(link::LinkEnd::stopped));
                 break;
             }
         }

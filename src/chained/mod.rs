@@ -139,8 +139,33 @@ pub enum Next {
     /// Stop: the flow did not end registered or already registered.
     Stop,
     /// Stop: the next flow needs secrets only the earlier flow's creation
-    /// would have given, and it created nothing. The message says which.
-    Missing(String),
+    /// would have given, and it created nothing.
+    Missing(Missing),
+}
+
+/// Which secrets a flow lacks because the flow before it made nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Missing {
+    /// The flow that found its credential already there.
+    pub done: String,
+    /// The flow that lacks them.
+    pub next: String,
+    /// The secrets' input names.
+    pub secrets: Vec<String>,
+}
+
+impl Missing {
+    /// The message, each secret named with where to give it (`give`: how
+    /// the command in use takes a secret).
+    pub fn explain(&self, give: impl Fn(&str) -> String) -> String {
+        let names: Vec<String> = self.secrets.iter().map(|n| give(n)).collect();
+        format!(
+            "{} found the credential already there, so it made none for {}: give its {}, then run again",
+            self.done,
+            self.next,
+            names.join(" and ")
+        )
+    }
 }
 
 /// Whether `next` runs after `done` ended with `status`; when it made its
@@ -152,7 +177,11 @@ pub fn hand_on(done: &Link, status: RunStatus, next: &mut Link) -> Next {
             Next::Run
         }
         RunStatus::AlreadyRegistered if next.handed.is_empty() => Next::Run,
-        RunStatus::AlreadyRegistered => Next::Missing(missing(done, next)),
+        RunStatus::AlreadyRegistered => Next::Missing(Missing {
+            done: done.flow.name.clone(),
+            next: next.flow.name.clone(),
+            secrets: next.handed.clone(),
+        }),
         _ => Next::Stop,
     }
 }
@@ -172,20 +201,6 @@ fn take_created(done: &Link, next: &mut Link) {
             next.resolved.secrets.insert(c.password.clone(), p.clone());
         }
     }
-}
-
-fn missing(done: &Link, next: &Link) -> String {
-    let names: Vec<String> = next
-        .handed
-        .iter()
-        .map(|n| format!("`{n}` (--secrets FILE, or EINVREG_{})", n.to_uppercase()))
-        .collect();
-    format!(
-        "{} found the credential already there, so it made none for {}: give its {}, then run again",
-        done.flow.name,
-        next.flow.name,
-        names.join(" and ")
-    )
 }
 
 #[cfg(test)]

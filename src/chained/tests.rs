@@ -84,10 +84,11 @@ fn what_the_first_made_goes_on_and_an_existing_login_needs_its_password() {
 
     let mut next = links[1].clone();
     match hand_on(&links[0], RunStatus::AlreadyRegistered, &mut next) {
-        Next::Missing(m) => assert!(
-            m.contains("`portal_password`") && m.contains("EINVREG_PORTAL_PASSWORD"),
-            "{m}"
-        ),
+        Next::Missing(m) => {
+            assert_eq!(m.secrets, ["portal_password"]);
+            let said = m.explain(|n| format!("`{n}`"));
+            assert!(said.starts_with("portal-login-register found the credential already there, so it made none for production-api-user: give its `portal_password`"), "{said}");
+        }
         other => panic!("{other:?}"),
     }
     next.handed.clear();

@@ -277,7 +277,10 @@ async fn run_async(
             match chained::hand_on(&done[i - 1], last, &mut rest[0]) {
                 chained::Next::Run => {}
                 chained::Next::Stop => break,
-                chained::Next::Missing(why) => {
+                chained::Next::Missing(m) => {
+                    let why = m.explain(|n| {
+                        format!("`{n}` (--secrets FILE, or EINVREG_{})", n.to_uppercase())
+                    });
                     errln!("stopped before {}: {why}", rest[0].flow.name);
                     code = exit::FAILURE;
                     break;

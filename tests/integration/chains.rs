@@ -157,7 +157,10 @@ fn a_chained_batch_takes_bare_gstins_to_verified_api_users() {
     assert_eq!(zen["status"], "failed", "{zen}");
     assert_eq!(flow_statuses(zen), ["already_registered", "failed"]);
     let why = zen["message"].as_str().unwrap();
-    assert!(why.contains("`portal_password`"), "{why}");
+    assert!(
+        why.contains("`portal_password`") && why.contains("[portal_password]"),
+        "{why}"
+    );
     let vault = vault_in(dir.path());
     assert_eq!(
         vault
