@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  export EINVREG_PORTAL_PASSWORD=...\n  einvreg run production-api-user --var gstin=27AAPFU0939F1ZV --var portal_username=udaytrd01 \\\n      --var through=gsp --var \"provider=Tera Software Limited\" --var api_username=udaytera\n  einvreg run sandbox-register --vars taxpayer.toml --secrets secrets.toml\n  einvreg run production-api-user --portal replica --auto-answer --vars demo.toml   # rehearse\n\nExit codes: einvreg --help"
+    after_help = "Examples:\n  export EINVREG_PORTAL_PASSWORD=...\n  einvreg run production-api-user --var gstin=27AAPFU0939F1ZV --var portal_username=udaytrd01 \\\n      --var through=gsp --var \"provider=Tera Software Limited\" --var api_username=udaytera\n  einvreg run sandbox-register --vars taxpayer.toml --secrets secrets.toml\n  EINVREG_PORTAL_PASSWORD=Uday@Login2024 einvreg run production-api-user --portal replica --auto-answer \\\n      --var gstin=27AAPFU0939F1ZV --var portal_username=udaytrd01 \\\n      --var \"provider=Tera Software Limited\" --var api_username=udaydemo   # rehearse on the built-in replica\n\nExit codes: einvreg --help"
 )]
 pub struct Args {
     /// Flow file or bundled flow name (`einvreg flows list`); A,B runs B

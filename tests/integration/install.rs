@@ -1,5 +1,6 @@
-//! Installed einvreg: the release binary alone in an empty folder, and the
-//! .deb with its completions and man pages.
+//! Installed einvreg: the release binary alone in an empty folder, the
+//! .deb with its completions and man pages, and a checkout free of
+//! einvreg's own outputs.
 
 use crate::support::*;
 use std::path::PathBuf;
@@ -183,4 +184,40 @@ fn the_deb_installs_and_its_binary_completions_and_man_pages_work() {
     }
     let (ok, out) = sh("dpkg -r einvreg");
     assert!(ok, "dpkg -r: {out}");
+}
+
+/// The checkout holds none of einvreg's default outputs (a vault, a
+/// journal, their locks), and git ignores them where a run leaves them.
+#[test]
+fn the_repository_holds_no_default_outputs() {
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("git runs (the tests run in a clone of the repository)");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, tracked) = git(&["ls-files"]);
+    assert_eq!(code, Some(0), "git ls-files in {}", root().display());
+    let outputs: Vec<&str> = tracked
+        .lines()
+        .filter(|f| {
+            f.rsplit('/')
+                .next()
+                .is_some_and(|n| n.starts_with("einvreg-"))
+        })
+        .collect();
+    assert!(outputs.is_empty(), "default outputs committed: {outputs:?}");
+    for f in [
+        "einvreg-vault.jsonl",
+        "einvreg-journal.jsonl.lock",
+        "einvreg-runs/x",
+    ] {
+        let (code, _) = git(&["check-ignore", "-q", "--no-index", f]);
+        assert_eq!(code, Some(0), "{f} is not ignored");
+    }
 }

@@ -321,3 +321,28 @@ fn production_through_client_id_of_other_gstin() {
         d.stdout
     );
 }
+
+/// `run --help`'s rehearsal example, run as printed (in a shell, in an
+/// empty folder): it registers on the built-in replica.
+#[test]
+fn the_help_rehearsal_example_runs_as_printed() {
+    let help = Test::new().args(["run", "--help"]).run().stdout;
+    let start = help
+        .find("EINVREG_PORTAL_PASSWORD=")
+        .expect("the help has a rehearsal example");
+    let end = start + help[start..].find("# rehearse").expect("marked");
+    let example = help[start..end].replace(" einvreg ", &format!(" {} ", bin().display()));
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-c", &example])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("registered: created"),
+        "{example}\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
