@@ -30,8 +30,11 @@ pub struct Which {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum What {
-    /// One line per credential: GSTIN, portal, provider, username, status, when (never a password)
+    /// One line per credential: GSTIN, portal, kind, provider, username, status, when, the portal's address (never a password)
     List {
+        /// A JSON array on stdout, one object per credential (as `export --format json` writes, never a password)
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         which: Which,
     },
@@ -82,7 +85,10 @@ pub enum ExportFormat {
 
 pub fn run(args: Args) -> Result<Code, CliError> {
     match args.what {
-        What::List { which } => read(&which).map(|c| list(&c)),
+        What::List { json, which } => read(&which).map(|c| match json {
+            true => list_json(&c),
+            false => list(&c),
+        }),
         What::Show {
             gstin,
             reveal,
@@ -109,7 +115,7 @@ pub(super) fn files(a: &Args, out: &mut Vec<Named>, kept: &mut Vec<Named>) {
             out.push(outputs::named("-o", output));
             which
         }
-        What::List { which } | What::Show { which, .. } => which,
+        What::List { which, .. } | What::Show { which, .. } => which,
         What::Keygen { .. } => return,
     };
     kept.extend(outputs::store("the vault", &which.vault));
@@ -137,27 +143,39 @@ fn read(w: &Which) -> Result<Vec<Credential>, CliError> {
 
 fn list(creds: &[Credential]) -> i32 {
     outln!(
-        "{:<15}  {:<10}  {:<12}  {:<28}  {:<22}  {:<18}  changed",
+        "{:<15}  {:<10}  {:<12}  {:<28}  {:<22}  {:<18}  {:<25}  address",
         "GSTIN",
         "portal",
         "kind",
         "provider",
         "username",
-        "status"
+        "status",
+        "changed"
     );
     for c in creds {
         outln!(
-            "{:<15}  {:<10}  {:<12}  {:<28}  {:<22}  {:<18}  {}",
+            "{:<15}  {:<10}  {:<12}  {:<28}  {:<22}  {:<18}  {:<25}  {}",
             c.gstin,
             c.portal,
             c.kind.name(),
             c.provider,
             c.username,
             c.status.name(),
-            c.changed_at
+            c.changed_at,
+            c.base_url
         );
     }
     errln!("{} credential(s)", creds.len());
+    exit::OK
+}
+
+/// `vault list --json`: every credential as `export --format json` writes it, never a password.
+fn list_json(creds: &[Credential]) -> i32 {
+    let rows: Vec<serde_json::Value> = creds.iter().map(|c| row(c, false)).collect();
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(&rows).expect("rows serialise")
+    );
     exit::OK
 }
 

@@ -185,6 +185,22 @@ fn a_plain_vault_lists_without_keys() {
         "{}",
         d.stdout
     );
+    // --json parses, each credential with the portal it was made on and never a password.
+    let d = Test::new().cwd(p).args(["vault", "list", "--json"]).run();
+    let listed: serde_json::Value = serde_json::from_str(&d.stdout).unwrap();
+    let vault = vault_in(p);
+    assert_eq!(listed.as_array().unwrap().len(), vault.len());
+    for (shown, c) in listed.as_array().unwrap().iter().zip(&vault) {
+        assert_eq!(shown["base_url"], c.base_url.as_str(), "{shown}");
+        assert!(
+            c.base_url.starts_with("http://127.0.0.1:"),
+            "{}",
+            c.base_url
+        );
+        assert_eq!(shown["kind"], "api_user");
+        assert!(shown.get("password").is_none(), "{shown}");
+        assert!(!d.stdout.contains(&c.password), "a password in the list");
+    }
     let d = Test::new()
         .cwd(p)
         .args(["vault", "show", "05AAACH6188F1ZM"])
