@@ -129,13 +129,18 @@ impl RowResult {
     }
 }
 
-pub fn table(results: &[RowResult]) -> String {
+/// The summary table. `detail_width`: where a terminal would wrap the
+/// detail, it is cut there; anything else (a file, a pipe) gets it whole.
+pub fn table(results: &[RowResult], detail_width: Option<usize>) -> String {
     let mut s = format!(
         "{:<5} {:<16} {:<20} {:<19} {}\n",
         "line", "GSTIN", "status", "API user", "detail"
     );
     for r in results {
-        let detail: String = r.message.chars().take(70).collect();
+        let detail: String = match detail_width {
+            Some(w) => r.message.chars().take(w).collect(),
+            None => r.message.clone(),
+        };
         s.push_str(&format!(
             "{:<5} {:<16} {:<20} {:<19} {}\n",
             r.line,

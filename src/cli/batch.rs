@@ -157,7 +157,10 @@ impl Display {
                 };
                 n.fetch_add(1, Ordering::SeqCst);
                 self.pb.inc(1);
-                let msg: String = message.chars().take(90).collect();
+                let msg: String = match std::io::stderr().is_terminal() {
+                    true => message.chars().take(90).collect(),
+                    false => message.clone(),
+                };
                 let line = format!("  line {line:>3} {gstin} {status}: {msg}");
                 self.pb.suspend(|| errln!("{line}"));
             }
@@ -514,7 +517,9 @@ async fn run_async(
 /// The summary table, the report and the exit code, for every row (run,
 /// skipped or invalid) and every write that failed.
 fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<batch::StoreFailure>) -> i32 {
-    out!("{}", report::table(&results));
+    // Cut only for a person's terminal; a file or a pipe gets every word.
+    let width = std::io::stdout().is_terminal().then_some(70);
+    out!("{}", report::table(&results, width));
     let mut code = exit::of_batch(results.iter().map(|r| r.status));
     if let Some(p) = &args.report {
         let text = report::render(p, &results);

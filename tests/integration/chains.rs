@@ -161,6 +161,8 @@ fn a_chained_batch_takes_bare_gstins_to_verified_api_users() {
         why.contains("`portal_password`") && why.contains("[portal_password]"),
         "{why}"
     );
+    // Not a terminal: the summary table carries the whole message.
+    assert!(d.stdout.contains(why), "{}", d.stdout);
     let vault = vault_in(dir.path());
     assert_eq!(
         vault
