@@ -67,6 +67,7 @@ pub fn run(args: Args) -> Result<Code, CliError> {
         let endpoint = std::sync::Arc::new(super::driver::start(&driver, &url).await?);
         endpoint.plan_sessions(flows.len(), 1);
         let mut findings: Vec<Finding> = vec![];
+        let began = std::time::SystemTime::now();
         for flow in &flows {
             let base_url = match (&replica, &args.portal.portal) {
                 (Some(r), _) => r.url_for(flow.portal).to_string(),
@@ -99,6 +100,11 @@ pub fn run(args: Args) -> Result<Code, CliError> {
         }
         out!("{}", smoke::table(&findings, args.all));
         let json = serde_json::to_string_pretty(&findings).expect("findings serialise");
+        let shots = screenshots(&args.artifacts, &findings, began);
+        let shots: Vec<crate::html::smoke::Shot> = shots
+            .iter()
+            .map(|(flow, png)| crate::html::smoke::Shot { flow, png })
+            .collect();
         let outputs = [
             (
                 "--junit",
@@ -109,7 +115,7 @@ pub fn run(args: Args) -> Result<Code, CliError> {
             (
                 "--html",
                 &args.html,
-                crate::html::smoke::render("einvreg smoke", &findings, args.all),
+                crate::html::smoke::render("einvreg smoke", &findings, args.all, &shots),
             ),
         ];
         for (flag, path, text) in outputs {
@@ -120,6 +126,32 @@ pub fn run(args: Args) -> Result<Code, CliError> {
         }
         Ok(exit::of_smoke(&findings, args.strict))
     })
+}
+
+/// The screenshot each drifted flow's walk left in its folder this run
+/// (an older one, from an earlier run, is not this drift's).
+fn screenshots(
+    root: &Path,
+    findings: &[Finding],
+    began: std::time::SystemTime,
+) -> Vec<(String, Vec<u8>)> {
+    let mut flows: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.class >= smoke::Class::Drift)
+        .map(|f| f.flow.as_str())
+        .collect();
+    flows.dedup();
+    flows
+        .into_iter()
+        .filter_map(|flow| {
+            let p = root.join(flow).join("screenshot.png");
+            let fresh = std::fs::metadata(&p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= began);
+            let png = fresh.then(|| std::fs::read(&p).ok()).flatten()?;
+            Some((flow.to_string(), png))
+        })
+        .collect()
 }
 
 fn write(p: &Path, text: &str) -> std::io::Result<()> {

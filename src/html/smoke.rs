@@ -1,11 +1,18 @@
 //! The smoke report: how many checks came out ok, fallback, drift or
-//! unreachable, then each finding that needs a look, with the fix proposed.
+//! unreachable, then each finding that needs a look, with the fix
+//! proposed, and the page each drifted flow stopped on.
 
-use super::{card, escape, page};
+use super::{card, escape, page, png_src};
 use crate::smoke::{Class, Finding};
 
+/// A drifted flow's screenshot (PNG) of the page it stopped on.
+pub struct Shot<'a> {
+    pub flow: &'a str,
+    pub png: &'a [u8],
+}
+
 /// The whole report; `all` lists the ok checks too.
-pub fn render(title: &str, findings: &[Finding], all: bool) -> String {
+pub fn render(title: &str, findings: &[Finding], all: bool, shots: &[Shot]) -> String {
     let n = |c: Class| findings.iter().filter(|f| f.class == c).count();
     let mut body = format!(
         "<h1>{}</h1><div class=\"meta\">einvreg {} · {} checks · written {}</div><div class=\"cards\">{}{}{}{}</div>",
@@ -18,6 +25,13 @@ pub fn render(title: &str, findings: &[Finding], all: bool) -> String {
         card("drift", n(Class::Drift), "bad"),
         card("unreachable", n(Class::Unreachable), "bad"),
     );
+    if !all && findings.iter().all(|f| f.class == Class::Ok) {
+        body.push_str(&format!(
+            "<p id=\"all-passed\" class=\"st good\">all {} checks passed</p>",
+            findings.len()
+        ));
+        return page(title, &body);
+    }
     body.push_str("<table id=\"findings\"><thead><tr><th>class</th><th>flow</th><th>screen</th><th>step</th><th>check</th><th>target</th><th>detail</th></tr></thead><tbody>\n");
     for f in findings.iter().filter(|f| all || f.class != Class::Ok) {
         let class = match f.class {
@@ -42,5 +56,12 @@ pub fn render(title: &str, findings: &[Finding], all: bool) -> String {
         ));
     }
     body.push_str("</tbody></table>");
+    for s in shots {
+        body.push_str(&format!(
+            "<details open class=\"shot\" data-flow=\"{f}\"><summary>{f}: the page it stopped on</summary><img class=\"shot\" alt=\"screenshot of {f}\" src=\"{}\"></details>",
+            png_src(s.png),
+            f = escape(s.flow),
+        ));
+    }
     page(title, &body)
 }

@@ -155,3 +155,56 @@ fn the_smoke_report_shows_drift_and_the_fix() {
     assert_eq!(fallback, in_stdout("fallback").as_str(), "{}", d.stdout);
     chrome.keep_screenshot("smoke-report.png");
 }
+
+/// `smoke --html` on `drift`: the report file and what smoke printed.
+fn smoke_html(dir: &std::path::Path, drift: &str) -> (std::path::PathBuf, String) {
+    let d = Test::new()
+        .cwd(dir)
+        .args(["smoke", "production-api-user", "--portal", "replica"])
+        .args([
+            "--replica-drift",
+            drift,
+            "--timeout",
+            "4s",
+            "--html",
+            "smoke.html",
+        ])
+        .any_status()
+        .run();
+    (dir.join("smoke.html"), d.stdout)
+}
+
+/// A drift shows the page the walk stopped on inline (it decodes in
+/// Chromium); a smoke where every check passed says so in one line.
+#[test]
+fn the_smoke_report_shows_the_drifted_page_or_that_all_passed() {
+    let chrome = Chrome::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (path, stdout) = smoke_html(dir.path(), "interstitial");
+    chrome.open(&path);
+    let shot = chrome.js(
+        "const i = document.querySelector('details.shot img'); return i ? [i.closest('details').dataset.flow, i.naturalWidth] : null",
+    );
+    assert_eq!(shot[0], "production-api-user", "{stdout}");
+    assert!(
+        shot[1].as_u64().unwrap() > 100,
+        "the screenshot decodes: {shot}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (path, stdout) = smoke_html(dir.path(), "missing-gsp");
+    let checks = stdout
+        .lines()
+        .find_map(|l| l.split_once(" checks: ").map(|(n, _)| n.to_string()))
+        .expect("smoke counts its checks");
+    chrome.open(&path);
+    let said =
+        chrome.js("const p = document.getElementById('all-passed'); return p && p.innerText");
+    assert_eq!(
+        said,
+        format!("all {checks} checks passed").as_str(),
+        "{stdout}"
+    );
+    let table = chrome.js("return document.getElementById('findings') === null");
+    assert_eq!(table, true, "no empty table");
+}
