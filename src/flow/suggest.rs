@@ -1,18 +1,4 @@
-//! "Did you mean" for unknown keys and names.
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+//! "Did you mean" for unknown keys and names (Levenshtein distance, from `strsim`).
 
 /// The closest candidate within a small edit distance, if any.
 pub fn did_you_mean<'a>(
@@ -22,7 +8,7 @@ pub fn did_you_mean<'a>(
     let lw = word.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|c| (distance(&lw, &c.to_ascii_lowercase()), c))
+        .map(|c| (strsim::levenshtein(&lw, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| {
             *d <= (c.len().max(3) / 3).max(1) + 1 || c.starts_with(&lw) && lw.len() >= 3
         })

@@ -132,21 +132,23 @@ pub(crate) fn html_escape(s: &str) -> String {
     out
 }
 
+/// What URL encoders leave as is (RFC 3986's unreserved characters).
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// `application/x-www-form-urlencoded` (`plus`: space as `+`) or plain
 /// `%20`; `lower`: hex digits in lower case, as some encoders write them.
 fn url_encode(s: &str, plus: bool, lower: bool) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' if plus => out.push('+'),
-            b if lower => out.push_str(&format!("%{b:02x}")),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, UNRESERVED)
+        .map(|part| match (part, plus, lower) {
+            ("%20", true, _) => "+".to_string(),
+            (p, _, true) if p.starts_with('%') => p.to_ascii_lowercase(),
+            (p, _, _) => p.to_string(),
+        })
+        .collect()
 }
 
 /// A secret value that never prints itself.
@@ -192,6 +194,15 @@ mod tests {
             format!("{:?} {}", Secret::new("x"), Secret::new("y")),
             "[REDACTED] [REDACTED]"
         );
+    }
+
+    #[test]
+    fn url_encodes_as_forms_and_query_strings_do() {
+        let s = "Ab c/é~";
+        assert_eq!(url_encode(s, false, false), "Ab%20c%2F%C3%A9~");
+        assert_eq!(url_encode(s, true, false), "Ab+c%2F%C3%A9~");
+        assert_eq!(url_encode(s, false, true), "Ab%20c%2f%c3%a9~");
+        assert_eq!(url_encode(s, true, true), "Ab+c%2f%c3%a9~");
     }
 
     #[test]
