@@ -164,6 +164,14 @@ impl Secret {
     }
 }
 
+/// A secret's memory is wiped when it is dropped, so a freed buffer does
+/// not keep it (clones wipe their own).
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(MASK)
