@@ -71,7 +71,7 @@ pub struct Args {
     /// GSP and ERP names the portal lists (default: the bundled list)
     #[arg(long)]
     pub providers: Option<PathBuf>,
-    /// Folder for each row's captchas, traces and failure artifacts
+    /// Folder for each batch's folder (<time>-batch-<pid>), holding each row's captchas, traces and failure artifacts
     #[arg(long, default_value = "einvreg-runs")]
     pub artifacts: PathBuf,
     #[command(flatten)]
@@ -456,7 +456,7 @@ async fn run_async(
         journal: stores.journal.clone(),
         queue: queue.clone(),
         redactor,
-        artifacts_root: args.artifacts.clone(),
+        artifacts_root: common::batch_artifacts(&args.artifacts),
         secrets: prepared.secrets,
         resume: stores.resume,
         stop: stop.clone(),

@@ -340,18 +340,25 @@ pub fn is_stdin(path: &Path) -> bool {
 
 static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// A run's own folder: `einvreg-runs/<time>-<gstin>-<pid>`.
 pub fn default_artifacts(gstin: &str) -> PathBuf {
+    let who = if gstin.is_empty() { "run" } else { gstin };
+    PathBuf::from("einvreg-runs").join(format!("{}-{who}-{}", stamp(), std::process::id()))
+}
+
+/// A batch's own folder under `root` (`<time>-batch-<pid>`), so a second
+/// batch in the same folder never writes over the first one's rows.
+pub fn batch_artifacts(root: &Path) -> PathBuf {
+    root.join(format!("{}-batch-{}", stamp(), std::process::id()))
+}
+
+/// Now, as folder names start: `20261206-205306`.
+fn stamp() -> String {
     let now = time::OffsetDateTime::now_utc();
-    let stamp = now
-        .format(time::macros::format_description!(
-            "[year][month][day]-[hour][minute][second]"
-        ))
-        .unwrap_or_default();
-    PathBuf::from("einvreg-runs").join(format!(
-        "{stamp}-{}-{}",
-        if gstin.is_empty() { "run" } else { gstin },
-        std::process::id()
+    now.format(time::macros::format_description!(
+        "[year][month][day]-[hour][minute][second]"
     ))
+    .unwrap_or_default()
 }
 
 pub fn parse_duration_arg(what: &str, s: &str) -> Result<Duration, String> {

@@ -613,3 +613,32 @@ fn second_ctrl_c_aborts_and_records_rows_in_doubt() {
         .run();
     assert!(d.stdout.contains("4 rows: 4 registered"), "{}", d.stdout);
 }
+
+/// Two batches in one folder: each writes its rows' folders in a folder of
+/// its own, so the second keeps the first one's captchas and traces.
+#[test]
+fn two_batches_in_one_folder_keep_both_sets_of_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gstins, _) = prod_rows(dir.path(), 1);
+    let r = ReplicaProc::start(&["--taxpayers", "1"]);
+    let args = batch_on("production-api-user", &r.production);
+    Test::new().cwd(dir.path()).args(&args).run();
+    // Run again: the portal now has the API user (already registered, done).
+    let again = Test::new().cwd(dir.path()).args(&args).run();
+    assert!(
+        again.stdout.contains("1 already registered"),
+        "{}",
+        again.stdout
+    );
+    let batches: Vec<std::path::PathBuf> = std::fs::read_dir(dir.path().join("einvreg-runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(batches.len(), 2, "{batches:?}");
+    for b in &batches {
+        let name = b.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.contains("-batch-"), "{name}");
+        let trace = b.join(format!("0002-{}", gstins[0])).join("trace.json");
+        assert!(trace.exists(), "{} was kept", trace.display());
+    }
+}

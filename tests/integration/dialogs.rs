@@ -58,7 +58,7 @@ fn a_confirm_before_the_create_and_the_alert_right_after_are_both_seen() {
 
 /// The trace.json of a batch row (CSV line `line`).
 fn trace_of(dir: &std::path::Path, line: usize, gstin: &str) -> serde_json::Value {
-    let trace = dir.join(format!("einvreg-runs/{line:04}-{gstin}/trace.json"));
+    let trace = row_dir(dir, line, gstin).join("trace.json");
     serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap()
 }
 
@@ -205,9 +205,7 @@ fn a_failed_rows_artifacts_list_the_dialogs_its_pages_opened_in_order() {
         d.stdout,
         d.stderr
     );
-    let at = dir
-        .path()
-        .join(format!("einvreg-runs/0002-{}/dialogs.txt", gstins[0]));
+    let at = row_dir(dir.path(), 2, &gstins[0]).join("dialogs.txt");
     let listed = std::fs::read_to_string(&at)
         .unwrap_or_else(|e| panic!("{}: {e}\n{}", at.display(), d.stderr));
     assert_eq!(

@@ -113,7 +113,7 @@ fn a_page_echoing_the_form_in_every_encoding_leaks_nothing_into_any_file() {
         .unwrap();
     // Per echoed secret field (Password, RePassword): the cell, the link, base64, the box.
     assert!(n >= 8, "hid only {n}");
-    let runs = dir.path().join("einvreg-runs/0002-27AAPFU0939F1ZV");
+    let runs = row_dir(dir.path(), 2, "27AAPFU0939F1ZV");
     assert!(
         runs.join("screenshot.png").exists(),
         "the masked screenshot is kept"
@@ -124,7 +124,7 @@ fn a_page_echoing_the_form_in_every_encoding_leaks_nothing_into_any_file() {
 fn a_page_that_undoes_the_masking_gets_no_screenshot_and_says_so() {
     let (dir, d) = echo_batch("echo_form=stubborn");
     no_secret_anywhere(dir.path(), &d);
-    let runs = dir.path().join("einvreg-runs/0002-27AAPFU0939F1ZV");
+    let runs = row_dir(dir.path(), 2, "27AAPFU0939F1ZV");
     assert!(
         !runs.join("screenshot.png").exists(),
         "no screenshot with a secret in it"
@@ -254,7 +254,7 @@ fn secrets_drawn_where_markup_masking_does_not_look_never_reach_a_pixel_or_a_fil
     let (dir, d) = echo_batch("echo_form=tricks:alt+attr+bidi+canvas");
     no_secret_anywhere(dir.path(), &d);
     reversed_anywhere(dir.path(), &d);
-    let runs = dir.path().join("einvreg-runs/0002-27AAPFU0939F1ZV");
+    let runs = row_dir(dir.path(), 2, "27AAPFU0939F1ZV");
     let shot = runs.join("screenshot.png");
     assert!(
         shot.exists(),
@@ -265,7 +265,7 @@ fn secrets_drawn_where_markup_masking_does_not_look_never_reach_a_pixel_or_a_fil
     // and no page.html either (the markup splits the secret); both say why.
     let (dir, d) = echo_batch("echo_form=tricks:flex");
     reversed_anywhere(dir.path(), &d);
-    let runs = dir.path().join("einvreg-runs/0002-27AAPFU0939F1ZV");
+    let runs = row_dir(dir.path(), 2, "27AAPFU0939F1ZV");
     assert!(!runs.join("screenshot.png").exists());
     assert!(!runs.join("page.html").exists());
     let why = std::fs::read_to_string(runs.join("screenshot-withheld.txt")).unwrap();

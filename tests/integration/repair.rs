@@ -393,11 +393,7 @@ fn drift_in_a_batch_carries_the_proposal_in_every_report() {
         html.contains("<pre class=\"fix\">"),
         "no fix in the HTML report"
     );
-    let runs = std::fs::read_dir(dir.path().join("einvreg-runs")).unwrap();
-    let run = runs
-        .map(|e| e.unwrap().path())
-        .find(|p| p.is_dir())
-        .unwrap();
+    let run = dir.path().join(rows[0]["artifacts"].as_str().unwrap());
     let trace: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("trace.json")).unwrap()).unwrap();
     assert_eq!(

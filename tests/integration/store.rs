@@ -63,10 +63,8 @@ fn a_full_disk_at_the_pending_write_submits_nothing_and_stops_the_batch() {
     let mut child = spawn(dir.path(), &args(&r.production), true);
     // Once the browser runs (it keeps its own limit) and the login captcha
     // is saved, the disk is full for einvreg.
-    let captcha = dir
-        .path()
-        .join(format!("einvreg-runs/0002-{}/captcha-1.png", gstins[0]));
-    poll("the login captcha").until(|| captcha.exists());
+    let captcha = || row_dir(dir.path(), 2, &gstins[0]).join("captcha-1.png");
+    poll("the login captcha").until(|| captcha().exists());
     fill_disk(child.id(), before.len() as u64 + 10);
     let out = wait_output(&mut child);
     assert_eq!(out.0, Some(1), "{}", out.2);
@@ -101,10 +99,8 @@ fn a_full_disk_at_the_journals_submitting_line_submits_nothing() {
     }
     std::fs::write(&journal, &text).unwrap();
     let mut child = spawn(dir.path(), &args(&r.production), true);
-    let captcha = dir
-        .path()
-        .join(format!("einvreg-runs/0002-{}/captcha-1.png", gstins[0]));
-    poll("the login captcha").until(|| captcha.exists());
+    let captcha = || row_dir(dir.path(), 2, &gstins[0]).join("captcha-1.png");
+    poll("the login captcha").until(|| captcha().exists());
     // The row's "started" line is in; the vault (small) still has room.
     let started = std::fs::read(&journal).unwrap();
     assert!(started.len() > text.len(), "the started line is written");

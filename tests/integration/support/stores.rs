@@ -25,3 +25,16 @@ pub fn finished_entries(dir: &Path) -> Vec<serde_json::Value> {
 pub fn vault_in(dir: &Path) -> Vec<Credential> {
     Vault::read(&dir.join("einvreg-vault.jsonl")).expect("the vault reads")
 }
+
+/// Row `line`'s folder of the batch that ran in `dir`
+/// (`einvreg-runs/<time>-batch-<pid>/<line>-<gstin>`); until a batch made
+/// it, a path that does not exist.
+pub fn row_dir(dir: &Path, line: usize, gstin: &str) -> std::path::PathBuf {
+    let name = format!("{line:04}-{gstin}");
+    let runs = dir.join("einvreg-runs");
+    let batches = std::fs::read_dir(&runs).into_iter().flatten().flatten();
+    batches
+        .map(|b| b.path().join(&name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| runs.join("(no batch yet)").join(&name))
+}
