@@ -49,8 +49,10 @@ impl Reading<'_> {
 }
 
 impl Drop for Reading<'_> {
+    /// The prompt went away unanswered here: another answer source won it,
+    /// or the run was stopped (Ctrl-C); which one, this side cannot tell.
     fn drop(&mut self) {
-        self.leave("withdrawn: answered elsewhere");
+        self.leave("prompt withdrawn: answered elsewhere, or the run stopped");
     }
 }
 

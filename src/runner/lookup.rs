@@ -311,6 +311,7 @@ impl Runner<'_> {
             _ if !self.spec.queue.wants_cookies() => vec![],
             _ => self.cookies(screen).await?,
         };
+        let key = (screen.id.clone(), step.to_string());
         let q = Question {
             ask,
             gstin: self.role(crate::flow::Role::Gstin).unwrap_or_default(),
@@ -319,7 +320,7 @@ impl Runner<'_> {
             screen: screen.label.clone(),
             step: step.to_string(),
             prompt,
-            attempt: 1 + self.at.retries.values().sum::<u32>(),
+            attempt: 1 + self.at.answered.get(&key).copied().unwrap_or(0),
             browser_cookies: cookies,
             can_renew,
         };
@@ -328,6 +329,7 @@ impl Runner<'_> {
         self.people.human += waited;
         let reply = r?;
         if let Reply::Answer(s, by) = &reply {
+            *self.at.answered.entry(key).or_insert(0) += 1;
             // A repair's answer is a target or a word, not a secret.
             if !matches!(q.ask, Ask::Repair(_)) {
                 self.spec.redactor.add(s.expose());

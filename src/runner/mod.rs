@@ -138,6 +138,9 @@ pub(crate) struct Runner<'a> {
 struct Place {
     current: Option<usize>,
     retries: HashMap<String, u32>,
+    /// Answers given so far to each prompt (by screen and step): a prompt's
+    /// try count is its own, never another prompt's retries.
+    answered: HashMap<(String, String), u32>,
     /// The last step that opened or left a page (smoke names it on recognition).
     last_step: Option<String>,
     /// Interrupts handled so far (a bound on ones that never go away).

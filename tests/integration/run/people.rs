@@ -220,8 +220,11 @@ fn answer_commands_supply_captcha_and_otp() {
     // The "SMS gateway": reads the replica's outbox for the mobile it is
     // given (the flow's optional `mobile`, passed on as EINVREG_MOBILE).
     let otp_cmd = format!("python3 -c \"import json,os,urllib.request;m=os.environ['EINVREG_MOBILE'];assert m, 'EINVREG_MOBILE is empty';print(json.load(urllib.request.urlopen('{}/__replica/sms?mobile='+m))[-1]['otp'])\"", r.production);
-    // The "captcha desk": the replica remembers what it showed (the PNG path arrives as $1).
-    let cap_cmd = format!("test -s \"$1\" && python3 -c \"import json,urllib.request;print(json.load(urllib.request.urlopen('{}/__replica/captchas'))[-1])\"", r.production);
+    // The "captcha desk": the replica remembers what it showed (the PNG path
+    // arrives as $1); its first answer is wrong. Both log each prompt's try.
+    let log = "echo \"$EINVREG_STEP $EINVREG_ATTEMPT\" >> asked.log";
+    let otp_cmd = format!("{log}; {otp_cmd}");
+    let cap_cmd = format!("{log}; test -s \"$1\" || exit 1; if [ ! -e wrong.done ]; then touch wrong.done; echo WRONG1; exit 0; fi; python3 -c \"import json,urllib.request;print(json.load(urllib.request.urlopen('{}/__replica/captchas'))[-1])\"", r.production);
     let d = Test::new()
         .cwd(dir.path())
         .args([
@@ -254,6 +257,19 @@ fn answer_commands_supply_captcha_and_otp() {
         "{}\n{}",
         d.stdout,
         d.stderr
+    );
+    // A prompt's try count is its own: the wrong login captcha makes the
+    // captcha's second try, and no later prompt a "try 2".
+    let asked = std::fs::read_to_string(dir.path().join("asked.log")).unwrap();
+    let tries: Vec<&str> = asked
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    assert_eq!(tries[..2], ["1", "2"], "{asked}");
+    assert!(tries[2..].iter().all(|t| *t == "1"), "{asked}");
+    assert!(
+        tries.len() >= 4,
+        "the login and API OTPs were asked: {asked}"
     );
 }
 
