@@ -100,6 +100,10 @@ pub enum IsolationArg {
     Session,
 }
 
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
 /// The progress bar: a consumer of the batch's events.
 struct Display {
     pb: ProgressBar,
@@ -112,10 +116,8 @@ struct Display {
 impl Display {
     fn new(rows: usize) -> Display {
         let pb = ProgressBar::new(rows as u64);
-        pb.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} (ETA {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        // No ETA until a row has finished: before that it can only say "0s".
+        pb.set_style(style("{bar:30} {pos}/{len} {msg}"));
         if !std::io::stderr().is_terminal() || super::logging::quiet() {
             pb.set_draw_target(ProgressDrawTarget::hidden());
         }
@@ -157,6 +159,10 @@ impl Display {
                 };
                 n.fetch_add(1, Ordering::SeqCst);
                 self.pb.inc(1);
+                if self.pb.position() == 1 {
+                    self.pb
+                        .set_style(style("{bar:30} {pos}/{len} {msg} (ETA {eta})"));
+                }
                 let msg: String = match std::io::stderr().is_terminal() {
                     true => message.chars().take(90).collect(),
                     false => message.clone(),

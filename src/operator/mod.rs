@@ -189,6 +189,12 @@ pub trait Operator: Send + Sync {
     fn wants_cookies(&self) -> bool {
         false
     }
+    /// Whether a person answers `q` here (a terminal, the desk), rather
+    /// than a command or the replica's oracle: only then is a session
+    /// "waiting for you".
+    fn asks_a_person(&self, _q: &Question) -> bool {
+        false
+    }
 }
 
 /// Answers nothing: unattended runs without an answer source fail fast.
@@ -254,6 +260,13 @@ impl Operator for Split {
     fn wants_cookies(&self) -> bool {
         self.captcha.wants_cookies() || self.otp.wants_cookies()
     }
+    fn asks_a_person(&self, q: &Question) -> bool {
+        match q.ask {
+            Ask::Captcha { .. } => self.captcha.asks_a_person(q),
+            Ask::Otp { .. } => self.otp.asks_a_person(q),
+            Ask::Repair(_) => false,
+        }
+    }
 }
 
 /// Captchas and OTPs from `rest`; repair questions (`--repair`) from
@@ -289,6 +302,12 @@ impl Operator for WithRepair {
     }
     fn wants_cookies(&self) -> bool {
         self.rest.wants_cookies() || self.repair.wants_cookies()
+    }
+    fn asks_a_person(&self, q: &Question) -> bool {
+        match q.ask {
+            Ask::Repair(_) => self.repair.asks_a_person(q),
+            _ => self.rest.asks_a_person(q),
+        }
     }
 }
 
@@ -349,12 +368,12 @@ impl Queue {
     /// Asks, in turn; returns the answer and how long this session waited (queue + person).
     pub async fn ask(&self, q: &Question) -> (Result<Reply, OperatorError>, Duration) {
         let start = Instant::now();
-        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let person = self.op.asks_a_person(q) || self.desk.is_some();
+        let _waiting = person.then(|| Waiting::on(&self.waiting));
         let r = match &self.desk {
             Some(d) => race::first_answer(self.in_turn(q), d.answer(q)).await,
             None => self.in_turn(q).await,
         };
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
         self.asked.fetch_add(1, Ordering::SeqCst);
         let waited = start.elapsed();
         self.waited_ms
@@ -386,12 +405,30 @@ impl Queue {
     pub fn max_open(&self) -> usize {
         self.max_open.load(Ordering::SeqCst)
     }
-    /// Sessions waiting for a person right now (queued or being asked).
+    /// Sessions waiting for a person right now (queued or being asked);
+    /// prompts a command or the replica's oracle answers are not counted.
     pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::SeqCst)
     }
     pub fn asked(&self) -> u64 {
         self.asked.load(Ordering::SeqCst)
+    }
+}
+
+/// One session counted as waiting for a person, until dropped (answered,
+/// or the prompt withdrawn when its run stops).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn on(n: &'a AtomicUsize) -> Waiting<'a> {
+        n.fetch_add(1, Ordering::SeqCst);
+        Waiting(n)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -471,6 +508,52 @@ mod tests {
         assert_eq!(qu.max_open(), 1);
         assert_eq!(qu.asked(), 6);
         assert_eq!(opened.take().len(), 6, "every prompt is announced");
+    }
+
+    /// A person's prompt counts as waiting while open; one a command or
+    /// the oracle answers never does.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_a_persons_prompts_count_as_waiting() {
+        struct Person(tokio::sync::Notify);
+        impl Operator for Person {
+            fn answer<'a>(&'a self, _q: &'a Question) -> BoxFut<'a, Result<Reply, OperatorError>> {
+                Box::pin(async move {
+                    self.0.notified().await;
+                    Ok(Reply::Answer(Secret::new("123456"), By::Terminal))
+                })
+            }
+            fn describe(&self) -> String {
+                "person".into()
+            }
+            fn asks_a_person(&self, _q: &Question) -> bool {
+                true
+            }
+        }
+        let person = Arc::new(Person(tokio::sync::Notify::new()));
+        let qu = Arc::new(Queue::new(person.clone(), crate::events::discard()));
+        let asking = tokio::spawn({
+            let qu = qu.clone();
+            async move { qu.ask(&q()).await.0.unwrap() }
+        });
+        while qu.waiting() == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(qu.waiting(), 1);
+        person.0.notify_one();
+        asking.await.unwrap();
+        assert_eq!(qu.waiting(), 0);
+
+        let machine = Queue::new(
+            Arc::new(Slow(AtomicUsize::new(0))),
+            crate::events::discard(),
+        );
+        let question = q();
+        let (asked, seen) = tokio::join!(machine.ask(&question), async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            machine.waiting()
+        });
+        asked.0.unwrap();
+        assert_eq!(seen, 0, "an oracle's prompt is nobody's wait");
     }
 
     #[tokio::test]

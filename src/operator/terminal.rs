@@ -341,6 +341,9 @@ impl Operator for Terminal {
     fn describe(&self) -> String {
         "terminal".into()
     }
+    fn asks_a_person(&self, _q: &Question) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

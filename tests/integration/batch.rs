@@ -642,3 +642,36 @@ fn two_batches_in_one_folder_keep_both_sets_of_artifacts() {
         assert!(trace.exists(), "{} was kept", trace.display());
     }
 }
+
+/// The progress bar in a real pseudo-terminal, with the replica's oracle
+/// answering: no ETA before a row has finished (it could only say 0s),
+/// and no "waiting for you" for prompts no person answers.
+#[test]
+fn the_progress_bar_shows_no_eta_before_a_row_and_no_wait_for_the_oracle() {
+    let dir = tempfile::tempdir().unwrap();
+    prod_rows(dir.path(), 2);
+    let r = ReplicaProc::start(&["--taxpayers", "2"]);
+    let args = batch_on("production-api-user", &r.production).join(" ");
+    let cmd = format!("{} {args} --parallel 1", bin().display());
+    let out = std::process::Command::new("script")
+        .args(["-qfec", &cmd, "/dev/null"])
+        .current_dir(dir.path())
+        .env("COLUMNS", "160")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("`script` (util-linux) gives einvreg a terminal");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 rows: 2 registered"), "{text}");
+    let drawn: Vec<&str> = text
+        .split(['\r', '\n'])
+        .filter(|l| l.contains("/2 "))
+        .collect();
+    assert!(
+        drawn.iter().any(|l| l.contains("0/2")),
+        "the bar was drawn: {text}"
+    );
+    for l in &drawn {
+        assert!(!(l.contains("0/2") && l.contains("ETA")), "{l}");
+        assert!(l.contains("waiting for you 0"), "{l}");
+    }
+}
