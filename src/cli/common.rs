@@ -192,7 +192,7 @@ impl OperatorArgs {
                 timeout: self.timeout()?,
             }),
             None if std::io::stdin().is_terminal() => {
-                Arc::new(Terminal::new(self.timeout()?, ImageMode::Off))
+                Arc::new(Terminal::new(self.timeout()?, ImageMode::Off, columns()))
             }
             // The desk (checked: it is on) answers.
             None => Arc::new(Nobody),
@@ -228,6 +228,7 @@ impl OperatorArgs {
             Arc::new(Terminal::new(
                 timeout,
                 ImageMode::detect(|k| std::env::var(k).ok()),
+                columns(),
             ))
         } else {
             Arc::new(Nobody)
@@ -331,6 +332,11 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
         return read_stdin().map_err(anyhow::Error::msg);
     }
     std::fs::read_to_string(path).with_context(|| path.display().to_string())
+}
+
+/// The terminal's width, asked of the terminal on stderr (where prompts go) each time.
+fn columns() -> crate::operator::terminal::Columns {
+    Box::new(|| terminal_size::terminal_size_of(std::io::stderr()).map(|(w, _)| usize::from(w.0)))
 }
 
 /// Whether a path argument is `-`.

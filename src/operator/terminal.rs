@@ -13,6 +13,9 @@ use std::time::Duration;
 pub struct Terminal {
     pub timeout: Duration,
     pub images: ImageMode,
+    /// The terminal's width in columns now (asked per prompt: a window
+    /// may be resized during a batch); what an inline captcha must fit.
+    pub columns: Columns,
     /// A read still waiting for a line when its prompt was withdrawn
     /// (answered on the desk) or timed out: the next prompt takes it over,
     /// so two reads never split the person's lines between them.
@@ -21,11 +24,18 @@ pub struct Terminal {
 
 type Read = tokio::task::JoinHandle<std::io::Result<String>>;
 
+/// How wide the terminal is (the CLI asks the terminal itself).
+pub type Columns = Box<dyn Fn() -> Option<usize> + Send + Sync>;
+
+/// Where the width is unknown: the classic terminal's.
+const DEFAULT_COLUMNS: usize = 80;
+
 impl Terminal {
-    pub fn new(timeout: Duration, images: ImageMode) -> Terminal {
+    pub fn new(timeout: Duration, images: ImageMode, columns: Columns) -> Terminal {
         Terminal {
             timeout,
             images,
+            columns,
             pending: std::sync::Mutex::new(None),
         }
     }
@@ -126,7 +136,9 @@ fn decode_rgb(png_bytes: &[u8]) -> Option<(usize, usize, Vec<[u8; 3]>)> {
 }
 
 /// Escape sequences that draw the PNG inline, or None when not possible.
-pub fn render_inline(png_bytes: &[u8], mode: ImageMode) -> Option<String> {
+/// Half-blocks (one character a column) are scaled down to fit `columns`;
+/// the image protocols size by pixels, which a captcha fits at any width.
+pub fn render_inline(png_bytes: &[u8], mode: ImageMode, columns: usize) -> Option<String> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(png_bytes);
     match mode {
         ImageMode::Off => None,
@@ -180,7 +192,9 @@ pub fn render_inline(png_bytes: &[u8], mode: ImageMode) -> Option<String> {
         }
         ImageMode::HalfBlocks => {
             let (w, h, px) = decode_rgb(png_bytes)?;
-            let step = w.div_ceil(90).max(1);
+            // A column to spare: a character in the last one wraps on some terminals.
+            let fit = columns.saturating_sub(1).clamp(20, 90);
+            let step = w.div_ceil(fit).max(1);
             let mut s = String::new();
             let mut y = 0;
             while y < h {
@@ -258,7 +272,8 @@ impl Operator for Terminal {
             }
             if let Ask::Captcha { png, path } = &q.ask {
                 head.push_str(&format!("   image: {}\n", path.display()));
-                if let Some(img) = render_inline(png, self.images) {
+                let columns = (self.columns)().unwrap_or(DEFAULT_COLUMNS);
+                if let Some(img) = render_inline(png, self.images, columns) {
                     head.push_str(&img);
                 }
             }
@@ -413,17 +428,39 @@ mod tests {
     #[test]
     fn inline_renderings() {
         let png = captcha_like_png();
-        let k = render_inline(&png, ImageMode::Kitty).unwrap();
+        let k = render_inline(&png, ImageMode::Kitty, 80).unwrap();
         assert!(k.starts_with("\x1b_Gf=100,a=T,m=1;") && k.contains("\x1b_Gm=0;"));
-        assert!(render_inline(&png, ImageMode::Iterm)
+        assert!(render_inline(&png, ImageMode::Iterm, 80)
             .unwrap()
             .starts_with("\x1b]1337;File=inline=1"));
-        let s = render_inline(&png, ImageMode::Sixel).unwrap();
+        let s = render_inline(&png, ImageMode::Sixel, 80).unwrap();
         assert!(s.starts_with("\x1bPq\"1;1;180;60") && s.ends_with("\x1b\\\n"));
         assert_eq!(s.matches('-').count(), 10, "60 rows in 6-row bands");
-        let h = render_inline(&png, ImageMode::HalfBlocks).unwrap();
-        assert_eq!(h.lines().count(), 15);
-        assert!(render_inline(&png, ImageMode::Off).is_none());
-        assert!(render_inline(b"not a png", ImageMode::HalfBlocks).is_none());
+        let wide = render_inline(&png, ImageMode::HalfBlocks, 200).unwrap();
+        assert_eq!(wide.lines().count(), 15);
+        assert!(render_inline(&png, ImageMode::Off, 80).is_none());
+        assert!(render_inline(b"not a png", ImageMode::HalfBlocks, 80).is_none());
+    }
+
+    /// Half-blocks fit the terminal, keeping the picture's shape: 180x60
+    /// pixels are 90 columns where there is room, 60 at 80 columns.
+    #[test]
+    fn half_blocks_fit_the_terminal() {
+        let png = captcha_like_png();
+        let width = |s: &str| s.lines().map(|l| l.matches('\u{2580}').count()).max();
+        let wide = render_inline(&png, ImageMode::HalfBlocks, 200).unwrap();
+        assert_eq!(width(&wide), Some(90));
+        for cols in [80, 60, 40] {
+            let h = render_inline(&png, ImageMode::HalfBlocks, cols).unwrap();
+            let w = width(&h).unwrap();
+            assert!(w < cols, "{w} characters at {cols} columns");
+            // Width to height (each line two pixel rows) stays 180:60.
+            let ratio = w as f64 / (2 * h.lines().count()) as f64;
+            assert!(
+                (ratio - 3.0).abs() < 0.5,
+                "{w}x{} at {cols}",
+                h.lines().count()
+            );
+        }
     }
 }

@@ -312,3 +312,66 @@ fn terminal_prompt_shows_captcha_and_times_out() {
         "{text}"
     );
 }
+
+/// At 80 columns in a pseudo-terminal, the captcha drawn in half-blocks
+/// fits (no line wraps) and is the saved picture, scaled: each cell's
+/// colour is the saved PNG's pixel at that place.
+#[test]
+fn the_captcha_fits_an_80_column_terminal_and_is_the_same_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "stty cols 80 rows 24; {} run production-api-user --portal replica --prompt-timeout 2s --var gstin=29AAFCC9980MZZT --var portal_username=gstzendemo --var through=direct --var client_id=OWN-CLIENT-ID-1 --var api_username=zencols",
+        bin().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir.path())
+        .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
+        .env("EINVREG_CLIENT_SECRET", "Own-Client-Secret-1")
+        .env("EINVREG_IMAGES", "blocks")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs einvreg in a pseudo-terminal");
+    let _keep_stdin_open = child.stdin.take();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(4), "{text}");
+    let cell =
+        regex::Regex::new(r"\x1b\[38;2;(\d+);(\d+);(\d+)m\x1b\[48;2;\d+;\d+;\d+m\u{2580}").unwrap();
+    let rows: Vec<Vec<[u8; 3]>> = text
+        .lines()
+        .map(|l| {
+            cell.captures_iter(l)
+                .map(|c| [1, 2, 3].map(|i| c[i].parse().unwrap()))
+                .collect::<Vec<_>>()
+        })
+        .filter(|r| !r.is_empty())
+        .collect();
+    assert!(!rows.is_empty(), "no half-block captcha: {text}");
+    assert!(
+        rows.iter().all(|r| r.len() < 80),
+        "a line wider than the terminal"
+    );
+    // The saved captcha, and the scale the drawing used.
+    let png_path = std::fs::read_dir(dir.path().join("einvreg-runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("captcha-1.png"))
+        .find(|p| p.exists())
+        .expect("the captcha was saved");
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let (w, channels) = (info.width as usize, info.color_type.samples());
+    let step = w.div_ceil(rows[0].len());
+    for (y, row) in rows.iter().enumerate() {
+        for (x, fg) in row.iter().enumerate() {
+            let at = ((y * step * 2) * w + x * step) * channels;
+            let px = [buf[at], buf[at + 1], buf[at + 2]];
+            assert_eq!(*fg, px, "cell {x},{y} is not the picture's pixel");
+        }
+    }
+}
