@@ -112,23 +112,7 @@ fn the_batch_report_opens_in_chromium_and_shows_each_rows_status() {
 #[test]
 fn the_smoke_report_shows_drift_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Test::new()
-        .cwd(dir.path())
-        .args([
-            "smoke",
-            "production-api-user",
-            "--portal",
-            "replica",
-            "--replica-drift",
-            "renamed-id",
-            "--timeout",
-            "4s",
-            "--html",
-            "smoke.html",
-        ])
-        .any_status()
-        .run();
-    let path = dir.path().join("smoke.html");
+    let (path, stdout) = smoke_html(dir.path(), "renamed-id");
     let chrome = Chrome::start();
     chrome.open(&path);
     let rows = chrome.js(
@@ -145,14 +129,14 @@ fn the_smoke_report_shows_drift_and_the_fix() {
     let fallback =
         chrome.js("return document.querySelector('[data-card=\"fallback\"] b').innerText");
     let in_stdout = |w: &str| {
-        d.stdout
+        stdout
             .lines()
             .filter(|l| l.starts_with(w))
             .count()
             .to_string()
     };
-    assert_eq!(drift, in_stdout("drift").as_str(), "{}", d.stdout);
-    assert_eq!(fallback, in_stdout("fallback").as_str(), "{}", d.stdout);
+    assert_eq!(drift, in_stdout("drift").as_str(), "{stdout}");
+    assert_eq!(fallback, in_stdout("fallback").as_str(), "{stdout}");
     chrome.keep_screenshot("smoke-report.png");
 }
 

@@ -273,22 +273,20 @@ fn answer_commands_supply_captcha_and_otp() {
     );
 }
 
-/// The terminal operator in a real pseudo-terminal: names the GSTIN, portal
-/// and screen, saves the captcha and shows it inline, and times out cleanly.
-#[test]
-fn terminal_prompt_shows_captcha_and_times_out() {
-    let dir = tempfile::tempdir().unwrap();
+/// A direct-route run needing the login captcha, in a pseudo-terminal
+/// (`script`; `stty` first, then einvreg with `env` set), whose stdin stays
+/// open and silent until the prompt times out: its exit code and output.
+fn run_in_a_terminal(dir: &Path, stty: &str, env: (&str, &str)) -> (Option<i32>, String) {
     let cmd = format!(
-        "{} run production-api-user --portal replica --prompt-timeout 2s --var gstin=29AAFCC9980MZZT --var portal_username=gstzendemo --var through=direct --var client_id=OWN-CLIENT-ID-1 --var api_username=zentty",
+        "{stty}{} run production-api-user --portal replica --prompt-timeout 2s --var gstin=29AAFCC9980MZZT --var portal_username=gstzendemo --var through=direct --var client_id=OWN-CLIENT-ID-1 --var api_username=zentty",
         bin().display()
     );
-    // `script` gives einvreg a terminal; its stdin stays open and silent.
     let mut child = std::process::Command::new("script")
         .args(["-qec", &cmd, "/dev/null"])
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
         .env("EINVREG_CLIENT_SECRET", "Own-Client-Secret-1")
-        .env("TERM", "xterm-kitty")
+        .env(env.0, env.1)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -296,8 +294,16 @@ fn terminal_prompt_shows_captcha_and_times_out() {
     let _keep_stdin_open = child.stdin.take();
     let mut text = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(4), "{text}");
+    (child.wait().unwrap().code(), text)
+}
+
+/// The terminal operator in a real pseudo-terminal: names the GSTIN, portal
+/// and screen, saves the captcha and shows it inline, and times out cleanly.
+#[test]
+fn terminal_prompt_shows_captcha_and_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text) = run_in_a_terminal(dir.path(), "", ("TERM", "xterm-kitty"));
+    assert_eq!(code, Some(4), "{text}");
     assert!(text.contains("── captcha needed ── GSTIN 29AAFCC9980MZZT · production portal · E-INVOICE SYSTEM LOGIN › Login captcha"), "{text}");
     assert!(
         text.contains("image: einvreg-runs/") && text.contains("captcha-1.png"),
@@ -319,24 +325,9 @@ fn terminal_prompt_shows_captcha_and_times_out() {
 #[test]
 fn the_captcha_fits_an_80_column_terminal_and_is_the_same_picture() {
     let dir = tempfile::tempdir().unwrap();
-    let cmd = format!(
-        "stty cols 80 rows 24; {} run production-api-user --portal replica --prompt-timeout 2s --var gstin=29AAFCC9980MZZT --var portal_username=gstzendemo --var through=direct --var client_id=OWN-CLIENT-ID-1 --var api_username=zencols",
-        bin().display()
-    );
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .current_dir(dir.path())
-        .env("EINVREG_PORTAL_PASSWORD", "Zen@Login2024x")
-        .env("EINVREG_CLIENT_SECRET", "Own-Client-Secret-1")
-        .env("EINVREG_IMAGES", "blocks")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("`script` (util-linux) runs einvreg in a pseudo-terminal");
-    let _keep_stdin_open = child.stdin.take();
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(4), "{text}");
+    let stty = "stty cols 80 rows 24; ";
+    let (code, text) = run_in_a_terminal(dir.path(), stty, ("EINVREG_IMAGES", "blocks"));
+    assert_eq!(code, Some(4), "{text}");
     let cell =
         regex::Regex::new(r"\x1b\[38;2;(\d+);(\d+);(\d+)m\x1b\[48;2;\d+;\d+;\d+m\u{2580}").unwrap();
     let rows: Vec<Vec<[u8; 3]>> = text
