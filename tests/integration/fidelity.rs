@@ -49,7 +49,10 @@ fn json_lines(path: &Path) -> Vec<serde_json::Value> {
 /// Every step of every row's trace under `runs`.
 fn trace_steps(runs: &Path) -> Vec<serde_json::Value> {
     let mut out = vec![];
-    for row in std::fs::read_dir(runs).into_iter().flatten().flatten() {
+    // Each batch's folder (`<time>-batch-<pid>`), then each row's.
+    let batches = std::fs::read_dir(runs).into_iter().flatten().flatten();
+    let rows = batches.flat_map(|b| std::fs::read_dir(b.path()).into_iter().flatten().flatten());
+    for row in rows {
         let Ok(text) = std::fs::read_to_string(row.path().join("trace.json")) else {
             continue;
         };
