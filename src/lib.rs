@@ -46,3 +46,8 @@ pub mod store;
 pub mod vault;
 mod verify;
 mod wait;
+
+/// The journal's default file names, real and rehearsal (the vault's are in [`vault`]).
+pub mod journal_files {
+    pub use crate::batch::journal::{DEFAULT_FILE, REHEARSAL_FILE};
+}

@@ -40,6 +40,11 @@ pub struct Entry {
     pub answered: Vec<crate::runner::Answered>,
 }
 
+/// The journal `batch` keeps when none is given.
+pub const DEFAULT_FILE: &str = "einvreg-journal.jsonl";
+/// A rehearsal's (`--portal replica`) default journal.
+pub const REHEARSAL_FILE: &str = "einvreg-rehearsal-journal.jsonl";
+
 impl Entry {
     /// What `--resume` looks an entry up by: the row's key, and in a chain
     /// the flow too (each flow of a row is resumed on its own).

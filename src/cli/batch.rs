@@ -51,14 +51,14 @@ pub struct Args {
     /// Owner-only TOML: [portal_password] by portal username; [api_password] and any other secret input ([client_secret]) by GSTIN
     #[arg(long)]
     pub secrets: Option<PathBuf>,
-    /// Credentials, written before each submit (owner-only JSON lines)
-    #[arg(long, default_value = "einvreg-vault.jsonl")]
-    pub vault: PathBuf,
+    /// Credentials, written before each submit (owner-only JSON lines) [default: einvreg-vault.jsonl; with --portal replica, einvreg-rehearsal-vault.jsonl]
+    #[arg(long)]
+    pub vault: Option<PathBuf>,
     #[command(flatten)]
     pub keys: common::KeyArgs,
-    /// Append-only record of every row's progress
-    #[arg(long, default_value = "einvreg-journal.jsonl")]
-    pub journal: PathBuf,
+    /// Append-only record of every row's progress [default: einvreg-journal.jsonl; with --portal replica, einvreg-rehearsal-journal.jsonl]
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
     /// Skip rows an earlier run registered; re-check rows it left in flight
     #[arg(long)]
     pub resume: bool,
@@ -82,6 +82,22 @@ pub struct Args {
     pub operator: OperatorArgs,
     #[command(flatten)]
     pub verify: super::verify::VerifyArgs,
+}
+
+impl Args {
+    /// The vault: given, else the real or the rehearsal default.
+    pub fn vault_file(&self) -> PathBuf {
+        use crate::vault::{DEFAULT_FILE, REHEARSAL_FILE};
+        self.portal
+            .file_or(self.vault.as_ref(), DEFAULT_FILE, REHEARSAL_FILE)
+    }
+
+    /// The journal: given, else the real or the rehearsal default.
+    pub fn journal_file(&self) -> PathBuf {
+        use crate::batch::journal::{DEFAULT_FILE, REHEARSAL_FILE};
+        self.portal
+            .file_or(self.journal.as_ref(), DEFAULT_FILE, REHEARSAL_FILE)
+    }
 }
 
 fn parse_recycle(s: &str) -> Result<usize, String> {
@@ -366,25 +382,26 @@ struct Stores {
 }
 
 fn open_stores(args: &Args) -> Result<Stores, CliError> {
-    let vault = Vault::open_with(&args.vault, args.keys.keys()?).map_err(CliError::bad)?;
+    args.portal.rehearsal_note(args.vault.as_ref());
+    let vault = Vault::open_with(&args.vault_file(), args.keys.keys()?).map_err(CliError::bad)?;
     // --resume and --verify read the vault back: a sealed one needs its
     // identity now, not after the first row has started.
     if args.resume || args.verify.verify.is_some() {
         vault.read_all().map_err(CliError::bad)?;
     }
     let vault = Arc::new(vault);
-    let journal =
-        Arc::new(Journal::open(&args.journal).map_err(|e| CliError::bad_with("journal", e))?);
-    let jerr = |e| CliError::bad_with(format!("journal {}", args.journal.display()), e);
+    let path = args.journal_file();
+    let journal = Arc::new(Journal::open(&path).map_err(|e| CliError::bad_with("journal", e))?);
+    let jerr = |e| CliError::bad_with(format!("journal {}", path.display()), e);
     let resume = match args.resume {
-        true => Some(Journal::last_states(&args.journal).map_err(jerr)?),
+        true => Some(Journal::last_states(&path).map_err(jerr)?),
         false => None,
     };
-    let used = std::fs::metadata(&args.journal).is_ok_and(|m| m.len() > 0);
+    let used = std::fs::metadata(&path).is_ok_and(|m| m.len() > 0);
     if !args.resume && used {
         errln!(
             "note: {} already has entries; pass --resume to skip rows it records as registered",
-            args.journal.display()
+            path.display()
         );
     }
     Ok(Stores {
@@ -414,7 +431,9 @@ async fn run_async(
             "no valid rows in {}: nothing was started",
             args.csv.display()
         );
-        return Ok(finish(&args, invalid, vec![]));
+        let portal = args.portal.portal.as_deref().filter(|p| p.contains("://"));
+        let at = portal.unwrap_or(&flows[0].base_url).to_string();
+        return Ok(finish(&args, &at, invalid, vec![]));
     }
     let display = Arc::new(Display::new(prepared.rows.len()));
     let d = display.clone();
@@ -453,6 +472,7 @@ async fn run_async(
     let stop = Arc::new(AtomicBool::new(false));
     let rows = prepared.rows.clone();
     let names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
+    let spec_base = base_url.clone();
     let spec = Arc::new(BatchSpec {
         flows,
         base_url,
@@ -502,7 +522,7 @@ async fn run_async(
     let mut results = outcome.results;
     results.extend(invalid);
     results.sort_by_key(|r| r.line);
-    let mut code = finish(&args, results, outcome.store_errors);
+    let mut code = finish(&args, &spec_base, results, outcome.store_errors);
     for plan in stores.repair.iter().flatten() {
         if let Err(e) = plan.write(false) {
             code = code.max(e.report());
@@ -522,7 +542,12 @@ async fn run_async(
 
 /// The summary table, the report and the exit code, for every row (run,
 /// skipped or invalid) and every write that failed.
-fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<batch::StoreFailure>) -> i32 {
+fn finish(
+    args: &Args,
+    base_url: &str,
+    results: Vec<RowResult>,
+    store_errors: Vec<batch::StoreFailure>,
+) -> i32 {
     // Cut only for a person's terminal; a file or a pipe gets every word.
     let width = std::io::stdout().is_terminal().then_some(70);
     out!("{}", report::table(&results, width));
@@ -535,7 +560,11 @@ fn finish(args: &Args, results: Vec<RowResult>, store_errors: Vec<batch::StoreFa
         }
     }
     if let Some(p) = &args.html {
-        if let Err(e) = write_html(p, &args.csv, &results) {
+        let portal = html::batch::Portal {
+            address: base_url.to_string(),
+            rehearsal: args.portal.rehearsal(),
+        };
+        if let Err(e) = write_html(p, &args.csv, &portal, &results) {
             errln!("error: --html {}: {e}", p.display());
             code = code.max(exit::FAILURE);
         }
@@ -557,7 +586,12 @@ fn abort(journal: &Journal, rows: &[batch::rows::Row], flows: &[String]) -> i32 
 }
 
 /// The HTML report, each failed row with its screenshot read from its folder.
-fn write_html(p: &Path, csv: &Path, results: &[RowResult]) -> std::io::Result<()> {
+fn write_html(
+    p: &Path,
+    csv: &Path,
+    portal: &html::batch::Portal,
+    results: &[RowResult],
+) -> std::io::Result<()> {
     let shots: Vec<Option<Vec<u8>>> = results
         .iter()
         .map(|r| {
@@ -575,5 +609,5 @@ fn write_html(p: &Path, csv: &Path, results: &[RowResult]) -> std::io::Result<()
         })
         .collect();
     let title = format!("einvreg batch: {}", csv.display());
-    crate::store::private::write(p, html::batch::render(&title, &rows).as_bytes())
+    crate::store::private::write(p, html::batch::render(&title, portal, &rows).as_bytes())
 }

@@ -45,6 +45,36 @@ pub struct PortalArgs {
 }
 
 impl PortalArgs {
+    /// A rehearsal on the built-in replica (`--portal replica`).
+    pub fn rehearsal(&self) -> bool {
+        self.portal.as_deref() == Some("replica")
+    }
+
+    /// Says once, on a rehearsal with the default vault, that rehearsals no
+    /// longer write the real default vault an earlier version used.
+    pub fn rehearsal_note(&self, given_vault: Option<&PathBuf>) {
+        let real = Path::new(crate::vault::DEFAULT_FILE);
+        if self.rehearsal() && given_vault.is_none() && real.exists() {
+            errln!(
+                "note: rehearsals (--portal replica) write {} (and a batch's journal {}); {} is left to real credentials, and earlier rehearsals' records stay in it (give --vault {} to keep writing there)",
+                crate::vault::REHEARSAL_FILE,
+                crate::batch::journal::REHEARSAL_FILE,
+                real.display(),
+                real.display(),
+            );
+        }
+    }
+
+    /// `given`, else the default file: a rehearsal's own, so rehearsed
+    /// credentials and journals never mix with real ones.
+    pub fn file_or(&self, given: Option<&PathBuf>, real: &str, rehearsal: &str) -> PathBuf {
+        match (given, self.rehearsal()) {
+            (Some(p), _) => p.clone(),
+            (None, true) => PathBuf::from(rehearsal),
+            (None, false) => PathBuf::from(real),
+        }
+    }
+
     /// Starts the replica if asked; returns it (keep it alive) and the base URL.
     pub async fn resolve(
         &self,
@@ -91,6 +121,42 @@ impl PortalArgs {
                 "--portal {other}: give `replica` or an http(s) URL"
             )),
             None => Ok((None, flow.base_url.clone())),
+        }
+    }
+}
+
+/// Which vault `verify` and `vault` read: `--vault FILE`, `--rehearsal`, or the default.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct VaultFile {
+    /// The vault file [default: einvreg-vault.jsonl]
+    #[arg(long)]
+    pub vault: Option<PathBuf>,
+    /// The rehearsals' vault (einvreg-rehearsal-vault.jsonl), where `--portal replica` runs write
+    #[arg(long, conflicts_with = "vault")]
+    pub rehearsal: bool,
+}
+
+impl VaultFile {
+    pub fn path(&self) -> PathBuf {
+        use crate::vault::{DEFAULT_FILE, REHEARSAL_FILE};
+        match (&self.vault, self.rehearsal) {
+            (Some(p), _) => p.clone(),
+            (None, true) => PathBuf::from(REHEARSAL_FILE),
+            (None, false) => PathBuf::from(DEFAULT_FILE),
+        }
+    }
+
+    /// "no such vault", and where rehearsed credentials are when only they exist.
+    pub fn missing(&self) -> String {
+        let path = self.path();
+        let rehearsed = Path::new(crate::vault::REHEARSAL_FILE);
+        match self.vault.is_none() && !self.rehearsal && rehearsed.exists() {
+            true => format!(
+                "{}: no such vault; rehearsals (--portal replica) wrote {}: give --rehearsal",
+                path.display(),
+                rehearsed.display()
+            ),
+            false => format!("{}: no such vault (give --vault FILE)", path.display()),
         }
     }
 }

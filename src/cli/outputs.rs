@@ -49,8 +49,8 @@ pub(super) fn of(cli: &super::Cli) -> (Vec<Named>, Vec<Named>) {
     // Stores first: a clash names the report or log, not the vault.
     match &cli.command {
         C::Batch(a) => {
-            out.extend(store("the vault", &a.vault));
-            out.extend(store("the journal", &a.journal));
+            out.extend(store("the vault", &a.vault_file()));
+            out.extend(store("the journal", &a.journal_file()));
             out.extend(a.report.iter().map(|p| named("--report", p)));
             out.extend(a.html.iter().map(|p| named("--html", p)));
             operator(&a.operator, &mut out);
@@ -61,7 +61,7 @@ pub(super) fn of(cli: &super::Cli) -> (Vec<Named>, Vec<Named>) {
             keys(&a.keys, &mut kept);
         }
         C::Run(a) => {
-            out.extend(store("the vault", &a.vault));
+            out.extend(store("the vault", &a.vault_file()));
             operator(&a.operator, &mut out);
             kept.extend(a.secrets.iter().map(|p| named("the secrets file", p)));
             kept.extend(a.vars_file.iter().map(|p| named("--vars", p)));
@@ -75,7 +75,7 @@ pub(super) fn of(cli: &super::Cli) -> (Vec<Named>, Vec<Named>) {
             a.flows.iter().for_each(|f| flow(f, &mut kept));
         }
         C::Verify(a) => {
-            out.extend(store("the vault", &a.vault));
+            out.extend(store("the vault", &a.file.path()));
             kept.extend(a.secrets.iter().map(|p| named("the secrets file", p)));
             keys(&a.keys, &mut kept);
         }

@@ -33,9 +33,9 @@ pub struct Args {
     /// Secrets from an owner-only TOML file (name = "value"); else EINVREG_<NAME> or a prompt
     #[arg(long)]
     pub secrets: Option<PathBuf>,
-    /// Where credentials are written before the submit (owner-only JSON lines)
-    #[arg(long, default_value = "einvreg-vault.jsonl")]
-    pub vault: PathBuf,
+    /// Where credentials are written before the submit (owner-only JSON lines) [default: einvreg-vault.jsonl; with --portal replica, einvreg-rehearsal-vault.jsonl]
+    #[arg(long)]
+    pub vault: Option<PathBuf>,
     #[command(flatten)]
     pub keys: common::KeyArgs,
     /// Folder for captcha images, the step trace and failure artifacts
@@ -52,6 +52,15 @@ pub struct Args {
     pub operator: OperatorArgs,
     #[command(flatten)]
     pub verify: super::verify::VerifyArgs,
+}
+
+impl Args {
+    /// The vault: given, else the real or the rehearsal default.
+    pub fn vault_file(&self) -> PathBuf {
+        use crate::vault::{DEFAULT_FILE, REHEARSAL_FILE};
+        self.portal
+            .file_or(self.vault.as_ref(), DEFAULT_FILE, REHEARSAL_FILE)
+    }
 }
 
 /// Inputs from `--vars FILE` and `--var`, with where each came from.
@@ -151,7 +160,8 @@ pub fn run(args: Args) -> Result<Code, CliError> {
             .map_err(|e| CliError::Usage(format!("--artifacts {e}")))?;
     }
     let keys = args.keys.keys()?;
-    let vault = Arc::new(Vault::open_with(&args.vault, keys).map_err(CliError::bad)?);
+    args.portal.rehearsal_note(args.vault.as_ref());
+    let vault = Arc::new(Vault::open_with(&args.vault_file(), keys).map_err(CliError::bad)?);
     let repairs = super::repaired::plans(&names, &flows, &args.operator, Default::default)?;
     super::block_on(run_async(
         args,

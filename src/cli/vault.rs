@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  einvreg vault list\n  einvreg vault show 27AAPFU0939F1ZV --reveal\n  einvreg vault export --format csv -o creds.csv --reveal\n  einvreg vault keygen -o ~/.einvreg/key.txt     # then batch --vault-recipient age1..."
+    after_help = "Examples:\n  einvreg vault list\n  einvreg vault list --rehearsal       # what --portal replica runs made\n  einvreg vault show 27AAPFU0939F1ZV --reveal\n  einvreg vault export --format csv -o creds.csv --reveal\n  einvreg vault keygen -o ~/.einvreg/key.txt     # then batch --vault-recipient age1..."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -21,9 +21,8 @@ pub struct Args {
 
 #[derive(clap::Args, Debug)]
 pub struct Which {
-    /// The vault file
-    #[arg(long, default_value = "einvreg-vault.jsonl")]
-    pub vault: PathBuf,
+    #[command(flatten)]
+    pub file: super::common::VaultFile,
     #[command(flatten)]
     pub keys: KeyArgs,
 }
@@ -118,7 +117,7 @@ pub(super) fn files(a: &Args, out: &mut Vec<Named>, kept: &mut Vec<Named>) {
         What::List { which, .. } | What::Show { which, .. } => which,
         What::Keygen { .. } => return,
     };
-    kept.extend(outputs::store("the vault", &which.vault));
+    kept.extend(outputs::store("the vault", &which.file.path()));
     outputs::keys(&which.keys, kept);
 }
 
@@ -135,10 +134,11 @@ fn fresh(out: &Path, force: bool) -> Result<(), CliError> {
 }
 
 fn read(w: &Which) -> Result<Vec<Credential>, CliError> {
-    if !w.vault.exists() {
-        return Err(format!("{}: no such vault (give --vault FILE)", w.vault.display()).into());
+    let path = w.file.path();
+    if !path.exists() {
+        return Err(w.file.missing().into());
     }
-    Vault::read_with(&w.vault, &*w.keys.keys()?).map_err(CliError::bad)
+    Vault::read_with(&path, &*w.keys.keys()?).map_err(CliError::bad)
 }
 
 fn list(creds: &[Credential]) -> i32 {

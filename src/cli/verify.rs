@@ -7,11 +7,11 @@ use super::error::{CliError, Code};
 use crate::exit;
 use crate::flow::PortalKind;
 use crate::redact::Secret;
-use crate::replica::{Fixture, Fixtures};
+use crate::replica::Fixture;
 use crate::secrets::{ApiClientSecrets, SecretsFile};
 use crate::vault::{Credential, Status, Vault};
 use crate::verify::settle::{self, Settled};
-use crate::verify::{self, Api, ApiClient, Pacing, Verdict, Verifier};
+use crate::verify::{self, Api, ApiClient, Pacing, Route, Verdict, Verifier};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -58,9 +58,8 @@ impl VerifyArgs {
         let Some(when) = self.verify else {
             return Ok(None);
         };
-        let fixtures = on_replica.then(common::fixtures);
         let portals = [(portal, base_url.to_string())];
-        let verifier = build(&self.api, secrets, &portals, fixtures.as_ref())?;
+        let verifier = build(&self.api, secrets, &portals, on_replica)?;
         Ok(Some(verify::AfterRun {
             verifier,
             created_too: when == When::All,
@@ -97,11 +96,13 @@ fn for_portal(values: &[String], portal: PortalKind) -> Option<&str> {
     })
 }
 
-/// The key file for `portal` (its name and text): given, or the built-in replica's own.
+/// The key file for `portal` (its name and text): given; on a rehearsal
+/// portal, the replica's own (built in); else where to get NIC's.
 fn key_file(
     api: &ApiArgs,
     portal: PortalKind,
-    replica: Option<&Fixtures>,
+    base: &str,
+    rehearsal: bool,
 ) -> Result<Fixture, String> {
     if let Some(f) = for_portal(&api.keys, portal) {
         let text =
@@ -111,47 +112,67 @@ fn key_file(
             text,
         });
     }
-    match replica {
-        Some(fixtures) => fixtures
+    match rehearsal {
+        true => common::fixtures()
             .read(&format!("api-auth/{}-public.pem", portal.as_str()))
             .map_err(|e| crate::chain::chain(&e)),
-        None => Err(format!(
-            "no NIC public key for {p}: download it from the e-Invoice portal (API user management; NIC also mails production's) and pass --nic-public-key {p}=FILE",
+        false => Err(format!(
+            "no NIC public key for {p} (credentials made on {base}): download it from the e-Invoice portal (API user management; NIC also mails production's) and pass --nic-public-key {p}=FILE",
             p = portal.as_str()
         )),
     }
 }
 
-/// A verifier for these portals (each with the base URL its credentials were made on).
+/// A portal on this machine: the replica (`einvreg replica`, or the built-in
+/// one), never NIC. Its rehearsal key is built in.
+fn loopback(base: &str) -> bool {
+    match url::Url::parse(base)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    }
+}
+
+/// A verifier for these portals, each the kind and base URL its
+/// credentials were made on: each is asked its own auth API.
 pub fn build(
     api: &ApiArgs,
     secrets: &ApiClientSecrets,
     portals: &[(PortalKind, String)],
-    replica: Option<&Fixtures>,
+    on_replica: bool,
 ) -> Result<Arc<Verifier>, String> {
     let client = client(secrets)?;
-    let mut apis = vec![];
+    let mut routes: Vec<Route> = vec![];
     for (portal, base) in portals {
-        if apis.iter().any(|(p, _)| p == portal) {
+        let base = base.trim_end_matches('/');
+        if routes.iter().any(|r| r.portal == *portal && r.base == base) {
             continue;
         }
-        let file = key_file(api, *portal, replica)?;
+        let file = key_file(api, *portal, base, on_replica || loopback(base))?;
         let key =
             verify::key::parse(&file.name, &file.text).map_err(|e| crate::chain::chain(&e))?;
         let url = for_portal(&api.urls, *portal)
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| verify::default_url(*portal, base));
         verify::http::check_url(&url).map_err(|e| format!("--api-url: {e}"))?;
-        apis.push((*portal, Api { url, key }));
+        let base = base.to_string();
+        routes.push(Route {
+            portal: *portal,
+            base,
+            api: Api { url, key },
+        });
     }
-    Ok(Arc::new(Verifier::new(client, apis, Pacing::default())))
+    Ok(Arc::new(Verifier::new(client, routes, Pacing::default())))
 }
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The vault whose credentials to check
-    #[arg(long, default_value = "einvreg-vault.jsonl")]
-    pub vault: PathBuf,
+    #[command(flatten)]
+    pub file: common::VaultFile,
     /// Only these GSTINs (repeat)
     #[arg(long)]
     pub gstin: Vec<String>,
@@ -213,13 +234,14 @@ pub fn run(args: Args) -> Result<Code, CliError> {
         None => SecretsFile::default(),
     };
     let keys = args.keys.keys()?;
-    let vault = Arc::new(Vault::open_with(&args.vault, keys).map_err(CliError::bad)?);
+    let path = args.file.path();
+    let vault = Arc::new(Vault::open_with(&path, keys).map_err(CliError::bad)?);
     let all = vault.read_all().map_err(CliError::bad)?;
     let creds = select(all, &args.gstin, &args.status);
     if creds.is_empty() {
         errln!(
             "{}: no credential matches; nothing to verify",
-            args.vault.display()
+            path.display()
         );
         return Ok(exit::OK);
     }
@@ -228,20 +250,17 @@ pub fn run(args: Args) -> Result<Code, CliError> {
         match settle::portal_of(c) {
             Some(p) => portals.push((p, c.base_url.clone())),
             None => {
-                return Err(format!(
-                    "{}: credential {} names no portal",
-                    args.vault.display(),
-                    c.id
+                return Err(
+                    format!("{}: credential {} names no portal", path.display(), c.id).into(),
                 )
-                .into())
             }
         }
     }
-    let verifier = build(&args.api, &secrets.api_client, &portals, None)?;
+    let verifier = build(&args.api, &secrets.api_client, &portals, false)?;
     errln!(
         "einvreg verify: {} credential(s) of {}",
         creds.len(),
-        args.vault.display()
+        path.display()
     );
     let done = super::block_on(settle::all(vault, verifier, creds));
     show(&done, args.json);

@@ -14,13 +14,26 @@ pub struct Row<'a> {
     pub screenshot: Option<&'a [u8]>,
 }
 
+/// The portal a batch ran on, as the report's header names it.
+pub struct Portal {
+    /// Its base URL.
+    pub address: String,
+    /// The built-in replica: a rehearsal, no real credential.
+    pub rehearsal: bool,
+}
+
 /// The whole report.
-pub fn render(title: &str, rows: &[Row]) -> String {
+pub fn render(title: &str, portal: &Portal, rows: &[Row]) -> String {
     let mut body = format!(
-        "<h1>{}</h1><div class=\"meta\">einvreg {} · {} rows · written {}</div>",
+        "<h1>{}</h1><div class=\"meta\">einvreg {} · {} rows · on <span id=\"portal\">{}</span>{} · written {}</div>",
         escape(title),
         env!("CARGO_PKG_VERSION"),
         rows.len(),
+        escape(&portal.address),
+        match portal.rehearsal {
+            true => " <span class=\"rehearsal\" id=\"rehearsal\">rehearsal on the built-in replica: no real credential</span>",
+            false => "",
+        },
         crate::vault::now_rfc3339()
     );
     body.push_str(&summary(rows));

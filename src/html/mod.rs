@@ -22,6 +22,7 @@ const STYLE: &str = "
 body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1b1f23;background:#fff}
 h1{font-size:20px;margin:0 0 4px}
 .meta{color:#586069;margin-bottom:16px}
+.rehearsal{background:#fff5b1;color:#735c0f;border-radius:10px;padding:1px 8px;font-weight:600}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0 20px}
 .card{border:1px solid #d1d5da;border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:22px}

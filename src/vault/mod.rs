@@ -8,6 +8,12 @@
 
 pub mod seal;
 
+/// The vault `run`, `batch`, `verify` and `vault` use when none is given.
+pub const DEFAULT_FILE: &str = "einvreg-vault.jsonl";
+/// The default vault of a rehearsal (`--portal replica`): rehearsed
+/// credentials never sit beside real ones.
+pub const REHEARSAL_FILE: &str = "einvreg-rehearsal-vault.jsonl";
+
 use crate::store::{Store, StoreError};
 pub use seal::{Keys, SealError};
 use serde::{Deserialize, Serialize};

@@ -70,6 +70,15 @@ pub struct Api {
     pub key: rsa::RsaPublicKey,
 }
 
+/// Where one portal's credentials are checked: the portal (kind and base
+/// URL) they were made on, and the auth API that answers for it.
+pub struct Route {
+    pub portal: PortalKind,
+    /// The portal's base URL, as the vault records it (no trailing `/`).
+    pub base: String,
+    pub api: Api,
+}
+
 /// The caller's API client (a GSP's, an ERP's or a direct integrator's).
 #[derive(Clone)]
 pub struct ApiClient {
@@ -140,7 +149,7 @@ fn fix(code: &str) -> &'static str {
 /// Asks the auth API, paced and retried; stops asking after a halting refusal.
 pub struct Verifier {
     client: ApiClient,
-    apis: Vec<(PortalKind, Api)>,
+    routes: Vec<Route>,
     http: http::Http,
     pace: Pace,
     retry: Retry,
@@ -173,10 +182,10 @@ impl Default for Pacing {
 }
 
 impl Verifier {
-    pub fn new(client: ApiClient, apis: Vec<(PortalKind, Api)>, pacing: Pacing) -> Verifier {
+    pub fn new(client: ApiClient, routes: Vec<Route>, pacing: Pacing) -> Verifier {
         Verifier {
             client,
-            apis,
+            routes,
             http: http::Http::new(pacing.timeout),
             pace: Pace::new(pacing.gap),
             retry: pacing.retry,
@@ -186,20 +195,28 @@ impl Verifier {
         }
     }
 
-    /// The API for `portal`, if one was configured.
-    fn api(&self, portal: PortalKind) -> Option<&Api> {
-        self.apis.iter().find(|(p, _)| *p == portal).map(|(_, a)| a)
+    /// The API for credentials made on `base`: its own route, else (a
+    /// resumed run on a restarted portal) the first of the same kind.
+    fn api(&self, portal: PortalKind, base: &str) -> Option<&Api> {
+        let base = base.trim_end_matches('/');
+        let kind = |r: &&Route| r.portal == portal;
+        let mut same = self.routes.iter().filter(kind);
+        same.clone()
+            .find(|r| r.base == base)
+            .or_else(|| same.next())
+            .map(|r| &r.api)
     }
 
-    /// Logs in once (retrying only busy answers) with this credential.
+    /// Logs in once (retrying only busy answers) with this credential,
+    /// made on the portal at `base`.
     pub async fn check(
         &self,
-        portal: PortalKind,
+        (portal, base): (PortalKind, &str),
         gstin: &str,
         username: &str,
         password: &str,
     ) -> Verdict {
-        let Some(api) = self.api(portal) else {
+        let Some(api) = self.api(portal, base) else {
             return Verdict::Unsettled(format!("no auth API configured for {}", portal.as_str()));
         };
         let mut attempt = 1;

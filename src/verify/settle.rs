@@ -56,7 +56,10 @@ pub fn apply(vault: &Vault, c: &Credential, v: &Verdict) -> Result<Status, Ledge
 /// Checks one credential and records the verdict.
 pub async fn one(vault: &Vault, verifier: &Verifier, c: &Credential) -> Settled {
     let verdict = match portal_of(c) {
-        Some(p) => verifier.check(p, &c.gstin, &c.username, &c.password).await,
+        Some(p) => {
+            let on = (p, c.base_url.as_str());
+            verifier.check(on, &c.gstin, &c.username, &c.password).await
+        }
         None => Verdict::Unsettled(format!("the vault names no portal for {}", c.id)),
     };
     let (after, store_error) = match apply(vault, c, &verdict) {

@@ -107,8 +107,7 @@ fn invalid_rows_are_refused_before_any_browser_then_skipped() {
         );
     }
     assert!(
-        !dir.path().join("einvreg-runs").exists()
-            && !dir.path().join("einvreg-vault.jsonl").exists(),
+        !dir.path().join("einvreg-runs").exists() && !vault_file(dir.path()).exists(),
         "nothing ran"
     );
     let d = Test::new()
@@ -315,7 +314,7 @@ fn sigkill_mid_batch_then_resume_registers_each_gstin_exactly_once() {
         );
     }
     assert_eq!(
-        std::fs::metadata(dir.path().join("einvreg-vault.jsonl"))
+        std::fs::metadata(vault_file(dir.path()))
             .unwrap()
             .permissions()
             .mode()
@@ -374,8 +373,8 @@ fn one_prompt_at_a_time_with_four_sessions_and_a_slow_operator() {
     }
     // No secret reaches the report, the journal or the terminal.
     let report = std::fs::read_to_string(dir.path().join("report.csv")).unwrap();
-    let journal = std::fs::read_to_string(dir.path().join("einvreg-journal.jsonl")).unwrap();
-    let vault = std::fs::read_to_string(dir.path().join("einvreg-vault.jsonl")).unwrap();
+    let journal = std::fs::read_to_string(journal_file(dir.path())).unwrap();
+    let vault = std::fs::read_to_string(vault_file(dir.path())).unwrap();
     let api_passwords: Vec<String> = vault
         .lines()
         .filter_map(|l| {

@@ -174,7 +174,7 @@ fn a_chained_batch_takes_bare_gstins_to_verified_api_users() {
     // No password the batch made or read is in what it printed or reported.
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     let report = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
-    let journal = std::fs::read_to_string(dir.path().join("einvreg-journal.jsonl")).unwrap();
+    let journal = std::fs::read_to_string(journal_file(dir.path())).unwrap();
     for c in &vault {
         for text in [&shown, &html, &report, &journal] {
             assert!(

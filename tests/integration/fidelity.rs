@@ -241,7 +241,7 @@ fn a_wrong_login_is_a_portal_error_naming_what_to_check() {
         "{}",
         d.stdout
     );
-    let vault = std::fs::read_to_string(dir.path().join("einvreg-vault.jsonl")).unwrap_or_default();
+    let vault = std::fs::read_to_string(vault_file(dir.path())).unwrap_or_default();
     assert!(vault.is_empty(), "nothing was submitted: {vault}");
 }
 
@@ -530,7 +530,7 @@ fn an_unknown_answer_to_the_submit_needs_verification() {
         "{}",
         d.stdout
     );
-    let vault = json_lines(&dir.path().join("einvreg-vault.jsonl"));
+    let vault = json_lines(&vault_file(dir.path()));
     assert_eq!(
         vault.last().unwrap()["status"],
         "needs_verification",

@@ -353,3 +353,39 @@ fn repair_options_that_cannot_work_are_refused_before_any_browser() {
         );
     }
 }
+
+/// A rehearsal beside the real default vault (which earlier versions'
+/// rehearsals wrote): it says where rehearsals write now, and leaves the
+/// real vault as it was. The only row is invalid: no browser starts.
+#[test]
+fn a_rehearsal_beside_the_real_vault_says_it_keeps_to_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let real = d.join(einvreg::vault::DEFAULT_FILE);
+    std::fs::write(&real, VAULT).unwrap();
+    std::fs::write(
+        d.join("batch.csv"),
+        "gstin,portal_username,through,provider,api_username\n27AAPFU0939F1ZX,udaytrd01,gsp,Tera Software Limited,udaynote\n",
+    )
+    .unwrap();
+    let out = Test::new()
+        .cwd(d)
+        .args([
+            "batch",
+            "production-api-user",
+            "batch.csv",
+            "--portal",
+            "replica",
+        ])
+        .args(["--auto-answer", "--skip-invalid"])
+        .status(1)
+        .run();
+    says(
+        &out,
+        "note: rehearsals (--portal replica) write einvreg-rehearsal-vault.jsonl",
+    );
+    says(&out, "no valid rows in batch.csv: nothing was started");
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), VAULT);
+    assert!(d.join(einvreg::vault::REHEARSAL_FILE).exists());
+    silent(&out, "Kept#Secret1");
+}

@@ -44,7 +44,14 @@ pub(crate) fn written(dir: &Path) -> Vec<std::path::PathBuf> {
         let name = e.file_name().to_string_lossy().to_string();
         if p.is_dir() {
             out.extend(written(&p));
-        } else if !["einvreg-vault.jsonl", "batch.csv", "secrets.toml"].contains(&name.as_str()) {
+        } else if ![
+            einvreg::vault::DEFAULT_FILE,
+            einvreg::vault::REHEARSAL_FILE,
+            "batch.csv",
+            "secrets.toml",
+        ]
+        .contains(&name.as_str())
+        {
             out.push(p);
         }
     }
@@ -97,7 +104,7 @@ fn no_secret_anywhere(dir: &Path, d: &Done) {
         html.contains("tblEcho") && html.contains("[REDACTED]"),
         "{html}"
     );
-    let vault = std::fs::read_to_string(dir.join("einvreg-vault.jsonl")).unwrap();
+    let vault = std::fs::read_to_string(vault_file(dir)).unwrap();
     assert!(vault.contains(API_PASSWORD), "the vault keeps it");
     assert_owner_only(dir, &["batch.csv", "secrets.toml"]);
 }

@@ -180,7 +180,7 @@ fn in_a_batch_each_drift_is_asked_about_once() {
         d.stderr
     );
     assert_eq!(asked(dir.path()).len(), 3, "{:?}", asked(dir.path()));
-    let journal = std::fs::read_to_string(dir.path().join("einvreg-journal.jsonl")).unwrap();
+    let journal = std::fs::read_to_string(journal_file(dir.path())).unwrap();
     let repairs: Vec<serde_json::Value> = journal
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())

@@ -57,7 +57,7 @@ fn a_sealed_vault_round_trips_and_holds_nothing_in_clear() {
         ])
         .timeout(Duration::from_secs(240))
         .run();
-    let raw = std::fs::read_to_string(p.join("einvreg-vault.jsonl")).unwrap();
+    let raw = std::fs::read_to_string(vault_file(p)).unwrap();
     for clear in ["27AAPFU0939F1ZV", "API_", "Tera", "password", "pending"] {
         assert!(
             !raw.contains(clear),
@@ -65,11 +65,21 @@ fn a_sealed_vault_round_trips_and_holds_nothing_in_clear() {
         );
     }
     // Without the identity: refused, saying what to give.
-    let d = Test::new().cwd(p).args(["vault", "list"]).status(2).run();
+    let d = Test::new()
+        .cwd(p)
+        .args(["vault", "list", "--rehearsal"])
+        .status(2)
+        .run();
     assert!(d.stderr.contains("--vault-identity"), "{}", d.stderr);
     let d = Test::new()
         .cwd(p)
-        .args(["vault", "list", "--vault-identity", "ops.key"])
+        .args([
+            "vault",
+            "list",
+            "--rehearsal",
+            "--vault-identity",
+            "ops.key",
+        ])
         .run();
     assert_eq!(
         d.stdout.lines().filter(|l| l.contains("API_")).count(),
@@ -81,7 +91,14 @@ fn a_sealed_vault_round_trips_and_holds_nothing_in_clear() {
     Test::new()
         .cwd(p)
         .args([
-            "vault", "export", "--format", "json", "-o", "all.json", "--reveal",
+            "vault",
+            "export",
+            "--rehearsal",
+            "--format",
+            "json",
+            "-o",
+            "all.json",
+            "--reveal",
         ])
         .env("EINVREG_VAULT_IDENTITY", "lead.key")
         .run();
@@ -106,6 +123,7 @@ fn a_sealed_vault_round_trips_and_holds_nothing_in_clear() {
         .args([
             "vault",
             "export",
+            "--rehearsal",
             "--format",
             "csv",
             "-o",
@@ -129,6 +147,7 @@ fn a_sealed_vault_round_trips_and_holds_nothing_in_clear() {
                 "vault",
                 "show",
                 gstin,
+                "--rehearsal",
                 "--reveal",
                 "--vault-identity",
                 "ops.key",
@@ -151,7 +170,8 @@ fn a_sealed_vault_round_trips_and_holds_nothing_in_clear() {
     );
     let plain = Test::new()
         .cwd(p)
-        .args(["vault", "show", gstin, "--vault-identity", "ops.key"])
+        .args(["vault", "show", gstin, "--rehearsal"])
+        .args(["--vault-identity", "ops.key"])
         .run();
     assert!(
         !plain.stdout.contains(&pw) && plain.stdout.contains("API_"),
@@ -176,9 +196,33 @@ fn a_plain_vault_lists_without_keys() {
     Test::new()
         .cwd(p)
         .args(batch_on("production-api-user", "replica"))
+        .args(["--html", "report.html"])
         .timeout(Duration::from_secs(240))
         .run();
-    let d = Test::new().cwd(p).args(["vault", "list"]).run();
+    // A rehearsal keeps to its own vault and journal: the real ones are never made.
+    for real in [
+        einvreg::vault::DEFAULT_FILE,
+        einvreg::journal_files::DEFAULT_FILE,
+    ] {
+        assert!(!p.join(real).exists(), "the rehearsal wrote {real}");
+    }
+    assert!(p.join(einvreg::journal_files::REHEARSAL_FILE).exists());
+    let html = std::fs::read_to_string(p.join("report.html")).unwrap();
+    assert!(
+        html.contains("id=\"rehearsal\"") && html.contains("<span id=\"portal\">http://127.0.0.1:"),
+        "the report's header names the portal and the rehearsal"
+    );
+    // The default vault does not exist, and says where the rehearsal's are.
+    let d = Test::new().cwd(p).args(["vault", "list"]).status(2).run();
+    assert!(
+        d.stderr.contains("einvreg-vault.jsonl: no such vault") && d.stderr.contains("--rehearsal"),
+        "{}",
+        d.stderr
+    );
+    let d = Test::new()
+        .cwd(p)
+        .args(["vault", "list", "--rehearsal"])
+        .run();
     assert_eq!(
         d.stdout.lines().filter(|l| l.contains(" created ")).count(),
         2,
@@ -186,7 +230,10 @@ fn a_plain_vault_lists_without_keys() {
         d.stdout
     );
     // --json parses, each credential with the portal it was made on and never a password.
-    let d = Test::new().cwd(p).args(["vault", "list", "--json"]).run();
+    let d = Test::new()
+        .cwd(p)
+        .args(["vault", "list", "--rehearsal", "--json"])
+        .run();
     let listed: serde_json::Value = serde_json::from_str(&d.stdout).unwrap();
     let vault = vault_in(p);
     assert_eq!(listed.as_array().unwrap().len(), vault.len());
@@ -203,7 +250,7 @@ fn a_plain_vault_lists_without_keys() {
     }
     let d = Test::new()
         .cwd(p)
-        .args(["vault", "show", "05AAACH6188F1ZM"])
+        .args(["vault", "show", "05AAACH6188F1ZM", "--rehearsal"])
         .status(2)
         .run();
     assert!(

@@ -48,7 +48,7 @@ fn register(dir: &Path, r: &ReplicaProc, extra: &[&str]) -> Done {
 
 /// Appends a credential in doubt for `gstin` with this username and password.
 fn add_in_doubt(dir: &Path, id: &str, gstin: &str, username: &str, password: &str, base: &str) {
-    let v = Vault::open(&dir.join("einvreg-vault.jsonl")).unwrap();
+    let v = Vault::open(&vault_file(dir)).unwrap();
     v.append(&Record {
         id: id.into(),
         at: einvreg::vault::now_rfc3339(),
@@ -354,14 +354,25 @@ fn a_wrong_client_or_key_stops_every_further_call() {
         d.stdout
     );
     assert_eq!(counter(&r.production, "auth_api"), 2);
-    // Nothing to encrypt with, or no client: said before any call.
+    // Nothing to encrypt with (NIC's key is not built in, only the
+    // rehearsal's), or no client: said before any call.
+    add_in_doubt(
+        dir.path(),
+        "made-on-nic",
+        "27AAPFU0939F1ZV",
+        "API_real",
+        "Any@Pass123",
+        "https://einvoice1.gst.gov.in",
+    );
     let d = Test::new()
         .cwd(dir.path())
         .args(["verify", "--secrets", "secrets.toml", "--status", "all"])
         .status(2)
         .run();
     assert!(
-        d.stderr.contains("no NIC public key for production"),
+        d.stderr.contains(
+            "no NIC public key for production (credentials made on https://einvoice1.gst.gov.in)"
+        ) && d.stderr.contains("--nic-public-key production=FILE"),
         "{}",
         d.stderr
     );
@@ -379,8 +390,46 @@ fn a_wrong_client_or_key_stops_every_further_call() {
     assert!(d.stderr.contains("no e-Invoice API client"), "{}", d.stderr);
     assert_eq!(counter(&r.production, "auth_api"), 2);
     for c in vault_in(dir.path()) {
-        assert_eq!(c.status, Status::Created, "left as it was: {c:?}");
+        let was = match c.id.as_str() {
+            "made-on-nic" => Status::NeedsVerification,
+            _ => Status::Created,
+        };
+        assert_eq!(c.status, was, "left as it was: {c:?}");
         assert!(c.verified_at.is_none());
+    }
+}
+
+/// A vault holding credentials made on two portals: each is asked its own
+/// auth API, with the rehearsal key built in for a portal on this machine.
+#[test]
+fn a_vault_of_two_portals_verifies_each_credential_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (ReplicaProc::start(&[]), ReplicaProc::start(&[]));
+    for r in [&a, &b] {
+        Test::new()
+            .cwd(dir.path())
+            .args(demo_run(&r.production))
+            .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+            .timeout(Duration::from_secs(120))
+            .status(0)
+            .run();
+    }
+    let made: Vec<String> = vault_in(dir.path())
+        .into_iter()
+        .map(|c| c.base_url)
+        .collect();
+    assert_eq!(made, [a.production.clone(), b.production.clone()]);
+    let d = Test::new()
+        .cwd(dir.path())
+        .args(["verify", "--status", "all"])
+        .env("EINVREG_API_CLIENT_ID", CLIENT_ID)
+        .env("EINVREG_API_CLIENT_SECRET", CLIENT_SECRET)
+        .timeout(Duration::from_secs(60))
+        .status(0)
+        .run();
+    assert!(d.stdout.contains("2 confirmed, 0 failed"), "{}", d.stdout);
+    for r in [&a, &b] {
+        assert_eq!(counter(&r.production, "auth_api"), 1, "{}", r.production);
     }
 }
 

@@ -341,7 +341,7 @@ pub(super) fn sandbox_rows(dir: &Path, n: usize, r: &ReplicaProc) -> (Vec<String
 }
 
 pub(super) fn journal_answers(dir: &Path) -> HashMap<String, Vec<(String, String)>> {
-    let text = std::fs::read_to_string(dir.join("einvreg-journal.jsonl")).unwrap();
+    let text = std::fs::read_to_string(journal_file(dir)).unwrap();
     let mut out = HashMap::new();
     for line in text.lines() {
         let e: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -376,7 +376,7 @@ pub(super) fn assert_no_secrets(dir: &Path, r: &ReplicaProc, texts: &[(&str, &st
     {
         secrets.push(m["otp"].as_str().unwrap().to_string());
     }
-    let vault = std::fs::read_to_string(dir.join("einvreg-vault.jsonl")).unwrap();
+    let vault = std::fs::read_to_string(vault_file(dir)).unwrap();
     for l in vault.lines() {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         if let Some(p) = v["password"].as_str() {

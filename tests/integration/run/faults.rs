@@ -391,7 +391,7 @@ fn secrets_never_leak() {
             );
         }
     }
-    let vault_path = dir.path().join("einvreg-vault.jsonl");
+    let vault_path = vault_file(dir.path());
     assert_eq!(
         std::fs::metadata(&vault_path).unwrap().permissions().mode() & 0o777,
         0o600

@@ -68,7 +68,7 @@ pub(super) fn sandbox(gstin: &str, name: &str, mobile: &str, email: &str, extra:
 }
 
 pub(super) fn vault(dir: &Path) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(dir.join("einvreg-vault.jsonl")).unwrap_or_default();
+    let text = std::fs::read_to_string(vault_file(dir)).unwrap_or_default();
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()

@@ -297,6 +297,52 @@ fn run_in_a_terminal(dir: &Path, stty: &str, env: (&str, &str)) -> (Option<i32>,
     (child.wait().unwrap().code(), text)
 }
 
+/// `run` in a pseudo-terminal on route `through` (its extra `vars`), with
+/// no Client Secret anywhere, typing `typed` and then keeping stdin open
+/// and silent until a prompt times out: its exit code and output.
+fn run_with_no_client_secret(
+    dir: &Path,
+    through: &str,
+    vars: &str,
+    typed: &str,
+) -> (Option<i32>, String) {
+    let cmd = format!(
+        "{} run production-api-user --portal replica --prompt-timeout 2s --var gstin=27AAPFU0939F1ZV --var portal_username=udaytrd01 --var through={through} {vars} --var api_username=udaysecret",
+        bin().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir)
+        .env("EINVREG_PORTAL_PASSWORD", "Uday@Login2024")
+        .env_remove("EINVREG_CLIENT_SECRET")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs einvreg in a pseudo-terminal");
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, typed.as_bytes()).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+    (child.wait().unwrap().code(), text)
+}
+
+/// Only the secrets a route needs are asked for: through a GSP, no Client
+/// Secret (the run goes on to the login captcha); directly, it is asked.
+#[test]
+fn a_gsp_run_asks_for_no_client_secret_and_a_direct_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let gsp = "--var \"provider=Tera Software Limited\"";
+    let (code, text) = run_with_no_client_secret(dir.path(), "gsp", gsp, "");
+    assert_eq!(code, Some(4), "{text}");
+    assert!(text.contains("── captcha needed ──"), "{text}");
+    assert!(!text.contains("(client_secret)"), "{text}");
+    let direct = "--var client_id=OWN-CLIENT-ID-1";
+    let (code, text) = run_with_no_client_secret(dir.path(), "direct", direct, "\n");
+    assert!(text.contains("(client_secret): "), "{text}");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(!text.contains("── captcha needed ──"), "{text}");
+}
+
 /// The terminal operator in a real pseudo-terminal: names the GSTIN, portal
 /// and screen, saves the captcha and shows it inline, and times out cleanly.
 #[test]
