@@ -81,4 +81,7 @@ pub struct Check {
     /// For drift or a fallback: what now stands there, and the TOML to paste.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// Seconds the walk took to reach this finding since the one before
+    /// (page loads and waits included): JUnit's testcase `time`.
+    pub time_s: f64,
 }

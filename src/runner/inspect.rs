@@ -60,6 +60,7 @@ impl Runner<'_> {
             (CheckKind::Recognise, Some(prev)) => format!("recognise (after \"{prev}\")"),
             _ => step.to_string(),
         };
+        let time_s = self.since_last_check();
         self.emit(Event::Check(Check {
             flow: self.flow().name.clone(),
             screen: screen.into(),
@@ -69,7 +70,17 @@ impl Runner<'_> {
             class,
             detail,
             fix,
+            time_s,
         }));
+    }
+
+    /// Seconds since the last finding (or the walk's start); restarts the clock.
+    fn since_last_check(&self) -> f64 {
+        let now = std::time::Instant::now();
+        let mut last = self.last_check.lock().expect("check clock lock");
+        let since = now.duration_since(last.unwrap_or(self.started));
+        *last = Some(now);
+        since.as_secs_f64()
     }
 
     /// Checks one step; `false` when the walk stops here (a barrier).

@@ -127,6 +127,8 @@ pub(crate) struct Runner<'a> {
     patterns: HashMap<String, regex::Regex>,
     /// Smoke: a check found drift (the page is kept as a screenshot).
     drifted: std::sync::atomic::AtomicBool,
+    /// Smoke: when the last finding was reported (each finding's time).
+    last_check: std::sync::Mutex<Option<Instant>>,
     /// The walk stopped because the browser session was lost.
     session_lost: bool,
     /// Repairs this walk made (`--repair`), in order.
@@ -212,6 +214,7 @@ impl<'a> Runner<'a> {
             cred: Submitted::default(),
             patterns: HashMap::new(),
             drifted: std::sync::atomic::AtomicBool::new(false),
+            last_check: std::sync::Mutex::new(None),
             session_lost: false,
             repairs: vec![],
         }

@@ -93,6 +93,8 @@ fn unreported_failure(flow: &Flow, report: &RunReport, found: &[Finding]) -> Opt
         class,
         detail: report.message.clone(),
         fix: None,
+        // The walk's time after its last finding is not known here.
+        time_s: 0.0,
     })
 }
 

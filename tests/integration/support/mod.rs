@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 mod args;
+pub mod junit;
 mod proxy;
 mod stores;
 mod wait;
