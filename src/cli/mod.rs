@@ -140,15 +140,16 @@ fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
     out
 }
 
-/// Man pages into `dir`: einvreg.1 and one per command (einvreg-run.1, ...).
+/// Man pages into `dir`: einvreg.1 and one per command and subcommand
+/// (einvreg-run.1, einvreg-vault-list.1, ...): every page a SEE ALSO names.
 fn man(dir: &std::path::Path) -> Result<error::Code, error::CliError> {
-    let cmd = Cli::command().version(env!("CARGO_PKG_VERSION"));
-    let pages = std::iter::once(("einvreg".to_string(), cmd.clone())).chain(
-        cmd.get_subcommands().filter(|s| !s.is_hide_set()).map(|s| {
-            let name = format!("einvreg-{}", s.get_name());
-            (name.clone(), s.clone().name(name))
-        }),
-    );
+    let mut cmd = Cli::command().version(env!("CARGO_PKG_VERSION"));
+    // Built, the command has its `help` subcommands: `einvreg help X` is
+    // `einvreg X --help`, so they get no page and no SEE ALSO line.
+    cmd.build();
+    let cmd = hide_help(cmd);
+    let mut pages = vec![("einvreg".to_string(), cmd.clone())];
+    subpages("einvreg", &cmd, &mut pages);
     for (name, c) in pages {
         let mut out = vec![];
         let path = dir.join(format!("{name}.1"));
@@ -158,4 +159,25 @@ fn man(dir: &std::path::Path) -> Result<error::Code, error::CliError> {
         r.map_err(|e| error::CliError::failed_with(path.display().to_string(), e))?;
     }
     Ok(exit::OK)
+}
+
+/// `cmd` with every `help` subcommand, its own and its subcommands', hidden.
+fn hide_help(cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names.iter().fold(cmd, |c, n| match n.as_str() {
+        "help" => c.mut_subcommand(n, |h| h.hide(true)),
+        _ => c.mut_subcommand(n, hide_help),
+    })
+}
+
+/// `cmd`'s visible subcommands, each named `<prefix>-<name>`, and theirs.
+fn subpages(prefix: &str, cmd: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
+    for s in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("{prefix}-{}", s.get_name());
+        out.push((name.clone(), s.clone().name(name.clone())));
+        subpages(&name, s, out);
+    }
 }

@@ -19,7 +19,7 @@ pub struct Args {
     /// Faults, e.g. "latency=50-200ms;http500=login_submit@0.3;idle_expiry=30s;spurious_already_created;slow_alert=2s"
     #[arg(long)]
     pub faults: Option<String>,
-    /// Which known behaviours to show: evidence (default), legacy, renamed; then +behaviour/-behaviour (see fixtures/README.md)
+    /// Which known behaviours to show: evidence (default), legacy, renamed; then +behaviour/-behaviour (the README's section "The replica")
     #[arg(long, default_value = "evidence")]
     pub layout: String,
     /// A named markup change: renamed-id, renamed-field, relabelled-button, moved-element, interstitial, missing-gsp
@@ -37,6 +37,9 @@ pub struct Args {
     /// Do not print SMS messages on the console
     #[arg(long)]
     pub quiet: bool,
+    /// Print the demo taxpayers' GSTINs, logins and passwords (replica only), and exit
+    #[arg(long)]
+    pub logins: bool,
 }
 
 impl Args {
@@ -72,6 +75,9 @@ impl Args {
 
 pub fn run(args: Args) -> Result<Code, CliError> {
     let opts = args.options()?;
+    if args.logins {
+        return logins(&opts);
+    }
     super::block_on(async move {
         let r = Replica::start(opts).await.map_err(CliError::bad)?;
         // A reader that goes away must not take the replica down with it.
@@ -85,11 +91,54 @@ pub fn run(args: Args) -> Result<Code, CliError> {
             tracing::debug!("nobody reads the replica's addresses: {e}");
         }
         errln!(
-            "replica running on 127.0.0.1 only; Ctrl-C stops it. Demo logins: fixtures/README.md"
+            "replica running on 127.0.0.1 only; Ctrl-C stops it. Demo logins: einvreg replica --logins"
         );
         tokio::signal::ctrl_c()
             .await
             .map_err(|e| CliError::failed_with("cannot wait for Ctrl-C", e))?;
         Ok(exit::OK)
     })
+}
+
+/// The demo logins, for a rehearsal: GSTIN, login, password, mobile and
+/// what sets each apart. Demo data of the replica only.
+fn logins(opts: &Options) -> Result<Code, CliError> {
+    let taxpayers = crate::replica::demo_taxpayers(&opts.fixtures).map_err(CliError::bad)?;
+    outln!(
+        "{:<15}  {:<12}  {:<16}  {:<10}  notes",
+        "GSTIN",
+        "login",
+        "password",
+        "mobile"
+    );
+    for t in &taxpayers {
+        let dash = || "-".to_string();
+        outln!(
+            "{:<15}  {:<12}  {:<16}  {:<10}  {}",
+            t.gstin,
+            t.username.clone().unwrap_or_else(dash),
+            t.password.clone().unwrap_or_else(dash),
+            t.mobile,
+            notes(t)
+        );
+    }
+    outln!("Demo data of the replica only: never reuse these passwords anywhere real. OTPs go to the replica's SMS outbox (printed on its console).");
+    Ok(exit::OK)
+}
+
+fn notes(t: &crate::replica::Taxpayer) -> String {
+    let mut n = vec![];
+    if t.username.is_none() {
+        n.push("no portal login yet (portal-login-register makes one)");
+    }
+    if t.tech_popup {
+        n.push("technical-person popup after login");
+    }
+    if t.direct_eligible {
+        n.push("may register Directly");
+    }
+    if !t.einvoice_enabled {
+        n.push("not enabled for e-invoicing");
+    }
+    n.join("; ")
 }

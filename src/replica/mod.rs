@@ -144,6 +144,11 @@ struct Directory {
     taxpayer: Vec<Taxpayer>,
 }
 
+/// The demo taxpayers of `taxpayers.toml` (their logins are demo data).
+pub fn demo_taxpayers(fx: &Fixtures) -> Result<Vec<Taxpayer>, StartError> {
+    read_toml::<Directory>(fx, "taxpayers.toml").map(|d| d.taxpayer)
+}
+
 impl Replica {
     /// Starts both portals on 127.0.0.1 and returns once they accept connections.
     pub async fn start(opts: Options) -> Result<Replica, StartError> {

@@ -186,6 +186,73 @@ fn the_deb_installs_and_its_binary_completions_and_man_pages_work() {
     assert!(ok, "dpkg -r: {out}");
 }
 
+/// The .deb passes lintian with no error, and every page a packaged man
+/// page points to (`einvreg-vault-list(1)`, ...) is packaged too; the
+/// flow language, the changelog and the copyright go in its doc folder.
+#[test]
+fn the_deb_is_lintian_clean_and_every_man_page_it_names_is_in_it() {
+    let copy = tempfile::tempdir().unwrap();
+    let (_, deb) = packaged(copy.path());
+    // lintian refuses to run as root without this (the test command may be root).
+    let (ok, out) = sh(&format!(
+        "lintian --allow-root --fail-on error --tag-display-limit 0 {}",
+        deb.display()
+    ));
+    assert!(ok, "lintian reports errors:\n{out}");
+    assert!(!out.contains("\nE: ") && !out.starts_with("E: "), "{out}");
+    let x = tempfile::tempdir().unwrap();
+    let (ok, out) = sh(&format!(
+        "dpkg-deb -x {} {}",
+        deb.display(),
+        x.path().display()
+    ));
+    assert!(ok, "{out}");
+    let man = x.path().join("usr/share/man/man1");
+    let have: Vec<String> = std::fs::read_dir(&man)
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .replace(".1.gz", "")
+        })
+        .collect();
+    assert!(have.contains(&"einvreg-vault-list".to_string()), "{have:?}");
+    let named = regex::Regex::new(r"(einvreg(?:\\-[a-z]+)*)\(1\)").unwrap();
+    for page in &have {
+        let (ok, text) = sh(&format!("zcat {}/{page}.1.gz", man.display()));
+        assert!(ok, "{text}");
+        for c in named.captures_iter(&text) {
+            let name = c[1].replace("\\-", "-");
+            assert!(
+                have.contains(&name),
+                "{page}(1) names {name}(1), which is not packaged"
+            );
+        }
+    }
+    let doc = x.path().join("usr/share/doc/einvreg");
+    for f in [
+        "flow-language.md",
+        "changelog.gz",
+        "changelog.Debian.gz",
+        "copyright",
+    ] {
+        assert!(doc.join(f).exists(), "{f} is not in {}", doc.display());
+    }
+    let copyright = std::fs::read_to_string(doc.join("copyright")).unwrap();
+    assert!(copyright.contains("\nCopyright: "), "{copyright}");
+    // The Debian changelog's version is the package's.
+    let (ok, top) = sh(&format!(
+        "zcat {}/changelog.Debian.gz | head -1",
+        doc.display()
+    ));
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        ok && top.starts_with(&format!("einvreg ({version}-1)")),
+        "{top}"
+    );
+}
+
 /// The checkout holds none of einvreg's default outputs (a vault, a
 /// journal, their locks), and git ignores them where a run leaves them.
 #[test]

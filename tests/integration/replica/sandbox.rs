@@ -350,3 +350,34 @@ fn cli_replica_prints_loopback_urls() {
         bad.stderr
     );
 }
+
+/// `replica --logins` prints every demo taxpayer from the replica's own
+/// data, and starts no server.
+#[test]
+fn cli_replica_prints_the_demo_logins() {
+    let d = crate::support::Test::new()
+        .args(["replica", "--logins"])
+        .timeout(Duration::from_secs(10))
+        .run();
+    let rows: Vec<&str> = d.stdout.lines().skip(1).filter(|l| l.len() > 15).collect();
+    let fixture =
+        std::fs::read_to_string(crate::support::root().join("fixtures/taxpayers.toml")).unwrap();
+    let gstins = fixture.matches("[[taxpayer]]").count();
+    assert_eq!(
+        rows.len() - 1,
+        gstins,
+        "one line per taxpayer:\n{}",
+        d.stdout
+    );
+    assert!(
+        d.stdout.contains("27AAPFU0939F1ZV  udaytrd01     Uday@Login2024    9876543210  technical-person popup after login"),
+        "{}",
+        d.stdout
+    );
+    assert!(d.stdout.contains("27AADCN5521K1ZD  -  "), "{}", d.stdout);
+    assert!(
+        d.stdout.contains("never reuse these passwords"),
+        "{}",
+        d.stdout
+    );
+}
