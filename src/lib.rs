@@ -9,7 +9,7 @@
 //! `ledger` (a row's credential records: vault and journal, every write
 //! checked), `batch`, `chained` (flows run in order for one GSTIN, what one
 //! created handed to the next), `smoke`, `events` (the stream every display
-//! consumes), `redact`, `output` (printing that never panics), `secrets`,
+//! consumes), `redact`, `output` (printing that never panics), `table` (aligned text tables), `secrets`,
 //! `exit` (typed results to stable codes), `chain` (an error and its
 //! causes, printed once), `loopback` (a loopback-only HTTP client). Beside it, a leaf
 //! nothing in the engine imports: `replica` (a stateful copy of both
@@ -43,6 +43,7 @@ mod runner;
 mod secrets;
 mod smoke;
 pub mod store;
+mod table;
 pub mod vault;
 mod verify;
 mod wait;

@@ -132,24 +132,17 @@ impl RowResult {
 /// The summary table. `detail_width`: where a terminal would wrap the
 /// detail, it is cut there; anything else (a file, a pipe) gets it whole.
 pub fn table(results: &[RowResult], detail_width: Option<usize>) -> String {
-    let mut s = format!(
-        "{:<5} {:<16} {:<20} {:<19} {}\n",
-        "line", "GSTIN", "status", "API user", "detail"
-    );
+    let mut t = crate::table::Table::new(&["line", "GSTIN", "status", "API user", "detail"]);
     for r in results {
         let detail: String = match detail_width {
             Some(w) => r.message.chars().take(w).collect(),
             None => r.message.clone(),
         };
-        s.push_str(&format!(
-            "{:<5} {:<16} {:<20} {:<19} {}\n",
-            r.line,
-            r.gstin,
-            r.status.as_str(),
-            r.api_username.as_deref().unwrap_or("-"),
-            detail
-        ));
+        let line = r.line.to_string();
+        let user = r.api_username.as_deref().unwrap_or("-");
+        t.row(&[line.as_str(), &r.gstin, r.status.as_str(), user, &detail]);
     }
+    let mut s = t.render();
     let count = |st: RowStatus| results.iter().filter(|r| r.status == st).count();
     let (reg, already, skipped, verify) = (
         count(RowStatus::Ran(RunStatus::Registered)),

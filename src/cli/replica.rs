@@ -104,24 +104,14 @@ pub fn run(args: Args) -> Result<Code, CliError> {
 /// what sets each apart. Demo data of the replica only.
 fn logins(opts: &Options) -> Result<Code, CliError> {
     let taxpayers = crate::replica::demo_taxpayers(&opts.fixtures).map_err(CliError::bad)?;
-    outln!(
-        "{:<15}  {:<12}  {:<16}  {:<10}  notes",
-        "GSTIN",
-        "login",
-        "password",
-        "mobile"
-    );
-    for t in &taxpayers {
-        let dash = || "-".to_string();
-        outln!(
-            "{:<15}  {:<12}  {:<16}  {:<10}  {}",
-            t.gstin,
-            t.username.clone().unwrap_or_else(dash),
-            t.password.clone().unwrap_or_else(dash),
-            t.mobile,
-            notes(t)
-        );
+    let mut t = crate::table::Table::new(&["GSTIN", "login", "password", "mobile", "notes"]);
+    for tp in &taxpayers {
+        let dash = "-".to_string();
+        let login = tp.username.as_ref().unwrap_or(&dash);
+        let password = tp.password.as_ref().unwrap_or(&dash);
+        t.row(&[&tp.gstin, login, password, &tp.mobile, &notes(tp)]);
     }
+    out!("{}", t.render());
     outln!("Demo data of the replica only: never reuse these passwords anywhere real. OTPs go to the replica's SMS outbox (printed on its console).");
     Ok(exit::OK)
 }

@@ -142,29 +142,22 @@ fn read(w: &Which) -> Result<Vec<Credential>, CliError> {
 }
 
 fn list(creds: &[Credential]) -> i32 {
-    outln!(
-        "{:<15}  {:<10}  {:<12}  {:<28}  {:<22}  {:<18}  {:<25}  address",
-        "GSTIN",
-        "portal",
-        "kind",
-        "provider",
-        "username",
-        "status",
-        "changed"
-    );
+    let mut t = crate::table::Table::new(&[
+        "GSTIN", "portal", "kind", "provider", "username", "status", "changed", "address",
+    ]);
     for c in creds {
-        outln!(
-            "{:<15}  {:<10}  {:<12}  {:<28}  {:<22}  {:<18}  {:<25}  {}",
-            c.gstin,
-            c.portal,
+        t.row(&[
+            c.gstin.as_str(),
+            &c.portal,
             c.kind.name(),
-            c.provider,
-            c.username,
+            &c.provider,
+            &c.username,
             c.status.name(),
-            c.changed_at,
-            c.base_url
-        );
+            &c.changed_at,
+            &c.base_url,
+        ]);
     }
+    out!("{}", t.render());
     errln!("{} credential(s)", creds.len());
     exit::OK
 }

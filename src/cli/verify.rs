@@ -280,14 +280,7 @@ fn show(done: &[Settled], json: bool) {
         }
         return;
     }
-    outln!(
-        "{:<16} {:<10} {:<18} {:<19} {:<8} detail",
-        "GSTIN",
-        "portal",
-        "API user",
-        "was",
-        "now"
-    );
+    let mut t = crate::table::Table::new(&["GSTIN", "portal", "API user", "was", "now", "detail"]);
     for s in done {
         let detail = s.store_error.as_ref().map_or_else(
             || s.verdict.describe(),
@@ -299,15 +292,10 @@ fn show(done: &[Settled], json: bool) {
                 )
             },
         );
-        outln!(
-            "{:<16} {:<10} {:<18} {:<19} {:<8} {detail}",
-            s.gstin,
-            s.portal,
-            s.username,
-            s.before.name(),
-            s.after.name()
-        );
+        let (was, now) = (s.before.name(), s.after.name());
+        t.row(&[s.gstin.as_str(), &s.portal, &s.username, was, now, &detail]);
     }
+    out!("{}", t.render());
     let count = |f: fn(&Verdict) -> bool| done.iter().filter(|s| f(&s.verdict)).count();
     outln!(
         "{} credential(s): {} confirmed, {} failed, {} unsettled",

@@ -370,7 +370,7 @@ fn cli_replica_prints_the_demo_logins() {
         d.stdout
     );
     assert!(
-        d.stdout.contains("27AAPFU0939F1ZV  udaytrd01     Uday@Login2024    9876543210  technical-person popup after login"),
+        d.stdout.contains("27AAPFU0939F1ZV  udaytrd01   Uday@Login2024  9876543210  technical-person popup after login"),
         "{}",
         d.stdout
     );
