@@ -39,7 +39,7 @@ Exit codes:
     3  already registered (run)
     4  a person was needed but none was available
     5  the portal drifted: an unexpected screen (smoke: drift)
-    6  portal error or portal unreachable
+    6  portal error (a refused login too) or portal unreachable
     7  needs verification: \"already created\" on a first try
   130  interrupted (a second Ctrl-C)
   143  stopped by SIGTERM (a batch finishes or records its rows first)";
@@ -54,7 +54,7 @@ pub fn of_run(s: RunStatus) -> i32 {
         RunStatus::NeedsVerification => NEEDS_VERIFICATION,
         RunStatus::HumanNeeded => HUMAN_NEEDED,
         RunStatus::Drift => DRIFT,
-        RunStatus::PortalError => PORTAL,
+        RunStatus::PortalError | RunStatus::LoginRefused => PORTAL,
         RunStatus::Failed => FAILURE,
     }
 }

@@ -411,6 +411,7 @@ fn summary(r: &runner::RunReport, redactor: &Redactor) {
         RunStatus::HumanNeeded => "stopped: a person was needed",
         RunStatus::Drift => "stopped: the portal does not match the flow",
         RunStatus::PortalError => "stopped: portal error",
+        RunStatus::LoginRefused => "stopped: the portal refused the login",
         RunStatus::Failed => "failed",
     };
     outln!("{head}: {}", redactor.redact(&r.message));

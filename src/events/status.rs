@@ -40,6 +40,9 @@ pub enum RunStatus {
     Drift,
     /// The portal said no, failed, or could not be reached.
     PortalError,
+    /// The portal refused the login: its username or password (exit code 6,
+    /// as a portal error).
+    LoginRefused,
     /// Anything else (retries used up, OTP expired, input or setup problems).
     Failed,
 }
@@ -52,6 +55,7 @@ impl RunStatus {
             OutcomeKind::AlreadyRegistered => RunStatus::AlreadyRegistered,
             OutcomeKind::NeedsVerification => RunStatus::NeedsVerification,
             OutcomeKind::PortalError => RunStatus::PortalError,
+            OutcomeKind::LoginRefused => RunStatus::LoginRefused,
             // Ends a run only once its retries are used up: "other failure" (README).
             OutcomeKind::WrongCaptcha
             | OutcomeKind::WrongOtp
@@ -63,13 +67,14 @@ impl RunStatus {
 
 impl RunStatus {
     /// Every status, in the order reports count them.
-    pub const ALL: [RunStatus; 7] = [
+    pub const ALL: [RunStatus; 8] = [
         RunStatus::Registered,
         RunStatus::AlreadyRegistered,
         RunStatus::NeedsVerification,
         RunStatus::HumanNeeded,
         RunStatus::Drift,
         RunStatus::PortalError,
+        RunStatus::LoginRefused,
         RunStatus::Failed,
     ];
 
@@ -82,6 +87,7 @@ impl RunStatus {
             RunStatus::HumanNeeded => "human_needed",
             RunStatus::Drift => "drift",
             RunStatus::PortalError => "portal_error",
+            RunStatus::LoginRefused => "login_refused",
             RunStatus::Failed => "failed",
         }
     }
@@ -167,7 +173,7 @@ mod tests {
             );
         }
         let all: Vec<RowStatus> = RowStatus::all().collect();
-        assert_eq!(all.len(), 9);
+        assert_eq!(all.len(), 10);
         for s in all {
             assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
             let back: RowStatus = serde_json::from_str(&format!("\"{s}\"")).unwrap();

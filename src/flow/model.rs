@@ -529,6 +529,9 @@ pub enum OutcomeKind {
     SessionExpired,
     PortalError,
     NeedsVerification,
+    /// The portal refused the login (username or password): a portal
+    /// error of its own, so reports can tell it from the others.
+    LoginRefused,
 }
 
 pub const OUTCOME_KINDS: &[&str] = &[
@@ -540,6 +543,7 @@ pub const OUTCOME_KINDS: &[&str] = &[
     "session_expired",
     "portal_error",
     "needs_verification",
+    "login_refused",
 ];
 
 impl OutcomeKind {
@@ -553,6 +557,7 @@ impl OutcomeKind {
             "session_expired" => Self::SessionExpired,
             "portal_error" => Self::PortalError,
             "needs_verification" => Self::NeedsVerification,
+            "login_refused" => Self::LoginRefused,
             _ => return None,
         })
     }

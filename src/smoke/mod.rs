@@ -73,7 +73,7 @@ fn unreported_failure(flow: &Flow, report: &RunReport, found: &[Finding]) -> Opt
         return None;
     }
     let class = match report.status {
-        RunStatus::PortalError => Class::Unreachable,
+        RunStatus::PortalError | RunStatus::LoginRefused => Class::Unreachable,
         _ => Class::Drift,
     };
     Some(Finding {

@@ -217,8 +217,10 @@ fn prod_run(dir: &Path, url: &str, gstin: &str, login: &str, pw: &str) -> Test {
         .env("EINVREG_PORTAL_PASSWORD", pw)
 }
 
+/// A refused login is a status of its own, `login_refused` (exit code 6,
+/// as a portal error), naming what to check; nothing is submitted.
 #[test]
-fn a_wrong_login_is_a_portal_error_naming_what_to_check() {
+fn a_wrong_login_is_refused_as_its_own_status_naming_what_to_check() {
     let dir = tempfile::tempdir().unwrap();
     let d = prod_run(
         dir.path(),
@@ -241,8 +243,27 @@ fn a_wrong_login_is_a_portal_error_naming_what_to_check() {
         "{}",
         d.stdout
     );
+    assert!(
+        d.stdout.contains("stopped: the portal refused the login"),
+        "{}",
+        d.stdout
+    );
     let vault = std::fs::read_to_string(vault_file(dir.path())).unwrap_or_default();
     assert!(vault.is_empty(), "nothing was submitted: {vault}");
+    let d = prod_run(
+        dir.path(),
+        "replica",
+        "27AAPFU0939F1ZV",
+        "udaytrd01",
+        "Not@ThePass1",
+    )
+    .args(["--auto-answer", "--json"])
+    .args(["--var", "provider=Tera Software Limited"])
+    .args(["--var", "api_username=udaybad"])
+    .status(6)
+    .run();
+    let report: serde_json::Value = serde_json::from_str(d.stdout.trim()).unwrap();
+    assert_eq!(report["status"], "login_refused", "{report}");
 }
 
 #[test]
