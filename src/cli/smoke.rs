@@ -3,6 +3,7 @@
 use super::common::{self, DriverArgs, PortalArgs};
 use super::error::{CliError, Code};
 use crate::exit;
+use crate::smoke::coverage::{self, Coverage};
 use crate::smoke::{self, junit, Finding, SmokeSpec};
 use std::collections::HashMap;
 use std::path::Path;
@@ -99,23 +100,32 @@ pub fn run(args: Args) -> Result<Code, CliError> {
             b.close().await;
         }
         out!("{}", smoke::table(&findings, args.all));
+        let coverage: Vec<Coverage> = flows.iter().map(|f| coverage::of(f, &findings)).collect();
+        for c in &coverage {
+            outln!("{}", c.line());
+        }
         let json = serde_json::to_string_pretty(&findings).expect("findings serialise");
         let shots = screenshots(&args.artifacts, &findings, began);
         let shots: Vec<crate::html::smoke::Shot> = shots
             .iter()
             .map(|(flow, png)| crate::html::smoke::Shot { flow, png })
             .collect();
+        let report = crate::html::smoke::Report {
+            findings: &findings,
+            coverage: &coverage,
+            shots: &shots,
+        };
         let outputs = [
             (
                 "--junit",
                 &args.junit,
-                junit::render(&findings, args.strict),
+                junit::render(&findings, &coverage, args.strict),
             ),
             ("--json", &args.json, json),
             (
                 "--html",
                 &args.html,
-                crate::html::smoke::render("einvreg smoke", &findings, args.all, &shots),
+                crate::html::smoke::render("einvreg smoke", &report, args.all),
             ),
         ];
         for (flag, path, text) in outputs {

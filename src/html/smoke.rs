@@ -3,6 +3,7 @@
 //! proposed, and the page each drifted flow stopped on.
 
 use super::{card, escape, page, png_src};
+use crate::smoke::coverage::Coverage;
 use crate::smoke::{Class, Finding};
 
 /// A drifted flow's screenshot (PNG) of the page it stopped on.
@@ -11,8 +12,31 @@ pub struct Shot<'a> {
     pub png: &'a [u8],
 }
 
+/// What the report shows: the findings, how far each flow was checked,
+/// and each drifted flow's page.
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    pub coverage: &'a [Coverage],
+    pub shots: &'a [Shot<'a>],
+}
+
+/// How far each flow was checked, a line each.
+fn coverage(cs: &[Coverage]) -> String {
+    let items: String = cs
+        .iter()
+        .map(|c| {
+            format!(
+                "<li>{}</li>",
+                escape(c.line().trim_start_matches("coverage").trim())
+            )
+        })
+        .collect();
+    format!("<ul id=\"coverage\">{items}</ul>")
+}
+
 /// The whole report; `all` lists the ok checks too.
-pub fn render(title: &str, findings: &[Finding], all: bool, shots: &[Shot]) -> String {
+pub fn render(title: &str, r: &Report, all: bool) -> String {
+    let (findings, shots) = (r.findings, r.shots);
     let n = |c: Class| findings.iter().filter(|f| f.class == c).count();
     let mut body = format!(
         "<h1>{}</h1><div class=\"meta\">einvreg {} · {} checks · written {}</div><div class=\"cards\">{}{}{}{}</div>",
@@ -25,6 +49,7 @@ pub fn render(title: &str, findings: &[Finding], all: bool, shots: &[Shot]) -> S
         card("drift", n(Class::Drift), "bad"),
         card("unreachable", n(Class::Unreachable), "bad"),
     );
+    body.push_str(&coverage(r.coverage));
     if !all && findings.iter().all(|f| f.class == Class::Ok) {
         body.push_str(&format!(
             "<p id=\"all-passed\" class=\"st good\">all {} checks passed</p>",

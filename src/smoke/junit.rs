@@ -4,6 +4,7 @@
 //! could not be reached is an `error`. quick-xml writes it and escapes
 //! every text and attribute.
 
+use super::coverage::Coverage;
 use super::{Class, Finding};
 use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -76,16 +77,22 @@ fn flows(findings: &[Finding]) -> Vec<&str> {
     out
 }
 
-/// The report; `strict` counts fallbacks as failures.
-pub fn render(findings: &[Finding], strict: bool) -> String {
+/// The report; `strict` counts fallbacks as failures. Each suite says in
+/// its `system-out` how far its flow was checked.
+pub fn render(findings: &[Finding], coverage: &[Coverage], strict: bool) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    write(&mut w, findings, strict).expect("writing to memory does not fail");
+    write(&mut w, findings, coverage, strict).expect("writing to memory does not fail");
     let mut xml = String::from_utf8(w.into_inner()).expect("quick-xml writes UTF-8");
     xml.push('\n');
     xml
 }
 
-fn write(w: &mut Writer<Vec<u8>>, findings: &[Finding], strict: bool) -> io::Result<()> {
+fn write(
+    w: &mut Writer<Vec<u8>>,
+    findings: &[Finding],
+    coverage: &[Coverage],
+    strict: bool,
+) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let all: Vec<&Finding> = findings.iter().collect();
     let attrs = Tally::of(&all, strict).attributes("einvreg smoke");
@@ -94,18 +101,34 @@ fn write(w: &mut Writer<Vec<u8>>, findings: &[Finding], strict: bool) -> io::Res
         .write_inner_content(|w| {
             for flow in flows(findings) {
                 let fs: Vec<&Finding> = all.iter().copied().filter(|f| f.flow == flow).collect();
-                suite(w, flow, &fs, strict)?;
+                let covered = coverage.iter().find(|c| c.flow == flow);
+                suite(w, flow, &fs, covered, strict)?;
             }
             Ok(())
         })?;
     Ok(())
 }
 
-fn suite(w: &mut Writer<Vec<u8>>, flow: &str, fs: &[&Finding], strict: bool) -> io::Result<()> {
+fn suite(
+    w: &mut Writer<Vec<u8>>,
+    flow: &str,
+    fs: &[&Finding],
+    covered: Option<&Coverage>,
+    strict: bool,
+) -> io::Result<()> {
     let attrs = Tally::of(fs, strict).attributes(flow);
     w.create_element("testsuite")
         .with_attributes(attrs.iter().map(|(k, v)| (*k, v.as_str())))
-        .write_inner_content(|w| fs.iter().try_for_each(|f| case(w, f, strict)))?;
+        .write_inner_content(|w| {
+            fs.iter().try_for_each(|f| case(w, f, strict))?;
+            match covered {
+                Some(c) => w
+                    .create_element("system-out")
+                    .write_text_content(text(&c.line()))
+                    .map(drop),
+                None => Ok(()),
+            }
+        })?;
     Ok(())
 }
 
@@ -175,9 +198,13 @@ mod tests {
         }
     }
 
+    fn render_all(findings: &[Finding], strict: bool) -> String {
+        render(findings, &[], strict)
+    }
+
     #[test]
     fn failures_errors_times_fixes_and_escaping() {
-        let x = render(
+        let x = render_all(
             &[
                 finding(Class::Ok, "f", "a"),
                 finding(Class::Fallback, "g", "b"),
@@ -210,7 +237,7 @@ mod tests {
             x.contains("<system-out>fallback: d &amp; e</system-out>"),
             "{x}"
         );
-        let strict = render(&[finding(Class::Fallback, "f", "b")], true);
+        let strict = render_all(&[finding(Class::Fallback, "f", "b")], true);
         assert!(strict.contains(r#"failures="1""#), "{strict}");
     }
 }

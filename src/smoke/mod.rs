@@ -4,6 +4,7 @@
 //! submit or a step marked `barrier` is never crossed. Each finding is
 //! `ok`, `fallback`, `drift` or `unreachable`.
 
+pub mod coverage;
 pub mod junit;
 
 pub use crate::events::{Check as Finding, CheckKind, Class};

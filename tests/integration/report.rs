@@ -191,4 +191,15 @@ fn the_smoke_report_shows_the_drifted_page_or_that_all_passed() {
     );
     let table = chrome.js("return document.getElementById('findings') === null");
     assert_eq!(table, true, "no empty table");
+    // How far the flow was checked, as smoke printed it.
+    let covered = chrome.js("return document.getElementById('coverage').innerText");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("coverage    "))
+        .expect("a coverage line");
+    let said = covered.as_str().unwrap();
+    assert!(
+        said.contains("screens checked") && line.ends_with(said.trim()),
+        "{said:?} vs {line:?}"
+    );
 }

@@ -37,6 +37,16 @@ fn bundled_flows_pass_and_nothing_happens_on_the_portal() {
             "it stopped at a barrier: {}",
             d.stdout
         );
+        // How far it checked, and what it never saw.
+        let covered = regex::Regex::new(&format!(
+            r"coverage    {flow}: (\d+) of (\d+) screens checked \(.+\); stopped before a step a person answers or that changes state, at .+; not checked: .+"
+        ))
+        .unwrap();
+        let c = covered
+            .captures(&d.stdout)
+            .unwrap_or_else(|| panic!("{}", d.stdout));
+        let (checked, of): (usize, usize) = (c[1].parse().unwrap(), c[2].parse().unwrap());
+        assert!(checked >= 2 && checked < of, "{}", d.stdout);
     }
     for base in [&r.production, &r.sandbox] {
         assert_eq!(
@@ -176,6 +186,13 @@ fn junit_says(xml: &str, table: &str) -> String {
     assert_ne!(count("failure"), "0", "a drift is a failure: {xml}");
     for s in &suites {
         assert_eq!(s.attrs["tests"], s.cases.len().to_string(), "{xml}");
+        // Each suite says how far its flow was checked, as the table does.
+        let flow = &s.attrs["name"];
+        let covered = format!("coverage    {flow}: ");
+        assert!(
+            s.out.starts_with(&covered) && table.contains(s.out.as_str()),
+            "{xml}"
+        );
     }
     let total: f64 = cases.iter().map(|c| c.time()).sum();
     let said: f64 = top.attrs["time"].parse().unwrap();

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 pub struct Suite {
     pub attrs: HashMap<String, String>,
     pub cases: Vec<Case>,
+    /// Its own `system-out` (not a test case's).
+    pub out: String,
 }
 
 /// One `<testcase>`: its attributes and what it holds.
@@ -42,6 +44,7 @@ pub fn parse(xml: &str) -> (Suite, Vec<Suite>) {
     let mut reader = Reader::from_str(xml);
     let (mut top, mut suites) = (Suite::default(), vec![]);
     let mut part: Option<(String, HashMap<String, String>, String)> = None;
+    let mut in_case = false;
     loop {
         match reader.read_event().expect("well-formed XML") {
             Event::Eof => break,
@@ -50,15 +53,13 @@ pub fn parse(xml: &str) -> (Suite, Vec<Suite>) {
             }
             Event::Start(e) if e.name().as_ref() == b"testsuite" => suites.push(Suite {
                 attrs: attrs(&e),
-                cases: vec![],
+                ..Suite::default()
             }),
-            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => {
-                let suite = suites.last_mut().expect("a testcase inside a testsuite");
-                suite.cases.push(Case {
-                    attrs: attrs(&e),
-                    parts: vec![],
-                });
+            Event::Start(e) if e.name().as_ref() == b"testcase" => {
+                in_case = true;
+                case_in(&mut suites, &e);
             }
+            Event::Empty(e) if e.name().as_ref() == b"testcase" => case_in(&mut suites, &e),
             Event::Start(e) => {
                 let tag = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
                 part = Some((tag, attrs(&e), String::new()));
@@ -70,29 +71,45 @@ pub fn parse(xml: &str) -> (Suite, Vec<Suite>) {
             }
             Event::GeneralRef(r) => {
                 if let Some(p) = part.as_mut() {
-                    let name = std::str::from_utf8(&r).unwrap();
-                    let c = match r.resolve_char_ref().unwrap() {
-                        Some(c) => c.to_string(),
-                        None => quick_xml::escape::resolve_predefined_entity(name)
-                            .expect("a predefined entity")
-                            .to_string(),
-                    };
-                    p.2.push_str(&c);
+                    p.2.push_str(&entity(&r));
                 }
             }
+            Event::End(e) if e.name().as_ref() == b"testcase" => in_case = false,
             Event::End(e) => {
                 let tag = e.name().as_ref().to_vec();
                 if part.as_ref().is_some_and(|p| p.0.as_bytes() == tag) {
-                    let case = suites.last_mut().and_then(|s| s.cases.last_mut());
-                    case.expect("a part inside a testcase")
-                        .parts
-                        .push(part.take().unwrap());
+                    let p = part.take().unwrap();
+                    let suite = suites.last_mut().expect("a part inside a testsuite");
+                    match in_case {
+                        true => suite.cases.last_mut().unwrap().parts.push(p),
+                        false => suite.out.push_str(&p.2),
+                    }
                 }
             }
             _ => {}
         }
     }
     (top, suites)
+}
+
+fn case_in(suites: &mut [Suite], e: &BytesStart) {
+    let suite = suites.last_mut().expect("a testcase inside a testsuite");
+    suite.cases.push(Case {
+        attrs: attrs(e),
+        parts: vec![],
+    });
+}
+
+/// `&amp;`, `&#10;` and the like, resolved.
+fn entity(r: &quick_xml::events::BytesRef) -> String {
+    match r.resolve_char_ref().unwrap() {
+        Some(c) => c.to_string(),
+        None => {
+            let name = std::str::from_utf8(r).unwrap();
+            let text = quick_xml::escape::resolve_predefined_entity(name);
+            text.expect("a predefined entity").to_string()
+        }
+    }
 }
 
 fn attrs(e: &BytesStart) -> HashMap<String, String> {
