@@ -3,6 +3,7 @@
 
 use super::common::{self, DriverArgs, OperatorArgs, PortalArgs};
 use super::error::{CliError, Code};
+use super::progress::Display;
 use super::signals::{Stop, Stops};
 use crate::batch::journal::Journal;
 use crate::batch::rows::Providers;
@@ -12,16 +13,13 @@ use crate::events::{Event, RowStatus, Sink};
 use crate::exit;
 use crate::flow::Flow;
 use crate::html;
-use crate::operator::Queue;
 use crate::redact::{Redactor, Secret};
 use crate::secrets::{ApiClientSecrets, SecretsFile};
 use crate::vault::Vault;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -30,6 +28,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct Args {
     /// Flow file or bundled flow name; A,B runs B after A for each row,
     /// with what A created
+    #[arg(value_parser = common::FlowNames, hide_possible_values = true)]
     pub flow: String,
     /// CSV with a header (columns: README.md)
     pub csv: PathBuf,
@@ -114,95 +113,6 @@ pub enum IsolationArg {
     Context,
     /// A fresh browser session per GSTIN.
     Session,
-}
-
-fn style(template: &str) -> ProgressStyle {
-    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
-}
-
-/// The progress bar: a consumer of the batch's events.
-struct Display {
-    pb: ProgressBar,
-    queue: OnceLock<Arc<Queue>>,
-    ok: AtomicUsize,
-    bad: AtomicUsize,
-    running: Mutex<HashSet<usize>>,
-}
-
-impl Display {
-    fn new(rows: usize) -> Display {
-        let pb = ProgressBar::new(rows as u64);
-        // No ETA until a row has finished: before that it can only say "0s".
-        pb.set_style(style("{bar:30} {pos}/{len} {msg}"));
-        if !std::io::stderr().is_terminal() || super::logging::quiet() {
-            pb.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        Display {
-            pb,
-            queue: OnceLock::new(),
-            ok: AtomicUsize::new(0),
-            bad: AtomicUsize::new(0),
-            running: Mutex::new(HashSet::new()),
-        }
-    }
-
-    fn refresh(&self) {
-        let waiting = self.queue.get().map(|q| q.waiting()).unwrap_or(0);
-        let running = self.running.lock().expect("display lock").len();
-        self.pb.set_message(format!(
-            "registered {} · failed {} · running {running} · waiting for you {waiting}",
-            self.ok.load(Ordering::SeqCst),
-            self.bad.load(Ordering::SeqCst),
-        ));
-    }
-
-    fn on(&self, e: &Event) {
-        match e {
-            Event::RowStarted { line, .. } => {
-                self.running.lock().expect("display lock").insert(*line);
-            }
-            Event::RowFinished {
-                line,
-                gstin,
-                status,
-                message,
-            } => {
-                self.running.lock().expect("display lock").remove(line);
-                let n = if status.is_done() {
-                    &self.ok
-                } else {
-                    &self.bad
-                };
-                n.fetch_add(1, Ordering::SeqCst);
-                self.pb.inc(1);
-                if self.pb.position() == 1 {
-                    self.pb
-                        .set_style(style("{bar:30} {pos}/{len} {msg} (ETA {eta})"));
-                }
-                let msg: String = match std::io::stderr().is_terminal() {
-                    true => message.chars().take(90).collect(),
-                    false => message.clone(),
-                };
-                let line = format!("  line {line:>3} {gstin} {status}: {msg}");
-                self.pb.suspend(|| errln!("{line}"));
-            }
-            // The bar steps aside while a person answers a prompt.
-            Event::PromptOpened { .. } => self.pb.set_draw_target(ProgressDrawTarget::hidden()),
-            Event::PromptClosed { .. } if std::io::stderr().is_terminal() => {
-                self.pb.set_draw_target(ProgressDrawTarget::stderr())
-            }
-            Event::Note(msg) => self.pb.suspend(|| errln!("{msg}")),
-            Event::Repaired { screen, step, what } => {
-                let at = step
-                    .as_ref()
-                    .map_or(screen.clone(), |s| format!("{screen} › {s}"));
-                self.pb
-                    .suspend(|| errln!("  ✎ {at}: {what} (repaired; later rows use it)"))
-            }
-            _ => return,
-        }
-        self.refresh();
-    }
 }
 
 pub fn run(args: Args) -> Result<Code, CliError> {

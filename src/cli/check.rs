@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 )]
 pub struct Args {
     /// Flow files (a path), names of bundled flows, or - for stdin
-    #[arg(required = true)]
+    #[arg(required = true, value_parser = super::common::FlowNames, hide_possible_values = true)]
     pub flows: Vec<String>,
     /// Treat warnings as problems
     #[arg(long)]

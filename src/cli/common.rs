@@ -161,6 +161,32 @@ impl VaultFile {
     }
 }
 
+/// A flow argument: any name, path or `-`, taken as given (a name is checked
+/// when the flow loads, with a did-you-mean). Shell completions offer the
+/// bundled flows' names (a path still completes as a file name).
+#[derive(Clone, Debug)]
+pub struct FlowNames;
+
+impl clap::builder::TypedValueParser for FlowNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let names = flow::bundled::BUNDLED.iter().map(|b| b.name);
+        Some(Box::new(names.map(clap::builder::PossibleValue::new)))
+    }
+}
+
 /// The replica's data and the provider list: `$EINVREG_FIXTURES` if set,
 /// else the copy built into the binary.
 pub fn fixtures() -> Fixtures {

@@ -21,6 +21,7 @@ pub enum What {
     /// Print a bundled flow's TOML (start a custom flow from it)
     Show {
         /// A bundled flow's name (see `einvreg flows list`)
+        #[arg(value_parser = super::common::FlowNames, hide_possible_values = true)]
         name: String,
     },
     /// Print the flow language's JSON Schema (draft-07), for taplo / Even Better TOML

@@ -12,6 +12,7 @@ mod gstin;
 mod harden;
 mod logging;
 mod outputs;
+mod progress;
 mod repaired;
 mod replica;
 mod run;
@@ -115,15 +116,7 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Replica(a) => error::finish(replica::run(a)),
         Command::Verify(a) => error::finish(verify::run(*a)),
         Command::Vault(a) => error::finish(vault::run(a)),
-        Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "einvreg",
-                &mut std::io::stdout(),
-            );
-            exit::OK
-        }
+        Command::Completions { shell } => completions(shell),
         Command::Man { out_dir } => error::finish(man(&out_dir)),
     }
 }
@@ -138,6 +131,31 @@ fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
     let out = rt.block_on(fut);
     rt.shutdown_background();
     out
+}
+
+/// A shell's completion script. clap's fish script completes options only:
+/// the bundled flows' names are added where a flow goes (files still complete).
+fn completions(shell: clap_complete::Shell) -> i32 {
+    let mut out = std::io::stdout();
+    clap_complete::generate(shell, &mut Cli::command(), "einvreg", &mut out);
+    if shell == clap_complete::Shell::Fish {
+        let names: Vec<&str> = crate::flow::bundled::BUNDLED
+            .iter()
+            .map(|b| b.name)
+            .collect();
+        let names = names.join(" ");
+        outln!("# The bundled flows, where a flow goes.");
+        for when in [
+            "__fish_einvreg_using_subcommand run",
+            "__fish_einvreg_using_subcommand batch",
+            "__fish_einvreg_using_subcommand smoke",
+            "__fish_einvreg_using_subcommand check",
+            "__fish_einvreg_using_subcommand flows; and __fish_seen_subcommand_from show",
+        ] {
+            outln!("complete -c einvreg -n \"{when}\" -a \"{names}\" -d 'bundled flow'");
+        }
+    }
+    exit::OK
 }
 
 /// Man pages into `dir`: einvreg.1 and one per command and subcommand

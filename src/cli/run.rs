@@ -23,6 +23,7 @@ use std::sync::Arc;
 pub struct Args {
     /// Flow file or bundled flow name (`einvreg flows list`); A,B runs B
     /// after A, with what A created
+    #[arg(value_parser = common::FlowNames, hide_possible_values = true)]
     pub flow: String,
     /// An input: --var gstin=27AAPFU0939F1ZV (repeatable; not for secrets)
     #[arg(long = "var", value_name = "NAME=VALUE")]

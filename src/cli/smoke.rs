@@ -16,7 +16,7 @@ use std::sync::Arc;
 )]
 pub struct Args {
     /// Flow files or bundled flow names
-    #[arg(required = true)]
+    #[arg(required = true, value_parser = common::FlowNames, hide_possible_values = true)]
     pub flows: Vec<String>,
     /// A value to check, e.g. --var provider="Tera Software Limited" (else all values of choice inputs)
     #[arg(long = "var", value_name = "NAME=VALUE")]

@@ -7,6 +7,7 @@
 pub mod bundled;
 pub mod diag;
 pub mod inputs;
+pub mod keys;
 pub mod lint;
 pub mod model;
 pub mod parse;

@@ -2,6 +2,7 @@
 //! Even Better TOML) to complete and check keys. Built from the parser's own
 //! key lists, so the schema and the parser cannot disagree about a key.
 
+use super::keys::{describe, Section};
 use super::model::{OUTCOME_KINDS, ROLES};
 use super::parse::{
     CREDENTIAL_KEYS, FLOW_KEYS, INPUT_KEYS, INPUT_RULES, INPUT_TYPES, INTERRUPT_KEYS, OUTCOME_KEYS,
@@ -20,12 +21,35 @@ pub fn schema() -> Value {
         "additionalProperties": false,
         "required": ["flow", "screens"],
         "properties": {
-            "flow": object(FLOW_KEYS, &["name", "portal"]),
-            "inputs": {"type": "object", "additionalProperties": object(INPUT_KEYS, &["type"])},
-            "screens": {"type": "array", "items": object(SCREEN_KEYS, &["id"])},
-            "interrupts": {"type": "array", "items": object(INTERRUPT_KEYS, &["id", "recognise"])},
-            "cleanup": {"type": "array", "items": {"$ref": "#/definitions/step"}},
-            "outcomes": {"type": "array", "items": object(OUTCOME_KEYS, &["id", "kind"])},
+            "flow": titled(
+                object(Section::Flow, FLOW_KEYS, &["name", "portal"]),
+                "The flow itself: its name, its portal and its defaults"
+            ),
+            "inputs": {
+                "description": "What the flow needs, by name: [inputs.gstin], [inputs.api_password], ...",
+                "type": "object",
+                "additionalProperties": object(Section::Input, INPUT_KEYS, &["type"])
+            },
+            "screens": {
+                "description": "The portal's screens, in the order a registration meets them",
+                "type": "array",
+                "items": object(Section::Screen, SCREEN_KEYS, &["id"])
+            },
+            "interrupts": {
+                "description": "Pages that may come up at any moment (notices, popups) and how to close them",
+                "type": "array",
+                "items": object(Section::Interrupt, INTERRUPT_KEYS, &["id", "recognise"])
+            },
+            "cleanup": {
+                "description": "Steps run after the walk, whatever happened (e.g. log out); best effort",
+                "type": "array",
+                "items": {"$ref": "#/definitions/step"}
+            },
+            "outcomes": {
+                "description": "What success and each known error look like",
+                "type": "array",
+                "items": object(Section::Outcome, OUTCOME_KEYS, &["id", "kind"])
+            },
         },
         "definitions": {
             "target": {
@@ -48,10 +72,33 @@ pub fn schema() -> Value {
     })
 }
 
-/// A table with exactly `keys`, of which `required` must be present.
-fn object(keys: &[&str], required: &[&str]) -> Value {
-    let props: Map<String, Value> = keys.iter().map(|k| (k.to_string(), value(k))).collect();
+/// A table with exactly `keys` (each described as `section` has it), of
+/// which `required` must be present.
+fn object(section: Section, keys: &[&str], required: &[&str]) -> Value {
+    let props: Map<String, Value> = keys
+        .iter()
+        .map(|k| (k.to_string(), described(section, k)))
+        .collect();
     json!({"type": "object", "additionalProperties": false, "required": required, "properties": props})
+}
+
+/// `v` with a description (draft-07 ignores a `$ref`'s siblings: one is wrapped).
+fn titled(mut v: Value, line: &str) -> Value {
+    if v.get("$ref").is_some() {
+        return json!({"description": line, "allOf": [v]});
+    }
+    if let Some(map) = v.as_object_mut() {
+        map.insert("description".into(), json!(line));
+    }
+    v
+}
+
+/// `key`'s value schema with its line from [`super::keys`].
+fn described(section: Section, key: &str) -> Value {
+    match describe(section, key) {
+        Some(line) => titled(value(key), line),
+        None => value(key),
+    }
 }
 
 /// A step: one kind key (its target or value) plus the common keys and that kind's own.
@@ -62,7 +109,7 @@ fn step() -> Value {
             let mut keys: Vec<&str> = vec![kind];
             keys.extend_from_slice(STEP_COMMON);
             keys.extend_from_slice(own);
-            object(&keys, &[kind])
+            object(Section::Step, &keys, &[kind])
         })
         .collect();
     json!({"oneOf": kinds})
@@ -85,8 +132,8 @@ fn value(key: &str) -> Value {
         "max_retries" => json!({"type": "integer", "minimum": 0}),
         "language" => json!({"type": "integer", "minimum": 1, "maximum": super::model::LANGUAGE}),
         "origins" | "values" | "screens" | "texts" => r("strings"),
-        "credentials" => object(CREDENTIAL_KEYS, &[]),
-        "recognise" => object(RECOGNISE_KEYS, &[]),
+        "credentials" => object(Section::Credentials, CREDENTIAL_KEYS, &[]),
+        "recognise" => object(Section::Recognise, RECOGNISE_KEYS, &[]),
         "elements" => json!({"type": "array", "items": r("target")}),
         "steps" => json!({"type": "array", "items": r("step")}),
         "wait_for" | "fill" | "fill_secret" | "click" | "choose" | "select" | "captcha" | "otp"
@@ -98,6 +145,38 @@ fn value(key: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
+    /// Every property of every table, wherever it sits, has a description.
+    fn undescribed(v: &Value, path: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Object(props)) = m.get("properties") {
+                    for (k, p) in props {
+                        if p.get("description").is_none() {
+                            out.push(format!("{path}.{k}"));
+                        }
+                    }
+                }
+                for (k, c) in m {
+                    undescribed(c, &format!("{path}.{k}"), out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|c| undescribed(c, path, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_key_has_a_description_for_editors() {
+        let mut missing = vec![];
+        undescribed(&super::schema(), "", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "keys without a description: {missing:?}"
+        );
+    }
+
     #[test]
     fn every_parser_key_is_in_the_schema() {
         let s = super::schema().to_string();

@@ -403,3 +403,57 @@ fn a_language_this_einvreg_does_not_know_is_refused_naming_the_line() {
         d.stdout
     );
 }
+
+/// Shell completions offer the bundled flows' names where a flow goes (a
+/// path still completes as a file name): bash completes them, and the zsh
+/// and fish scripts list them.
+#[test]
+fn completions_complete_bundled_flow_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let bash = Test::new().args(["completions", "bash"]).run().stdout;
+    std::fs::write(dir.path().join("einvreg.bash"), bash).unwrap();
+    let complete = |words: &str| {
+        let script = format!(
+            "source ./einvreg.bash && COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); _einvreg einvreg \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"; echo \"${{COMPREPLY[@]}}\""
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .current_dir(dir.path())
+            .output()
+            .expect("bash");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("einvreg run prod"), "production-api-user");
+    assert_eq!(complete("einvreg smoke sand"), "sandbox-register");
+    assert_eq!(complete("einvreg flows show einv"), "einvoice-enablement");
+    let portal = complete("einvreg batch portal-");
+    for name in [
+        "portal-login-register",
+        "portal-forgot-password",
+        "portal-forgot-username",
+    ] {
+        assert!(portal.split(' ').any(|w| w == name), "{portal}");
+    }
+    let zsh = Test::new().args(["completions", "zsh"]).run().stdout;
+    assert!(zsh.contains("production-api-user"), "{zsh}");
+    // fish (not on this machine): each line's condition is a function the script defines.
+    let fish = Test::new().args(["completions", "fish"]).run().stdout;
+    assert!(
+        fish.contains("function __fish_einvreg_using_subcommand"),
+        "{fish}"
+    );
+    assert!(
+        fish.contains("-n \"__fish_einvreg_using_subcommand run\" -a \"production-api-user "),
+        "{fish}"
+    );
+    // Any other flow argument is still taken as given, and checked as before.
+    let d = Test::new()
+        .args(["check", "portal-login-registr"])
+        .status(1)
+        .run();
+    assert!(
+        d.stdout.contains("did you mean `portal-login-register`?"),
+        "{}",
+        d.stdout
+    );
+}
