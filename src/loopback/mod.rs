@@ -1,16 +1,22 @@
-//! A minimal HTTP/1.1 client for loopback only: the operator's replica
-//! oracle and the replica's own HTTP-level tests use it. It refuses any
-//! host but 127.0.0.1/localhost, so it can never reach the real portals.
+//! An HTTP client for loopback only: the operator's replica oracle, the
+//! driver's status checks and the replica's own HTTP-level tests use it.
+//! It refuses any host but 127.0.0.1/localhost, so it can never reach the
+//! real portals. hyper-util's client speaks the HTTP; this keeps the
+//! loopback rule, the size and time bounds, and a cookie-keeping agent.
 
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use std::collections::HashMap;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::time::Duration;
 
 /// A response, read whole.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
     /// The status code.
     pub status: u16,
-    /// Headers in order, names as sent.
+    /// Headers in order (names in lower case, as HTTP/1.1 allows).
     pub headers: Vec<(String, String)>,
     /// The body, de-chunked.
     pub body: Vec<u8>,
@@ -52,12 +58,15 @@ pub enum HttpError {
     /// Not an `http://host:port/path` URL.
     #[error("bad URL {0}")]
     BadUrl(String),
-    /// The connection failed.
-    #[error("the connection failed")]
-    Io(#[from] std::io::Error),
-    /// The answer was not HTTP/1.1.
-    #[error("malformed HTTP response")]
-    Malformed,
+    /// The request could not be sent or the answer not read.
+    #[error("{0}")]
+    Transport(String),
+    /// No whole answer in time.
+    #[error("no complete HTTP response within {0:?}")]
+    Timeout(Duration),
+    /// An answer larger than any loopback answer can be.
+    #[error("the answer is larger than {} MiB: refused", .0 >> 20)]
+    TooBig(usize),
 }
 
 /// (host:port, path) of an http://127.0.0.1 or http://localhost URL.
@@ -104,6 +113,9 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
 /// The most a loopback answer may hold (a driver's status, a replica page).
 const MAX_RESPONSE: usize = 16 << 20;
 
+/// How long a whole loopback answer may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Sends one request to a loopback URL and reads the whole response.
 pub async fn request(
     method: &str,
@@ -111,128 +123,68 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Result<HttpResponse, HttpError> {
-    let (hostport, path) = split_loopback(url)?;
-    let mut stream = tokio::net::TcpStream::connect(&hostport).await?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nUser-Agent: einvreg\r\n");
+    split_loopback(url)?;
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("user-agent", "einvreg");
     for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
+        req = req.header(*k, *v);
     }
-    if let Some(b) = body {
-        req.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
-    } else if method == "POST" {
-        req.push_str("Content-Length: 0\r\n");
+    if body.is_some() {
+        req = req.header("content-type", "application/x-www-form-urlencoded");
     }
-    req.push_str("\r\n");
-    if let Some(b) = body {
-        req.push_str(b);
-    }
-    stream.write_all(req.as_bytes()).await?;
-    // Servers may keep the connection open despite `Connection: close`
-    // (chromedriver does): stop at Content-Length or the last chunk.
-    let read = async {
-        let mut raw = Vec::new();
-        let mut buf = [0u8; 16384];
-        loop {
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            raw.extend_from_slice(&buf[..n]);
-            if complete(&raw) {
-                break;
-            }
-            if raw.len() > MAX_RESPONSE {
-                return Err(HttpError::Io(std::io::Error::other(format!(
-                    "the answer is larger than {} MiB: refused",
-                    MAX_RESPONSE >> 20
-                ))));
-            }
-        }
-        Ok::<_, HttpError>(raw)
+    let body = Full::new(Bytes::from(body.unwrap_or_default().to_string()));
+    let req = req.body(body).map_err(|_| HttpError::BadUrl(url.into()))?;
+    // One connection per request: a test's runtime may end with its call.
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(0)
+        .build_http();
+    let call = async {
+        let res = client.request(req).await.map_err(|e| transport(&e))?;
+        read(res).await
     };
-    let raw = tokio::time::timeout(std::time::Duration::from_secs(30), read)
+    tokio::time::timeout(TIMEOUT, call)
         .await
-        .map_err(|_| {
-            HttpError::Io(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "no complete HTTP response within 30s",
-            ))
-        })??;
-    parse(&raw)
+        .map_err(|_| HttpError::Timeout(TIMEOUT))?
 }
 
-fn complete(raw: &[u8]) -> bool {
-    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return false;
-    };
-    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-    let body = &raw[split + 4..];
-    if let Some(len) = head.lines().find_map(|l| {
-        l.strip_prefix("content-length:")
-            .and_then(|v| v.trim().parse::<usize>().ok())
-    }) {
-        return body.len() >= len;
-    }
-    if head.contains("transfer-encoding: chunked") {
-        return body.ends_with(b"0\r\n\r\n");
-    }
-    false
-}
-
-fn parse(raw: &[u8]) -> Result<HttpResponse, HttpError> {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or(HttpError::Malformed)?;
-    let head = std::str::from_utf8(&raw[..split]).map_err(|_| HttpError::Malformed)?;
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or(HttpError::Malformed)?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+/// The status, headers and whole body (at most [`MAX_RESPONSE`]).
+async fn read(res: hyper::Response<hyper::body::Incoming>) -> Result<HttpResponse, HttpError> {
+    let status = res.status().as_u16();
+    let headers = res
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (k.as_str().to_string(), v)
         })
         .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let nl = rest
-                .windows(2)
-                .position(|w| w == b"\r\n")
-                .ok_or(HttpError::Malformed)?;
-            let size = usize::from_str_radix(
-                std::str::from_utf8(&rest[..nl])
-                    .map_err(|_| HttpError::Malformed)?
-                    .trim(),
-                16,
-            )
-            .map_err(|_| HttpError::Malformed)?;
-            if size == 0 {
-                break;
-            }
-            let start = nl + 2;
-            out.extend_from_slice(rest.get(start..start + size).ok_or(HttpError::Malformed)?);
-            rest = rest.get(start + size + 2..).ok_or(HttpError::Malformed)?;
-        }
-        body = out;
-    }
+    let body = Limited::new(res.into_body(), MAX_RESPONSE)
+        .collect()
+        .await
+        .map_err(|e| match e.is::<http_body_util::LengthLimitError>() {
+            true => HttpError::TooBig(MAX_RESPONSE),
+            false => HttpError::Transport(e.to_string()),
+        })?
+        .to_bytes()
+        .to_vec();
     Ok(HttpResponse {
         status,
         headers,
         body,
     })
+}
+
+/// A failure and its causes, in one line (hyper's own says little).
+fn transport(e: &dyn std::error::Error) -> HttpError {
+    let mut parts = vec![e.to_string()];
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        parts.push(c.to_string());
+        cause = c.source();
+    }
+    HttpError::Transport(parts.join(": "))
 }
 
 /// A cookie-keeping client for scripted walks through the replica.
@@ -335,17 +287,30 @@ mod tests {
         );
         assert_eq!(form_encode(&[("a b", "x&y=ü")]), "a+b=x%26y%3D%C3%BC");
     }
-    #[test]
-    fn parses_chunked() {
-        let r = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=b; Path=/\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap();
-        assert_eq!(r.text(), "abcde");
-        assert_eq!(r.set_cookies(), vec![("a".to_string(), "b".to_string())]);
-    }
+}
+
+/// A test server that answers every request with `answer`, whole.
+#[cfg(test)]
+async fn server(answer: &'static [u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut req = [0u8; 4096];
+            if s.read(&mut req).await.is_ok() && s.write_all(answer).await.is_ok() {
+                // The answer is whole; the connection stays open (chromedriver's way).
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    });
+    format!("http://{addr}")
 }
 
 /// A test server that answers every request with an endless body.
 #[cfg(test)]
 pub(crate) async fn endless_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move {
@@ -369,6 +334,24 @@ pub(crate) async fn endless_server() -> String {
         }
     });
     format!("http://{addr}")
+}
+
+#[cfg(test)]
+mod answers {
+    #[tokio::test]
+    async fn a_chunked_answer_with_cookies_is_read_whole_on_a_kept_connection() {
+        let url = super::server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=b; Path=/\r\nSet-Cookie: c=d\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").await;
+        let r = super::request("GET", &format!("{url}/x"), &[], None)
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.text(), "abcde");
+        let cookies = r.set_cookies();
+        assert_eq!(
+            cookies,
+            [("a".into(), "b".into()), ("c".into(), "d".into())]
+        );
+    }
 }
 
 #[cfg(test)]
