@@ -1,8 +1,8 @@
 //! The desk's pages: plain HTML, readable on a phone (the taxpayer's link)
 //! and a laptop (the operator view). Nothing secret is ever written into
-//! them: no password, no OTP, no captcha answer.
+//! them: no password, no OTP, no captcha answer. maud escapes every value.
 
-use crate::redact::html_escape as esc;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 const STYLE: &str = "
 *{box-sizing:border-box}
@@ -26,80 +26,102 @@ img.captcha{display:block;border:1px solid #ccc;margin:.5rem 0;max-width:100%}
 ";
 
 /// A whole page; `script` adds the desk's own script (nothing inline).
-fn page(title: &str, body: &str, script: bool) -> String {
-    let js = match script {
-        true => "<script src=\"/desk/desk.js\" defer></script>",
-        false => "",
-    };
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
-         <title>{t}</title><style>{STYLE}</style>{js}</head>\
-         <body><header><h1>{t}</h1></header>{body}</body></html>",
-        t = esc(title)
-    )
+fn page(title: &str, body: Markup, script: bool) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+                @if script { script src="/desk/desk.js" defer {} }
+            }
+            body {
+                header { h1 { (title) } }
+                (body)
+            }
+        }
+    }
+    .into_string()
 }
 
-fn error_line(error: Option<&str>) -> String {
-    error.map_or(String::new(), |e| {
-        format!("<p class=\"msg bad\" id=\"error\">{}</p>", esc(e))
-    })
+fn error_line(error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error { p.msg.bad #error { (e) } }
+    }
 }
 
 /// The operator's sign-in: paste the desk token printed at start.
 pub fn login(error: Option<&str>) -> String {
-    let body = format!(
-        "<main class=\"narrow\"><form class=\"card\" method=\"post\" action=\"/desk/login\">\
-         <p>Paste the desk token einvreg printed when it started.</p>\
-         <label>Desk token<br><input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"off\" required></label><br>\
-         <button type=\"submit\" id=\"sign-in\">Sign in</button>{}</form></main>",
-        error_line(error)
-    );
-    page("einvreg answer desk: sign in", &body, false)
+    let body = html! {
+        main.narrow {
+            form.card method="post" action="/desk/login" {
+                p { "Paste the desk token einvreg printed when it started." }
+                label { "Desk token" br; input type="password" name="token" #token autocomplete="off" required; }
+                br;
+                button type="submit" #sign-in { "Sign in" }
+                (error_line(error))
+            }
+        }
+    };
+    page("einvreg answer desk: sign in", body, false)
 }
 
 /// The operator view; its script fills it from `/desk/api/state`.
 pub fn operator(csrf: &str) -> String {
-    let body = format!(
-        "<meta name=\"csrf\" content=\"{}\"><main>\
-         <section class=\"counts\" id=\"progress\" aria-live=\"polite\">\
-         <div>done<b id=\"done\">0</b></div><div>failed<b id=\"failed\">0</b></div>\
-         <div>running<b id=\"running\">0</b></div><div>waiting for an answer<b id=\"waiting\">0</b></div>\
-         <div>rows<b id=\"total\">0</b></div></section>\
-         <p class=\"meta\" id=\"status\">connecting…</p>\
-         <section id=\"prompts\"></section>\
-         <p class=\"meta\" id=\"empty\">Nothing to answer right now. New captchas and OTPs appear here by themselves.</p>\
-         </main>",
-        esc(csrf)
-    );
-    page("einvreg answer desk", &body, true)
+    let counts = [
+        ("done", "done"),
+        ("failed", "failed"),
+        ("running", "running"),
+        ("waiting for an answer", "waiting"),
+        ("rows", "total"),
+    ];
+    let body = html! {
+        meta name="csrf" content=(csrf);
+        main {
+            section.counts #progress aria-live="polite" {
+                @for (label, id) in counts { div { (label) b id=(id) { "0" } } }
+            }
+            p.meta #status { "connecting…" }
+            section #prompts {}
+            p.meta #empty { "Nothing to answer right now. New captchas and OTPs appear here by themselves." }
+        }
+    };
+    page("einvreg answer desk", body, true)
 }
 
 /// A taxpayer's OTP page: the GSTIN, the masked mobile, one box.
 pub fn link_form(gstin: &str, mobile: &str, csrf: &str, error: Option<&str>) -> String {
-    let body = format!(
-        "<main class=\"narrow\"><form class=\"card\" method=\"post\">\
-         <p>An e-Invoice registration for GSTIN <b id=\"gstin\">{g}</b> needs the OTP just sent to your mobile <b id=\"mobile\">{m}</b>.</p>\
-         <input type=\"hidden\" name=\"csrf\" value=\"{c}\">\
-         <label>OTP<br><input type=\"text\" name=\"otp\" id=\"otp\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"one-time-code\" required></label><br>\
-         <button type=\"submit\" id=\"send\">Send the OTP</button>{err}\
-         <p class=\"meta\">This link works once. Nobody from the team will ask you for passwords.</p></form></main>",
-        g = esc(gstin),
-        m = esc(mobile),
-        c = esc(csrf),
-        err = error_line(error)
-    );
-    page("Your OTP for e-Invoice registration", &body, false)
+    let body = html! {
+        main.narrow {
+            form.card method="post" {
+                p {
+                    "An e-Invoice registration for GSTIN " b #gstin { (gstin) }
+                    " needs the OTP just sent to your mobile " b #mobile { (mobile) } "."
+                }
+                input type="hidden" name="csrf" value=(csrf);
+                label {
+                    "OTP" br;
+                    input type="text" name="otp" #otp inputmode="numeric" maxlength="6" autocomplete="one-time-code" required;
+                }
+                br;
+                button type="submit" #send { "Send the OTP" }
+                (error_line(error))
+                p.meta { "This link works once. Nobody from the team will ask you for passwords." }
+            }
+        }
+    };
+    page("Your OTP for e-Invoice registration", body, false)
 }
 
 /// A page that only says something: thanks, used, expired, not valid.
 pub fn message(title: &str, text: &str) -> String {
-    let body = format!(
-        "<main class=\"narrow\"><div class=\"card\"><p id=\"message\">{}</p></div></main>",
-        esc(text)
-    );
-    page(title, &body, false)
+    let body = html! {
+        main.narrow { div.card { p #message { (text) } } }
+    };
+    page(title, body, false)
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 //! username, machine against human time, its step timeline and, when it
 //! failed, the screenshot (secrets already hidden in it).
 
-use super::{card, escape, page, png_src};
+use super::{card, page, png_src};
 use crate::batch::RowResult;
 use crate::events::{RowStatus, RunStatus, StepTrace};
+use maud::{html, Markup};
 
 /// One row as the report shows it.
 pub struct Row<'a> {
@@ -24,52 +25,47 @@ pub struct Portal {
 
 /// The whole report.
 pub fn render(title: &str, portal: &Portal, rows: &[Row]) -> String {
-    let mut body = format!(
-        "<h1>{}</h1><div class=\"meta\">einvreg {} · {} rows · on <span id=\"portal\">{}</span>{} · written {}</div>",
-        escape(title),
-        env!("CARGO_PKG_VERSION"),
-        rows.len(),
-        escape(&portal.address),
-        match portal.rehearsal {
-            true => " <span class=\"rehearsal\" id=\"rehearsal\">rehearsal on the built-in replica: no real credential</span>",
-            false => "",
-        },
-        crate::vault::now_rfc3339()
-    );
-    body.push_str(&summary(rows));
-    body.push_str("<table id=\"rows\"><thead><tr><th>line</th><th>GSTIN</th><th>provider</th><th>status</th><th>username</th><th>time: machine / people</th><th>detail</th></tr></thead><tbody>\n");
-    for r in rows {
-        body.push_str(&row(r));
-    }
-    body.push_str("</tbody></table>");
-    page(title, &body)
+    let body = html! {
+        h1 { (title) }
+        div.meta {
+            "einvreg " (env!("CARGO_PKG_VERSION")) " · " (rows.len()) " rows · on "
+            span #portal { (portal.address) }
+            @if portal.rehearsal {
+                " " span.rehearsal #rehearsal { "rehearsal on the built-in replica: no real credential" }
+            }
+            " · written " (crate::vault::now_rfc3339())
+        }
+        (summary(rows))
+        table #rows {
+            thead {
+                tr {
+                    th { "line" } th { "GSTIN" } th { "provider" } th { "status" }
+                    th { "username" } th { "time: machine / people" } th { "detail" }
+                }
+            }
+            tbody { @for r in rows { (row(r)) } }
+        }
+    };
+    page(title, body)
 }
 
-fn summary(rows: &[Row]) -> String {
+fn summary(rows: &[Row]) -> Markup {
     let n = |f: &dyn Fn(RowStatus) -> bool| rows.iter().filter(|r| f(r.result.status)).count();
     let machine: f64 = rows.iter().map(|r| r.result.machine_s).sum();
     let human: f64 = rows.iter().map(|r| r.result.human_s).sum();
     let done = RowStatus::is_done;
     let doubt = |s| s == RowStatus::Ran(RunStatus::NeedsVerification);
-    [
-        card(
-            "registered",
-            n(&|s| s == RowStatus::Ran(RunStatus::Registered)),
-            "good",
-        ),
-        card(
-            "already registered or skipped",
-            n(&|s| done(s) && s != RowStatus::Ran(RunStatus::Registered)),
-            "good",
-        ),
-        card("need verification", n(&doubt), "warn"),
-        card("failed", n(&|s| !done(s) && !doubt(s)), "bad"),
-        card("machine time", format!("{machine:.0} s"), ""),
-        card("waiting for people", format!("{human:.0} s"), ""),
-    ]
-    .into_iter()
-    .fold(String::from("<div class=\"cards\">"), |a, c| a + &c)
-        + "</div>"
+    let registered = |s| s == RowStatus::Ran(RunStatus::Registered);
+    html! {
+        div.cards {
+            (card("registered", n(&registered), "good"))
+            (card("already registered or skipped", n(&|s| done(s) && !registered(s)), "good"))
+            (card("need verification", n(&doubt), "warn"))
+            (card("failed", n(&|s| !done(s) && !doubt(s)), "bad"))
+            (card("machine time", format!("{machine:.0} s"), ""))
+            (card("waiting for people", format!("{human:.0} s"), ""))
+        }
+    }
 }
 
 fn status_class(s: RowStatus) -> &'static str {
@@ -80,96 +76,97 @@ fn status_class(s: RowStatus) -> &'static str {
     }
 }
 
-fn row(r: &Row) -> String {
+fn row(r: &Row) -> Markup {
     let x = r.result;
+    html! {
+        tr data-gstin=(x.gstin) data-status=(x.status.as_str()) {
+            td { (x.line) }
+            td { (x.gstin) }
+            td { (x.provider) }
+            td { span class={ "st " (status_class(x.status)) } { (x.status.as_str()) } }
+            td { (username(x)) }
+            td { (times(x)) }
+            td {
+                (flows(&x.flows))
+                (x.message)
+                @if let Some(fix) = &x.fix { pre.fix { (fix) } }
+                @if !x.steps.is_empty() { (timeline(&x.steps)) }
+                @if let Some(png) = r.screenshot {
+                    details open {
+                        summary { "screenshot at the failure" }
+                        img.shot alt={ "screenshot of line " (x.line) } src=(png_src(png));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Machine against people time, as a bar and in seconds.
+fn times(x: &RowResult) -> Markup {
     let total = (x.machine_s + x.human_s).max(0.001);
-    let bar = format!(
-        "<div class=\"bar\" title=\"{m:.1} s machine, {h:.1} s people\"><span class=\"machine\" style=\"width:{mp:.1}%\"></span><span class=\"human\" style=\"width:{hp:.1}%\"></span></div>{m:.1} s / {h:.1} s",
-        m = x.machine_s,
-        h = x.human_s,
-        mp = 100.0 * x.machine_s / total,
-        hp = 100.0 * x.human_s / total,
-    );
-    let mut detail = flows(&x.flows);
-    detail.push_str(&escape(&x.message));
-    if let Some(fix) = &x.fix {
-        detail.push_str(&format!("<pre class=\"fix\">{}</pre>", escape(fix)));
+    let (m, h) = (x.machine_s, x.human_s);
+    html! {
+        div.bar title=(format!("{m:.1} s machine, {h:.1} s people")) {
+            span.machine style=(format!("width:{:.1}%", 100.0 * m / total)) {}
+            span.human style=(format!("width:{:.1}%", 100.0 * h / total)) {}
+        }
+        (format!("{m:.1} s / {h:.1} s"))
     }
-    if !x.steps.is_empty() {
-        detail.push_str(&timeline(&x.steps));
-    }
-    if let Some(png) = r.screenshot {
-        detail.push_str(&format!(
-            "<details open><summary>screenshot at the failure</summary><img class=\"shot\" alt=\"screenshot of line {}\" src=\"{}\"></details>",
-            x.line,
-            png_src(png)
-        ));
-    }
-    format!(
-        "<tr data-gstin=\"{g}\" data-status=\"{s}\"><td>{l}</td><td>{g}</td><td>{p}</td><td><span class=\"st {c}\">{s}</span></td><td>{u}</td><td>{bar}</td><td>{detail}</td></tr>\n",
-        g = escape(&x.gstin),
-        s = x.status.as_str(),
-        l = x.line,
-        p = escape(&x.provider),
-        c = status_class(x.status),
-        u = username(x),
-    )
 }
 
 /// The username made, with its kind when it is not an API user's.
-fn username(x: &crate::batch::RowResult) -> String {
-    let name = escape(x.api_username.as_deref().unwrap_or("–"));
-    match x.credential_kind {
-        Some(k @ crate::vault::Kind::PortalLogin) => {
-            format!("{name} <span class=\"kind\">{}</span>", k.name())
+fn username(x: &RowResult) -> Markup {
+    html! {
+        (x.api_username.as_deref().unwrap_or("–"))
+        @if let Some(k @ crate::vault::Kind::PortalLogin) = x.credential_kind {
+            " " span.kind { (k.name()) }
         }
-        _ => name,
     }
 }
 
 /// A chained row's flows, each with its status, before the detail.
-fn flows(flows: &[crate::batch::report::FlowResult]) -> String {
-    if flows.is_empty() {
-        return String::new();
+fn flows(flows: &[crate::batch::report::FlowResult]) -> Markup {
+    html! {
+        @if !flows.is_empty() {
+            ol.flows {
+                @for f in flows {
+                    li { (f.flow) " " span class={ "st " (status_class(f.status)) } { (f.status.as_str()) } }
+                }
+            }
+        }
     }
-    let items: String = flows
-        .iter()
-        .map(|f| {
-            format!(
-                "<li>{} <span class=\"st {}\">{}</span></li>",
-                escape(&f.flow),
-                status_class(f.status),
-                f.status.as_str()
-            )
-        })
-        .collect();
-    format!("<ol class=\"flows\">{items}</ol>")
 }
 
 /// The steps as a table with a bar at each step's start, scaled to the run.
-fn timeline(steps: &[StepTrace]) -> String {
+fn timeline(steps: &[StepTrace]) -> Markup {
     let end = steps
         .iter()
         .map(|s| s.started_ms + s.ms)
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    let mut s = format!(
-        "<details><summary>{} steps</summary><table class=\"steps\">",
-        steps.len()
-    );
-    for st in steps {
-        let result = st.result.to_string();
-        s.push_str(&format!(
-            "<tr><td>{:.1} s</td><td>{}</td><td>{}</td><td>{}</td><td style=\"width:200px\"><span class=\"t\" style=\"margin-left:{:.1}%;width:{:.1}%\"></span></td><td>{} ms</td></tr>",
-            st.started_ms as f64 / 1000.0,
-            escape(&st.screen),
-            escape(&st.step),
-            escape(&result),
-            100.0 * st.started_ms as f64 / end,
-            (100.0 * st.ms as f64 / end).max(0.5),
-            st.ms
-        ));
+    html! {
+        details {
+            summary { (steps.len()) " steps" }
+            table.steps {
+                @for st in steps {
+                    tr {
+                        td { (format!("{:.1} s", st.started_ms as f64 / 1000.0)) }
+                        td { (st.screen) }
+                        td { (st.step) }
+                        td { (st.result.to_string()) }
+                        td style="width:200px" {
+                            span.t style=(format!(
+                                "margin-left:{:.1}%;width:{:.1}%",
+                                100.0 * st.started_ms as f64 / end,
+                                (100.0 * st.ms as f64 / end).max(0.5)
+                            )) {}
+                        }
+                        td { (st.ms) " ms" }
+                    }
+                }
+            }
+        }
     }
-    s + "</table></details>"
 }

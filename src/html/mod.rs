@@ -1,14 +1,13 @@
 //! Self-contained HTML reports (`--html FILE`) for `batch` and `smoke`: one
 //! file, no external assets (styles inline, screenshots as data URLs), for
 //! an ops lead to open. What goes in is already redacted and never holds a
-//! password; rendering only escapes it.
+//! password. maud builds the pages and escapes every value by default.
 
 pub mod batch;
 pub mod smoke;
 
 use base64::Engine;
-
-pub(crate) use crate::redact::html_escape as escape;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// A PNG as an `<img>` source.
 pub fn png_src(png: &[u8]) -> String {
@@ -45,33 +44,45 @@ ol.flows{margin:0 0 4px;padding-left:20px}
 ";
 
 /// A whole page around `body`.
-pub fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\
-         <title>{t}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n",
-        t = escape(title)
-    )
+pub fn page(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { (body) }
+        }
+    }
+    .into_string()
 }
 
 /// A summary card.
-fn card(label: &str, value: impl std::fmt::Display, class: &str) -> String {
-    format!(
-        "<div class=\"card {class}\" data-card=\"{l}\"><b>{value}</b>{l}</div>",
-        l = escape(label)
-    )
+fn card(label: &str, value: impl std::fmt::Display, class: &str) -> Markup {
+    html! {
+        div class={ "card " (class) } data-card=(label) { b { (value.to_string()) } (label) }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use maud::html;
+
     #[test]
     fn markup_in_values_is_text() {
-        assert_eq!(
-            super::escape("<img src=x onerror=\"a('b')\">&"),
-            "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
+        let shown = "<img src=x onerror=\"a('b')\">&";
+        let p = super::page("a<b", html! { p { (shown) } });
+        assert!(
+            p.contains("<title>a&lt;b</title>") && p.contains("default-src 'none'"),
+            "{p}"
         );
-        let p = super::page("a<b", "<p>x</p>");
-        assert!(p.contains("<title>a&lt;b</title>") && p.contains("default-src 'none'"));
+        assert!(
+            p.contains("<p>&lt;img src=x onerror=&quot;a('b')&quot;&gt;&amp;</p>"),
+            "{p}"
+        );
     }
 }

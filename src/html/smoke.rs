@@ -1,10 +1,11 @@
 //! The smoke report: how many checks came out ok, fallback, drift or
-//! unreachable, then each finding that needs a look, with the fix
-//! proposed, and the page each drifted flow stopped on.
+//! unreachable, how far each flow was checked, then each finding that needs
+//! a look, with the fix proposed, and the page each drifted flow stopped on.
 
-use super::{card, escape, page, png_src};
+use super::{card, page, png_src};
 use crate::smoke::coverage::Coverage;
 use crate::smoke::{Class, Finding};
+use maud::{html, Markup};
 
 /// A drifted flow's screenshot (PNG) of the page it stopped on.
 pub struct Shot<'a> {
@@ -20,73 +21,82 @@ pub struct Report<'a> {
     pub shots: &'a [Shot<'a>],
 }
 
-/// How far each flow was checked, a line each.
-fn coverage(cs: &[Coverage]) -> String {
-    let items: String = cs
-        .iter()
-        .map(|c| {
-            format!(
-                "<li>{}</li>",
-                escape(c.line().trim_start_matches("coverage").trim())
-            )
-        })
-        .collect();
-    format!("<ul id=\"coverage\">{items}</ul>")
-}
-
 /// The whole report; `all` lists the ok checks too.
 pub fn render(title: &str, r: &Report, all: bool) -> String {
-    let (findings, shots) = (r.findings, r.shots);
+    let findings = r.findings;
     let n = |c: Class| findings.iter().filter(|f| f.class == c).count();
-    let mut body = format!(
-        "<h1>{}</h1><div class=\"meta\">einvreg {} · {} checks · written {}</div><div class=\"cards\">{}{}{}{}</div>",
-        escape(title),
-        env!("CARGO_PKG_VERSION"),
-        findings.len(),
-        crate::vault::now_rfc3339(),
-        card("ok", n(Class::Ok), "good"),
-        card("fallback", n(Class::Fallback), "warn"),
-        card("drift", n(Class::Drift), "bad"),
-        card("unreachable", n(Class::Unreachable), "bad"),
-    );
-    body.push_str(&coverage(r.coverage));
-    if !all && findings.iter().all(|f| f.class == Class::Ok) {
-        body.push_str(&format!(
-            "<p id=\"all-passed\" class=\"st good\">all {} checks passed</p>",
-            findings.len()
-        ));
-        return page(title, &body);
+    let passed = !all && findings.iter().all(|f| f.class == Class::Ok);
+    let body = html! {
+        h1 { (title) }
+        div.meta {
+            "einvreg " (env!("CARGO_PKG_VERSION")) " · " (findings.len()) " checks · written "
+            (crate::vault::now_rfc3339())
+        }
+        div.cards {
+            (card("ok", n(Class::Ok), "good"))
+            (card("fallback", n(Class::Fallback), "warn"))
+            (card("drift", n(Class::Drift), "bad"))
+            (card("unreachable", n(Class::Unreachable), "bad"))
+        }
+        (coverage(r.coverage))
+        @if passed {
+            p #all-passed class="st good" { "all " (findings.len()) " checks passed" }
+        } @else {
+            (table(findings, all))
+            @for s in r.shots {
+                details.shot open data-flow=(s.flow) {
+                    summary { (s.flow) ": the page it stopped on" }
+                    img.shot alt={ "screenshot of " (s.flow) } src=(png_src(s.png));
+                }
+            }
+        }
+    };
+    page(title, body)
+}
+
+/// How far each flow was checked, a line each.
+fn coverage(cs: &[Coverage]) -> Markup {
+    html! {
+        ul #coverage {
+            @for c in cs { li { (c.line().trim_start_matches("coverage").trim()) } }
+        }
     }
-    body.push_str("<table id=\"findings\"><thead><tr><th>class</th><th>flow</th><th>screen</th><th>step</th><th>check</th><th>target</th><th>detail</th></tr></thead><tbody>\n");
-    for f in findings.iter().filter(|f| all || f.class != Class::Ok) {
-        let class = match f.class {
-            Class::Ok => "good",
-            Class::Fallback => "warn",
-            _ => "bad",
-        };
-        let fix = f
-            .fix
-            .as_ref()
-            .map(|x| format!("<pre class=\"fix\">{}</pre>", escape(x)))
-            .unwrap_or_default();
-        body.push_str(&format!(
-            "<tr data-class=\"{k}\"><td><span class=\"st {class}\">{k}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}{fix}</td></tr>\n",
-            escape(&f.flow),
-            escape(&f.screen),
-            escape(&f.step),
-            f.check.as_str(),
-            escape(f.selector.as_deref().unwrap_or("")),
-            escape(&f.detail),
-            k = f.class.as_str(),
-        ));
+}
+
+/// The findings that need a look (every one with `all`).
+fn table(findings: &[Finding], all: bool) -> Markup {
+    html! {
+        table #findings {
+            thead {
+                tr {
+                    th { "class" } th { "flow" } th { "screen" } th { "step" }
+                    th { "check" } th { "target" } th { "detail" }
+                }
+            }
+            tbody {
+                @for f in findings.iter().filter(|f| all || f.class != Class::Ok) {
+                    tr data-class=(f.class.as_str()) {
+                        td { span class={ "st " (class(f.class)) } { (f.class.as_str()) } }
+                        td { (f.flow) }
+                        td { (f.screen) }
+                        td { (f.step) }
+                        td { (f.check.as_str()) }
+                        td { code { (f.selector.as_deref().unwrap_or("")) } }
+                        td {
+                            (f.detail)
+                            @if let Some(fix) = &f.fix { pre.fix { (fix) } }
+                        }
+                    }
+                }
+            }
+        }
     }
-    body.push_str("</tbody></table>");
-    for s in shots {
-        body.push_str(&format!(
-            "<details open class=\"shot\" data-flow=\"{f}\"><summary>{f}: the page it stopped on</summary><img class=\"shot\" alt=\"screenshot of {f}\" src=\"{}\"></details>",
-            png_src(s.png),
-            f = escape(s.flow),
-        ));
+}
+
+fn class(c: Class) -> &'static str {
+    match c {
+        Class::Ok => "good",
+        Class::Fallback => "warn",
+        _ => "bad",
     }
-    page(title, &body)
 }

@@ -100,6 +100,8 @@ fn encoded_forms(s: &str) -> Vec<String> {
     let mut forms = vec![
         s.to_string(),
         html_escape(s),
+        // maud's (the reports and desk pages): `'` as is.
+        html_escape(s).replace("&#39;", "'"),
         url_encode(s, false, false),
         url_encode(s, true, false),
         url_encode(s, false, true),
@@ -115,9 +117,9 @@ fn encoded_forms(s: &str) -> Vec<String> {
     forms
 }
 
-/// `s` safe inside HTML text and attribute values (also how a page may
-/// carry a secret, so the redactor masks this form too).
-pub(crate) fn html_escape(s: &str) -> String {
+/// `s` as HTML text and attribute values carry it (how a page may carry a
+/// secret, so the redactor masks this form too).
+fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

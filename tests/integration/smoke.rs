@@ -294,8 +294,17 @@ fn an_unreachable_portal_exits_6_within_the_timeout() {
     );
     // An unreachable portal is a JUnit error, not a failed check.
     let xml = std::fs::read_to_string(dir.path().join("s.xml")).unwrap();
-    let (top, _) = junit::parse(&xml);
-    assert!(xml.contains("<error type=\"unreachable\""), "{xml}");
+    let (top, suites) = junit::parse(&xml);
+    let problem = suites[0]
+        .cases
+        .iter()
+        .find_map(|c| c.problem())
+        .expect("a problem");
+    assert_eq!(
+        (problem.0.as_str(), problem.1["type"].as_str()),
+        ("error", "unreachable"),
+        "{xml}"
+    );
     assert_eq!(top.attrs["errors"], "1", "{xml}");
     // A port Chromium refuses shows its own error page, not a WebDriver
     // error: that is unreachable too, not drift.
