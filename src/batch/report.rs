@@ -168,9 +168,19 @@ pub fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-pub fn render(path: &Path, results: &[RowResult]) -> String {
+/// `portal` is the base URL the batch ran on: each row names it (`portal`,
+/// the CSV's last column), so a rehearsal's report never passes for a real one.
+pub fn render(path: &Path, results: &[RowResult], portal: &str) -> String {
     if path.extension().is_some_and(|e| e == "json") {
-        return serde_json::to_string_pretty(results).expect("results serialise");
+        let rows: Vec<serde_json::Value> = results
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r).expect("a result serialises");
+                v["portal"] = serde_json::json!(portal);
+                v
+            })
+            .collect();
+        return serde_json::to_string_pretty(&rows).expect("results serialise");
     }
     let header = [
         "line",
@@ -185,6 +195,7 @@ pub fn render(path: &Path, results: &[RowResult]) -> String {
         "fix",
         "kind",
         "flows",
+        "portal",
     ];
     let rows = std::iter::once(header.map(String::from)).chain(results.iter().map(|r| {
         [
@@ -206,6 +217,7 @@ pub fn render(path: &Path, results: &[RowResult]) -> String {
                 .unwrap_or_default()
                 .into(),
             flows_cell(&r.flows),
+            portal.to_string(),
         ]
     }));
     rows.map(|rec| csv_record(rec.iter().map(|c| defuse(c))))
@@ -286,7 +298,7 @@ mod tests {
             steps: vec![],
             flows: vec![],
         };
-        let csv = render(Path::new("r.csv"), &[r]);
+        let csv = render(Path::new("r.csv"), &[r], "http://127.0.0.1:9");
         assert!(
             csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
             "{csv}"
@@ -331,17 +343,25 @@ mod tests {
         assert_eq!(both.credential_kind, Some(Kind::ApiUser));
         assert_eq!(both.machine_s, 4.0);
         assert_eq!(both.message, "production-api-user: done");
-        let csv = render(Path::new("r.csv"), std::slice::from_ref(&both));
+        let csv = render(
+            Path::new("r.csv"),
+            std::slice::from_ref(&both),
+            "https://einvoice1.gst.gov.in",
+        );
         assert!(
-            csv.lines().next().unwrap().ends_with(",kind,flows"),
+            csv.lines().next().unwrap().ends_with(",kind,flows,portal"),
             "{csv}"
         );
         assert!(
             csv.contains(
-                ",api_user,\"portal-login-register=registered; production-api-user=registered\"\n"
+                ",api_user,\"portal-login-register=registered; production-api-user=registered\",https://einvoice1.gst.gov.in\n"
             ),
             "{csv}"
         );
+        let json: serde_json::Value =
+            serde_json::from_str(&render(Path::new("r.json"), &[both], "http://127.0.0.1:9"))
+                .unwrap();
+        assert_eq!(json[0]["portal"], "http://127.0.0.1:9");
 
         let drift = RowStatus::Ran(RunStatus::Drift);
         let stopped = of_chain(&row(), &flows, vec![part(drift, None, Kind::PortalLogin)]);

@@ -463,7 +463,7 @@ fn finish(
     out!("{}", report::table(&results, width));
     let mut code = exit::of_batch(results.iter().map(|r| r.status));
     if let Some(p) = &args.report {
-        let text = report::render(p, &results);
+        let text = report::render(p, &results, base_url);
         if let Err(e) = crate::store::private::write(p, text.as_bytes()) {
             errln!("error: report {}: {e}", p.display());
             code = code.max(exit::FAILURE);

@@ -46,18 +46,24 @@ pub fn of(flow: &Flow, findings: &[Finding]) -> Coverage {
     }
 }
 
-/// Where the walk stopped, in a person's words.
+/// Where the walk stopped, in a person's words. A drift in a step that
+/// only fills or reads does not stop it: it goes on to the barrier.
 fn stop(mine: &[&Finding]) -> String {
     let at = |f: &Finding| format!("at {} › {}", f.screen, f.step);
-    if let Some(f) = mine.iter().find(|f| f.class >= Class::Drift) {
-        return format!("stopped by {} {}", f.class.as_str(), at(f));
-    }
-    match mine.iter().find(|f| f.check == CheckKind::Barrier) {
-        Some(f) => format!(
+    let drifts: Vec<&&Finding> = mine.iter().filter(|f| f.class >= Class::Drift).collect();
+    let barrier = mine.iter().find(|f| f.check == CheckKind::Barrier);
+    match (barrier, drifts.as_slice()) {
+        (Some(b), []) => format!(
             "stopped before a step a person answers or that changes state, {}",
-            at(f)
+            at(b)
         ),
-        None => "walked to its end".to_string(),
+        (Some(b), ds) => format!(
+            "stopped before a step a person answers or that changes state, {}, going on past {} drift(s)",
+            at(b),
+            ds.len()
+        ),
+        (None, [first, ..]) => format!("stopped by {} {}", first.class.as_str(), at(first)),
+        (None, []) => "walked to its end".to_string(),
     }
 }
 
@@ -125,5 +131,15 @@ mod tests {
         assert!(c.stop.contains(&format!("stopped before a step a person answers or that changes state, at {second} › Login captcha")), "{}", c.stop);
         let drifted = [finding(&first, CheckKind::Recognise, Class::Drift)];
         assert!(of(&flow, &drifted).stop.starts_with("stopped by drift at"));
+        // A drift the walk went past: it still reached the barrier.
+        let past = [
+            finding(&first, CheckKind::Target, Class::Drift),
+            finding(&second, CheckKind::Barrier, Class::Ok),
+        ];
+        assert!(
+            of(&flow, &past).stop.ends_with("going on past 1 drift(s)"),
+            "{}",
+            of(&flow, &past).stop
+        );
     }
 }

@@ -402,12 +402,16 @@ fn drift_in_a_batch_carries_the_proposal_in_every_report() {
         "trace.json proposes the same"
     );
     // The CSV report: `fix` is the column after `message` (added at the
-    // end then; `kind` and `flows` came after it the same way).
+    // end then; `kind`, `flows` and `portal` came after it the same way).
     batch("r.csv", true);
     let text = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let head: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(head[8..], ["message", "fix", "kind", "flows"], "{text}");
+    assert_eq!(
+        head[8..],
+        ["message", "fix", "kind", "flows", "portal"],
+        "{text}"
+    );
     let row = reader.records().next().unwrap().unwrap();
     assert_eq!(row.get(9), Some(fix), "{text}");
 }
