@@ -4,6 +4,7 @@
 
 use super::common;
 use super::error::{CliError, Code};
+use crate::driver::address::on_this_machine;
 use crate::exit;
 use crate::flow::PortalKind;
 use crate::redact::Secret;
@@ -123,20 +124,6 @@ fn key_file(
     }
 }
 
-/// A portal on this machine: the replica (`einvreg replica`, or the built-in
-/// one), never NIC. Its rehearsal key is built in.
-fn loopback(base: &str) -> bool {
-    match url::Url::parse(base)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    }
-}
-
 /// A verifier for these portals, each the kind and base URL its
 /// credentials were made on: each is asked its own auth API.
 pub fn build(
@@ -152,7 +139,7 @@ pub fn build(
         if routes.iter().any(|r| r.portal == *portal && r.base == base) {
             continue;
         }
-        let file = key_file(api, *portal, base, on_replica || loopback(base))?;
+        let file = key_file(api, *portal, base, on_replica || on_this_machine(base))?;
         let key =
             verify::key::parse(&file.name, &file.text).map_err(|e| crate::chain::chain(&e))?;
         let url = for_portal(&api.urls, *portal)

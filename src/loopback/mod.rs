@@ -141,7 +141,10 @@ pub async fn request(
         .pool_max_idle_per_host(0)
         .build_http();
     let call = async {
-        let res = client.request(req).await.map_err(|e| transport(&e))?;
+        let res = client.request(req).await.map_err(|e| {
+            // hyper's own message says little: its causes say what failed.
+            HttpError::Transport(crate::chain::chain(&e))
+        })?;
         read(res).await
     };
     tokio::time::timeout(TIMEOUT, call)
@@ -174,17 +177,6 @@ async fn read(res: hyper::Response<hyper::body::Incoming>) -> Result<HttpRespons
         headers,
         body,
     })
-}
-
-/// A failure and its causes, in one line (hyper's own says little).
-fn transport(e: &dyn std::error::Error) -> HttpError {
-    let mut parts = vec![e.to_string()];
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        parts.push(c.to_string());
-        cause = c.source();
-    }
-    HttpError::Transport(parts.join(": "))
 }
 
 /// A cookie-keeping client for scripted walks through the replica.
