@@ -219,6 +219,7 @@ mod tests {
         assert!(cleared, "{at_prompt:?}");
         // Rows go on while the person types: nothing is drawn over the prompt.
         d.on(&finished(2));
+        // Past the 100 Hz limiter's interval: a shown bar would draw on this tick.
         std::thread::sleep(Duration::from_millis(20));
         d.pb.tick();
         assert_eq!(screen.drawn(), at_prompt, "drawn while a prompt was open");

@@ -2,7 +2,7 @@
 //! and a laptop (the operator view). Nothing secret is ever written into
 //! them: no password, no OTP, no captcha answer. maud escapes every value.
 
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup};
 
 const STYLE: &str = "
 *{box-sizing:border-box}
@@ -27,24 +27,15 @@ img.captcha{display:block;border:1px solid #ccc;margin:.5rem 0;max-width:100%}
 
 /// A whole page; `script` adds the desk's own script (nothing inline).
 fn page(title: &str, body: Markup, script: bool) -> String {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
-                title { (title) }
-                style { (PreEscaped(STYLE)) }
-                @if script { script src="/desk/desk.js" defer {} }
-            }
-            body {
-                header { h1 { (title) } }
-                (body)
-            }
-        }
-    }
-    .into_string()
+    let head = html! {
+        meta name="referrer" content="no-referrer";
+        @if script { script src="/desk/desk.js" defer {} }
+    };
+    let body = html! {
+        header { h1 { (title) } }
+        (body)
+    };
+    crate::html::document(title, STYLE, head, body)
 }
 
 fn error_line(error: Option<&str>) -> Markup {

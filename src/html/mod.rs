@@ -45,15 +45,25 @@ ol.flows{margin:0 0 4px;padding-left:20px}
 
 /// A whole page around `body`.
 pub fn page(title: &str, body: Markup) -> String {
+    let csp = html! {
+        meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+    };
+    document(title, STYLE, csp, body)
+}
+
+/// An HTML document every einvreg page shares (reports and the desk):
+/// UTF-8, readable on a phone, `head` (its own meta and scripts) before
+/// the title and the inline `style`.
+pub(crate) fn document(title: &str, style: &str, head: Markup, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+                (head)
                 title { (title) }
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(style)) }
             }
             body { (body) }
         }
