@@ -64,7 +64,7 @@ if os.environ.get("BENCH_ONLY") == "check":
 rep = subprocess.Popen([BIN, "replica", "--port", "0", "--quiet", "--taxpayers", "400"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 rep.stdout.readline()
 PROD = rep.stdout.readline().split()[1]
-TAXPAYERS = [t for t in json.load(urllib.request.urlopen(PROD + "/__replica/taxpayers")) if t["username"].startswith("load")]
+TAXPAYERS = [t for t in json.load(urllib.request.urlopen(PROD + "/__replica/taxpayers")) if (t["username"] or "").startswith("load")]
 NEXT = [0]
 
 

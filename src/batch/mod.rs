@@ -156,9 +156,10 @@ pub async fn run(endpoint: Arc<Endpoint>, spec: Arc<BatchSpec>) -> BatchOutcome 
         store_errors: Mutex::new(vec![]),
         earlier: earlier_vault(&spec),
     });
-    // Every row opens a session: the first ones start now, the next ones
-    // while earlier rows run.
-    endpoint.plan_sessions(spec.rows.len(), spec.parallel.max(1));
+    // Every row opens a session per flow of its chain (fewer if a link
+    // stops it): the first ones start now, the next ones while earlier rows run.
+    let sessions = spec.rows.len() * spec.flows.len().max(1);
+    endpoint.plan_sessions(sessions, spec.parallel.max(1));
     let mut handles = vec![];
     for row in spec.rows.clone() {
         let (shared, endpoint) = (shared.clone(), endpoint.clone());

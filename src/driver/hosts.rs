@@ -40,6 +40,8 @@ pub(super) struct Host {
     dead: AtomicBool,
     /// The next row's context, made while the current row runs.
     next: Mutex<Option<JoinHandle<Result<Room, BidiError>>>>,
+    /// The last row's context being removed while the next row runs.
+    removing: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// A user context and the tab a row starts in.
@@ -105,6 +107,9 @@ pub(super) struct Hosts {
     recycle: usize,
     /// Make the next row's context while the current row runs.
     ahead: bool,
+    /// Rows still to come that no context made ahead is kept for (`None`:
+    /// not said, so every browser makes its next one).
+    unclaimed: Mutex<Option<usize>>,
     /// Browsers started so far (numbers them).
     started: AtomicUsize,
 }
@@ -123,13 +128,55 @@ impl Hosts {
             idle: Mutex::new(vec![]),
             recycle: recycle.max(1),
             ahead,
+            unclaimed: Mutex::new(None),
             started: AtomicUsize::new(0),
         }
     }
 
-    /// A kept browser free for a row, if there is one.
-    pub(super) fn take_idle(&self) -> Option<Arc<Host>> {
-        self.idle.lock().expect("hosts lock").pop()
+    /// From now on `n` rows will ask for a context (at most: a chain may
+    /// stop early), so no more than that are made ahead.
+    pub(super) fn plan(&self, n: usize) {
+        *self.unclaimed.lock().expect("unclaimed lock") = Some(n);
+    }
+
+    /// A row took a context made on the spot: one fewer row to come.
+    fn served_on_the_spot(&self) {
+        if let Some(n) = self.unclaimed.lock().expect("unclaimed lock").as_mut() {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Whether a row is still to come that no context made ahead is kept
+    /// for; if so, the one about to be made is kept for it.
+    fn claim_next(&self) -> bool {
+        match self.unclaimed.lock().expect("unclaimed lock").as_mut() {
+            None => true,
+            Some(0) => false,
+            Some(n) => {
+                *n -= 1;
+                true
+            }
+        }
+    }
+
+    /// A context made ahead will serve no row (its browser is closing):
+    /// the row it was kept for is still to come.
+    fn unclaim(&self) {
+        if let Some(n) = self.unclaimed.lock().expect("unclaimed lock").as_mut() {
+            *n += 1;
+        }
+    }
+
+    /// A kept browser free for a row, if there is one (one whose last
+    /// row's context could not be removed is closed instead).
+    pub(super) async fn take_idle(&self) -> Option<Arc<Host>> {
+        loop {
+            let host = self.idle.lock().expect("hosts lock").pop()?;
+            if !host.dead.load(Ordering::SeqCst) {
+                return Some(host);
+            }
+            self.retire(host).await;
+        }
     }
 
     /// Keeps a new browser session (one that offered a BiDi socket).
@@ -147,6 +194,7 @@ impl Hosts {
             rows: AtomicUsize::new(0),
             dead: AtomicBool::new(false),
             next: Mutex::new(None),
+            removing: Mutex::new(None),
         })
     }
 
@@ -179,6 +227,9 @@ impl Hosts {
         if !switched {
             return Err((host, BidiError::Closed));
         }
+        if !made_ahead {
+            self.served_on_the_spot();
+        }
         let n = host.rows.fetch_add(1, Ordering::SeqCst) + 1;
         tracing::info!(
             browser = host.number,
@@ -187,7 +238,11 @@ impl Hosts {
             made_ahead,
             "a fresh user context for this GSTIN"
         );
-        if self.ahead && n < self.recycle {
+        if self.ahead && n < self.recycle && self.claim_next() {
+            tracing::debug!(
+                browser = host.number,
+                "making the next row's user context ahead"
+            );
             let bidi = host.bidi.clone();
             *host.next.lock().expect("next lock") =
                 Some(tokio::spawn(async move { make_room(&bidi).await }));
@@ -209,6 +264,15 @@ impl Hosts {
     pub(super) async fn retire(&self, host: Arc<Host>) {
         if let Some(made) = host.next.lock().expect("next lock").take() {
             made.abort();
+            self.unclaim();
+        }
+        // A removal still under way ends first: quitting under it would
+        // read as a failed removal.
+        let removing = host.removing.lock().expect("removing lock").take();
+        if let Some(r) = removing {
+            if let Err(e) = r.await {
+                tracing::debug!(browser = host.number, "removing a user context: {e}");
+            }
         }
         tracing::debug!(browser = host.number, "closing a kept browser");
         host.session.close().await;
@@ -222,22 +286,18 @@ impl Hosts {
         }
     }
 
-    /// A row ended on `host`: kept for the next row, or closed when it
-    /// served its `--recycle` rows or died.
-    async fn give_back(&self, host: Arc<Host>) {
+    /// Whether `host` serves more rows: not when it served its
+    /// `--recycle` rows or died.
+    fn keeps(&self, host: &Host) -> bool {
         let used = host.rows.load(Ordering::SeqCst) >= self.recycle;
-        if used || host.dead.load(Ordering::SeqCst) {
-            if used {
-                tracing::info!(
-                    browser = host.number,
-                    "served its {} rows: replacing it",
-                    self.recycle
-                );
-            }
-            self.retire(host).await;
-            return;
+        if used {
+            tracing::info!(
+                browser = host.number,
+                "served its {} rows: replacing it",
+                self.recycle
+            );
         }
-        self.idle.lock().expect("hosts lock").push(host);
+        !used && !host.dead.load(Ordering::SeqCst)
     }
 }
 
@@ -263,18 +323,33 @@ impl Lease {
     }
 
     /// The row is over: its user context goes (its tabs, cookies,
-    /// storage, cache), and the browser goes back to the pool.
+    /// storage, cache), and the browser goes back to the pool, or is
+    /// closed with everything in it when it serves no more rows.
     pub(super) async fn end(&self) {
         // The row's dialogs are kept no longer than its context.
         drop(self.host.bidi.take_dialogs(&self.room.uc));
-        if let Err(e) = self.host.bidi.remove_user_context(&self.room.uc).await {
-            tracing::warn!(
-                browser = self.host.number,
-                "removing a GSTIN's user context failed ({e}); closing its browser"
-            );
-            self.host.dead.store(true, Ordering::SeqCst);
+        if !self.hosts.keeps(&self.host) {
+            return self.hosts.retire(self.host.clone()).await;
         }
-        self.hosts.give_back(self.host.clone()).await;
+        // Removed while the next row starts, which need not wait for it
+        // (~40 ms a row); a removal that fails ends the browser's use.
+        let host = self.host.clone();
+        let uc = self.room.uc.clone();
+        let removal = tokio::spawn(async move {
+            if let Err(e) = host.bidi.remove_user_context(&uc).await {
+                tracing::warn!(
+                    browser = host.number,
+                    "removing a GSTIN's user context failed ({e}); its browser serves no more rows"
+                );
+                host.dead.store(true, Ordering::SeqCst);
+            }
+        });
+        *self.host.removing.lock().expect("removing lock") = Some(removal);
+        self.hosts
+            .idle
+            .lock()
+            .expect("hosts lock")
+            .push(self.host.clone());
     }
 }
 
@@ -283,4 +358,26 @@ async fn make_room(bidi: &Bidi) -> Result<Room, BidiError> {
     let uc = bidi.create_user_context().await?;
     let tab = bidi.create_tab(&uc).await?;
     Ok(Room { uc, tab })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_context_is_made_ahead_for_a_row_that_will_not_come() {
+        let h = Hosts::new(25, true);
+        assert!(h.claim_next(), "not planned: every browser makes its next");
+        h.plan(3);
+        // Row 1 takes a context made on the spot and has row 2's made...
+        h.served_on_the_spot();
+        assert!(h.claim_next());
+        // ...row 2 takes that one and has row 3's made; row 3 has none made.
+        assert!(h.claim_next());
+        assert!(!h.claim_next());
+        // A browser closed with a context made ahead: its row is still to come.
+        h.unclaim();
+        assert!(h.claim_next());
+        assert!(!h.claim_next());
+    }
 }

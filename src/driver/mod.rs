@@ -284,7 +284,8 @@ impl Endpoint {
     pub fn plan_sessions(self: &Arc<Self>, n: usize, parallel: usize) {
         self.parallel.store(parallel.max(1), Ordering::SeqCst);
         if self.uses_contexts() {
-            return; // kept browsers make each next context ahead instead
+            // Kept browsers make each next context ahead instead.
+            return self.hosts.plan(n);
         }
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         let remote = matches!(self.source, Source::Remote(_));
@@ -361,7 +362,7 @@ impl Endpoint {
     async fn context_session(&self, name: Option<&str>) -> Result<Browser, DriverError> {
         let mut last = None;
         for _ in 0..3 {
-            let host = match self.hosts.take_idle() {
+            let host = match self.hosts.take_idle().await {
                 Some(h) => h,
                 None => match self.new_host(name).await? {
                     Ok(h) => h,

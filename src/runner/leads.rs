@@ -43,6 +43,53 @@ impl Runner<'_> {
         Ok(landed)
     }
 
+    /// One look right after a click that leads somewhere: whether it
+    /// arrived, and whether what it leads to is there already (chromedriver
+    /// answers a click once the page it loads has loaded), with the
+    /// outcomes that may show on it. Where it says so, that one look
+    /// stands for the click's own check, the first look of the wait and
+    /// the outcome check after it.
+    pub(super) async fn look_after_click(
+        &mut self,
+        lead: Lead<'_>,
+        token: &str,
+        armed: &str,
+    ) -> Result<AfterClick, StepErr> {
+        let target = match lead {
+            Lead::Stay => return Ok(AfterClick::Unsure),
+            Lead::Load => None,
+            Lead::Screen(id) => match self.flow().screen_index(id) {
+                Some(i) => Some(&self.flow().screens[i].recognise),
+                None => return Ok(AfterClick::Unsure),
+            },
+        };
+        let watching = self.mode().watches_outcomes();
+        let mut groups = match watching {
+            true => self.outcome_groups(false),
+            false => vec![],
+        };
+        let outcomes = groups.len();
+        groups.extend(target.iter().flat_map(|r| r.elements.iter()));
+        let Some(p) = self.s.look_after_click(&groups, token, armed).await else {
+            return Ok(AfterClick::Unsure);
+        };
+        // The old page, the click not (yet) seen there: looked at as before.
+        if p.marked && p.clicked != Some(true) {
+            return Ok(AfterClick::Unsure);
+        }
+        let there = match target {
+            Some(r) => p.loaded || super::walk::recognises(r, &p, &p.groups[outcomes..]),
+            None => p.loaded,
+        };
+        if !there {
+            return Ok(AfterClick::Waiting);
+        }
+        if watching {
+            self.outcome_now(Some(&p)).await?;
+        }
+        Ok(AfterClick::Landed)
+    }
+
     /// Waits for the page a step loaded. An interrupt's alert that opens
     /// meanwhile is handled and the wait goes on; if the old page then
     /// stays, the click was lost ([`Landed::Interrupted`]).
@@ -130,6 +177,18 @@ impl Runner<'_> {
             }
         }
     }
+}
+
+/// What the look right after a click says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AfterClick {
+    /// The click arrived and led where it leads (no outcome showed).
+    Landed,
+    /// The click arrived; what it leads to is still to come.
+    Waiting,
+    /// Not known (no lead, the old page with the click unseen, an alert):
+    /// the click is checked and waited for as without the look.
+    Unsure,
 }
 
 /// Where a step that leads somewhere ended up.

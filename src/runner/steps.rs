@@ -2,7 +2,8 @@
 
 use super::error::{Drift, RunError, StepErr};
 use super::interrupts::AlertIs;
-use super::leads::{Landed, Lead};
+use super::leads::{AfterClick, Landed, Lead};
+use super::lookup::Hit;
 use super::page::widget::Dropdown;
 use super::page::{self, Need, Prep};
 use super::session::until;
@@ -301,18 +302,15 @@ impl Runner<'_> {
             return Ok(used);
         }
         self.click_through_alerts(screen, st, &hit, &armed).await?;
-        // An interrupt that opened as the click went in (a dialog, a modal
-        // on top) may have taken it: the page says whether it arrived; if
-        // not, the interrupt is closed and the element clicked again.
-        for _ in 0..2 {
-            if !self.click_lost(&armed).await? {
-                break;
+        let landed = match self.look_after_click(lead, &token, &armed).await? {
+            AfterClick::Landed => Landed::Arrived,
+            AfterClick::Waiting => self.after_lead(st, lead, &token).await?,
+            AfterClick::Unsure => {
+                self.click_arrives(screen, st, &hit, &armed).await?;
+                self.after_lead(st, lead, &token).await?
             }
-            tracing::info!(step = %st.label, "the click did not arrive; clicking again");
-            self.uncover().await?;
-            self.click_through_alerts(screen, st, &hit, &armed).await?;
-        }
-        if self.after_lead(st, lead, &token).await? == Landed::Interrupted && !st.submits {
+        };
+        if landed == Landed::Interrupted && !st.submits {
             // An interrupt's alert swallowed the click: click once more, as
             // a person would (never a submit: it may have gone through).
             let token = self.lead_token(lead);
@@ -322,6 +320,27 @@ impl Runner<'_> {
             self.after_lead(st, lead, &token).await?;
         }
         Ok(used)
+    }
+
+    /// An interrupt that opened as the click went in (a dialog, a modal
+    /// on top) may have taken it: the page says whether it arrived; if
+    /// not, the interrupt is closed and the element clicked again.
+    async fn click_arrives(
+        &mut self,
+        screen: &Screen,
+        st: &Step,
+        hit: &Hit,
+        armed: &str,
+    ) -> Result<(), StepErr> {
+        for _ in 0..2 {
+            if !self.click_lost(armed).await? {
+                break;
+            }
+            tracing::info!(step = %st.label, "the click did not arrive; clicking again");
+            self.uncover().await?;
+            self.click_through_alerts(screen, st, hit, armed).await?;
+        }
+        Ok(())
     }
 
     /// A click's find: scrolled into view and hit-tested, the document

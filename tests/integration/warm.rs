@@ -44,7 +44,7 @@ fn each_gstin_gets_a_context_made_ahead_no_other_login_touched() {
     let r = ReplicaProc::start(&["--taxpayers", "3"]);
     prod_rows(dir.path(), 3);
     let mut args = batch_on("production-api-user", &r.production);
-    args.extend(["--parallel", "1", "-v"]);
+    args.extend(["--parallel", "1", "-vv"]);
     let d = Test::new().cwd(dir.path()).args(&args).run();
     let fresh = d
         .stderr
@@ -52,6 +52,9 @@ fn each_gstin_gets_a_context_made_ahead_no_other_login_touched() {
         .count();
     let ahead = d.stderr.matches("made_ahead=true").count();
     assert_eq!((fresh, ahead), (3, 2), "{}", d.stderr);
+    // None is made for a row that will not come (the last row's next).
+    let made = d.stderr.matches("making the next row's user context ahead");
+    assert_eq!(made.count(), 2, "{}", d.stderr);
     assert_eq!(d.stderr.matches("using a browser started ahead").count(), 0);
     assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
     assert_eq!(api_users(&r), 3);

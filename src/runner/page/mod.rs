@@ -289,6 +289,14 @@ pub struct Probe {
     /// stays only until the next one arrives.
     #[serde(default)]
     pub leaving: bool,
+    /// Whether the click armed under the look's token reached its element
+    /// (`None`: not asked, or another document, which the click loaded).
+    #[serde(default)]
+    pub clicked: Option<bool>,
+    /// The marked document is gone and the next one has loaded, its load
+    /// event's handlers run.
+    #[serde(default)]
+    pub loaded: bool,
 }
 
 fn none_shows() -> i64 {
@@ -306,6 +314,8 @@ impl Default for Probe {
             interrupt: -1,
             still: None,
             leaving: false,
+            clicked: None,
+            loaded: false,
         }
     }
 }
@@ -348,14 +358,33 @@ pub async fn probe(
     watch: &Value,
     wait: Wait,
 ) -> Result<Probe, CmdError> {
+    run_probe(c, groups, nav_token, watch, wait.as_js()).await
+}
+
+/// One look at once right after a click armed under `arm`: [`probe`]'s,
+/// saying too whether the click arrived ([`Probe::clicked`]).
+pub async fn probe_after_click(
+    c: &Client,
+    groups: &[&Targets],
+    nav_token: &str,
+    watch: &Value,
+    arm: &str,
+) -> Result<Probe, CmdError> {
+    let o = json!({"ms": 0, "arm": arm});
+    run_probe(c, groups, nav_token, watch, o).await
+}
+
+/// The probe script, answered as `o` says ([`Wait::as_js`], and `arm`).
+async fn run_probe(
+    c: &Client,
+    groups: &[&Targets],
+    nav_token: &str,
+    watch: &Value,
+    o: Value,
+) -> Result<Probe, CmdError> {
     let js = format!("{COMMON_JS}\n{PROBE_JS}");
     let gs: Vec<Value> = groups.iter().map(|t| locators(t)).collect();
-    let args = vec![
-        Value::Array(gs),
-        json!(nav_token),
-        watch.clone(),
-        wait.as_js(),
-    ];
+    let args = vec![Value::Array(gs), json!(nav_token), watch.clone(), o];
     let v = c.execute_async(&js, args).await?;
     if v.is_null() {
         return Err(no_answer());
@@ -383,7 +412,8 @@ const [gs, nav, watch, o, done] = arguments;
 const probe = () => ({ url: location.href, ready: document.readyState,
   text: (document.body ? document.body.innerText : '').slice(0, 200000),
   marked: !!nav && window.__einvregNav === nav, interrupt: __watch(watch), still: __still(),
-  leaving: window.__einvregStill.leaving,
+  leaving: window.__einvregStill.leaving, loaded: loaded(),
+  clicked: o.arm ? (window.__einvregArmed === o.arm ? window.__einvregClicked === o.arm : null) : null,
   groups: gs.map(g => { const r = __find(g, 'see'); return r.el ? [r.index, (r.el.innerText||r.el.value||'').slice(0, 20000)] : null; }) });
 // Loaded once the load event's handlers ran (readyState turns 'complete'
 // just before them): an alert a handler opens is seen before the page is.

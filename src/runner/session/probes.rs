@@ -49,6 +49,21 @@ impl Session<'_> {
         }
     }
 
+    /// One look at once right after a click armed under `armed` (which
+    /// also says whether it arrived); `None` while the page is between
+    /// documents, behind an alert, or the look failed (the caller then
+    /// asks as it would have without it).
+    pub(crate) async fn look_after_click(
+        &self,
+        groups: &[&Targets],
+        token: &str,
+        armed: &str,
+    ) -> Option<Probe> {
+        page::probe_after_click(self.c, groups, token, &self.watching(), armed)
+            .await
+            .ok()
+    }
+
     /// One look at the page, watching for interrupts, answered as `wait`
     /// says: the page, or the alert that is open (one round trip either way).
     pub(crate) async fn look(
