@@ -1,9 +1,10 @@
 //! Context isolation (`batch --isolation context`): a browser is kept for
 //! many GSTINs, and each GSTIN gets a fresh user context in it (WebDriver
 //! BiDi, <https://w3c.github.io/webdriver-bidi/#command-browser-createUserContext>):
-//! its own cookies, storage and cache, removed with everything in it when
-//! the row ends. Starting a Chromium costs ~0.6 s of CPU; a user context
-//! and its tab ~0.2 s, made while the row before still runs.
+//! its own cookies, storage and cache, removed with everything in it once
+//! the row has ended (as the next row on that browser starts, or with the
+//! browser). Starting a Chromium costs ~0.6 s of CPU; a user context and
+//! its tab ~0.2 s, made while the row before still runs.
 //!
 //! A browser (a "host") serves one row at a time and is replaced after
 //! `--recycle` rows, or at once when a row's session on it was lost.
@@ -40,7 +41,10 @@ pub(super) struct Host {
     dead: AtomicBool,
     /// The next row's context, made while the current row runs.
     next: Mutex<Option<JoinHandle<Result<Room, BidiError>>>>,
-    /// The last row's context being removed while the next row runs.
+    /// The last row's context, removed once the next row's tab is
+    /// current (the browser would make that row wait for the removal).
+    ended: Mutex<Option<UserContext>>,
+    /// That removal, under way while the next row runs.
     removing: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -194,6 +198,7 @@ impl Hosts {
             rows: AtomicUsize::new(0),
             dead: AtomicBool::new(false),
             next: Mutex::new(None),
+            ended: Mutex::new(None),
             removing: Mutex::new(None),
         })
     }
@@ -227,6 +232,7 @@ impl Hosts {
         if !switched {
             return Err((host, BidiError::Closed));
         }
+        host.remove_ended();
         if !made_ahead {
             self.served_on_the_spot();
         }
@@ -302,6 +308,25 @@ impl Hosts {
 }
 
 impl Host {
+    /// Removes the last row's context, while the row now current runs; a
+    /// removal that fails ends the browser's use after that row.
+    fn remove_ended(self: &Arc<Self>) {
+        let Some(uc) = self.ended.lock().expect("ended lock").take() else {
+            return;
+        };
+        let host = self.clone();
+        let removal = tokio::spawn(async move {
+            if let Err(e) = host.bidi.remove_user_context(&uc).await {
+                tracing::warn!(
+                    browser = host.number,
+                    "removing a GSTIN's user context failed ({e}); its browser serves no more rows"
+                );
+                host.dead.store(true, Ordering::SeqCst);
+            }
+        });
+        *self.removing.lock().expect("removing lock") = Some(removal);
+    }
+
     /// Marks it not to be reused: a row's session on it was lost.
     pub(super) fn lost(&self) {
         self.dead.store(true, Ordering::SeqCst);
@@ -322,7 +347,7 @@ impl Lease {
         self.host.lost();
     }
 
-    /// The row is over: its user context goes (its tabs, cookies,
+    /// The row is over: its user context is to go (its tabs, cookies,
     /// storage, cache), and the browser goes back to the pool, or is
     /// closed with everything in it when it serves no more rows.
     pub(super) async fn end(&self) {
@@ -331,20 +356,10 @@ impl Lease {
         if !self.hosts.keeps(&self.host) {
             return self.hosts.retire(self.host.clone()).await;
         }
-        // Removed while the next row starts, which need not wait for it
-        // (~40 ms a row); a removal that fails ends the browser's use.
-        let host = self.host.clone();
-        let uc = self.room.uc.clone();
-        let removal = tokio::spawn(async move {
-            if let Err(e) = host.bidi.remove_user_context(&uc).await {
-                tracing::warn!(
-                    browser = host.number,
-                    "removing a GSTIN's user context failed ({e}); its browser serves no more rows"
-                );
-                host.dead.store(true, Ordering::SeqCst);
-            }
-        });
-        *self.host.removing.lock().expect("removing lock") = Some(removal);
+        // Removed once the next row's tab is current: the browser answers
+        // nothing for ~40 ms while it removes one (a browser that closes
+        // first removes it with everything else).
+        *self.host.ended.lock().expect("ended lock") = Some(self.room.uc.clone());
         self.hosts
             .idle
             .lock()

@@ -237,6 +237,33 @@ fn a_context_removed_mid_row_loses_only_that_row_which_starts_again() {
     assert_eq!(stderr.matches("made_ahead=true").count(), 0, "{stderr}");
 }
 
+/// Every row's user context goes: einvreg removes each as the next row
+/// starts (the last goes with the browser), and makes none ahead for a
+/// row that will not come.
+#[test]
+fn each_rows_context_is_removed_and_none_is_made_for_no_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--taxpayers", "3"]);
+    prod_rows(dir.path(), 3);
+    let driver = DriverProc::start();
+    let proxy = WdProxy::start(driver.port(), Bidi::Relayed);
+    let endpoint = proxy.url();
+    let mut args = batch_on("production-api-user", &r.production);
+    args.extend([
+        "--parallel",
+        "1",
+        "--webdriver",
+        &endpoint,
+        "--chromium",
+        "/usr/bin/chromium",
+    ]);
+    let d = Test::new().cwd(dir.path()).args(&args).run();
+    assert_three_registered(&d);
+    let c = proxy.contexts();
+    assert_eq!(c.made.len(), 3, "{c:?}");
+    assert_eq!(c.removed_by_client, c.made[..2].to_vec(), "{c:?}");
+}
+
 /// An endpoint without WebDriver BiDi: a chromedriver behind a loopback
 /// proxy that takes `webSocketUrl` out of every new session's answer.
 #[test]

@@ -23,6 +23,14 @@ pub struct WdProxy {
     port: u16,
     remove: Arc<AtomicBool>,
     removed: Arc<Mutex<Option<String>>>,
+    contexts: Arc<Mutex<Contexts>>,
+}
+
+/// The user contexts the browser made, and those its client removed.
+#[derive(Default, Clone, Debug)]
+pub struct Contexts {
+    pub made: Vec<String>,
+    pub removed_by_client: Vec<String>,
 }
 
 impl WdProxy {
@@ -38,18 +46,25 @@ impl WdProxy {
         });
         let remove = Arc::new(AtomicBool::new(false));
         let removed = Arc::new(Mutex::new(None));
-        let (r, d) = (remove.clone(), removed.clone());
+        let contexts = Arc::new(Mutex::new(Contexts::default()));
+        let (r, d, c) = (remove.clone(), removed.clone(), contexts.clone());
         std::thread::spawn(move || {
             for conn in ws.incoming().flatten() {
-                let (r, d) = (r.clone(), d.clone());
-                std::thread::spawn(move || relay_socket(conn, upstream, r, d));
+                let (r, d, c) = (r.clone(), d.clone(), c.clone());
+                std::thread::spawn(move || relay_socket(conn, upstream, (r, d), c));
             }
         });
         WdProxy {
             port,
             remove,
             removed,
+            contexts,
         }
+    }
+
+    /// The user contexts made so far, and those einvreg removed.
+    pub fn contexts(&self) -> Contexts {
+        self.contexts.lock().unwrap().clone()
     }
 
     pub fn url(&self) -> String {
@@ -128,8 +143,8 @@ const OUR_ID: u64 = 4_000_000_000;
 fn relay_socket(
     conn: TcpStream,
     upstream: u16,
-    remove: Arc<AtomicBool>,
-    removed: Arc<Mutex<Option<String>>>,
+    (remove, removed): (Arc<AtomicBool>, Arc<Mutex<Option<String>>>),
+    contexts: Arc<Mutex<Contexts>>,
 ) {
     let path = Arc::new(Mutex::new(String::new()));
     let p = path.clone();
@@ -150,9 +165,18 @@ fn relay_socket(
     }
     let mut last_made: Option<String> = None;
     let mut asked: Option<String> = None;
+    // The client's removeUserContext commands: id → the context.
+    let mut removals = std::collections::HashMap::new();
     loop {
         match client.read() {
-            Ok(m) if m.is_text() => up.send(m).unwrap(),
+            Ok(m) if m.is_text() => {
+                let v: serde_json::Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+                if v["method"] == "browser.removeUserContext" {
+                    let uc = v["params"]["userContext"].as_str().unwrap().to_string();
+                    removals.insert(v["id"].as_u64().unwrap(), uc);
+                }
+                up.send(m).unwrap()
+            }
             Ok(Message::Close(_)) => return,
             Ok(_) => {}
             Err(e) if waiting(&e) => {}
@@ -163,6 +187,15 @@ fn relay_socket(
                 let v: serde_json::Value = serde_json::from_str(&t).unwrap_or_default();
                 if let Some(uc) = v["result"]["userContext"].as_str() {
                     last_made = Some(uc.to_string());
+                    // Made once; other answers (a tab's) name it again.
+                    let mut c = contexts.lock().unwrap();
+                    if !c.made.iter().any(|m| m == uc) {
+                        c.made.push(uc.to_string());
+                    }
+                }
+                let theirs = v["id"].as_u64().and_then(|id| removals.remove(&id));
+                if let (Some(uc), "success") = (theirs, v["type"].as_str().unwrap_or("")) {
+                    contexts.lock().unwrap().removed_by_client.push(uc);
                 }
                 if v["id"].as_u64() == Some(OUR_ID) {
                     assert_eq!(v["type"], "success", "removeUserContext: {v}");
