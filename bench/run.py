@@ -116,12 +116,40 @@ class Peak:
         return self.kib / 1024
 
 
+CLK = os.sysconf("SC_CLK_TCK")
+KINDS = ["renderers", "browser", "GPU", "other Chromium", "driver", "the tool"]
+
+
+def kind_of(pid, tool_pid):
+    """What a process under a tool is, by its command line."""
+    if pid == tool_pid:
+        return "the tool"
+    try:
+        cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+    except OSError:
+        return None
+    exe = os.path.basename(cmd[0].decode(errors="replace")) if cmd and cmd[0] else ""
+    flags = b" ".join(cmd)
+    if exe in ("chromedriver", "geckodriver"):
+        return "driver"
+    if b"--type=renderer" in flags:
+        return "renderers"
+    if b"--type=gpu-process" in flags:
+        return "GPU"
+    if b"--type=" in flags:
+        return "other Chromium"  # zygotes (renderers to be), utility, crashpad
+    return "browser" if "chrom" in exe else "the tool"
+
+
 class Browsers:
-    """The peak of the summed PSS of every process under a process (its
-    drivers and browsers), sampled every 200 ms: shared pages counted once."""
+    """Everything under a process (its drivers and browsers), sampled every
+    100 ms: the peak of their summed PSS (shared pages counted once), and
+    their CPU seconds by kind of process. Each is born during the run, so
+    all its CPU counts, but for what it uses in its last 100 ms before it
+    exits. A renderer forked from a zygote counts as one once it says so."""
 
     def __init__(self, p):
-        self.p, self.kib = p, 0
+        self.p, self.kib, self.seen = p, 0, {}
         self.t = threading.Thread(target=self.watch, daemon=True)
         self.t.start()
 
@@ -141,27 +169,50 @@ class Browsers:
                 todo.append(k)
         return out
 
+    def cpu(self, pid):
+        try:
+            f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            return
+        key = (pid, f[19])
+        k = kind_of(pid, self.p.pid)
+        old = self.seen.get(key, ("other Chromium", 0))[0]
+        if k is None or (old == "renderers" and k == "other Chromium"):
+            k = old
+        self.seen[key] = (k, int(f[11]) + int(f[12]))
+
     def watch(self):
         while self.p.poll() is None:
             total = 0
-            for pid in self.below():
+            below = self.below()
+            for pid in below:
                 try:
                     for line in open(f"/proc/{pid}/smaps_rollup"):
                         if line.startswith("Pss:"):
                             total += int(line.split()[1])
                 except OSError:
                     pass
+            for pid in [self.p.pid, *below]:
+                self.cpu(pid)
             self.kib = max(self.kib, total)
-            time.sleep(0.2)
+            time.sleep(0.1)
 
     def mib(self):
         self.t.join()
         return self.kib / 1024
 
+    def by_kind(self):
+        self.t.join()
+        out = dict.fromkeys(KINDS, 0.0)
+        for k, ticks in self.seen.values():
+            out[k] += ticks / CLK
+        return out
+
 
 def run_proc(args, env=None, cwd=WORK, browsers=False):
     """Wall ms, stdout, peak RSS MiB of one process (and, with `browsers`,
-    the peak PSS MiB of everything under it, as a 4th value)."""
+    the peak PSS MiB of everything under it and its CPU by kind of
+    process, as a 4th and 5th value)."""
     t = time.perf_counter()
     p = subprocess.Popen(args, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = Peak(p)
@@ -171,7 +222,7 @@ def run_proc(args, env=None, cwd=WORK, browsers=False):
     if p.returncode != 0:
         raise SystemExit(f"{args[0]} failed ({p.returncode}): {err[-2000:]}")
     if below:
-        return wall, out, peak.mib(), below.mib()
+        return wall, out, peak.mib(), below.mib(), below.by_kind()
     return wall, out, peak.mib()
 
 
@@ -211,12 +262,12 @@ def einvreg_one(flow=FLOW, tag="e", portal=None, extra=()):
 
 
 def playwright(rows, parallel):
-    wall, out, _ = run_proc(["node", os.path.join(ROOT, "bench/reference/playwright.js"), job(rows, parallel)], {"NODE_PATH": NODE_PATH})
+    wall, out, _, _, cpu = run_proc(["node", os.path.join(ROOT, "bench/reference/playwright.js"), job(rows, parallel)], {"NODE_PATH": NODE_PATH}, browsers=True)
     ls = lines(out)
     done = [l for l in ls if "gstin" in l and l["ok"]]
     failed(len(rows) - len(done), "Playwright", [l for l in ls if not l.get("ok", True)])
     launch = ls[0]["launch_ms"]
-    return {"wall": wall, "flow": median([l["flow_ms"] for l in done]), "session": launch + median([l["context_ms"] for l in done])}
+    return {"wall": wall, "flow": median([l["flow_ms"] for l in done]), "session": launch + median([l["context_ms"] for l in done]), "cpu": cpu}
 
 
 def selenium(rows, parallel, **extra):
@@ -236,11 +287,11 @@ def einvreg_batch(rows, parallel, extra=(), portal=None):
         f.writelines(f"{r['gstin']},{r['login']},gsp,{PROVIDER},{r['api_username']}\n" for r in rows)
     args = [BIN, "batch", FLOW, csv, "--portal", portal or PROD, "--auto-answer", "--secrets", SECRETS,
             "--parallel", str(parallel), "--report", "report.json", *extra]
-    wall, _, mib, browsers = run_proc(args, cwd=d, browsers=True)
+    wall, _, mib, browsers, cpu = run_proc(args, cwd=d, browsers=True)
     report = json.load(open(os.path.join(d, "report.json")))
     rows_ = report["rows"] if isinstance(report, dict) else report
     failed(sum(r["status"] != "registered" for r in rows_), "einvreg", [r for r in rows_ if r["status"] != "registered"])
-    return {"wall": wall, "rss": mib, "browsers": browsers, "machine": [r["machine_s"] * 1000 for r in rows_], "dir": d}
+    return {"wall": wall, "rss": mib, "browsers": browsers, "cpu": cpu, "machine": [r["machine_s"] * 1000 for r in rows_], "dir": d}
 
 
 # ------------------------------------------------------------ measuring
@@ -380,6 +431,16 @@ for par in (1, 2, 4):
 table(["parallel", "tool", "wall", "GSTINs per minute", "einvreg wall ÷ this"], rows_)
 md.append("\"einvreg\" keeps one browser per parallel slot and gives each GSTIN a fresh user context (`--isolation context`, the default); "
           "\"einvreg sessions\" starts a fresh browser per GSTIN (`--isolation session`, with its default `--warm`).\n")
+
+md.append(f"### CPU per GSTIN in the batches of {BATCH}, by process (seconds, sampled from /proc every 50 ms)\n")
+rows_ = []
+for par in (1, 4):
+    for tool in ("einvreg", "einvreg sessions", "Playwright"):
+        c = batches[(tool, par)]["cpu"]
+        rows_.append([str(par), tool, f"{sum(c.values()) / BATCH:.2f}", *[f"{c[k] / BATCH:.2f}" for k in KINDS]])
+table(["parallel", "tool", "all", *KINDS], rows_)
+md.append("\"driver\" is chromedriver (Playwright has none: its own process, \"the tool\", speaks CDP to Chromium); "
+          "\"other Chromium\" holds the zygotes, the network service and the other helpers.\n")
 
 md.append("### The browsers' memory at parallel 4 (peak summed PSS of everything under einvreg: chromedriver and Chromium)\n")
 table(["isolation", "peak", "einvreg's own"], [

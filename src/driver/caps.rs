@@ -45,7 +45,10 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--disable-sync",
     "--disable-quic",
     "--disable-extensions",
-    "--disable-features=Translate,OptimizationHints,MediaRouter,PasswordLeakDetection",
+    // Chromium 156 builds its omnibox pop-ups as web pages for every
+    // window, headless too: two renderers and ~0.5 s of CPU per user
+    // context, more than a GSTIN's own pages take (BENCHMARKS.md).
+    "--disable-features=Translate,OptimizationHints,MediaRouter,PasswordLeakDetection,WebUIOmniboxPopup,WebUIOmniboxAimPopup",
     "--password-store=basic",
     "--window-size=1280,1000",
     // One site, one tab: one renderer is enough and saves ~10% CPU per run (BENCHMARKS.md).

@@ -169,6 +169,37 @@ fn a_browser_killed_mid_row_takes_only_its_row_which_starts_again() {
     );
 }
 
+/// Chromium's browser-UI pages (the omnibox pop-ups a headless browser
+/// still builds for every window: a renderer and ~0.5 s of CPU for each
+/// user context) are turned off: none runs under einvreg at any moment
+/// of a batch.
+#[test]
+fn no_browser_ui_page_runs_beside_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = ReplicaProc::start(&["--taxpayers", "2"]);
+    prod_rows(dir.path(), 2);
+    let mut args = batch_on("production-api-user", &r.production);
+    args.extend(["--parallel", "1"]);
+    let mut child = spawn(dir.path(), &args, false);
+    let mut browsers_seen = 0;
+    loop {
+        let under = procs::descendants(child.id());
+        browsers_seen += under.iter().filter(|p| p.comm == "chromium").count();
+        let ui: Vec<String> = under
+            .iter()
+            .map(|p| procs::cmdline(p.pid))
+            .filter(|c| c.contains("--top-chrome-webui"))
+            .collect();
+        assert!(ui.is_empty(), "browser-UI renderers: {ui:?}");
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(browsers_seen > 0, "no Chromium was seen running");
+    assert!(child.wait().unwrap().success());
+}
+
 /// The batch of two ended with both registered, the first row lost
 /// before its submit and started again; its log.
 fn both_registered_one_restarted(child: std::process::Child) -> String {

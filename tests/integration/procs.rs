@@ -55,6 +55,13 @@ pub fn descendants(root: u32) -> Vec<Proc> {
     out
 }
 
+/// A process's command line, its arguments joined by spaces (empty once
+/// it is gone).
+pub fn cmdline(pid: i32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&raw).replace('\0', " ")
+}
+
 /// Processes still alive in any of `groups`.
 /// The main Chromium processes under `root` (children of its chromedrivers).
 pub fn browsers_under(root: u32) -> Vec<Proc> {
