@@ -5,7 +5,7 @@
 //
 //   node bench/reference/playwright.js JOB.json
 // JOB: {"base": URL, "parallel": N, "rows": [{gstin, login, password,
-//       provider, api_username, api_password}]}
+//       provider, api_username, api_password}], "args": [more Chromium flags]}
 // Prints one JSON line per row ({gstin, ok, context_ms, flow_ms}) after
 // {"launch_ms": ...}.
 const { chromium } = require('playwright-core');
@@ -73,7 +73,7 @@ async function register(browser, cookieName, row) {
 
 (async () => {
   const t = now();
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage', ...(job.args || [])] });
   console.log(JSON.stringify({ launch_ms: now() - t }));
   const info = await aid('/__replica/info');
   const queue = [...job.rows];
