@@ -9,6 +9,7 @@ and prints it. Never asserted in tests.
     REPS=5 python3 bench/run.py          # more single-registration rounds (3)
     BENCH_ONLY=warm python3 bench/run.py    # only whether browsers started ahead pay
     BENCH_ONLY=check python3 bench/run.py   # only `einvreg check`, printed
+    BENCH_ONLY=popups python3 bench/run.py  # only what the omnibox pop-up pages cost
 """
 import json, os, re, shutil, statistics, subprocess, sys, tempfile, threading, time, urllib.request
 
@@ -128,6 +129,8 @@ def kind_of(pid, tool_pid):
         cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
     except OSError:
         return None
+    if not cmd[0]:
+        return None  # exiting: its command line is gone, its kind is known
     exe = os.path.basename(cmd[0].decode(errors="replace")) if cmd and cmd[0] else ""
     flags = b" ".join(cmd)
     if exe in ("chromedriver", "geckodriver"):
@@ -141,89 +144,117 @@ def kind_of(pid, tool_pid):
     return "browser" if "chrom" in exe else "the tool"
 
 
-class Browsers:
-    """Everything under a process (its drivers and browsers), sampled every
-    100 ms: the peak of their summed PSS (shared pages counted once), and
-    their CPU seconds by kind of process. Each is born during the run, so
-    all its CPU counts, but for what it uses in its last 100 ms before it
-    exits. A renderer forked from a zygote counts as one once it says so."""
+def below(root):
+    """Every process under `root` (not itself), through parent links."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                ppid = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [root]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            out.append(k)
+            todo.append(k)
+    return out
 
-    def __init__(self, p):
-        self.p, self.kib, self.seen = p, 0, {}
+
+def machine_busy():
+    """CPU seconds the whole machine has been busy (/proc/stat)."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (sum(f) - f[3] - f[4]) / CLK
+
+
+class Sampler:
+    """Samples what runs under a process every `every` seconds while it runs."""
+
+    def __init__(self, p, every):
+        self.p, self.every = p, every
         self.t = threading.Thread(target=self.watch, daemon=True)
         self.t.start()
 
-    def below(self):
-        kids = {}
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    ppid = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                kids.setdefault(ppid, []).append(int(d))
-        out, todo = [], [self.p.pid]
-        while todo:
-            for k in kids.get(todo.pop(), []):
-                out.append(k)
-                todo.append(k)
-        return out
-
-    def cpu(self, pid):
-        try:
-            f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            return
-        key = (pid, f[19])
-        k = kind_of(pid, self.p.pid)
-        old = self.seen.get(key, ("other Chromium", 0))[0]
-        if k is None or (old == "renderers" and k == "other Chromium"):
-            k = old
-        self.seen[key] = (k, int(f[11]) + int(f[12]))
-
     def watch(self):
         while self.p.poll() is None:
-            total = 0
-            below = self.below()
-            for pid in below:
-                try:
-                    for line in open(f"/proc/{pid}/smaps_rollup"):
-                        if line.startswith("Pss:"):
-                            total += int(line.split()[1])
-                except OSError:
-                    pass
-            for pid in [self.p.pid, *below]:
-                self.cpu(pid)
-            self.kib = max(self.kib, total)
-            time.sleep(0.1)
+            self.sample(below(self.p.pid))
+            time.sleep(self.every)
+
+
+class Memory(Sampler):
+    """The peak of the summed PSS of everything under a process (its
+    drivers and browsers; shared pages counted once). Reading smaps costs
+    ~10 ms a Chromium process, so only untimed runs are watched so."""
+
+    def __init__(self, p):
+        self.kib = 0
+        super().__init__(p, 0.2)
+
+    def sample(self, pids):
+        total = 0
+        for pid in pids:
+            try:
+                for line in open(f"/proc/{pid}/smaps_rollup"):
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        self.kib = max(self.kib, total)
 
     def mib(self):
         self.t.join()
         return self.kib / 1024
+
+
+class Cpu(Sampler):
+    """CPU seconds of a process and everything under it, by kind of
+    process, read from /proc/PID/stat every 250 ms (a process's last
+    quarter second before it exits is missed: alike for every tool);
+    and the whole machine's busy seconds over the run. A renderer forked
+    from a zygote counts as a renderer once it says so."""
+
+    def __init__(self, p):
+        self.seen, self.busy0 = {}, machine_busy()
+        super().__init__(p, 0.25)
+
+    def sample(self, pids):
+        for pid in [self.p.pid, *pids]:
+            try:
+                f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            key = (pid, f[19])
+            k = kind_of(pid, self.p.pid)
+            old = self.seen.get(key, ("other Chromium", 0))[0]
+            if k is None or (old == "renderers" and k == "other Chromium"):
+                k = old
+            self.seen[key] = (k, int(f[11]) + int(f[12]))
 
     def by_kind(self):
         self.t.join()
         out = dict.fromkeys(KINDS, 0.0)
         for k, ticks in self.seen.values():
             out[k] += ticks / CLK
+        out["machine"] = machine_busy() - self.busy0
         return out
 
 
-def run_proc(args, env=None, cwd=WORK, browsers=False):
-    """Wall ms, stdout, peak RSS MiB of one process (and, with `browsers`,
-    the peak PSS MiB of everything under it and its CPU by kind of
-    process, as a 4th and 5th value)."""
+def run_proc(args, env=None, cwd=WORK, cpu=False, memory=False):
+    """Wall ms, stdout, peak RSS MiB of one process; with `cpu`, its CPU by
+    kind of process (Cpu.by_kind); with `memory`, the peak PSS MiB of
+    everything under it (Memory)."""
     t = time.perf_counter()
     p = subprocess.Popen(args, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = Peak(p)
-    below = Browsers(p) if browsers else None
+    used = Cpu(p) if cpu else None
+    mem = Memory(p) if memory else None
     out, err = p.communicate()
     wall = (time.perf_counter() - t) * 1000
     if p.returncode != 0:
         raise SystemExit(f"{args[0]} failed ({p.returncode}): {err[-2000:]}")
-    if below:
-        return wall, out, peak.mib(), below.mib(), below.by_kind()
-    return wall, out, peak.mib()
+    extra = {"cpu": used.by_kind() if used else None, "browsers": mem.mib() if mem else None}
+    return wall, out, peak.mib(), extra
 
 
 FAILED = {}
@@ -255,7 +286,7 @@ def einvreg_one(flow=FLOW, tag="e", portal=None, extra=()):
     args = [BIN, "run", flow, "--var", f"gstin={r['gstin']}", "--var", f"portal_username={r['login']}", "--var", "through=gsp",
             "--var", f"provider={PROVIDER}", "--var", f"api_username={r['api_username']}", "--portal", portal or PROD,
             "--auto-answer", "--json", *extra]
-    wall, out, mib = run_proc(args, {"EINVREG_PORTAL_PASSWORD": r["password"]}, cwd=d)
+    wall, out, mib, _ = run_proc(args, {"EINVREG_PORTAL_PASSWORD": r["password"]}, cwd=d)
     rep_ = json.loads(out)
     failed(int(rep_["status"] != "registered"), "einvreg", rep_["message"])
     return {"wall": wall, "flow": rep_["total"], "session": rep_["session_wait"], "rss": mib}
@@ -268,24 +299,24 @@ NO_POPUPS = ["--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup"]
 
 
 def playwright(rows, parallel, args=()):
-    wall, out, _, _, cpu = run_proc(["node", os.path.join(ROOT, "bench/reference/playwright.js"), job(rows, parallel, args=list(args))],
-                                    {"NODE_PATH": NODE_PATH}, browsers=True)
+    wall, out, _, extra = run_proc(["node", os.path.join(ROOT, "bench/reference/playwright.js"), job(rows, parallel, args=list(args))],
+                                   {"NODE_PATH": NODE_PATH}, cpu=True)
     ls = lines(out)
     done = [l for l in ls if "gstin" in l and l["ok"]]
     failed(len(rows) - len(done), "Playwright", [l for l in ls if not l.get("ok", True)])
     launch = ls[0]["launch_ms"]
-    return {"wall": wall, "flow": median([l["flow_ms"] for l in done]), "session": launch + median([l["context_ms"] for l in done]), "cpu": cpu}
+    return {"wall": wall, "flow": median([l["flow_ms"] for l in done]), "session": launch + median([l["context_ms"] for l in done]), "cpu": extra["cpu"]}
 
 
 def selenium(rows, parallel, **extra):
-    wall, out, _ = run_proc(["/usr/bin/python3", os.path.join(ROOT, "bench/reference/selenium_ref.py"), job(rows, parallel, **extra)])
+    wall, out, _, _ = run_proc(["/usr/bin/python3", os.path.join(ROOT, "bench/reference/selenium_ref.py"), job(rows, parallel, **extra)])
     ls = lines(out)
     done = [l for l in ls if l["ok"]]
     failed(len(rows) - len(done), "Selenium", [l for l in ls if not l["ok"]])
     return {"wall": wall, "flow": median([l["flow_ms"] for l in done]), "session": median([l["session_ms"] for l in done])}
 
 
-def einvreg_batch(rows, parallel, extra=(), portal=None):
+def einvreg_batch(rows, parallel, extra=(), portal=None, memory=False):
     d = os.path.join(WORK, f"batch-{time.monotonic_ns()}")
     os.makedirs(d)
     csv = os.path.join(d, "rows.csv")
@@ -294,11 +325,11 @@ def einvreg_batch(rows, parallel, extra=(), portal=None):
         f.writelines(f"{r['gstin']},{r['login']},gsp,{PROVIDER},{r['api_username']}\n" for r in rows)
     args = [BIN, "batch", FLOW, csv, "--portal", portal or PROD, "--auto-answer", "--secrets", SECRETS,
             "--parallel", str(parallel), "--report", "report.json", *extra]
-    wall, _, mib, browsers, cpu = run_proc(args, cwd=d, browsers=True)
+    wall, _, mib, more = run_proc(args, cwd=d, cpu=not memory, memory=memory)
     report = json.load(open(os.path.join(d, "report.json")))
     rows_ = report["rows"] if isinstance(report, dict) else report
     failed(sum(r["status"] != "registered" for r in rows_), "einvreg", [r for r in rows_ if r["status"] != "registered"])
-    return {"wall": wall, "rss": mib, "browsers": browsers, "cpu": cpu, "machine": [r["machine_s"] * 1000 for r in rows_], "dir": d}
+    return {"wall": wall, "rss": mib, **more, "machine": [r["machine_s"] * 1000 for r in rows_], "dir": d}
 
 
 # ------------------------------------------------------------ measuring
@@ -320,6 +351,20 @@ def spread(xs, unit="ms", scale=1):
 
 
 
+def write_section(name, heading):
+    """A BENCH_ONLY run's tables, under `heading`, into BENCHMARKS.md
+    between its `bench:NAME` markers; printed; the bench ends."""
+    text = "\n".join([heading, *md])
+    print(text)
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    doc = open(path).read()
+    b, e = f"<!-- bench:{name}:begin -->", f"<!-- bench:{name}:end -->"
+    if b in doc and e in doc:
+        open(path, "w").write(doc[:doc.index(b) + len(b)] + "\n" + text + "\n" + doc[doc.index(e):])
+    rep.kill()
+    sys.exit(0)
+
+
 if os.environ.get("BENCH_ONLY") == "warm":
     # Whether a browser started ahead pays (the default `--warm` follows
     # this): parallel 1 and 4, with one started ahead and with none.
@@ -328,15 +373,28 @@ if os.environ.get("BENCH_ONLY") == "warm":
     table(["warm browsers", "wall per GSTIN", "flow per GSTIN (machine time)"], [
         [f"parallel {par}, {'one started ahead' if w else 'none'} (`--warm {w}`)", f"{r['wall'] / W / 1000:.2f} s", spread(r["machine"])]
         for (par, w), r in runs.items()])
-    text = "\n".join([f"Generated by `BENCH_ONLY=warm python3 bench/run.py` on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {W} GSTINs per run.\n", *md])
-    print(text)
-    path = os.path.join(ROOT, "BENCHMARKS.md")
-    doc = open(path).read()
-    b, e = "<!-- bench:warm:begin -->", "<!-- bench:warm:end -->"
-    if b in doc and e in doc:
-        open(path, "w").write(doc[:doc.index(b) + len(b)] + "\n" + text + "\n" + doc[doc.index(e):])
-    rep.kill()
-    sys.exit(0)
+    write_section("warm", f"Generated by `BENCH_ONLY=warm python3 bench/run.py` on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {W} GSTINs per run.\n")
+
+def popups_rows(n=8, reps=3):
+    """Machine CPU and wall of `n` user contexts in one Chromium (bench/popups.js),
+    with and without the flag against the omnibox pop-up pages, in turn."""
+    runs = {"without": [], "with": []}
+    for _ in range(reps):
+        for k, flags in (("without", []), ("with", NO_POPUPS)):
+            out = subprocess.run(["node", os.path.join(ROOT, "bench/popups.js"), PROD, str(n), *flags],
+                                 capture_output=True, text=True, check=True).stdout
+            runs[k].append(json.loads(out.strip().splitlines()[-1]))
+    label = {"without": "Chromium's defaults", "with": f"`{NO_POPUPS[0]}`"}
+    return [[label[k], f"{median([r['cpu_s'] for r in v]):.2f} s", f"{median([r['wall_s'] for r in v]):.2f} s", str(reps)]
+            for k, v in runs.items()]
+
+
+POPUPS_HEAD = ["Chromium flags", "machine CPU", "wall", "runs"]
+POPUPS_TITLE = "8 user contexts in one Chromium, each loading the replica's home and login pages twice (bench/popups.js, medians)"
+
+if os.environ.get("BENCH_ONLY") == "popups":
+    table(POPUPS_HEAD, popups_rows())
+    write_section("popups", f"Generated by `BENCH_ONLY=popups python3 bench/run.py` on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores: {POPUPS_TITLE}.\n")
 
 log("single registrations, the tools in turn")
 single = {k: [] for k in ["einvreg", "einvreg fast", "Playwright", "Selenium"]}
@@ -368,6 +426,10 @@ for par in (1, 2, 4):
     batches[("Selenium", par)] = selenium(fresh(BATCH, "t"), par)
     log(f"  parallel {par}: " + ", ".join(f"{k[0]} {v['wall'] / 1000:.1f} s" for k, v in batches.items() if k[1] == par))
 
+log("the browsers' memory at parallel 4 (untimed runs: reading it slows a run)")
+memory = {k: einvreg_batch(fresh(8, f"y{i}"), 4, extra, memory=True)
+          for i, (k, extra) in enumerate([("context", []), ("session", ["--isolation", "session"])])}
+
 log("einvreg's own memory")
 rss = {
     ("URL", 1): median([r["rss"] for r in single["einvreg"]]),
@@ -383,6 +445,9 @@ idle_log = os.path.join(WORK, "answers.log")
 einvreg_batch(fresh(4, "o"), 4, ["--auto-answer-mistakes", "delay=2000", "--auto-answer-log", idle_log])
 ans = sorted(tuple(map(float, l.split()[:2])) for l in open(idle_log))
 idle = [max(0.0, b[0] - a[1]) for a, b in zip(ans, ans[1:])]
+
+log("omnibox pop-up pages: user contexts with and without the flag")
+popups = popups_rows()
 
 log("WebDriver commands per registration")
 sock = __import__("socket").socket()
@@ -443,20 +508,22 @@ md.append("\"einvreg\" keeps one browser per parallel slot and gives each GSTIN 
           "\"Playwright, pop-ups off\" is the reference given the Chromium flag einvreg uses against the omnibox pop-up pages "
           f"(`{NO_POPUPS[0]}`); the targets are measured against the reference as written.\n")
 
-md.append(f"### CPU per GSTIN in the batches of {BATCH}, by process (seconds, sampled from /proc every 50 ms)\n")
+md.append(f"### CPU per GSTIN in the batches of {BATCH}, by process (seconds)\n")
 rows_ = []
 for par in (1, 4):
     for tool in ("einvreg", "einvreg sessions", "Playwright", "Playwright, pop-ups off"):
         c = batches[(tool, par)]["cpu"]
-        rows_.append([str(par), tool, f"{sum(c.values()) / BATCH:.2f}", *[f"{c[k] / BATCH:.2f}" for k in KINDS]])
-table(["parallel", "tool", "all", *KINDS], rows_)
+        rows_.append([str(par), tool, f"{c['machine'] / BATCH:.2f}", f"{sum(c[k] for k in KINDS) / BATCH:.2f}", *[f"{c[k] / BATCH:.2f}" for k in KINDS]])
+table(["parallel", "tool", "machine", "under the tool", *KINDS], rows_)
+md.append("\"machine\" is the whole machine's busy time over the run (/proc/stat: the replica and the bench's own sampling too); "
+          "the others are read from /proc/PID/stat every 250 ms for each process under the tool, so a process's last quarter second is missed.\n")
 md.append("\"driver\" is chromedriver (Playwright has none: its own process, \"the tool\", speaks CDP to Chromium); "
           "\"other Chromium\" holds the zygotes, the network service and the other helpers.\n")
 
-md.append("### The browsers' memory at parallel 4 (peak summed PSS of everything under einvreg: chromedriver and Chromium)\n")
+md.append("### The browsers' memory at parallel 4 (8 GSTINs, untimed runs; peak summed PSS of everything under einvreg: chromedriver and Chromium)\n")
 table(["isolation", "peak", "einvreg's own"], [
-    ["user contexts (`--isolation context`)", f"{batches[('einvreg', 4)]['browsers']:.0f} MiB", f"{batches[('einvreg', 4)]['rss']:.1f} MiB"],
-    ["sessions (`--isolation session`)", f"{batches[('einvreg sessions', 4)]['browsers']:.0f} MiB", f"{batches[('einvreg sessions', 4)]['rss']:.1f} MiB"],
+    ["user contexts (`--isolation context`)", f"{memory['context']['browsers']:.0f} MiB", f"{memory['context']['rss']:.1f} MiB"],
+    ["sessions (`--isolation session`)", f"{memory['session']['browsers']:.0f} MiB", f"{memory['session']['rss']:.1f} MiB"],
 ])
 
 md.append("### einvreg's own memory (VmHWM of the einvreg process: browsers excluded)\n")
@@ -474,6 +541,9 @@ table(["measure", "value", "answers"], [["time from one answer to the next promp
 md.append("### WebDriver commands per registration (through a counting proxy)\n")
 table(["tool", "commands", "time inside them"], [[k, str(n), f"{ms:.0f} ms"] for k, (n, ms) in counts.items()] +
       [["Playwright", "n/a (CDP, not WebDriver)", ""]])
+
+md.append(f"### {POPUPS_TITLE}\n")
+table(POPUPS_HEAD, popups)
 
 md.append("### einvreg check\n")
 table(["measure", "median", "min-max", "runs"], [l.strip("| ").split(" | ") for l in check_rows()])

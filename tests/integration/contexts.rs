@@ -217,33 +217,51 @@ fn both_registered_one_restarted(child: std::process::Child) -> String {
     stderr
 }
 
+/// A batch of `rows` generated rows at `--parallel 1`, through our own
+/// chromedriver behind a proxy that relays its BiDi socket.
+struct Relayed {
+    dir: tempfile::TempDir,
+    replica: ReplicaProc,
+    proxy: WdProxy,
+    _driver: DriverProc,
+}
+
+impl Relayed {
+    fn start(rows: usize) -> Relayed {
+        let dir = tempfile::tempdir().unwrap();
+        let replica = ReplicaProc::start(&["--taxpayers", &rows.to_string()]);
+        prod_rows(dir.path(), rows);
+        let driver = DriverProc::start();
+        let proxy = WdProxy::start(driver.port(), Bidi::Relayed);
+        Relayed {
+            dir,
+            replica,
+            proxy,
+            _driver: driver,
+        }
+    }
+
+    /// The batch's arguments, then `more`.
+    fn args(&self, more: &[&str]) -> Vec<String> {
+        let endpoint = self.proxy.url();
+        let mut args = batch_on("production-api-user", &self.replica.production);
+        args.extend(["--parallel", "1", "--webdriver", &endpoint]);
+        args.extend(["--chromium", "/usr/bin/chromium"]);
+        args.extend(more);
+        args.into_iter().map(String::from).collect()
+    }
+}
+
 /// The row's user context is removed under it (by the browser, or another
 /// client of it) while the row waits for its captcha: the row is lost and
 /// starts again in a fresh context, as a lost session does.
 #[test]
 fn a_context_removed_mid_row_loses_only_that_row_which_starts_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = ReplicaProc::start(&["--taxpayers", "2"]);
-    prod_rows(dir.path(), 2);
-    let driver = DriverProc::start();
-    let proxy = WdProxy::start(driver.port(), Bidi::Relayed);
-    let endpoint = proxy.url();
-    let mut args = batch_on("production-api-user", &r.production);
+    let b = Relayed::start(2);
     // No context made ahead: the last one made is the row's.
-    args.extend([
-        "--parallel",
-        "1",
-        "--warm",
-        "0",
-        "--webdriver",
-        &endpoint,
-        "--chromium",
-        "/usr/bin/chromium",
-        "--auto-answer-mistakes",
-        "delay=1500",
-        "-v",
-    ]);
-    let child = spawn(dir.path(), &args, true);
+    let more = ["--warm", "0", "--auto-answer-mistakes", "delay=1500", "-v"];
+    let child = spawn(b.dir.path(), &b.args(&more), true);
+    let (r, proxy) = (&b.replica, &b.proxy);
     let captchas = format!("{}/__replica/captchas", r.production);
     poll("the first row at its captcha")
         .within(Duration::from_secs(60))
@@ -273,24 +291,10 @@ fn a_context_removed_mid_row_loses_only_that_row_which_starts_again() {
 /// row that will not come.
 #[test]
 fn each_rows_context_is_removed_and_none_is_made_for_no_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = ReplicaProc::start(&["--taxpayers", "3"]);
-    prod_rows(dir.path(), 3);
-    let driver = DriverProc::start();
-    let proxy = WdProxy::start(driver.port(), Bidi::Relayed);
-    let endpoint = proxy.url();
-    let mut args = batch_on("production-api-user", &r.production);
-    args.extend([
-        "--parallel",
-        "1",
-        "--webdriver",
-        &endpoint,
-        "--chromium",
-        "/usr/bin/chromium",
-    ]);
-    let d = Test::new().cwd(dir.path()).args(&args).run();
+    let b = Relayed::start(3);
+    let d = Test::new().cwd(b.dir.path()).args(b.args(&[])).run();
     assert_three_registered(&d);
-    let c = proxy.contexts();
+    let c = b.proxy.contexts();
     assert_eq!(c.made.len(), 3, "{c:?}");
     assert_eq!(c.removed_by_client, c.made[..2].to_vec(), "{c:?}");
 }
