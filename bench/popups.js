@@ -3,7 +3,7 @@
 // loading the replica's home and login pages twice, then removed. Prints
 // {"wall_s", "cpu_s"}: the machine's CPU seconds (/proc/stat) over it.
 //
-//   node bench/popups.js BASE_URL N [extra Chromium flags...]
+//   node --experimental-websocket bench/popups.js BASE_URL N [extra Chromium flags...]
 const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -22,7 +22,7 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
     '--disable-site-isolation-trials', '--renderer-process-limit=1', '--remote-debugging-port=0',
     `--user-data-dir=${profile}`, ...flags, 'about:blank'], { stdio: 'ignore' });
   let port;
-  for (let i = 0; i < 200 && !port; i++) {
+  for (let i = 0; i < 1200 && !port; i++) { // up to 30 s on a busy machine
     try { port = fs.readFileSync(path.join(profile, 'DevToolsActivePort'), 'utf8').split('\n')[0]; } catch (_) { await sleep(25); }
   }
   const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
@@ -56,6 +56,7 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
   console.log(JSON.stringify({ wall_s: (performance.now() - t0) / 1000, cpu_s: busy() - cpu0 }));
   chromium.kill();
   await new Promise(r => chromium.on('exit', r));
-  fs.rmSync(profile, { recursive: true, force: true });
+  // Its helpers may still write there a moment after the browser exits.
+  fs.rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   process.exit(0);
 })();

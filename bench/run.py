@@ -381,9 +381,11 @@ def popups_rows(n=8, reps=3):
     runs = {"without": [], "with": []}
     for _ in range(reps):
         for k, flags in (("without", []), ("with", NO_POPUPS)):
-            out = subprocess.run(["node", os.path.join(ROOT, "bench/popups.js"), PROD, str(n), *flags],
-                                 capture_output=True, text=True, check=True).stdout
-            runs[k].append(json.loads(out.strip().splitlines()[-1]))
+            r = subprocess.run(["node", "--experimental-websocket", os.path.join(ROOT, "bench/popups.js"), PROD, str(n), *flags],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise SystemExit(f"bench/popups.js failed ({r.returncode}): {r.stderr[-2000:]}")
+            runs[k].append(json.loads(r.stdout.strip().splitlines()[-1]))
     label = {"without": "Chromium's defaults", "with": f"`{NO_POPUPS[0]}`"}
     return [[label[k], f"{median([r['cpu_s'] for r in v]):.2f} s", f"{median([r['wall_s'] for r in v]):.2f} s", str(reps)]
             for k, v in runs.items()]
@@ -447,7 +449,11 @@ ans = sorted(tuple(map(float, l.split()[:2])) for l in open(idle_log))
 idle = [max(0.0, b[0] - a[1]) for a, b in zip(ans, ans[1:])]
 
 log("omnibox pop-up pages: user contexts with and without the flag")
-popups = popups_rows()
+try:
+    popups = popups_rows()
+except SystemExit as e:  # reported in its table, not lost with the rest
+    log(str(e))
+    popups = [["failed (the bench's log says why)", "", "", "0"]]
 
 log("WebDriver commands per registration")
 sock = __import__("socket").socket()
