@@ -12,10 +12,12 @@ use serde_json::{json, Value};
 mod describe;
 mod mask;
 pub mod nearest;
+mod probe;
 pub mod widget;
 
 pub use describe::{describe_targets, joined, list, snippet, target_of};
 pub use mask::{hide_texts, mask_secrets, unhide_texts, visible_text};
+pub use probe::{probe, probe_after_click, Probe, Wait};
 
 /// Why a target in a fallback list did not match.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -98,7 +100,9 @@ pub struct Found {
 }
 
 /// The page's still time in ms, -1 (or absent) for not still.
-fn still<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<std::time::Duration>, D::Error> {
+pub(super) fn still<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::time::Duration>, D::Error> {
     let ms = i64::deserialize(d)?;
     Ok(u64::try_from(ms).ok().map(std::time::Duration::from_millis))
 }
@@ -166,7 +170,7 @@ pub fn locators(t: &Targets) -> Value {
 }
 
 /// The helpers every page script starts with.
-const COMMON_JS: &str = include_str!("common.js");
+pub(super) const COMMON_JS: &str = include_str!("common.js");
 
 /// One interrupt to watch for, as the page scripts take it: its index
 /// among the watched ones and its recognition (one known only by its
@@ -270,135 +274,13 @@ pub async fn image_loaded(c: &Client, mark: &str) -> Result<bool, CmdError> {
     Ok(v.as_bool().unwrap_or(false))
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Probe {
-    pub url: String,
-    pub ready: String,
-    pub text: String,
-    /// Navigation marker still present: the old document.
-    pub marked: bool,
-    /// Per group: (index matched, innerText of the match) or null.
-    pub groups: Vec<Option<(i64, String)>>,
-    /// The first interrupt of the watch list that shows, or -1.
-    #[serde(default = "none_shows")]
-    pub interrupt: i64,
-    /// How long the page has been still (as [`Found::still`]).
-    #[serde(default, deserialize_with = "still")]
-    pub still: Option<std::time::Duration>,
-    /// A page load has begun (`beforeunload` fired): the old document
-    /// stays only until the next one arrives.
-    #[serde(default)]
-    pub leaving: bool,
-    /// Whether the click armed under the look's token reached its element
-    /// (`None`: not asked, or another document, which the click loaded).
-    #[serde(default)]
-    pub clicked: Option<bool>,
-    /// The marked document is gone and the next one has loaded, its load
-    /// event's handlers run.
-    #[serde(default)]
-    pub loaded: bool,
-}
-
-fn none_shows() -> i64 {
-    -1
-}
-
-impl Default for Probe {
-    fn default() -> Self {
-        Probe {
-            url: String::new(),
-            ready: String::new(),
-            text: String::new(),
-            marked: false,
-            groups: vec![],
-            interrupt: -1,
-            still: None,
-            leaving: false,
-            clicked: None,
-            loaded: false,
-        }
-    }
-}
-
-impl Probe {
-    /// The interrupt that shows, if any.
-    pub fn interrupt(&self) -> Option<usize> {
-        usize::try_from(self.interrupt).ok()
-    }
-}
-
-/// When a probe answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wait {
-    /// At once.
-    Now,
-    /// At the next change of the page (a DOM mutation, a load), or after this long.
-    Change(std::time::Duration),
-    /// Once the marked document is gone and the next has loaded, or after
-    /// this long (a page load cuts the wait short with a transient error).
-    Loaded(std::time::Duration),
-}
-
-impl Wait {
-    fn as_js(self) -> Value {
-        match self {
-            Wait::Now => json!({"ms": 0}),
-            Wait::Change(d) => json!({"ms": d.as_millis() as u64, "until": "change"}),
-            Wait::Loaded(d) => json!({"ms": d.as_millis() as u64, "until": "loaded"}),
-        }
-    }
-}
-
-/// The page in one look: address, load state, text, the first match of
-/// each group and which interrupt of `watch` shows; answered as `wait` says.
-pub async fn probe(
-    c: &Client,
-    groups: &[&Targets],
-    nav_token: &str,
-    watch: &Value,
-    wait: Wait,
-) -> Result<Probe, CmdError> {
-    run_probe(c, groups, nav_token, watch, wait.as_js()).await
-}
-
-/// One look at once right after a click armed under `arm`: [`probe`]'s,
-/// saying too whether the click arrived ([`Probe::clicked`]).
-pub async fn probe_after_click(
-    c: &Client,
-    groups: &[&Targets],
-    nav_token: &str,
-    watch: &Value,
-    arm: &str,
-) -> Result<Probe, CmdError> {
-    let o = json!({"ms": 0, "arm": arm});
-    run_probe(c, groups, nav_token, watch, o).await
-}
-
-/// The probe script, answered as `o` says ([`Wait::as_js`], and `arm`).
-async fn run_probe(
-    c: &Client,
-    groups: &[&Targets],
-    nav_token: &str,
-    watch: &Value,
-    o: Value,
-) -> Result<Probe, CmdError> {
-    let js = format!("{COMMON_JS}\n{PROBE_JS}");
-    let gs: Vec<Value> = groups.iter().map(|t| locators(t)).collect();
-    let args = vec![Value::Array(gs), json!(nav_token), watch.clone(), o];
-    let v = c.execute_async(&js, args).await?;
-    if v.is_null() {
-        return Err(no_answer());
-    }
-    Ok(serde_json::from_value(v).unwrap_or_default())
-}
-
 /// What chromedriver answers for a script during which an alert opened:
 /// nothing. Never read as an empty page (where "every element is there"
 /// would hold of no elements): an error, transient, that sends the caller
 /// to the alert.
 const NO_ANSWER: &str = "the page gave no answer (an alert opened?)";
 
-fn no_answer() -> CmdError {
+pub(super) fn no_answer() -> CmdError {
     CmdError::NotW3C(json!(NO_ANSWER))
 }
 
@@ -406,23 +288,6 @@ fn no_answer() -> CmdError {
 pub fn is_no_answer(e: &CmdError) -> bool {
     matches!(e, CmdError::NotW3C(Value::String(s)) if s == NO_ANSWER)
 }
-
-const PROBE_JS: &str = r#"
-const [gs, nav, watch, o, done] = arguments;
-const probe = () => ({ url: location.href, ready: document.readyState,
-  text: (document.body ? document.body.innerText : '').slice(0, 200000),
-  marked: !!nav && window.__einvregNav === nav, interrupt: __watch(watch), still: __still(),
-  leaving: window.__einvregStill.leaving, loaded: loaded(),
-  clicked: o.arm ? (window.__einvregArmed === o.arm ? window.__einvregClicked === o.arm : null) : null,
-  groups: gs.map(g => { const r = __find(g, 'see'); return r.el ? [r.index, (r.el.innerText||r.el.value||'').slice(0, 20000)] : null; }) });
-// Loaded once the load event's handlers ran (readyState turns 'complete'
-// just before them): an alert a handler opens is seen before the page is.
-const handled = () => { const n = performance.getEntriesByType('navigation')[0]; return !n || n.loadEventEnd > 0; };
-const loaded = () => !(nav && window.__einvregNav === nav) && document.readyState === 'complete' && handled();
-if (!o.ms || (o.until === 'loaded' && loaded())) done(probe());
-else if (o.until === 'loaded') __waitFor(false, loaded, x => x, o.ms, 50, () => done(probe()));
-else __waitFor(false, () => true, x => x, o.ms, 0, () => done(probe()));
-"#;
 
 /// The text of the alert an error says is open: `Some(None)` when one is
 /// open but the endpoint did not say its text.
