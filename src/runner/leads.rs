@@ -5,10 +5,10 @@
 use super::error::{RunError, StepErr};
 use super::human::IN_PLACE;
 use super::interrupts::AlertIs;
-use super::page::Wait;
+use super::page::{Probe, Wait};
 use super::session::{Look, NavEnd};
 use super::Runner;
-use crate::flow::{Step, Targets};
+use crate::flow::{Recognise, Step};
 use std::time::{Duration, Instant};
 
 /// How often a page load that has not begun is checked for a new window.
@@ -32,13 +32,13 @@ impl Runner<'_> {
         lead: Lead<'_>,
         token: &str,
     ) -> Result<Landed, StepErr> {
-        let landed = match lead {
+        let (landed, seen) = match lead {
             Lead::Stay => return Ok(Landed::Arrived),
             Lead::Load => self.wait_load(st, token).await?,
             Lead::Screen(id) => self.wait_screen_or_load(st, id, token).await?,
         };
         if self.mode().watches_outcomes() {
-            self.outcome_now(None).await?;
+            self.outcome_now(seen.as_deref()).await?;
         }
         Ok(landed)
     }
@@ -55,46 +55,44 @@ impl Runner<'_> {
         token: &str,
         armed: &str,
     ) -> Result<AfterClick, StepErr> {
-        let target = match lead {
+        let (look, target) = match lead {
             Lead::Stay => return Ok(AfterClick::Unsure),
-            Lead::Load => None,
+            Lead::Load => (self.load_look(), None),
             Lead::Screen(id) => match self.flow().screen_index(id) {
-                Some(i) => Some(&self.flow().screens[i].recognise),
+                Some(i) => (self.screen_look(i), Some(&self.flow().screens[i].recognise)),
                 None => return Ok(AfterClick::Unsure),
             },
         };
-        let watching = self.mode().watches_outcomes();
-        let mut groups = match watching {
-            true => self.outcome_groups(false),
-            false => vec![],
-        };
-        let outcomes = groups.len();
-        groups.extend(target.iter().flat_map(|r| r.elements.iter()));
-        let Some(p) = self.s.look_after_click(&groups, token, armed).await else {
+        let Some(p) = self.s.look_after_click(&look.refs(), token, armed).await else {
             return Ok(AfterClick::Unsure);
         };
         // The old page, the click not (yet) seen there: looked at as before.
         if p.marked && p.clicked != Some(true) {
             return Ok(AfterClick::Unsure);
         }
-        let there = match target {
-            Some(r) => p.loaded || super::walk::recognises(r, &p, &p.groups[outcomes..]),
-            None => p.loaded,
+        let shown = |r: &Recognise| {
+            let groups = p.groups.get(..r.elements.len()).unwrap_or_default();
+            super::walk::recognises(r, &p, groups)
         };
-        if !there {
+        if !(p.loaded || target.is_some_and(shown)) {
             return Ok(AfterClick::Waiting);
         }
-        if watching {
-            self.outcome_now(Some(&p)).await?;
+        self.keep_fresh(&look, &p);
+        if self.mode().watches_outcomes() {
+            self.outcome_now(Some(&look.parts.waiting(&p))).await?;
         }
         Ok(AfterClick::Landed)
     }
 
     /// Waits for the page a step loaded. An interrupt's alert that opens
     /// meanwhile is handled and the wait goes on; if the old page then
-    /// stays, the click was lost ([`Landed::Interrupted`]).
-    async fn wait_load(&mut self, st: &Step, token: &str) -> Result<Landed, StepErr> {
+    /// stays, the click was lost ([`Landed::Interrupted`]). The look that
+    /// saw the new page comes back (with the outcomes' groups only) and is
+    /// kept for the walk.
+    async fn wait_load(&mut self, st: &Step, token: &str) -> Result<Arrival, StepErr> {
         let timeout = self.step_timeout(st);
+        let look = self.load_look();
+        let groups = look.refs();
         let wait = self.mode().load_wait(timeout);
         let deadline = Instant::now() + wait;
         let mut interrupted = false;
@@ -102,12 +100,21 @@ impl Runner<'_> {
             let left = deadline.saturating_duration_since(Instant::now());
             // Loaded, or an alert opened: the new page's, or an interrupt.
             // Looked at in slices: the page may open in a new window instead.
-            let text = match self.s.wait_navigation(token, left.min(WINDOW_LOOK)).await? {
-                NavEnd::Loaded => return Ok(Landed::Arrived),
+            let text = match self
+                .s
+                .wait_navigation(token, left.min(WINDOW_LOOK), &groups)
+                .await?
+            {
+                NavEnd::Loaded(p) => {
+                    self.keep_fresh(&look, &p);
+                    return Ok((Landed::Arrived, Some(Box::new(look.parts.waiting(&p)))));
+                }
                 NavEnd::Alert(text) => text,
-                NavEnd::Late if self.s.follow_new_window().await? => return Ok(Landed::Arrived),
+                NavEnd::Late if self.s.follow_new_window().await? => {
+                    return Ok((Landed::Arrived, None))
+                }
                 NavEnd::Late if Instant::now() < deadline => continue,
-                NavEnd::Late if interrupted => return Ok(Landed::Interrupted),
+                NavEnd::Late if interrupted => return Ok((Landed::Interrupted, None)),
                 NavEnd::Late => {
                     let secs = timeout.as_secs();
                     return Err(RunError::PageLoad { secs }.into());
@@ -116,29 +123,32 @@ impl Runner<'_> {
             match self.sort_alert(&text, None).await? {
                 AlertIs::Outcome(m) => return Err(StepErr::Outcome(Box::new(m.0), m.1)),
                 AlertIs::Handled => interrupted = true,
-                AlertIs::Expected | AlertIs::Unknown => return Ok(Landed::Arrived),
+                AlertIs::Expected | AlertIs::Unknown => return Ok((Landed::Arrived, None)),
             }
             if interrupted && !self.s.still_on(token, IN_PLACE).await? {
                 interrupted = false; // the page moved on after all
             } else if interrupted {
-                return Ok(Landed::Interrupted);
+                return Ok((Landed::Interrupted, None));
             }
         }
     }
 
     /// `then = "screen"`: waits until that screen shows on this page, a
-    /// new page has loaded (the walk recognises it next), or an alert opens.
+    /// new page has loaded (the walk recognises it next), or an alert
+    /// opens. The look that saw the screen or the new page comes back
+    /// (with the outcomes' groups only) and is kept for the walk.
     async fn wait_screen_or_load(
         &mut self,
         st: &Step,
         id: &str,
         token: &str,
-    ) -> Result<Landed, StepErr> {
+    ) -> Result<Arrival, StepErr> {
         let Some(idx) = self.flow().screen_index(id) else {
             return Err(RunError::UnknownScreen(id.into()).into());
         };
         let r = &self.flow().screens[idx].recognise;
-        let groups: Vec<&Targets> = r.elements.iter().collect();
+        let sl = self.screen_look(idx);
+        let groups = sl.refs();
         let deadline = Instant::now() + self.step_timeout(st).max(Duration::from_secs(5));
         let mut interrupted: Option<Instant> = None;
         let mut wait = Wait::Now;
@@ -151,7 +161,7 @@ impl Runner<'_> {
                 match self.sort_alert(&text, None).await? {
                     AlertIs::Outcome(m) => return Err(StepErr::Outcome(Box::new(m.0), m.1)),
                     AlertIs::Handled => interrupted = Some(Instant::now()),
-                    AlertIs::Expected | AlertIs::Unknown => return Ok(Landed::Arrived),
+                    AlertIs::Expected | AlertIs::Unknown => return Ok((Landed::Arrived, None)),
                 }
                 continue;
             }
@@ -160,20 +170,22 @@ impl Runner<'_> {
             }
             if let Look::Page(p) = look {
                 let loaded = !p.marked && p.ready == "complete";
-                if loaded || super::walk::recognises(r, &p, &p.groups) {
-                    return Ok(Landed::Arrived);
+                let mine = p.groups.get(..r.elements.len()).unwrap_or_default();
+                if loaded || super::walk::recognises(r, &p, mine) {
+                    self.keep_fresh(&sl, &p);
+                    return Ok((Landed::Arrived, Some(Box::new(sl.parts.waiting(&p)))));
                 }
                 // The old page stays a while after an interrupt, with no
                 // load under way: the click was lost.
                 if p.marked && !p.leaving && interrupted.is_some_and(|t| t.elapsed() >= IN_PLACE) {
-                    return Ok(Landed::Interrupted);
+                    return Ok((Landed::Interrupted, None));
                 }
             }
             if Instant::now() >= deadline {
                 // The walk's look for the next screen says what showed,
                 // without waiting all over again.
                 self.at.waited_for_screen = true;
-                return Ok(Landed::Arrived);
+                return Ok((Landed::Arrived, None));
             }
         }
     }
@@ -199,6 +211,9 @@ pub(super) enum Landed {
     /// An interrupt's alert came instead and the old page stayed.
     Interrupted,
 }
+
+/// Where a wait for a page load ended, and the look that saw the new page.
+type Arrival = (Landed, Option<Box<Probe>>);
 
 /// What a click, choose or select leads to.
 #[derive(Clone, Copy)]

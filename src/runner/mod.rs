@@ -18,6 +18,7 @@
 //! `walk` (screens, recognition, retries), `outcomes`, `inspect` (smoke
 //! checks), `artifacts` (trace and failure files).
 
+mod arrival;
 mod artifacts;
 mod dropdown;
 mod error;
@@ -151,7 +152,9 @@ struct Place {
     /// the walk looks for it once, without waiting again.
     waited_for_screen: bool,
     /// The look that recognised the screen just entered.
-    arrival: Option<page::Probe>,
+    arrival: Option<arrival::Arrival>,
+    /// The look a page load's wait took of the next screen's page.
+    fresh: Option<arrival::Fresh>,
     /// The confirm the running step raises (its `confirm`): answered yes.
     confirm: Option<crate::flow::Pattern>,
     /// The walk is over and its cleanup runs: best effort, never repaired.

@@ -24,7 +24,12 @@ pub(super) type Matched = (Outcome, Option<String>);
 impl<'a> Runner<'a> {
     /// Outcomes that may apply now: scoped to the current screen, or unscoped.
     fn candidates(&self, terminal_only: bool) -> Vec<&'a Outcome> {
-        let cur = self.at.current.map(|i| self.flow().screens[i].id.as_str());
+        self.candidates_on(self.at.current, terminal_only)
+    }
+
+    /// Outcomes that may apply on screen `at`: scoped to it, or unscoped.
+    fn candidates_on(&self, at: Option<usize>, terminal_only: bool) -> Vec<&'a Outcome> {
+        let cur = at.map(|i| self.flow().screens[i].id.as_str());
         self.flow()
             .outcomes
             .iter()
@@ -132,7 +137,16 @@ impl<'a> Runner<'a> {
 
     /// The elements of the outcomes that may show now, for one look.
     pub(super) fn outcome_groups(&self, terminal_only: bool) -> Vec<&'a Targets> {
-        self.candidates(terminal_only)
+        self.outcome_groups_on(self.at.current, terminal_only)
+    }
+
+    /// The elements of the outcomes that may show on screen `at`.
+    pub(super) fn outcome_groups_on(
+        &self,
+        at: Option<usize>,
+        terminal_only: bool,
+    ) -> Vec<&'a Targets> {
+        self.candidates_on(at, terminal_only)
             .into_iter()
             .filter(|o| o.alert.is_none())
             .filter_map(|o| o.element.as_ref())

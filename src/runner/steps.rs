@@ -22,6 +22,8 @@ impl Runner<'_> {
     pub(super) async fn exec_traced(&mut self, screen: &Screen, st: &Step) -> Result<(), StepErr> {
         let t0 = Instant::now();
         let started_ms = self.ms_since_start();
+        // A look kept from an earlier page load is of no use once a step acts.
+        self.at.fresh = None;
         let human_before = self.people.human;
         // While this step runs, the confirm it names is answered yes; an
         // interrupt's steps inside it name their own.

@@ -2,6 +2,7 @@
 //! be skipped), run its steps, follow outcomes back to earlier screens,
 //! and wait for the result after the last screen.
 
+use super::arrival::Arrival;
 use super::error::{Drift, RunError, StepErr};
 use super::interrupts::AlertIs;
 use super::outcomes::{Matched, Next};
@@ -56,6 +57,7 @@ impl Runner<'_> {
             }
             // The old page's error may still show: do not match it again.
             self.at.current = None;
+            self.at.fresh = None;
         }
     }
 
@@ -144,7 +146,7 @@ impl Runner<'_> {
         // recognised the screen has all they need.
         let arrival = self.at.arrival.take();
         if self.mode().watches_outcomes() {
-            let seen = arrival.filter(|_| self.outcome_groups(true).is_empty());
+            let seen = arrival.and_then(|a| a.for_outcomes(self.outcome_groups(true).is_empty()));
             if let Some((o, a)) = self.check_outcomes(seen.as_ref(), true).await? {
                 return self.outcome_to_walk(&o, a).await;
             }
@@ -235,7 +237,7 @@ impl Runner<'_> {
     }
 
     /// Screen `idx` and, when it is optional, the screens that may come instead.
-    fn candidates_from(&self, idx: usize) -> Vec<usize> {
+    pub(super) fn candidates_from(&self, idx: usize) -> Vec<usize> {
         let screens = &self.flow().screens;
         let mut cands = vec![idx];
         if screens[idx].optional {
@@ -255,6 +257,7 @@ impl Runner<'_> {
     /// Waits for screen `idx` (or, when it is optional, a later one).
     pub(super) async fn await_screen(&mut self, idx: usize) -> Result<Seen, RunError> {
         let cands = self.candidates_from(idx);
+        let mut first = true;
         let timeout = self.screen_timeout(&self.flow().screens[idx]);
         let deadline = match std::mem::take(&mut self.at.waited_for_screen) {
             true => Instant::now(),
@@ -265,13 +268,18 @@ impl Runner<'_> {
         let seen = until!(
             deadline,
             async {
-                // A repaired list leads with the target a repair put first.
-                let owned: Vec<_> = recognition_groups(self.flow(), &cands)
-                    .into_iter()
-                    .map(|g| self.repaired(g))
-                    .collect();
-                let groups: Vec<&Targets> = owned.iter().map(|g| g.as_ref()).collect();
-                let look = self.s.look(&groups, "", wait).await?;
+                let sl = self.screen_look(idx);
+                // The look a page load's wait took of this page, if it shows the screen.
+                let kept = std::mem::take(&mut first)
+                    .then(|| self.take_fresh(&sl))
+                    .flatten();
+                let look = match kept {
+                    Some(p) => {
+                        tracing::debug!(screen = %self.flow().screens[idx].id, "screen recognised by the page load's look");
+                        Look::Page(p)
+                    }
+                    None => self.s.look(&sl.refs(), "", wait).await?,
+                };
                 // After the first look, each waits in the page for a change.
                 let left = deadline.saturating_duration_since(Instant::now());
                 wait = Wait::Change(left.min(crate::wait::IN_PAGE));
@@ -296,14 +304,15 @@ impl Runner<'_> {
                     ));
                 }
                 if let Some(c) = self.recognised(&cands, &p) {
-                    self.at.arrival = Some(p);
+                    self.at.arrival = Some(Arrival::of(&p, &sl, c));
                     return Ok(Some(Some(Seen::Screen(c))));
                 }
                 if let Some(i) = p.interrupt() {
                     return seen_after(self.handle_interrupt(i).await).map(|s| s.map(Some));
                 }
                 if self.mode().watches_outcomes() {
-                    if let Some((o, a)) = self.check_outcomes(Some(&p), false).await? {
+                    let now = sl.parts.waiting(&p);
+                    if let Some((o, a)) = self.check_outcomes(Some(&now), false).await? {
                         return Ok(Some(Some(Seen::Outcome(Box::new(o), a))));
                     }
                 }
@@ -535,12 +544,4 @@ fn seen_after(r: Result<(), StepErr>) -> Result<Option<Seen>, RunError> {
         Err(StepErr::Outcome(o, a)) => Ok(Some(Seen::Outcome(o, a))),
         Err(StepErr::Fail(e)) => Err(e),
     }
-}
-
-/// Every candidate's recognition elements, in order, for one probe.
-fn recognition_groups<'f>(flow: &'f crate::flow::Flow, cands: &[usize]) -> Vec<&'f Targets> {
-    cands
-        .iter()
-        .flat_map(|&c| flow.screens[c].recognise.elements.iter())
-        .collect()
 }

@@ -26,8 +26,9 @@ pub(crate) enum Look {
 /// How a wait for a page load ended.
 #[derive(Debug)]
 pub(crate) enum NavEnd {
-    /// The marked document is gone and the next one has loaded.
-    Loaded,
+    /// The marked document is gone and the next one has loaded, as one
+    /// look saw it (with the groups the wait was given).
+    Loaded(Box<Probe>),
     /// An alert opened (the new page's, or an interrupt), with this text.
     Alert(String),
     /// Neither happened in time.
@@ -149,18 +150,23 @@ impl Session<'_> {
 
     /// Waits until the marked document is gone and the new one has loaded,
     /// or an alert opened; each look waits in the page, so a load is seen
-    /// as it happens, not at the next poll.
+    /// as it happens, not at the next poll. The look that sees the new
+    /// page also looks for `groups`, so what comes next needs no look of
+    /// its own.
     pub(crate) async fn wait_navigation(
         &self,
         token: &str,
         timeout: Duration,
+        groups: &[&Targets],
     ) -> Result<NavEnd, CmdError> {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let wait = Wait::Loaded(left.min(Duration::from_secs(2)));
-            match page::probe(self.c, &[], token, &NO_WATCH, wait).await {
-                Ok(p) if !p.marked && p.ready == "complete" => return Ok(NavEnd::Loaded),
+            match page::probe(self.c, groups, token, &NO_WATCH, wait).await {
+                Ok(p) if !p.marked && p.ready == "complete" => {
+                    return Ok(NavEnd::Loaded(Box::new(p)))
+                }
                 Ok(_) => {}
                 Err(e) => match self.alert_or_between(e).await? {
                     Look::Alert(text) => return Ok(NavEnd::Alert(text)),

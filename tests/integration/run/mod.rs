@@ -267,6 +267,9 @@ fn production_through_erp() {
             "provider=CLOUDZEN SOFTWARE LABS PRIVATE LIMITED(GSTZen)",
             "--var",
             "api_username=gstzenprd",
+            "-vv",
+            "--log-file",
+            "log.txt",
         ],
     );
     let d = c.test.run();
@@ -275,6 +278,13 @@ fn production_through_erp() {
         "{}",
         d.stdout
     );
+    // The look that saw a click's page load (or its screen) also
+    // recognised the screen that came: no look of the walk's own.
+    let log = std::fs::read_to_string(c.dir.path().join("log.txt")).unwrap();
+    for screen in ["two_factor", "route", "credentials"] {
+        let line = format!("screen recognised by the page load's look screen={screen}");
+        assert!(log.contains(&line), "{screen}: {log}");
+    }
     assert!(
         !d.stderr.contains("Contacts of Technical Person"),
         "no popup for this taxpayer"
