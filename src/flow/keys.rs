@@ -85,6 +85,7 @@ const LINES: &[(Section, &str, &str)] = &[
     (Step, "keep_prefix", "When the box already starts with this text, keep it and type after it"),
     (Step, "secret", "The secret input to type"),
     (Step, "navigates", "Wait for the next page (or a window the click opened) to load"),
+    (Step, "reload", "false: a page already at the goto's address is not loaded again (default true)"),
     (Step, "then", "The screen id that comes next"),
     (Step, "option", "The option's visible label (templated)"),
     (Step, "option_value", "The option's value attribute (templated)"),

@@ -297,7 +297,7 @@ impl<'f> L<'f> {
             l.submits += 1;
         }
         match &st.kind {
-            StepKind::Goto { url } => l.template(url, st.loc, &what),
+            StepKind::Goto { url, .. } => l.template(url, st.loc, &what),
             StepKind::Fill { value, .. } => l.template(value, st.loc, &what),
             StepKind::Select { option: OptionChoice::Label(t) | OptionChoice::Value(t), .. } => l.template(t, st.loc, &what),
             StepKind::Otp { prompt, .. } => l.template(prompt, st.loc, &what),

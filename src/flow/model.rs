@@ -341,6 +341,9 @@ impl OptionChoice {
 pub enum StepKind {
     Goto {
         url: Template,
+        /// `false`: a page already at this address (as the last page load
+        /// left it) is not loaded again.
+        reload: bool,
     },
     Fill {
         target: Targets,

@@ -128,7 +128,7 @@ fn value(key: &str) -> Value {
         "timeout" | "rotates" | "settled" => r("duration"),
         "when" | "required_when" => r("when"),
         "optional" | "required" | "strict" | "generate" | "fast" | "barrier" | "submits"
-        | "navigates" | "absent" => json!({"type": "boolean"}),
+        | "navigates" | "absent" | "reload" => json!({"type": "boolean"}),
         "max_retries" => json!({"type": "integer", "minimum": 0}),
         "language" => json!({"type": "integer", "minimum": 1, "maximum": super::model::LANGUAGE}),
         "origins" | "values" | "screens" | "texts" => r("strings"),

@@ -141,13 +141,29 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// The screen the walk awaits after the current one, when nothing
-    /// runs between (no leading `goto`).
+    /// The screen the walk awaits after the current one, when no page
+    /// load runs between (no leading `goto`, unless one that loads only
+    /// a page not at its address already).
     fn next_screen(&self) -> Option<usize> {
         let screens = &self.flow().screens;
         let cur = self.at.current?;
         let next = (cur + 1..screens.len()).find(|&j| self.holds(&screens[j].when))?;
-        (!starts_with_goto(&screens[next])).then_some(next)
+        (!leads_with_a_load(&screens[next])).then_some(next)
+    }
+
+    /// Whether the page is at `url` already: as the kept look of the last
+    /// page load saw it, else as the browser says.
+    pub(super) async fn already_at(&self, url: &str) -> bool {
+        if let Some(f) = &self.at.fresh {
+            return f.probe.url == url;
+        }
+        match self.s.c.current_url().await {
+            Ok(now) => now.as_str() == url,
+            Err(e) => {
+                tracing::debug!("reading the page's address: {e}");
+                false
+            }
+        }
     }
 
     /// Keeps the look a page load's wait took, when it was a screen's.
@@ -185,11 +201,13 @@ impl<'a> Runner<'a> {
     }
 }
 
-fn starts_with_goto(screen: &Screen) -> bool {
-    matches!(
-        screen.steps.first().map(|s| &s.kind),
-        Some(StepKind::Goto { .. })
-    )
+/// Whether a screen's leading `goto` steps may load a page.
+fn leads_with_a_load(screen: &Screen) -> bool {
+    let gotos = screen.steps.iter().map_while(|s| match s.kind {
+        StepKind::Goto { reload, .. } => Some(reload),
+        _ => None,
+    });
+    gotos.into_iter().any(|reload| reload)
 }
 
 #[cfg(test)]

@@ -22,8 +22,11 @@ impl Runner<'_> {
     pub(super) async fn exec_traced(&mut self, screen: &Screen, st: &Step) -> Result<(), StepErr> {
         let t0 = Instant::now();
         let started_ms = self.ms_since_start();
-        // A look kept from an earlier page load is of no use once a step acts.
-        self.at.fresh = None;
+        // A look kept from an earlier page load is of no use once a step
+        // acts; a goto that may not load tells by it whether it needs to.
+        if !matches!(st.kind, StepKind::Goto { reload: false, .. }) {
+            self.at.fresh = None;
+        }
         let human_before = self.people.human;
         // While this step runs, the confirm it names is answered yes; an
         // interrupt's steps inside it name their own.
@@ -101,7 +104,7 @@ impl Runner<'_> {
             self.write_vault_pending()?;
         }
         match &st.kind {
-            StepKind::Goto { url } => self.goto(screen, st, url).await,
+            StepKind::Goto { url, reload } => self.goto(screen, st, url, *reload).await,
             StepKind::Fill {
                 target,
                 value,
@@ -198,9 +201,20 @@ impl Runner<'_> {
         }
     }
 
-    async fn goto(&mut self, screen: &Screen, st: &Step, url: &Template) -> StepResultOf {
+    async fn goto(
+        &mut self,
+        screen: &Screen,
+        st: &Step,
+        url: &Template,
+        reload: bool,
+    ) -> StepResultOf {
         let url = self.url(&url.render(&self.vars)?);
         self.at.last_step = Some(st.label.clone());
+        if !reload && self.already_at(&url).await {
+            tracing::debug!(step = %st.label, "the page is at this address already: not loaded again");
+            return Ok(Used::default());
+        }
+        self.at.fresh = None;
         match crate::driver::command::navigate(self.s.c, &url).await {
             Ok(()) => {}
             // The page loaded and a dialog opened as it did: sorted like any other.

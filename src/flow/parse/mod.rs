@@ -97,7 +97,7 @@ pub const STEP_COMMON: &[&str] = &[
     "label", "timeout", "optional", "when", "barrier", "submits", "confirm",
 ];
 pub const STEP_KINDS: &[(&str, &[&str])] = &[
-    ("goto", &[]),
+    ("goto", &["reload"]),
     ("fill", &["value", "fast", "keep_prefix"]),
     ("fill_secret", &["secret", "fast"]),
     ("click", &["navigates", "then"]),
@@ -404,5 +404,37 @@ mod tests {
         assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_duration("0s"), None);
         assert_eq!(parse_duration("soon"), None);
+    }
+
+    fn production() -> &'static str {
+        let b = crate::flow::bundled::BUNDLED.iter();
+        b.clone().find(|b| b.name == "production-api-user").unwrap().text
+    }
+
+    fn goto_reload(flow: &Flow, label: &str) -> bool {
+        let steps = flow.screens.iter().flat_map(|s| s.steps.iter());
+        match steps.clone().find(|s| s.label == label).map(|s| &s.kind) {
+            Some(crate::flow::StepKind::Goto { reload, .. }) => *reload,
+            other => panic!("{label}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_goto_reloads_unless_it_says_reload_false() {
+        let (flow, diags) = parse(Path::new("p.toml"), production());
+        let flow = flow.unwrap_or_else(|| panic!("{diags:?}"));
+        assert!(goto_reload(&flow, "Open the portal"), "the default is to load");
+        assert!(!goto_reload(&flow, "Open the dashboard"));
+    }
+
+    #[test]
+    fn a_reload_that_is_not_true_or_false_names_its_line() {
+        let src = production().replace("reload = false", "reload = \"no\"");
+        let line = src.lines().position(|l| l.contains("reload = ")).unwrap() + 1;
+        let (_, diags) = parse(Path::new("p.toml"), &src);
+        let d = diags.iter().find(|d| d.message.contains("`reload`"));
+        let d = d.unwrap_or_else(|| panic!("{diags:?}"));
+        assert!(d.message.contains("must be true or false"), "{}", d.message);
+        assert_eq!(d.loc.line, line);
     }
 }

@@ -163,6 +163,7 @@ impl StepSrc<'_, '_, '_> {
         Some(match self.kind {
             "goto" => StepKind::Goto {
                 url: self.tmpl(p, "goto")?,
+                reload: o.get("reload").is_none() || o.bool(p, "reload"),
             },
             "fill" => {
                 self.need(p, "value", "add value = \"${input_name}\"");

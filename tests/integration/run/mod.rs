@@ -281,7 +281,13 @@ fn production_through_erp() {
     // The look that saw a click's page load (or its screen) also
     // recognised the screen that came: no look of the walk's own.
     let log = std::fs::read_to_string(c.dir.path().join("log.txt")).unwrap();
-    for screen in ["two_factor", "route", "credentials"] {
+    assert!(
+        log.contains(
+            "the page is at this address already: not loaded again step=Open the dashboard"
+        ),
+        "the login landed on the dashboard: {log}"
+    );
+    for screen in ["two_factor", "dashboard", "route", "credentials"] {
         let line = format!("screen recognised by the page load's look screen={screen}");
         assert!(log.contains(&line), "{screen}: {log}");
     }
