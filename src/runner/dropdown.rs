@@ -20,7 +20,9 @@ const TAKE_WAIT: Duration = Duration::from_secs(2);
 
 impl Runner<'_> {
     /// Picks `want` in the tagged dropdown; a missing option is drift
-    /// naming the closest label.
+    /// naming the closest label. `read`: its options as the find read
+    /// them (else they are read now).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn pick(
         &mut self,
         screen: &Screen,
@@ -29,8 +31,12 @@ impl Runner<'_> {
         option: &OptionChoice,
         want: &str,
         (lead, token): (Lead<'_>, &str),
+        read: Option<Vec<(String, String, serde_json::Value)>>,
     ) -> Result<(), StepErr> {
-        let (mut options, mut els) = page::select_options(self.s.c, mark).await?;
+        let (mut options, mut els) = match read.filter(|r| !r.is_empty()) {
+            Some(r) => r.into_iter().map(|(v, l, e)| ((v, l), e)).unzip(),
+            None => page::select_options(self.s.c, mark).await?,
+        };
         // A dialog opening as the options are read leaves none: sort it, read again.
         for _ in 0..2 {
             if !options.is_empty() || !self.interrupt_alert().await? {

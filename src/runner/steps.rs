@@ -246,7 +246,7 @@ impl Runner<'_> {
         let (mark, tag, current) = (hit.mark, hit.found.tag, hit.found.value);
         if tag == "select" {
             let by_label = OptionChoice::Label(value.clone());
-            self.pick(screen, st, &mark, &by_label, &v, (Lead::Stay, ""))
+            self.pick(screen, st, &mark, &by_label, &v, (Lead::Stay, ""), None)
                 .await?;
             return Ok(used);
         }
@@ -402,9 +402,26 @@ impl Runner<'_> {
         lead: Lead<'_>,
     ) -> StepResultOf {
         let token = self.lead_token(lead);
-        let prep = self.click_prep(&token, "");
-        let (hit, used) = self.find_with(screen, st, t, Need::Pick, prep).await?;
+        let prep = Prep {
+            options: true,
+            ..self.click_prep(&token, "")
+        };
+        let (mut hit, used) = self.find_with(screen, st, t, Need::Pick, prep).await?;
         let want = option.template().render(&self.vars)?;
+        // A <select> shown as one: the find read its options already.
+        if let Some(read) = hit.found.options.take() {
+            self.pick(
+                screen,
+                st,
+                &hit.mark,
+                option,
+                &want,
+                (lead, &token),
+                Some(read),
+            )
+            .await?;
+            return Ok(used);
+        }
         let boxm = self.s.mark();
         match page::widget::stand(self.s.c, &hit.mark, &boxm).await? {
             Dropdown::Widget => {
@@ -413,7 +430,7 @@ impl Runner<'_> {
                     .await?
             }
             Dropdown::Native | Dropdown::Gone => {
-                self.pick(screen, st, &hit.mark, option, &want, (lead, &token))
+                self.pick(screen, st, &hit.mark, option, &want, (lead, &token), None)
                     .await?
             }
         }

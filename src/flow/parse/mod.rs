@@ -408,7 +408,10 @@ mod tests {
 
     fn production() -> &'static str {
         let b = crate::flow::bundled::BUNDLED.iter();
-        b.clone().find(|b| b.name == "production-api-user").unwrap().text
+        b.clone()
+            .find(|b| b.name == "production-api-user")
+            .unwrap()
+            .text
     }
 
     fn goto_reload(flow: &Flow, label: &str) -> bool {
@@ -423,7 +426,10 @@ mod tests {
     fn a_goto_reloads_unless_it_says_reload_false() {
         let (flow, diags) = parse(Path::new("p.toml"), production());
         let flow = flow.unwrap_or_else(|| panic!("{diags:?}"));
-        assert!(goto_reload(&flow, "Open the portal"), "the default is to load");
+        assert!(
+            goto_reload(&flow, "Open the portal"),
+            "the default is to load"
+        );
         assert!(!goto_reload(&flow, "Open the dashboard"));
     }
 

@@ -97,6 +97,9 @@ pub struct Found {
     /// What [`Prep::typed`] found: whether the box holds what was typed
     /// (`None`: not asked, or the box is not on this page).
     pub typed: Option<bool>,
+    /// A `<select>` shown as one ([`Prep::options`]): its options as
+    /// (value, label, element reference); `None` for anything else.
+    pub options: Option<Vec<(String, String, Value)>>,
 }
 
 /// The page's still time in ms, -1 (or absent) for not still.
@@ -135,6 +138,9 @@ pub struct Prep {
     pub wait_ms: u64,
     /// A box typed into before, checked in the same round trip.
     pub typed: Option<TypedCheck>,
+    /// Read the options of a `<select>` shown as one (a dropdown's pick
+    /// needs no round trip of its own to list them).
+    pub options: bool,
 }
 
 /// A box typed into and what it should hold now, checked by the next
@@ -234,6 +240,7 @@ function finish(r){
     loaded: el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0)};
   el.setAttribute('data-einvreg-target', mark);
   if (o.value) out.value = String(el.value || '');
+  if (o.options && out.tag === 'select' && __vis(el)) out.options = Array.from(el.options).map(x => [x.value, x.text.trim(), x]);
   if (o.focus && out.tag !== 'select') { if (document.activeElement !== el) el.focus(); try { el.select(); } catch (_) {} }
   if (o.click) out.covered = __covered(el);
   if (o.image && out.tag === 'img' && out.loaded) { try { const c = document.createElement('canvas');
