@@ -166,8 +166,15 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// The look that saw where a step led: kept for the walk; its
+    /// outcomes' part comes back (what may show while waiting).
+    pub(super) fn arrived(&mut self, look: &ScreenLook, p: &Probe) -> Probe {
+        self.keep_fresh(look, p);
+        look.parts.waiting(p)
+    }
+
     /// Keeps the look a page load's wait took, when it was a screen's.
-    pub(super) fn keep_fresh(&mut self, look: &ScreenLook, p: &Probe) {
+    fn keep_fresh(&mut self, look: &ScreenLook, p: &Probe) {
         self.at.fresh = look.cands.first().map(|&screen| Fresh {
             screen,
             groups: look.groups.iter().map(|g| g.as_ref().clone()).collect(),

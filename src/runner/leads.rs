@@ -8,7 +8,7 @@ use super::interrupts::AlertIs;
 use super::page::{Probe, Wait};
 use super::session::{Look, NavEnd};
 use super::Runner;
-use crate::flow::{Recognise, Step};
+use crate::flow::Step;
 use std::time::{Duration, Instant};
 
 /// How often a page load that has not begun is checked for a new window.
@@ -70,16 +70,12 @@ impl Runner<'_> {
         if p.marked && p.clicked != Some(true) {
             return Ok(AfterClick::Unsure);
         }
-        let shown = |r: &Recognise| {
-            let groups = p.groups.get(..r.elements.len()).unwrap_or_default();
-            super::walk::recognises(r, &p, groups)
-        };
-        if !(p.loaded || target.is_some_and(shown)) {
+        if !(p.loaded || target.is_some_and(|r| super::walk::shows_first(r, &p))) {
             return Ok(AfterClick::Waiting);
         }
-        self.keep_fresh(&look, &p);
+        let seen = self.arrived(&look, &p);
         if self.mode().watches_outcomes() {
-            self.outcome_now(Some(&look.parts.waiting(&p))).await?;
+            self.outcome_now(Some(&seen)).await?;
         }
         Ok(AfterClick::Landed)
     }
@@ -106,8 +102,7 @@ impl Runner<'_> {
                 .await?
             {
                 NavEnd::Loaded(p) => {
-                    self.keep_fresh(&look, &p);
-                    return Ok((Landed::Arrived, Some(Box::new(look.parts.waiting(&p)))));
+                    return Ok((Landed::Arrived, Some(Box::new(self.arrived(&look, &p)))))
                 }
                 NavEnd::Alert(text) => text,
                 NavEnd::Late if self.s.follow_new_window().await? => {
@@ -170,10 +165,8 @@ impl Runner<'_> {
             }
             if let Look::Page(p) = look {
                 let loaded = !p.marked && p.ready == "complete";
-                let mine = p.groups.get(..r.elements.len()).unwrap_or_default();
-                if loaded || super::walk::recognises(r, &p, mine) {
-                    self.keep_fresh(&sl, &p);
-                    return Ok((Landed::Arrived, Some(Box::new(sl.parts.waiting(&p)))));
+                if loaded || super::walk::shows_first(r, &p) {
+                    return Ok((Landed::Arrived, Some(Box::new(self.arrived(&sl, &p)))));
                 }
                 // The old page stays a while after an interrupt, with no
                 // load under way: the click was lost.

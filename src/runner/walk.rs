@@ -537,6 +537,12 @@ pub(super) fn recognises(r: &Recognise, p: &Probe, groups: &[Option<(i64, String
     has_static && url_ok && els_ok && texts_ok && p.ready != "loading"
 }
 
+/// Whether a probe whose groups start with `r`'s elements shows its screen.
+pub(super) fn shows_first(r: &Recognise, p: &Probe) -> bool {
+    let groups = p.groups.get(..r.elements.len()).unwrap_or_default();
+    recognises(r, p, groups)
+}
+
 /// What an interrupt's steps came to, as the wait for a screen sees it.
 fn seen_after(r: Result<(), StepErr>) -> Result<Option<Seen>, RunError> {
     match r {
