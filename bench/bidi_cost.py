@@ -9,7 +9,7 @@ and the wall are read around the loads.
 
     python3 bench/bidi_cost.py PORTAL_URL [N] [ROUNDS]   # prints one JSON line
 """
-import json, os, socket, subprocess, sys, time, urllib.request
+import json, os, socket, subprocess, sys, time, urllib.error, urllib.request
 
 HZ = os.sysconf("SC_CLK_TCK")
 PORTAL = sys.argv[1].rstrip("/")
@@ -55,7 +55,10 @@ def loads(drv, base, bidi):
     for i in range(2 * N):
         url = PORTAL + ("/Home/Login" if i % 2 else "/")
         call("POST", f"{s}/execute/sync", {"script": "window.__old=1; setTimeout(()=>location.href=arguments[0]); return 1", "args": [url]})
+        deadline = time.monotonic() + 30
         while True:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not load within 30 s")
             try:
                 if call("POST", f"{s}/execute/sync", {"script": "return window.__old===undefined && document.readyState==='complete'", "args": []}):
                     break

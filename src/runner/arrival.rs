@@ -59,7 +59,7 @@ pub(super) struct Arrival {
 }
 
 impl Arrival {
-    /// From the look that recognised `recognised` while awaiting `awaited`.
+    /// From `look`, which recognised screen `recognised`.
     pub(super) fn of(p: &Probe, look: &ScreenLook, recognised: usize) -> Arrival {
         let parts = look.parts;
         let mine = look.cands == [recognised];
@@ -193,18 +193,8 @@ impl<'a> Runner<'a> {
                 .iter()
                 .zip(&f.groups)
                 .all(|(a, b)| a.as_ref() == b);
-        (same && self.shows_a_candidate(look, &f.probe)).then_some(f.probe)
-    }
-
-    /// Whether `p` shows one of the look's screens (nothing reported).
-    fn shows_a_candidate(&self, look: &ScreenLook, p: &Probe) -> bool {
-        let mut gi = 0;
-        look.cands.iter().any(|&c| {
-            let r = &self.flow().screens[c].recognise;
-            let groups = p.groups.get(gi..gi + r.elements.len());
-            gi += r.elements.len();
-            groups.is_some_and(|g| super::walk::recognises(r, p, g))
-        })
+        let shown = self.first_shown(&look.cands, &f.probe).is_some();
+        (same && shown).then_some(f.probe)
     }
 }
 

@@ -409,18 +409,26 @@ impl Runner<'_> {
 
     /// The first candidate whose recognition rule the probe satisfies.
     fn recognised(&self, cands: &[usize], p: &Probe) -> Option<usize> {
-        let screens = &self.flow().screens;
+        let (c, groups) = self.first_shown(cands, p)?;
+        let s = &self.flow().screens[c];
+        self.report_recognised(&s.label, &s.recognise.elements, groups);
+        Some(c)
+    }
+
+    /// The first candidate the probe shows (its recognition elements lead
+    /// the probe's groups, each candidate's in turn), with its groups.
+    pub(super) fn first_shown<'p>(
+        &self,
+        cands: &[usize],
+        p: &'p Probe,
+    ) -> Option<(usize, &'p [GroupHit])> {
         let mut gi = 0;
-        for &c in cands {
-            let r = &screens[c].recognise;
-            let groups = &p.groups[gi..gi + r.elements.len()];
+        cands.iter().find_map(|&c| {
+            let r = &self.flow().screens[c].recognise;
+            let groups = p.groups.get(gi..gi + r.elements.len())?;
             gi += r.elements.len();
-            if recognises(r, p, groups) {
-                self.report_recognised(&screens[c].label, &r.elements, groups);
-                return Some(c);
-            }
-        }
-        None
+            recognises(r, p, groups).then_some((c, groups))
+        })
     }
 
     /// Smoke: one finding per recognition element, ok or fallback.
@@ -526,6 +534,9 @@ impl Runner<'_> {
         ))
     }
 }
+
+/// One group of a probe: (index matched, innerText of the match), or none.
+type GroupHit = Option<(i64, String)>;
 
 /// Whether a probe shows a screen by `r`: its address, every element (the
 /// probe's `groups` for them) and every text, on a page done loading.
