@@ -140,6 +140,13 @@ impl Pushed {
             .map(|(_, uc)| uc.clone())
     }
 
+    /// Whether a script may run in `uc`'s pages over BiDi: the events
+    /// come, and none of its dialogs is open.
+    fn callable(&self, uc: &UserContext) -> bool {
+        let open = |d: &Dialog| d.uc == *uc && d.accepted.is_none();
+        self.subscribed && !self.dialogs.iter().any(open)
+    }
+
     /// Takes the dialogs of `uc` out (its row is over).
     fn take_dialogs(&mut self, uc: &UserContext) -> Vec<Dialog> {
         let (mine, rest) = std::mem::take(&mut self.dialogs)
@@ -156,6 +163,9 @@ pub struct Bidi {
     out: mpsc::UnboundedSender<Message>,
     waiting: Waiting,
     pushed: Arc<Mutex<Pushed>>,
+    /// Woken at every dialog a page opens: a script call waiting on
+    /// that page would wait for whoever answers it.
+    prompted: Arc<tokio::sync::Notify>,
     next: AtomicU64,
     io: tokio::task::JoinHandle<()>,
 }
@@ -189,6 +199,8 @@ impl Bidi {
         let answers = waiting.clone();
         let pushed: Arc<Mutex<Pushed>> = Default::default();
         let events = pushed.clone();
+        let prompted: Arc<tokio::sync::Notify> = Default::default();
+        let woken = prompted.clone();
         let io = tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -197,7 +209,7 @@ impl Bidi {
                         None => break,
                     },
                     m = stream.next() => match m {
-                        Some(Ok(Message::Text(t))) => incoming(&answers, &events, t.as_str()),
+                        Some(Ok(Message::Text(t))) => incoming(&answers, &events, &woken, t.as_str()),
                         Some(Ok(_)) => {}
                         Some(Err(_)) | None => break,
                     },
@@ -215,6 +227,7 @@ impl Bidi {
             out,
             waiting,
             pushed,
+            prompted,
             next: AtomicU64::new(1),
             io,
         })
@@ -335,6 +348,48 @@ impl Bidi {
         p.dialogs.iter().filter(|d| d.uc == *uc).cloned().collect()
     }
 
+    /// [script.callFunction](https://w3c.github.io/webdriver-bidi/#command-script-callFunction)
+    /// `decl` with the one string argument `arg` in `tab`, awaiting its
+    /// promise: the result as BiDi serialized it, or the exception's text
+    /// as an error. `None` when a dialog of `uc` is open or opens
+    /// meanwhile: the page is stopped behind it.
+    pub async fn call_function(
+        &self,
+        tab: &Tab,
+        uc: &UserContext,
+        decl: &str,
+        arg: &str,
+    ) -> Result<Option<Value>, BidiError> {
+        let opened = self.prompted.notified();
+        tokio::pin!(opened);
+        opened.as_mut().enable();
+        // Without the events a dialog would not be seen opening.
+        if !self.pushed().callable(uc) {
+            return Ok(None);
+        }
+        let p = json!({
+            "functionDeclaration": decl,
+            "awaitPromise": true,
+            "target": {"context": tab.0},
+            "arguments": [{"type": "string", "value": arg}],
+            "resultOwnership": "none",
+        });
+        tokio::select! {
+            r = self.call("script.callFunction", p) => {
+                let r = r?;
+                match r["type"].as_str() {
+                    Some("success") => Ok(Some(r["result"].clone())),
+                    _ => Err(BidiError::Command {
+                        method: "script.callFunction",
+                        error: "javascript error".into(),
+                        message: r["exceptionDetails"]["text"].as_str().unwrap_or_default().into(),
+                    }),
+                }
+            }
+            _ = &mut opened => Ok(None),
+        }
+    }
+
     fn pushed(&self) -> std::sync::MutexGuard<'_, Pushed> {
         // A panic while holding it left plain data: still good to read.
         self.pushed.lock().unwrap_or_else(|e| e.into_inner())
@@ -366,13 +421,18 @@ impl Drop for Bidi {
 
 /// Hands one incoming message to the command it answers, or an event to
 /// what was pushed.
-fn incoming(waiting: &Waiting, pushed: &Mutex<Pushed>, text: &str) {
+fn incoming(waiting: &Waiting, pushed: &Mutex<Pushed>, prompted: &tokio::sync::Notify, text: &str) {
     let Ok(v) = serde_json::from_str::<Value>(text) else {
         return;
     };
     if v["type"] == "event" {
+        let method = v["method"].as_str().unwrap_or_default();
         let mut p = pushed.lock().unwrap_or_else(|e| e.into_inner());
-        p.take(v["method"].as_str().unwrap_or_default(), &v["params"]);
+        p.take(method, &v["params"]);
+        drop(p);
+        if method == "browsingContext.userPromptOpened" {
+            prompted.notify_waiters();
+        }
         return;
     }
     answer(waiting, v);
@@ -445,7 +505,7 @@ mod tests {
     use super::*;
 
     fn answer(w: &Waiting, text: &str) {
-        incoming(w, &Mutex::default(), text)
+        incoming(w, &Mutex::default(), &Default::default(), text)
     }
 
     #[test]
@@ -487,7 +547,7 @@ mod tests {
         let (w, p): (Waiting, Mutex<Pushed>) = Default::default();
         let ev = |method: &str, params: Value| {
             let m = json!({"type": "event", "method": method, "params": params});
-            incoming(&w, &p, &m.to_string())
+            incoming(&w, &p, &Default::default(), &m.to_string())
         };
         let created = "browsingContext.contextCreated";
         ev(

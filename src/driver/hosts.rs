@@ -11,6 +11,7 @@
 
 use super::bidi::{Bidi, BidiError, Dialog, Tab, UserContext};
 use super::Browser;
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -87,6 +88,14 @@ impl Scope {
     /// where the endpoint pushes no events).
     pub fn dialogs(&self) -> Vec<Dialog> {
         self.bidi.dialogs(&self.uc)
+    }
+
+    /// Runs `decl` (a function of one string) in the row's first tab over
+    /// BiDi: see [`Bidi::call_function`].
+    pub async fn call_function(&self, decl: &str, arg: &str) -> Result<Option<Value>, BidiError> {
+        self.bidi
+            .call_function(&self.tab, &self.uc, decl, arg)
+            .await
     }
 
     /// The cookies of the row's user context, as (name, value).

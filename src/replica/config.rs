@@ -43,6 +43,9 @@ pub struct Faults {
     /// The API user form asks "Are you sure you want to create the API
     /// user?" before it posts [guess]; Cancel posts nothing.
     pub confirm_create: bool,
+    /// The same confirm, asked 300 ms after the Submit click; the form
+    /// posts 150 ms after a yes [guess]: the click's wait meets it.
+    pub late_confirm: bool,
     /// The dashboard asks a confirm no flow knows [guess]: OK opens
     /// another page (counted as `unknown_confirm.accepted`), Cancel stays.
     pub unknown_confirm: bool,
@@ -121,6 +124,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "echo_form",
     "unknown_confirm",
     "confirm_create",
+    "late_confirm",
     "session_confirm",
     "confirm_after_create",
     "success_moves_on",
@@ -238,6 +242,7 @@ impl Faults {
                 "spurious_already_created" => f.spurious_already_created = true,
                 "unknown_confirm" => f.unknown_confirm = true,
                 "confirm_create" => f.confirm_create = true,
+                "late_confirm" => f.late_confirm = true,
                 "session_confirm" => f.session_confirm = true,
                 "confirm_after_create" => f.confirm_after_create = true,
                 "success_moves_on" => f.success_moves_on = true,

@@ -35,14 +35,14 @@ impl Runner<'_> {
     ) -> Result<(), StepErr> {
         let (mut options, mut els) = match read.filter(|r| !r.is_empty()) {
             Some(r) => r.into_iter().map(|(v, l, e)| ((v, l), e)).unzip(),
-            None => page::select_options(self.s.c, mark).await?,
+            None => page::select_options(self.s.scripts(), mark).await?,
         };
         // A dialog opening as the options are read leaves none: sort it, read again.
         for _ in 0..2 {
             if !options.is_empty() || !self.interrupt_alert().await? {
                 break;
             }
-            (options, els) = page::select_options(self.s.c, mark).await?;
+            (options, els) = page::select_options(self.s.scripts(), mark).await?;
         }
         let Some(pos) = option_position(&options, option, want) else {
             let what = missing_option(&options, want);
@@ -53,9 +53,9 @@ impl Runner<'_> {
         opt.clone().click().await?;
         // An interrupt opening just then may take the click: pick again.
         for _ in 0..2 {
-            let picked = match page::selected_index(self.s.c, mark).await {
+            let picked = match page::selected_index(self.s.scripts(), mark).await {
                 Err(e) if page::is_alert_open(&e) => match self.interrupt_alert().await? {
-                    true => page::selected_index(self.s.c, mark).await?,
+                    true => page::selected_index(self.s.scripts(), mark).await?,
                     false => break,
                 },
                 r => r?,
@@ -83,7 +83,7 @@ impl Runner<'_> {
         (lead, token): (Lead<'_>, &str),
     ) -> Result<(), StepErr> {
         // The words to look for: the hidden <select>'s label for the option, when there is one.
-        let (options, _) = page::select_options(self.s.c, mark).await?;
+        let (options, _) = page::select_options(self.s.scripts(), mark).await?;
         let pos = match options.is_empty() {
             true => None,
             false => Some(option_position(&options, option, want).ok_or_else(|| {
@@ -150,7 +150,7 @@ impl Runner<'_> {
         let deadline = Instant::now() + TAKE_WAIT;
         loop {
             let ok = match pos {
-                Some(p) => page::selected_index(self.s.c, mark).await? == Some(p),
+                Some(p) => page::selected_index(self.s.scripts(), mark).await? == Some(p),
                 None => widget::shows(self.s.c, boxm)
                     .await?
                     .is_some_and(|s| s.contains(label)),

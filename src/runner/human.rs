@@ -79,7 +79,7 @@ impl Runner<'_> {
                 }
                 Reply::Renew => {
                     renewals += 1;
-                    let before = page::src_of(self.s.c, &img).await?;
+                    let before = page::src_of(self.s.scripts(), &img).await?;
                     let control = refresh.unwrap_or(image);
                     self.renew(screen, st, control, Some((image, before)))
                         .await?;
@@ -236,8 +236,8 @@ impl Runner<'_> {
         if found.matched.is_none() {
             return Ok(false);
         }
-        let now = page::src_of(self.s.c, &mark).await?;
-        Ok(now != before && page::image_loaded(self.s.c, &mark).await?)
+        let now = page::src_of(self.s.scripts(), &mark).await?;
+        Ok(now != before && page::image_loaded(self.s.scripts(), &mark).await?)
     }
 }
 

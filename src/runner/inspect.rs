@@ -295,7 +295,7 @@ impl Runner<'_> {
             Ok((m, f)) if f.matched.is_some() => m,
             _ => return Ok(()), // reported by the target check
         };
-        let (options, _) = page::select_options(self.s.c, &mark).await?;
+        let (options, _) = page::select_options(self.s.scripts(), &mark).await?;
         let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         for w in wanted {
             let listed = options.iter().any(|(v, l)| match option {

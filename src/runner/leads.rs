@@ -118,6 +118,10 @@ impl Runner<'_> {
             match self.sort_alert(&text, None).await? {
                 AlertIs::Outcome(m) => return Err(StepErr::Outcome(Box::new(m.0), m.1)),
                 AlertIs::Handled => interrupted = true,
+                // The step's own confirm, answered yes: the page goes on
+                // now (its load, and the outcome it shows, are still to
+                // come), unless it stays.
+                AlertIs::Expected if !self.s.still_on(token, IN_PLACE).await? => continue,
                 AlertIs::Expected | AlertIs::Unknown => return Ok((Landed::Arrived, None)),
             }
             if interrupted && !self.s.still_on(token, IN_PLACE).await? {
@@ -156,7 +160,10 @@ impl Runner<'_> {
                 match self.sort_alert(&text, None).await? {
                     AlertIs::Outcome(m) => return Err(StepErr::Outcome(Box::new(m.0), m.1)),
                     AlertIs::Handled => interrupted = Some(Instant::now()),
-                    AlertIs::Expected | AlertIs::Unknown => return Ok((Landed::Arrived, None)),
+                    // The step's own confirm, answered yes: what it leads
+                    // to is still to come.
+                    AlertIs::Expected => {}
+                    AlertIs::Unknown => return Ok((Landed::Arrived, None)),
                 }
                 continue;
             }

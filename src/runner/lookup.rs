@@ -65,7 +65,7 @@ impl Runner<'_> {
         if armed.is_empty() {
             return Ok(false);
         }
-        match page::click_seen(self.s.c, armed).await {
+        match page::click_seen(self.s.scripts(), armed).await {
             // `None`: another document by now, which the click loaded.
             Ok(seen) => Ok(seen != Some(false)),
             // Another alert: clicking meets it and has it sorted.

@@ -377,7 +377,7 @@ impl Runner<'_> {
     async fn click_lost(&mut self, armed: &str) -> Result<bool, StepErr> {
         let mut deadline = Instant::now() + super::human::IN_PLACE;
         loop {
-            match page::click_seen(self.s.c, armed).await {
+            match page::click_seen(self.s.scripts(), armed).await {
                 Ok(Some(false)) if Instant::now() >= deadline => return Ok(true),
                 Ok(Some(false)) => tokio::time::sleep(crate::wait::POLL).await,
                 Ok(_) => return Ok(false),

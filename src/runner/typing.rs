@@ -29,7 +29,7 @@ impl Runner<'_> {
                 break;
             }
             self.on_alert_during_step(screen).await?;
-            (origin, href) = page::mark_secret(self.s.c, mark).await?;
+            (origin, href) = page::mark_secret(self.s.scripts(), mark).await?;
         }
         let own = origin_of(&self.spec.base_url);
         if origin == own || self.flow().origins.contains(&origin) {
@@ -80,7 +80,7 @@ impl Runner<'_> {
                 Ok(value.to_string())
             }
             Typing::After(prefix) => {
-                page::select_after(self.s.c, mark, prefix.chars().count()).await?;
+                page::select_after(self.s.scripts(), mark, prefix.chars().count()).await?;
                 self.s.type_keys(value).await?;
                 Ok(format!("{prefix}{value}"))
             }
@@ -92,12 +92,12 @@ impl Runner<'_> {
     /// to show its own answer.
     async fn retype_until_held(&mut self, t: &Typed, again: u32) -> Result<(), StepErr> {
         for _ in 0..again {
-            if page::value_is(self.s.c, &t.mark, &t.want).await? {
+            if page::value_is(self.s.scripts(), &t.mark, &t.want).await? {
                 return Ok(());
             }
             self.typed_wrong(t).await?;
         }
-        if !page::value_is(self.s.c, &t.mark, &t.want).await? {
+        if !page::value_is(self.s.scripts(), &t.mark, &t.want).await? {
             tracing::debug!("the box does not hold what was typed; going on");
         }
         Ok(())
@@ -174,7 +174,7 @@ impl Runner<'_> {
         if vars != [c.username.as_str()] {
             return Ok(());
         }
-        let (_, now) = page::tag_and_value(self.s.c, mark).await?;
+        let (_, now) = page::tag_and_value(self.s.scripts(), mark).await?;
         self.cred.typed_username = now.starts_with(prefix).then_some(now);
         Ok(())
     }

@@ -286,6 +286,25 @@ fn a_context_removed_mid_row_loses_only_that_row_which_starts_again() {
     assert_eq!(stderr.matches("made_ahead=true").count(), 0, "{stderr}");
 }
 
+/// In a row's own tab the page scripts (looks, finds, checks) go over
+/// BiDi's `script.callFunction`; classic Execute Script is left for what
+/// BiDi cannot answer as it would: a page behind a dialog, or one that
+/// moved on mid-script.
+#[test]
+fn a_rows_page_scripts_go_over_bidi() {
+    let b = Relayed::start(1);
+    let d = Test::new().cwd(b.dir.path()).args(b.args(&[])).run();
+    assert!(
+        d.stdout.contains("1 rows: 1 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    let (classic, bidi) = b.proxy.scripts();
+    assert!(bidi >= 30, "over BiDi: {bidi}, classic: {classic}");
+    assert!(classic * 3 < bidi, "over BiDi: {bidi}, classic: {classic}");
+}
+
 /// Every row's user context goes: einvreg removes each as the next row
 /// starts (the last goes with the browser), and makes none ahead for a
 /// row that will not come.

@@ -56,6 +56,38 @@ fn a_confirm_before_the_create_and_the_alert_right_after_are_both_seen() {
     }
 }
 
+/// The Submit's confirm opens a moment after the click, while the click's
+/// wait for the page load is under way: answered yes, the wait goes on
+/// for the page the form then posts, and its success alert is the
+/// outcome (not an alert nobody names).
+#[test]
+fn a_confirm_met_while_waiting_for_the_submits_page_load_lets_the_wait_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gstins, _, _) = one_row_registers_with(dir.path(), "late_confirm");
+    let t = trace_of(dir.path(), 2, &gstins[0]);
+    let sorted: Vec<(String, String)> = t["dialogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["screen"] == "API Registration form")
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+            (s("sorted"), s("answer"))
+        })
+        .collect();
+    let want =
+        [("step", "accept"), ("outcome", "accept")].map(|(a, b)| (a.to_string(), b.to_string()));
+    assert_eq!(sorted, want, "{}", t["dialogs"]);
+    // The Submit's own wait saw it, not a later step's look.
+    let submit = t["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "Submit")
+        .unwrap();
+    assert_eq!(submit["result"], "outcome:created", "{submit}");
+}
+
 /// The trace.json of a batch row (CSV line `line`).
 fn trace_of(dir: &std::path::Path, line: usize, gstin: &str) -> serde_json::Value {
     let trace = row_dir(dir, line, gstin).join("trace.json");

@@ -124,13 +124,19 @@ pub(super) fn route_page(
     form_page(p, g, body, &script)
 }
 
-/// The `confirm_create` fault: the form asks before it posts [guess].
+/// The `confirm_create` fault: the form asks before it posts [guess];
+/// `late_confirm`: it asks a moment after the click, and posts a moment
+/// after the yes.
 fn confirm_create(p: &Portal) -> &'static str {
-    match p.shared.faults.confirm_create {
-        true => {
+    let f = &p.shared.faults;
+    match (f.confirm_create, f.late_confirm) {
+        (_, true) => {
+            r##"<script>(function(){var v=validateForm;validateForm=function(){if(!v())return false;var f=document.getElementById('frmCreate');setTimeout(function(){if(confirm("Are you sure you want to create the API user?"))setTimeout(function(){f.submit();},150);},300);return false;};})();</script>"##
+        }
+        (true, false) => {
             r##"<script>(function(){var v=validateForm;validateForm=function(){if(!v())return false;return confirm("Are you sure you want to create the API user?");};})();</script>"##
         }
-        false => "",
+        (false, false) => "",
     }
 }
 

@@ -5,7 +5,6 @@
 
 use crate::flow::Targets;
 use fantoccini::error::CmdError;
-use fantoccini::Client;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -13,11 +12,13 @@ mod describe;
 mod mask;
 pub mod nearest;
 mod probe;
+mod script;
 pub mod widget;
 
 pub use describe::{describe_targets, joined, list, snippet, target_of};
 pub use mask::{hide_texts, mask_secrets, unhide_texts, visible_text};
 pub use probe::{probe, probe_after_click, Probe, Wait};
+pub use script::Scripts;
 
 /// Why a target in a fallback list did not match.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -196,14 +197,14 @@ pub fn watch_entry(i: usize, s: &crate::flow::Screen) -> Value {
 /// `prep.wait_ms` for one), unless an interrupt of `watch` shows (then it
 /// says which, and tags nothing); prepares the element as `prep` asks.
 pub async fn find(
-    c: &Client,
+    js: Scripts<'_>,
     t: &Targets,
     need: Need,
     mark: &str,
     watch: &Value,
     prep: &Prep,
 ) -> Result<Found, CmdError> {
-    let js = format!("{COMMON_JS}\n{FIND_JS}");
+    let script = format!("{COMMON_JS}\n{FIND_JS}");
     let args = vec![
         locators(t),
         json!(need.as_js()),
@@ -211,7 +212,7 @@ pub async fn find(
         watch.clone(),
         json!(prep),
     ];
-    let v = c.execute_async(&js, args).await?;
+    let v = js.execute_async(&script, args).await?;
     // Never "nothing found, the box typed into gone": an alert opened.
     if v.is_null() {
         return Err(no_answer());
@@ -265,19 +266,19 @@ pub fn png_of(found: &Found) -> Option<Vec<u8>> {
 
 /// Whether something else is at the tagged element's centre (scrolled
 /// into view first), so a click would land there; `None`: no such element.
-pub async fn covered(c: &Client, mark: &str) -> Result<Option<bool>, CmdError> {
-    let js = format!("{COMMON_JS}\nconst e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? __covered(e) : null;");
-    Ok(c.execute(&js, vec![json!(mark)]).await?.as_bool())
+pub async fn covered(js: Scripts<'_>, mark: &str) -> Result<Option<bool>, CmdError> {
+    let script = format!("{COMMON_JS}\nconst e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? __covered(e) : null;");
+    Ok(js.execute(&script, vec![json!(mark)]).await?.as_bool())
 }
 
 /// Focuses the tagged box and selects what it holds.
-pub async fn focus_select(c: &Client, mark: &str) -> Result<(), CmdError> {
-    c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e){ if(document.activeElement!==e) e.focus(); try{ e.select(); }catch(_){} }", vec![json!(mark)]).await.map(|_| ())
+pub async fn focus_select(js: Scripts<'_>, mark: &str) -> Result<(), CmdError> {
+    js.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e){ if(document.activeElement!==e) e.focus(); try{ e.select(); }catch(_){} }", vec![json!(mark)]).await.map(|_| ())
 }
 
 /// Whether the marked element is an image that finished loading.
-pub async fn image_loaded(c: &Client, mark: &str) -> Result<bool, CmdError> {
-    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return !!e && (e.tagName!=='IMG' || (e.complete && e.naturalWidth>0));", vec![json!(mark)]).await?;
+pub async fn image_loaded(js: Scripts<'_>, mark: &str) -> Result<bool, CmdError> {
+    let v = js.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return !!e && (e.tagName!=='IMG' || (e.complete && e.naturalWidth>0));", vec![json!(mark)]).await?;
     Ok(v.as_bool().unwrap_or(false))
 }
 
@@ -314,8 +315,8 @@ pub fn alert_of(e: &CmdError) -> Option<Option<String>> {
 }
 
 /// Sets a value the way a page's own scripts expect: value, then input and change events.
-pub async fn fast_fill(c: &Client, mark: &str, value: &str) -> Result<(), CmdError> {
-    c.execute(
+pub async fn fast_fill(js: Scripts<'_>, mark: &str, value: &str) -> Result<(), CmdError> {
+    js.execute(
         "const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); e.focus(); e.value=arguments[1];
          e.dispatchEvent(new Event('input',{bubbles:true})); e.dispatchEvent(new Event('change',{bubbles:true})); e.blur();",
         vec![json!(mark), json!(value)],
@@ -326,21 +327,21 @@ pub async fn fast_fill(c: &Client, mark: &str, value: &str) -> Result<(), CmdErr
 
 /// Marks the element as holding a secret (screenshots mask it); the
 /// page's origin and address, so the caller can refuse a foreign page.
-pub async fn mark_secret(c: &Client, mark: &str) -> Result<(String, String), CmdError> {
-    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e) e.setAttribute('data-einvreg-secret','1'); return [location.origin, location.href];", vec![json!(mark)]).await?;
+pub async fn mark_secret(js: Scripts<'_>, mark: &str) -> Result<(String, String), CmdError> {
+    let v = js.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e) e.setAttribute('data-einvreg-secret','1'); return [location.origin, location.href];", vec![json!(mark)]).await?;
     Ok(serde_json::from_value(v).unwrap_or_default())
 }
 
 /// The marked element's tag (lower case) and current value.
-pub async fn tag_and_value(c: &Client, mark: &str) -> Result<(String, String), CmdError> {
-    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? [e.tagName.toLowerCase(), String(e.value||'')] : ['', ''];", vec![json!(mark)]).await?;
+pub async fn tag_and_value(js: Scripts<'_>, mark: &str) -> Result<(String, String), CmdError> {
+    let v = js.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? [e.tagName.toLowerCase(), String(e.value||'')] : ['', ''];", vec![json!(mark)]).await?;
     Ok(serde_json::from_value(v).unwrap_or_default())
 }
 
 /// The selected option's index in the marked dropdown (`None`: none, or
 /// another page by now).
-pub async fn selected_index(c: &Client, mark: &str) -> Result<Option<usize>, CmdError> {
-    let v = match c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? e.selectedIndex : null;", vec![json!(mark)]).await {
+pub async fn selected_index(js: Scripts<'_>, mark: &str) -> Result<Option<usize>, CmdError> {
+    let v = match js.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? e.selectedIndex : null;", vec![json!(mark)]).await {
         Ok(v) => v,
         Err(e) if is_transient(&e) => return Ok(None),
         Err(e) => return Err(e),
@@ -350,37 +351,37 @@ pub async fn selected_index(c: &Client, mark: &str) -> Result<Option<usize>, Cmd
 
 /// Whether the marked box holds exactly `value` (compared in the page:
 /// the value, which may be a secret, does not come back).
-pub async fn value_is(c: &Client, mark: &str, value: &str) -> Result<bool, CmdError> {
-    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return !!e && e.value===arguments[1];", vec![json!(mark), json!(value)]).await?;
+pub async fn value_is(js: Scripts<'_>, mark: &str, value: &str) -> Result<bool, CmdError> {
+    let v = js.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return !!e && e.value===arguments[1];", vec![json!(mark), json!(value)]).await?;
     Ok(v.as_bool().unwrap_or(false))
 }
 
 /// Whether the armed click reached its element: `None` when the page is
 /// another document by now (a page load: it did).
-pub async fn click_seen(c: &Client, token: &str) -> Result<Option<bool>, CmdError> {
-    let v = c.execute("return window.__einvregArmed===arguments[0] ? window.__einvregClicked===arguments[0] : null;", vec![json!(token)]).await?;
+pub async fn click_seen(js: Scripts<'_>, token: &str) -> Result<Option<bool>, CmdError> {
+    let v = js.execute("return window.__einvregArmed===arguments[0] ? window.__einvregClicked===arguments[0] : null;", vec![json!(token)]).await?;
     Ok(v.as_bool())
 }
 
 /// Focuses the marked box and selects what follows its first `keep`
 /// characters, so typing replaces that and keeps the rest.
-pub async fn select_after(c: &Client, mark: &str, keep: usize) -> Result<(), CmdError> {
-    c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e){ e.focus(); const n=(e.value||'').length; try{ e.setSelectionRange(Math.min(arguments[1], n), n); }catch(_){} }", vec![json!(mark), json!(keep)]).await.map(|_| ())
+pub async fn select_after(js: Scripts<'_>, mark: &str, keep: usize) -> Result<(), CmdError> {
+    js.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); if(e){ e.focus(); const n=(e.value||'').length; try{ e.setSelectionRange(Math.min(arguments[1], n), n); }catch(_){} }", vec![json!(mark), json!(keep)]).await.map(|_| ())
 }
 
 /// The marked element's `src` (an image's current address).
-pub async fn src_of(c: &Client, mark: &str) -> Result<String, CmdError> {
-    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? String(e.currentSrc||e.src||'') : '';", vec![json!(mark)]).await?;
+pub async fn src_of(js: Scripts<'_>, mark: &str) -> Result<String, CmdError> {
+    let v = js.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? String(e.currentSrc||e.src||'') : '';", vec![json!(mark)]).await?;
     Ok(v.as_str().unwrap_or_default().to_string())
 }
 
 /// Options of the marked <select>: (value, label), and each option as a
 /// WebDriver element reference (to click it without looking it up).
 pub async fn select_options(
-    c: &Client,
+    js: Scripts<'_>,
     mark: &str,
 ) -> Result<(Vec<(String, String)>, Vec<Value>), CmdError> {
-    let v = c.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? Array.from(e.options).map(o=>[o.value, o.text.trim(), o]) : [];", vec![json!(mark)]).await?;
+    let v = js.execute("const e=document.querySelector('[data-einvreg-target=\"'+arguments[0]+'\"]'); return e ? Array.from(e.options).map(o=>[o.value, o.text.trim(), o]) : [];", vec![json!(mark)]).await?;
     let all: Vec<(String, String, Value)> = serde_json::from_value(v).unwrap_or_default();
     Ok(all.into_iter().map(|(v, l, e)| ((v, l), e)).unzip())
 }

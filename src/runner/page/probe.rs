@@ -2,10 +2,9 @@
 //! state, text, the first match of each group, the interrupt that shows),
 //! answered at once, at the next change, or once a page load is done.
 
-use super::{locators, no_answer, still, COMMON_JS};
+use super::{locators, no_answer, still, Scripts, COMMON_JS};
 use crate::flow::Targets;
 use fantoccini::error::CmdError;
-use fantoccini::Client;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -91,40 +90,40 @@ impl Wait {
 /// The page in one look: address, load state, text, the first match of
 /// each group and which interrupt of `watch` shows; answered as `wait` says.
 pub async fn probe(
-    c: &Client,
+    js: Scripts<'_>,
     groups: &[&Targets],
     nav_token: &str,
     watch: &Value,
     wait: Wait,
 ) -> Result<Probe, CmdError> {
-    run_probe(c, groups, nav_token, watch, wait.as_js()).await
+    run_probe(js, groups, nav_token, watch, wait.as_js()).await
 }
 
 /// One look at once right after a click armed under `arm`: [`probe`]'s,
 /// saying too whether the click arrived ([`Probe::clicked`]).
 pub async fn probe_after_click(
-    c: &Client,
+    js: Scripts<'_>,
     groups: &[&Targets],
     nav_token: &str,
     watch: &Value,
     arm: &str,
 ) -> Result<Probe, CmdError> {
     let o = json!({"ms": 0, "arm": arm});
-    run_probe(c, groups, nav_token, watch, o).await
+    run_probe(js, groups, nav_token, watch, o).await
 }
 
 /// The probe script, answered as `o` says ([`Wait::as_js`], and `arm`).
 async fn run_probe(
-    c: &Client,
+    js: Scripts<'_>,
     groups: &[&Targets],
     nav_token: &str,
     watch: &Value,
     o: Value,
 ) -> Result<Probe, CmdError> {
-    let js = format!("{COMMON_JS}\n{PROBE_JS}");
+    let script = format!("{COMMON_JS}\n{PROBE_JS}");
     let gs: Vec<Value> = groups.iter().map(|t| locators(t)).collect();
     let args = vec![Value::Array(gs), json!(nav_token), watch.clone(), o];
-    let v = c.execute_async(&js, args).await?;
+    let v = js.execute_async(&script, args).await?;
     if v.is_null() {
         return Err(no_answer());
     }

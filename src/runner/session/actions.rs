@@ -41,7 +41,7 @@ impl Session<'_> {
     ) -> Result<Click, CmdError> {
         let covered = match covered {
             Some(c) => c,
-            None => page::covered(self.c, mark)
+            None => page::covered(self.scripts(), mark)
                 .await
                 .or_else(blocked)?
                 .unwrap_or(false),
@@ -99,10 +99,10 @@ impl Session<'_> {
         focused: bool,
     ) -> Result<(), CmdError> {
         if fast {
-            return page::fast_fill(self.c, mark, value).await;
+            return page::fast_fill(self.scripts(), mark, value).await;
         }
         if !focused {
-            page::focus_select(self.c, mark).await?;
+            page::focus_select(self.scripts(), mark).await?;
         }
         self.type_keys(value).await
     }

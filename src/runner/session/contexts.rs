@@ -170,6 +170,16 @@ impl Session<'_> {
     }
 
     /// Whether the walk is inside a frame.
+    /// Where page scripts run: over BiDi in the row's own tab, when the
+    /// walk is there (not in a frame, nor a window a step opened).
+    pub(crate) fn scripts(&self) -> crate::runner::page::Scripts<'_> {
+        let home = self.followed().path.len() < 2 && !self.in_frame();
+        crate::runner::page::Scripts {
+            c: self.c,
+            via: self.scope.as_ref().filter(|_| home),
+        }
+    }
+
     pub(crate) fn in_frame(&self) -> bool {
         self.framed.load(std::sync::atomic::Ordering::SeqCst)
     }

@@ -43,7 +43,7 @@ impl Session<'_> {
         groups: &[&Targets],
         nav: &str,
     ) -> Result<Option<Probe>, CmdError> {
-        match page::probe(self.c, groups, nav, &self.watching(), Wait::Now).await {
+        match page::probe(self.scripts(), groups, nav, &self.watching(), Wait::Now).await {
             Ok(p) => Ok(Some(p)),
             Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(None),
             Err(e) => Err(e),
@@ -60,7 +60,7 @@ impl Session<'_> {
         token: &str,
         armed: &str,
     ) -> Option<Probe> {
-        page::probe_after_click(self.c, groups, token, &self.watching(), armed)
+        page::probe_after_click(self.scripts(), groups, token, &self.watching(), armed)
             .await
             .ok()
     }
@@ -73,7 +73,7 @@ impl Session<'_> {
         nav: &str,
         wait: Wait,
     ) -> Result<Look, CmdError> {
-        match page::probe(self.c, groups, nav, &self.watching(), wait).await {
+        match page::probe(self.scripts(), groups, nav, &self.watching(), wait).await {
             Ok(p) => Ok(Look::Page(p)),
             Err(e) => self.alert_or_between(e).await,
         }
@@ -106,7 +106,7 @@ impl Session<'_> {
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut last = None;
         let got = until!(deadline, async {
-            match page::probe(self.c, groups, "", &NO_WATCH, Wait::Now).await {
+            match page::probe(self.scripts(), groups, "", &NO_WATCH, Wait::Now).await {
                 Ok(p) => Ok(Some(p)),
                 Err(e) if page::is_transient(&e) => {
                     last = Some(e);
@@ -124,7 +124,7 @@ impl Session<'_> {
 
     /// The page as it is now, or an empty probe: for error messages only.
     pub(crate) async fn probe_lenient(&self) -> Probe {
-        page::probe(self.c, &[], "", &NO_WATCH, Wait::Now)
+        page::probe(self.scripts(), &[], "", &NO_WATCH, Wait::Now)
             .await
             .unwrap_or_default()
     }
@@ -138,14 +138,14 @@ impl Session<'_> {
         mark: &str,
         prep: &Prep,
     ) -> Result<Found, CmdError> {
-        let found = page::find(self.c, t, need, mark, &self.watching(), prep).await?;
+        let found = page::find(self.scripts(), t, need, mark, &self.watching(), prep).await?;
         let Some(frame) = found.frame else {
             return Ok(found);
         };
         // The element is in a frame: act there (WebDriver finds elements
         // only in the current frame), until the step ends.
         self.enter_frame(&frame).await?;
-        page::find(self.c, t, need, mark, &self.watching(), prep).await
+        page::find(self.scripts(), t, need, mark, &self.watching(), prep).await
     }
 
     /// Waits until the marked document is gone and the new one has loaded,
@@ -163,7 +163,7 @@ impl Session<'_> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let wait = Wait::Loaded(left.min(Duration::from_secs(2)));
-            match page::probe(self.c, groups, token, &NO_WATCH, wait).await {
+            match page::probe(self.scripts(), groups, token, &NO_WATCH, wait).await {
                 Ok(p) if !p.marked && p.ready == "complete" => {
                     return Ok(NavEnd::Loaded(Box::new(p)))
                 }
@@ -186,7 +186,7 @@ impl Session<'_> {
     pub(crate) async fn still_on(&self, token: &str, grace: Duration) -> Result<bool, CmdError> {
         let deadline = Instant::now() + grace;
         let moved = until!(deadline, async {
-            match page::probe(self.c, &[], token, &NO_WATCH, Wait::Now).await {
+            match page::probe(self.scripts(), &[], token, &NO_WATCH, Wait::Now).await {
                 Ok(p) => Ok((!p.marked || p.leaving).then_some(())),
                 Err(e) if page::is_transient(&e) || page::is_alert_open(&e) => Ok(Some(())),
                 Err(e) => Err(e),
@@ -199,7 +199,11 @@ impl Session<'_> {
     pub(crate) async fn wait_image(&self, mark: &str, timeout: Duration) -> Result<bool, CmdError> {
         let deadline = Instant::now() + timeout;
         let loaded = until!(deadline, async {
-            Ok::<_, CmdError>(page::image_loaded(self.c, mark).await?.then_some(()))
+            Ok::<_, CmdError>(
+                page::image_loaded(self.scripts(), mark)
+                    .await?
+                    .then_some(()),
+            )
         })?;
         Ok(loaded.is_some())
     }

@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -24,6 +24,15 @@ pub struct WdProxy {
     remove: Arc<AtomicBool>,
     removed: Arc<Mutex<Option<String>>>,
     contexts: Arc<Mutex<Contexts>>,
+    scripts: Arc<Scripts>,
+}
+
+/// The page scripts einvreg sent: classic Execute Script commands, and
+/// BiDi `script.callFunction` commands.
+#[derive(Default, Debug)]
+pub struct Scripts {
+    pub classic: AtomicUsize,
+    pub bidi: AtomicUsize,
 }
 
 /// The user contexts the browser made, and those its client removed.
@@ -39,19 +48,23 @@ impl WdProxy {
         let ws = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = http.local_addr().unwrap().port();
         let ws_port = ws.local_addr().unwrap().port();
+        let scripts: Arc<Scripts> = Default::default();
+        let counts = scripts.clone();
         std::thread::spawn(move || {
             for conn in http.incoming().flatten() {
-                std::thread::spawn(move || relay(conn, upstream, bidi, ws_port));
+                let counts = counts.clone();
+                std::thread::spawn(move || relay(conn, upstream, bidi, ws_port, &counts));
             }
         });
         let remove = Arc::new(AtomicBool::new(false));
         let removed = Arc::new(Mutex::new(None));
         let contexts = Arc::new(Mutex::new(Contexts::default()));
         let (r, d, c) = (remove.clone(), removed.clone(), contexts.clone());
+        let counts = scripts.clone();
         std::thread::spawn(move || {
             for conn in ws.incoming().flatten() {
-                let (r, d, c) = (r.clone(), d.clone(), c.clone());
-                std::thread::spawn(move || relay_socket(conn, upstream, (r, d), c));
+                let (r, d, c, n) = (r.clone(), d.clone(), c.clone(), counts.clone());
+                std::thread::spawn(move || relay_socket(conn, upstream, (r, d), c, &n));
             }
         });
         WdProxy {
@@ -59,7 +72,17 @@ impl WdProxy {
             remove,
             removed,
             contexts,
+            scripts,
         }
+    }
+
+    /// The page scripts sent so far: (classic, over BiDi).
+    pub fn scripts(&self) -> (usize, usize) {
+        let s = &self.scripts;
+        (
+            s.classic.load(Ordering::SeqCst),
+            s.bidi.load(Ordering::SeqCst),
+        )
     }
 
     /// The user contexts made so far, and those einvreg removed.
@@ -83,10 +106,14 @@ impl WdProxy {
 }
 
 /// One request each way; answers with `Connection: close`.
-fn relay(mut conn: TcpStream, upstream: u16, bidi: Bidi, ws_port: u16) {
+fn relay(mut conn: TcpStream, upstream: u16, bidi: Bidi, ws_port: u16, scripts: &Scripts) {
     let Some(req) = read_message(&mut conn) else {
         return;
     };
+    let line = String::from_utf8_lossy(&req[..req.len().min(200)]).to_string();
+    if line.lines().next().is_some_and(|l| l.contains("/execute/")) {
+        scripts.classic.fetch_add(1, Ordering::SeqCst);
+    }
     let mut up = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
     up.write_all(&req).unwrap();
     let Some(resp) = read_message(&mut up) else {
@@ -145,6 +172,7 @@ fn relay_socket(
     upstream: u16,
     (remove, removed): (Arc<AtomicBool>, Arc<Mutex<Option<String>>>),
     contexts: Arc<Mutex<Contexts>>,
+    scripts: &Scripts,
 ) {
     let path = Arc::new(Mutex::new(String::new()));
     let p = path.clone();
@@ -171,6 +199,9 @@ fn relay_socket(
         match client.read() {
             Ok(m) if m.is_text() => {
                 let v: serde_json::Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+                if v["method"] == "script.callFunction" {
+                    scripts.bidi.fetch_add(1, Ordering::SeqCst);
+                }
                 if v["method"] == "browser.removeUserContext" {
                     let uc = v["params"]["userContext"].as_str().unwrap().to_string();
                     removals.insert(v["id"].as_u64().unwrap(), uc);
