@@ -169,17 +169,18 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Whether the walk is inside a frame.
     /// Where page scripts run: over BiDi in the row's own tab, when the
-    /// walk is there (not in a frame, nor a window a step opened).
+    /// walk is there (not in a frame, nor in a window a step opened).
     pub(crate) fn scripts(&self) -> crate::runner::page::Scripts<'_> {
-        let home = self.followed().path.len() < 2 && !self.in_frame();
+        let followed = self.windows.lock().map_or(true, |w| w.path.len() > 1);
+        let home = !followed && !self.in_frame();
         crate::runner::page::Scripts {
             c: self.c,
             via: self.scope.as_ref().filter(|_| home),
         }
     }
 
+    /// Whether the walk is inside a frame.
     pub(crate) fn in_frame(&self) -> bool {
         self.framed.load(std::sync::atomic::Ordering::SeqCst)
     }
