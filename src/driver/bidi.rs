@@ -5,6 +5,8 @@
 //! and events pushed in order (tabs opened and closed, dialogs), kept in
 //! [`Pushed`] so the walk reads them without a round trip.
 
+pub use super::pushed::Dialog;
+use super::pushed::Pushed;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -63,99 +65,6 @@ const EVENTS: [&str; 4] = [
     "browsingContext.userPromptOpened",
     "browsingContext.userPromptClosed",
 ];
-
-/// What the browser pushed since the subscription, in arrival order.
-#[derive(Debug, Default)]
-pub struct Pushed {
-    /// The events arrive (`session.subscribe` succeeded).
-    subscribed: bool,
-    /// Each open top-level tab and the user context it is in.
-    tabs: Vec<(Tab, UserContext)>,
-    /// Every dialog opened in a known tab, in order.
-    dialogs: Vec<Dialog>,
-}
-
-/// One dialog a page opened, as BiDi pushed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dialog {
-    /// The user context whose page opened it.
-    pub uc: UserContext,
-    /// The tab it opened in.
-    pub tab: Tab,
-    /// `alert`, `confirm`, `prompt` or `beforeunload`.
-    pub kind: String,
-    /// Its text, as the page wrote it (may hold anything: redact before showing).
-    pub message: String,
-    /// `None` while open; then whether it was accepted.
-    pub accepted: Option<bool>,
-}
-
-impl Pushed {
-    /// Takes one event in; anything not subscribed to is ignored.
-    fn take(&mut self, method: &str, p: &Value) {
-        let tab = Tab(str_of(p, "context"));
-        match method {
-            // Frames are the page's business: only tabs are windows.
-            "browsingContext.contextCreated" if p["parent"].is_null() => {
-                self.tabs.push((tab, UserContext(str_of(p, "userContext"))))
-            }
-            "browsingContext.contextDestroyed" => self.tabs.retain(|(t, _)| *t != tab),
-            "browsingContext.userPromptOpened" => {
-                let Some(uc) = self.uc_of(&tab) else { return };
-                self.dialogs.push(Dialog {
-                    uc,
-                    tab,
-                    kind: str_of(p, "type"),
-                    message: str_of(p, "message"),
-                    accepted: None,
-                })
-            }
-            "browsingContext.userPromptClosed" => {
-                let open = self.dialogs.iter_mut().rev();
-                if let Some(d) = open.filter(|d| d.tab == tab).find(|d| d.accepted.is_none()) {
-                    d.accepted = Some(p["accepted"].as_bool().unwrap_or(false));
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Which of `open` are `uc`'s; `None` while one is not announced yet.
-    fn mine(&self, uc: &UserContext, open: &[String]) -> Option<Vec<Tab>> {
-        let mut mine = vec![];
-        for h in open {
-            let tab = Tab(h.clone());
-            match self.uc_of(&tab)? {
-                u if u == *uc => mine.push(tab),
-                _ => {}
-            }
-        }
-        Some(mine)
-    }
-
-    fn uc_of(&self, tab: &Tab) -> Option<UserContext> {
-        self.tabs
-            .iter()
-            .find(|(t, _)| t == tab)
-            .map(|(_, uc)| uc.clone())
-    }
-
-    /// Whether a script may run in `uc`'s pages over BiDi: the events
-    /// come, and none of its dialogs is open.
-    fn callable(&self, uc: &UserContext) -> bool {
-        let open = |d: &Dialog| d.uc == *uc && d.accepted.is_none();
-        self.subscribed && !self.dialogs.iter().any(open)
-    }
-
-    /// Takes the dialogs of `uc` out (its row is over).
-    fn take_dialogs(&mut self, uc: &UserContext) -> Vec<Dialog> {
-        let (mine, rest) = std::mem::take(&mut self.dialogs)
-            .into_iter()
-            .partition(|d| d.uc == *uc);
-        self.dialogs = rest;
-        mine
-    }
-}
 
 /// One BiDi connection. Commands may be sent from many tasks at once;
 /// each answer finds its caller by id. Dropping it closes the socket.
@@ -482,7 +391,7 @@ fn tabs_of(tree: &Value, uc: &UserContext) -> Vec<Tab> {
         .collect()
 }
 
-fn str_of(v: &Value, key: &str) -> String {
+pub(super) fn str_of(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap_or_default().to_string()
 }
 

@@ -14,6 +14,7 @@ mod hosts;
 mod local;
 mod own;
 pub mod pool;
+mod pushed;
 pub mod status;
 mod warm;
 
