@@ -6,6 +6,7 @@
 //! dialog open or opening, the page moving on, an exception) is asked
 //! again the classic way, which says what happened as the walk knows it.
 
+use crate::driver::bidi::BidiError;
 use crate::driver::Scope;
 use fantoccini::error::CmdError;
 use fantoccini::Client;
@@ -50,7 +51,16 @@ impl<'a> Scripts<'a> {
             Ok(Some(v)) => answer_of(&v),
             Ok(None) => None,
             Err(e) => {
-                tracing::trace!("page script over BiDi: {e}; asked again the classic way");
+                // The code only: an exception's text may quote the page
+                // or the arguments (a value being checked).
+                let code = match &e {
+                    BidiError::Command { error, .. } => error.clone(),
+                    other => other.to_string(),
+                };
+                tracing::trace!(
+                    code,
+                    "page script over BiDi failed; asked again the classic way"
+                );
                 None
             }
         }
