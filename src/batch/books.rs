@@ -46,6 +46,18 @@ impl StoreFailure {
             source: e,
         }
     }
+
+    /// Whether the write was refused by an abort's seal: the abort
+    /// records the row, so this is no failure to report.
+    pub(super) fn by_abort(&self) -> bool {
+        let sealed = |e: &StoreError| matches!(e, StoreError::Sealed { .. });
+        match self {
+            StoreFailure::Journal { source, .. } => sealed(source),
+            StoreFailure::Row { source, .. } => {
+                matches!(source.as_ref(), LedgerError::Journal { source, .. } if sealed(source))
+            }
+        }
+    }
 }
 
 /// A journal entry for `row` (in a chain, its `flow`) in `state`, stamped now.
@@ -126,5 +138,40 @@ mod tests {
             shown.ends_with("/dev/full: No space left on device (os error 28)"),
             "{shown}"
         );
+    }
+
+    /// A row the abort's seal refuses before its submit does not submit:
+    /// its credential says so, and its failure is the abort's, not one to
+    /// report as a lost write.
+    #[test]
+    fn a_row_refused_by_an_aborts_seal_does_not_submit_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Arc::new(Journal::open(&dir.path().join("j.jsonl")).unwrap());
+        let vault = Arc::new(Vault::open(&dir.path().join("v.jsonl")).unwrap());
+        let book = RowBook {
+            journal: journal.clone(),
+            row: row(),
+            flow: None,
+        };
+        let _sealed = journal.seal();
+        let ledger = Ledger::vault(vault.clone()).with_journal(Arc::new(book));
+        let e = Arc::new(ledger.pending(vault::Record::sample("c1")).unwrap_err());
+        assert!(StoreFailure::row(&row(), e).by_abort());
+        let creds = vault.read_all().unwrap();
+        assert_eq!(creds[0].status, vault::Status::Failed);
+        assert_eq!(
+            creds[0].note.as_deref(),
+            Some("not submitted: the batch was aborted")
+        );
+        let full = Journal::on(Store::failing(dir.path()).unwrap());
+        let lost = full
+            .write(&entry(&row(), None, State::Started))
+            .unwrap_err();
+        let failure = StoreFailure::Journal {
+            line: 2,
+            gstin: "g".into(),
+            source: lost,
+        };
+        assert!(!failure.by_abort());
     }
 }

@@ -6,6 +6,7 @@ use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -83,26 +84,63 @@ impl crate::repair::RepairLog for Journal {
 /// The open journal: locked, append-only, fsync'd per entry.
 pub struct Journal {
     store: Store,
+    /// Whether rows may still write: no longer once an abort has sealed it.
+    /// Held across each row's write, so sealing waits for one under way.
+    open: Mutex<bool>,
+}
+
+/// A journal an abort has sealed: only its holder writes to it. Rows
+/// still running as their browsers are killed would otherwise record
+/// "failed" over the "in doubt" the abort records for them.
+pub struct Sealed<'a>(&'a Journal);
+
+impl Sealed<'_> {
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    pub fn write(&self, e: &Entry) -> Result<(), StoreError> {
+        self.0.append(e)
+    }
 }
 
 impl Journal {
     pub fn open(path: &Path) -> Result<Journal, StoreError> {
-        Ok(Journal {
-            store: Store::open(path)?,
-        })
+        Ok(Journal::on(Store::open(path)?))
     }
 
     /// A journal on `store` (for tests: a store that fails).
-    #[cfg(test)]
     pub(crate) fn on(store: Store) -> Journal {
-        Journal { store }
+        Journal {
+            store,
+            open: Mutex::new(true),
+        }
     }
 
     pub fn path(&self) -> &Path {
         self.store.path()
     }
 
+    /// Records a row's entry; after [`Journal::seal`], refuses it
+    /// ([`StoreError::Sealed`]: a row about to submit stops).
     pub fn write(&self, e: &Entry) -> Result<(), StoreError> {
+        let open = self.open.lock().expect("journal lock");
+        match *open {
+            true => self.append(e),
+            false => Err(StoreError::Sealed {
+                path: self.path().to_path_buf(),
+            }),
+        }
+    }
+
+    /// Ends the rows' writes (once one under way has ended); the abort
+    /// writes through what this returns.
+    pub fn seal(&self) -> Sealed<'_> {
+        *self.open.lock().expect("journal lock") = false;
+        Sealed(self)
+    }
+
+    fn append(&self, e: &Entry) -> Result<(), StoreError> {
         let line = serde_json::to_string(e).expect("entry serialises");
         self.store.append(&line)
     }
@@ -175,5 +213,32 @@ mod tests {
         assert_eq!((api.state, api.vault_id.as_deref()), (State::Started, None));
         let written = serde_json::to_string(&last["K|"]).unwrap();
         assert!(!written.contains("\"flow\""), "{written}");
+    }
+
+    fn entry(state: State) -> Entry {
+        serde_json::from_str(&line("K|", None, "started", None))
+            .map(|e: Entry| Entry { state, ..e })
+            .unwrap()
+    }
+
+    /// After an abort seals the journal, a row's late "finished" (its
+    /// browser killed under it) is refused; the abort's "in doubt" is
+    /// written, and stays the row's last state.
+    #[test]
+    fn a_sealed_journal_takes_only_the_aborts_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let j = Journal::open(&p).unwrap();
+        j.write(&entry(State::Started)).unwrap();
+        let sealed = j.seal();
+        sealed.write(&entry(State::InDoubt)).unwrap();
+        let late = j.write(&entry(State::Finished));
+        assert!(matches!(late, Err(StoreError::Sealed { .. })), "{late:?}");
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert_eq!(
+            Journal::last_states(&p).unwrap()["K|"].state,
+            State::InDoubt
+        );
     }
 }

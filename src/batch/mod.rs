@@ -29,6 +29,7 @@ use crate::flow::Flow;
 use crate::operator::Queue;
 use crate::redact::Redactor;
 use crate::secrets::{SecretsFile, Want};
+use crate::store::StoreError;
 use crate::vault::{self, Vault};
 use books::entry;
 use journal::{Entry, Journal, State};
@@ -131,8 +132,12 @@ impl Shared {
     }
 
     /// A write failed: start no new rows, let running ones finish, and
-    /// keep the failure for the end (and the exit code).
+    /// keep the failure for the end (and the exit code). One an abort's
+    /// seal refused is no failure: the abort records the row.
     fn store_failed(&self, failure: StoreFailure) {
+        if failure.by_abort() {
+            return;
+        }
         let msg = crate::chain::chain(&failure);
         tracing::error!("{msg}");
         let first = !self.spec.stop.swap(true, Ordering::SeqCst);
@@ -298,15 +303,14 @@ fn earlier_vault(spec: &BatchSpec) -> Vec<vault::Credential> {
 /// Marks rows (in a chain, each flow of a row) still in flight as in
 /// doubt (second Ctrl-C). `flows` names a chain's flows; none for one flow.
 pub fn mark_in_doubt(
-    journal: &Journal,
+    journal: &journal::Sealed<'_>,
     rows: &[Row],
     flows: &[String],
-) -> Result<(), crate::store::StoreError> {
-    let last =
-        Journal::last_states(journal.path()).map_err(|source| crate::store::StoreError::Io {
-            path: journal.path().to_path_buf(),
-            source,
-        })?;
+) -> Result<(), StoreError> {
+    let last = Journal::last_states(journal.path()).map_err(|source| StoreError::Io {
+        path: journal.path().to_path_buf(),
+        source,
+    })?;
     let tags: Vec<Option<&str>> = match flows.len() > 1 {
         true => flows.iter().map(|f| Some(f.as_str())).collect(),
         false => vec![None],

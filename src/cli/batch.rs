@@ -5,7 +5,7 @@ use super::common::{self, DriverArgs, OperatorArgs, PortalArgs};
 use super::error::{CliError, Code};
 use super::progress::Display;
 use super::signals::{Stop, Stops};
-use crate::batch::journal::Journal;
+use crate::batch::journal::{Journal, Sealed};
 use crate::batch::rows::Providers;
 use crate::batch::{self, report, BatchSpec, CsvSource, PrepareError, Prepared, RowResult};
 use crate::driver::DriverConfig;
@@ -420,9 +420,11 @@ async fn run_async(
             tokio::select! {
                 r = &mut work => r,
                 second = stops.next() => {
+                    // Sealed first: rows whose browsers die now record nothing.
+                    let journal = stores.journal.seal();
                     endpoint.kill();
                     display.pb.finish_and_clear();
-                    return Ok(abort(&stores.journal, &rows, &names).max(second.code()));
+                    return Ok(abort(&journal, &rows, &names).max(second.code()));
                 }
             }
         }
@@ -487,7 +489,7 @@ fn finish(
 }
 
 /// The second Ctrl-C: rows in flight are recorded as in doubt for --resume.
-fn abort(journal: &Journal, rows: &[batch::rows::Row], flows: &[String]) -> i32 {
+fn abort(journal: &Sealed<'_>, rows: &[batch::rows::Row], flows: &[String]) -> i32 {
     match batch::mark_in_doubt(journal, rows, flows) {
         Ok(()) => errln!("aborted: in-flight GSTINs are recorded as in doubt in {}; run again with --resume to check them", journal.path().display()),
         Err(e) => errln!("aborted, and the journal {} could not record the GSTINs in flight ({}): check the vault's pending credentials before running again", journal.path().display(), crate::chain::Chain(&e)),

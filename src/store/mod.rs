@@ -49,6 +49,12 @@ pub enum StoreError {
         /// Its owner.
         uid: u32,
     },
+    /// A second Ctrl-C aborted the batch: the journal records no more rows.
+    #[error("{}: the batch was aborted; the abort records the rows in flight", path.display())]
+    Sealed {
+        /// The journal.
+        path: PathBuf,
+    },
 }
 
 /// An open, locked, append-only file of lines.
