@@ -109,7 +109,7 @@ impl Journal {
         Ok(Journal::on(Store::open(path)?))
     }
 
-    /// A journal on `store` (for tests: a store that fails).
+    /// A journal on `store` (tests give one that fails).
     pub(crate) fn on(store: Store) -> Journal {
         Journal {
             store,
