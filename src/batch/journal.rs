@@ -76,8 +76,8 @@ impl crate::repair::RepairLog for Journal {
             at: crate::vault::now_rfc3339(),
             repair: r,
         };
-        self.store
-            .append(&serde_json::to_string(&line).expect("repair serialises"))
+        let line = serde_json::to_string(&line).expect("repair serialises");
+        self.while_open(|| self.store.append(&line))
     }
 }
 
@@ -124,9 +124,15 @@ impl Journal {
     /// Records a row's entry; after [`Journal::seal`], refuses it
     /// ([`StoreError::Sealed`]: a row about to submit stops).
     pub fn write(&self, e: &Entry) -> Result<(), StoreError> {
+        self.while_open(|| self.append(e))
+    }
+
+    /// Runs a row's write `w` unless the journal is sealed (then refuses
+    /// it); the lock is held across it, so a seal waits for it to end.
+    fn while_open(&self, w: impl FnOnce() -> Result<(), StoreError>) -> Result<(), StoreError> {
         let open = self.open.lock().expect("journal lock");
         match *open {
-            true => self.append(e),
+            true => w(),
             false => Err(StoreError::Sealed {
                 path: self.path().to_path_buf(),
             }),
@@ -240,5 +246,33 @@ mod tests {
             Journal::last_states(&p).unwrap()["K|"].state,
             State::InDoubt
         );
+    }
+
+    /// A row repairing a flow as the abort runs: its repair line is
+    /// refused like its entries, so the abort's "in doubt" is the last
+    /// line a sealed journal gets.
+    #[test]
+    fn a_sealed_journal_refuses_a_rows_repair_line() {
+        use crate::repair::{DialogRepair, Repair, RepairLog};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("j.jsonl");
+        let j = Journal::open(&p).unwrap();
+        let repair = Repair::Dialog(DialogRepair {
+            screen: None,
+            text: "Session expires soon".into(),
+            answer: crate::events::DialogAnswer::Accept,
+            page: "http://127.0.0.1/".into(),
+            day: "2026-12-07".into(),
+        });
+        j.record(&repair).unwrap();
+        let sealed = j.seal();
+        sealed.write(&entry(State::InDoubt)).unwrap();
+        let late = j.record(&repair);
+        assert!(matches!(late, Err(StoreError::Sealed { .. })), "{late:?}");
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].contains("Session expires soon"), "{text}");
+        assert!(lines[1].contains("in_doubt"), "{text}");
     }
 }

@@ -346,11 +346,16 @@ impl Runner<'_> {
 
     fn keep_repair(&mut self, book: &Book, r: Repair) {
         self.repairs.push(r.clone());
-        if let Err(e) = book.add(r) {
-            tracing::warn!(
+        match book.add(r) {
+            Ok(()) => {}
+            // The abort records the rows in flight; the repair holds for this run.
+            Err(crate::store::StoreError::Sealed { .. }) => {
+                tracing::debug!("the batch was aborted: the journal records no more repairs")
+            }
+            Err(e) => tracing::warn!(
                 "the journal could not record a repair (it still holds for this run): {}",
                 crate::chain::Chain(&e)
-            );
+            ),
         }
     }
 
