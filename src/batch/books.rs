@@ -50,11 +50,10 @@ impl StoreFailure {
     /// Whether the write was refused by an abort's seal: the abort
     /// records the row, so this is no failure to report.
     pub(super) fn by_abort(&self) -> bool {
-        let sealed = |e: &StoreError| matches!(e, StoreError::Sealed { .. });
         match self {
-            StoreFailure::Journal { source, .. } => sealed(source),
+            StoreFailure::Journal { source, .. } => source.by_abort(),
             StoreFailure::Row { source, .. } => {
-                matches!(source.as_ref(), LedgerError::Journal { source, .. } if sealed(source))
+                matches!(source.as_ref(), LedgerError::Journal { source, .. } if source.by_abort())
             }
         }
     }

@@ -131,9 +131,9 @@ impl Ledger {
         };
         // A resubmitted credential keeps its pending record: it may exist.
         if let (Some(v), None) = (&self.vault, &self.reuse) {
-            let note = match source {
-                StoreError::Sealed { .. } => "not submitted: the batch was aborted",
-                _ => "not submitted: the journal could not be written",
+            let note = match source.by_abort() {
+                true => "not submitted: the batch was aborted",
+                false => "not submitted: the journal could not be written",
             };
             let note = note.to_string();
             if let Err(e) = v.set_status(id, vault::Status::Failed, Some(note)) {

@@ -349,7 +349,7 @@ impl Runner<'_> {
         match book.add(r) {
             Ok(()) => {}
             // The abort records the rows in flight; the repair holds for this run.
-            Err(crate::store::StoreError::Sealed { .. }) => {
+            Err(e) if e.by_abort() => {
                 tracing::debug!("the batch was aborted: the journal records no more repairs")
             }
             Err(e) => tracing::warn!(

@@ -57,6 +57,14 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether an abort's seal refused the write: the abort records the
+    /// row, so it is no lost write.
+    pub fn by_abort(&self) -> bool {
+        matches!(self, StoreError::Sealed { .. })
+    }
+}
+
 /// An open, locked, append-only file of lines.
 pub struct Store {
     path: PathBuf,
