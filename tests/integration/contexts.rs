@@ -307,6 +307,38 @@ fn a_rows_page_scripts_go_over_bidi() {
     assert!(classic * 2 < bidi, "over BiDi: {bidi}, classic: {classic}");
 }
 
+/// Each row's tab takes mouse moves at once (DevTools' overlay: see the
+/// `input` tests): asked for as soon as the tab is current, before the
+/// row opens its first page.
+#[test]
+fn each_rows_tab_takes_mouse_moves_at_once_from_its_first_page() {
+    let b = Relayed::start(2);
+    let d = Test::new().cwd(b.dir.path()).args(b.args(&[])).run();
+    assert!(
+        d.stdout.contains("2 rows: 2 registered"),
+        "{}\n{}",
+        d.stdout,
+        d.stderr
+    );
+    assert_unbuffered_before_each_first_page(&b.proxy.commands(), "POST /window", 2);
+}
+
+/// After each of `count` commands `at` (a row's tab made current, or a
+/// session opened), the two DevTools methods come before its first page.
+fn assert_unbuffered_before_each_first_page(cmds: &[String], at: &str, count: usize) {
+    let starts: Vec<usize> = (0..cmds.len()).filter(|&i| cmds[i] == at).collect();
+    assert_eq!(starts.len(), count, "{cmds:#?}");
+    for &i in &starts {
+        let first_page = (i..cmds.len()).find(|&j| cmds[j] == "POST /url");
+        let first_page = first_page.unwrap_or_else(|| panic!("no page after {i}: {cmds:#?}"));
+        let between = &cmds[i..first_page];
+        for m in ["DOM.enable", "Overlay.enable"] {
+            let sent = format!("POST /goog/cdp/execute {m}");
+            assert!(between.contains(&sent), "{m} before the page: {between:#?}");
+        }
+    }
+}
+
 /// Every row's user context goes: einvreg removes each as the next row
 /// starts (the last goes with the browser), and makes none ahead for a
 /// row that will not come.
@@ -343,6 +375,8 @@ fn an_endpoint_without_bidi_falls_back_to_a_browser_each_and_says_so_once() {
     let d = Test::new().cwd(dir.path()).args(&args).run();
     drop(driver);
     assert_three_registered(&d);
+    // A session each, each tab taking mouse moves at once all the same.
+    assert_unbuffered_before_each_first_page(&proxy.commands(), "POST ", 3);
     let said = d
         .stderr
         .matches(

@@ -12,6 +12,7 @@ mod fidelity;
 mod grid;
 mod guards;
 mod hardening;
+mod input;
 mod install;
 mod leaks;
 mod onboarding;

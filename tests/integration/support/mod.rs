@@ -523,6 +523,28 @@ pub fn write_secrets(dir: &Path, text: &str) {
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
+/// chromedriver's own command for one DevTools method in the current tab.
+#[derive(Debug)]
+struct CdpExecute(&'static str);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for CdpExecute {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or("")
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (hyper::Method, Option<String>) {
+        let body = serde_json::json!({"cmd": self.0, "params": {}});
+        (hyper::Method::POST, Some(body.to_string()))
+    }
+}
+
 /// A headless Chromium of the tests' own (its own chromedriver on a free
 /// port), to open what einvreg wrote (the HTML report) and read what it shows.
 pub struct Chrome {
@@ -609,6 +631,14 @@ impl Chrome {
     pub fn open(&self, file: &Path) {
         let url = format!("file://{}", file.display());
         self.rt.block_on(self.client().goto(&url)).unwrap();
+    }
+
+    /// Runs one DevTools method in the current tab, as einvreg does
+    /// (chromedriver's `goog/cdp/execute`).
+    pub fn cdp(&self, method: &'static str) {
+        self.rt
+            .block_on(self.client().issue_cmd(CdpExecute(method)))
+            .unwrap();
     }
 
     /// Runs `script` (its `return` value comes back).

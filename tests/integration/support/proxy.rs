@@ -33,6 +33,10 @@ pub struct WdProxy {
 pub struct Scripts {
     pub classic: AtomicUsize,
     pub bidi: AtomicUsize,
+    /// Every classic command, in order: its method and its path after the
+    /// session's id ("POST /url"), a DevTools method after it
+    /// ("POST /goog/cdp/execute DOM.enable").
+    pub commands: Mutex<Vec<String>>,
 }
 
 /// The user contexts the browser made, and those its client removed.
@@ -85,6 +89,11 @@ impl WdProxy {
         )
     }
 
+    /// The classic commands sent so far (see [`Scripts::commands`]).
+    pub fn commands(&self) -> Vec<String> {
+        self.scripts.commands.lock().unwrap().clone()
+    }
+
     /// The user contexts made so far, and those einvreg removed.
     pub fn contexts(&self) -> Contexts {
         self.contexts.lock().unwrap().clone()
@@ -114,6 +123,7 @@ fn relay(mut conn: TcpStream, upstream: u16, bidi: Bidi, ws_port: u16, scripts: 
     if line.lines().next().is_some_and(|l| l.contains("/execute/")) {
         scripts.classic.fetch_add(1, Ordering::SeqCst);
     }
+    scripts.commands.lock().unwrap().push(command_of(&req));
     let mut up = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
     up.write_all(&req).unwrap();
     let Some(resp) = read_message(&mut up) else {
@@ -140,6 +150,23 @@ fn relay(mut conn: TcpStream, upstream: u16, bidi: Bidi, ws_port: u16, scripts: 
     let mut rest = vec![];
     // The client closes once it has read the answer.
     drop(conn.read_to_end(&mut rest));
+}
+
+/// "POST /url" for `POST /session/ID/url`; a DevTools command's method after it.
+fn command_of(req: &[u8]) -> String {
+    let text = String::from_utf8_lossy(req);
+    let mut first = text.lines().next().unwrap_or("").split(' ');
+    let (method, path) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
+    let rest = path
+        .splitn(4, '/')
+        .nth(3)
+        .map_or(String::new(), |r| format!("/{r}"));
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let cdp = serde_json::from_str::<serde_json::Value>(body).ok();
+    match cdp.as_ref().and_then(|v| v["cmd"].as_str()) {
+        Some(cmd) if rest.ends_with("/goog/cdp/execute") => format!("{method} {rest} {cmd}"),
+        _ => format!("{method} {rest}"),
+    }
 }
 
 fn rewrite_socket(caps: &mut serde_json::Map<String, serde_json::Value>, bidi: Bidi, ws_port: u16) {
