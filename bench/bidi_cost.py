@@ -12,9 +12,6 @@ and the wall are read around the loads.
 import json, os, socket, subprocess, sys, time, urllib.error, urllib.request
 
 HZ = os.sysconf("SC_CLK_TCK")
-PORTAL = sys.argv[1].rstrip("/")
-N = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 ARGS = ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
         "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup"]
 
@@ -44,16 +41,16 @@ def tree_cpu(root):
     return total
 
 
-def loads(drv, base, bidi):
+def loads(drv, base, bidi, portal, n):
     caps = {"browserName": "chrome", "goog:chromeOptions": {"args": ARGS}}
     if bidi:
         caps["webSocketUrl"] = True
     sid = call("POST", f"{base}/session", {"capabilities": {"alwaysMatch": caps}})["sessionId"]
     s = f"{base}/session/{sid}"
-    call("POST", f"{s}/url", {"url": PORTAL + "/"})
+    call("POST", f"{s}/url", {"url": portal + "/"})
     cpu, t = tree_cpu(drv.pid), time.perf_counter()
-    for i in range(2 * N):
-        url = PORTAL + ("/Home/Login" if i % 2 else "/")
+    for i in range(2 * n):
+        url = portal + ("/Home/Login" if i % 2 else "/")
         call("POST", f"{s}/execute/sync", {"script": "window.__old=1; setTimeout(()=>location.href=arguments[0]); return 1", "args": [url]})
         deadline = time.monotonic() + 30
         while True:
@@ -64,28 +61,45 @@ def loads(drv, base, bidi):
                     break
             except urllib.error.HTTPError:
                 pass  # between documents
-    out = {"cpu_ms": (tree_cpu(drv.pid) - cpu) * 1000 / (2 * N), "wall_ms": (time.perf_counter() - t) * 1000 / (2 * N)}
+    out = {"cpu_ms": (tree_cpu(drv.pid) - cpu) * 1000 / (2 * n), "wall_ms": (time.perf_counter() - t) * 1000 / (2 * n)}
     call("DELETE", s)
     return out
 
 
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-port = sock.getsockname()[1]
-sock.close()
-drv = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-base = f"http://127.0.0.1:{port}"
-try:
+def start_driver():
+    """A chromedriver on a free loopback port, once it answers: (process, base URL)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    drv = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
             urllib.request.urlopen(base + "/status")
             break
         except OSError:
             time.sleep(0.02)
-    runs = {"classic": [], "bidi": []}
-    for _ in range(ROUNDS):
-        for k in ("classic", "bidi"):
-            runs[k].append(loads(drv, base, k == "bidi"))
-    print(json.dumps(runs))
-finally:
-    drv.kill()
+    return drv, base
+
+
+def in_turn(kinds, measure):
+    """Each of `kinds` measured in turn, ROUNDS times, on one chromedriver
+    (`measure(driver, base, kind, portal, n)`); the runs by kind, printed
+    as one JSON line. Arguments: PORTAL_URL [N] [ROUNDS]."""
+    portal = sys.argv[1].rstrip("/")
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    drv, base = start_driver()
+    try:
+        runs = {k: [] for k in kinds}
+        for _ in range(rounds):
+            for k in kinds:
+                runs[k].append(measure(drv, base, k, portal, n))
+        print(json.dumps(runs))
+    finally:
+        drv.kill()
+
+
+if __name__ == "__main__":
+    in_turn(("classic", "bidi"), lambda drv, base, k, portal, n: loads(drv, base, k == "bidi", portal, n))

@@ -172,7 +172,8 @@ fn a_browser_killed_mid_row_takes_only_its_row_which_starts_again() {
 /// Chromium's browser-UI pages (the omnibox pop-ups a headless browser
 /// still builds for every window: a renderer and ~0.5 s of CPU for each
 /// user context) are turned off: none runs under einvreg at any moment
-/// of a batch.
+/// of a batch. Nor does a GPU process: with no GPU it only composites in
+/// software, as a thread of the browser (`--in-process-gpu`).
 #[test]
 fn no_browser_ui_page_runs_beside_the_rows() {
     let dir = tempfile::tempdir().unwrap();
@@ -191,6 +192,11 @@ fn no_browser_ui_page_runs_beside_the_rows() {
             .filter(|c| c.contains("--top-chrome-webui"))
             .collect();
         assert!(ui.is_empty(), "browser-UI renderers: {ui:?}");
+        let gpu = under
+            .iter()
+            .filter(|p| procs::cmdline(p.pid).contains("--type=gpu-process"))
+            .count();
+        assert_eq!(gpu, 0, "a GPU process runs beside the browser");
         if child.try_wait().unwrap().is_some() {
             break;
         }
