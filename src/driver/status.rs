@@ -151,10 +151,12 @@ async fn request(addr: &Address, method: &str, path: &str) -> Result<Vec<u8>, St
 
 /// One client for every endpoint's `/status` and Delete Session: the
 /// system's CA roots are read once, and connections are kept between asks.
-fn shared_client() -> &'static Client<super::Https, Empty<Bytes>> {
-    static CLIENT: std::sync::OnceLock<Client<super::Https, Empty<Bytes>>> =
+fn shared_client() -> &'static Client<super::connect::Https, Empty<Bytes>> {
+    static CLIENT: std::sync::OnceLock<Client<super::connect::Https, Empty<Bytes>>> =
         std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build(super::https_connector()))
+    CLIENT.get_or_init(|| {
+        Client::builder(TokioExecutor::new()).build(super::connect::https_connector())
+    })
 }
 
 /// The error and its causes, one line (hyper's top level says little).
