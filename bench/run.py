@@ -415,7 +415,7 @@ def script_runs(script, *args):
 
 
 def runs_table(runs, label, first, cols):
-    """One row per kind: its label, then the median of each (key, heading, unit) in `cols`."""
+    """One row per kind: its label, then the median of each (key, heading) in `cols`, in ms."""
     table([first, *[h for _, h in cols], "runs"], [
         [label[k], *[f"{median([x[key] for x in v]):.1f} ms" for key, _ in cols], str(len(v))]
         for k, v in runs.items()])
