@@ -320,8 +320,9 @@ impl Endpoint {
     }
 
     /// Mouse moves reach the row's first tab at once (see
-    /// [`command::unbuffered_input`]): a click ~6 ms sooner. An endpoint
-    /// that refuses is not asked again; the row runs as it would have.
+    /// [`command::unbuffered_input`]): a click ~10 ms sooner on an idle
+    /// page (BENCHMARKS.md). An endpoint that refuses is not asked again;
+    /// the row runs as it would have.
     async fn unbuffer(&self, b: &Browser) {
         if !self.unbuffered.load(Ordering::SeqCst) {
             return;

@@ -49,9 +49,10 @@ fn rows_of_one_login_share_a_firefox_and_nothing_else() {
     one_browser_nothing_shared_on("firefox");
 }
 
-fn assert_three_registered(d: &Done) {
+/// The batch of `n` rows ended with every row registered.
+fn assert_registered(d: &Done, n: usize) {
     assert!(
-        d.stdout.contains("3 rows: 3 registered"),
+        d.stdout.contains(&format!("{n} rows: {n} registered")),
         "{}\n{}",
         d.stdout,
         d.stderr
@@ -62,7 +63,7 @@ fn one_browser_nothing_shared_on(browser: &str) {
     let dir = tempfile::tempdir().unwrap();
     let r = ReplicaProc::start(&[]);
     let d = same_login_batch_on(dir.path(), &r, "context", browser);
-    assert_three_registered(&d);
+    assert_registered(&d, 3);
     // One browser served the three rows, each in a user context of its own...
     let started = d
         .stderr
@@ -122,7 +123,7 @@ fn with_isolation_session_rows_get_a_browser_each() {
     let dir = tempfile::tempdir().unwrap();
     let r = ReplicaProc::start(&[]);
     let d = same_login_batch(dir.path(), &r, "session");
-    assert_three_registered(&d);
+    assert_registered(&d, 3);
     assert_eq!(d.stderr.matches("a fresh user context").count(), 0);
     assert_eq!(logins_per_browser(&r), vec![1, 1, 1]);
 }
@@ -300,12 +301,7 @@ fn a_context_removed_mid_row_loses_only_that_row_which_starts_again() {
 fn a_rows_page_scripts_go_over_bidi() {
     let b = Relayed::start(1);
     let d = Test::new().cwd(b.dir.path()).args(b.args(&[])).run();
-    assert!(
-        d.stdout.contains("1 rows: 1 registered"),
-        "{}\n{}",
-        d.stdout,
-        d.stderr
-    );
+    assert_registered(&d, 1);
     let (classic, bidi) = b.proxy.scripts();
     assert!(bidi >= 30, "over BiDi: {bidi}, classic: {classic}");
     // Pages behind a dialog keep classic scripts: 11-14 of them in 8 runs,
@@ -320,12 +316,7 @@ fn a_rows_page_scripts_go_over_bidi() {
 fn each_rows_tab_takes_mouse_moves_at_once_from_its_first_page() {
     let b = Relayed::start(2);
     let d = Test::new().cwd(b.dir.path()).args(b.args(&[])).run();
-    assert!(
-        d.stdout.contains("2 rows: 2 registered"),
-        "{}\n{}",
-        d.stdout,
-        d.stderr
-    );
+    assert_registered(&d, 2);
     assert_unbuffered_before_each_first_page(&b.proxy.commands(), "POST /window", 2);
 }
 
@@ -352,7 +343,7 @@ fn assert_unbuffered_before_each_first_page(cmds: &[String], at: &str, count: us
 fn each_rows_context_is_removed_and_none_is_made_for_no_row() {
     let b = Relayed::start(3);
     let d = Test::new().cwd(b.dir.path()).args(b.args(&[])).run();
-    assert_three_registered(&d);
+    assert_registered(&d, 3);
     let c = b.proxy.contexts();
     assert_eq!(c.made.len(), 3, "{c:?}");
     assert_eq!(c.removed_by_client, c.made[..2].to_vec(), "{c:?}");
@@ -380,7 +371,7 @@ fn an_endpoint_without_bidi_falls_back_to_a_browser_each_and_says_so_once() {
     ]);
     let d = Test::new().cwd(dir.path()).args(&args).run();
     drop(driver);
-    assert_three_registered(&d);
+    assert_registered(&d, 3);
     // A session each, each tab taking mouse moves at once all the same.
     assert_unbuffered_before_each_first_page(&proxy.commands(), "POST ", 3);
     let said = d

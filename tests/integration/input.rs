@@ -1,8 +1,9 @@
 //! What Chromium does with the mouse moves einvreg sends: held for the
 //! page's next frame, unless DevTools' overlay is on (as einvreg turns it
 //! on in each row's tab, `driver::command::unbuffered_input`). A click
-//! begins with a move, so this is ~6 ms a click; a Chromium that stopped
-//! honouring the overlay this way would fail here before the bench shows it.
+//! begins with a move, so this is ~10 ms a click on an idle page; a
+//! Chromium that stopped honouring the overlay this way would fail here
+//! before the bench shows it.
 
 use crate::support::Chrome;
 use fantoccini::actions::{InputSource, MouseActions, PointerAction};
